@@ -1,0 +1,1 @@
+//! rcn-intake

@@ -1,0 +1,24 @@
+//! The shared language of rcn: the partner-facing release-notice contract, the value types that
+//! validate themselves when constructed, the events services exchange, and the subject and stream
+//! names built from a region.
+//!
+//! Everything here is plain data and pure functions. This crate must never do I/O, never depend on
+//! a service crate, and never let a BSN leak through `Debug` or `Display`.
+
+pub mod condition;
+pub mod events;
+pub mod intake;
+pub mod notice;
+pub mod pseudonym;
+pub mod region;
+pub mod schema;
+pub mod subjects;
+pub mod value;
+
+pub use condition::{Condition, ConditionStatus};
+pub use notice::{NoticeKind, ReleaseNotice, RiskFlag};
+pub use subjects::{Region, StreamDef, Subjects};
+pub use value::{Bsn, Gemeentecode, Postcode};
+
+/// The version of every event type in [`events`]. Bumped when a change is not backward compatible.
+pub const SCHEMA_VERSION: u32 = 1;

@@ -1,0 +1,51 @@
+//! The public contract as JSON Schema, generated from the Rust types. The files under `schemas/`
+//! are checked in; a test fails when they differ from what the types generate, and
+//! `RCN_UPDATE_SCHEMAS=1 cargo test -p rcn-contracts` rewrites them.
+
+use schemars::{JsonSchema, schema_for};
+
+use crate::events::{CaseOpened, CaseUpdated, NoticeAccepted, NoticeRouted};
+use crate::intake::SubmitReply;
+use crate::notice::ReleaseNotice;
+
+fn pretty<T: JsonSchema>() -> String {
+    let mut s = serde_json::to_string_pretty(&schema_for!(T)).expect("a schema serialises");
+    s.push('\n');
+    s
+}
+
+/// Every published schema: file name under `schemas/` and its content.
+pub fn all() -> Vec<(&'static str, String)> {
+    vec![
+        ("release-notice.v1.json", pretty::<ReleaseNotice>()),
+        ("intake-submit-reply.v1.json", pretty::<SubmitReply>()),
+        ("notice-accepted.v1.json", pretty::<NoticeAccepted>()),
+        ("notice-routed.v1.json", pretty::<NoticeRouted>()),
+        ("case-opened.v1.json", pretty::<CaseOpened>()),
+        ("case-updated.v1.json", pretty::<CaseUpdated>()),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    #[test]
+    fn committed_schemas_match_the_types() {
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schemas");
+        let update = std::env::var_os("RCN_UPDATE_SCHEMAS").is_some();
+        let mut stale = Vec::new();
+        for (name, content) in super::all() {
+            let path = dir.join(name);
+            if update {
+                std::fs::write(&path, &content).expect("write schema");
+            } else if std::fs::read_to_string(&path).ok().as_deref() != Some(content.as_str()) {
+                stale.push(name);
+            }
+        }
+        assert!(
+            stale.is_empty(),
+            "schemas/ is out of date for {stale:?}; run RCN_UPDATE_SCHEMAS=1 cargo test -p rcn-contracts"
+        );
+    }
+}
