@@ -376,6 +376,14 @@ impl ReleaseNotice {
     pub fn notice_key(&self) -> String {
         format!("{}:{}", self.sender.institution_code, self.notice_id)
     }
+
+    /// A digest of the notice's content, so a resend can be told apart from a different notice
+    /// sent under the same id. Formatting and key order of the sender's JSON do not matter.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let canonical = serde_json::to_vec(self).expect("a notice serialises");
+        hex::encode(Sha256::digest(canonical))
+    }
 }
 
 fn years_between(from: NaiveDate, to: NaiveDate) -> i32 {

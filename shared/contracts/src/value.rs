@@ -7,8 +7,26 @@
 
 use std::fmt;
 
-use schemars::JsonSchema;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
+
+/// A string type's JSON Schema: its pattern and what it means, for the published contract.
+macro_rules! string_schema {
+    ($ty:ident, $pattern:literal, $description:literal) => {
+        impl JsonSchema for $ty {
+            fn schema_name() -> std::borrow::Cow<'static, str> {
+                stringify!($ty).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({"type": "string", "pattern": $pattern, "description": $description})
+            }
+        }
+    };
+}
+
+string_schema!(Bsn, "^[0-9]{9}$", "Burgerservicenummer: 9 digits passing the 11-proef");
+string_schema!(Gemeentecode, "^GM[0-9]{4}$", "Gemeentecode (CBS municipality code): GM followed by 4 digits");
+string_schema!(Postcode, "^[1-9][0-9]{3} ?[A-Za-z]{2}$", "Dutch postcode: 4 digits and 2 letters, e.g. 2011AB (one space allowed)");
 
 /// Why a value was refused; the message is meant for the person who sent it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -24,13 +42,8 @@ fn invalid(msg: impl Into<String>) -> InvalidValue {
 /// Personal data of a special kind here: never a key, never in a URL, subject, log line or metric.
 /// `Debug` and `Display` show the masked form (`*****6782`); only `Serialize` and [`Bsn::expose`]
 /// give the full number, for the places that need it.
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-#[schemars(
-    with = "String",
-    description = "Burgerservicenummer: 9 digits passing the 11-proef",
-    regex(pattern = r"^[0-9]{9}$")
-)]
 pub struct Bsn(String);
 
 impl Bsn {
@@ -91,13 +104,8 @@ impl From<Bsn> for String {
 }
 
 /// Gemeentecode: the CBS code of a Dutch municipality, `GM` followed by four digits (`GM0392`).
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-#[schemars(
-    with = "String",
-    description = "Gemeentecode (CBS municipality code): GM followed by 4 digits",
-    regex(pattern = r"^GM[0-9]{4}$")
-)]
 pub struct Gemeentecode(String);
 
 impl Gemeentecode {
@@ -154,13 +162,8 @@ impl std::str::FromStr for Gemeentecode {
 
 /// A Dutch postcode, normalised to `2011AB`: four digits (not starting with 0) and two letters
 /// (not SA, SD or SS, which PostNL never issues). `2011 ab` is accepted and normalised.
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-#[schemars(
-    with = "String",
-    description = "Dutch postcode: 4 digits and 2 letters, e.g. 2011AB (a space is allowed)",
-    regex(pattern = r"^[1-9][0-9]{3} ?[A-Za-z]{2}$")
-)]
 pub struct Postcode(String);
 
 impl Postcode {

@@ -1,1 +1,26 @@
-//! rcn-runtime
+//! The plumbing every rcn service stands on: typed configuration, tracing, the NATS and
+//! PostgreSQL connections, idempotent stream set-up, the consumer loop (ack / nak with back-off /
+//! dead-letter), the transactional outbox and its relay, and graceful shutdown.
+//!
+//! This crate knows no service and no business rule. It must never ack a message before the
+//! handler's work is durable, and never publish an event outside the outbox.
+
+pub mod config;
+pub mod consumer;
+pub mod ctx;
+pub mod db;
+pub mod dlq;
+pub mod headers;
+pub mod nats;
+pub mod outbox;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use config::Config;
+pub use consumer::{ConsumerSpec, Delivery, HandlerError};
+pub use ctx::Ctx;
+pub use shutdown::shutdown_signal;
+pub use tokio_util::sync::CancellationToken;
+
+#[cfg(feature = "testing")]
+pub mod testing;

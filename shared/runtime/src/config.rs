@@ -1,0 +1,157 @@
+//! Typed configuration, read from the environment in this one place (no `env::var` elsewhere).
+//! A missing or malformed setting stops start-up with a message naming the variable and what a
+//! valid value looks like.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use rcn_contracts::Region;
+use rcn_contracts::pseudonym::PseudonymKey;
+
+/// Why the configuration could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{var} is invalid: {reason}")]
+    Invalid { var: &'static str, reason: String },
+    #[error("{var} is not set: {hint}")]
+    Missing { var: &'static str, hint: &'static str },
+}
+
+/// Everything a service may be configured with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `NATS_URL`; `None` lets the launcher start its own nats-server.
+    pub nats_url: Option<String>,
+    /// `DATABASE_URL`; `None` lets the launcher start its own PostgreSQL.
+    pub database_url: Option<String>,
+    /// `RCN_REGION`: the subject segment that separates regions (and tests) on one NATS system.
+    pub region: Region,
+    /// `RCN_REGION_FILE`: the region table (municipalities, PC4s); the built-in Kennemerland when unset.
+    pub region_file: Option<PathBuf>,
+    /// `RCN_PSEUDONYM_KEY`: the secret that turns a BSN into a pseudonym; required for intake.
+    pub pseudonym_key: Option<PseudonymKey>,
+    /// `RCN_HTTP_ADDR`: where the gateway listens.
+    pub http_addr: SocketAddr,
+    /// `RCN_LOG_FORMAT`: `text` for people, `json` for log collectors.
+    pub log_json: bool,
+    /// `RCN_DB_POOL_SIZE`: connections per service pool.
+    pub db_pool_size: u32,
+    /// `RCN_CONSUMER_WORKERS`: batches a consumer handles at once.
+    pub consumer_workers: usize,
+    /// `RCN_CONSUMER_BATCH`: messages a consumer commits in one transaction at most.
+    pub consumer_batch: usize,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads configuration through `get`, so tests can supply their own values.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let region = get("RCN_REGION").unwrap_or_else(|| "kennemerland".into());
+        let region = Region::parse(&region).map_err(|e| ConfigError::Invalid { var: "RCN_REGION", reason: e.0 })?;
+        let pseudonym_key = match get("RCN_PSEUDONYM_KEY") {
+            Some(k) if k.len() < 16 => {
+                return Err(ConfigError::Invalid {
+                    var: "RCN_PSEUDONYM_KEY",
+                    reason: "use a random secret of at least 16 characters".into(),
+                });
+            }
+            Some(k) => Some(PseudonymKey::new(k)),
+            None => None,
+        };
+        let http_addr = get("RCN_HTTP_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into());
+        let http_addr = http_addr.parse().map_err(|_| ConfigError::Invalid {
+            var: "RCN_HTTP_ADDR",
+            reason: format!("{http_addr:?} is not an address like 127.0.0.1:8080"),
+        })?;
+        let log_json = match get("RCN_LOG_FORMAT").as_deref() {
+            None | Some("text") => false,
+            Some("json") => true,
+            Some(other) => {
+                return Err(ConfigError::Invalid { var: "RCN_LOG_FORMAT", reason: format!("{other:?} is neither text nor json") });
+            }
+        };
+        Ok(Self {
+            nats_url: get("NATS_URL"),
+            database_url: get("DATABASE_URL"),
+            region,
+            region_file: get("RCN_REGION_FILE").map(PathBuf::from),
+            pseudonym_key,
+            http_addr,
+            log_json,
+            db_pool_size: number(&get, "RCN_DB_POOL_SIZE", 8, 1..=200)?,
+            consumer_workers: number(&get, "RCN_CONSUMER_WORKERS", 4, 1..=64)?,
+            consumer_batch: number(&get, "RCN_CONSUMER_BATCH", 64, 1..=1000)?,
+        })
+    }
+
+    pub fn nats_url(&self) -> Result<&str, ConfigError> {
+        self.nats_url.as_deref().ok_or(ConfigError::Missing { var: "NATS_URL", hint: "e.g. nats://127.0.0.1:4222" })
+    }
+
+    pub fn database_url(&self) -> Result<&str, ConfigError> {
+        self.database_url.as_deref().ok_or(ConfigError::Missing {
+            var: "DATABASE_URL",
+            hint: "e.g. postgres://postgres@127.0.0.1:5432/rcn",
+        })
+    }
+
+    pub fn pseudonym_key(&self) -> Result<&PseudonymKey, ConfigError> {
+        self.pseudonym_key.as_ref().ok_or(ConfigError::Missing {
+            var: "RCN_PSEUDONYM_KEY",
+            hint: "a random secret of at least 16 characters, the same for every intake instance of the region",
+        })
+    }
+}
+
+fn number<T>(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
+{
+    let Some(raw) = get(var) else { return Ok(default) };
+    match raw.trim().parse::<T>() {
+        Ok(v) if range.contains(&v) => Ok(v),
+        _ => Err(ConfigError::Invalid {
+            var,
+            reason: format!("{raw:?} is not a number from {} to {}", range.start(), range.end()),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: std::collections::HashMap<String, String> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_serve_a_newcomer() {
+        let c = with(&[]).unwrap();
+        assert_eq!(c.region.as_str(), "kennemerland");
+        assert_eq!(c.http_addr.to_string(), "127.0.0.1:8080");
+        assert!(c.nats_url.is_none() && c.database_url.is_none());
+        assert_eq!(c.consumer_batch, 64);
+        assert_eq!(c.nats_url().unwrap_err().to_string(), "NATS_URL is not set: e.g. nats://127.0.0.1:4222");
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        let e = with(&[("RCN_REGION", "Kennemer.land")]).unwrap_err().to_string();
+        assert!(e.starts_with("RCN_REGION is invalid"), "{e}");
+        let e = with(&[("RCN_HTTP_ADDR", "localhost")]).unwrap_err().to_string();
+        assert_eq!(e, "RCN_HTTP_ADDR is invalid: \"localhost\" is not an address like 127.0.0.1:8080");
+        let e = with(&[("RCN_CONSUMER_BATCH", "0")]).unwrap_err().to_string();
+        assert_eq!(e, "RCN_CONSUMER_BATCH is invalid: \"0\" is not a number from 1 to 1000");
+        let e = with(&[("RCN_PSEUDONYM_KEY", "short")]).unwrap_err().to_string();
+        assert!(e.contains("at least 16"), "{e}");
+        assert!(with(&[("RCN_LOG_FORMAT", "xml")]).is_err());
+    }
+}

@@ -1,0 +1,302 @@
+//! The consumer loop: a named durable pull consumer whose handler's result decides, in this one
+//! place, what happens to each message.
+//!
+//! - `Ok` → ack, after the handler's transaction committed;
+//! - [`HandlerError::Transient`] → nak with the consumer's back-off, until `max_deliver`;
+//! - [`HandlerError::Permanent`], a payload that does not decode, or the last delivery failing →
+//!   copy to the service's dead-letter subject (awaiting the PubAck), then term.
+//!
+//! Messages are handled in batches (what is ready, up to `batch`) so a handler can commit many in
+//! one transaction; when a batch fails, its messages are retried one by one so a single poison
+//! message cannot hold back the rest. The loop survives missed heartbeats, reconnects and a lost
+//! consumer by recreating its message stream, and on shutdown finishes the batches it holds.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, pull};
+use async_nats::jetstream::{self, AckKind};
+use futures::StreamExt;
+use rcn_contracts::{StreamDef, Subjects};
+use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::headers;
+
+/// How a durable consumer is set up.
+#[derive(Debug, Clone)]
+pub struct ConsumerSpec {
+    /// The stream to read (created or updated here too, so start order does not matter).
+    pub stream: StreamDef,
+    /// The durable name: one per purpose; instances sharing it share the work.
+    pub durable: String,
+    /// One filter subject (nats-server 2.9 has no multi-filter consumers).
+    pub filter_subject: String,
+    /// The service name, for the dead-letter subject `rcn.<region>.dlq.<service>`.
+    pub service: &'static str,
+    /// Where messages this consumer gives up on are kept: `rcn.<region>.dlq.<service>`.
+    pub dead_letter_subject: String,
+    /// The stream that holds the dead letters.
+    pub dead_letter_stream: StreamDef,
+    /// Deliveries before a failing message is dead-lettered.
+    pub max_deliver: i64,
+    /// Delay before the n-th redelivery of a failed message.
+    pub backoff: Vec<Duration>,
+    /// Above the p99 time to handle a batch; an unacked message is redelivered after it.
+    pub ack_wait: Duration,
+    /// At most this many messages in one handler call (and one transaction).
+    pub batch: usize,
+    /// Batches handled at once.
+    pub workers: usize,
+}
+
+impl ConsumerSpec {
+    /// A spec with rcn's defaults: 5 deliveries, back-off 1 s, 5 s, 30 s, 2 min; ack wait 30 s.
+    pub fn new(
+        subjects: &Subjects,
+        stream: StreamDef,
+        durable: impl Into<String>,
+        filter_subject: impl Into<String>,
+        service: &'static str,
+    ) -> Self {
+        Self {
+            stream,
+            durable: durable.into(),
+            filter_subject: filter_subject.into(),
+            service,
+            dead_letter_subject: subjects.dead_letter(service),
+            dead_letter_stream: subjects.dead_letter_stream(),
+            max_deliver: 5,
+            backoff: vec![Duration::from_secs(1), Duration::from_secs(5), Duration::from_secs(30), Duration::from_secs(120)],
+            ack_wait: Duration::from_secs(30),
+            batch: 64,
+            workers: 4,
+        }
+    }
+
+    fn consumer_config(&self) -> pull::Config {
+        pull::Config {
+            durable_name: Some(self.durable.clone()),
+            description: Some(format!("{} reads {}", self.service, self.filter_subject)),
+            deliver_policy: DeliverPolicy::All,
+            ack_policy: AckPolicy::Explicit,
+            ack_wait: self.ack_wait,
+            max_deliver: self.max_deliver,
+            filter_subject: self.filter_subject.clone(),
+            // Every worker may hold a full batch, plus one batch read ahead.
+            max_ack_pending: ((self.workers + 1) * self.batch).max(1000) as i64,
+            ..Default::default()
+        }
+    }
+
+    /// The delay before redelivery after the `delivered`-th attempt failed.
+    fn delay_after(&self, delivered: i64) -> Duration {
+        let i = (delivered.max(1) as usize - 1).min(self.backoff.len().saturating_sub(1));
+        self.backoff.get(i).copied().unwrap_or(Duration::from_secs(1))
+    }
+}
+
+/// Why a handler could not finish a message.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// Might work later (database down, a timeout): retried with back-off.
+    #[error("{0:#}")]
+    Transient(anyhow::Error),
+    /// Will never work (a rule the message breaks): dead-lettered at once.
+    #[error("{0:#}")]
+    Permanent(anyhow::Error),
+}
+
+impl From<sqlx::Error> for HandlerError {
+    fn from(e: sqlx::Error) -> Self {
+        HandlerError::Transient(e.into())
+    }
+}
+
+/// A decoded message and what the broker told about it.
+#[derive(Debug)]
+pub struct Delivery<T> {
+    pub message: T,
+    pub subject: String,
+    /// The publisher's `Nats-Msg-Id`: the idempotency key of the message.
+    pub msg_id: Option<String>,
+    pub trace_id: Option<String>,
+    /// 1 on the first delivery.
+    pub delivered: i64,
+    pub stream_sequence: u64,
+}
+
+/// Handles batches of decoded messages; `Ok` means every message's effect is committed.
+pub trait Handler: Send + Sync + 'static {
+    type Message: DeserializeOwned + Send + Sync + 'static;
+    fn handle(&self, batch: &[Delivery<Self::Message>]) -> impl Future<Output = Result<(), HandlerError>> + Send;
+}
+
+/// Runs the consumer until `shutdown`, then finishes the batches in hand and returns.
+pub async fn run<H: Handler>(js: jetstream::Context, spec: ConsumerSpec, handler: Arc<H>, shutdown: CancellationToken) {
+    let spec = Arc::new(spec);
+    let workers = Arc::new(Semaphore::new(spec.workers));
+    let mut attempt = 0u32;
+    while !shutdown.is_cancelled() {
+        let messages = match open(&js, &spec).await {
+            Ok(m) => {
+                attempt = 0;
+                m
+            }
+            Err(e) => {
+                attempt += 1;
+                let wait = Duration::from_millis(200 * u64::from(attempt.min(25)));
+                tracing::warn!(consumer = %spec.durable, error = %e, ?wait, "cannot open consumer; retrying");
+                tokio::select! { _ = shutdown.cancelled() => break, _ = tokio::time::sleep(wait) => continue }
+            }
+        };
+        let mut chunks = messages.ready_chunks(spec.batch);
+        let mut errors_in_a_row = 0u32;
+        loop {
+            let chunk = tokio::select! {
+                _ = shutdown.cancelled() => break,
+                c = chunks.next() => c,
+            };
+            let Some(chunk) = chunk else { break };
+            let mut batch = Vec::with_capacity(chunk.len());
+            for item in chunk {
+                match item {
+                    Ok(m) => batch.push(m),
+                    Err(e) => {
+                        errors_in_a_row += 1;
+                        tracing::debug!(consumer = %spec.durable, error = %e, "message stream hiccup");
+                    }
+                }
+            }
+            if batch.is_empty() {
+                // A server restart can leave the stream yielding only errors: rebuild it.
+                if errors_in_a_row >= 3 {
+                    tracing::info!(consumer = %spec.durable, "message stream keeps failing; recreating the consumer");
+                    break;
+                }
+                continue;
+            }
+            errors_in_a_row = 0;
+            let Ok(permit) = workers.clone().acquire_owned().await else { break };
+            let (js, spec, handler) = (js.clone(), spec.clone(), handler.clone());
+            tokio::spawn(async move {
+                process(&js, &spec, &*handler, batch).await;
+                drop(permit);
+            });
+        }
+    }
+    // Drain: wait until every batch in hand is finished (all permits free again).
+    let _ = workers.acquire_many(spec.workers as u32).await;
+}
+
+async fn open(js: &jetstream::Context, spec: &ConsumerSpec) -> anyhow::Result<pull::Stream> {
+    let stream = crate::nats::ensure_stream(js, &spec.stream).await?;
+    let stream = js.get_stream(&stream.config.name).await?;
+    let config = spec.consumer_config();
+    let consumer = match stream.create_consumer(config.clone()).await {
+        Ok(c) => c,
+        Err(e) => {
+            // It exists with other settings. nats-server 2.9 cannot update a consumer in place;
+            // keep the existing one (and its position) and say so.
+            tracing::warn!(consumer = %spec.durable, error = %e, "consumer exists with other settings; using it as it is");
+            stream.get_consumer(&spec.durable).await.map_err(|e| anyhow::anyhow!("cannot get consumer {}: {e}", spec.durable))?
+        }
+    };
+    Ok(consumer
+        .stream()
+        .max_messages_per_batch(spec.batch * 2)
+        .heartbeat(Duration::from_secs(5))
+        .expires(Duration::from_secs(30))
+        .messages()
+        .await?)
+}
+
+async fn process<H: Handler>(js: &jetstream::Context, spec: &ConsumerSpec, handler: &H, batch: Vec<jetstream::Message>) {
+    let mut raws = Vec::with_capacity(batch.len());
+    let mut deliveries = Vec::with_capacity(batch.len());
+    for m in batch {
+        match decode::<H::Message>(&m) {
+            Ok(d) => {
+                raws.push(m);
+                deliveries.push(d);
+            }
+            Err(e) => dead_letter(js, spec, &m, &format!("cannot decode message: {e}")).await,
+        }
+    }
+    if deliveries.is_empty() {
+        return;
+    }
+    let span = tracing::info_span!("batch", consumer = %spec.durable, size = deliveries.len());
+    match handler.handle(&deliveries).instrument(span.clone()).await {
+        Ok(()) => {
+            for m in &raws {
+                ack(m, AckKind::Ack).await;
+            }
+        }
+        Err(e) if deliveries.len() == 1 => settle_failure(js, spec, &raws[0], &deliveries[0], e).await,
+        Err(e) => {
+            tracing::info!(parent: &span, error = %e, "batch failed; handling its messages one by one");
+            for (m, d) in raws.iter().zip(&deliveries) {
+                let one = std::slice::from_ref(d);
+                let span = tracing::info_span!("message", consumer = %spec.durable, msg_id = d.msg_id.as_deref(), trace_id = d.trace_id.as_deref());
+                match handler.handle(one).instrument(span).await {
+                    Ok(()) => ack(m, AckKind::Ack).await,
+                    Err(e) => settle_failure(js, spec, m, d, e).await,
+                }
+            }
+        }
+    }
+}
+
+async fn settle_failure<T>(js: &jetstream::Context, spec: &ConsumerSpec, m: &jetstream::Message, d: &Delivery<T>, e: HandlerError) {
+    match e {
+        HandlerError::Transient(e) if d.delivered < spec.max_deliver => {
+            let delay = spec.delay_after(d.delivered);
+            tracing::warn!(consumer = %spec.durable, msg_id = d.msg_id.as_deref(), trace_id = d.trace_id.as_deref(),
+                delivered = d.delivered, ?delay, error = %format!("{e:#}"), "handling failed; will retry");
+            ack(m, AckKind::Nak(Some(delay))).await;
+        }
+        HandlerError::Transient(e) | HandlerError::Permanent(e) => {
+            let why = format!("{e:#}");
+            tracing::error!(consumer = %spec.durable, msg_id = d.msg_id.as_deref(), trace_id = d.trace_id.as_deref(),
+                delivered = d.delivered, error = %why, "giving up on message; dead-lettering it");
+            dead_letter(js, spec, m, &why).await;
+        }
+    }
+}
+
+fn decode<T: DeserializeOwned>(m: &jetstream::Message) -> Result<Delivery<T>, String> {
+    let info = m.info().map_err(|e| e.to_string())?;
+    let message = serde_json::from_slice(&m.payload).map_err(|e| e.to_string())?;
+    let header = |name: &str| m.headers.as_ref().and_then(|h| h.get(name)).map(|v| v.as_str().to_owned());
+    Ok(Delivery {
+        message,
+        subject: m.subject.to_string(),
+        msg_id: header(headers::MSG_ID),
+        trace_id: header(headers::TRACE_ID),
+        delivered: info.delivered,
+        stream_sequence: info.stream_sequence,
+    })
+}
+
+/// Copies the message to the dead-letter subject and terms it; if the copy cannot be stored the
+/// message is nak'ed instead, so it is never lost.
+async fn dead_letter(js: &jetstream::Context, spec: &ConsumerSpec, m: &jetstream::Message, why: &str) {
+    match crate::dlq::publish(js, spec, m, why).await {
+        Ok(()) => ack(m, AckKind::Term).await,
+        Err(e) => {
+            tracing::error!(consumer = %spec.durable, error = %e, "cannot dead-letter; will retry the message");
+            ack(m, AckKind::Nak(Some(Duration::from_secs(5)))).await;
+        }
+    }
+}
+
+async fn ack(m: &jetstream::Message, kind: AckKind) {
+    // A lost ack only means a redelivery, which handlers are idempotent for.
+    if let Err(e) = m.ack_with(kind).await {
+        tracing::debug!(error = %e, "ack not sent; the message will be redelivered");
+    }
+}

@@ -1,0 +1,78 @@
+//! PostgreSQL: one pool per service, bound to the service's own schema through `search_path`, so
+//! a service's queries cannot reach another service's tables by accident and each service's
+//! migrations (and sqlx's bookkeeping table) live in its own schema.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("DATABASE_URL is not a PostgreSQL URL: {0}")]
+    Url(sqlx::Error),
+    #[error("cannot reach PostgreSQL: {0}")]
+    Connect(sqlx::Error),
+    #[error("cannot create schema {schema}: {source}")]
+    Schema { schema: String, source: sqlx::Error },
+    #[error("migrations of schema {schema} failed: {source}")]
+    Migrate { schema: String, source: sqlx::migrate::MigrateError },
+}
+
+/// Opens a pool whose connections see `schema` first, creates the schema when missing, installs
+/// the outbox table and runs the service's migrations. Retries the first connection for up to
+/// `patience`, so a service may start before the database.
+pub async fn open(url: &str, schema: &str, pool_size: u32, migrator: &Migrator, patience: Duration) -> Result<PgPool, DbError> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(DbError::Url)?
+        .options([("search_path", schema)])
+        .application_name(&format!("rcn-{schema}"));
+    let pool_options = PgPoolOptions::new()
+        .max_connections(pool_size)
+        .min_connections(0)
+        .acquire_timeout(Duration::from_secs(10));
+    let started = tokio::time::Instant::now();
+    let pool = loop {
+        match pool_options.clone().connect_with(options.clone()).await {
+            Ok(pool) => break pool,
+            Err(e) if started.elapsed() >= patience => return Err(DbError::Connect(e)),
+            Err(e) => {
+                tracing::debug!(error = %e, "PostgreSQL not reachable yet");
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
+    };
+    create_schema(&pool, schema).await?;
+    crate::outbox::install(&pool)
+        .await
+        .map_err(|source| DbError::Schema { schema: schema.to_owned(), source })?;
+    migrator
+        .run(&pool)
+        .await
+        .map_err(|source| DbError::Migrate { schema: schema.to_owned(), source })?;
+    Ok(pool)
+}
+
+async fn create_schema(pool: &PgPool, schema: &str) -> Result<(), DbError> {
+    let err = |source| DbError::Schema { schema: schema.to_owned(), source };
+    // Two instances starting together would race on the catalogue; a transaction-scoped
+    // advisory lock makes the second wait for the first.
+    let mut tx = pool.begin().await.map_err(err)?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('rcn-schema-' || $1))")
+        .bind(schema)
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+    let ident = schema.replace('"', "");
+    sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{ident}\""))
+        .execute(&mut *tx)
+        .await
+        .map_err(err)?;
+    tx.commit().await.map_err(err)
+}
+
+/// Whether PostgreSQL answers.
+pub async fn ping(pool: &PgPool) -> bool {
+    sqlx::query("SELECT 1").execute(pool).await.is_ok()
+}

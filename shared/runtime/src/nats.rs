@@ -1,0 +1,79 @@
+//! NATS connection and idempotent stream set-up.
+//!
+//! Streams are created or updated, never deleted: a restart with a changed limit updates the
+//! stream in place and keeps its messages.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, stream};
+use rcn_contracts::StreamDef;
+
+#[derive(Debug, thiserror::Error)]
+pub enum NatsError {
+    #[error("cannot reach NATS at {url} after {waited:?}: {source}")]
+    Connect { url: String, waited: Duration, source: async_nats::ConnectError },
+    #[error("cannot create or update stream {name}: {source}")]
+    Stream { name: String, source: jetstream::context::CreateStreamError },
+}
+
+/// Connects, retrying for up to `patience` so services may start before the server; once
+/// connected the client reconnects on its own forever.
+pub async fn connect(url: &str, name: &str, patience: Duration) -> Result<async_nats::Client, NatsError> {
+    let started = tokio::time::Instant::now();
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let options = async_nats::ConnectOptions::new()
+            .name(name)
+            .max_reconnects(None)
+            .connection_timeout(Duration::from_secs(5))
+            .event_callback(|event| async move {
+                match event {
+                    async_nats::Event::Disconnected => tracing::warn!("NATS disconnected; reconnecting"),
+                    async_nats::Event::Connected => tracing::info!("NATS connected"),
+                    other => tracing::debug!(%other, "NATS event"),
+                }
+            });
+        match options.connect(url).await {
+            Ok(client) => return Ok(client),
+            Err(source) if started.elapsed() >= patience => {
+                return Err(NatsError::Connect { url: url.to_owned(), waited: started.elapsed(), source });
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "NATS not reachable yet");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(2));
+            }
+        }
+    }
+}
+
+/// The file-backed JetStream configuration of a stream definition.
+pub fn stream_config(def: &StreamDef) -> stream::Config {
+    stream::Config {
+        name: def.name.clone(),
+        subjects: def.subjects.clone(),
+        description: Some(def.description.to_owned()),
+        storage: stream::StorageType::File,
+        retention: stream::RetentionPolicy::Limits,
+        max_age: def.max_age,
+        duplicate_window: def.duplicate_window,
+        num_replicas: 1,
+        allow_direct: true,
+        ..Default::default()
+    }
+}
+
+/// Creates the stream, or updates it in place when it exists with other settings. Two services
+/// racing to create the same stream is normal at start-up: the loser updates on its second try.
+pub async fn ensure_stream(js: &jetstream::Context, def: &StreamDef) -> Result<stream::Info, NatsError> {
+    let config = stream_config(def);
+    match js.create_or_update_stream(config.clone()).await {
+        Ok(info) => Ok(info),
+        Err(_) => {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            js.create_or_update_stream(config)
+                .await
+                .map_err(|source| NatsError::Stream { name: def.name.clone(), source })
+        }
+    }
+}

@@ -1,0 +1,191 @@
+//! The transactional outbox: a service writes its state change and the event announcing it in
+//! one PostgreSQL transaction ([`enqueue`]); the [`relay`] publishes committed events to
+//! JetStream with `Nats-Msg-Id` = event id, waits for the PubAck, and only then deletes them.
+//!
+//! Net effect: no event without its state change, no state change without its event, and a
+//! crash anywhere only means an event is published again — which JetStream's duplicate window
+//! and idempotent consumers absorb. The relay wakes on commit through LISTEN/NOTIFY, so the happy
+//! path adds no polling delay; a slow periodic sweep catches anything a lost notification missed.
+//!
+//! Never publish an event any other way.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use async_nats::jetstream;
+use serde::Serialize;
+use sqlx::postgres::{PgListener, PgPool};
+use sqlx::{PgConnection, Row};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::headers;
+
+/// Events published per relay round (one transaction, pipelined publishes).
+const RELAY_BATCH: i64 = 500;
+/// How often the relay looks without being told; only matters when a notification was lost.
+const SWEEP_EVERY: Duration = Duration::from_secs(2);
+/// The NOTIFY channel, per schema so each service's relay wakes only for its own events.
+const CHANNEL_SQL: &str = "current_schema() || '_outbox'";
+
+/// Creates the outbox table in the pool's schema. Idempotent; run at start-up.
+pub async fn install(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS outbox (
+            seq        bigserial   PRIMARY KEY,
+            event_id   uuid        NOT NULL UNIQUE,
+            subject    text        NOT NULL,
+            payload    bytea       NOT NULL,
+            headers    jsonb       NOT NULL DEFAULT '{}',
+            created_at timestamptz NOT NULL DEFAULT now()
+        )",
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// One event to publish.
+#[derive(Debug)]
+pub struct Event<'a, T: Serialize> {
+    pub event_id: Uuid,
+    pub subject: String,
+    pub payload: &'a T,
+    /// Carried along so the event's consumers log under the same trace.
+    pub trace_id: Option<&'a str>,
+}
+
+/// Records an event inside the caller's transaction; it is published after the commit.
+pub async fn enqueue<T: Serialize>(conn: &mut PgConnection, event: Event<'_, T>) -> Result<(), sqlx::Error> {
+    let payload = serde_json::to_vec(event.payload).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+    let mut hdrs = HashMap::new();
+    if let Some(t) = event.trace_id {
+        hdrs.insert(headers::TRACE_ID, t);
+    }
+    sqlx::query("INSERT INTO outbox (event_id, subject, payload, headers) VALUES ($1, $2, $3, $4)")
+        .bind(event.event_id)
+        .bind(&event.subject)
+        .bind(payload)
+        .bind(sqlx::types::Json(hdrs))
+        .execute(&mut *conn)
+        .await?;
+    // Delivered at commit, coalesced per transaction: one wake-up however many events.
+    sqlx::query(&format!("SELECT pg_notify({CHANNEL_SQL}, '')")).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Publishes committed events until `shutdown`, then drains what is left and returns.
+pub async fn relay(pool: PgPool, js: jetstream::Context, shutdown: CancellationToken) {
+    let mut listener = None;
+    let mut failures = 0u32;
+    loop {
+        if listener.is_none() {
+            listener = listen(&pool).await;
+        }
+        match publish_pending(&pool, &js).await {
+            Ok(n) if n as i64 >= RELAY_BATCH => {
+                failures = 0;
+                continue;
+            }
+            Ok(_) => failures = 0,
+            Err(e) => {
+                failures += 1;
+                tracing::warn!(error = %e, failures, "outbox relay could not publish; will retry");
+            }
+        }
+        if shutdown.is_cancelled() {
+            break;
+        }
+        let wait = if failures == 0 { SWEEP_EVERY } else { backoff(failures) };
+        tokio::select! {
+            _ = shutdown.cancelled() => {}
+            _ = tokio::time::sleep(wait) => {}
+            notified = wait_notification(&mut listener), if failures == 0 => {
+                if !notified {
+                    listener = None;
+                }
+            }
+        }
+    }
+    // Drain: whatever committed before shutdown goes out now if the broker lets us.
+    for _ in 0..20 {
+        match publish_pending(&pool, &js).await {
+            Ok(n) if (n as i64) < RELAY_BATCH => break,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "outbox relay could not drain before shutdown; events stay for the next start");
+                break;
+            }
+        }
+    }
+}
+
+fn backoff(failures: u32) -> Duration {
+    Duration::from_millis(100u64.saturating_mul(1 << failures.min(6))).min(Duration::from_secs(5))
+}
+
+async fn listen(pool: &PgPool) -> Option<PgListener> {
+    let channel: String = sqlx::query_scalar(&format!("SELECT {CHANNEL_SQL}")).fetch_one(pool).await.ok()?;
+    let mut l = PgListener::connect_with(pool).await.ok()?;
+    l.listen(&channel).await.ok()?;
+    Some(l)
+}
+
+/// Waits for a notification; false when the listener broke and must be rebuilt.
+async fn wait_notification(listener: &mut Option<PgListener>) -> bool {
+    match listener {
+        Some(l) => l.recv().await.is_ok(),
+        None => std::future::pending().await,
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("publish to {subject}: {message}")]
+    Publish { subject: String, message: String },
+}
+
+/// Publishes one batch of pending events; returns how many went out.
+pub async fn publish_pending(pool: &PgPool, js: &jetstream::Context) -> Result<usize, RelayError> {
+    let mut tx = pool.begin().await?;
+    // SKIP LOCKED lets several relays (several instances of a service) share the work.
+    let rows = sqlx::query(
+        "SELECT seq, event_id, subject, payload, headers FROM outbox
+         ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind(RELAY_BATCH)
+    .fetch_all(&mut *tx)
+    .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut acks = Vec::with_capacity(rows.len());
+    let mut seqs = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let event_id: Uuid = row.get("event_id");
+        let subject: String = row.get("subject");
+        let payload: Vec<u8> = row.get("payload");
+        let extra: sqlx::types::Json<HashMap<String, String>> = row.get("headers");
+        let mut hdrs = HeaderMap::new();
+        hdrs.insert(headers::MSG_ID, event_id.to_string().as_str());
+        for (k, v) in &extra.0 {
+            hdrs.insert(k.as_str(), v.as_str());
+        }
+        let ack = js
+            .publish_with_headers(subject.clone(), hdrs, payload.into())
+            .await
+            .map_err(|e| RelayError::Publish { subject: subject.clone(), message: e.to_string() })?;
+        acks.push((subject, ack));
+        seqs.push(row.get::<i64, _>("seq"));
+    }
+    // Pipelined: all publishes are on the wire; now wait for every PubAck before deleting.
+    for (subject, ack) in acks {
+        ack.await.map_err(|e| RelayError::Publish { subject, message: e.to_string() })?;
+    }
+    sqlx::query("DELETE FROM outbox WHERE seq = ANY($1)").bind(&seqs).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(seqs.len())
+}

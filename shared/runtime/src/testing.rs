@@ -1,0 +1,59 @@
+//! Test support: a fresh, isolated environment on the real NATS and PostgreSQL servers.
+//!
+//! Each [`TestEnv`] gets a random region (so its subjects and streams are its own) and a fresh
+//! database (so its tables are its own). Servers come from `TEST_NATS_URL` / `TEST_DATABASE_URL`,
+//! defaulting to the machine's local ones. Only compiled with the `testing` feature.
+
+use rcn_contracts::Region;
+use rcn_contracts::pseudonym::PseudonymKey;
+use sqlx::Connection;
+use sqlx::postgres::PgConnection;
+
+use crate::config::Config;
+
+/// An isolated region and database for one test.
+#[derive(Debug, Clone)]
+pub struct TestEnv {
+    pub config: Config,
+    pub database_name: String,
+}
+
+impl TestEnv {
+    pub async fn new() -> Self {
+        crate::telemetry::init_for_tests();
+        let nats_url = std::env::var("TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+        let admin_url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        let database_name = format!("rcn_t_{}", &id[..12]);
+        let mut admin = PgConnection::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
+        sqlx::query(&format!("CREATE DATABASE {database_name}")).execute(&mut admin).await.expect("create test database");
+        let database_url = options_to_url(&admin_url, &database_name);
+        let mut config = Config::from_lookup(|_| None).expect("defaults are valid");
+        config.nats_url = Some(nats_url);
+        config.database_url = Some(database_url);
+        config.region = Region::parse(&format!("t{}", &id[12..24])).expect("valid region");
+        config.pseudonym_key = Some(PseudonymKey::new(format!("test-key-{id}")));
+        config.http_addr = "127.0.0.1:0".parse().expect("valid address");
+        config.db_pool_size = 4;
+        Self { config, database_name }
+    }
+}
+
+/// The admin URL with its database replaced: `scheme://authority/<database>[?query]`.
+fn options_to_url(admin_url: &str, database: &str) -> String {
+    let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let authority_end = base[authority_start..].find('/').map_or(base.len(), |i| authority_start + i);
+    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
+    format!("{}/{database}{query}", &base[..authority_end])
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_is_swapped_in_the_url() {
+        assert_eq!(super::options_to_url("postgres://postgres@127.0.0.1:5432/postgres", "x"), "postgres://postgres@127.0.0.1:5432/x");
+        assert_eq!(super::options_to_url("postgres://u@h:1/db?sslmode=disable", "x"), "postgres://u@h:1/x?sslmode=disable");
+        assert_eq!(super::options_to_url("postgres://h:1", "x"), "postgres://h:1/x");
+    }
+}
