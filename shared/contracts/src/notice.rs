@@ -318,10 +318,10 @@ impl ReleaseNotice {
         if !self.sender.institution_code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             p.push(Problem::new("sender.institution_code", "may only contain letters, digits, - and _"));
         }
-        if let Some(email) = self.sender.contact.as_ref().and_then(|c| c.email.as_ref()) {
-            if !email.contains('@') {
-                p.push(Problem::new("sender.contact.email", "is not an e-mail address"));
-            }
+        if let Some(email) = self.sender.contact.as_ref().and_then(|c| c.email.as_ref())
+            && !email.contains('@')
+        {
+            p.push(Problem::new("sender.contact.email", "is not an e-mail address"));
         }
         if let Some(a) = &self.person.address {
             if !(1..=99_999).contains(&a.house_number) {

@@ -1,0 +1,215 @@
+//! Opening cases from routed notices, and attaching later notices to them.
+
+use chrono::{Days, NaiveDate, Utc};
+use rcn_contracts::events::{CaseOpened, CaseUpdated, ConditionState, NoticeRouted, RoutingOutcome};
+use rcn_contracts::notice::NoticeKind;
+use rcn_contracts::{Condition, ConditionStatus, Gemeentecode, SCHEMA_VERSION, Subjects};
+use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
+use rcn_runtime::{Ctx, outbox};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+/// A release this close (in days) or an unexpected release makes a case spoed: same-day handling.
+const SPOED_WITHIN_DAYS: u64 = 7;
+
+pub fn spec(ctx: &Ctx) -> ConsumerSpec {
+    let s = ctx.subjects();
+    let mut spec = ConsumerSpec::new(&s, s.routing_stream(), "casework", s.routed_any(), "casework");
+    spec.batch = ctx.config.consumer_batch;
+    spec.workers = ctx.config.consumer_workers;
+    spec
+}
+
+pub struct Casework {
+    pub pool: PgPool,
+    pub subjects: Subjects,
+    /// The conditions every case gets: five by default, configurable per region.
+    pub conditions: Vec<Condition>,
+}
+
+impl std::fmt::Debug for Casework {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Casework").field("conditions", &self.conditions).finish_non_exhaustive()
+    }
+}
+
+impl Handler for Casework {
+    type Message = NoticeRouted;
+
+    async fn handle(&self, batch: &[Delivery<NoticeRouted>]) -> Result<(), HandlerError> {
+        let mut tx = self.pool.begin().await?;
+        for d in batch {
+            let RoutingOutcome::Routed { gemeentecode } = &d.message.outcome else {
+                // Only routed.* subjects reach this consumer; anything else is a wiring error.
+                return Err(HandlerError::Permanent(anyhow::anyhow!(
+                    "casework received a notice that was not routed to a municipality ({})",
+                    d.message.notice_key
+                )));
+            };
+            self.apply(&mut tx, d, gemeentecode).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Casework {
+    async fn apply(&self, tx: &mut PgConnection, d: &Delivery<NoticeRouted>, gemeente: &Gemeentecode) -> Result<(), HandlerError> {
+        let routed = &d.message;
+        let notice = &routed.notice;
+        // A notice is applied once: a redelivery finds it here and changes nothing.
+        let seen: Option<i32> = sqlx::query_scalar("SELECT 1 FROM case_notices WHERE notice_key = $1")
+            .bind(&routed.notice_key)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if seen.is_some() {
+            return Ok(());
+        }
+        let now = Utc::now();
+        let today = now.with_timezone(&chrono_tz::Europe::Amsterdam).date_naive();
+        let release = notice.detention.expected_release_on;
+        let spoed = is_spoed(notice.kind, release, today);
+        let person = &notice.person;
+        let new_case_id = Uuid::now_v7();
+        let case_id: Option<Uuid> = sqlx::query_scalar(
+            "INSERT INTO cases (case_id, episode_key, person_key, gemeentecode, bsn, family_name, name_prefix,
+                                given_names, date_of_birth, institution_code, started_on, expected_release_on,
+                                spoed, risk_flags, opened_at, opened_by_notice)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+             ON CONFLICT (episode_key) DO NOTHING
+             RETURNING case_id",
+        )
+        .bind(new_case_id)
+        .bind(&routed.episode_key)
+        .bind(&routed.person_key)
+        .bind(gemeente.as_str())
+        .bind(person.bsn.expose())
+        .bind(&person.family_name)
+        .bind(&person.name_prefix)
+        .bind(&person.given_names)
+        .bind(person.date_of_birth)
+        .bind(&notice.sender.institution_code)
+        .bind(notice.detention.started_on)
+        .bind(release)
+        .bind(spoed)
+        .bind(sqlx::types::Json(&notice.risk_flags))
+        .bind(now)
+        .bind(&routed.notice_key)
+        .fetch_optional(&mut *tx)
+        .await?;
+
+        let opened = case_id.is_some();
+        let case_id = match case_id {
+            Some(id) => id,
+            None => sqlx::query_scalar("SELECT case_id FROM cases WHERE episode_key = $1")
+                .bind(&routed.episode_key)
+                .fetch_one(&mut *tx)
+                .await?,
+        };
+        sqlx::query(
+            "INSERT INTO case_notices (notice_key, case_id, kind, sent_at, received_at, applied_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&routed.notice_key)
+        .bind(case_id)
+        .bind(notice.kind.as_str())
+        .bind(notice.sent_at)
+        .bind(routed.received_at)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+
+        if opened {
+            let mut states = Vec::with_capacity(self.conditions.len());
+            for condition in &self.conditions {
+                let screened = notice.conditions.get(*condition);
+                let status = screened.map(|s| s.status).unwrap_or(ConditionStatus::Unknown);
+                sqlx::query(
+                    "INSERT INTO condition_tasks (case_id, condition, status, note, due_on)
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(case_id)
+                .bind(condition.as_str())
+                .bind(status.as_str())
+                .bind(screened.and_then(|s| s.note.as_deref()))
+                .bind(release.and_then(|r| due_on(*condition, r)))
+                .execute(&mut *tx)
+                .await?;
+                states.push(ConditionState { condition: *condition, status });
+            }
+            let event = CaseOpened {
+                schema_version: SCHEMA_VERSION,
+                event_id: Uuid::now_v7(),
+                case_id,
+                episode_key: routed.episode_key.clone(),
+                gemeentecode: gemeente.clone(),
+                notice_key: routed.notice_key.clone(),
+                expected_release_on: release,
+                spoed,
+                conditions: states,
+                opened_at: now,
+                notice_received_at: routed.received_at,
+            };
+            let subject = self.subjects.case_opened(gemeente);
+            outbox::enqueue(tx, outbox::Event { event_id: event.event_id, subject, payload: &event, trace_id: d.trace_id.as_deref() }).await?;
+            tracing::info!(%case_id, notice_key = %routed.notice_key, trace_id = d.trace_id.as_deref(), gemeentecode = %gemeente, spoed, "case opened");
+        } else {
+            let event = CaseUpdated {
+                schema_version: SCHEMA_VERSION,
+                event_id: Uuid::now_v7(),
+                case_id,
+                episode_key: routed.episode_key.clone(),
+                gemeentecode: gemeente.clone(),
+                notice_key: routed.notice_key.clone(),
+                notice_kind: notice.kind,
+                updated_at: now,
+            };
+            let subject = self.subjects.case_updated(gemeente);
+            outbox::enqueue(tx, outbox::Event { event_id: event.event_id, subject, payload: &event, trace_id: d.trace_id.as_deref() }).await?;
+            tracing::info!(%case_id, notice_key = %routed.notice_key, trace_id = d.trace_id.as_deref(), kind = notice.kind.as_str(), "notice attached to case");
+        }
+        Ok(())
+    }
+}
+
+/// Spoed: released unexpectedly, or release within [`SPOED_WITHIN_DAYS`] days of today.
+pub fn is_spoed(kind: NoticeKind, release: Option<NaiveDate>, today: NaiveDate) -> bool {
+    kind == NoticeKind::ReleasedUnexpectedly
+        || release.is_some_and(|r| r <= today + Days::new(SPOED_WITHIN_DAYS))
+}
+
+/// The default deadline of a condition (DOMAIN.md): ID and housing by release day, the others a
+/// week before release.
+pub fn due_on(condition: Condition, release: NaiveDate) -> Option<NaiveDate> {
+    match condition {
+        Condition::Id | Condition::Housing => Some(release),
+        _ => release.checked_sub_days(Days::new(7)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn spoed_means_release_within_a_week_or_unexpected() {
+        let today = day("2026-11-23");
+        assert!(is_spoed(NoticeKind::ReleasePlanned, Some(day("2026-11-30")), today));
+        assert!(!is_spoed(NoticeKind::ReleasePlanned, Some(day("2026-12-01")), today));
+        assert!(!is_spoed(NoticeKind::DetentionStarted, None, today));
+        assert!(is_spoed(NoticeKind::ReleasedUnexpectedly, None, today));
+    }
+
+    #[test]
+    fn id_and_housing_are_due_on_release_day_the_rest_a_week_before() {
+        let r = day("2026-12-15");
+        assert_eq!(due_on(Condition::Id, r), Some(r));
+        assert_eq!(due_on(Condition::Housing, r), Some(r));
+        assert_eq!(due_on(Condition::Income, r), Some(day("2026-12-08")));
+        assert_eq!(due_on(Condition::Care, r), Some(day("2026-12-08")));
+    }
+}

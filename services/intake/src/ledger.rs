@@ -1,0 +1,68 @@
+//! The receipt ledger: every notice on the NOTICES stream, as intake's own read model. It lets a
+//! resend get its original receipt, and lets a sender later ask what became of a notice.
+
+use chrono::{DateTime, Utc};
+use rcn_contracts::events::NoticeAccepted;
+use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
+use rcn_runtime::Ctx;
+use sqlx::PgPool;
+
+/// The digest of the notice's content, carried as a header so the ledger need not recompute it.
+pub const FINGERPRINT_HEADER: &str = "Rcn-Notice-Fingerprint";
+
+pub fn spec(ctx: &Ctx) -> ConsumerSpec {
+    let s = ctx.subjects();
+    let mut spec = ConsumerSpec::new(&s, s.notices_stream(), "intake-ledger", s.notice_accepted(), "intake");
+    spec.batch = ctx.config.consumer_batch;
+    spec.workers = 1;
+    spec
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Entry {
+    pub received_at: DateTime<Utc>,
+    pub fingerprint: String,
+}
+
+pub async fn find(pool: &PgPool, notice_key: &str) -> Result<Option<Entry>, sqlx::Error> {
+    sqlx::query_as("SELECT received_at, fingerprint FROM receipts WHERE notice_key = $1")
+        .bind(notice_key)
+        .fetch_optional(pool)
+        .await
+}
+
+pub struct Ledger {
+    pub pool: PgPool,
+}
+
+impl Handler for Ledger {
+    type Message = NoticeAccepted;
+
+    async fn handle(&self, batch: &[Delivery<NoticeAccepted>]) -> Result<(), HandlerError> {
+        let mut tx = self.pool.begin().await?;
+        for d in batch {
+            let n = &d.message;
+            sqlx::query(
+                "INSERT INTO receipts (notice_key, notice_id, institution_code, kind, episode_key, fingerprint, received_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (notice_key) DO NOTHING",
+            )
+            .bind(&n.notice_key)
+            .bind(&n.notice.notice_id)
+            .bind(&n.notice.sender.institution_code)
+            .bind(n.notice.kind.as_str())
+            .bind(&n.episode_key)
+            .bind(n.notice.fingerprint())
+            .bind(n.received_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Ledger")
+    }
+}

@@ -1,0 +1,122 @@
+//! One submission: parse, validate, look for an earlier receipt, publish, answer.
+
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use async_nats::jetstream;
+use chrono::Utc;
+use rcn_contracts::events::NoticeAccepted;
+use rcn_contracts::intake::{Receipt, ReceiptStatus, SubmitReply};
+use rcn_contracts::notice::Problem;
+use rcn_contracts::pseudonym::PseudonymKey;
+use rcn_contracts::{ReleaseNotice, SCHEMA_VERSION, Subjects};
+use rcn_runtime::{Ctx, headers};
+use sqlx::PgPool;
+
+use crate::ledger;
+
+/// How long intake waits for JetStream to confirm a notice is stored.
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
+/// The largest notice accepted, in bytes (the gateway enforces the same limit).
+pub const MAX_NOTICE_BYTES: usize = 64 * 1024;
+
+/// The submission logic of one intake instance.
+pub struct Intake {
+    js: jetstream::Context,
+    subjects: Subjects,
+    key: PseudonymKey,
+    pool: PgPool,
+}
+
+impl Intake {
+    pub fn new(ctx: &Ctx, pool: PgPool) -> anyhow::Result<Self> {
+        Ok(Self { js: ctx.jetstream(), subjects: ctx.subjects(), key: ctx.config.pseudonym_key()?.clone(), pool })
+    }
+
+    /// Handles one submitted notice and says what became of it.
+    pub async fn submit(&self, body: &[u8], request_headers: Option<&HeaderMap>) -> SubmitReply {
+        if body.len() > MAX_NOTICE_BYTES {
+            return rejected("", format!("the notice is {} bytes; at most {MAX_NOTICE_BYTES} are accepted", body.len()));
+        }
+        let notice = match ReleaseNotice::from_json(body) {
+            Ok(n) => n,
+            Err(problem) => return SubmitReply::Rejected { problems: vec![problem] },
+        };
+        let today = Utc::now().with_timezone(&chrono_tz::Europe::Amsterdam).date_naive();
+        let problems = notice.problems(today);
+        if !problems.is_empty() {
+            return SubmitReply::Rejected { problems };
+        }
+        let notice_key = notice.notice_key();
+        let fingerprint = notice.fingerprint();
+
+        // A resend gets its original receipt; the same id with other content is refused. When
+        // the ledger is unreachable, JetStream's duplicate window still makes a resend harmless.
+        match ledger::find(&self.pool, &notice_key).await {
+            Ok(Some(earlier)) if earlier.fingerprint == fingerprint => {
+                return accepted(&notice, earlier.received_at, ReceiptStatus::AlreadyReceived);
+            }
+            Ok(Some(_)) => {
+                return rejected(
+                    "notice_id",
+                    "a different notice was already accepted under this notice_id; send changes as a new notice with its own notice_id",
+                );
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "receipt ledger unavailable; relying on JetStream de-duplication"),
+        }
+
+        let received_at = Utc::now();
+        let trace_id = request_headers
+            .and_then(|h| h.get(headers::TRACE_ID))
+            .map(|v| v.as_str().to_owned())
+            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        let event = NoticeAccepted {
+            schema_version: SCHEMA_VERSION,
+            notice_key: notice_key.clone(),
+            received_at,
+            person_key: self.key.person_key(&notice.person.bsn),
+            episode_key: self.key.episode_key(&notice.person.bsn, notice.detention.started_on),
+            notice: notice.clone(),
+        };
+        let mut h = HeaderMap::new();
+        h.insert(headers::MSG_ID, notice_key.as_str());
+        h.insert(headers::TRACE_ID, trace_id.as_str());
+        h.insert(ledger::FINGERPRINT_HEADER, fingerprint.as_str());
+        let payload = serde_json::to_vec(&event).expect("an event serialises");
+        match self.publish(h, payload).await {
+            Ok(duplicate) => {
+                tracing::info!(%notice_key, %trace_id, kind = notice.kind.as_str(), duplicate, "notice accepted");
+                let status = if duplicate { ReceiptStatus::AlreadyReceived } else { ReceiptStatus::Accepted };
+                accepted(&notice, received_at, status)
+            }
+            Err(e) => {
+                tracing::error!(%notice_key, error = %e, "could not store notice");
+                SubmitReply::Unavailable {
+                    message: "the notice could not be stored right now; send it again later with the same notice_id".into(),
+                    retry_after_seconds: 30,
+                }
+            }
+        }
+    }
+
+    /// Publishes and waits for the PubAck; returns whether JetStream saw it as a duplicate.
+    async fn publish(&self, h: HeaderMap, payload: Vec<u8>) -> anyhow::Result<bool> {
+        let subject = self.subjects.notice_accepted();
+        let ack = tokio::time::timeout(PUBLISH_TIMEOUT, async {
+            let future = self.js.publish_with_headers(subject, h, payload.into()).await?;
+            anyhow::Ok(future.await?)
+        })
+        .await
+        .map_err(|_| anyhow::anyhow!("JetStream did not confirm within {PUBLISH_TIMEOUT:?}"))??;
+        Ok(ack.duplicate)
+    }
+}
+
+fn accepted(notice: &ReleaseNotice, received_at: chrono::DateTime<Utc>, status: ReceiptStatus) -> SubmitReply {
+    SubmitReply::Accepted { receipt: Receipt { notice_id: notice.notice_id.clone(), received_at, status } }
+}
+
+fn rejected(path: &str, message: impl Into<String>) -> SubmitReply {
+    SubmitReply::Rejected { problems: vec![Problem::new(path, message)] }
+}
