@@ -1,1 +1,130 @@
-//! rcn-tests
+//! The end-to-end harness: the whole stack (intake, router, casework, gateway) in this process,
+//! on the real NATS and PostgreSQL, in a random region with a fresh database, plus typed helpers
+//! to submit notices as a partner and to look at what came of them.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use rcn::stack::{Service, Stack};
+use rcn_contracts::intake::SubmitReply;
+use rcn_runtime::CancellationToken;
+use rcn_runtime::testing::{TestEnv, eventually};
+use sqlx::PgPool;
+
+pub use rcn_contracts::examples::{release_notice, release_notice_json};
+
+/// How long a test waits for the stack to finish something asynchronous.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// A running stack for one test.
+pub struct TestStack {
+    pub env: TestEnv,
+    pub http: SocketAddr,
+    pub client: reqwest::Client,
+    pub db: PgPool,
+    pub nats: async_nats::Client,
+    shutdown: CancellationToken,
+    stack: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// A case as casework stored it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CaseRow {
+    pub case_id: uuid::Uuid,
+    pub gemeentecode: String,
+    pub spoed: bool,
+    pub status: String,
+}
+
+impl TestStack {
+    /// Starts every service and waits until the gateway answers.
+    pub async fn spawn() -> Self {
+        let env = TestEnv::new().await;
+        let shutdown = CancellationToken::new();
+        let stack = Stack::start(&env.config, &Service::ALL, shutdown.clone()).await.expect("the stack starts");
+        let http = stack.http_addr.expect("the gateway runs");
+        let client = reqwest::Client::new();
+        let db = env.db().await;
+        let nats = env.ctx("rcn-test-partner").await.nats;
+        let this = Self { env, http, client, db, nats, shutdown, stack: Some(tokio::spawn(stack.wait())) };
+        let url = this.url("/readyz");
+        eventually(PATIENCE, "the gateway to be ready", || {
+            let (client, url) = (this.client.clone(), url.clone());
+            async move { client.get(url).send().await.ok().filter(|r| r.status().is_success()) }
+        })
+        .await;
+        // Intake registers its endpoint after its migrations; a partner's first notice needs it.
+        let subject = this.env.config.region.subjects().intake_submit();
+        eventually(PATIENCE, "intake to answer", || {
+            let (nats, subject) = (this.nats.clone(), subject.clone());
+            async move { nats.request(subject, "{}".into()).await.ok() }
+        })
+        .await;
+        this
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.http)
+    }
+
+    /// Submits a notice as JSON over the partner API.
+    pub async fn post_notice(&self, notice: &serde_json::Value) -> reqwest::Response {
+        self.client.post(self.url("/v1/release-notices")).json(notice).send().await.expect("the gateway answers")
+    }
+
+    /// Submits a notice over NATS request-reply, as a partner with its own NATS account would.
+    pub async fn submit_over_nats(&self, body: &[u8]) -> SubmitReply {
+        let subject = self.env.config.region.subjects().intake_submit();
+        let reply = self.nats.request(subject, body.to_vec().into()).await.expect("intake answers");
+        serde_json::from_slice(&reply.payload).expect("a SubmitReply")
+    }
+
+    /// Counts rows; `sql` is a `SELECT count(*) …` over the services' schemas.
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(&self.db).await.expect("a count query")
+    }
+
+    /// Waits until casework has applied the notice, and returns its case.
+    pub async fn wait_for_case(&self, notice_key: &str) -> CaseRow {
+        eventually(PATIENCE, &format!("a case for {notice_key}"), || async {
+            sqlx::query_as::<_, CaseRow>(
+                "SELECT c.case_id, c.gemeentecode, c.spoed, c.status FROM casework.cases c
+                 JOIN casework.case_notices n ON n.case_id = c.case_id WHERE n.notice_key = $1",
+            )
+            .bind(notice_key)
+            .fetch_optional(&self.db)
+            .await
+            .ok()
+            .flatten()
+        })
+        .await
+    }
+
+    /// Waits until the router has decided about the notice; returns (outcome, gemeentecode, rule).
+    pub async fn wait_for_decision(&self, notice_key: &str) -> (String, Option<String>, String) {
+        eventually(PATIENCE, &format!("a routing decision for {notice_key}"), || async {
+            sqlx::query_as("SELECT outcome, gemeentecode, rule FROM router.decisions WHERE notice_key = $1")
+                .bind(notice_key)
+                .fetch_optional(&self.db)
+                .await
+                .ok()
+                .flatten()
+        })
+        .await
+    }
+
+    /// Stops the stack and waits for it to drain.
+    pub async fn stop(mut self) {
+        self.shutdown.cancel();
+        if let Some(handle) = self.stack.take() {
+            let result = tokio::time::timeout(PATIENCE, handle).await.expect("the stack stops in time");
+            result.expect("no panic").expect("the stack stops cleanly");
+        }
+    }
+}
+
+impl Drop for TestStack {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}

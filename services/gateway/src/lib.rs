@@ -1,1 +1,68 @@
-//! rcn-gateway
+//! gateway — the only HTTP server users see: the partner API for detention institutions and
+//! (later) the staff portal. It speaks the Dutch government's API Design Rules (version in the
+//! path, `API-Version` header, `application/problem+json` errors) and turns every request into a
+//! NATS request to the service that owns the data.
+//!
+//! It must never decide anything a service owns, never show an internal error to a caller, and
+//! never put personal data in a URL.
+
+mod error;
+mod routes;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::HeaderValue;
+use rcn_contracts::Subjects;
+use rcn_runtime::{CancellationToken, Ctx};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+/// The API version reported in every response (ADR: `API-Version`).
+pub const API_VERSION: &str = "1.0.0";
+
+/// What every handler may use.
+#[derive(Clone)]
+pub struct AppState {
+    pub nats: async_nats::Client,
+    pub subjects: Subjects,
+    pub pool: PgPool,
+}
+
+/// The HTTP application, without a socket, so tests can drive it directly.
+pub fn app(state: AppState) -> Router {
+    routes::router()
+        .with_state(Arc::new(state))
+        .layer(SetResponseHeaderLayer::overriding(
+            axum::http::header::HeaderName::from_static("api-version"),
+            HeaderValue::from_static(API_VERSION),
+        ))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+            // The path only: a query string could carry something personal one day.
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+        }))
+}
+
+/// Binds `RCN_HTTP_ADDR` and serves until `shutdown`.
+pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(ctx.config.http_addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", ctx.config.http_addr))?;
+    serve(ctx, listener, shutdown).await
+}
+
+/// Serves on an already bound listener (tests bind port 0 and read the address back).
+pub async fn serve(ctx: Ctx, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
+    // The gateway's own schema; its tables (tokens, sessions) come with the features that use them.
+    let pool = ctx.database("gateway", &sqlx::migrate::Migrator::DEFAULT).await?;
+    let addr: SocketAddr = listener.local_addr()?;
+    tracing::info!(%addr, "gateway listening");
+    let state = AppState { nats: ctx.nats.clone(), subjects: ctx.subjects(), pool };
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown.cancelled_owned()).await?;
+    Ok(())
+}

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use async_nats::HeaderMap;
 use async_nats::jetstream;
-use chrono::Utc;
+use chrono::{SubsecRound, Utc};
 use rcn_contracts::events::NoticeAccepted;
 use rcn_contracts::intake::{Receipt, ReceiptStatus, SubmitReply};
 use rcn_contracts::notice::Problem;
@@ -53,20 +53,13 @@ impl Intake {
         // A resend gets its original receipt; the same id with other content is refused. When
         // the ledger is unreachable, JetStream's duplicate window still makes a resend harmless.
         match ledger::find(&self.pool, &notice_key).await {
-            Ok(Some(earlier)) if earlier.fingerprint == fingerprint => {
-                return accepted(&notice, earlier.received_at, ReceiptStatus::AlreadyReceived);
-            }
-            Ok(Some(_)) => {
-                return rejected(
-                    "notice_id",
-                    "a different notice was already accepted under this notice_id; send changes as a new notice with its own notice_id",
-                );
-            }
+            Ok(Some(earlier)) => return earlier_receipt(&notice, &fingerprint, &earlier),
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "receipt ledger unavailable; relying on JetStream de-duplication"),
         }
 
-        let received_at = Utc::now();
+        // Microseconds: what PostgreSQL keeps, so the ledger returns exactly this receipt later.
+        let received_at = Utc::now().trunc_subsecs(6);
         let trace_id = request_headers
             .and_then(|h| h.get(headers::TRACE_ID))
             .map(|v| v.as_str().to_owned())
@@ -85,10 +78,17 @@ impl Intake {
         h.insert(ledger::FINGERPRINT_HEADER, fingerprint.as_str());
         let payload = serde_json::to_vec(&event).expect("an event serialises");
         match self.publish(h, payload).await {
-            Ok(duplicate) => {
-                tracing::info!(%notice_key, %trace_id, kind = notice.kind.as_str(), duplicate, "notice accepted");
-                let status = if duplicate { ReceiptStatus::AlreadyReceived } else { ReceiptStatus::Accepted };
-                accepted(&notice, received_at, status)
+            Ok(false) => {
+                tracing::info!(%notice_key, %trace_id, kind = notice.kind.as_str(), "notice accepted");
+                accepted(&notice, received_at, ReceiptStatus::Accepted)
+            }
+            Ok(true) => {
+                // Sent again before the ledger caught up with the first one: JetStream kept only
+                // the first. Its receipt is moments away in the ledger.
+                match self.wait_for_receipt(&notice_key).await {
+                    Some(earlier) => earlier_receipt(&notice, &fingerprint, &earlier),
+                    None => accepted(&notice, received_at, ReceiptStatus::AlreadyReceived),
+                }
             }
             Err(e) => {
                 tracing::error!(%notice_key, error = %e, "could not store notice");
@@ -98,6 +98,16 @@ impl Intake {
                 }
             }
         }
+    }
+
+    async fn wait_for_receipt(&self, notice_key: &str) -> Option<ledger::Entry> {
+        for _ in 0..20 {
+            if let Ok(Some(entry)) = ledger::find(&self.pool, notice_key).await {
+                return Some(entry);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        None
     }
 
     /// Publishes and waits for the PubAck; returns whether JetStream saw it as a duplicate.
@@ -115,6 +125,19 @@ impl Intake {
 
 fn accepted(notice: &ReleaseNotice, received_at: chrono::DateTime<Utc>, status: ReceiptStatus) -> SubmitReply {
     SubmitReply::Accepted { receipt: Receipt { notice_id: notice.notice_id.clone(), received_at, status } }
+}
+
+/// The answer to a notice whose id was accepted before: its original receipt when the content is
+/// the same, a refusal when it is not (a change must come as a new notice).
+fn earlier_receipt(notice: &ReleaseNotice, fingerprint: &str, earlier: &ledger::Entry) -> SubmitReply {
+    if earlier.fingerprint == fingerprint {
+        accepted(notice, earlier.received_at, ReceiptStatus::AlreadyReceived)
+    } else {
+        rejected(
+            "notice_id",
+            "a different notice was already accepted under this notice_id; send changes as a new notice with its own notice_id",
+        )
+    }
 }
 
 fn rejected(path: &str, message: impl Into<String>) -> SubmitReply {

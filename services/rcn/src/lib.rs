@@ -1,1 +1,12 @@
-//! rcn
+//! rcn — the launcher: one binary that runs every service of the stack in one process (or a
+//! single one with `run --only <service>`), and starts its own NATS and PostgreSQL when none are
+//! configured.
+//!
+//! It wires services together only through NATS and PostgreSQL, exactly as separate processes
+//! would meet; it must never let one service call into another's code or tables.
+
+pub mod infra;
+pub mod demo;
+pub mod feed;
+pub mod stack;
+pub mod provision;

@@ -7,6 +7,7 @@
 
 pub mod condition;
 pub mod events;
+pub mod examples;
 pub mod intake;
 pub mod notice;
 pub mod pseudonym;

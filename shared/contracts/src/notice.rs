@@ -217,17 +217,22 @@ pub struct ScreenedCondition {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[allow(clippy::upper_case_acronyms)]
 pub enum RiskFlag {
+    #[serde(rename = "BIJ")]
     BIJ,
+    #[serde(rename = "TBS")]
     TBS,
+    #[serde(rename = "PIJ")]
     PIJ,
     SexualOffence,
     Terrorism,
     Radicalisation,
     ConfusedBehaviourHighRisk,
     TopX,
+    #[serde(rename = "ISD")]
     ISD,
     DomesticViolence,
     HighRecidivism,
+    #[serde(rename = "LVB")]
     LVB,
 }
 
@@ -522,6 +527,18 @@ mod tests {
         v["detention"]["started_on"] = "2027-06-01".into();
         v["detention"]["expected_release_on"] = "2027-07-01".into();
         assert_eq!(parse(&v).unwrap().problems(today())[0].path, "detention.started_on");
+    }
+
+    #[test]
+    fn every_risk_flag_of_the_contract_parses() {
+        let names = [
+            "BIJ", "TBS", "PIJ", "SEXUAL_OFFENCE", "TERRORISM", "RADICALISATION", "CONFUSED_BEHAVIOUR_HIGH_RISK",
+            "TOP_X", "ISD", "DOMESTIC_VIOLENCE", "HIGH_RECIDIVISM", "LVB",
+        ];
+        for name in names {
+            let flag: RiskFlag = serde_json::from_value(name.into()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(serde_json::to_value(flag).unwrap(), name);
+        }
     }
 
     #[test]

@@ -112,7 +112,9 @@ impl Subjects {
     pub fn notices_stream(&self) -> StreamDef {
         StreamDef {
             name: self.stream_name("NOTICES"),
-            subjects: vec![self.subject("intake.>")],
+            // Only accepted notices: a wider filter would capture intake.submit requests and
+            // answer them with a PubAck before intake could.
+            subjects: vec![self.notice_accepted()],
             max_age: Duration::from_secs(30 * 24 * 3600),
             duplicate_window: Duration::from_secs(24 * 3600),
             description: "Release notices accepted by intake",

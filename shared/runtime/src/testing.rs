@@ -57,3 +57,45 @@ mod tests {
         assert_eq!(super::options_to_url("postgres://h:1", "x"), "postgres://h:1/x");
     }
 }
+
+impl TestEnv {
+    /// A service context on this environment, connected as `name`.
+    pub async fn ctx(&self, name: &str) -> crate::Ctx {
+        crate::Ctx::connect(self.config.clone(), name).await.expect("connect to the test NATS")
+    }
+
+    /// A plain pool on the test database, for assertions across schemas (`casework.cases`).
+    pub async fn db(&self) -> sqlx::PgPool {
+        sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect(self.config.database_url().expect("set"))
+            .await
+            .expect("connect to the test database")
+    }
+
+    /// How many messages a stream of this region holds (0 when the stream does not exist).
+    pub async fn stream_len(&self, js: &async_nats::jetstream::Context, stream: &rcn_contracts::StreamDef) -> u64 {
+        match js.get_stream(&stream.name).await {
+            Ok(mut s) => s.info().await.map(|i| i.state.messages).unwrap_or(0),
+            Err(_) => 0,
+        }
+    }
+}
+
+/// Polls `check` until it returns `Some`, for at most `within`; panics with `what` otherwise.
+pub async fn eventually<T, F, Fut>(within: std::time::Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            panic!("timed out after {within:?} waiting for {what}");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,105 @@
+//! One error type for every HTTP answer that is not a success, rendered as
+//! `application/problem+json` (RFC 9457). Internal causes are logged, never shown.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rcn_contracts::notice::Problem;
+use serde::Serialize;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request was understood but its content is wrong: every problem is listed.
+    #[error("the request has {} problem(s)", .0.len())]
+    Invalid(Vec<Problem>),
+    #[error("the request body must be JSON (Content-Type: application/json)")]
+    UnsupportedMediaType,
+    #[error("the request body is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("not found")]
+    NotFound,
+    /// A service we depend on cannot answer now; the caller should retry.
+    #[error("temporarily unavailable: {message}")]
+    Unavailable { message: String, retry_after_seconds: u32 },
+    /// Anything else: logged with its cause, shown as a plain 500.
+    #[error("internal error: {0:#}")]
+    Internal(anyhow::Error),
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProblemBody<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    invalid_params: Vec<InvalidParam<'a>>,
+}
+
+/// Logius API Design Rules' shape for a field problem: `name` is the JSON path.
+#[derive(Serialize)]
+struct InvalidParam<'a> {
+    name: &'a str,
+    reason: &'a str,
+}
+
+impl ApiError {
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn kind_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::Invalid(_) => ("urn:rcn:problem:invalid-request", "The request is not valid"),
+            ApiError::UnsupportedMediaType => ("urn:rcn:problem:unsupported-media-type", "Unsupported media type"),
+            ApiError::TooLarge(_) => ("urn:rcn:problem:too-large", "Request body too large"),
+            ApiError::NotFound => ("urn:rcn:problem:not-found", "Not found"),
+            ApiError::Unavailable { .. } => ("urn:rcn:problem:unavailable", "Temporarily unavailable"),
+            ApiError::Internal(_) => ("urn:rcn:problem:internal", "Internal error"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status_code();
+        let (kind, title) = self.kind_and_title();
+        let detail = match &self {
+            ApiError::Internal(e) => {
+                tracing::error!(error = %format!("{e:#}"), "request failed");
+                "something went wrong on our side; it has been logged".to_owned()
+            }
+            ApiError::Invalid(problems) if problems.len() == 1 => {
+                let p = &problems[0];
+                if p.path.is_empty() { p.message.clone() } else { format!("{}: {}", p.path, p.message) }
+            }
+            other => other.to_string(),
+        };
+        let invalid_params = match &self {
+            ApiError::Invalid(problems) => {
+                problems.iter().map(|p| InvalidParam { name: &p.path, reason: &p.message }).collect()
+            }
+            _ => Vec::new(),
+        };
+        let body = ProblemBody { kind, title, status: status.as_u16(), detail, invalid_params };
+        let mut response = (status, Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let ApiError::Unavailable { retry_after_seconds, .. } = &self {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}

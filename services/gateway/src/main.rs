@@ -1,0 +1,9 @@
+//! The gateway as its own process.
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let config = rcn_runtime::Config::from_env()?;
+    rcn_runtime::telemetry::init(config.log_json);
+    let ctx = rcn_runtime::Ctx::connect(config, "rcn-gateway").await?;
+    rcn_gateway::run(ctx, rcn_runtime::shutdown_signal()).await
+}

@@ -1,0 +1,105 @@
+//! Fills in what the configuration leaves open for a newcomer: when NATS_URL or DATABASE_URL is
+//! not set, the launcher starts its own server under the data folder ([`crate::infra`]); when
+//! the pseudonym key is not set and the launcher runs its own servers, it keeps a random one in
+//! the data folder. With external servers the key must be configured: pseudonyms made with a
+//! throw-away key would not match the ones already stored.
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use rcn_contracts::pseudonym::PseudonymKey;
+use rcn_runtime::Config;
+use sqlx::Connection;
+
+use crate::infra::{NatsProcess, PostgresProcess};
+
+/// The database the launcher creates in its own PostgreSQL.
+const DATABASE: &str = "rcn";
+
+/// The servers this launcher started itself (none when everything was configured).
+#[derive(Default)]
+pub struct OwnServers {
+    nats: Option<NatsProcess>,
+    postgres: Option<PostgresProcess>,
+}
+
+impl std::fmt::Debug for OwnServers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnServers")
+            .field("nats", &self.nats.as_ref().map(NatsProcess::url))
+            .field("postgres", &self.postgres.as_ref().map(PostgresProcess::url))
+            .finish()
+    }
+}
+
+impl OwnServers {
+    /// Starts what is missing and writes its address into `config`.
+    pub async fn provide(config: &mut Config, data_dir: &Path) -> anyhow::Result<Self> {
+        let mut own = Self::default();
+        if config.nats_url.is_none() || config.database_url.is_none() {
+            std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create data folder {}", data_dir.display()))?;
+        }
+        if config.nats_url.is_none() {
+            let nats = NatsProcess::start(&data_dir.join("nats"), None).await.context("starting the launcher's own nats-server")?;
+            config.nats_url = Some(nats.url());
+            own.nats = Some(nats);
+        }
+        if config.database_url.is_none() {
+            let pg = PostgresProcess::start(&data_dir.join("postgres"), None)
+                .await
+                .context("starting the launcher's own PostgreSQL")?;
+            config.database_url = Some(create_database(&pg.url()).await?);
+            own.postgres = Some(pg);
+        }
+        if config.pseudonym_key.is_none() {
+            if own.nats.is_none() && own.postgres.is_none() {
+                anyhow::bail!(
+                    "RCN_PSEUDONYM_KEY is not set: with NATS_URL and DATABASE_URL configured, set it to the region's secret (at least 16 characters)"
+                );
+            }
+            config.pseudonym_key = Some(local_key(data_dir)?);
+        }
+        Ok(own)
+    }
+
+    /// Stops the servers this launcher started, gracefully.
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
+        if let Some(n) = self.nats.as_mut() {
+            n.stop().await?;
+        }
+        if let Some(p) = self.postgres.as_mut() {
+            p.stop().await?;
+        }
+        Ok(())
+    }
+}
+
+/// Creates the `rcn` database on first start and returns its URL.
+async fn create_database(admin_url: &str) -> anyhow::Result<String> {
+    let mut admin = sqlx::PgConnection::connect(admin_url).await.context("connecting to the launcher's PostgreSQL")?;
+    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+        .bind(DATABASE)
+        .fetch_optional(&mut admin)
+        .await?;
+    if exists.is_none() {
+        sqlx::query(&format!("CREATE DATABASE {DATABASE}")).execute(&mut admin).await?;
+    }
+    let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
+    Ok(format!("{base}/{DATABASE}"))
+}
+
+/// The development key kept in the data folder, created on first use.
+fn local_key(data_dir: &Path) -> anyhow::Result<PseudonymKey> {
+    let path = data_dir.join("pseudonym.key");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return Ok(PseudonymKey::new(existing.trim().to_owned()));
+    }
+    let key = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    std::fs::write(&path, &key).with_context(|| format!("cannot write {}", path.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    Ok(PseudonymKey::new(key))
+}
