@@ -311,6 +311,13 @@ impl PostgresProcess {
         loop {
             wait_for_free_port(self.port, "PostgreSQL", port_wait).await?;
             let (log, log_file) = ServerLog::open(&self.log_path)?;
+            if let Some(user) = self.run_as {
+                // Everything in PGDATA belongs to the server's user, or its tools trip over it.
+                std::os::unix::fs::chown(&self.log_path, Some(user.uid), Some(user.gid))
+                    .with_context(|| {
+                        format!("could not hand {} to postgres", self.log_path.display())
+                    })?;
+            }
             let mut command = server_command(&self.bin_dir.join("postgres"));
             command
                 .arg("-D")

@@ -5,8 +5,8 @@
 //! It wires services together only through NATS and PostgreSQL, exactly as separate processes
 //! would meet; it must never let one service call into another's code or tables.
 
-pub mod infra;
 pub mod demo;
 pub mod feed;
-pub mod stack;
+pub mod infra;
 pub mod provision;
+pub mod stack;

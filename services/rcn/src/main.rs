@@ -37,6 +37,13 @@ enum Command {
         #[arg(long, env = "RCN_DATA_DIR", default_value = ".rcn-data")]
         data_dir: PathBuf,
     },
+    /// Start only the launcher's own nats-server and PostgreSQL, print their URLs as
+    /// `NATS_URL=…` and `DATABASE_URL=…` lines, and keep them running until stopped. The test
+    /// command uses this on a machine without servers of its own.
+    Servers {
+        #[arg(long, env = "RCN_DATA_DIR", default_value = ".rcn-data")]
+        data_dir: PathBuf,
+    },
 }
 
 #[tokio::main]
@@ -60,6 +67,16 @@ async fn main() -> anyhow::Result<()> {
                 anyhow::bail!("--demo-rate must be between 0.01 and 10000 notices per second");
             }
             run(&mut config, &services, demo.then_some(demo_rate), &data_dir).await
+        }
+        Command::Servers { data_dir } => {
+            let shutdown = rcn_runtime::shutdown_signal();
+            config.nats_url = None;
+            config.database_url = None;
+            let mut own = rcn::provision::OwnServers::provide(&mut config, &data_dir).await?;
+            println!("NATS_URL={}", config.nats_url()?);
+            println!("DATABASE_URL={}", config.database_url()?);
+            shutdown.cancelled().await;
+            own.stop().await
         }
     }
 }

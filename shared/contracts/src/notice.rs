@@ -486,7 +486,9 @@ mod tests {
 
         let mut v = sample();
         v["detention"]["colour"] = "red".into();
-        assert_eq!(parse(&v).unwrap_err().path, "detention");
+        let p = parse(&v).unwrap_err();
+        assert_eq!(p.path, "detention.colour");
+        assert_eq!(p.message, "the field `colour` is not part of the release notice");
 
         let mut v = sample();
         v["person"]["address"]["postcode"] = "20111".into();

@@ -24,8 +24,15 @@ impl TestEnv {
         let nats_url = std::env::var("TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
         let admin_url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let database_name = format!("rcn_t_{}", &id[..12]);
+        let now = chrono::Utc::now().timestamp();
+        let database_name = format!("{TEST_DB_PREFIX}{now}_{}", &id[..8]);
         let mut admin = PgConnection::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
+        CLEANED
+            .get_or_init(|| async {
+                remove_stale_databases(&mut admin, now).await;
+                remove_stale_streams(&nats_url).await;
+            })
+            .await;
         sqlx::query(&format!("CREATE DATABASE {database_name}")).execute(&mut admin).await.expect("create test database");
         let database_url = options_to_url(&admin_url, &database_name);
         let mut config = Config::from_lookup(|_| None).expect("defaults are valid");
@@ -36,6 +43,50 @@ impl TestEnv {
         config.http_addr = "127.0.0.1:0".parse().expect("valid address");
         config.db_pool_size = 4;
         Self { config, database_name }
+    }
+}
+
+/// Test databases are named `rcn_t_<unix seconds>_<random>`, so stale ones can be recognised.
+const TEST_DB_PREFIX: &str = "rcn_t_";
+/// What a test run leaves behind is removed by a later run once it is this old (seconds).
+const STALE_AFTER: i64 = 3600;
+/// Each test binary cleans up once.
+static CLEANED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+/// Drops test databases of earlier runs (a test cannot drop its own: it may still be running).
+async fn remove_stale_databases(admin: &mut PgConnection, now: i64) {
+    let names: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'rcn\\_t\\_%'")
+        .fetch_all(&mut *admin)
+        .await
+        .unwrap_or_default();
+    for name in names {
+        let created = name.strip_prefix(TEST_DB_PREFIX).and_then(|r| r.split('_').next()).and_then(|t| t.parse::<i64>().ok());
+        if created.is_some_and(|t| now - t > STALE_AFTER) {
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut *admin).await;
+        }
+    }
+}
+
+/// Deletes the streams of test regions (`T<12 hex>_…`) created more than an hour ago.
+async fn remove_stale_streams(nats_url: &str) {
+    use futures::StreamExt;
+    let Ok(client) = async_nats::connect(nats_url).await else { return };
+    let js = async_nats::jetstream::new(client);
+    let mut streams = js.streams();
+    let cutoff = time::OffsetDateTime::now_utc() - time::Duration::seconds(STALE_AFTER);
+    let mut stale = Vec::new();
+    while let Some(Ok(info)) = streams.next().await {
+        let name = &info.config.name;
+        let is_test = name.len() > 14
+            && name.starts_with('T')
+            && name.as_bytes()[13] == b'_'
+            && name[1..13].bytes().all(|b| b.is_ascii_hexdigit());
+        if is_test && info.created < cutoff {
+            stale.push(name.clone());
+        }
+    }
+    for name in stale {
+        let _ = js.delete_stream(&name).await;
     }
 }
 
