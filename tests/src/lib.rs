@@ -128,3 +128,4 @@ impl Drop for TestStack {
         self.shutdown.cancel();
     }
 }
+pub mod crash;

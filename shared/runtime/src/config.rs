@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use rcn_contracts::Region;
 use rcn_contracts::pseudonym::PseudonymKey;
@@ -40,6 +41,42 @@ pub struct Config {
     pub consumer_workers: usize,
     /// `RCN_CONSUMER_BATCH`: messages a consumer commits in one transaction at most.
     pub consumer_batch: usize,
+    /// `RCN_ADDRESS_REGISTER_URL`: base URL of the Haal Centraal-style address register the router
+    /// asks for postcode + house number (rule 2); `None` skips that rule, and decisions say so.
+    pub address_register_url: Option<String>,
+    /// `RCN_ADDRESS_REGISTER_API_KEY`: sent as `X-Api-Key`, as Haal Centraal APIs expect.
+    pub address_register_api_key: Option<Secret>,
+    /// `RCN_ADDRESS_REGISTER_TIMEOUT_MS`: the most one request may take, connecting included.
+    pub address_register_timeout: Duration,
+    /// `RCN_ADDRESS_REGISTER_RETRIES`: extra attempts after a failed request, with back-off.
+    pub address_register_retries: u32,
+    /// `RCN_ADDRESS_REGISTER_BREAKER_FAILURES`: failed look-ups in a row that open the circuit
+    /// breaker, so a register that is down does not slow every notice down.
+    pub address_register_breaker_failures: u32,
+    /// `RCN_ADDRESS_REGISTER_BREAKER_COOLDOWN_SECS`: how long the register is skipped once the
+    /// breaker is open, before one look-up tries it again.
+    pub address_register_breaker_cooldown: Duration,
+}
+
+/// A credential from the environment: usable, but never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
 }
 
 impl Config {
@@ -75,6 +112,16 @@ impl Config {
                 return Err(ConfigError::Invalid { var: "RCN_LOG_FORMAT", reason: format!("{other:?} is neither text nor json") });
             }
         };
+        let address_register_url = match get("RCN_ADDRESS_REGISTER_URL") {
+            Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains(['?', '#']) => {
+                return Err(ConfigError::Invalid {
+                    var: "RCN_ADDRESS_REGISTER_URL",
+                    reason: format!("{url:?} is not a base URL like https://api.example.nl/lvbag/individuelebevragingen/v2"),
+                });
+            }
+            Some(url) => Some(url.trim().trim_end_matches('/').to_owned()),
+            None => None,
+        };
         Ok(Self {
             nats_url: get("NATS_URL"),
             database_url: get("DATABASE_URL"),
@@ -86,6 +133,17 @@ impl Config {
             db_pool_size: number(&get, "RCN_DB_POOL_SIZE", 8, 1..=200)?,
             consumer_workers: number(&get, "RCN_CONSUMER_WORKERS", 4, 1..=64)?,
             consumer_batch: number(&get, "RCN_CONSUMER_BATCH", 64, 1..=1000)?,
+            address_register_url,
+            address_register_api_key: get("RCN_ADDRESS_REGISTER_API_KEY").map(Secret::new),
+            address_register_timeout: Duration::from_millis(number(&get, "RCN_ADDRESS_REGISTER_TIMEOUT_MS", 2000, 50..=60_000)?),
+            address_register_retries: number(&get, "RCN_ADDRESS_REGISTER_RETRIES", 2, 0..=5)?,
+            address_register_breaker_failures: number(&get, "RCN_ADDRESS_REGISTER_BREAKER_FAILURES", 5, 1..=1000)?,
+            address_register_breaker_cooldown: Duration::from_secs(number(
+                &get,
+                "RCN_ADDRESS_REGISTER_BREAKER_COOLDOWN_SECS",
+                30,
+                1..=3600,
+            )?),
         })
     }
 
@@ -153,5 +211,35 @@ mod tests {
         let e = with(&[("RCN_PSEUDONYM_KEY", "short")]).unwrap_err().to_string();
         assert!(e.contains("at least 16"), "{e}");
         assert!(with(&[("RCN_LOG_FORMAT", "xml")]).is_err());
+    }
+
+    #[test]
+    fn the_address_register_is_optional_and_tuned_by_its_own_variables() {
+        let c = with(&[]).unwrap();
+        assert!(c.address_register_url.is_none() && c.address_register_api_key.is_none());
+        assert_eq!(c.address_register_timeout, Duration::from_secs(2));
+        assert_eq!((c.address_register_retries, c.address_register_breaker_failures), (2, 5));
+        assert_eq!(c.address_register_breaker_cooldown, Duration::from_secs(30));
+
+        let c = with(&[
+            ("RCN_ADDRESS_REGISTER_URL", "https://bag.example.nl/v2/"),
+            ("RCN_ADDRESS_REGISTER_API_KEY", "s3cr3t-key"),
+            ("RCN_ADDRESS_REGISTER_TIMEOUT_MS", "250"),
+            ("RCN_ADDRESS_REGISTER_RETRIES", "0"),
+            ("RCN_ADDRESS_REGISTER_BREAKER_FAILURES", "3"),
+            ("RCN_ADDRESS_REGISTER_BREAKER_COOLDOWN_SECS", "10"),
+        ])
+        .unwrap();
+        assert_eq!(c.address_register_url.as_deref(), Some("https://bag.example.nl/v2"));
+        assert_eq!(c.address_register_api_key.as_ref().map(Secret::expose), Some("s3cr3t-key"));
+        assert!(!format!("{c:?}").contains("s3cr3t"), "the key never shows in Debug");
+        assert_eq!(c.address_register_timeout, Duration::from_millis(250));
+        assert_eq!((c.address_register_retries, c.address_register_breaker_failures), (0, 3));
+        assert_eq!(c.address_register_breaker_cooldown, Duration::from_secs(10));
+
+        let e = with(&[("RCN_ADDRESS_REGISTER_URL", "bag.example.nl")]).unwrap_err().to_string();
+        assert!(e.starts_with("RCN_ADDRESS_REGISTER_URL is invalid: \"bag.example.nl\" is not a base URL"), "{e}");
+        let e = with(&[("RCN_ADDRESS_REGISTER_RETRIES", "9")]).unwrap_err().to_string();
+        assert_eq!(e, "RCN_ADDRESS_REGISTER_RETRIES is invalid: \"9\" is not a number from 0 to 5");
     }
 }

@@ -84,7 +84,9 @@ impl ConsumerSpec {
             deliver_policy: DeliverPolicy::All,
             ack_policy: AckPolicy::Explicit,
             ack_wait: self.ack_wait,
-            max_deliver: self.max_deliver,
+            // Unlimited on the server: this loop counts deliveries itself and dead-letters after
+            // `max_deliver` real failures, so an outage of the database never dead-letters.
+            max_deliver: -1,
             filter_subject: self.filter_subject.clone(),
             // Every worker may hold a full batch, plus one batch read ahead.
             max_ack_pending: ((self.workers + 1) * self.batch).max(1000) as i64,
@@ -102,7 +104,12 @@ impl ConsumerSpec {
 /// Why a handler could not finish a message.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
-    /// Might work later (database down, a timeout): retried with back-off.
+    /// Something the handler depends on is down (the database): the message is fine and waits,
+    /// however long the outage lasts; it never counts towards dead-lettering.
+    #[error("{0:#}")]
+    Unavailable(anyhow::Error),
+    /// Might work later (a conflict, a timeout): retried with back-off, dead-lettered after
+    /// `max_deliver` deliveries.
     #[error("{0:#}")]
     Transient(anyhow::Error),
     /// Will never work (a rule the message breaks): dead-lettered at once.
@@ -112,7 +119,7 @@ pub enum HandlerError {
 
 impl From<sqlx::Error> for HandlerError {
     fn from(e: sqlx::Error) -> Self {
-        HandlerError::Transient(e.into())
+        if crate::db::is_unavailable(&e) { HandlerError::Unavailable(e.into()) } else { HandlerError::Transient(e.into()) }
     }
 }
 
@@ -253,6 +260,12 @@ async fn process<H: Handler>(js: &jetstream::Context, spec: &ConsumerSpec, handl
 
 async fn settle_failure<T>(js: &jetstream::Context, spec: &ConsumerSpec, m: &jetstream::Message, d: &Delivery<T>, e: HandlerError) {
     match e {
+        HandlerError::Unavailable(e) => {
+            let delay = spec.delay_after(d.delivered.min(2));
+            tracing::warn!(consumer = %spec.durable, msg_id = d.msg_id.as_deref(), delivered = d.delivered, ?delay,
+                error = %format!("{e:#}"), "a dependency is unavailable; the message waits");
+            ack(m, AckKind::Nak(Some(delay))).await;
+        }
         HandlerError::Transient(e) if d.delivered < spec.max_deliver => {
             let delay = spec.delay_after(d.delivered);
             tracing::warn!(consumer = %spec.durable, msg_id = d.msg_id.as_deref(), trace_id = d.trace_id.as_deref(),

@@ -1,0 +1,172 @@
+//! The transactional outbox: what a committed transaction enqueued reaches JetStream once, with
+//! its event id as `Nats-Msg-Id`; what was rolled back never does; the relay wakes on commit.
+
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::{self, message::StreamMessage};
+use rcn_contracts::{Gemeentecode, Subjects};
+use rcn_runtime::testing::{TestEnv, eventually};
+use rcn_runtime::{CancellationToken, headers, outbox};
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use crate::helpers::{PATIENCE, Ping, header, stream_messages};
+
+/// A service's outbox in its own schema, the stream its events go to, and a running relay.
+struct Outbox {
+    pool: PgPool,
+    js: jetstream::Context,
+    subjects: Subjects,
+    shutdown: CancellationToken,
+    relay: Option<JoinHandle<()>>,
+    _env: TestEnv,
+}
+
+impl Outbox {
+    async fn start() -> Self {
+        let env = TestEnv::new().await;
+        let url = env.config.database_url().unwrap().to_owned();
+        let pool = rcn_runtime::db::open(&url, "t_outbox", 2, &sqlx::migrate::Migrator::DEFAULT, Duration::from_secs(5))
+            .await
+            .unwrap();
+        let subjects = env.config.region.subjects();
+        let js = env.ctx("outbox-test").await.jetstream();
+        rcn_runtime::nats::ensure_stream(&js, &subjects.cases_stream()).await.unwrap();
+        let shutdown = CancellationToken::new();
+        let relay = tokio::spawn(outbox::relay(pool.clone(), js.clone(), shutdown.clone()));
+        Self { pool, js, subjects, shutdown, relay: Some(relay), _env: env }
+    }
+
+    /// Where the test events go: a subject of the CASES stream.
+    fn subject(&self) -> String {
+        self.subjects.case_opened(&Gemeentecode::parse("GM0392").unwrap())
+    }
+
+    /// Enqueues one event per ping in one transaction, and commits (or rolls back).
+    async fn enqueue(&self, events: &[(Uuid, Ping)], commit: bool) {
+        let mut tx = self.pool.begin().await.unwrap();
+        for (event_id, ping) in events {
+            let event = outbox::Event { event_id: *event_id, subject: self.subject(), payload: ping, trace_id: Some("trace-1") };
+            outbox::enqueue(&mut tx, event).await.unwrap();
+        }
+        if commit {
+            tx.commit().await.unwrap();
+        } else {
+            tx.rollback().await.unwrap();
+        }
+    }
+
+    async fn published(&self) -> Vec<StreamMessage> {
+        stream_messages(&self.js, &self.subjects.cases_stream()).await
+    }
+
+    /// Waits until the stream holds `n` events, and returns them.
+    async fn wait_published(&self, n: usize) -> Vec<StreamMessage> {
+        eventually(PATIENCE, &format!("{n} published event(s)"), || async {
+            let m = self.published().await;
+            (m.len() >= n).then_some(m)
+        })
+        .await
+    }
+
+    async fn pending(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM outbox").fetch_one(&self.pool).await.unwrap()
+    }
+
+    /// Waits until the relay has deleted everything it published.
+    async fn wait_empty(&self) {
+        eventually(PATIENCE, "the outbox to be empty", || async { (self.pending().await == 0).then_some(()) }).await;
+    }
+
+    /// Cancels the relay and returns how long it took to return.
+    async fn stop(mut self) -> Duration {
+        let started = Instant::now();
+        self.shutdown.cancel();
+        let relay = self.relay.take().expect("running");
+        tokio::time::timeout(PATIENCE, relay).await.expect("the relay stops").expect("no panic");
+        started.elapsed()
+    }
+}
+
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+fn event(n: u32) -> (Uuid, Ping) {
+    (Uuid::now_v7(), Ping { n })
+}
+
+fn msg_id(m: &StreamMessage) -> Option<&str> {
+    header(m, headers::MSG_ID)
+}
+
+#[tokio::test]
+async fn events_of_a_committed_transaction_are_published_with_their_event_id_and_removed() {
+    let outbox = Outbox::start().await;
+    let events = [event(1), event(2), event(3)];
+    outbox.enqueue(&events, true).await;
+
+    let published = outbox.wait_published(3).await;
+    outbox.wait_empty().await;
+    assert_eq!(published.len(), 3);
+    for (m, (id, ping)) in published.iter().zip(&events) {
+        assert_eq!(msg_id(m), Some(id.to_string().as_str()), "published in order, keyed by event id");
+        assert_eq!(m.subject.as_str(), outbox.subject());
+        assert_eq!(m.payload, serde_json::to_vec(ping).unwrap());
+        assert_eq!(header(m, headers::TRACE_ID), Some("trace-1"), "the trace travels with the event");
+    }
+    let took = outbox.stop().await;
+    assert!(took < Duration::from_secs(3), "the relay took {took:?} to stop");
+}
+
+#[tokio::test]
+async fn events_of_a_rolled_back_transaction_are_never_published() {
+    let outbox = Outbox::start().await;
+    let (lost, kept) = (event(1), event(2));
+    outbox.enqueue(std::slice::from_ref(&lost), false).await;
+    // A later committed event: once it is out, the relay has looked past the rolled-back one.
+    outbox.enqueue(std::slice::from_ref(&kept), true).await;
+
+    outbox.wait_published(1).await;
+    outbox.wait_empty().await;
+    let ids: Vec<_> = outbox.published().await.iter().map(|m| msg_id(m).unwrap().to_owned()).collect();
+    assert_eq!(ids, [kept.0.to_string()]);
+    outbox.stop().await;
+}
+
+#[tokio::test]
+async fn the_relay_wakes_on_commit_well_before_its_sweep() {
+    let outbox = Outbox::start().await;
+    // Warm up: once this event is out and deleted, the relay listens and waits for its sweep.
+    outbox.enqueue(&[event(0)], true).await;
+    outbox.wait_published(1).await;
+    outbox.wait_empty().await;
+
+    // The 2 s sweep restarted just now; only the commit's notification can bring this out in 1 s.
+    let committed = Instant::now();
+    outbox.enqueue(&[event(1)], true).await;
+    outbox.wait_published(2).await;
+    let latency = committed.elapsed();
+    assert!(latency < Duration::from_secs(1), "published {latency:?} after the commit: the relay did not wake on it");
+    outbox.stop().await;
+}
+
+#[tokio::test]
+async fn publishing_the_same_event_id_twice_yields_one_stream_message() {
+    let outbox = Outbox::start().await;
+    let once = event(1);
+    outbox.enqueue(std::slice::from_ref(&once), true).await;
+    outbox.wait_published(1).await;
+    outbox.wait_empty().await;
+
+    // As after a crash between the PubAck and the delete: the same event goes out again.
+    outbox.enqueue(std::slice::from_ref(&once), true).await;
+    outbox.wait_empty().await;
+    let published = outbox.published().await;
+    assert_eq!(published.len(), 1, "JetStream dropped the second copy by its Nats-Msg-Id");
+    assert_eq!(msg_id(&published[0]), Some(once.0.to_string().as_str()));
+    outbox.stop().await;
+}
