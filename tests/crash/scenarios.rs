@@ -150,3 +150,64 @@ async fn a_resend_storm_of_every_notice_three_times_changes_nothing() {
     .await;
     assert_clean(&audit);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn intake_keeps_accepting_while_postgres_is_down_and_the_backlog_drains_after() {
+    let mut cluster = Cluster::start("pg-down-backlog").await;
+    for service in ["intake", "router", "casework"] {
+        cluster.spawn(service).await;
+    }
+    let partner = cluster.partner().await;
+    // Everything is up before the database goes away.
+    let warm_up = load(&partner, 1, 1, 1).await;
+    assert_eq!(warm_up.len(), 1);
+    cluster.postgres.stop().await.expect("PostgreSQL stops");
+
+    let count = 50;
+    let started = tokio::time::Instant::now();
+    let mut accepted = load(&partner, 2, count, 1).await;
+    let took = started.elapsed();
+    assert_eq!(accepted.len(), count, "intake accepts while PostgreSQL is down");
+    assert!(took < Duration::from_secs(30), "accepting took {took:?}");
+
+    cluster.postgres.restart().await.expect("PostgreSQL starts again");
+    accepted.extend(warm_up);
+    let audit = cluster.audit(count + 1, &accepted, Duration::from_secs(120)).await;
+    println!("pg-down-backlog: {audit}");
+    cluster.stop(audit.lost > 0).await;
+    assert_clean(&audit);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn with_nats_down_the_partner_api_answers_503_with_retry_after_and_recovers() {
+    let mut cluster = Cluster::start("nats-down-503").await;
+    cluster.spawn("intake").await;
+    let port = rcn::infra::free_port().expect("a free port");
+    cluster.spawn_with("gateway", &[("RCN_HTTP_ADDR", format!("127.0.0.1:{port}"))]).await;
+    let url = format!("http://127.0.0.1:{port}/v1/release-notices");
+    let client = reqwest::Client::new();
+    let notice = rcn_contracts::examples::release_notice_json();
+    let post = || client.post(&url).json(&notice).send();
+    let first = rcn_runtime::testing::eventually(Duration::from_secs(20), "the gateway to accept", || async {
+        post().await.ok().filter(|r| r.status() == 202)
+    })
+    .await;
+    assert_eq!(first.status(), 202);
+
+    cluster.nats.kill().await.expect("nats-server dies");
+    let refused = rcn_runtime::testing::eventually(Duration::from_secs(10), "a 503", || async {
+        post().await.ok().filter(|r| r.status() == 503)
+    })
+    .await;
+    assert_eq!(refused.headers()["retry-after"], "30");
+    assert_eq!(refused.headers()["content-type"], "application/problem+json");
+
+    cluster.nats.restart().await.expect("nats-server restarts");
+    let again = rcn_runtime::testing::eventually(Duration::from_secs(30), "a receipt after NATS is back", || async {
+        post().await.ok().filter(|r| r.status() == 202)
+    })
+    .await;
+    let receipt: serde_json::Value = again.json().await.expect("a receipt");
+    assert_eq!(receipt["status"], "already_received", "the notice accepted before the outage was kept");
+    cluster.stop(false).await;
+}

@@ -2,3 +2,4 @@
 //! on the real NATS and PostgreSQL.
 
 mod notice_to_case;
+mod dead_letters;

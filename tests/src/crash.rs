@@ -26,6 +26,7 @@ pub struct ServiceProcess {
     pub service: &'static str,
     child: Option<Child>,
     log: PathBuf,
+    env: Vec<(String, String)>,
 }
 
 /// Servers and services of one scenario.
@@ -96,8 +97,14 @@ impl Cluster {
 
     /// Starts one service process (`rcn run --only <service>`); returns its index.
     pub async fn spawn(&mut self, service: &'static str) -> usize {
+        self.spawn_with(service, &[]).await
+    }
+
+    /// Starts a service process with extra environment variables.
+    pub async fn spawn_with(&mut self, service: &'static str, env: &[(&str, String)]) -> usize {
         let log = self.dir.join(format!("{service}-{}.log", self.services.len()));
-        let mut p = ServiceProcess { service, child: None, log };
+        let env = env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let mut p = ServiceProcess { service, child: None, log, env };
         self.launch(&mut p);
         self.services.push(p);
         self.services.len() - 1
@@ -113,6 +120,7 @@ impl Cluster {
             .env("RCN_PSEUDONYM_KEY", &self.key)
             .env("RCN_HTTP_ADDR", "127.0.0.1:0")
             .env("RUST_LOG", "warn")
+            .envs(p.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -131,7 +139,7 @@ impl Cluster {
 
     /// Starts service `i` again after a kill.
     pub async fn restart(&mut self, i: usize) {
-        let mut p = std::mem::replace(&mut self.services[i], ServiceProcess { service: "", child: None, log: PathBuf::new() });
+        let mut p = std::mem::replace(&mut self.services[i], ServiceProcess { service: "", child: None, log: PathBuf::new(), env: Vec::new() });
         self.launch(&mut p);
         self.services[i] = p;
     }

@@ -10,3 +10,5 @@ pub mod feed;
 pub mod infra;
 pub mod provision;
 pub mod stack;
+pub mod dlq;
+pub mod bench;

@@ -37,6 +37,32 @@ enum Command {
         #[arg(long, env = "RCN_DATA_DIR", default_value = ".rcn-data")]
         data_dir: PathBuf,
     },
+    /// Measure notice → case throughput and latency against the raw floor of NATS and
+    /// PostgreSQL (own servers unless NATS_URL / DATABASE_URL are set). Not a test: it prints.
+    Bench {
+        /// Notices per throughput run.
+        #[arg(long, default_value_t = 5000)]
+        notices: usize,
+        /// Offered rate for the latency run (notices per second).
+        #[arg(long, default_value_t = 50.0)]
+        rate: f64,
+        /// Length of the latency run in seconds.
+        #[arg(long, default_value_t = 20)]
+        latency_seconds: u64,
+        /// Also measure with 10k and 100k cases already in the database.
+        #[arg(long)]
+        growth: bool,
+        /// Notices for a back-fill run (0: skip).
+        #[arg(long, default_value_t = 0)]
+        backfill: usize,
+        #[arg(long, env = "RCN_DATA_DIR", default_value = ".rcn-data")]
+        data_dir: PathBuf,
+    },
+    /// Inspect and replay the dead-letter queue (needs NATS_URL).
+    Dlq {
+        #[command(subcommand)]
+        action: DlqAction,
+    },
     /// Start only the launcher's own nats-server and PostgreSQL, print their URLs as
     /// `NATS_URL=…` and `DATABASE_URL=…` lines, and keep them running until stopped. The test
     /// command uses this on a machine without servers of its own.
@@ -44,6 +70,20 @@ enum Command {
         #[arg(long, env = "RCN_DATA_DIR", default_value = ".rcn-data")]
         data_dir: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum DlqAction {
+    /// List dead letters, oldest first.
+    List {
+        /// Only this service's (intake, router, casework).
+        #[arg(long)]
+        service: Option<String>,
+    },
+    /// Show one dead letter with its payload (which may hold personal data).
+    Show { sequence: u64 },
+    /// Publish a dead letter to its original subject again and remove it from the queue.
+    Replay { sequence: u64 },
 }
 
 #[tokio::main]
@@ -67,6 +107,47 @@ async fn main() -> anyhow::Result<()> {
                 anyhow::bail!("--demo-rate must be between 0.01 and 10000 notices per second");
             }
             run(&mut config, &services, demo.then_some(demo_rate), &data_dir).await
+        }
+        Command::Bench { notices, rate, latency_seconds, growth, backfill, data_dir } => {
+            if notices == 0 || !(0.1..=100_000.0).contains(&rate) || latency_seconds == 0 {
+                anyhow::bail!("--notices and --latency-seconds must be positive, --rate between 0.1 and 100000");
+            }
+            if config.pseudonym_key.is_none() && config.nats_url.is_some() && config.database_url.is_some() {
+                // The benchmark's region is thrown away; its pseudonyms need no lasting key.
+                config.pseudonym_key = Some(rcn_contracts::pseudonym::PseudonymKey::new(uuid::Uuid::new_v4().to_string()));
+            }
+            let mut own = rcn::provision::OwnServers::provide(&mut config, &data_dir.join("bench")).await?;
+            let options = rcn::bench::BenchOptions { notices, rate, latency_seconds, growth, backfill };
+            let result = rcn::bench::run(&config, &options).await;
+            own.stop().await?;
+            result
+        }
+        Command::Dlq { action } => {
+            let nats = rcn_runtime::nats::connect(config.nats_url()?, "rcn-dlq", Duration::from_secs(5)).await?;
+            let js = async_nats::jetstream::new(nats);
+            let subjects = config.region.subjects();
+            match action {
+                DlqAction::List { service } => {
+                    let letters = rcn::dlq::list(&js, &subjects, service.as_deref()).await?;
+                    println!("{:>8}  {:<9}  {:<10}  {:<45}  error", "sequence", "service", "deliveries", "original subject");
+                    for l in &letters {
+                        println!("{:>8}  {:<9}  {:<10}  {:<45}  {}", l.sequence, l.service, l.delivered, l.original_subject, l.error);
+                    }
+                    println!("{} dead letter(s)", letters.len());
+                }
+                DlqAction::Show { sequence } => {
+                    let letters = rcn::dlq::list(&js, &subjects, None).await?;
+                    let l = letters.iter().find(|l| l.sequence == sequence).ok_or_else(|| anyhow::anyhow!("no dead letter {sequence}"))?;
+                    println!("sequence:         {}\nservice:          {}\noriginal subject: {}\noriginal id:      {}\ndeliveries:       {}\ntime:             {}\nerror:            {}\n",
+                        l.sequence, l.service, l.original_subject, l.original_msg_id.as_deref().unwrap_or("-"), l.delivered, l.time, l.error);
+                    println!("{}", String::from_utf8_lossy(&l.payload));
+                }
+                DlqAction::Replay { sequence } => {
+                    let l = rcn::dlq::replay(&js, &subjects, sequence).await?;
+                    println!("replayed dead letter {sequence} to {}", l.original_subject);
+                }
+            }
+            Ok(())
         }
         Command::Servers { data_dir } => {
             let shutdown = rcn_runtime::shutdown_signal();

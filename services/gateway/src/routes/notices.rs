@@ -37,15 +37,16 @@ async fn submit(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Re
     if body.len() > MAX_BODY {
         return Err(ApiError::TooLarge(MAX_BODY));
     }
+    if state.nats.connection_state() != async_nats::connection::State::Connected {
+        // Nothing can be kept without NATS: say so at once instead of after a timeout.
+        return Err(unavailable());
+    }
     let request = async_nats::Request::new().payload(body).timeout(Some(INTAKE_TIMEOUT));
     let reply = match state.nats.send_request(state.subjects.intake_submit(), request).await {
         Ok(m) => m,
         Err(e) => {
             tracing::warn!(error = %e, "intake did not answer");
-            return Err(ApiError::Unavailable {
-                message: "intake cannot take notices right now; send the notice again later with the same notice_id".into(),
-                retry_after_seconds: 30,
-            });
+            return Err(unavailable());
         }
     };
     let reply: SubmitReply = serde_json::from_slice(&reply.payload)
@@ -54,6 +55,13 @@ async fn submit(State(state): State<Arc<AppState>>, headers: HeaderMap, body: Re
         SubmitReply::Accepted { receipt } => Ok((StatusCode::ACCEPTED, axum::Json(receipt)).into_response()),
         SubmitReply::Rejected { problems } => Err(ApiError::Invalid(problems)),
         SubmitReply::Unavailable { message, retry_after_seconds } => Err(ApiError::Unavailable { message, retry_after_seconds }),
+    }
+}
+
+fn unavailable() -> ApiError {
+    ApiError::Unavailable {
+        message: "intake cannot take notices right now; send the notice again later with the same notice_id".into(),
+        retry_after_seconds: 30,
     }
 }
 
