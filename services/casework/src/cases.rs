@@ -1,20 +1,34 @@
-//! Opening cases from routed notices, and attaching later notices to them.
+//! Opening cases from routed notices, and attaching later notices to them (what a later notice
+//! changes is in [`crate::updates`]). A case's tasks start from the institution's screening, each
+//! with its first history entry, and their due dates from the region's deadline rules.
 
 use chrono::{Days, NaiveDate, Utc};
-use rcn_contracts::events::{CaseOpened, CaseUpdated, ConditionState, NoticeRouted, RoutingOutcome};
+use rcn_contracts::events::{
+    CaseOpened, CaseUpdated, ConditionState, NoticeRouted, RoutingOutcome,
+};
 use rcn_contracts::notice::NoticeKind;
 use rcn_contracts::{Condition, ConditionStatus, Gemeentecode, SCHEMA_VERSION, Subjects};
 use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
-use rcn_runtime::{Ctx, outbox};
+
+use crate::history::{self, TaskChange};
+use rcn_contracts::deadlines::DeadlineRules;
+use rcn_runtime::{Config, Ctx, outbox};
 use sqlx::{PgConnection, PgPool};
+use std::time::Duration;
 use uuid::Uuid;
 
 /// A release this close (in days) or an unexpected release makes a case spoed: same-day handling.
-const SPOED_WITHIN_DAYS: u64 = 7;
+pub const SPOED_WITHIN_DAYS: u64 = 7;
 
 pub fn spec(ctx: &Ctx) -> ConsumerSpec {
     let s = ctx.subjects();
-    let mut spec = ConsumerSpec::new(&s, s.routing_stream(), "casework", s.routed_any(), "casework");
+    let mut spec = ConsumerSpec::new(
+        &s,
+        s.routing_stream(),
+        "casework",
+        s.routed_any(),
+        "casework",
+    );
     spec.batch = ctx.config.consumer_batch;
     spec.workers = ctx.config.consumer_workers;
     spec
@@ -25,11 +39,40 @@ pub struct Casework {
     pub subjects: Subjects,
     /// The conditions every case gets: five by default, configurable per region.
     pub conditions: Vec<Condition>,
+    /// When each condition is due, counted back from the release date (per region).
+    pub deadlines: DeadlineRules,
+    /// How many working days before its due date an open task raises a due-soon reminder.
+    pub due_soon_working_days: u32,
+    /// How often the scheduler looks for deadlines.
+    pub scheduler_interval: Duration,
+}
+
+impl Casework {
+    /// Casework with the region's settings from `config`.
+    pub fn new(pool: PgPool, subjects: Subjects, config: &Config) -> Self {
+        Self {
+            pool,
+            subjects,
+            conditions: config.casework_conditions.clone(),
+            deadlines: config.casework_deadlines.clone(),
+            due_soon_working_days: config.casework_due_soon_working_days,
+            scheduler_interval: config.casework_scheduler_interval,
+        }
+    }
+}
+
+/// Today in the Netherlands: the day deadlines and spoed are reckoned from.
+pub fn today() -> NaiveDate {
+    Utc::now()
+        .with_timezone(&chrono_tz::Europe::Amsterdam)
+        .date_naive()
 }
 
 impl std::fmt::Debug for Casework {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Casework").field("conditions", &self.conditions).finish_non_exhaustive()
+        f.debug_struct("Casework")
+            .field("conditions", &self.conditions)
+            .finish_non_exhaustive()
     }
 }
 
@@ -54,19 +97,25 @@ impl Handler for Casework {
 }
 
 impl Casework {
-    async fn apply(&self, tx: &mut PgConnection, d: &Delivery<NoticeRouted>, gemeente: &Gemeentecode) -> Result<(), HandlerError> {
+    async fn apply(
+        &self,
+        tx: &mut PgConnection,
+        d: &Delivery<NoticeRouted>,
+        gemeente: &Gemeentecode,
+    ) -> Result<(), HandlerError> {
         let routed = &d.message;
         let notice = &routed.notice;
         // A notice is applied once: a redelivery finds it here and changes nothing.
-        let seen: Option<i32> = sqlx::query_scalar("SELECT 1 FROM case_notices WHERE notice_key = $1")
-            .bind(&routed.notice_key)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let seen: Option<i32> =
+            sqlx::query_scalar("SELECT 1 FROM case_notices WHERE notice_key = $1")
+                .bind(&routed.notice_key)
+                .fetch_optional(&mut *tx)
+                .await?;
         if seen.is_some() {
             return Ok(());
         }
         let now = Utc::now();
-        let today = now.with_timezone(&chrono_tz::Europe::Amsterdam).date_naive();
+        let today = today();
         let release = notice.detention.expected_release_on;
         let spoed = is_spoed(notice.kind, release, today);
         let person = &notice.person;
@@ -101,10 +150,12 @@ impl Casework {
         let opened = case_id.is_some();
         let case_id = match case_id {
             Some(id) => id,
-            None => sqlx::query_scalar("SELECT case_id FROM cases WHERE episode_key = $1")
-                .bind(&routed.episode_key)
-                .fetch_one(&mut *tx)
-                .await?,
+            None => {
+                sqlx::query_scalar("SELECT case_id FROM cases WHERE episode_key = $1")
+                    .bind(&routed.episode_key)
+                    .fetch_one(&mut *tx)
+                    .await?
+            }
         };
         sqlx::query(
             "INSERT INTO case_notices (notice_key, case_id, kind, sent_at, received_at, applied_at)
@@ -123,7 +174,9 @@ impl Casework {
             let mut states = Vec::with_capacity(self.conditions.len());
             for condition in &self.conditions {
                 let screened = notice.conditions.get(*condition);
-                let status = screened.map(|s| s.status).unwrap_or(ConditionStatus::Unknown);
+                let status = screened
+                    .map(|s| s.status)
+                    .unwrap_or(ConditionStatus::Unknown);
                 sqlx::query(
                     "INSERT INTO condition_tasks (case_id, condition, status, note, due_on)
                      VALUES ($1, $2, $3, $4, $5)",
@@ -132,10 +185,26 @@ impl Casework {
                 .bind(condition.as_str())
                 .bind(status.as_str())
                 .bind(screened.and_then(|s| s.note.as_deref()))
-                .bind(release.and_then(|r| due_on(*condition, r)))
+                .bind(release.map(|r| self.deadlines.due_on(*condition, r)))
                 .execute(&mut *tx)
                 .await?;
-                states.push(ConditionState { condition: *condition, status });
+                let by = format!("notice:{}", routed.notice_key);
+                let change = TaskChange {
+                    change: "opened",
+                    to_status: Some(status),
+                    note: screened.and_then(|s| s.note.as_deref()),
+                    ..Default::default()
+                };
+                history::record_task(tx, case_id, condition.as_str(), &by, change).await?;
+                states.push(ConditionState {
+                    condition: *condition,
+                    status,
+                });
+            }
+            if notice.kind == NoticeKind::ReleasedUnexpectedly {
+                let by = format!("notice:{}", routed.notice_key);
+                crate::updates::mark_released_on_open(tx, case_id, release.unwrap_or(today), &by)
+                    .await?;
             }
             let event = CaseOpened {
                 schema_version: SCHEMA_VERSION,
@@ -151,7 +220,16 @@ impl Casework {
                 notice_received_at: routed.received_at,
             };
             let subject = self.subjects.case_opened(gemeente);
-            outbox::enqueue(tx, outbox::Event { event_id: event.event_id, subject, payload: &event, trace_id: d.trace_id.as_deref() }).await?;
+            outbox::enqueue(
+                tx,
+                outbox::Event {
+                    event_id: event.event_id,
+                    subject,
+                    payload: &event,
+                    trace_id: d.trace_id.as_deref(),
+                },
+            )
+            .await?;
             tracing::info!(%case_id, notice_key = %routed.notice_key, trace_id = d.trace_id.as_deref(), gemeentecode = %gemeente, spoed, "case opened");
         } else {
             let event = CaseUpdated {
@@ -165,8 +243,19 @@ impl Casework {
                 updated_at: now,
             };
             let subject = self.subjects.case_updated(gemeente);
-            outbox::enqueue(tx, outbox::Event { event_id: event.event_id, subject, payload: &event, trace_id: d.trace_id.as_deref() }).await?;
+            outbox::enqueue(
+                tx,
+                outbox::Event {
+                    event_id: event.event_id,
+                    subject,
+                    payload: &event,
+                    trace_id: d.trace_id.as_deref(),
+                },
+            )
+            .await?;
             tracing::info!(%case_id, notice_key = %routed.notice_key, trace_id = d.trace_id.as_deref(), kind = notice.kind.as_str(), "notice attached to case");
+            // After CaseUpdated, so consumers learn of the notice before of what it changed.
+            crate::updates::apply_later_notice(self, tx, case_id, d, gemeente, today).await?;
         }
         Ok(())
     }
@@ -176,15 +265,6 @@ impl Casework {
 pub fn is_spoed(kind: NoticeKind, release: Option<NaiveDate>, today: NaiveDate) -> bool {
     kind == NoticeKind::ReleasedUnexpectedly
         || release.is_some_and(|r| r <= today + Days::new(SPOED_WITHIN_DAYS))
-}
-
-/// The default deadline of a condition (DOMAIN.md): ID and housing by release day, the others a
-/// week before release.
-pub fn due_on(condition: Condition, release: NaiveDate) -> Option<NaiveDate> {
-    match condition {
-        Condition::Id | Condition::Housing => Some(release),
-        _ => release.checked_sub_days(Days::new(7)),
-    }
 }
 
 #[cfg(test)]
@@ -198,18 +278,17 @@ mod tests {
     #[test]
     fn spoed_means_release_within_a_week_or_unexpected() {
         let today = day("2026-11-23");
-        assert!(is_spoed(NoticeKind::ReleasePlanned, Some(day("2026-11-30")), today));
-        assert!(!is_spoed(NoticeKind::ReleasePlanned, Some(day("2026-12-01")), today));
+        assert!(is_spoed(
+            NoticeKind::ReleasePlanned,
+            Some(day("2026-11-30")),
+            today
+        ));
+        assert!(!is_spoed(
+            NoticeKind::ReleasePlanned,
+            Some(day("2026-12-01")),
+            today
+        ));
         assert!(!is_spoed(NoticeKind::DetentionStarted, None, today));
         assert!(is_spoed(NoticeKind::ReleasedUnexpectedly, None, today));
-    }
-
-    #[test]
-    fn id_and_housing_are_due_on_release_day_the_rest_a_week_before() {
-        let r = day("2026-12-15");
-        assert_eq!(due_on(Condition::Id, r), Some(r));
-        assert_eq!(due_on(Condition::Housing, r), Some(r));
-        assert_eq!(due_on(Condition::Income, r), Some(day("2026-12-08")));
-        assert_eq!(due_on(Condition::Care, r), Some(day("2026-12-08")));
     }
 }

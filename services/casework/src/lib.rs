@@ -1,29 +1,59 @@
 //! casework — one case per person per detention episode, with a task per aftercare condition
 //! (ID, housing, income, debts, care) for the responsible municipality's staff to claim and work.
 //!
-//! It reads routed notices from ROUTING, opens the case (or attaches a later notice to it) in one
-//! transaction with the event announcing it (outbox → CASES). It must never open a second case
-//! for the same episode, and never use the BSN as a key: cases are found by the episode
-//! pseudonym.
+//! It reads routed notices from ROUTING, opens the case (or applies a later notice to it) in one
+//! transaction with the event announcing it (outbox → CASES); serves the inbox and claiming API
+//! over NATS request-reply (`rcn.<region>.api.casework.<verb>`); and raises deadline reminders.
+//! It must never open a second case for the same episode, never use the BSN as a key (cases are
+//! found by the episode pseudonym), never show one municipality's cases to another's staff, and
+//! never let personal data be read without an entry in the access log.
 
+pub mod access;
+pub mod api;
 pub mod cases;
+pub mod claims;
+pub mod closing;
+pub mod error;
+pub mod history;
+pub mod inbox;
+pub mod scheduler;
+pub mod tasks;
+pub mod updates;
 
 use std::sync::Arc;
 
-use rcn_contracts::Condition;
+use anyhow::Context as _;
 use rcn_runtime::{CancellationToken, Ctx, consumer, outbox};
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// Runs casework until `shutdown`.
+/// Runs casework until `shutdown`: the consumer, the API, the scheduler and the outbox relay.
 pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
     let js = ctx.jetstream();
     let subjects = ctx.subjects();
     rcn_runtime::nats::ensure_stream(&js, &subjects.cases_stream()).await?;
     let pool = ctx.database("casework", &MIGRATIONS).await?;
-    let relay = tokio::spawn(outbox::relay(pool.clone(), js.clone(), shutdown.clone()));
-    let handler = Arc::new(cases::Casework { pool, subjects, conditions: Condition::DEFAULT.to_vec() });
-    consumer::run(js, cases::spec(&ctx), handler, shutdown).await;
-    relay.await?;
+    // Our own stop: the API failing stops the rest too, without cancelling the caller's token.
+    let stop = shutdown.child_token();
+    let relay = tokio::spawn(outbox::relay(pool.clone(), js.clone(), stop.clone()));
+    let cw = Arc::new(cases::Casework::new(pool, subjects, &ctx.config));
+    let scheduler = tokio::spawn(scheduler::run(cw.clone(), stop.clone()));
+    let api = {
+        let (ctx, cw, stop) = (ctx.clone(), cw.clone(), stop.clone());
+        tokio::spawn(async move {
+            let served = api::serve(&ctx, cw, stop.clone()).await;
+            if let Err(e) = &served {
+                tracing::error!(error = %format!("{e:#}"), "casework API failed; stopping casework");
+                stop.cancel();
+            }
+            served
+        })
+    };
+    consumer::run(js, cases::spec(&ctx), cw, stop.clone()).await;
+    stop.cancel();
+    let served = api.await.context("casework API task");
+    scheduler.await.context("deadline scheduler task")?;
+    relay.await.context("outbox relay task")?;
+    served??;
     Ok(())
 }

@@ -1,15 +1,25 @@
 //! router — decides which municipality is responsible for a release notice.
 //!
 //! [`rules`] holds the decision itself, pure and without I/O, so it can be tested table-driven
-//! and reused by the service loop ([`decisions`]) that reads accepted notices from NOTICES,
-//! records each decision with its reason, and publishes it on ROUTING through the outbox.
-//! It must never route one notice twice: the decision table is keyed by the notice key.
+//! and reused by the service loop ([`decisions`]) that reads accepted notices from NOTICES, asks
+//! the [`address_register`] where needed, records each decision with its reason, and publishes it
+//! on ROUTING through the outbox. Notices no rule can route wait in the RCN's manual [`queue`],
+//! served over NATS request-reply by [`api`]; out-of-region notices are [`forwarding`] to the
+//! region that serves them.
+//! It must never route one notice twice: the decision table is keyed by the notice key, and a
+//! manual decision by the notice key too.
 
+pub mod address_register;
+pub mod api;
+pub mod breaker;
 pub mod decisions;
+pub mod forwarding;
+pub mod queue;
 pub mod rules;
 
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use rcn_contracts::region::RegionTable;
 use rcn_runtime::{CancellationToken, Ctx, consumer, outbox};
 
@@ -21,15 +31,38 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
         Some(path) => RegionTable::load(path)?,
         None => RegionTable::kennemerland(),
     };
+    let register = address_register::AddressRegister::from_config(&ctx.config)?;
     let js = ctx.jetstream();
     let subjects = ctx.subjects();
     rcn_runtime::nats::ensure_stream(&js, &subjects.routing_stream()).await?;
+    // Forwards must be stored even while the target region is not running, and a publish to a
+    // subject no stream captures would stall the outbox: create the targets' FORWARDED streams
+    // (the definition is shared, so the target creating it too changes nothing). Our own is
+    // where other regions forward to us.
+    rcn_runtime::nats::ensure_stream(&js, &subjects.forwarded_stream()).await?;
+    for target in forwarding::target_regions(&region) {
+        rcn_runtime::nats::ensure_stream(&js, &target.subjects().forwarded_stream()).await?;
+    }
     let pool = ctx.database("router", &MIGRATIONS).await?;
-    tracing::info!(region = %region.name, municipalities = region.municipalities.len(), "router starting");
+    tracing::info!(region = %region.name, municipalities = region.municipalities.len(),
+        address_register = register.is_some(), "router starting");
 
+    let api = api::Api::start(&ctx.nats, &subjects).await?;
+    let queue = Arc::new(queue::Queue {
+        pool: pool.clone(),
+        region: region.clone(),
+        subjects: subjects.clone(),
+    });
+    let api = tokio::spawn(api.serve(queue, shutdown.clone()));
     let relay = tokio::spawn(outbox::relay(pool.clone(), js.clone(), shutdown.clone()));
-    let handler = Arc::new(decisions::Router { pool, region, subjects: subjects.clone() });
+    let handler = Arc::new(decisions::Router {
+        pool,
+        region,
+        subjects: subjects.clone(),
+        register,
+    });
     consumer::run(js, decisions::spec(&ctx), handler, shutdown).await;
     relay.await?;
+    api.await.context("router API task")??;
     Ok(())
 }

@@ -33,8 +33,15 @@ pub enum AddressLookupResult {
     Found { gemeentecode: Gemeentecode },
     /// The register does not know this postcode and house number.
     NotFound,
-    /// The register could not be asked (down, timed out); the decision falls back and says so.
-    Unavailable,
+    /// The register places the address in more than one municipality (say, several house
+    /// letters at one number in a split village); the PC4 table decides, flagged for a check.
+    Ambiguous { candidates: Vec<Gemeentecode> },
+    /// The register could not be asked (down, timed out, skipped while its circuit breaker is
+    /// open); the decision falls back and says so. `why` is shown to the coordinator, so it names
+    /// what failed, never the address.
+    Unavailable { why: String },
+    /// No register is configured for this installation: rule 2 is skipped, and the reason says so.
+    NotConfigured,
 }
 
 /// Decides without the address register: rules 1, 3 and 4.
@@ -67,6 +74,7 @@ pub fn decide_with_lookup(
             |named, verdict| format!("BRP registration {named} {verdict}"),
         );
     }
+    let mut ambiguous = false;
     let register_said = match lookup {
         Some(AddressLookupResult::Found { gemeentecode }) => {
             return by_code(
@@ -81,14 +89,28 @@ pub fn decide_with_lookup(
             );
         }
         Some(AddressLookupResult::NotFound) => {
-            "the address register does not know the last address; "
+            "the address register does not know the last address; ".to_owned()
         }
-        Some(AddressLookupResult::Unavailable) => "the address register could not be asked; ",
-        None => "",
+        Some(AddressLookupResult::Ambiguous { candidates }) => {
+            ambiguous = true;
+            let listed: Vec<String> = candidates.iter().map(|c| named(region, c)).collect();
+            format!(
+                "the address register places the last address in several municipalities ({}); ",
+                listed.join(", ")
+            )
+        }
+        Some(AddressLookupResult::Unavailable { why }) => {
+            format!("the address register could not be asked ({why}); ")
+        }
+        Some(AddressLookupResult::NotConfigured) => {
+            "no address register is configured, so the address was not looked up; ".to_owned()
+        }
+        None => String::new(),
     };
     if let Some(address) = &person.address {
         let mut d = by_pc4(region, address.postcode.pc4());
-        d.reason.insert_str(0, register_said);
+        d.reason.insert_str(0, &register_said);
+        d.ambiguous |= ambiguous;
         if person.no_fixed_abode {
             d.reason.push_str(" (the notice also says: no fixed abode)");
         }
@@ -472,8 +494,14 @@ pc4 = ["1031"]
                 "the address register does not know the last address; ",
             ),
             (
-                AddressLookupResult::Unavailable,
-                "the address register could not be asked; ",
+                AddressLookupResult::Unavailable {
+                    why: "no answer within 2s, 3 attempts".to_owned(),
+                },
+                "the address register could not be asked (no answer within 2s, 3 attempts); ",
+            ),
+            (
+                AddressLookupResult::NotConfigured,
+                "no address register is configured, so the address was not looked up; ",
             ),
         ] {
             let d = decide_with_lookup(&region, &n, Some(&lookup));
@@ -488,6 +516,28 @@ pc4 = ["1031"]
                 d.reason
             );
         }
+    }
+
+    #[test]
+    fn an_address_the_register_places_in_several_municipalities_is_flagged() {
+        let region = RegionTable::kennemerland();
+        let n = notice(None, Some("2063AB"), false);
+        let lookup = AddressLookupResult::Ambiguous {
+            candidates: vec![gm("GM0392"), gm("GM0394")],
+        };
+        let d = decide_with_lookup(&region, &n, Some(&lookup));
+        assert_eq!(
+            (d.outcome, d.rule, d.ambiguous),
+            (routed("GM0392"), RoutingRule::Pc4Table, true)
+        );
+        assert!(
+            d.reason.starts_with(
+                "the address register places the last address in several municipalities \
+                 (GM0392 (Haarlem), GM0394 (Haarlemmermeer)); PC4 2063"
+            ),
+            "{}",
+            d.reason
+        );
     }
 
     #[test]
@@ -614,7 +664,13 @@ pc4 = ["1031"]
                 gemeentecode: gm("GM0392"),
             }),
             Some(AddressLookupResult::NotFound),
-            Some(AddressLookupResult::Unavailable),
+            Some(AddressLookupResult::Ambiguous {
+                candidates: vec![gm("GM0392"), gm("GM0394")],
+            }),
+            Some(AddressLookupResult::Unavailable {
+                why: "HTTP 500".to_owned(),
+            }),
+            Some(AddressLookupResult::NotConfigured),
         ];
         for (region, n) in &cases {
             for lookup in &lookups {

@@ -5,9 +5,14 @@
 //! Everything here is plain data and pure functions. This crate must never do I/O, never depend on
 //! a service crate, and never let a BSN leak through `Debug` or `Display`.
 
+pub mod casework_api;
+pub mod casework_events;
 pub mod condition;
+pub mod deadlines;
 pub mod events;
 pub mod examples;
+pub mod holidays;
+pub mod identity;
 pub mod intake;
 pub mod notice;
 pub mod pseudonym;
@@ -15,6 +20,8 @@ pub mod region;
 pub mod schema;
 pub mod subjects;
 pub mod value;
+pub mod routing_api;
+pub mod forwarding;
 
 pub use condition::{Condition, ConditionStatus};
 pub use notice::{NoticeKind, ReleaseNotice, RiskFlag};

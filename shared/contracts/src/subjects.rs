@@ -169,6 +169,106 @@ pub struct StreamDef {
     pub description: &'static str,
 }
 
+/// Subjects of the router's request-reply API and of forwarding between regions.
+impl Subjects {
+    /// Request-reply: the RCN lists the notices waiting in the manual routing queue.
+    pub fn router_queue_list(&self) -> String {
+        self.subject("api.router.queue.list")
+    }
+
+    /// Request-reply: an RCN coordinator decides where a waiting notice goes.
+    pub fn router_queue_decide(&self) -> String {
+        self.subject("api.router.queue.decide")
+    }
+
+    /// A notice another region's router found to belong here; stream FORWARDED of this region.
+    pub fn intake_forwarded(&self) -> String {
+        self.subject("intake.forwarded")
+    }
+
+    /// Notices forwarded to this region by others. Its own stream (not NOTICES) so that a region
+    /// forwarding here can create it from this one definition, and a forward is kept even while
+    /// this region's services are not running.
+    pub fn forwarded_stream(&self) -> StreamDef {
+        StreamDef {
+            name: self.stream_name("FORWARDED"),
+            subjects: vec![self.intake_forwarded()],
+            max_age: Duration::from_secs(30 * 24 * 3600),
+            duplicate_window: Duration::from_secs(24 * 3600),
+            description: "Release notices forwarded to this region by another rcn region",
+        }
+    }
+
+    /// Request-reply: the region a notice was forwarded to acknowledges it arrived.
+    pub fn router_forwarded_ack(&self) -> String {
+        self.subject("api.router.forwarded.ack")
+    }
+
+    /// Request-reply: the RCN lists the forwarded notices not yet acknowledged.
+    pub fn router_forwarded_list(&self) -> String {
+        self.subject("api.router.forwarded.list")
+    }
+}
+
+/// Subjects of casework's work on cases (stream CASES) and of its request-reply API.
+impl Subjects {
+    /// Someone claimed, gave back or handed over a condition task.
+    pub fn task_assigned(&self, gemeente: &Gemeentecode) -> String {
+        self.subject(&format!("casework.task_assigned.{gemeente}"))
+    }
+
+    /// A condition task's status changed.
+    pub fn task_status_changed(&self, gemeente: &Gemeentecode) -> String {
+        self.subject(&format!("casework.task_status_changed.{gemeente}"))
+    }
+
+    /// A condition task's due date is near and the task is still open.
+    pub fn task_due_soon(&self, gemeente: &Gemeentecode) -> String {
+        self.subject(&format!("casework.task_due_soon.{gemeente}"))
+    }
+
+    /// A condition task's due date passed while it was still open.
+    pub fn task_overdue(&self, gemeente: &Gemeentecode) -> String {
+        self.subject(&format!("casework.task_overdue.{gemeente}"))
+    }
+
+    /// A later notice moved a case's release date (and so its deadlines), or made it spoed.
+    pub fn case_rescheduled(&self, gemeente: &Gemeentecode) -> String {
+        self.subject(&format!("casework.case_rescheduled.{gemeente}"))
+    }
+
+    /// A case was closed, by hand or by a cancelling notice.
+    pub fn case_closed(&self, gemeente: &Gemeentecode) -> String {
+        self.subject(&format!("casework.case_closed.{gemeente}"))
+    }
+
+    /// Request-reply: one verb of casework's API (`inbox`, `claim`, …), for the gateway.
+    pub fn casework_api(&self, verb: &str) -> String {
+        self.subject(&format!("api.casework.{verb}"))
+    }
+}
+
+/// Subjects of intake's partner-facing request-reply API (issue 3).
+impl Subjects {
+    /// Request-reply: a partner on its own NATS account submits a notice. Each institution's
+    /// account may publish only on its own subject, so intake learns who sends from the subject.
+    /// `institution_code` must be a valid subject token (letters, digits, `-`, `_`).
+    pub fn intake_submit_for(&self, institution_code: &str) -> String {
+        self.subject(&format!("intake.submit.{institution_code}"))
+    }
+
+    /// Every institution's submit subject (intake's endpoint filter).
+    pub fn intake_submit_any(&self) -> String {
+        self.subject("intake.submit.*")
+    }
+
+    /// Request-reply: what became of a notice the caller sent (gateway → intake, with the
+    /// caller's identity in `Rcn-Identity`).
+    pub fn intake_status(&self) -> String {
+        self.subject("api.intake.status")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +288,52 @@ mod tests {
     fn regions_that_would_break_subjects_are_refused() {
         for bad in ["", "Kennemerland", "a.b", "a*", "a>", "a b", "-x"] {
             assert!(Region::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn router_api_and_forwarding_subjects_follow_the_scheme() {
+        let s = Region::parse("kennemerland").unwrap().subjects();
+        assert_eq!(
+            s.router_queue_list(),
+            "rcn.kennemerland.api.router.queue.list"
+        );
+        assert_eq!(
+            s.router_queue_decide(),
+            "rcn.kennemerland.api.router.queue.decide"
+        );
+        let target = Region::parse("amsterdam-amstelland").unwrap().subjects();
+        assert_eq!(
+            target.intake_forwarded(),
+            "rcn.amsterdam-amstelland.intake.forwarded"
+        );
+        assert_eq!(
+            target.forwarded_stream().name,
+            "AMSTERDAM_AMSTELLAND_FORWARDED"
+        );
+        assert_eq!(
+            target.forwarded_stream().subjects,
+            vec![target.intake_forwarded()]
+        );
+        assert_eq!(
+            s.router_forwarded_ack(),
+            "rcn.kennemerland.api.router.forwarded.ack"
+        );
+        assert_eq!(
+            s.router_forwarded_list(),
+            "rcn.kennemerland.api.router.forwarded.list"
+        );
+    }
+
+    #[test]
+    fn intake_partner_subjects_follow_the_scheme() {
+        let s = Region::parse("kennemerland").unwrap().subjects();
+        assert_eq!(s.intake_submit_for("PI-HAARLEM"), "rcn.kennemerland.intake.submit.PI-HAARLEM");
+        assert_eq!(s.intake_submit_any(), "rcn.kennemerland.intake.submit.*");
+        assert_eq!(s.intake_status(), "rcn.kennemerland.api.intake.status");
+        // A submission is never captured by a stream (a PubAck would answer it before intake).
+        for stream in [s.notices_stream(), s.forwarded_stream()] {
+            assert!(!stream.subjects.iter().any(|subject| subject.contains("submit")));
         }
     }
 }

@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use rcn_contracts::Region;
+use rcn_contracts::deadlines::DeadlineRules;
+use rcn_contracts::holidays::LiberationDay;
+use rcn_contracts::{Condition, Region};
 use rcn_contracts::pseudonym::PseudonymKey;
 
 /// Why the configuration could not be used.
@@ -56,6 +58,19 @@ pub struct Config {
     /// `RCN_ADDRESS_REGISTER_BREAKER_COOLDOWN_SECS`: how long the register is skipped once the
     /// breaker is open, before one look-up tries it again.
     pub address_register_breaker_cooldown: Duration,
+    /// `RCN_CASEWORK_CONDITIONS`: the conditions every case gets, comma-separated; the five of
+    /// DOMAIN.md by default, a region may add `social_network`.
+    pub casework_conditions: Vec<Condition>,
+    /// `RCN_CASEWORK_DEADLINES` (overrides such as `housing=1wd,income=7d`), with the holiday
+    /// calendar from `RCN_GOOD_FRIDAY_OFF` (`true`/`false`, default false) and
+    /// `RCN_LIBERATION_DAY_OFF` (`always`, `lustrum` or `never`, default lustrum): when each
+    /// condition is due, counted back from the release date.
+    pub casework_deadlines: DeadlineRules,
+    /// `RCN_CASEWORK_DUE_SOON_WORKING_DAYS`: how many working days before its due date an open
+    /// task raises a due-soon reminder.
+    pub casework_due_soon_working_days: u32,
+    /// `RCN_CASEWORK_SCHEDULER_INTERVAL_MS`: how often casework looks for deadlines to remind of.
+    pub casework_scheduler_interval: Duration,
 }
 
 /// A credential from the environment: usable, but never shown by `Debug`.
@@ -122,6 +137,40 @@ impl Config {
             Some(url) => Some(url.trim().trim_end_matches('/').to_owned()),
             None => None,
         };
+        let casework_conditions = match get("RCN_CASEWORK_CONDITIONS") {
+            None => Condition::DEFAULT.to_vec(),
+            Some(list) => {
+                let mut conditions = Vec::new();
+                for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                    let c = Condition::parse(name).ok_or_else(|| ConfigError::Invalid {
+                        var: "RCN_CASEWORK_CONDITIONS",
+                        reason: format!("{name:?} is not a condition (id, housing, income, debts, care, social_network)"),
+                    })?;
+                    if !conditions.contains(&c) {
+                        conditions.push(c);
+                    }
+                }
+                if conditions.is_empty() {
+                    return Err(ConfigError::Invalid { var: "RCN_CASEWORK_CONDITIONS", reason: "name at least one condition".into() });
+                }
+                conditions
+            }
+        };
+        let mut casework_deadlines = DeadlineRules::parse(&get("RCN_CASEWORK_DEADLINES").unwrap_or_default())
+            .map_err(|e| ConfigError::Invalid { var: "RCN_CASEWORK_DEADLINES", reason: e.0 })?;
+        casework_deadlines.calendar.good_friday_off = match get("RCN_GOOD_FRIDAY_OFF").as_deref().map(str::trim) {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(ConfigError::Invalid { var: "RCN_GOOD_FRIDAY_OFF", reason: format!("{other:?} is neither true nor false") });
+            }
+        };
+        if let Some(raw) = get("RCN_LIBERATION_DAY_OFF") {
+            casework_deadlines.calendar.liberation_day = LiberationDay::parse(&raw).ok_or_else(|| ConfigError::Invalid {
+                var: "RCN_LIBERATION_DAY_OFF",
+                reason: format!("{raw:?} is not always, lustrum or never"),
+            })?;
+        }
         Ok(Self {
             nats_url: get("NATS_URL"),
             database_url: get("DATABASE_URL"),
@@ -143,6 +192,15 @@ impl Config {
                 "RCN_ADDRESS_REGISTER_BREAKER_COOLDOWN_SECS",
                 30,
                 1..=3600,
+            )?),
+            casework_conditions,
+            casework_deadlines,
+            casework_due_soon_working_days: number(&get, "RCN_CASEWORK_DUE_SOON_WORKING_DAYS", 2, 0..=30)?,
+            casework_scheduler_interval: Duration::from_millis(number(
+                &get,
+                "RCN_CASEWORK_SCHEDULER_INTERVAL_MS",
+                60_000,
+                50..=3_600_000,
             )?),
         })
     }
@@ -241,5 +299,39 @@ mod tests {
         assert!(e.starts_with("RCN_ADDRESS_REGISTER_URL is invalid: \"bag.example.nl\" is not a base URL"), "{e}");
         let e = with(&[("RCN_ADDRESS_REGISTER_RETRIES", "9")]).unwrap_err().to_string();
         assert_eq!(e, "RCN_ADDRESS_REGISTER_RETRIES is invalid: \"9\" is not a number from 0 to 5");
+    }
+
+    #[test]
+    fn casework_conditions_deadlines_and_reminders_are_set_per_region() {
+        use rcn_contracts::deadlines::DeadlineRule;
+        let c = with(&[]).unwrap();
+        assert_eq!(c.casework_conditions, Condition::DEFAULT.to_vec());
+        assert_eq!(c.casework_deadlines, DeadlineRules::default());
+        assert_eq!(c.casework_due_soon_working_days, 2);
+        assert_eq!(c.casework_scheduler_interval, Duration::from_secs(60));
+
+        let c = with(&[
+            ("RCN_CASEWORK_CONDITIONS", "id, housing,income,debts,care,social_network"),
+            ("RCN_CASEWORK_DEADLINES", "housing=1wd,debts=10d"),
+            ("RCN_GOOD_FRIDAY_OFF", "true"),
+            ("RCN_LIBERATION_DAY_OFF", "always"),
+            ("RCN_CASEWORK_DUE_SOON_WORKING_DAYS", "5"),
+            ("RCN_CASEWORK_SCHEDULER_INTERVAL_MS", "500"),
+        ])
+        .unwrap();
+        assert_eq!(c.casework_conditions.len(), 6);
+        assert_eq!(c.casework_deadlines.rule(Condition::Housing), DeadlineRule::working(1));
+        assert_eq!(c.casework_deadlines.rule(Condition::Debts), DeadlineRule::calendar(10));
+        assert!(c.casework_deadlines.calendar.good_friday_off);
+        assert_eq!(c.casework_deadlines.calendar.liberation_day, LiberationDay::Always);
+        assert_eq!(c.casework_due_soon_working_days, 5);
+        assert_eq!(c.casework_scheduler_interval, Duration::from_millis(500));
+
+        let e = with(&[("RCN_CASEWORK_CONDITIONS", "id,weather")]).unwrap_err().to_string();
+        assert!(e.starts_with("RCN_CASEWORK_CONDITIONS is invalid: \"weather\" is not a condition"), "{e}");
+        let e = with(&[("RCN_CASEWORK_DEADLINES", "housing=soon")]).unwrap_err().to_string();
+        assert!(e.starts_with("RCN_CASEWORK_DEADLINES is invalid"), "{e}");
+        assert!(with(&[("RCN_GOOD_FRIDAY_OFF", "ja")]).is_err());
+        assert!(with(&[("RCN_LIBERATION_DAY_OFF", "sometimes")]).is_err());
     }
 }

@@ -45,8 +45,15 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    pub fn new(script: impl Fn(u32, i64) -> Option<HandlerError> + Send + Sync + 'static) -> Arc<Self> {
-        Arc::new(Self { script: Box::new(script), pause: Duration::ZERO, calls: Mutex::default(), committed: Mutex::default() })
+    pub fn new(
+        script: impl Fn(u32, i64) -> Option<HandlerError> + Send + Sync + 'static,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            script: Box::new(script),
+            pause: Duration::ZERO,
+            calls: Mutex::default(),
+            committed: Mutex::default(),
+        })
     }
 
     /// A handler that never fails.
@@ -56,11 +63,16 @@ impl Recorder {
 
     /// A handler that never fails but takes `pause` for every batch.
     pub fn slow(pause: Duration) -> Arc<Self> {
-        Arc::new(Self { script: Box::new(|_, _| None), pause, calls: Mutex::default(), committed: Mutex::default() })
+        Arc::new(Self {
+            script: Box::new(|_, _| None),
+            pause,
+            calls: Mutex::default(),
+            committed: Mutex::default(),
+        })
     }
 
     pub fn calls(&self) -> Vec<Call> {
-        self.calls.lock().unwrap().clone()
+        self.calls.lock().expect("not poisoned").clone()
     }
 
     /// Calls for message `n`, in order.
@@ -70,15 +82,19 @@ impl Recorder {
 
     /// Message numbers whose handling was committed, in commit order (with repeats, if any).
     pub fn committed(&self) -> Vec<u32> {
-        self.committed.lock().unwrap().clone()
+        self.committed.lock().expect("not poisoned").clone()
     }
 
     /// Waits until every message in `ns` has been committed.
     pub async fn wait_committed(&self, ns: &[u32]) {
-        eventually(PATIENCE, &format!("messages {ns:?} to be handled"), || async {
-            let done = self.committed();
-            ns.iter().all(|n| done.contains(n)).then_some(())
-        })
+        eventually(
+            PATIENCE,
+            &format!("messages {ns:?} to be handled"),
+            || async {
+                let done = self.committed();
+                ns.iter().all(|n| done.contains(n)).then_some(())
+            },
+        )
         .await;
     }
 }
@@ -89,7 +105,7 @@ impl Handler for Recorder {
     async fn handle(&self, batch: &[Delivery<Ping>]) -> Result<(), HandlerError> {
         let mut failure = None;
         for d in batch {
-            self.calls.lock().unwrap().push(Call {
+            self.calls.lock().expect("not poisoned").push(Call {
                 n: d.message.n,
                 delivered: d.delivered,
                 batch_len: batch.len(),
@@ -105,7 +121,10 @@ impl Handler for Recorder {
         match failure {
             Some(e) => Err(e),
             None => {
-                self.committed.lock().unwrap().extend(batch.iter().map(|d| d.message.n));
+                self.committed
+                    .lock()
+                    .expect("not poisoned")
+                    .extend(batch.iter().map(|d| d.message.n));
                 Ok(())
             }
         }
@@ -115,6 +134,11 @@ impl Handler for Recorder {
 /// A transient failure, as a database that is down would give.
 pub fn transient(why: &str) -> HandlerError {
     HandlerError::Transient(anyhow::anyhow!("{why}"))
+}
+
+/// A dependency that is down, as PostgreSQL restarting would give.
+pub fn unavailable(why: &str) -> HandlerError {
+    HandlerError::Unavailable(anyhow::anyhow!("{why}"))
 }
 
 /// A permanent failure, as a message breaking a rule would give.
@@ -136,14 +160,25 @@ impl Setup {
         let env = TestEnv::new().await;
         let subjects = env.config.region.subjects();
         let js = env.ctx("runtime-test").await.jetstream();
-        rcn_runtime::nats::ensure_stream(&js, &subjects.notices_stream()).await.unwrap();
-        Self { _env: env, subjects, js }
+        rcn_runtime::nats::ensure_stream(&js, &subjects.notices_stream())
+            .await
+            .expect("the stream can be created");
+        Self {
+            _env: env,
+            subjects,
+            js,
+        }
     }
 
     /// A consumer of the NOTICES stream with rcn's defaults, made fast and small for tests.
     pub fn spec(&self) -> ConsumerSpec {
-        let mut spec =
-            ConsumerSpec::new(&self.subjects, self.subjects.notices_stream(), "t-pings", self.subjects.notice_accepted(), "tester");
+        let mut spec = ConsumerSpec::new(
+            &self.subjects,
+            self.subjects.notices_stream(),
+            "t-pings",
+            self.subjects.notice_accepted(),
+            "tester",
+        );
         spec.backoff = vec![Duration::from_millis(100)];
         spec.batch = 8;
         spec.workers = 2;
@@ -152,35 +187,63 @@ impl Setup {
 
     /// Publishes ping `n` with `Nats-Msg-Id` = `ping-<n>` and waits for the PubAck.
     pub async fn publish_ping(&self, n: u32) {
-        self.publish_raw(&format!("ping-{n}"), serde_json::to_vec(&Ping { n }).unwrap()).await;
+        self.publish_raw(
+            &format!("ping-{n}"),
+            serde_json::to_vec(&Ping { n }).expect("serialises"),
+        )
+        .await;
     }
 
     /// Publishes any bytes to the consumer's subject.
     pub async fn publish_raw(&self, msg_id: &str, payload: Vec<u8>) {
         let mut h = HeaderMap::new();
         h.insert(headers::MSG_ID, msg_id);
-        self.js.publish_with_headers(self.subjects.notice_accepted(), h, payload.into()).await.unwrap().await.unwrap();
+        self.js
+            .publish_with_headers(self.subjects.notice_accepted(), h, payload.into())
+            .await
+            .expect("sent")
+            .await
+            .expect("stored by JetStream");
     }
 
     /// Starts `consumer::run` with `handler` in a task.
     pub fn start(&self, spec: ConsumerSpec, handler: Arc<Recorder>) -> Running {
         let shutdown = CancellationToken::new();
-        let handle = tokio::spawn(rcn_runtime::consumer::run(self.js.clone(), spec, handler, shutdown.clone()));
-        Running { shutdown, handle: Some(handle) }
+        let handle = tokio::spawn(rcn_runtime::consumer::run(
+            self.js.clone(),
+            spec,
+            handler,
+            shutdown.clone(),
+        ));
+        Running {
+            shutdown,
+            handle: Some(handle),
+        }
     }
 
     /// What the broker knows about the durable consumer.
     pub async fn consumer_info(&self, durable: &str) -> consumer::Info {
-        let stream = self.js.get_stream(&self.subjects.notices_stream().name).await.unwrap();
-        stream.consumer_info(durable).await.unwrap()
+        let stream = self
+            .js
+            .get_stream(&self.subjects.notices_stream().name)
+            .await
+            .expect("the stream exists");
+        stream
+            .consumer_info(durable)
+            .await
+            .expect("the consumer exists")
     }
 
     /// Waits until the consumer holds nothing: no message waiting, none delivered and unacked.
     pub async fn wait_consumer_settled(&self, durable: &str) -> consumer::Info {
-        eventually(PATIENCE, &format!("consumer {durable} to have nothing pending"), || async {
-            let info = self.consumer_info(durable).await;
-            (info.num_pending == 0 && info.num_ack_pending == 0).then_some(info)
-        })
+        eventually(
+            PATIENCE,
+            &format!("consumer {durable} to have nothing pending"),
+            || async {
+                let info = self.consumer_info(durable).await;
+                (info.num_pending == 0 && info.num_ack_pending == 0).then_some(info)
+            },
+        )
         .await
     }
 
@@ -211,7 +274,10 @@ impl Running {
         let started = Instant::now();
         self.shutdown.cancel();
         let handle = self.handle.take().expect("not stopped yet");
-        tokio::time::timeout(PATIENCE, handle).await.expect("the consumer stops").expect("the consumer did not panic");
+        tokio::time::timeout(PATIENCE, handle)
+            .await
+            .expect("the consumer stops")
+            .expect("the consumer did not panic");
         started.elapsed()
     }
 }
@@ -224,8 +290,10 @@ impl Drop for Running {
 
 /// Every message a stream holds, in order (none when the stream does not exist).
 pub async fn stream_messages(js: &jetstream::Context, def: &StreamDef) -> Vec<StreamMessage> {
-    let Ok(mut stream) = js.get_stream(&def.name).await else { return Vec::new() };
-    let state = stream.info().await.unwrap().state.clone();
+    let Ok(mut stream) = js.get_stream(&def.name).await else {
+        return Vec::new();
+    };
+    let state = stream.info().await.expect("stream info").state.clone();
     let mut out = Vec::new();
     if state.messages == 0 {
         return out;

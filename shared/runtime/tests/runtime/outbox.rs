@@ -26,34 +26,59 @@ struct Outbox {
 impl Outbox {
     async fn start() -> Self {
         let env = TestEnv::new().await;
-        let url = env.config.database_url().unwrap().to_owned();
-        let pool = rcn_runtime::db::open(&url, "t_outbox", 2, &sqlx::migrate::Migrator::DEFAULT, Duration::from_secs(5))
-            .await
-            .unwrap();
+        let url = env
+            .config
+            .database_url()
+            .expect("set by TestEnv")
+            .to_owned();
+        let pool = rcn_runtime::db::open(
+            &url,
+            "t_outbox",
+            2,
+            &sqlx::migrate::Migrator::DEFAULT,
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("the outbox schema is set up");
         let subjects = env.config.region.subjects();
         let js = env.ctx("outbox-test").await.jetstream();
-        rcn_runtime::nats::ensure_stream(&js, &subjects.cases_stream()).await.unwrap();
+        rcn_runtime::nats::ensure_stream(&js, &subjects.cases_stream())
+            .await
+            .expect("the stream can be created");
         let shutdown = CancellationToken::new();
         let relay = tokio::spawn(outbox::relay(pool.clone(), js.clone(), shutdown.clone()));
-        Self { pool, js, subjects, shutdown, relay: Some(relay), _env: env }
+        Self {
+            pool,
+            js,
+            subjects,
+            shutdown,
+            relay: Some(relay),
+            _env: env,
+        }
     }
 
     /// Where the test events go: a subject of the CASES stream.
     fn subject(&self) -> String {
-        self.subjects.case_opened(&Gemeentecode::parse("GM0392").unwrap())
+        self.subjects
+            .case_opened(&Gemeentecode::parse("GM0392").expect("a valid gemeentecode"))
     }
 
     /// Enqueues one event per ping in one transaction, and commits (or rolls back).
     async fn enqueue(&self, events: &[(Uuid, Ping)], commit: bool) {
-        let mut tx = self.pool.begin().await.unwrap();
+        let mut tx = self.pool.begin().await.expect("a transaction");
         for (event_id, ping) in events {
-            let event = outbox::Event { event_id: *event_id, subject: self.subject(), payload: ping, trace_id: Some("trace-1") };
-            outbox::enqueue(&mut tx, event).await.unwrap();
+            let event = outbox::Event {
+                event_id: *event_id,
+                subject: self.subject(),
+                payload: ping,
+                trace_id: Some("trace-1"),
+            };
+            outbox::enqueue(&mut tx, event).await.expect("enqueued");
         }
         if commit {
-            tx.commit().await.unwrap();
+            tx.commit().await.expect("committed");
         } else {
-            tx.rollback().await.unwrap();
+            tx.rollback().await.expect("rolled back");
         }
     }
 
@@ -71,12 +96,18 @@ impl Outbox {
     }
 
     async fn pending(&self) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM outbox").fetch_one(&self.pool).await.unwrap()
+        sqlx::query_scalar("SELECT count(*) FROM outbox")
+            .fetch_one(&self.pool)
+            .await
+            .expect("the query runs")
     }
 
     /// Waits until the relay has deleted everything it published.
     async fn wait_empty(&self) {
-        eventually(PATIENCE, "the outbox to be empty", || async { (self.pending().await == 0).then_some(()) }).await;
+        eventually(PATIENCE, "the outbox to be empty", || async {
+            (self.pending().await == 0).then_some(())
+        })
+        .await;
     }
 
     /// Cancels the relay and returns how long it took to return.
@@ -84,7 +115,10 @@ impl Outbox {
         let started = Instant::now();
         self.shutdown.cancel();
         let relay = self.relay.take().expect("running");
-        tokio::time::timeout(PATIENCE, relay).await.expect("the relay stops").expect("no panic");
+        tokio::time::timeout(PATIENCE, relay)
+            .await
+            .expect("the relay stops")
+            .expect("no panic");
         started.elapsed()
     }
 }
@@ -113,13 +147,24 @@ async fn events_of_a_committed_transaction_are_published_with_their_event_id_and
     outbox.wait_empty().await;
     assert_eq!(published.len(), 3);
     for (m, (id, ping)) in published.iter().zip(&events) {
-        assert_eq!(msg_id(m), Some(id.to_string().as_str()), "published in order, keyed by event id");
+        assert_eq!(
+            msg_id(m),
+            Some(id.to_string().as_str()),
+            "published in order, keyed by event id"
+        );
         assert_eq!(m.subject.as_str(), outbox.subject());
-        assert_eq!(m.payload, serde_json::to_vec(ping).unwrap());
-        assert_eq!(header(m, headers::TRACE_ID), Some("trace-1"), "the trace travels with the event");
+        assert_eq!(m.payload, serde_json::to_vec(ping).expect("serialises"));
+        assert_eq!(
+            header(m, headers::TRACE_ID),
+            Some("trace-1"),
+            "the trace travels with the event"
+        );
     }
     let took = outbox.stop().await;
-    assert!(took < Duration::from_secs(3), "the relay took {took:?} to stop");
+    assert!(
+        took < Duration::from_secs(3),
+        "the relay took {took:?} to stop"
+    );
 }
 
 #[tokio::test]
@@ -132,7 +177,12 @@ async fn events_of_a_rolled_back_transaction_are_never_published() {
 
     outbox.wait_published(1).await;
     outbox.wait_empty().await;
-    let ids: Vec<_> = outbox.published().await.iter().map(|m| msg_id(m).unwrap().to_owned()).collect();
+    let ids: Vec<_> = outbox
+        .published()
+        .await
+        .iter()
+        .map(|m| msg_id(m).unwrap().to_owned())
+        .collect();
     assert_eq!(ids, [kept.0.to_string()]);
     outbox.stop().await;
 }
@@ -150,7 +200,10 @@ async fn the_relay_wakes_on_commit_well_before_its_sweep() {
     outbox.enqueue(&[event(1)], true).await;
     outbox.wait_published(2).await;
     let latency = committed.elapsed();
-    assert!(latency < Duration::from_secs(1), "published {latency:?} after the commit: the relay did not wake on it");
+    assert!(
+        latency < Duration::from_secs(1),
+        "published {latency:?} after the commit: the relay did not wake on it"
+    );
     outbox.stop().await;
 }
 
@@ -166,7 +219,11 @@ async fn publishing_the_same_event_id_twice_yields_one_stream_message() {
     outbox.enqueue(std::slice::from_ref(&once), true).await;
     outbox.wait_empty().await;
     let published = outbox.published().await;
-    assert_eq!(published.len(), 1, "JetStream dropped the second copy by its Nats-Msg-Id");
+    assert_eq!(
+        published.len(),
+        1,
+        "JetStream dropped the second copy by its Nats-Msg-Id"
+    );
     assert_eq!(msg_id(&published[0]), Some(once.0.to_string().as_str()));
     outbox.stop().await;
 }

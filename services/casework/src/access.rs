@@ -1,0 +1,145 @@
+//! Who may see and change what, checked again here whatever the gateway decided; and the
+//! append-only log of every read of personal data.
+//!
+//! A caller who may not see a case gets the same `not_found` as for a case that does not exist,
+//! so a staff member of one municipality cannot even learn that a case of another exists.
+
+use chrono::NaiveDate;
+use rcn_contracts::casework_api::{ErrorCode, TaskRef};
+use rcn_contracts::identity::{Identity, Role};
+use rcn_contracts::{Condition, ConditionStatus, Gemeentecode};
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use crate::error::{Result, not_found, refuse};
+
+/// A task with what authorisation needs to know about its case.
+#[derive(Debug, Clone)]
+pub struct TaskRow {
+    pub case_id: Uuid,
+    pub condition: Condition,
+    pub status: ConditionStatus,
+    pub claimed_by: Option<String>,
+    pub due_on: Option<NaiveDate>,
+    pub gemeentecode: Gemeentecode,
+    pub episode_key: String,
+    pub case_open: bool,
+}
+
+impl TaskRow {
+    pub fn task(&self) -> TaskRef {
+        TaskRef {
+            case_id: self.case_id,
+            condition: self.condition,
+        }
+    }
+}
+
+/// Loads a task, locking its row when `lock` (for a read-modify-write in the caller's transaction).
+pub async fn load_task(
+    conn: &mut PgConnection,
+    task: TaskRef,
+    lock: bool,
+) -> Result<Option<TaskRow>> {
+    let sql = format!(
+        "SELECT t.case_id, t.condition, t.status, t.claimed_by, t.due_on, c.gemeentecode, c.episode_key, c.status AS case_status
+         FROM condition_tasks t JOIN cases c ON c.case_id = t.case_id
+         WHERE t.case_id = $1 AND t.condition = $2 {}",
+        if lock { "FOR UPDATE OF t" } else { "" }
+    );
+    let row = sqlx::query(&sql)
+        .bind(task.case_id)
+        .bind(task.condition.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| task_row(&r)).transpose()
+}
+
+pub fn task_row(r: &sqlx::postgres::PgRow) -> Result<TaskRow> {
+    let condition: String = r.try_get("condition")?;
+    let status: String = r.try_get("status")?;
+    let gemeente: String = r.try_get("gemeentecode")?;
+    let case_status: String = r.try_get("case_status")?;
+    Ok(TaskRow {
+        case_id: r.try_get("case_id")?,
+        condition: parse_stored(Condition::parse(&condition), "condition", &condition)?,
+        status: parse_stored(ConditionStatus::parse(&status), "status", &status)?,
+        claimed_by: r.try_get("claimed_by")?,
+        due_on: r.try_get("due_on")?,
+        gemeentecode: parse_stored(
+            Gemeentecode::parse(&gemeente).ok(),
+            "gemeentecode",
+            &gemeente,
+        )?,
+        episode_key: r.try_get("episode_key")?,
+        case_open: case_status == "open",
+    })
+}
+
+/// A stored value that does not parse means the table and the code disagree: a bug, not a refusal.
+pub fn parse_stored<T>(value: Option<T>, column: &str, raw: &str) -> Result<T> {
+    value.ok_or_else(|| {
+        sqlx::Error::Decode(format!("unexpected {column} {raw:?} in casework's tables").into())
+            .into()
+    })
+}
+
+/// The task if the caller may see it; `not_found` otherwise.
+pub fn visible(who: &Identity, row: Option<TaskRow>) -> Result<TaskRow> {
+    match row {
+        Some(row) if who.may_see(&row.gemeentecode) => Ok(row),
+        _ => Err(not_found()),
+    }
+}
+
+/// The task if the caller may work on it: their municipality's, in an open case.
+pub fn workable(who: &Identity, row: Option<TaskRow>) -> Result<TaskRow> {
+    let row = visible(who, row)?;
+    require_staff(who)?;
+    if !who.may_work(&row.gemeentecode) {
+        return Err(not_found());
+    }
+    if !row.case_open {
+        return Err(refuse(
+            ErrorCode::CaseClosed,
+            "This case is closed; its tasks can no longer change.",
+        ));
+    }
+    Ok(row)
+}
+
+/// Only municipal staff claim and work tasks; the RCN and procesregie look on.
+pub fn require_staff(who: &Identity) -> Result<&Gemeentecode> {
+    match (&who.role, &who.gemeentecode) {
+        (Role::MunicipalStaff, Some(gm)) => Ok(gm),
+        _ => Err(refuse(
+            ErrorCode::Forbidden,
+            "Only staff of the case's municipality claim and work its tasks.",
+        )),
+    }
+}
+
+/// Records that `who` read `what` of each case, in the caller's transaction: a read that cannot
+/// be logged does not happen.
+pub async fn log_reads(
+    conn: &mut PgConnection,
+    who: &Identity,
+    case_ids: &[Uuid],
+    what: &str,
+) -> Result<()> {
+    if case_ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO access_log (user_id, role, gemeentecode, case_id, what)
+         SELECT $1, $2, $3, id, $5 FROM unnest($4::uuid[]) AS id",
+    )
+    .bind(&who.user_id)
+    .bind(who.role.as_str())
+    .bind(who.gemeentecode.as_ref().map(Gemeentecode::as_str))
+    .bind(case_ids)
+    .bind(what)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,254 @@
+//! Casework's request-reply API over NATS (service `rcn-casework`, so `nats micro ls` lists it):
+//! one endpoint per verb on `rcn.<region>.api.casework.<verb>`.
+//!
+//! Every request carries the caller's identity in the `Rcn-Identity` header; a request without a
+//! valid one is refused before anything is read. Replies are `{"ok": …}` or `{"error": {code,
+//! message}}`; database errors are logged here and answered with a code and a plain sentence,
+//! never with their text.
+
+use std::sync::Arc;
+
+use async_nats::HeaderMap;
+use async_nats::service::ServiceExt;
+use futures::StreamExt;
+use rcn_contracts::casework_api::{
+    ClaimCaseRequest, ClaimManyRequest, CloseCaseRequest, ErrorCode, HandoverRequest, InboxQuery,
+    ReassignRequest, Reply, TaskRequest, UpdateStatusRequest, VERBS,
+};
+use rcn_contracts::identity::Identity;
+use rcn_runtime::{CancellationToken, Ctx, headers};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::cases::{Casework, today};
+use crate::error::{CaseworkError, Result, refuse};
+use crate::{claims, closing, inbox, tasks};
+
+/// Requests handled at once per instance.
+const CONCURRENT_REQUESTS: usize = 64;
+/// The largest request body accepted, in bytes.
+const MAX_REQUEST_BYTES: usize = 256 * 1024;
+
+/// Serves the API until `shutdown`, then stops the service (NATS stops sending it requests).
+pub async fn serve(
+    ctx: &Ctx,
+    cw: Arc<Casework>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let subjects = ctx.subjects();
+    let service = ctx
+        .nats
+        .service_builder()
+        .description("rcn casework: inbox, claiming and working condition tasks")
+        .start("rcn-casework", env!("CARGO_PKG_VERSION"))
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot start the casework NATS service: {e}"))?;
+    let mut endpoints = Vec::with_capacity(VERBS.len());
+    for verb in VERBS {
+        let endpoint = service
+            .endpoint_builder()
+            .name(verb)
+            .add(subjects.casework_api(verb))
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot add the casework endpoint {verb}: {e}"))?;
+        endpoints.push(endpoint.map(move |request| (verb, request)));
+    }
+    tracing::info!(subjects = %subjects.casework_api("*"), "casework API listening");
+    futures::stream::select_all(endpoints)
+        .take_until(shutdown.cancelled_owned())
+        .for_each_concurrent(CONCURRENT_REQUESTS, |(verb, request)| {
+            let cw = cw.clone();
+            async move {
+                let body = handle(
+                    &cw,
+                    verb,
+                    request.message.headers.as_ref(),
+                    &request.message.payload,
+                )
+                .await;
+                if let Err(e) = request.respond(Ok(body.into())).await {
+                    tracing::warn!(verb, error = %e, "could not answer a casework request");
+                }
+            }
+        })
+        .await;
+    service
+        .stop()
+        .await
+        .map_err(|e| anyhow::anyhow!("stopping the casework service: {e}"))?;
+    Ok(())
+}
+
+/// Answers one request: the reply body.
+pub async fn handle(
+    cw: &Casework,
+    verb: &str,
+    hdrs: Option<&HeaderMap>,
+    payload: &[u8],
+) -> Vec<u8> {
+    let who = match identity(hdrs) {
+        Ok(who) => who,
+        Err(e) => return encode::<()>(verb, None, Err(e)),
+    };
+    let w = &who;
+    match verb {
+        "inbox" => encode(
+            verb,
+            Some(w),
+            async { inbox::inbox(cw, w, &parse::<InboxQuery>(payload)?, today()).await }.await,
+        ),
+        "claim" => encode(
+            verb,
+            Some(w),
+            async { claims::claim(cw, w, parse::<TaskRequest>(payload)?.task).await }.await,
+        ),
+        "unclaim" => encode(
+            verb,
+            Some(w),
+            async { claims::unclaim(cw, w, parse::<TaskRequest>(payload)?.task).await }.await,
+        ),
+        "handover" => encode(
+            verb,
+            Some(w),
+            async {
+                let r = parse::<HandoverRequest>(payload)?;
+                claims::handover(cw, w, r.task, &r.to_user_id, r.note.as_deref()).await
+            }
+            .await,
+        ),
+        "claim_case" => encode(
+            verb,
+            Some(w),
+            async { claims::claim_case(cw, w, parse::<ClaimCaseRequest>(payload)?.case_id).await }
+                .await,
+        ),
+        "claim_many" => encode(
+            verb,
+            Some(w),
+            async { claims::claim_many(cw, w, &parse::<ClaimManyRequest>(payload)?.tasks).await }
+                .await,
+        ),
+        "reassign" => encode(
+            verb,
+            Some(w),
+            async {
+                let r = parse::<ReassignRequest>(payload)?;
+                claims::reassign(
+                    cw,
+                    w,
+                    &r.tasks,
+                    r.expected_holder.as_deref(),
+                    r.to_user_id.as_deref(),
+                    r.note.as_deref(),
+                )
+                .await
+            }
+            .await,
+        ),
+        "update_status" => encode(
+            verb,
+            Some(w),
+            async { tasks::update_status(cw, w, &parse::<UpdateStatusRequest>(payload)?).await }
+                .await,
+        ),
+        "close_case" => encode(
+            verb,
+            Some(w),
+            async { closing::close_by_hand(cw, w, &parse::<CloseCaseRequest>(payload)?).await }
+                .await,
+        ),
+        "task_history" => encode(
+            verb,
+            Some(w),
+            async { tasks::task_history(cw, w, parse::<TaskRequest>(payload)?.task).await }.await,
+        ),
+        _ => encode::<()>(
+            verb,
+            Some(w),
+            Err(refuse(
+                ErrorCode::BadRequest,
+                format!("casework has no verb {verb:?}"),
+            )),
+        ),
+    }
+}
+
+fn identity(hdrs: Option<&HeaderMap>) -> Result<Identity> {
+    let value = hdrs
+        .and_then(|h| h.get(headers::IDENTITY))
+        .map(|v| v.as_str().to_owned());
+    let Some(value) = value else {
+        return Err(refuse(
+            ErrorCode::Unauthenticated,
+            "The request does not say who is asking.",
+        ));
+    };
+    Identity::from_header(&value).map_err(|e| {
+        refuse(
+            ErrorCode::Unauthenticated,
+            format!("The request's identity is not usable: {e}."),
+        )
+    })
+}
+
+/// The body as `T`; an empty body reads as `{}`.
+fn parse<T: DeserializeOwned>(payload: &[u8]) -> Result<T> {
+    if payload.len() > MAX_REQUEST_BYTES {
+        return Err(refuse(
+            ErrorCode::BadRequest,
+            format!("The request is larger than {MAX_REQUEST_BYTES} bytes."),
+        ));
+    }
+    let payload: &[u8] = if payload.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        payload
+    };
+    let de = &mut serde_json::Deserializer::from_slice(payload);
+    serde_path_to_error_free(de)
+}
+
+/// Names what is wrong without echoing the value (which may be personal data).
+fn serde_path_to_error_free<'de, T: DeserializeOwned>(
+    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>,
+) -> Result<T> {
+    T::deserialize(de).map_err(|e| {
+        let what = match e.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                "The request is not valid JSON.".to_owned()
+            }
+            _ => format!(
+                "The request does not match what this verb expects: {}.",
+                without_values(&e.to_string())
+            ),
+        };
+        refuse(ErrorCode::BadRequest, what)
+    })
+}
+
+/// serde's message minus the quoted input it sometimes repeats.
+fn without_values(message: &str) -> String {
+    let message = message.split(" at line ").next().unwrap_or(message);
+    match message.split_once("invalid value: string \"") {
+        Some((head, _)) => format!("{head}an invalid value"),
+        None => message.to_owned(),
+    }
+}
+
+fn encode<T: Serialize>(verb: &str, who: Option<&Identity>, result: Result<T>) -> Vec<u8> {
+    let reply = match result {
+        Ok(v) => Reply::Ok(v),
+        Err(e) => {
+            match &e {
+                CaseworkError::Db(err) => {
+                    tracing::error!(verb, user = who.map(|w| w.user_id.as_str()), error = %err, "casework request failed")
+                }
+                CaseworkError::Refused(r) => {
+                    tracing::debug!(verb, code = ?r.code, "casework request refused")
+                }
+            }
+            Reply::Error(e.to_api())
+        }
+    };
+    serde_json::to_vec(&reply).expect("a reply serialises")
+}

@@ -1,0 +1,317 @@
+//! Claiming condition tasks: claim, unclaim, hand over, claim a whole case, claim many, reassign.
+//!
+//! Every change of holder is one conditional UPDATE (`… WHERE claimed_by IS NULL`, `… WHERE
+//! claimed_by = me`, `… WHERE claimed_by IS NOT DISTINCT FROM expected`): PostgreSQL re-checks
+//! the condition after waiting for a concurrent writer, so when two people claim at the same
+//! instant exactly one UPDATE matches. Only when it matches nothing do we look at the row, to
+//! tell the caller why (and who holds the task).
+//!
+//! Bulk requests run in one transaction, task by task in a fixed order (so two bulk requests
+//! cannot deadlock), and report per task.
+
+use rcn_contracts::Condition;
+use rcn_contracts::casework_api::{
+    ApiError, BulkReply, BulkResult, ErrorCode, MAX_BULK, TaskRef, TaskView,
+};
+use rcn_contracts::casework_events::AssignmentChange;
+use rcn_contracts::identity::{Identity, check_user_id};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::access::{self, TaskRow, require_staff, workable};
+use crate::cases::Casework;
+use crate::error::{CaseworkError, Result, claimed_by_other, not_found, refuse};
+use crate::history;
+
+const OPEN_STATUSES: &str = "('unknown', 'needs_action', 'in_progress')";
+
+fn view(row: &TaskRow, holder: Option<&str>) -> TaskView {
+    TaskView {
+        case_id: row.case_id,
+        condition: row.condition,
+        status: row.status,
+        claimed_by: holder.map(str::to_owned),
+        due_on: row.due_on,
+    }
+}
+
+/// `claim`: take a task nobody holds. Claiming a task one already holds succeeds again, so a
+/// retried request after a lost reply does no harm.
+pub async fn claim(cw: &Casework, who: &Identity, task: TaskRef) -> Result<TaskView> {
+    let mut tx = cw.pool.begin().await?;
+    let v = claim_in(&mut tx, cw, who, task).await?;
+    tx.commit().await?;
+    Ok(v)
+}
+
+async fn claim_in(
+    conn: &mut PgConnection,
+    cw: &Casework,
+    who: &Identity,
+    task: TaskRef,
+) -> Result<TaskView> {
+    let gemeente = require_staff(who)?;
+    let claimed: Option<Uuid> = sqlx::query_scalar(&format!(
+        "UPDATE condition_tasks t SET claimed_by = $3, claimed_at = now(), updated_at = now()
+         FROM cases c
+         WHERE t.case_id = $1 AND t.condition = $2 AND c.case_id = t.case_id
+           AND c.gemeentecode = $4 AND c.status = 'open'
+           AND t.claimed_by IS NULL AND t.status IN {OPEN_STATUSES}
+         RETURNING t.case_id"
+    ))
+    .bind(task.case_id)
+    .bind(task.condition.as_str())
+    .bind(&who.user_id)
+    .bind(gemeente.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    // The row as it is now: ours after a successful claim (the UPDATE holds its lock).
+    let row = workable(who, access::load_task(conn, task, false).await?)?;
+    if claimed.is_some() {
+        let before = TaskRow {
+            claimed_by: None,
+            ..row.clone()
+        };
+        history::holder_changed(
+            conn,
+            &cw.subjects,
+            &before,
+            AssignmentChange::Claimed,
+            Some(&who.user_id),
+            &who.user_id,
+            None,
+        )
+        .await?;
+        return Ok(view(&row, Some(&who.user_id)));
+    }
+    match row.claimed_by.as_deref() {
+        Some(me) if me == who.user_id => Ok(view(&row, Some(me))),
+        Some(other) => Err(claimed_by_other(other)),
+        None if !row.status.is_open() => Err(refuse(
+            ErrorCode::TaskDone,
+            format!(
+                "This task is already {}; there is nothing left to claim.",
+                row.status.as_str().replace('_', " ")
+            ),
+        )),
+        // Claimed and given back between our UPDATE and our look: the caller may simply retry.
+        None => Err(refuse(
+            ErrorCode::ClaimedByOther,
+            "Someone claimed and released this task just now. Please try again.",
+        )),
+    }
+}
+
+/// `unclaim`: give back a task one holds.
+pub async fn unclaim(cw: &Casework, who: &Identity, task: TaskRef) -> Result<TaskView> {
+    let mut tx = cw.pool.begin().await?;
+    let row = move_holder(
+        &mut tx,
+        cw,
+        who,
+        task,
+        Some(&who.user_id),
+        None,
+        AssignmentChange::Unclaimed,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view(&row, None))
+}
+
+/// `handover`: give a task one holds to a named colleague of the same municipality.
+pub async fn handover(
+    cw: &Casework,
+    who: &Identity,
+    task: TaskRef,
+    to: &str,
+    note: Option<&str>,
+) -> Result<TaskView> {
+    check_user_id(to).map_err(|e| refuse(ErrorCode::BadRequest, format!("to_user_id: {e}")))?;
+    if to == who.user_id {
+        return Err(refuse(
+            ErrorCode::BadRequest,
+            "You already hold this task; name the colleague to hand it to.",
+        ));
+    }
+    let mut tx = cw.pool.begin().await?;
+    let row = move_holder(
+        &mut tx,
+        cw,
+        who,
+        task,
+        Some(&who.user_id),
+        Some(to),
+        AssignmentChange::HandedOver,
+        note,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view(&row, Some(to)))
+}
+
+/// Moves a task from `expected` to `to`, if `expected` still holds it.
+#[allow(clippy::too_many_arguments)]
+async fn move_holder(
+    conn: &mut PgConnection,
+    cw: &Casework,
+    who: &Identity,
+    task: TaskRef,
+    expected: Option<&str>,
+    to: Option<&str>,
+    change: AssignmentChange,
+    note: Option<&str>,
+) -> Result<TaskRow> {
+    let gemeente = require_staff(who)?;
+    let before: Option<(Option<String>,)> = sqlx::query_as(
+        "UPDATE condition_tasks t
+         SET claimed_by = $4, claimed_at = CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, updated_at = now()
+         FROM cases c
+         WHERE t.case_id = $1 AND t.condition = $2 AND c.case_id = t.case_id
+           AND c.gemeentecode = $5 AND c.status = 'open'
+           AND t.claimed_by IS NOT DISTINCT FROM $3
+         RETURNING $3::text",
+    )
+    .bind(task.case_id)
+    .bind(task.condition.as_str())
+    .bind(expected)
+    .bind(to)
+    .bind(gemeente.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let row = workable(who, access::load_task(conn, task, false).await?)?;
+    if before.is_some() {
+        let before = TaskRow {
+            claimed_by: expected.map(str::to_owned),
+            ..row.clone()
+        };
+        history::holder_changed(conn, &cw.subjects, &before, change, to, &who.user_id, note)
+            .await?;
+        return Ok(row);
+    }
+    let mine = expected == Some(who.user_id.as_str());
+    Err(match (row.claimed_by.as_deref(), mine) {
+        (None, true) => refuse(
+            ErrorCode::NotClaimedByYou,
+            "You do not hold this task (nobody does).",
+        ),
+        (Some(other), true) => CaseworkError::Refused(ApiError {
+            code: ErrorCode::NotClaimedByYou,
+            message: format!("You do not hold this task; {other} does."),
+            held_by: Some(other.to_owned()),
+        }),
+        (holder, false) => CaseworkError::Refused(ApiError {
+            code: ErrorCode::HolderChanged,
+            message: match holder {
+                Some(h) => format!("The task changed hands since you looked: {h} holds it now."),
+                None => "The task changed hands since you looked: nobody holds it now.".to_owned(),
+            },
+            held_by: holder.map(str::to_owned),
+        }),
+    })
+}
+
+/// `claim_case`: every open task of a case that nobody else holds.
+pub async fn claim_case(cw: &Casework, who: &Identity, case_id: Uuid) -> Result<BulkReply> {
+    require_staff(who)?;
+    let mut tx = cw.pool.begin().await?;
+    let conditions: Vec<String> = sqlx::query_scalar(
+        "SELECT condition FROM condition_tasks WHERE case_id = $1 ORDER BY condition",
+    )
+    .bind(case_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let tasks: Vec<TaskRef> = conditions
+        .iter()
+        .filter_map(|c| Condition::parse(c))
+        .map(|condition| TaskRef { case_id, condition })
+        .collect();
+    // The whole case must be the caller's to work, else nothing is said about it.
+    let first = tasks.first().copied().ok_or_else(not_found)?;
+    workable(who, access::load_task(&mut tx, first, false).await?)?;
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        let row = access::load_task(&mut tx, task, false).await?;
+        if row.as_ref().is_some_and(|r| !r.status.is_open()) {
+            continue; // Done tasks are not part of claiming a case.
+        }
+        let outcome = claim_in(&mut tx, cw, who, task).await;
+        results.push(bulk_result(task, outcome)?);
+    }
+    tx.commit().await?;
+    Ok(BulkReply { results })
+}
+
+/// `claim_many`: several tasks, each succeeding or failing on its own.
+pub async fn claim_many(cw: &Casework, who: &Identity, tasks: &[TaskRef]) -> Result<BulkReply> {
+    let tasks = bulk_tasks(tasks)?;
+    let mut tx = cw.pool.begin().await?;
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        let outcome = claim_in(&mut tx, cw, who, task).await;
+        results.push(bulk_result(task, outcome)?);
+    }
+    tx.commit().await?;
+    Ok(BulkReply { results })
+}
+
+/// `reassign`: move tasks to `to` (or to nobody), each only where `expected` still holds it.
+pub async fn reassign(
+    cw: &Casework,
+    who: &Identity,
+    tasks: &[TaskRef],
+    expected: Option<&str>,
+    to: Option<&str>,
+    note: Option<&str>,
+) -> Result<BulkReply> {
+    if let Some(to) = to {
+        check_user_id(to).map_err(|e| refuse(ErrorCode::BadRequest, format!("to_user_id: {e}")))?;
+    }
+    if expected == to {
+        return Err(refuse(
+            ErrorCode::BadRequest,
+            "The tasks would stay with whom they are; name another colleague.",
+        ));
+    }
+    let tasks = bulk_tasks(tasks)?;
+    let change = if to.is_none() {
+        AssignmentChange::Unclaimed
+    } else {
+        AssignmentChange::Reassigned
+    };
+    let mut tx = cw.pool.begin().await?;
+    let mut results = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        let outcome = move_holder(&mut tx, cw, who, task, expected, to, change, note).await;
+        results.push(bulk_result(task, outcome)?);
+    }
+    tx.commit().await?;
+    Ok(BulkReply { results })
+}
+
+/// Sorted and de-duplicated, so concurrent bulk requests lock rows in the same order.
+fn bulk_tasks(tasks: &[TaskRef]) -> Result<Vec<TaskRef>> {
+    if tasks.is_empty() || tasks.len() > MAX_BULK {
+        return Err(refuse(
+            ErrorCode::BadRequest,
+            format!("Name 1 to {MAX_BULK} tasks."),
+        ));
+    }
+    let mut sorted = tasks.to_vec();
+    sorted.sort_by_key(|t| (t.case_id, t.condition));
+    sorted.dedup();
+    Ok(sorted)
+}
+
+/// A refusal becomes this task's result; a database error fails the whole request.
+fn bulk_result<T>(task: TaskRef, outcome: Result<T>) -> Result<BulkResult> {
+    match outcome {
+        Ok(_) => Ok(BulkResult { task, error: None }),
+        Err(CaseworkError::Refused(e)) => Ok(BulkResult {
+            task,
+            error: Some(e),
+        }),
+        Err(e) => Err(e),
+    }
+}

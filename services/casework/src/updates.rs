@@ -1,0 +1,340 @@
+//! What a later notice changes in its case, applied in the consumer's transaction after the
+//! notice is attached and `CaseUpdated` is enqueued:
+//!
+//! - a new release date moves every deadline (and may make the case spoed, or no longer);
+//! - released unexpectedly: the actual release date is kept, the case is spoed and every open
+//!   task urgent;
+//! - transferred: the new institution is recorded;
+//! - cancelled: the case closes with reason `cancelled`;
+//! - routed to another municipality: the case moves, and its claims lapse (the new
+//!   municipality's staff take it from there).
+//!
+//! A notice older (by `sent_at`) than one already applied is attached but changes nothing, so a
+//! late delivery cannot roll a case back. A closed case only collects notices.
+
+use chrono::{NaiveDate, Utc};
+use rcn_contracts::casework_api::CloseReason;
+use rcn_contracts::casework_events::{AssignmentChange, CaseRescheduled, TaskDue};
+use rcn_contracts::events::NoticeRouted;
+use rcn_contracts::notice::NoticeKind;
+use rcn_contracts::{Condition, ConditionStatus, Gemeentecode, SCHEMA_VERSION};
+use rcn_runtime::consumer::{Delivery, HandlerError};
+use rcn_runtime::outbox;
+use sqlx::{PgConnection, Row};
+use uuid::Uuid;
+
+use crate::access::{self, TaskRow};
+use crate::cases::{Casework, is_spoed};
+use crate::closing;
+use crate::error::CaseworkError;
+use crate::history::{self, TaskChange};
+
+/// A case as a later notice finds it.
+struct CaseState {
+    gemeentecode: String,
+    status: String,
+    expected_release_on: Option<NaiveDate>,
+    released_on: Option<NaiveDate>,
+    institution_code: String,
+    episode_key: String,
+}
+
+fn handler_error(e: CaseworkError) -> HandlerError {
+    match e {
+        CaseworkError::Db(e) => e.into(),
+        CaseworkError::Refused(e) => HandlerError::Permanent(anyhow::anyhow!("{}", e.message)),
+    }
+}
+
+pub async fn apply_later_notice(
+    cw: &Casework,
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    d: &Delivery<NoticeRouted>,
+    gemeente: &Gemeentecode,
+    today: NaiveDate,
+) -> Result<(), HandlerError> {
+    let routed = &d.message;
+    let notice = &routed.notice;
+    let r = sqlx::query(
+        "SELECT gemeentecode, status, expected_release_on, released_on, institution_code, episode_key
+         FROM cases WHERE case_id = $1 FOR UPDATE",
+    )
+    .bind(case_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let case = CaseState {
+        gemeentecode: r.try_get("gemeentecode")?,
+        status: r.try_get("status")?,
+        expected_release_on: r.try_get("expected_release_on")?,
+        released_on: r.try_get("released_on")?,
+        institution_code: r.try_get("institution_code")?,
+        episode_key: r.try_get("episode_key")?,
+    };
+    if case.status != "open" {
+        return Ok(());
+    }
+    let newest_before: Option<chrono::DateTime<Utc>> = sqlx::query_scalar(
+        "SELECT max(sent_at) FROM case_notices WHERE case_id = $1 AND notice_key <> $2",
+    )
+    .bind(case_id)
+    .bind(&routed.notice_key)
+    .fetch_one(&mut *tx)
+    .await?;
+    if newest_before.is_some_and(|newest| notice.sent_at < newest) {
+        tracing::info!(%case_id, notice_key = %routed.notice_key, "notice is older than one already applied; attached without changes");
+        return Ok(());
+    }
+    let by = format!("notice:{}", routed.notice_key);
+
+    if notice.kind == NoticeKind::Cancelled {
+        closing::close(tx, &cw.subjects, case_id, CloseReason::Cancelled, &by, None)
+            .await
+            .map_err(handler_error)?;
+        return Ok(());
+    }
+    if gemeente.as_str() != case.gemeentecode {
+        reroute(cw, tx, case_id, &case, gemeente, &by).await?;
+    }
+    if notice.kind == NoticeKind::Transferred
+        && notice.sender.institution_code != case.institution_code
+    {
+        sqlx::query("UPDATE cases SET institution_code = $2 WHERE case_id = $1")
+            .bind(case_id)
+            .bind(&notice.sender.institution_code)
+            .execute(&mut *tx)
+            .await?;
+        let detail = serde_json::json!({"from": case.institution_code, "to": notice.sender.institution_code});
+        history::record_case(tx, case_id, &by, "transferred", detail).await?;
+    }
+    if notice.kind == NoticeKind::ReleasedUnexpectedly {
+        let released = notice.detention.expected_release_on.unwrap_or(today);
+        reschedule(
+            cw, tx, case_id, &case, gemeente, released, true, &by, d, today,
+        )
+        .await?;
+    } else if let Some(release) = notice
+        .detention
+        .expected_release_on
+        .filter(|r| Some(*r) != case.expected_release_on)
+    {
+        reschedule(
+            cw, tx, case_id, &case, gemeente, release, false, &by, d, today,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The case moves to another municipality; claims of the old one lapse.
+async fn reroute(
+    cw: &Casework,
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    case: &CaseState,
+    to: &Gemeentecode,
+    by: &str,
+) -> Result<(), HandlerError> {
+    let rows = sqlx::query(
+        "SELECT t.case_id, t.condition, t.status, t.claimed_by, t.due_on, c.gemeentecode, c.episode_key, c.status AS case_status
+         FROM condition_tasks t JOIN cases c ON c.case_id = t.case_id
+         WHERE t.case_id = $1 AND t.claimed_by IS NOT NULL ORDER BY t.condition FOR UPDATE OF t",
+    )
+    .bind(case_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let claimed: Vec<TaskRow> = rows
+        .iter()
+        .map(access::task_row)
+        .collect::<Result<_, _>>()
+        .map_err(handler_error)?;
+    sqlx::query("UPDATE condition_tasks SET claimed_by = NULL, claimed_at = NULL, updated_at = now() WHERE case_id = $1 AND claimed_by IS NOT NULL")
+        .bind(case_id)
+        .execute(&mut *tx)
+        .await?;
+    for task in &claimed {
+        let note = format!("the case moved to {to}");
+        history::holder_changed(
+            tx,
+            &cw.subjects,
+            task,
+            AssignmentChange::Lapsed,
+            None,
+            by,
+            Some(&note),
+        )
+        .await?;
+    }
+    sqlx::query("UPDATE cases SET gemeentecode = $2 WHERE case_id = $1")
+        .bind(case_id)
+        .bind(to.as_str())
+        .execute(&mut *tx)
+        .await?;
+    history::record_case(
+        tx,
+        case_id,
+        by,
+        "rerouted",
+        serde_json::json!({"from": case.gemeentecode, "to": to.as_str()}),
+    )
+    .await?;
+    tracing::info!(%case_id, from = %case.gemeentecode, to = %to, "case moved to another municipality");
+    Ok(())
+}
+
+/// A new release date: deadlines move; an unexpected release makes every open task urgent.
+#[allow(clippy::too_many_arguments)]
+async fn reschedule(
+    cw: &Casework,
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    case: &CaseState,
+    gemeente: &Gemeentecode,
+    release: NaiveDate,
+    unexpected: bool,
+    by: &str,
+    d: &Delivery<NoticeRouted>,
+    today: NaiveDate,
+) -> Result<(), HandlerError> {
+    let released_on = if unexpected {
+        Some(release)
+    } else {
+        case.released_on
+    };
+    let spoed = released_on.is_some() || is_spoed(d.message.notice.kind, Some(release), today);
+    sqlx::query("UPDATE cases SET expected_release_on = $2, released_on = $3, spoed = $4 WHERE case_id = $1")
+        .bind(case_id)
+        .bind(release)
+        .bind(released_on)
+        .bind(spoed)
+        .execute(&mut *tx)
+        .await?;
+    let tasks = sqlx::query("SELECT condition, status, due_on FROM condition_tasks WHERE case_id = $1 ORDER BY condition FOR UPDATE")
+        .bind(case_id)
+        .fetch_all(&mut *tx)
+        .await?;
+    let mut due = Vec::with_capacity(tasks.len());
+    for t in tasks {
+        let name: String = t.try_get("condition")?;
+        let status: String = t.try_get("status")?;
+        let old: Option<NaiveDate> = t.try_get("due_on")?;
+        let Some(condition) = Condition::parse(&name) else {
+            continue;
+        };
+        let open = ConditionStatus::parse(&status).is_some_and(ConditionStatus::is_open);
+        let new = cw.deadlines.due_on(condition, release);
+        let urgent = unexpected && open;
+        if old != Some(new) || urgent {
+            sqlx::query("UPDATE condition_tasks SET due_on = $3, urgent = urgent OR $4, updated_at = now() WHERE case_id = $1 AND condition = $2")
+                .bind(case_id)
+                .bind(&name)
+                .bind(new)
+                .bind(urgent)
+                .execute(&mut *tx)
+                .await?;
+        }
+        if old != Some(new) {
+            let note = match old {
+                Some(old) => format!("due date moved from {old} to {new}"),
+                None => format!("due on {new}"),
+            };
+            history::record_task(
+                tx,
+                case_id,
+                &name,
+                by,
+                TaskChange {
+                    change: "deadline",
+                    note: Some(&note),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+        if urgent {
+            let note = "released unexpectedly: urgent";
+            history::record_task(
+                tx,
+                case_id,
+                &name,
+                by,
+                TaskChange {
+                    change: "urgent",
+                    note: Some(note),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        }
+        due.push(TaskDue {
+            condition,
+            due_on: Some(new),
+        });
+    }
+    let detail = serde_json::json!({"from": case.expected_release_on, "to": release, "released_unexpectedly": unexpected});
+    history::record_case(tx, case_id, by, "rescheduled", detail).await?;
+    let event = CaseRescheduled {
+        schema_version: SCHEMA_VERSION,
+        event_id: Uuid::now_v7(),
+        case_id,
+        episode_key: case.episode_key.clone(),
+        gemeentecode: gemeente.clone(),
+        notice_key: d.message.notice_key.clone(),
+        previous_release_on: case.expected_release_on,
+        expected_release_on: Some(release),
+        released_unexpectedly: unexpected,
+        spoed,
+        due,
+        at: Utc::now(),
+    };
+    let subject = cw.subjects.case_rescheduled(gemeente);
+    outbox::enqueue(
+        tx,
+        outbox::Event {
+            event_id: event.event_id,
+            subject,
+            payload: &event,
+            trace_id: d.trace_id.as_deref(),
+        },
+    )
+    .await?;
+    tracing::info!(%case_id, %release, unexpected, spoed, "case rescheduled");
+    Ok(())
+}
+
+/// A case opened by an unexpected release: the release is a fact, every open task urgent.
+pub async fn mark_released_on_open(
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    released: NaiveDate,
+    by: &str,
+) -> Result<(), HandlerError> {
+    sqlx::query("UPDATE cases SET released_on = $2 WHERE case_id = $1")
+        .bind(case_id)
+        .bind(released)
+        .execute(&mut *tx)
+        .await?;
+    let open: Vec<String> = sqlx::query_scalar(
+        "UPDATE condition_tasks SET urgent = true WHERE case_id = $1 AND status IN ('unknown', 'needs_action', 'in_progress')
+         RETURNING condition",
+    )
+    .bind(case_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    for name in open {
+        let note = "released unexpectedly: urgent";
+        history::record_task(
+            tx,
+            case_id,
+            &name,
+            by,
+            TaskChange {
+                change: "urgent",
+                note: Some(note),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}

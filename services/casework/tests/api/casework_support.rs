@@ -1,0 +1,257 @@
+//! Casework with its API, for the tests of claiming, the inbox, status changes, deadlines and
+//! later notices: one or more instances on one test environment (so a test can restart casework
+//! or run several at once), staff identities, and a typed client for the request-reply API.
+
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use async_nats::jetstream::{self, message::StreamMessage};
+use chrono::NaiveDate;
+use rcn_contracts::casework_api::{ApiError, Reply, TaskRef};
+use rcn_contracts::events::RoutingOutcome;
+use rcn_contracts::identity::{Identity, Role};
+use rcn_contracts::{Condition, ReleaseNotice, Subjects};
+use rcn_runtime::config::Config;
+use rcn_runtime::testing::{TestEnv, eventually};
+use rcn_runtime::{CancellationToken, headers};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use sqlx::PgPool;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use crate::helpers::{gm, routed_notice, stream_messages};
+
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// Casework instances sharing one region and database.
+pub struct App {
+    pub env: TestEnv,
+    pub js: jetstream::Context,
+    pub nats: async_nats::Client,
+    pub subjects: Subjects,
+    pub db: PgPool,
+    instances: Vec<(CancellationToken, JoinHandle<anyhow::Result<()>>)>,
+    published: u64,
+}
+
+impl App {
+    /// One instance whose scheduler, in effect, never runs (its first look is an hour away).
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|c| c.casework_scheduler_interval = Duration::from_secs(3600)).await
+    }
+
+    /// One instance with `edit` applied to the test configuration.
+    pub async fn spawn_with(edit: impl FnOnce(&mut Config)) -> Self {
+        let mut env = TestEnv::new().await;
+        edit(&mut env.config);
+        let subjects = env.config.region.subjects();
+        let ctx = env.ctx("router-and-gateway-stand-in").await;
+        let js = ctx.jetstream();
+        rcn_runtime::nats::ensure_stream(&js, &subjects.routing_stream())
+            .await
+            .expect("ROUTING stream");
+        let db = env.db().await;
+        let mut app = Self {
+            env,
+            js,
+            nats: ctx.nats.clone(),
+            subjects,
+            db,
+            instances: Vec::new(),
+            published: 0,
+        };
+        app.start_instance().await;
+        app
+    }
+
+    /// Starts one more casework instance.
+    pub async fn start_instance(&mut self) {
+        let shutdown = CancellationToken::new();
+        let ctx = self.env.ctx("casework").await;
+        let handle = tokio::spawn(rcn_casework::run(ctx, shutdown.clone()));
+        self.instances.push((shutdown, handle));
+    }
+
+    /// Stops every instance and checks each stopped cleanly.
+    pub async fn stop_all(&mut self) {
+        for (shutdown, _) in &self.instances {
+            shutdown.cancel();
+        }
+        for (_, handle) in self.instances.drain(..) {
+            let result = tokio::time::timeout(PATIENCE, handle)
+                .await
+                .expect("casework stops in time");
+            result.expect("no panic").expect("casework stops cleanly");
+        }
+    }
+
+    /// Publishes a routed notice (as the router would) and waits until casework applied it.
+    pub async fn send_notice(&mut self, routed: &rcn_contracts::events::NoticeRouted) -> Uuid {
+        let RoutingOutcome::Routed { gemeentecode } = &routed.outcome else {
+            panic!("send routed notices")
+        };
+        let mut h = HeaderMap::new();
+        self.published += 1;
+        h.insert(
+            headers::MSG_ID,
+            format!("routed-{}", self.published).as_str(),
+        );
+        let payload = serde_json::to_vec(routed).expect("a notice serialises");
+        let ack = self
+            .js
+            .publish_with_headers(self.subjects.routed(gemeentecode), h, payload.into())
+            .await
+            .expect("publish");
+        ack.await.expect("the routed notice is stored");
+        let db = self.db.clone();
+        let key = routed.notice_key.clone();
+        eventually(PATIENCE, &format!("notice {key} applied"), || {
+            let (db, key) = (db.clone(), key.clone());
+            async move {
+                sqlx::query_scalar::<_, Uuid>(
+                    "SELECT case_id FROM casework.case_notices WHERE notice_key = $1",
+                )
+                .bind(key)
+                .fetch_optional(&db)
+                .await
+                .ok()
+                .flatten()
+            }
+        })
+        .await
+    }
+
+    /// Opens a case in `gemeente` releasing on `release`, the example notice after `edit`.
+    pub async fn open_case(
+        &mut self,
+        key: &str,
+        gemeente: &str,
+        release: NaiveDate,
+        edit: impl FnOnce(&mut ReleaseNotice),
+    ) -> Uuid {
+        let mut routed = routed_notice(
+            &format!("PI-HAARLEM:{key}"),
+            &format!("episode-{key}"),
+            release,
+            edit,
+        );
+        routed.outcome = RoutingOutcome::Routed {
+            gemeentecode: gm(gemeente),
+        };
+        self.send_notice(&routed).await
+    }
+
+    /// Calls `verb` as `who`; retries while the API is still starting (no responders yet).
+    pub async fn call<Req: Serialize, Resp: DeserializeOwned>(
+        &self,
+        who: &Identity,
+        verb: &str,
+        req: &Req,
+    ) -> Result<Resp, ApiError> {
+        let body = serde_json::to_vec(req).expect("a request serialises");
+        let mut h = HeaderMap::new();
+        h.insert(headers::IDENTITY, who.to_header().as_str());
+        self.raw_call(verb, Some(h), body).await.into_result()
+    }
+
+    /// Sends any body with any headers; the decoded reply.
+    pub async fn raw_call<Resp: DeserializeOwned>(
+        &self,
+        verb: &str,
+        h: Option<HeaderMap>,
+        body: Vec<u8>,
+    ) -> Reply<Resp> {
+        let subject = self.subjects.casework_api(verb);
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        loop {
+            let sent = match &h {
+                Some(h) => {
+                    self.nats
+                        .request_with_headers(subject.clone(), h.clone(), body.clone().into())
+                        .await
+                }
+                None => {
+                    self.nats
+                        .request(subject.clone(), body.clone().into())
+                        .await
+                }
+            };
+            match sent {
+                Ok(m) => {
+                    return serde_json::from_slice(&m.payload)
+                        .unwrap_or_else(|e| panic!("{verb} reply does not decode: {e}"));
+                }
+                Err(e) if tokio::time::Instant::now() < deadline => {
+                    tracing::debug!(error = %e, "casework API not answering yet");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("{verb}: {e}"),
+            }
+        }
+    }
+
+    /// The events on CASES whose subject contains `part` (e.g. `task_overdue`).
+    pub async fn events(&self, part: &str) -> Vec<StreamMessage> {
+        stream_messages(&self.js, &self.subjects.cases_stream())
+            .await
+            .into_iter()
+            .filter(|m| m.subject.contains(part))
+            .collect()
+    }
+
+    /// Waits until exactly `n` events of `part` are on CASES and the outbox is empty.
+    pub async fn wait_for_events(&self, part: &str, n: usize) -> Vec<StreamMessage> {
+        eventually(PATIENCE, &format!("{n} {part} event(s)"), || async {
+            let outbox: i64 = sqlx::query_scalar("SELECT count(*) FROM casework.outbox")
+                .fetch_one(&self.db)
+                .await
+                .ok()?;
+            let events = self.events(part).await;
+            (outbox == 0 && events.len() >= n).then_some(events)
+        })
+        .await
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.db)
+            .await
+            .expect("a count")
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        for (shutdown, _) in &self.instances {
+            shutdown.cancel();
+        }
+    }
+}
+
+/// A nazorgcoördinator of `gemeente`.
+pub fn staff(user: &str, gemeente: &str) -> Identity {
+    Identity {
+        user_id: user.into(),
+        role: Role::MunicipalStaff,
+        gemeentecode: Some(gm(gemeente)),
+    }
+}
+
+/// A coordinator of the RCN.
+pub fn rcn(user: &str) -> Identity {
+    Identity {
+        user_id: user.into(),
+        role: Role::RcnCoordinator,
+        gemeentecode: None,
+    }
+}
+
+pub fn task(case_id: Uuid, condition: Condition) -> TaskRef {
+    TaskRef { case_id, condition }
+}
+
+/// The request body for single-task verbs.
+pub fn one(case_id: Uuid, condition: Condition) -> serde_json::Value {
+    serde_json::json!({"task": task(case_id, condition)})
+}

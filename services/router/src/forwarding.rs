@@ -1,0 +1,194 @@
+//! Out of region: a notice whose municipality is served by another rcn region is sent there on
+//! `rcn.<target>.intake.forwarded`, through the outbox in the same transaction as the decision,
+//! and recorded in `forwards` so the RCN sees it until the target region acknowledges it.
+//!
+//! The target is the `region` of the neighbour in the region file; without one (or for a
+//! municipality that is not a listed neighbour) nothing is sent, and the decision's reason tells
+//! the coordinator to forward by hand. It must never forward to a region it cannot name.
+//!
+//! The target acknowledges on `rcn.<this-region>.api.router.forwarded.ack` ([`acknowledge`]);
+//! until then the forward is listed by [`unacknowledged`].
+
+use chrono::{DateTime, SubsecRound, Utc};
+use rcn_contracts::SCHEMA_VERSION;
+use rcn_contracts::Subjects;
+use rcn_contracts::events::{NoticeAccepted, RoutingRule};
+use rcn_contracts::forwarding::NoticeForwarded;
+use rcn_contracts::notice::Problem;
+use rcn_contracts::region::RegionTable;
+use rcn_contracts::routing_api::{
+    ForwardedAckReply, ForwardedAckRequest, ForwardedListReply, ForwardedNotice,
+};
+use rcn_contracts::subjects::Region;
+use rcn_contracts::value::Gemeentecode;
+use rcn_runtime::outbox;
+use sqlx::{PgConnection, PgPool, Row};
+use uuid::Uuid;
+
+/// The rcn regions this region may forward to: the known regions of its neighbours.
+pub fn target_regions(region: &RegionTable) -> Vec<Region> {
+    let mut targets: Vec<Region> = region
+        .neighbours
+        .iter()
+        .filter_map(|n| n.region.as_deref())
+        // The region file checks each slug like a subject segment, so this does not drop any.
+        .filter_map(|slug| Region::parse(slug).ok())
+        .collect();
+    targets.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    targets.dedup();
+    targets
+}
+
+/// The region serving `code`, when the region file names one.
+pub fn target_of(region: &RegionTable, code: &Gemeentecode) -> Option<Region> {
+    region
+        .neighbour(code)
+        .and_then(|n| n.region.as_deref())
+        .and_then(|slug| Region::parse(slug).ok())
+}
+
+/// What is forwarded, and why.
+#[derive(Debug)]
+pub struct Forward<'a> {
+    pub from: &'a Subjects,
+    pub target: Region,
+    pub gemeentecode: &'a Gemeentecode,
+    pub rule: RoutingRule,
+    pub reason: &'a str,
+    pub accepted: &'a NoticeAccepted,
+    pub at: DateTime<Utc>,
+    pub trace_id: Option<&'a str>,
+}
+
+/// Records the forward and enqueues it, inside the caller's transaction. Idempotent per notice.
+pub async fn enqueue(tx: &mut PgConnection, f: Forward<'_>) -> Result<(), sqlx::Error> {
+    let event = NoticeForwarded {
+        schema_version: SCHEMA_VERSION,
+        event_id: Uuid::now_v7(),
+        from_region: f.from.region().as_str().to_owned(),
+        gemeentecode: f.gemeentecode.clone(),
+        rule: f.rule,
+        reason: f.reason.to_owned(),
+        forwarded_at: f.at,
+        accepted: f.accepted.clone(),
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO forwards (notice_key, target_region, gemeentecode, event_id, forwarded_at)
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (notice_key) DO NOTHING",
+    )
+    .bind(&f.accepted.notice_key)
+    .bind(f.target.as_str())
+    .bind(f.gemeentecode.as_str())
+    .bind(event.event_id)
+    .bind(f.at)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if inserted {
+        let subject = f.target.subjects().intake_forwarded();
+        outbox::enqueue(
+            tx,
+            outbox::Event {
+                event_id: event.event_id,
+                subject,
+                payload: &event,
+                trace_id: f.trace_id,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The forwards not yet acknowledged, oldest first.
+pub async fn unacknowledged(pool: &PgPool) -> ForwardedListReply {
+    let rows = sqlx::query(
+        "SELECT notice_key, target_region, gemeentecode, forwarded_at FROM forwards
+         WHERE acknowledged_at IS NULL ORDER BY forwarded_at, notice_key",
+    )
+    .fetch_all(pool)
+    .await;
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot list forwarded notices");
+            return ForwardedListReply::Unavailable {
+                message: "the forwarded notices cannot be listed right now".into(),
+            };
+        }
+    };
+    let forwards = rows
+        .iter()
+        .filter_map(|row| {
+            Some(ForwardedNotice {
+                notice_key: row.get("notice_key"),
+                target_region: row.get("target_region"),
+                gemeentecode: Gemeentecode::parse(row.get::<&str, _>("gemeentecode")).ok()?,
+                forwarded_at: row.get("forwarded_at"),
+            })
+        })
+        .collect();
+    ForwardedListReply::Forwarded { forwards }
+}
+
+/// Records that the target region received a forwarded notice; once.
+pub async fn acknowledge(pool: &PgPool, request: &ForwardedAckRequest) -> ForwardedAckReply {
+    if request.notice_key.trim().is_empty() || Region::parse(&request.region).is_err() {
+        return ForwardedAckReply::Rejected {
+            problems: vec![Problem::new(
+                "",
+                "name the notice_key and your region's subject segment",
+            )],
+        };
+    }
+    let now = Utc::now().trunc_subsecs(6);
+    // One statement, so two acknowledgements at once cannot both "acknowledge".
+    let row = sqlx::query(
+        "WITH updated AS (
+             UPDATE forwards SET acknowledged_at = $3
+             WHERE notice_key = $1 AND target_region = $2 AND acknowledged_at IS NULL
+             RETURNING acknowledged_at
+         )
+         SELECT true AS just_now, acknowledged_at FROM updated
+         UNION ALL
+         SELECT false, acknowledged_at FROM forwards WHERE notice_key = $1 AND target_region = $2
+         ORDER BY just_now DESC LIMIT 1",
+    )
+    .bind(request.notice_key.trim())
+    .bind(&request.region)
+    .bind(now)
+    .fetch_optional(pool)
+    .await;
+    match row {
+        Ok(Some(row)) => {
+            // A concurrent acknowledgement that committed during this statement is not in its
+            // snapshot: then the time is this attempt's, off by moments.
+            let at = row
+                .get::<Option<DateTime<Utc>>, _>("acknowledged_at")
+                .unwrap_or(now);
+            if row.get::<bool, _>("just_now") {
+                tracing::info!(notice_key = %request.notice_key, region = %request.region, "forward acknowledged");
+                ForwardedAckReply::Acknowledged {
+                    acknowledged_at: at,
+                }
+            } else {
+                ForwardedAckReply::AlreadyAcknowledged {
+                    acknowledged_at: at,
+                }
+            }
+        }
+        Ok(None) => ForwardedAckReply::UnknownForward {
+            message: format!(
+                "no notice {:?} was forwarded to region {}",
+                request.notice_key, request.region
+            ),
+        },
+        Err(e) => {
+            tracing::error!(error = %e, "cannot record an acknowledgement");
+            ForwardedAckReply::Unavailable {
+                message: "the acknowledgement cannot be recorded right now; send it again".into(),
+            }
+        }
+    }
+}

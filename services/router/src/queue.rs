@@ -1,0 +1,343 @@
+//! The RCN's manual routing queue: notices no rule could route, listed oldest first, and the
+//! coordinator's decision about one of them.
+//!
+//! A decision is applied exactly once: `manual_decisions` is keyed by the notice, so of two
+//! coordinators deciding at the same moment the second insert waits for the first transaction and
+//! then finds its row; the second coordinator is told who decided and when. The decision, its
+//! `NoticeRouted` (rule `manual`) and, out of region, the forward to the other region are written
+//! in one transaction through the outbox. The kept notice is cleared in that transaction too.
+//!
+//! It must never answer with a database error's text, and never show a full BSN or a name.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use rcn_contracts::events::{NoticeAccepted, NoticeRouted, RoutingOutcome, RoutingRule};
+use rcn_contracts::notice::Problem;
+use rcn_contracts::region::RegionTable;
+use rcn_contracts::routing_api::{
+    ManualDecision, ManualRoutingKind, QueueDecideReply, QueueDecideRequest, QueueListReply,
+    QueueListRequest, WaitingNotice,
+};
+use rcn_contracts::value::Gemeentecode;
+use rcn_contracts::{SCHEMA_VERSION, Subjects};
+use rcn_runtime::outbox;
+use sqlx::types::Json;
+use sqlx::{PgPool, Row};
+use uuid::Uuid;
+
+use crate::forwarding;
+
+const TRY_AGAIN: &str = "the routing queue cannot be reached right now; try again in a moment";
+
+/// The queue of one router instance.
+#[derive(Debug)]
+pub struct Queue {
+    pub pool: PgPool,
+    pub region: RegionTable,
+    pub subjects: Subjects,
+}
+
+impl Queue {
+    /// The waiting notices, oldest first.
+    pub async fn list(&self, request: &QueueListRequest) -> QueueListReply {
+        match self.waiting(request.limit()).await {
+            Ok((notices, more)) => QueueListReply::Waiting { notices, more },
+            Err(e) => {
+                tracing::error!(error = %e, "cannot list the routing queue");
+                QueueListReply::Unavailable {
+                    message: TRY_AGAIN.into(),
+                }
+            }
+        }
+    }
+
+    async fn waiting(&self, limit: u32) -> Result<(Vec<WaitingNotice>, bool), sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT d.notice_key, d.received_at, d.decided_at, d.reason, d.ambiguous, d.inputs, d.notice
+             FROM decisions d
+             WHERE d.outcome = 'unroutable'
+               AND NOT EXISTS (SELECT 1 FROM manual_decisions m WHERE m.notice_key = d.notice_key)
+             ORDER BY d.received_at, d.notice_key
+             LIMIT $1",
+        )
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let more = rows.len() > limit as usize;
+        let mut notices = Vec::with_capacity(rows.len());
+        for row in rows.iter().take(limit as usize) {
+            // A notice that no longer parses (an older contract) is still listed, without details.
+            let accepted: Option<NoticeAccepted> = row
+                .try_get::<Option<Json<NoticeAccepted>>, _>("notice")
+                .ok()
+                .flatten()
+                .map(|j| j.0);
+            let notice = accepted.as_ref().map(|a| &a.notice);
+            notices.push(WaitingNotice {
+                notice_key: row.get("notice_key"),
+                received_at: row.get("received_at"),
+                queued_at: row.get("decided_at"),
+                reason: row.get("reason"),
+                ambiguous: row.get("ambiguous"),
+                inputs: row.get::<Json<serde_json::Value>, _>("inputs").0,
+                notice_kind: notice.map(|n| n.kind),
+                institution_code: notice.map(|n| n.sender.institution_code.clone()),
+                bsn_masked: notice.map(|n| n.person.bsn.masked()),
+                expected_release_on: notice.and_then(|n| n.detention.expected_release_on),
+            });
+        }
+        Ok((notices, more))
+    }
+
+    /// Records a coordinator's decision, once.
+    pub async fn decide(
+        &self,
+        request: &QueueDecideRequest,
+        trace_id: Option<&str>,
+    ) -> QueueDecideReply {
+        let problems = self.problems(request);
+        if !problems.is_empty() {
+            return QueueDecideReply::Rejected { problems };
+        }
+        match self.apply(request, trace_id).await {
+            Ok(reply) => reply,
+            Err(e) => {
+                tracing::error!(notice_key = %request.notice_key, error = %e, "cannot record a manual routing decision");
+                QueueDecideReply::Unavailable {
+                    message: format!("{TRY_AGAIN}; nothing was recorded"),
+                }
+            }
+        }
+    }
+
+    /// What is wrong with the request, the region's rules included.
+    fn problems(&self, request: &QueueDecideRequest) -> Vec<Problem> {
+        let mut problems = request.problems();
+        let code = &request.decision.gemeentecode;
+        let path = "decision.gemeentecode";
+        match request.decision.kind {
+            ManualRoutingKind::Municipality if !self.region.is_member(code) => {
+                let members: Vec<String> = self
+                    .region
+                    .municipalities
+                    .iter()
+                    .map(|m| format!("{} ({})", m.code, m.name))
+                    .collect();
+                problems.push(Problem::new(
+                    path,
+                    format!(
+                        "{code} is not a municipality of {}; choose one of {}, or decide out_of_region",
+                        self.region.name,
+                        members.join(", ")
+                    ),
+                ));
+            }
+            ManualRoutingKind::OutOfRegion if self.region.is_member(code) => {
+                problems.push(Problem::new(
+                    path,
+                    format!(
+                        "{code} is a municipality of {}; decide kind municipality",
+                        self.region.name
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        problems
+    }
+
+    async fn apply(
+        &self,
+        request: &QueueDecideRequest,
+        trace_id: Option<&str>,
+    ) -> Result<QueueDecideReply, sqlx::Error> {
+        let key = request.notice_key.trim();
+        let mut tx = self.pool.begin().await?;
+        let Some(row) = sqlx::query(
+            "SELECT outcome, gemeentecode, rule, notice FROM decisions WHERE notice_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(QueueDecideReply::UnknownNotice {
+                message: format!("no notice has the key {key:?}"),
+            });
+        };
+        let outcome: String = row.get("outcome");
+        if outcome != "unroutable" {
+            let code: Option<String> = row.get("gemeentecode");
+            let rule: String = row.get("rule");
+            return Ok(QueueDecideReply::NotWaiting {
+                message: format!(
+                    "notice {key} is not waiting for a decision: rule {rule} decided {outcome} {}",
+                    code.unwrap_or_default()
+                ),
+            });
+        }
+        let code = request.decision.gemeentecode.clone();
+        let (outcome, kind) = match request.decision.kind {
+            ManualRoutingKind::Municipality => (
+                RoutingOutcome::Routed {
+                    gemeentecode: code.clone(),
+                },
+                "routed",
+            ),
+            ManualRoutingKind::OutOfRegion => (
+                RoutingOutcome::OutOfRegion {
+                    gemeentecode: code.clone(),
+                },
+                "out_of_region",
+            ),
+        };
+        // Microseconds: what PostgreSQL keeps, so this reply and a later "already decided" agree.
+        let decided_at = Utc::now().trunc_subsecs(6);
+        let event_id = Uuid::now_v7();
+        let decided_by = request.decided_by.trim();
+        let why = request.why.trim();
+        let inserted = sqlx::query(
+            "INSERT INTO manual_decisions (notice_key, outcome, gemeentecode, decided_by, why, decided_at, event_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (notice_key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(kind)
+        .bind(code.as_str())
+        .bind(decided_by)
+        .bind(why)
+        .bind(decided_at)
+        .bind(event_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !inserted {
+            // Someone else's decision committed first (the insert waited for it).
+            tx.rollback().await?;
+            return self.already_decided(key).await;
+        }
+        let Some(Json(accepted)) = row
+            .try_get::<Option<Json<NoticeAccepted>>, _>("notice")
+            .ok()
+            .flatten()
+        else {
+            tx.rollback().await?;
+            tracing::error!(notice_key = %key, "a waiting notice has no kept payload; it cannot be decided here");
+            return Ok(QueueDecideReply::Unavailable {
+                message: format!(
+                    "the content of notice {key} is not kept, so it cannot be routed from here; ask the institution to send it again"
+                ),
+            });
+        };
+        let reason = format!("decided by hand by {decided_by}: {why}");
+        let subject = match &outcome {
+            RoutingOutcome::OutOfRegion { gemeentecode } => {
+                self.subjects.out_of_region(gemeentecode)
+            }
+            _ => self.subjects.routed(&code),
+        };
+        let event = NoticeRouted {
+            schema_version: SCHEMA_VERSION,
+            event_id,
+            notice_key: accepted.notice_key.clone(),
+            person_key: accepted.person_key.clone(),
+            episode_key: accepted.episode_key.clone(),
+            outcome: outcome.clone(),
+            rule: RoutingRule::Manual,
+            reason: reason.clone(),
+            ambiguous: false,
+            decided_at,
+            received_at: accepted.received_at,
+            notice: accepted.notice.clone(),
+        };
+        outbox::enqueue(
+            &mut tx,
+            outbox::Event {
+                event_id,
+                subject,
+                payload: &event,
+                trace_id,
+            },
+        )
+        .await?;
+        let target = match &outcome {
+            RoutingOutcome::OutOfRegion { gemeentecode } => {
+                forwarding::target_of(&self.region, gemeentecode)
+            }
+            _ => None,
+        };
+        let forwarded_to = target.as_ref().map(|t| t.as_str().to_owned());
+        if let Some(target) = target {
+            let forward = forwarding::Forward {
+                from: &self.subjects,
+                target,
+                gemeentecode: &code,
+                rule: RoutingRule::Manual,
+                reason: &reason,
+                accepted: &accepted,
+                at: decided_at,
+                trace_id,
+            };
+            forwarding::enqueue(&mut tx, forward).await?;
+        }
+        // The event carries the notice on; the router no longer needs its copy.
+        sqlx::query("UPDATE decisions SET notice = NULL WHERE notice_key = $1")
+            .bind(key)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(notice_key = %key, trace_id, outcome = kind, gemeentecode = %code, decided_by,
+            forwarded_to = forwarded_to.as_deref(), "notice routed by hand");
+        Ok(QueueDecideReply::Decided {
+            decision: ManualDecision {
+                notice_key: key.to_owned(),
+                outcome,
+                decided_by: decided_by.to_owned(),
+                why: why.to_owned(),
+                decided_at,
+                forwarded_to,
+            },
+        })
+    }
+
+    async fn already_decided(&self, key: &str) -> Result<QueueDecideReply, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT m.outcome, m.gemeentecode, m.decided_by, m.why, m.decided_at, f.target_region
+             FROM manual_decisions m LEFT JOIN forwards f ON f.notice_key = m.notice_key
+             WHERE m.notice_key = $1",
+        )
+        .bind(key)
+        .fetch_one(&self.pool)
+        .await?;
+        let code: String = row.get("gemeentecode");
+        let code = Gemeentecode::parse(&code).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        let outcome = match row.get::<String, _>("outcome").as_str() {
+            "out_of_region" => RoutingOutcome::OutOfRegion {
+                gemeentecode: code.clone(),
+            },
+            _ => RoutingOutcome::Routed {
+                gemeentecode: code.clone(),
+            },
+        };
+        let decided_by: String = row.get("decided_by");
+        let decided_at: DateTime<Utc> = row.get("decided_at");
+        let message = format!(
+            "notice {key} was already decided by {decided_by} at {}: {} {code}; nothing was changed",
+            decided_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            if matches!(outcome, RoutingOutcome::Routed { .. }) {
+                "routed to"
+            } else {
+                "out of region,"
+            }
+        );
+        Ok(QueueDecideReply::AlreadyDecided {
+            decision: ManualDecision {
+                notice_key: key.to_owned(),
+                outcome,
+                decided_by,
+                why: row.get("why"),
+                decided_at,
+                forwarded_to: row.get("target_region"),
+            },
+            message,
+        })
+    }
+}

@@ -1,0 +1,285 @@
+//! The RCN's manual routing queue over NATS request-reply: what waits, a coordinator's decision
+//! announced as `NoticeRouted` (rule `manual`), exactly once even when two decide at once, and
+//! clear refusals.
+
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
+use rcn_contracts::events::{RoutingOutcome, RoutingRule};
+use rcn_contracts::routing_api::{ManualRoutingKind, QueueDecideReply, QueueListReply};
+
+use crate::routing_support::{
+    RoutingRouter, accepted, decision, gm, routed, stream_messages, unroutable,
+};
+
+#[tokio::test]
+async fn unroutable_notices_wait_in_the_queue_oldest_first_with_a_masked_bsn_only() {
+    let router = RoutingRouter::spawn_with(|_| {}).await;
+    let first = unroutable("PI-HAARLEM:q1");
+    let mut second = unroutable("PI-HAARLEM:q2");
+    second.received_at = first.received_at + chrono::Duration::seconds(1);
+    // Published newest first: the queue still lists by when intake received them.
+    router.route(&second).await;
+    router.route(&first).await;
+    router.route(&accepted("PI-HAARLEM:q3", |_| {})).await;
+
+    let (bytes, reply) = router.list_raw(b"").await;
+    let QueueListReply::Waiting { notices, more } = reply else {
+        panic!("{reply:?}")
+    };
+    let keys: Vec<&str> = notices.iter().map(|n| n.notice_key.as_str()).collect();
+    assert_eq!(
+        keys,
+        ["PI-HAARLEM:q1", "PI-HAARLEM:q2"],
+        "only the unroutable ones, oldest first"
+    );
+    assert!(!more);
+    let waiting = &notices[0];
+    assert_eq!(waiting.bsn_masked.as_deref(), Some("*****6782"));
+    assert_eq!(waiting.institution_code.as_deref(), Some("PI-HAARLEM"));
+    assert_eq!(waiting.received_at, first.received_at);
+    assert!(
+        waiting
+            .reason
+            .contains("neither a BRP registration nor an address"),
+        "{}",
+        waiting.reason
+    );
+    assert_eq!(waiting.inputs["no_fixed_abode"], false);
+    let text = String::from_utf8(bytes).unwrap();
+    for personal in ["123456782", "Jansen", "Piet", "1990-04-01"] {
+        assert!(!text.contains(personal), "{personal} in the list reply");
+    }
+
+    let (_, limited) = router.list_raw(br#"{"limit": 1}"#).await;
+    assert!(
+        matches!(limited, QueueListReply::Waiting { ref notices, more: true } if notices.len() == 1),
+        "{limited:?}"
+    );
+    let (_, refused) = router.list_raw(br#"{"limit": 0}"#).await;
+    assert!(
+        matches!(refused, QueueListReply::Rejected { .. }),
+        "{refused:?}"
+    );
+    router.stop().await;
+}
+
+#[tokio::test]
+async fn a_coordinator_s_decision_routes_the_notice_to_the_chosen_municipality_with_who_and_why() {
+    let router = RoutingRouter::spawn_with(|_| {}).await;
+    let notice = unroutable("PI-HAARLEM:q1");
+    router.route(&notice).await;
+
+    let reply = router
+        .decide(&decision(
+            "PI-HAARLEM:q1",
+            ManualRoutingKind::Municipality,
+            "GM0392",
+            "coordinator-7",
+        ))
+        .await;
+    let QueueDecideReply::Decided { decision: decided } = reply else {
+        panic!("{reply:?}")
+    };
+    assert_eq!(
+        decided.outcome,
+        RoutingOutcome::Routed {
+            gemeentecode: gm("GM0392")
+        }
+    );
+    assert_eq!(decided.decided_by, "coordinator-7");
+
+    let subject = router.subjects.routed(&gm("GM0392"));
+    let events = router.routing_events_for(&subject, "PI-HAARLEM:q1").await;
+    assert_eq!(events.len(), 1);
+    let event = routed(&events[0]);
+    assert_eq!(event.rule, RoutingRule::Manual);
+    assert_eq!(
+        event.outcome,
+        RoutingOutcome::Routed {
+            gemeentecode: gm("GM0392")
+        }
+    );
+    assert!(
+        event
+            .reason
+            .starts_with("decided by hand by coordinator-7: Laatst bekend"),
+        "{}",
+        event.reason
+    );
+    assert_eq!(
+        event.notice, notice.notice,
+        "casework gets the whole notice"
+    );
+    assert_eq!(
+        (event.person_key, event.episode_key),
+        (notice.person_key, notice.episode_key)
+    );
+    assert_eq!(event.decided_at, decided.decided_at);
+
+    assert!(
+        router.waiting().await.is_empty(),
+        "a decided notice no longer waits"
+    );
+    let kept: Option<serde_json::Value> = sqlx::query_scalar(
+        "SELECT notice FROM router.decisions WHERE notice_key = 'PI-HAARLEM:q1'",
+    )
+    .fetch_one(&router.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        kept, None,
+        "the router drops its copy of the notice once it is decided"
+    );
+    let (by, why): (String, String) = sqlx::query_as(
+        "SELECT decided_by, why FROM router.manual_decisions WHERE notice_key = 'PI-HAARLEM:q1'",
+    )
+    .fetch_one(&router.db)
+    .await
+    .unwrap();
+    assert_eq!(
+        (by.as_str(), why.starts_with("Laatst bekend")),
+        ("coordinator-7", true)
+    );
+    router.stop().await;
+}
+
+#[tokio::test]
+async fn two_coordinators_deciding_the_same_notice_at_once_yield_one_decision_and_one_event() {
+    let router = RoutingRouter::spawn_with(|_| {}).await;
+    for round in 0..5 {
+        let key = format!("PI-HAARLEM:race{round}");
+        router.route(&unroutable(&key)).await;
+        let anna = decision(&key, ManualRoutingKind::Municipality, "GM0392", "anna");
+        let bram = decision(&key, ManualRoutingKind::Municipality, "GM0473", "bram");
+        let (a, b) = tokio::join!(router.decide(&anna), router.decide(&bram));
+
+        let (winner, loser) = match (a, b) {
+            (QueueDecideReply::Decided { decision: w }, l)
+            | (l, QueueDecideReply::Decided { decision: w }) => (w, l),
+            other => panic!("round {round}: nobody won: {other:?}"),
+        };
+        let QueueDecideReply::AlreadyDecided {
+            decision: theirs,
+            message,
+        } = loser
+        else {
+            panic!("round {round}: the loser was told {loser:?}")
+        };
+        assert_eq!(theirs, winner, "the loser is shown the winner's decision");
+        assert!(
+            message.contains(&format!("already decided by {}", winner.decided_by)),
+            "{message}"
+        );
+
+        let RoutingOutcome::Routed { gemeentecode } = &winner.outcome else {
+            panic!()
+        };
+        let events = router
+            .routing_events_for(&router.subjects.routed(gemeentecode), &key)
+            .await;
+        assert_eq!(events.len(), 1, "round {round}: one NoticeRouted");
+        // The outbox is empty now: everything the router will say about this notice is on ROUTING.
+        let about: Vec<_> = stream_messages(&router.js, &router.subjects.routing_stream())
+            .await
+            .iter()
+            .map(routed)
+            .filter(|e| e.notice_key == key)
+            .map(|e| e.rule)
+            .collect();
+        assert_eq!(
+            about,
+            [RoutingRule::NoRule, RoutingRule::Manual],
+            "round {round}: queued once, decided once"
+        );
+    }
+    let decided: i64 = sqlx::query_scalar("SELECT count(*) FROM router.manual_decisions")
+        .fetch_one(&router.db)
+        .await
+        .unwrap();
+    assert_eq!(decided, 5);
+    router.stop().await;
+}
+
+#[tokio::test]
+async fn decisions_that_cannot_apply_are_refused_in_words_and_change_nothing() {
+    let router = RoutingRouter::spawn_with(|_| {}).await;
+    router.route(&unroutable("PI-HAARLEM:q1")).await;
+    router.route(&accepted("PI-HAARLEM:routed", |_| {})).await;
+    let rejected_path = |reply: QueueDecideReply| match reply {
+        QueueDecideReply::Rejected { problems } => problems
+            .into_iter()
+            .map(|p| (p.path, p.message))
+            .collect::<Vec<_>>(),
+        other => panic!("not rejected: {other:?}"),
+    };
+
+    let unknown = router
+        .decide(&decision(
+            "PI-HAARLEM:nope",
+            ManualRoutingKind::Municipality,
+            "GM0392",
+            "c",
+        ))
+        .await;
+    assert!(
+        matches!(unknown, QueueDecideReply::UnknownNotice { ref message } if message.contains("PI-HAARLEM:nope")),
+        "{unknown:?}"
+    );
+
+    let not_waiting = router
+        .decide(&decision(
+            "PI-HAARLEM:routed",
+            ManualRoutingKind::Municipality,
+            "GM0392",
+            "c",
+        ))
+        .await;
+    assert!(
+        matches!(not_waiting, QueueDecideReply::NotWaiting { ref message } if message.contains("brp_registration")),
+        "{not_waiting:?}"
+    );
+
+    let outside = router
+        .decide(&decision(
+            "PI-HAARLEM:q1",
+            ManualRoutingKind::Municipality,
+            "GM0394",
+            "c",
+        ))
+        .await;
+    let problems = rejected_path(outside);
+    assert_eq!(problems[0].0, "decision.gemeentecode");
+    assert!(
+        problems[0].1.contains(
+            "GM0394 is not a municipality of Kennemerland; choose one of GM0392 (Haarlem)"
+        ),
+        "{problems:?}"
+    );
+
+    let inside = router
+        .decide(&decision(
+            "PI-HAARLEM:q1",
+            ManualRoutingKind::OutOfRegion,
+            "GM0392",
+            "c",
+        ))
+        .await;
+    assert_eq!(rejected_path(inside)[0].0, "decision.gemeentecode");
+
+    let mut no_why = decision(
+        "PI-HAARLEM:q1",
+        ManualRoutingKind::Municipality,
+        "GM0392",
+        "c",
+    );
+    no_why.why = "  ".into();
+    assert_eq!(rejected_path(router.decide(&no_why).await)[0].0, "why");
+
+    let malformed = router
+        .decide_raw(br#"{"notice_key": "PI-HAARLEM:q1", "decision": {"kind": "here"}}"#.to_vec())
+        .await;
+    assert_eq!(rejected_path(malformed)[0].0, "decision.kind");
+
+    assert_eq!(router.waiting().await.len(), 1, "nothing was decided");
+    router.stop().await;
+}

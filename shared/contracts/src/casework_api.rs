@@ -1,0 +1,454 @@
+//! The casework request-reply API the gateway calls: the inbox, claiming, handing over and
+//! working condition tasks, closing cases. One subject per verb,
+//! `rcn.<region>.api.casework.<verb>` (see [`crate::Subjects::casework_api`]); the caller's
+//! [`crate::identity::Identity`] travels in the `Rcn-Identity` header, never in the body.
+//!
+//! Every reply is a [`Reply`]: `{"ok": …}` or `{"error": {"code": …, "message": …}}`. Codes are
+//! stable (clients branch on them); messages are English sentences for a person and never carry
+//! a database error. A BSN appears only masked (`*****6782`).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::condition::{Condition, ConditionStatus};
+use crate::value::Gemeentecode;
+
+/// The verbs of the casework API; each is the last segment of its subject.
+pub const VERBS: [&str; 10] = [
+    "inbox",
+    "claim",
+    "claim_case",
+    "claim_many",
+    "unclaim",
+    "handover",
+    "reassign",
+    "update_status",
+    "close_case",
+    "task_history",
+];
+
+/// A reply: success with its value, or a typed error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Reply<T> {
+    Ok(T),
+    Error(ApiError),
+}
+
+impl<T> Reply<T> {
+    pub fn into_result(self) -> Result<T, ApiError> {
+        match self {
+            Reply::Ok(v) => Ok(v),
+            Reply::Error(e) => Err(e),
+        }
+    }
+}
+
+/// What went wrong, for a program (`code`) and for a person (`message`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+    /// For `claimed_by_other`: who holds the task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_by: Option<String>,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            held_by: None,
+        }
+    }
+}
+
+/// Stable error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// No identity, or one that does not parse.
+    Unauthenticated,
+    /// The caller's role may not do this.
+    Forbidden,
+    /// The request body is malformed or breaks a rule of its own.
+    BadRequest,
+    /// No such case or task, or not one the caller may see.
+    NotFound,
+    /// Someone else holds the task.
+    ClaimedByOther,
+    /// The caller does not hold the task (for unclaim and handover).
+    NotClaimedByYou,
+    /// For reassign: the task is no longer held by whom the caller expected.
+    HolderChanged,
+    /// The task is arranged or not applicable; it cannot be claimed.
+    TaskDone,
+    /// The status change is not allowed from the current status.
+    InvalidTransition,
+    /// `not_applicable` needs a reason.
+    ReasonRequired,
+    /// Reopening a finished task, or closing a case for reason `other`, needs a note.
+    NoteRequired,
+    /// The task already has that status.
+    NoChange,
+    /// The case is closed; nothing in it changes any more.
+    CaseClosed,
+    /// A dependency is down; try again shortly.
+    Unavailable,
+    /// Something unexpected; it has been logged.
+    Internal,
+}
+
+/// One condition task: the condition of one case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub struct TaskRef {
+    pub case_id: Uuid,
+    pub condition: Condition,
+}
+
+/// Which tasks an inbox shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InboxScope {
+    /// Tasks the caller holds.
+    #[default]
+    Mine,
+    /// Tasks nobody holds, in the caller's municipality.
+    Unclaimed,
+    /// Every task of the caller's municipality (the region for the RCN).
+    All,
+}
+
+/// `inbox`: a page of tasks, most urgent first (spoed, then due date, then release date).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InboxQuery {
+    #[serde(default)]
+    pub scope: InboxScope,
+    /// Only these conditions (all when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// Only these statuses; when empty, the open ones (unknown, needs_action, in_progress).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statuses: Vec<ConditionStatus>,
+    /// Only cases released today or within this many days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_within_days: Option<u32>,
+    /// Only spoed (`true`) or only non-spoed (`false`) tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spoed: Option<bool>,
+    /// Only overdue (`true`) or only not overdue (`false`) tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overdue: Option<bool>,
+    /// For region-wide roles: one municipality. Municipal staff always see their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gemeentecode: Option<Gemeentecode>,
+    /// 1-based.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
+    /// At most [`MAX_PAGE_SIZE`]; [`DEFAULT_PAGE_SIZE`] when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_size: Option<u32>,
+}
+
+pub const DEFAULT_PAGE_SIZE: u32 = 25;
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// A page of the inbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct InboxPage {
+    pub rows: Vec<InboxRow>,
+    pub page: u32,
+    pub page_size: u32,
+    /// Tasks matching the query over all pages.
+    pub total: u64,
+}
+
+/// One task in the inbox, with what a person needs to recognise the case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct InboxRow {
+    pub case_id: Uuid,
+    pub condition: Condition,
+    pub status: ConditionStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_on: Option<NaiveDate>,
+    pub overdue: bool,
+    /// The case is spoed (release within 7 days, or released unexpectedly).
+    pub spoed: bool,
+    pub gemeentecode: Gemeentecode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_release_on: Option<NaiveDate>,
+    pub person: PersonSummary,
+}
+
+/// The person of a case as an inbox shows them: the BSN masked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PersonSummary {
+    pub family_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_names: Option<String>,
+    pub date_of_birth: NaiveDate,
+    /// `*****6782`.
+    pub bsn_masked: String,
+}
+
+/// A task after a change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TaskView {
+    pub case_id: Uuid,
+    pub condition: Condition,
+    pub status: ConditionStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_on: Option<NaiveDate>,
+}
+
+/// `claim`, `unclaim`: one task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskRequest {
+    pub task: TaskRef,
+}
+
+/// `handover`: the caller gives a task they hold to a named colleague.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HandoverRequest {
+    pub task: TaskRef,
+    pub to_user_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// `claim_case`: every open task of one case nobody else holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimCaseRequest {
+    pub case_id: Uuid,
+}
+
+/// `claim_many`: several tasks at once; each succeeds or fails on its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimManyRequest {
+    pub tasks: Vec<TaskRef>,
+}
+
+/// `reassign`: move tasks to `to_user_id` (or to nobody), each only if it is still held by
+/// `expected_holder` (`None`: unclaimed) — so a reassignment never overrides a claim the caller
+/// did not see.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReassignRequest {
+    pub tasks: Vec<TaskRef>,
+    #[serde(default)]
+    pub expected_holder: Option<String>,
+    #[serde(default)]
+    pub to_user_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The most tasks one bulk request may name.
+pub const MAX_BULK: usize = 200;
+
+/// The outcome of a bulk request, task by task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BulkReply {
+    pub results: Vec<BulkResult>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct BulkResult {
+    pub task: TaskRef,
+    /// `None` when this task succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<ApiError>,
+}
+
+/// `update_status`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateStatusRequest {
+    pub task: TaskRef,
+    pub status: ConditionStatus,
+    /// Required when the status is `not_applicable`: why the condition does not apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// What was done; required when reopening an arranged or not applicable task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// Why a case was closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CloseReason {
+    /// Every condition is done and the person is released.
+    Completed,
+    /// The institution cancelled the notices (a `cancelled` notice).
+    Cancelled,
+    /// The person lives outside the region now.
+    MovedOutOfRegion,
+    Deceased,
+    /// The case duplicates another one.
+    Duplicate,
+    /// Anything else; a note says what.
+    Other,
+}
+
+impl CloseReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::Completed => "completed",
+            CloseReason::Cancelled => "cancelled",
+            CloseReason::MovedOutOfRegion => "moved_out_of_region",
+            CloseReason::Deceased => "deceased",
+            CloseReason::Duplicate => "duplicate",
+            CloseReason::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Completed,
+            Self::Cancelled,
+            Self::MovedOutOfRegion,
+            Self::Deceased,
+            Self::Duplicate,
+            Self::Other,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
+}
+
+/// `close_case`: a person closes a case by hand.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseCaseRequest {
+    pub case_id: Uuid,
+    pub reason: CloseReason,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// The reply to `close_case`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CaseClosedReply {
+    pub case_id: Uuid,
+    pub reason: CloseReason,
+    pub closed_at: DateTime<Utc>,
+}
+
+/// `task_history`: every change of one task, oldest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TaskHistory {
+    pub task: TaskRef,
+    pub entries: Vec<HistoryEntry>,
+}
+
+/// One change of a task: who, when, from, to, and the note.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct HistoryEntry {
+    pub at: DateTime<Utc>,
+    /// A user id, or `notice:<key>` / `system` for changes rcn made itself.
+    pub by: String,
+    /// `opened`, `status`, `claimed`, `unclaimed`, `handed_over`, `reassigned`, `deadline`, `urgent`.
+    pub change: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_status: Option<ConditionStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_status: Option<ConditionStatus>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_holder: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_holder: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_are_tagged_ok_or_error() {
+        let ok: Reply<TaskRequest> = Reply::Ok(TaskRequest {
+            task: TaskRef {
+                case_id: Uuid::nil(),
+                condition: Condition::Id,
+            },
+        });
+        let json = serde_json::to_value(&ok).unwrap();
+        assert_eq!(json["ok"]["task"]["condition"], "id");
+        let err: Reply<TaskRequest> = Reply::Error(ApiError::new(
+            ErrorCode::ClaimedByOther,
+            "Anna holds this task",
+        ));
+        let json = serde_json::to_value(&err).unwrap();
+        assert_eq!(json["error"]["code"], "claimed_by_other");
+        assert_eq!(
+            serde_json::from_value::<Reply<TaskRequest>>(json).unwrap(),
+            err
+        );
+    }
+
+    #[test]
+    fn an_empty_inbox_query_means_my_open_tasks() {
+        let q: InboxQuery = serde_json::from_str("{}").unwrap();
+        assert_eq!(q.scope, InboxScope::Mine);
+        assert!(q.statuses.is_empty() && q.page.is_none());
+        assert!(serde_json::from_str::<InboxQuery>(r#"{"colour":"red"}"#).is_err());
+    }
+
+    #[test]
+    fn casework_subjects_follow_the_scheme() {
+        let s = crate::Region::parse("kennemerland").unwrap().subjects();
+        let gm = Gemeentecode::parse("GM0392").unwrap();
+        assert_eq!(
+            s.casework_api("inbox"),
+            "rcn.kennemerland.api.casework.inbox"
+        );
+        assert_eq!(
+            s.task_due_soon(&gm),
+            "rcn.kennemerland.casework.task_due_soon.GM0392"
+        );
+        assert_eq!(
+            s.task_overdue(&gm),
+            "rcn.kennemerland.casework.task_overdue.GM0392"
+        );
+        for subject in [
+            s.task_assigned(&gm),
+            s.task_status_changed(&gm),
+            s.case_rescheduled(&gm),
+            s.case_closed(&gm),
+        ] {
+            assert!(
+                subject.starts_with("rcn.kennemerland.casework."),
+                "{subject} is on the CASES stream"
+            );
+        }
+        assert!(VERBS.iter().all(|v| !v.contains('.')));
+    }
+
+    #[test]
+    fn close_reasons_round_trip() {
+        for r in [
+            CloseReason::Completed,
+            CloseReason::Cancelled,
+            CloseReason::Other,
+        ] {
+            assert_eq!(CloseReason::parse(r.as_str()), Some(r));
+            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
+        }
+    }
+}
