@@ -16,6 +16,7 @@ pub mod closing;
 pub mod error;
 pub mod history;
 pub mod inbox;
+pub mod moved_out;
 pub mod scheduler;
 pub mod tasks;
 pub mod updates;
@@ -49,7 +50,9 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
             served
         })
     };
+    let moved_out = tokio::spawn(consumer::run(js.clone(), moved_out::spec(&ctx), Arc::new(moved_out::MovedOut(cw.clone())), stop.clone()));
     consumer::run(js, cases::spec(&ctx), cw, stop.clone()).await;
+    moved_out.await.context("out-of-region consumer task")?;
     stop.cancel();
     let served = api.await.context("casework API task");
     scheduler.await.context("deadline scheduler task")?;

@@ -39,7 +39,7 @@ struct CaseState {
     episode_key: String,
 }
 
-fn handler_error(e: CaseworkError) -> HandlerError {
+pub(crate) fn handler_error(e: CaseworkError) -> HandlerError {
     match e {
         CaseworkError::Db(e) => e.into(),
         CaseworkError::Refused(e) => HandlerError::Permanent(anyhow::anyhow!("{}", e.message)),

@@ -262,7 +262,8 @@ impl ReleaseNotice {
         let de = &mut serde_json::Deserializer::from_slice(bytes);
         serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
-            let path = if path == "." { String::new() } else { path };
+            // "." is the document itself; "?" is where serde could not tell (not JSON at all).
+            let path = if path == "." || path == "?" { String::new() } else { path };
             Problem::new(path, describe_serde_error(e.inner()))
         })
     }
@@ -414,8 +415,11 @@ fn describe_serde_error(e: &serde_json::Error) -> String {
     if let Some(rest) = msg.strip_prefix("unknown variant ") {
         return format!("unknown value {rest}");
     }
-    if msg.starts_with("invalid type") {
-        return msg.replace("invalid type: ", "wrong type: found ");
+    if let Some(rest) = msg.strip_prefix("invalid type: ").or_else(|| msg.strip_prefix("invalid value: ")) {
+        // serde quotes the value it found (`123456782`); it may be a BSN, so never echo it.
+        let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, "another type"));
+        let kind = found.split(['`', '"']).next().unwrap_or(found).trim();
+        return format!("wrong type: found {kind}, expected {expected}");
     }
     if e.is_syntax() || e.is_eof() {
         return format!("the body is not valid JSON ({raw})");

@@ -4,8 +4,13 @@
 
 use schemars::{JsonSchema, schema_for};
 
+use crate::casework_api::{CloseCaseRequest, InboxQuery, UpdateStatusRequest};
+use crate::casework_events::{CaseClosed, CaseRescheduled, TaskAssigned, TaskDeadline, TaskStatusChanged};
 use crate::events::{CaseOpened, CaseUpdated, NoticeAccepted, NoticeRouted};
-use crate::intake::SubmitReply;
+use crate::forwarding::NoticeForwarded;
+use crate::identity::Identity;
+use crate::routing_api::{QueueDecideReply, QueueDecideRequest, QueueListReply};
+use crate::intake::{PartnerIdentity, StatusReply, StatusRequest, SubmitReply};
 use crate::notice::ReleaseNotice;
 
 fn pretty<T: JsonSchema>() -> String {
@@ -23,6 +28,22 @@ pub fn all() -> Vec<(&'static str, String)> {
         ("notice-routed.v1.json", pretty::<NoticeRouted>()),
         ("case-opened.v1.json", pretty::<CaseOpened>()),
         ("case-updated.v1.json", pretty::<CaseUpdated>()),
+        ("partner-identity.v1.json", pretty::<PartnerIdentity>()),
+        ("intake-status-request.v1.json", pretty::<StatusRequest>()),
+        ("intake-status-reply.v1.json", pretty::<StatusReply>()),
+        ("case-rescheduled.v1.json", pretty::<CaseRescheduled>()),
+        ("case-closed.v1.json", pretty::<CaseClosed>()),
+        ("task-assigned.v1.json", pretty::<TaskAssigned>()),
+        ("task-status-changed.v1.json", pretty::<TaskStatusChanged>()),
+        ("task-deadline.v1.json", pretty::<TaskDeadline>()),
+        ("notice-forwarded.v1.json", pretty::<NoticeForwarded>()),
+        ("identity.v1.json", pretty::<Identity>()),
+        ("router-queue-list-reply.v1.json", pretty::<QueueListReply>()),
+        ("router-queue-decide-request.v1.json", pretty::<QueueDecideRequest>()),
+        ("router-queue-decide-reply.v1.json", pretty::<QueueDecideReply>()),
+        ("casework-inbox-query.v1.json", pretty::<InboxQuery>()),
+        ("casework-update-status-request.v1.json", pretty::<UpdateStatusRequest>()),
+        ("casework-close-case-request.v1.json", pretty::<CloseCaseRequest>()),
     ]
 }
 

@@ -89,6 +89,11 @@ impl Subjects {
         self.subject(&format!("routing.out_of_region.{gemeente}"))
     }
 
+    /// Every out-of-region decision, whatever the municipality (a consumer filter).
+    pub fn out_of_region_any(&self) -> String {
+        self.subject("routing.out_of_region.*")
+    }
+
     /// A notice no rule could route: it waits in the RCN's manual queue.
     pub fn unroutable(&self) -> String {
         self.subject("routing.unroutable")

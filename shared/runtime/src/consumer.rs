@@ -11,6 +11,7 @@
 //! message cannot hold back the rest. The loop survives missed heartbeats, reconnects and a lost
 //! consumer by recreating its message stream, and on shutdown finishes the batches it holds.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -146,6 +147,7 @@ pub trait Handler: Send + Sync + 'static {
 pub async fn run<H: Handler>(js: jetstream::Context, spec: ConsumerSpec, handler: Arc<H>, shutdown: CancellationToken) {
     let spec = Arc::new(spec);
     let workers = Arc::new(Semaphore::new(spec.workers));
+    let failures = Failures::default();
     let mut attempt = 0u32;
     while !shutdown.is_cancelled() {
         let messages = match open(&js, &spec).await {
@@ -188,9 +190,9 @@ pub async fn run<H: Handler>(js: jetstream::Context, spec: ConsumerSpec, handler
             }
             errors_in_a_row = 0;
             let Ok(permit) = workers.clone().acquire_owned().await else { break };
-            let (js, spec, handler) = (js.clone(), spec.clone(), handler.clone());
+            let (js, spec, handler, failures) = (js.clone(), spec.clone(), handler.clone(), failures.clone());
             tokio::spawn(async move {
-                process(&js, &spec, &*handler, batch).await;
+                process(&js, &spec, &*handler, &failures, batch).await;
                 drop(permit);
             });
         }
@@ -221,7 +223,31 @@ async fn open(js: &jetstream::Context, spec: &ConsumerSpec) -> anyhow::Result<pu
         .await?)
 }
 
-async fn process<H: Handler>(js: &jetstream::Context, spec: &ConsumerSpec, handler: &H, batch: Vec<jetstream::Message>) {
+/// Real failures (not outages) per stream sequence, so a database outage never uses up a
+/// message's deliveries. Kept in memory: after a restart a failing message gets its tries anew,
+/// which only delays its dead-lettering.
+#[derive(Debug, Default, Clone)]
+struct Failures(Arc<std::sync::Mutex<HashMap<u64, i64>>>);
+
+impl Failures {
+    fn record(&self, seq: u64) -> i64 {
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let n = map.entry(seq).or_insert(0);
+        *n += 1;
+        *n
+    }
+
+    fn forget(&self, seqs: impl IntoIterator<Item = u64>) {
+        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !map.is_empty() {
+            for seq in seqs {
+                map.remove(&seq);
+            }
+        }
+    }
+}
+
+async fn process<H: Handler>(js: &jetstream::Context, spec: &ConsumerSpec, handler: &H, failures: &Failures, batch: Vec<jetstream::Message>) {
     let mut raws = Vec::with_capacity(batch.len());
     let mut deliveries = Vec::with_capacity(batch.len());
     for m in batch {
@@ -239,46 +265,63 @@ async fn process<H: Handler>(js: &jetstream::Context, spec: &ConsumerSpec, handl
     let span = tracing::info_span!("batch", consumer = %spec.durable, size = deliveries.len());
     match handler.handle(&deliveries).instrument(span.clone()).await {
         Ok(()) => {
+            failures.forget(deliveries.iter().map(|d| d.stream_sequence));
             for m in &raws {
                 ack(m, AckKind::Ack).await;
             }
         }
-        Err(e) if deliveries.len() == 1 => settle_failure(js, spec, &raws[0], &deliveries[0], e).await,
+        Err(e) if deliveries.len() == 1 => settle_failure(js, spec, failures, &raws[0], &deliveries[0], e).await,
         Err(e) => {
             tracing::info!(parent: &span, error = %e, "batch failed; handling its messages one by one");
             for (m, d) in raws.iter().zip(&deliveries) {
                 let one = std::slice::from_ref(d);
                 let span = tracing::info_span!("message", consumer = %spec.durable, msg_id = d.msg_id.as_deref(), trace_id = d.trace_id.as_deref());
                 match handler.handle(one).instrument(span).await {
-                    Ok(()) => ack(m, AckKind::Ack).await,
-                    Err(e) => settle_failure(js, spec, m, d, e).await,
+                    Ok(()) => {
+                        failures.forget([d.stream_sequence]);
+                        ack(m, AckKind::Ack).await;
+                    }
+                    Err(e) => settle_failure(js, spec, failures, m, d, e).await,
                 }
             }
         }
     }
 }
 
-async fn settle_failure<T>(js: &jetstream::Context, spec: &ConsumerSpec, m: &jetstream::Message, d: &Delivery<T>, e: HandlerError) {
-    match e {
+async fn settle_failure<T>(
+    js: &jetstream::Context,
+    spec: &ConsumerSpec,
+    failures: &Failures,
+    m: &jetstream::Message,
+    d: &Delivery<T>,
+    e: HandlerError,
+) {
+    let (e, attempts) = match e {
         HandlerError::Unavailable(e) => {
             let delay = spec.delay_after(d.delivered.min(2));
             tracing::warn!(consumer = %spec.durable, msg_id = d.msg_id.as_deref(), delivered = d.delivered, ?delay,
                 error = %format!("{e:#}"), "a dependency is unavailable; the message waits");
             ack(m, AckKind::Nak(Some(delay))).await;
+            return;
         }
-        HandlerError::Transient(e) if d.delivered < spec.max_deliver => {
-            let delay = spec.delay_after(d.delivered);
-            tracing::warn!(consumer = %spec.durable, msg_id = d.msg_id.as_deref(), trace_id = d.trace_id.as_deref(),
-                delivered = d.delivered, ?delay, error = %format!("{e:#}"), "handling failed; will retry");
-            ack(m, AckKind::Nak(Some(delay))).await;
+        HandlerError::Transient(e) => {
+            let attempts = failures.record(d.stream_sequence);
+            if attempts < spec.max_deliver {
+                let delay = spec.delay_after(attempts);
+                tracing::warn!(consumer = %spec.durable, msg_id = d.msg_id.as_deref(), trace_id = d.trace_id.as_deref(),
+                    attempts, ?delay, error = %format!("{e:#}"), "handling failed; will retry");
+                ack(m, AckKind::Nak(Some(delay))).await;
+                return;
+            }
+            (e, attempts)
         }
-        HandlerError::Transient(e) | HandlerError::Permanent(e) => {
-            let why = format!("{e:#}");
-            tracing::error!(consumer = %spec.durable, msg_id = d.msg_id.as_deref(), trace_id = d.trace_id.as_deref(),
-                delivered = d.delivered, error = %why, "giving up on message; dead-lettering it");
-            dead_letter(js, spec, m, &why).await;
-        }
-    }
+        HandlerError::Permanent(e) => (e, 1),
+    };
+    let why = format!("{e:#}");
+    tracing::error!(consumer = %spec.durable, msg_id = d.msg_id.as_deref(), trace_id = d.trace_id.as_deref(),
+        attempts, error = %why, "giving up on message; dead-lettering it");
+    dead_letter(js, spec, m, &why).await;
+    failures.forget([d.stream_sequence]);
 }
 
 fn decode<T: DeserializeOwned>(m: &jetstream::Message) -> Result<Delivery<T>, String> {

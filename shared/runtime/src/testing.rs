@@ -99,15 +99,6 @@ fn options_to_url(admin_url: &str, database: &str) -> String {
     format!("{}/{database}{query}", &base[..authority_end])
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn database_is_swapped_in_the_url() {
-        assert_eq!(super::options_to_url("postgres://postgres@127.0.0.1:5432/postgres", "x"), "postgres://postgres@127.0.0.1:5432/x");
-        assert_eq!(super::options_to_url("postgres://u@h:1/db?sslmode=disable", "x"), "postgres://u@h:1/x?sslmode=disable");
-        assert_eq!(super::options_to_url("postgres://h:1", "x"), "postgres://h:1/x");
-    }
-}
 
 impl TestEnv {
     /// A service context on this environment, connected as `name`.
@@ -148,5 +139,15 @@ where
             panic!("timed out after {within:?} waiting for {what}");
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn database_is_swapped_in_the_url() {
+        assert_eq!(super::options_to_url("postgres://postgres@127.0.0.1:5432/postgres", "x"), "postgres://postgres@127.0.0.1:5432/x");
+        assert_eq!(super::options_to_url("postgres://u@h:1/db?sslmode=disable", "x"), "postgres://u@h:1/x?sslmode=disable");
+        assert_eq!(super::options_to_url("postgres://h:1", "x"), "postgres://h:1/x");
     }
 }

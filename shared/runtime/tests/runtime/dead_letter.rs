@@ -178,7 +178,6 @@ async fn an_outage_never_dead_letters_however_long_it_lasts() {
 /// Known bug (see the report): `settle_failure` compares the server's delivery count, which
 /// includes the deliveries nak'ed as `Unavailable`, with `max_deliver`.
 #[tokio::test]
-#[ignore = "bug: deliveries nak'ed as Unavailable count towards max_deliver (consumer.rs settle_failure uses info.delivered)"]
 async fn deliveries_during_an_outage_do_not_count_towards_dead_lettering() {
     let setup = Setup::new().await;
     // Three deliveries while the database is down, then one real failure, then success: one

@@ -221,26 +221,24 @@ impl Setup {
         }
     }
 
-    /// What the broker knows about the durable consumer.
-    pub async fn consumer_info(&self, durable: &str) -> consumer::Info {
+    /// What the broker knows about the durable consumer (`None` until the loop created it).
+    pub async fn consumer_info(&self, durable: &str) -> Option<consumer::Info> {
         let stream = self
             .js
             .get_stream(&self.subjects.notices_stream().name)
             .await
             .expect("the stream exists");
-        stream
-            .consumer_info(durable)
-            .await
-            .expect("the consumer exists")
+        stream.consumer_info(durable).await.ok()
     }
 
-    /// Waits until the consumer holds nothing: no message waiting, none delivered and unacked.
+    /// Waits until the consumer exists and holds nothing: no message waiting, none delivered
+    /// and unacked (a message nak'ed with a delay still counts as unacked).
     pub async fn wait_consumer_settled(&self, durable: &str) -> consumer::Info {
         eventually(
             PATIENCE,
             &format!("consumer {durable} to have nothing pending"),
             || async {
-                let info = self.consumer_info(durable).await;
+                let info = self.consumer_info(durable).await?;
                 (info.num_pending == 0 && info.num_ack_pending == 0).then_some(info)
             },
         )
