@@ -10,7 +10,10 @@ use rcn_tests::crash::{Audit, Cluster, Partner};
 
 /// Notices per scenario.
 fn notices() -> usize {
-    std::env::var("RCN_CRASH_NOTICES").ok().and_then(|v| v.parse().ok()).unwrap_or(200)
+    std::env::var("RCN_CRASH_NOTICES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200)
 }
 
 /// How long a partner keeps resending one notice before giving up on it.
@@ -30,7 +33,10 @@ async fn load(partner: &Partner, seed: u64, count: usize, copies: usize) -> Hash
             let partner = partner.clone();
             async move {
                 tokio::time::sleep_until(start + Duration::from_secs_f64(i as f64 / RATE)).await;
-                let tries = futures::future::join_all((0..copies).map(|_| partner.submit(&n, PARTNER_PATIENCE))).await;
+                let tries = futures::future::join_all(
+                    (0..copies).map(|_| partner.submit(&n, PARTNER_PATIENCE)),
+                )
+                .await;
                 tries.into_iter().any(|ok| ok).then(|| n.notice_key())
             }
         })
@@ -41,7 +47,13 @@ async fn load(partner: &Partner, seed: u64, count: usize, copies: usize) -> Hash
 }
 
 /// Runs a scenario: services up, load with `chaos` running beside it, audit, report.
-async fn scenario<F, Fut>(name: &str, routers: usize, caseworkers: usize, copies: usize, chaos: F) -> Audit
+async fn scenario<F, Fut>(
+    name: &str,
+    routers: usize,
+    caseworkers: usize,
+    copies: usize,
+    chaos: F,
+) -> Audit
 where
     F: FnOnce(Cluster, CancellationToken) -> Fut,
     Fut: std::future::Future<Output = Cluster> + Send + 'static,
@@ -61,8 +73,13 @@ where
     let accepted = load(&partner, rand::random(), count, copies).await;
     stop.cancel();
     let cluster = chaos.await.expect("the chaos task ends");
-    let audit = cluster.audit(count, &accepted, Duration::from_secs(120)).await;
-    let ok = audit.lost == 0 && audit.duplicates == 0 && audit.accepted == count && audit.outcomes == count;
+    let audit = cluster
+        .audit(count, &accepted, Duration::from_secs(120))
+        .await;
+    let ok = audit.lost == 0
+        && audit.duplicates == 0
+        && audit.accepted == count
+        && audit.outcomes == count;
     cluster.stop(!ok).await;
     println!("{name}: {audit}");
     audit
@@ -70,7 +87,10 @@ where
 
 fn assert_clean(audit: &Audit) {
     assert_eq!((audit.lost, audit.duplicates), (0, 0), "{audit}");
-    assert_eq!(audit.accepted, audit.sent, "every notice is accepted in the end: {audit}");
+    assert_eq!(
+        audit.accepted, audit.sent,
+        "every notice is accepted in the end: {audit}"
+    );
     assert_eq!(audit.outcomes, audit.accepted, "{audit}");
 }
 
@@ -108,7 +128,11 @@ async fn every_notice_has_one_outcome_when_nats_is_killed_and_restarted() {
         if pause(&stop, 500, 1000).await {
             cluster.nats.kill().await.expect("nats-server dies");
             tokio::time::sleep(Duration::from_millis(1500)).await;
-            cluster.nats.restart().await.expect("nats-server restarts on its store");
+            cluster
+                .nats
+                .restart()
+                .await
+                .expect("nats-server restarts on its store");
         }
         cluster
     })
@@ -123,7 +147,11 @@ async fn every_notice_has_one_outcome_when_postgres_stops_and_starts() {
             cluster.postgres.stop().await.expect("PostgreSQL stops");
             // Intake keeps accepting meanwhile: JetStream holds the work.
             tokio::time::sleep(Duration::from_secs(3)).await;
-            cluster.postgres.restart().await.expect("PostgreSQL starts again");
+            cluster
+                .postgres
+                .restart()
+                .await
+                .expect("PostgreSQL starts again");
         }
         cluster
     })
@@ -167,12 +195,22 @@ async fn intake_keeps_accepting_while_postgres_is_down_and_the_backlog_drains_af
     let started = tokio::time::Instant::now();
     let mut accepted = load(&partner, 2, count, 1).await;
     let took = started.elapsed();
-    assert_eq!(accepted.len(), count, "intake accepts while PostgreSQL is down");
+    assert_eq!(
+        accepted.len(),
+        count,
+        "intake accepts while PostgreSQL is down"
+    );
     assert!(took < Duration::from_secs(30), "accepting took {took:?}");
 
-    cluster.postgres.restart().await.expect("PostgreSQL starts again");
+    cluster
+        .postgres
+        .restart()
+        .await
+        .expect("PostgreSQL starts again");
     accepted.extend(warm_up);
-    let audit = cluster.audit(count + 1, &accepted, Duration::from_secs(120)).await;
+    let audit = cluster
+        .audit(count + 1, &accepted, Duration::from_secs(120))
+        .await;
     println!("pg-down-backlog: {audit}");
     cluster.stop(audit.lost > 0).await;
     assert_clean(&audit);
@@ -183,14 +221,28 @@ async fn with_nats_down_the_partner_api_answers_503_with_retry_after_and_recover
     let mut cluster = Cluster::start("nats-down-503").await;
     cluster.spawn("intake").await;
     let port = rcn::infra::free_port().expect("a free port");
-    cluster.spawn_with("gateway", &[("RCN_HTTP_ADDR", format!("127.0.0.1:{port}"))]).await;
+    cluster
+        .spawn_with("gateway", &[("RCN_HTTP_ADDR", format!("127.0.0.1:{port}"))])
+        .await;
     let url = format!("http://127.0.0.1:{port}/v1/release-notices");
     let client = reqwest::Client::new();
     let notice = rcn_contracts::examples::release_notice_json();
-    let post = || client.post(&url).json(&notice).send();
-    let first = rcn_runtime::testing::eventually(Duration::from_secs(20), "the gateway to accept", || async {
-        post().await.ok().filter(|r| r.status() == 202)
-    })
+    let tokens = rcn_runtime::testing::eventually(
+        Duration::from_secs(20),
+        "the gateway's schema",
+        || async { rcn_gateway::tokens::open(&cluster.database_url).await.ok() },
+    )
+    .await;
+    let token = rcn_gateway::tokens::issue(&tokens, "PI-HAARLEM", None)
+        .await
+        .expect("a token")
+        .token;
+    let post = || client.post(&url).bearer_auth(&token).json(&notice).send();
+    let first = rcn_runtime::testing::eventually(
+        Duration::from_secs(20),
+        "the gateway to accept",
+        || async { post().await.ok().filter(|r| r.status() == 202) },
+    )
     .await;
     assert_eq!(first.status(), 202);
 
@@ -200,14 +252,22 @@ async fn with_nats_down_the_partner_api_answers_503_with_retry_after_and_recover
     })
     .await;
     assert_eq!(refused.headers()["retry-after"], "30");
-    assert_eq!(refused.headers()["content-type"], "application/problem+json");
+    assert_eq!(
+        refused.headers()["content-type"],
+        "application/problem+json"
+    );
 
     cluster.nats.restart().await.expect("nats-server restarts");
-    let again = rcn_runtime::testing::eventually(Duration::from_secs(30), "a receipt after NATS is back", || async {
-        post().await.ok().filter(|r| r.status() == 202)
-    })
+    let again = rcn_runtime::testing::eventually(
+        Duration::from_secs(30),
+        "a receipt after NATS is back",
+        || async { post().await.ok().filter(|r| r.status() == 202) },
+    )
     .await;
     let receipt: serde_json::Value = again.json().await.expect("a receipt");
-    assert_eq!(receipt["status"], "already_received", "the notice accepted before the outage was kept");
+    assert_eq!(
+        receipt["status"], "already_received",
+        "the notice accepted before the outage was kept"
+    );
     cluster.stop(false).await;
 }

@@ -9,7 +9,11 @@ async fn a_poison_message_is_dead_lettered_with_its_error_and_the_rest_keeps_flo
     let stack = TestStack::spawn().await;
     let subjects = stack.env.config.region.subjects();
     let js = async_nats::jetstream::new(stack.nats.clone());
-    js.publish(subjects.notice_accepted(), "{not a notice".into()).await.unwrap().await.unwrap();
+    js.publish(subjects.notice_accepted(), "{not a notice".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
 
     let letters = eventually(PATIENCE, "the router's dead letter", || async {
         let l = rcn::dlq::list(&js, &subjects, Some("router")).await.ok()?;
@@ -18,11 +22,18 @@ async fn a_poison_message_is_dead_lettered_with_its_error_and_the_rest_keeps_flo
     .await;
     assert_eq!(letters.len(), 1);
     assert_eq!(letters[0].original_subject, subjects.notice_accepted());
-    assert!(letters[0].error.starts_with("cannot decode message"), "{}", letters[0].error);
+    assert!(
+        letters[0].error.starts_with("cannot decode message"),
+        "{}",
+        letters[0].error
+    );
     assert_eq!(letters[0].payload, b"{not a notice");
 
     // The consumer did not stop at the poison message.
-    assert_eq!(stack.post_notice(&release_notice_json()).await.status(), 202);
+    assert_eq!(
+        stack.post_notice(&release_notice_json()).await.status(),
+        202
+    );
     stack.wait_for_case("PI-HAARLEM:PIH-2026-000123").await;
     stack.stop().await;
 }
@@ -45,21 +56,43 @@ async fn a_replayed_dead_letter_is_handled_and_leaves_the_queue() {
     h.insert(headers::DLQ_SERVICE, "router");
     h.insert(headers::DLQ_SUBJECT, subjects.notice_accepted().as_str());
     h.insert(headers::DLQ_ERROR, "database said no");
-    rcn_runtime::nats::ensure_stream(&js, &subjects.dead_letter_stream()).await.unwrap();
-    js.publish_with_headers(subjects.dead_letter("router"), h, serde_json::to_vec(&accepted).unwrap().into())
-        .await
-        .unwrap()
+    rcn_runtime::nats::ensure_stream(&js, &subjects.dead_letter_stream())
         .await
         .unwrap();
-    let letter = rcn::dlq::list(&js, &subjects, Some("router")).await.unwrap().remove(0);
+    js.publish_with_headers(
+        subjects.dead_letter("router"),
+        h,
+        serde_json::to_vec(&accepted).unwrap().into(),
+    )
+    .await
+    .unwrap()
+    .await
+    .unwrap();
+    let letter = rcn::dlq::list(&js, &subjects, Some("router"))
+        .await
+        .unwrap()
+        .remove(0);
 
-    let replayed = rcn::dlq::replay(&js, &subjects, letter.sequence).await.unwrap();
+    let replayed = rcn::dlq::replay(&js, &subjects, letter.sequence)
+        .await
+        .unwrap();
     assert_eq!(replayed.original_subject, subjects.notice_accepted());
     let (outcome, code, _) = stack.wait_for_decision("PI-HAARLEM:replayed").await;
-    assert_eq!((outcome.as_str(), code.as_deref()), ("routed", Some("GM0392")));
-    assert!(rcn::dlq::list(&js, &subjects, Some("router")).await.unwrap().is_empty());
+    assert_eq!(
+        (outcome.as_str(), code.as_deref()),
+        ("routed", Some("GM0392"))
+    );
+    assert!(
+        rcn::dlq::list(&js, &subjects, Some("router"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
-    let e = rcn::dlq::replay(&js, &subjects, letter.sequence).await.unwrap_err().to_string();
+    let e = rcn::dlq::replay(&js, &subjects, letter.sequence)
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("no dead letter with sequence"), "{e}");
     stack.stop().await;
 }

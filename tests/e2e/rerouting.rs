@@ -8,13 +8,17 @@ async fn case_state(stack: &TestStack, notice_key: &str) -> (String, String) {
 }
 
 #[tokio::test]
-async fn a_later_notice_with_a_new_registration_moves_the_case_and_one_outside_the_region_closes_it() {
+async fn a_later_notice_with_a_new_registration_moves_the_case_and_one_outside_the_region_closes_it()
+ {
     let stack = TestStack::spawn().await;
     let mut first = release_notice_json();
     first["notice_id"] = "r1".into();
     first["kind"] = "detention_started".into();
     assert_eq!(stack.post_notice(&first).await.status(), 202);
-    assert_eq!(case_state(&stack, "PI-HAARLEM:r1").await, ("GM0392".into(), "open".into()));
+    assert_eq!(
+        case_state(&stack, "PI-HAARLEM:r1").await,
+        ("GM0392".into(), "open".into())
+    );
 
     // The person re-registered in Velsen: the case moves there.
     let mut moved = first.clone();
@@ -23,7 +27,10 @@ async fn a_later_notice_with_a_new_registration_moves_the_case_and_one_outside_t
     moved["sent_at"] = "2026-11-21T09:30:00Z".into();
     moved["person"]["brp_municipality"] = "GM0453".into();
     assert_eq!(stack.post_notice(&moved).await.status(), 202);
-    assert_eq!(case_state(&stack, "PI-HAARLEM:r2").await, ("GM0453".into(), "open".into()));
+    assert_eq!(
+        case_state(&stack, "PI-HAARLEM:r2").await,
+        ("GM0453".into(), "open".into())
+    );
 
     // Then in Amsterdam, outside the region: the case closes and says why.
     let mut away = first.clone();
@@ -33,7 +40,10 @@ async fn a_later_notice_with_a_new_registration_moves_the_case_and_one_outside_t
     away["person"]["brp_municipality"] = "GM0363".into();
     assert_eq!(stack.post_notice(&away).await.status(), 202);
     let (outcome, code, _) = stack.wait_for_decision("PI-HAARLEM:r3").await;
-    assert_eq!((outcome.as_str(), code.as_deref()), ("out_of_region", Some("GM0363")));
+    assert_eq!(
+        (outcome.as_str(), code.as_deref()),
+        ("out_of_region", Some("GM0363"))
+    );
     let reason: String = eventually(PATIENCE, "the case to close", || async {
         sqlx::query_scalar("SELECT closed_reason FROM casework.cases WHERE status = 'closed'")
             .fetch_optional(&stack.db)
@@ -44,6 +54,11 @@ async fn a_later_notice_with_a_new_registration_moves_the_case_and_one_outside_t
     .await;
     assert_eq!(reason, "moved_out_of_region");
     assert_eq!(stack.count("SELECT count(*) FROM casework.cases").await, 1);
-    assert_eq!(stack.count("SELECT count(*) FROM casework.case_notices").await, 3);
+    assert_eq!(
+        stack
+            .count("SELECT count(*) FROM casework.case_notices")
+            .await,
+        3
+    );
     stack.stop().await;
 }

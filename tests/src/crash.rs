@@ -52,7 +52,11 @@ pub struct Audit {
 
 impl std::fmt::Display for Audit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "sent={} accepted={} outcomes={} duplicates={} lost={}", self.sent, self.accepted, self.outcomes, self.duplicates, self.lost)
+        write!(
+            f,
+            "sent={} accepted={} outcomes={} duplicates={} lost={}",
+            self.sent, self.accepted, self.outcomes, self.duplicates, self.lost
+        )
     }
 }
 
@@ -60,9 +64,16 @@ impl std::fmt::Display for Audit {
 /// `cargo test --workspace` because the launcher's own tests need it.
 fn rcn_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("target/<profile>/deps/<test>");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>");
     let bin = profile_dir.join("rcn");
-    assert!(bin.exists(), "{} is missing: run `cargo build -p rcn` (cargo test --workspace builds it)", bin.display());
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build -p rcn` (cargo test --workspace builds it)",
+        bin.display()
+    );
     bin
 }
 
@@ -79,11 +90,24 @@ impl Cluster {
             // PostgreSQL runs as its own user when we are root; it must enter the folder.
             std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         }
-        let nats = NatsProcess::start(&dir.join("nats"), None).await.expect("nats-server starts");
-        let postgres = PostgresProcess::start(&dir.join("postgres"), None).await.expect("PostgreSQL starts");
-        let mut admin = sqlx::PgConnection::connect(&postgres.url()).await.expect("connect");
-        sqlx::query("CREATE DATABASE rcn").execute(&mut admin).await.expect("create database");
-        let database_url = postgres.url().rsplit_once('/').map(|(b, _)| format!("{b}/rcn")).expect("a URL");
+        let nats = NatsProcess::start(&dir.join("nats"), None)
+            .await
+            .expect("nats-server starts");
+        let postgres = PostgresProcess::start(&dir.join("postgres"), None)
+            .await
+            .expect("PostgreSQL starts");
+        let mut admin = sqlx::PgConnection::connect(&postgres.url())
+            .await
+            .expect("connect");
+        sqlx::query("CREATE DATABASE rcn")
+            .execute(&mut admin)
+            .await
+            .expect("create database");
+        let database_url = postgres
+            .url()
+            .rsplit_once('/')
+            .map(|(b, _)| format!("{b}/rcn"))
+            .expect("a URL");
         Self {
             dir,
             nats,
@@ -102,16 +126,30 @@ impl Cluster {
 
     /// Starts a service process with extra environment variables.
     pub async fn spawn_with(&mut self, service: &'static str, env: &[(&str, String)]) -> usize {
-        let log = self.dir.join(format!("{service}-{}.log", self.services.len()));
-        let env = env.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
-        let mut p = ServiceProcess { service, child: None, log, env };
+        let log = self
+            .dir
+            .join(format!("{service}-{}.log", self.services.len()));
+        let env = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let mut p = ServiceProcess {
+            service,
+            child: None,
+            log,
+            env,
+        };
         self.launch(&mut p);
         self.services.push(p);
         self.services.len() - 1
     }
 
     fn launch(&self, p: &mut ServiceProcess) {
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&p.log).expect("a log file");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&p.log)
+            .expect("a log file");
         let child = Command::new(rcn_binary())
             .args(["run", "--only", p.service])
             .env("NATS_URL", self.nats.url())
@@ -139,19 +177,38 @@ impl Cluster {
 
     /// Starts service `i` again after a kill.
     pub async fn restart(&mut self, i: usize) {
-        let mut p = std::mem::replace(&mut self.services[i], ServiceProcess { service: "", child: None, log: PathBuf::new(), env: Vec::new() });
+        let mut p = std::mem::replace(
+            &mut self.services[i],
+            ServiceProcess {
+                service: "",
+                child: None,
+                log: PathBuf::new(),
+                env: Vec::new(),
+            },
+        );
         self.launch(&mut p);
         self.services[i] = p;
     }
 
     /// A partner connection to this cluster's NATS.
     pub async fn partner(&self) -> Partner {
-        let nats = rcn_runtime::nats::connect(&self.nats.url(), "crash-partner", Duration::from_secs(10)).await.expect("connect");
-        Partner { nats: Arc::new(Mutex::new(nats)), url: self.nats.url(), subject: self.region.subjects().intake_submit() }
+        let nats =
+            rcn_runtime::nats::connect(&self.nats.url(), "crash-partner", Duration::from_secs(10))
+                .await
+                .expect("connect");
+        Partner {
+            nats: Arc::new(Mutex::new(nats)),
+            url: self.nats.url(),
+            subject: self.region.subjects().intake_submit(),
+        }
     }
 
     pub async fn pool(&self) -> PgPool {
-        sqlx::postgres::PgPoolOptions::new().max_connections(2).connect(&self.database_url).await.expect("connect")
+        sqlx::postgres::PgPoolOptions::new()
+            .max_connections(2)
+            .connect(&self.database_url)
+            .await
+            .expect("connect")
     }
 
     /// Waits until every accepted notice has its outcome (or `within` passes), then counts.
@@ -172,35 +229,86 @@ impl Cluster {
 
     async fn count(&self, sent: usize, accepted: &HashSet<String>) -> Audit {
         let Ok(mut db) = sqlx::PgConnection::connect(&self.database_url).await else {
-            return Audit { sent, accepted: accepted.len(), lost: accepted.len(), ..Audit::default() };
+            return Audit {
+                sent,
+                accepted: accepted.len(),
+                lost: accepted.len(),
+                ..Audit::default()
+            };
         };
         let decided: Vec<(String, String)> =
-            sqlx::query_as("SELECT notice_key, outcome FROM router.decisions").fetch_all(&mut db).await.unwrap_or_default();
+            sqlx::query_as("SELECT notice_key, outcome FROM router.decisions")
+                .fetch_all(&mut db)
+                .await
+                .unwrap_or_default();
         let applied: HashSet<String> =
-            sqlx::query_scalar("SELECT notice_key FROM casework.case_notices").fetch_all(&mut db).await.unwrap_or_default().into_iter().collect();
-        let cases: i64 = sqlx::query_scalar("SELECT count(*) FROM casework.cases").fetch_one(&mut db).await.unwrap_or(0);
+            sqlx::query_scalar("SELECT notice_key FROM casework.case_notices")
+                .fetch_all(&mut db)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+        let cases: i64 = sqlx::query_scalar("SELECT count(*) FROM casework.cases")
+            .fetch_one(&mut db)
+            .await
+            .unwrap_or(0);
         let decided_keys: HashSet<&String> = decided.iter().map(|(k, _)| k).collect();
-        let routed: Vec<&String> = decided.iter().filter(|(_, o)| o == "routed").map(|(k, _)| k).collect();
+        let routed: Vec<&String> = decided
+            .iter()
+            .filter(|(_, o)| o == "routed")
+            .map(|(k, _)| k)
+            .collect();
 
-        let missing_decisions = accepted.iter().filter(|k| !decided_keys.contains(k)).count();
+        let missing_decisions = accepted
+            .iter()
+            .filter(|k| !decided_keys.contains(k))
+            .count();
         let missing_cases = routed.iter().filter(|k| !applied.contains(**k)).count();
-        let unexpected = decided_keys.iter().filter(|k| !accepted.contains(**k)).count();
+        let unexpected = decided_keys
+            .iter()
+            .filter(|k| !accepted.contains(**k))
+            .count();
         let outcomes = decided.len() - unexpected;
 
         // Events: one per decision on ROUTING, one case_opened per case on CASES.
         let subjects = self.region.subjects();
-        let routing_events = self.subject_count(&subjects.routing_stream().name, &format!("rcn.{}.routing.>", self.region)).await;
-        let opened_events = self.subject_count(&subjects.cases_stream().name, &format!("rcn.{}.casework.case_opened.*", self.region)).await;
-        let duplicates = routing_events.saturating_sub(decided.len()) + opened_events.saturating_sub(cases as usize) + unexpected;
-        let lost_events = decided.len().saturating_sub(routing_events) + (cases as usize).saturating_sub(opened_events);
-        Audit { sent, accepted: accepted.len(), outcomes, duplicates, lost: missing_decisions + missing_cases + lost_events }
+        let routing_events = self
+            .subject_count(
+                &subjects.routing_stream().name,
+                &format!("rcn.{}.routing.>", self.region),
+            )
+            .await;
+        let opened_events = self
+            .subject_count(
+                &subjects.cases_stream().name,
+                &format!("rcn.{}.casework.case_opened.*", self.region),
+            )
+            .await;
+        let duplicates = routing_events.saturating_sub(decided.len())
+            + opened_events.saturating_sub(cases as usize)
+            + unexpected;
+        let lost_events = decided.len().saturating_sub(routing_events)
+            + (cases as usize).saturating_sub(opened_events);
+        Audit {
+            sent,
+            accepted: accepted.len(),
+            outcomes,
+            duplicates,
+            lost: missing_decisions + missing_cases + lost_events,
+        }
     }
 
     async fn subject_count(&self, stream: &str, filter: &str) -> usize {
-        let Ok(client) = async_nats::connect(self.nats.url()).await else { return 0 };
+        let Ok(client) = async_nats::connect(self.nats.url()).await else {
+            return 0;
+        };
         let js = async_nats::jetstream::new(client);
-        let Ok(stream) = js.get_stream(stream).await else { return 0 };
-        let Ok(mut subjects) = stream.info_with_subjects(filter).await else { return 0 };
+        let Ok(stream) = js.get_stream(stream).await else {
+            return 0;
+        };
+        let Ok(mut subjects) = stream.info_with_subjects(filter).await else {
+            return 0;
+        };
         let mut total = 0;
         while let Some(Ok((_, n))) = subjects.next().await {
             total += n;
@@ -239,16 +347,26 @@ impl Partner {
         let deadline = tokio::time::Instant::now() + patience;
         while tokio::time::Instant::now() < deadline {
             let nats = self.nats.lock().await.clone();
-            let request = async_nats::Request::new().payload(body.clone()).timeout(Some(Duration::from_secs(3)));
+            let request = async_nats::Request::new()
+                .payload(body.clone())
+                .timeout(Some(Duration::from_secs(3)));
             match nats.send_request(self.subject.clone(), request).await {
                 Ok(reply) => match serde_json::from_slice::<SubmitReply>(&reply.payload) {
                     Ok(SubmitReply::Accepted { .. }) => return true,
-                    Ok(SubmitReply::Rejected { problems }) => panic!("notice {} rejected: {problems:?}", notice.notice_id),
+                    Ok(SubmitReply::Rejected { problems }) => {
+                        panic!("notice {} rejected: {problems:?}", notice.notice_id)
+                    }
                     _ => {}
                 },
                 Err(_) if nats.connection_state() != async_nats::connection::State::Connected => {
                     // After a server restart the old connection may linger; reconnect explicitly.
-                    if let Ok(fresh) = rcn_runtime::nats::connect(&self.url, "crash-partner", Duration::from_secs(1)).await {
+                    if let Ok(fresh) = rcn_runtime::nats::connect(
+                        &self.url,
+                        "crash-partner",
+                        Duration::from_secs(1),
+                    )
+                    .await
+                    {
                         *self.nats.lock().await = fresh;
                     }
                 }

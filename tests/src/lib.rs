@@ -23,6 +23,8 @@ pub struct TestStack {
     pub client: reqwest::Client,
     pub db: PgPool,
     pub nats: async_nats::Client,
+    /// An API token of PI-HAARLEM (the example notice's sender), sent by [`TestStack::post_notice`].
+    pub token: String,
     shutdown: CancellationToken,
     stack: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -41,16 +43,35 @@ impl TestStack {
     pub async fn spawn() -> Self {
         let env = TestEnv::new().await;
         let shutdown = CancellationToken::new();
-        let stack = Stack::start(&env.config, &Service::ALL, shutdown.clone()).await.expect("the stack starts");
+        let stack = Stack::start(&env.config, &Service::ALL, shutdown.clone())
+            .await
+            .expect("the stack starts");
         let http = stack.http_addr.expect("the gateway runs");
         let client = reqwest::Client::new();
         let db = env.db().await;
         let nats = env.ctx("rcn-test-partner").await.nats;
-        let this = Self { env, http, client, db, nats, shutdown, stack: Some(tokio::spawn(stack.wait())) };
+        let token = String::new();
+        let mut this = Self {
+            env,
+            http,
+            client,
+            db,
+            nats,
+            token,
+            shutdown,
+            stack: Some(tokio::spawn(stack.wait())),
+        };
         let url = this.url("/readyz");
         eventually(PATIENCE, "the gateway to be ready", || {
             let (client, url) = (this.client.clone(), url.clone());
-            async move { client.get(url).send().await.ok().filter(|r| r.status().is_success()) }
+            async move {
+                client
+                    .get(url)
+                    .send()
+                    .await
+                    .ok()
+                    .filter(|r| r.status().is_success())
+            }
         })
         .await;
         // Intake registers its endpoint after its migrations; a partner's first notice needs it.
@@ -60,6 +81,8 @@ impl TestStack {
             async move { nats.request(subject, "{}".into()).await.ok() }
         })
         .await;
+        // After the gateway is ready: its schema is migrated, so nothing races to create it.
+        this.token = this.issue_token("PI-HAARLEM").await.token;
         this
     }
 
@@ -67,21 +90,55 @@ impl TestStack {
         format!("http://{}{path}", self.http)
     }
 
-    /// Submits a notice as JSON over the partner API.
+    /// Submits a notice as JSON over the partner API, as PI-HAARLEM.
     pub async fn post_notice(&self, notice: &serde_json::Value) -> reqwest::Response {
-        self.client.post(self.url("/v1/release-notices")).json(notice).send().await.expect("the gateway answers")
+        self.post_notice_with(&self.token, notice).await
+    }
+
+    /// Submits a notice as JSON over the partner API with the API token `token`.
+    pub async fn post_notice_with(
+        &self,
+        token: &str,
+        notice: &serde_json::Value,
+    ) -> reqwest::Response {
+        self.client
+            .post(self.url("/v1/release-notices"))
+            .bearer_auth(token)
+            .json(notice)
+            .send()
+            .await
+            .expect("the gateway answers")
+    }
+
+    /// Issues an API token for `institution_code` (as `rcn tokens issue` does).
+    pub async fn issue_token(&self, institution_code: &str) -> rcn_gateway::tokens::IssuedToken {
+        let pool = rcn_gateway::tokens::open(self.env.config.database_url().expect("set"))
+            .await
+            .expect("the gateway's schema");
+        let issued = rcn_gateway::tokens::issue(&pool, institution_code, None)
+            .await
+            .expect("a token");
+        pool.close().await;
+        issued
     }
 
     /// Submits a notice over NATS request-reply, as a partner with its own NATS account would.
     pub async fn submit_over_nats(&self, body: &[u8]) -> SubmitReply {
         let subject = self.env.config.region.subjects().intake_submit();
-        let reply = self.nats.request(subject, body.to_vec().into()).await.expect("intake answers");
+        let reply = self
+            .nats
+            .request(subject, body.to_vec().into())
+            .await
+            .expect("intake answers");
         serde_json::from_slice(&reply.payload).expect("a SubmitReply")
     }
 
     /// Counts rows; `sql` is a `SELECT count(*) …` over the services' schemas.
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql).fetch_one(&self.db).await.expect("a count query")
+        sqlx::query_scalar(sql)
+            .fetch_one(&self.db)
+            .await
+            .expect("a count query")
     }
 
     /// Waits until casework has applied the notice, and returns its case.
@@ -117,7 +174,9 @@ impl TestStack {
     pub async fn stop(mut self) {
         self.shutdown.cancel();
         if let Some(handle) = self.stack.take() {
-            let result = tokio::time::timeout(PATIENCE, handle).await.expect("the stack stops in time");
+            let result = tokio::time::timeout(PATIENCE, handle)
+                .await
+                .expect("the stack stops in time");
             result.expect("no panic").expect("the stack stops cleanly");
         }
     }

@@ -50,7 +50,12 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
             served
         })
     };
-    let moved_out = tokio::spawn(consumer::run(js.clone(), moved_out::spec(&ctx), Arc::new(moved_out::MovedOut(cw.clone())), stop.clone()));
+    let moved_out = tokio::spawn(consumer::run(
+        js.clone(),
+        moved_out::spec(&ctx),
+        Arc::new(moved_out::MovedOut(cw.clone())),
+        stop.clone(),
+    ));
     consumer::run(js, cases::spec(&ctx), cw, stop.clone()).await;
     moved_out.await.context("out-of-region consumer task")?;
     stop.cancel();

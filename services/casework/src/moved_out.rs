@@ -18,7 +18,13 @@ use crate::closing;
 
 pub fn spec(ctx: &Ctx) -> ConsumerSpec {
     let s = ctx.subjects();
-    let mut spec = ConsumerSpec::new(&s, s.routing_stream(), "casework-out-of-region", s.out_of_region_any(), "casework");
+    let mut spec = ConsumerSpec::new(
+        &s,
+        s.routing_stream(),
+        "casework-out-of-region",
+        s.out_of_region_any(),
+        "casework",
+    );
     spec.batch = ctx.config.consumer_batch;
     spec.workers = 1;
     spec
@@ -40,12 +46,18 @@ impl Handler for MovedOut {
         let mut tx = self.0.pool.begin().await?;
         for d in batch {
             let routed = &d.message;
-            let RoutingOutcome::OutOfRegion { gemeentecode } = &routed.outcome else { continue };
-            let case: Option<(Uuid, String)> = sqlx::query_as("SELECT case_id, status FROM cases WHERE episode_key = $1 FOR UPDATE")
-                .bind(&routed.episode_key)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let Some((case_id, status)) = case else { continue };
+            let RoutingOutcome::OutOfRegion { gemeentecode } = &routed.outcome else {
+                continue;
+            };
+            let case: Option<(Uuid, String)> = sqlx::query_as(
+                "SELECT case_id, status FROM cases WHERE episode_key = $1 FOR UPDATE",
+            )
+            .bind(&routed.episode_key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((case_id, status)) = case else {
+                continue;
+            };
             let applied = sqlx::query(
                 "INSERT INTO case_notices (notice_key, case_id, kind, sent_at, received_at, applied_at)
                  VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT (notice_key) DO NOTHING",
@@ -62,10 +74,20 @@ impl Handler for MovedOut {
                 continue;
             }
             let by = format!("notice:{}", routed.notice_key);
-            let note = format!("routed out of the region to {gemeentecode}: {}", routed.reason);
-            closing::close(&mut tx, &self.0.subjects, case_id, CloseReason::MovedOutOfRegion, &by, Some(&note))
-                .await
-                .map_err(crate::updates::handler_error)?;
+            let note = format!(
+                "routed out of the region to {gemeentecode}: {}",
+                routed.reason
+            );
+            closing::close(
+                &mut tx,
+                &self.0.subjects,
+                case_id,
+                CloseReason::MovedOutOfRegion,
+                &by,
+                Some(&note),
+            )
+            .await
+            .map_err(crate::updates::handler_error)?;
             tracing::info!(%case_id, notice_key = %routed.notice_key, to = %gemeentecode, "case closed: person moved out of the region");
         }
         tx.commit().await?;

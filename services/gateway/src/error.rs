@@ -18,9 +18,21 @@ pub enum ApiError {
     TooLarge(usize),
     #[error("not found")]
     NotFound,
+    /// No valid credential: missing, malformed, unknown or revoked token. Which one is not said.
+    #[error("a valid API token is required: send it as `Authorization: Bearer <token>`")]
+    Unauthorized { token_sent: bool },
+    /// Authenticated, but not allowed to do this; the message says why, in words.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request conflicts with what was accepted before (a notice_id used for another notice).
+    #[error("the request conflicts with an earlier one")]
+    Conflict(Vec<Problem>),
     /// A service we depend on cannot answer now; the caller should retry.
     #[error("temporarily unavailable: {message}")]
-    Unavailable { message: String, retry_after_seconds: u32 },
+    Unavailable {
+        message: String,
+        retry_after_seconds: u32,
+    },
     /// Anything else: logged with its cause, shown as a plain 500.
     #[error("internal error: {0:#}")]
     Internal(anyhow::Error),
@@ -52,6 +64,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -59,11 +74,27 @@ impl ApiError {
 
     fn kind_and_title(&self) -> (&'static str, &'static str) {
         match self {
-            ApiError::Invalid(_) => ("urn:rcn:problem:invalid-request", "The request is not valid"),
-            ApiError::UnsupportedMediaType => ("urn:rcn:problem:unsupported-media-type", "Unsupported media type"),
+            ApiError::Invalid(_) => (
+                "urn:rcn:problem:invalid-request",
+                "The request is not valid",
+            ),
+            ApiError::UnsupportedMediaType => (
+                "urn:rcn:problem:unsupported-media-type",
+                "Unsupported media type",
+            ),
             ApiError::TooLarge(_) => ("urn:rcn:problem:too-large", "Request body too large"),
             ApiError::NotFound => ("urn:rcn:problem:not-found", "Not found"),
-            ApiError::Unavailable { .. } => ("urn:rcn:problem:unavailable", "Temporarily unavailable"),
+            ApiError::Unauthorized { .. } => {
+                ("urn:rcn:problem:unauthorized", "Authentication required")
+            }
+            ApiError::Forbidden(_) => ("urn:rcn:problem:forbidden", "Not allowed"),
+            ApiError::Conflict(_) => (
+                "urn:rcn:problem:conflict",
+                "Conflicts with an earlier notice",
+            ),
+            ApiError::Unavailable { .. } => {
+                ("urn:rcn:problem:unavailable", "Temporarily unavailable")
+            }
             ApiError::Internal(_) => ("urn:rcn:problem:internal", "Internal error"),
         }
     }
@@ -78,27 +109,58 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = %format!("{e:#}"), "request failed");
                 "something went wrong on our side; it has been logged".to_owned()
             }
-            ApiError::Invalid(problems) if problems.len() == 1 => {
+            ApiError::Invalid(problems) | ApiError::Conflict(problems) if problems.len() == 1 => {
                 let p = &problems[0];
-                if p.path.is_empty() { p.message.clone() } else { format!("{}: {}", p.path, p.message) }
+                if p.path.is_empty() {
+                    p.message.clone()
+                } else {
+                    format!("{}: {}", p.path, p.message)
+                }
             }
             other => other.to_string(),
         };
         let invalid_params = match &self {
-            ApiError::Invalid(problems) => {
-                problems.iter().map(|p| InvalidParam { name: &p.path, reason: &p.message }).collect()
-            }
+            ApiError::Invalid(problems) | ApiError::Conflict(problems) => problems
+                .iter()
+                .map(|p| InvalidParam {
+                    name: &p.path,
+                    reason: &p.message,
+                })
+                .collect(),
             _ => Vec::new(),
         };
-        let body = ProblemBody { kind, title, status: status.as_u16(), detail, invalid_params };
+        let body = ProblemBody {
+            kind,
+            title,
+            status: status.as_u16(),
+            detail,
+            invalid_params,
+        };
         let mut response = (status, Json(body)).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
-        if let ApiError::Unavailable { retry_after_seconds, .. } = &self {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_seconds.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if let ApiError::Unauthorized { token_sent } = &self {
+            // RFC 6750: name the scheme; an error code only when a token was sent, and the same
+            // one whether it was unknown, malformed or revoked.
+            let challenge = if *token_sent {
+                "Bearer realm=\"rcn\", error=\"invalid_token\""
+            } else {
+                "Bearer realm=\"rcn\""
+            };
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        if let ApiError::Unavailable {
+            retry_after_seconds,
+            ..
+        } = &self
+            && let Ok(v) = HeaderValue::from_str(&retry_after_seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, v);
         }
         response
     }

@@ -6,8 +6,11 @@
 //! It must never decide anything a service owns, never show an internal error to a caller, and
 //! never put personal data in a URL.
 
+mod auth;
 mod error;
+pub mod openapi;
 mod routes;
+pub mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,7 +47,8 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             // The path only: a query string could carry something personal one day.
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+            // `institution` is filled in once the caller is authenticated.
+            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), institution = tracing::field::Empty)
         }))
 }
 
@@ -57,12 +61,22 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
 }
 
 /// Serves on an already bound listener (tests bind port 0 and read the address back).
-pub async fn serve(ctx: Ctx, listener: TcpListener, shutdown: CancellationToken) -> anyhow::Result<()> {
-    // The gateway's own schema; its tables (tokens, sessions) come with the features that use them.
-    let pool = ctx.database("gateway", &sqlx::migrate::Migrator::DEFAULT).await?;
+pub async fn serve(
+    ctx: Ctx,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    // The gateway's own schema: API tokens (and later sessions).
+    let pool = ctx.database("gateway", &tokens::MIGRATIONS).await?;
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, "gateway listening");
-    let state = AppState { nats: ctx.nats.clone(), subjects: ctx.subjects(), pool };
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown.cancelled_owned()).await?;
+    let state = AppState {
+        nats: ctx.nats.clone(),
+        subjects: ctx.subjects(),
+        pool,
+    };
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await?;
     Ok(())
 }

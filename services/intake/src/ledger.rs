@@ -3,8 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use rcn_contracts::events::NoticeAccepted;
-use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
 use rcn_runtime::Ctx;
+use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
 use sqlx::PgPool;
 
 /// The digest of the notice's content, carried as a header so the ledger need not recompute it.
@@ -12,7 +12,13 @@ pub const FINGERPRINT_HEADER: &str = "Rcn-Notice-Fingerprint";
 
 pub fn spec(ctx: &Ctx) -> ConsumerSpec {
     let s = ctx.subjects();
-    let mut spec = ConsumerSpec::new(&s, s.notices_stream(), "intake-ledger", s.notice_accepted(), "intake");
+    let mut spec = ConsumerSpec::new(
+        &s,
+        s.notices_stream(),
+        "intake-ledger",
+        s.notice_accepted(),
+        "intake",
+    );
     spec.batch = ctx.config.consumer_batch;
     spec.workers = 1;
     spec

@@ -6,8 +6,15 @@
 //! notice is stored in JetStream (the PubAck came back): nothing is acknowledged to the sender
 //! before that. Intake also keeps a ledger of receipts in its own schema, so a resend gets its
 //! original receipt back. It must never log a BSN, and never accept what it cannot keep.
+//!
+//! Partners: the gateway passes the authenticated institution in `Rcn-Identity`; a partner on its
+//! own NATS account submits on `rcn.<region>.intake.submit.<institution_code>`. Either way an
+//! institution may only send (and ask about) its own notices. A second consumer follows the
+//! ROUTING stream so a sender can ask what became of a notice (`api.intake.status`).
 
 mod ledger;
+mod outcomes;
+mod status;
 mod submit;
 
 use std::sync::Arc;
@@ -16,7 +23,7 @@ use anyhow::Context as _;
 use futures::StreamExt;
 use rcn_runtime::{CancellationToken, Ctx, consumer};
 
-pub use submit::Intake;
+pub use submit::{Caller, Intake, MAX_NOTICE_BYTES};
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -34,7 +41,17 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
     let ledger = tokio::spawn(consumer::run(
         js.clone(),
         ledger::spec(&ctx),
-        Arc::new(ledger::Ledger { pool }),
+        Arc::new(ledger::Ledger { pool: pool.clone() }),
+        shutdown.clone(),
+    ));
+    rcn_runtime::nats::ensure_stream(&js, &subjects.routing_stream()).await?;
+    let outcomes = tokio::spawn(consumer::run(
+        js.clone(),
+        outcomes::spec(&ctx),
+        Arc::new(outcomes::Outcomes {
+            pool: pool.clone(),
+            subjects: subjects.clone(),
+        }),
         shutdown.clone(),
     ));
 
@@ -46,28 +63,89 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
         .start("rcn-intake", env!("CARGO_PKG_VERSION"))
         .await
         .map_err(|e| anyhow::anyhow!("cannot start the intake NATS service: {e}"))?;
-    let endpoint = service
-        .endpoint_builder()
-        .name("submit")
-        .add(subjects.intake_submit())
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot add the submit endpoint: {e}"))?;
+    let add = |name: &'static str, subject: String| {
+        let service = &service;
+        async move {
+            service
+                .endpoint_builder()
+                .name(name)
+                .add(subject)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot add the {name} endpoint: {e}"))
+        }
+    };
+    let submit = add("submit", subjects.intake_submit()).await?;
+    let submit_partner = add("submit-partner", subjects.intake_submit_any()).await?;
+    let status = add("status", subjects.intake_status()).await?;
     tracing::info!(subject = %subjects.intake_submit(), "intake listening");
 
-    let requests = endpoint.take_until(shutdown.clone().cancelled_owned());
+    let submit_prefix = format!("{}.", subjects.intake_submit());
+    let requests = futures::stream::select_all([
+        submit.map(|r| (Verb::Submit, r)).boxed(),
+        submit_partner.map(|r| (Verb::SubmitPartner, r)).boxed(),
+        status.map(|r| (Verb::Status, r)).boxed(),
+    ])
+    .take_until(shutdown.clone().cancelled_owned());
     requests
-        .for_each_concurrent(CONCURRENT_SUBMISSIONS, |request| {
-            let intake = intake.clone();
+        .for_each_concurrent(CONCURRENT_SUBMISSIONS, |(verb, request)| {
+            let (intake, pool, submit_prefix) =
+                (intake.clone(), pool.clone(), submit_prefix.clone());
             async move {
-                let reply = intake.submit(&request.message.payload, request.message.headers.as_ref()).await;
-                let body = serde_json::to_vec(&reply).expect("a reply serialises");
+                let m = &request.message;
+                let body = match verb {
+                    Verb::Submit => {
+                        serde_json::to_vec(&intake.submit(&m.payload, m.headers.as_ref()).await)
+                    }
+                    Verb::SubmitPartner => {
+                        // The NATS account may publish only on its own subject: the subject says who.
+                        let code = m
+                            .subject
+                            .as_str()
+                            .strip_prefix(submit_prefix.as_str())
+                            .unwrap_or_default();
+                        let reply = match rcn_contracts::intake::check_institution_code(code) {
+                            Ok(()) => {
+                                let caller =
+                                    Caller::Partner(rcn_contracts::intake::PartnerIdentity {
+                                        institution_code: code.to_owned(),
+                                        credential: format!("nats:{code}"),
+                                    });
+                                intake
+                                    .submit_as(&caller, &m.payload, m.headers.as_ref())
+                                    .await
+                            }
+                            Err(_) => rcn_contracts::intake::SubmitReply::Forbidden {
+                                message:
+                                    "the submit subject does not name a valid institution code"
+                                        .into(),
+                            },
+                        };
+                        serde_json::to_vec(&reply)
+                    }
+                    Verb::Status => serde_json::to_vec(
+                        &status::answer(&pool, &m.payload, m.headers.as_ref()).await,
+                    ),
+                };
+                let body = body.expect("a reply serialises");
                 if let Err(e) = request.respond(Ok(body.into())).await {
-                    tracing::warn!(error = %e, "could not answer a submission");
+                    tracing::warn!(error = %e, "could not answer a request");
                 }
             }
         })
         .await;
-    service.stop().await.map_err(|e| anyhow::anyhow!("stopping the intake service: {e}"))?;
+    service
+        .stop()
+        .await
+        .map_err(|e| anyhow::anyhow!("stopping the intake service: {e}"))?;
     ledger.await.context("receipt ledger task")?;
+    outcomes.await.context("routing outcomes task")?;
     Ok(())
+}
+
+/// Which endpoint a request came in on.
+#[derive(Debug, Clone, Copy)]
+enum Verb {
+    Submit,
+    SubmitPartner,
+    Status,
 }

@@ -6,7 +6,7 @@ use async_nats::HeaderMap;
 use async_nats::jetstream;
 use chrono::{SubsecRound, Utc};
 use rcn_contracts::events::NoticeAccepted;
-use rcn_contracts::intake::{Receipt, ReceiptStatus, SubmitReply};
+use rcn_contracts::intake::{PartnerIdentity, Receipt, ReceiptStatus, SubmitReply};
 use rcn_contracts::notice::Problem;
 use rcn_contracts::pseudonym::PseudonymKey;
 use rcn_contracts::{ReleaseNotice, SCHEMA_VERSION, Subjects};
@@ -17,8 +17,39 @@ use crate::ledger;
 
 /// How long intake waits for JetStream to confirm a notice is stored.
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a submission waits for the receipt ledger. PostgreSQL being down must not hold up
+/// acceptance (JetStream's de-duplication still recognises a resend), and a pool waiting for a
+/// server that is gone would otherwise take its full acquire timeout.
+const LEDGER_TIMEOUT: Duration = Duration::from_millis(500);
 /// The largest notice accepted, in bytes (the gateway enforces the same limit).
 pub const MAX_NOTICE_BYTES: usize = 64 * 1024;
+
+/// Who submits, as far as intake can tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// An institution: authenticated by the gateway (API token, `Rcn-Identity` header) or by NATS
+    /// (its account may publish only on its own `intake.submit.<institution_code>`). It may send
+    /// only notices that name it as their sender.
+    Partner(PartnerIdentity),
+    /// A trusted component on the plain `intake.submit` subject without an identity (the
+    /// launcher's demo feed, the benchmark, tests). In production the NATS permissions allow only
+    /// the gateway and the services to publish there.
+    Internal,
+}
+
+impl Caller {
+    /// The caller named by the request headers: a partner when `Rcn-Identity` is set, internal
+    /// when it is absent; `None` when the identity is unreadable (the gateway always sets a valid
+    /// one, so that is refused).
+    pub fn from_headers(request_headers: Option<&HeaderMap>) -> Option<Self> {
+        match request_headers.and_then(|h| h.get(headers::IDENTITY)) {
+            None => Some(Caller::Internal),
+            Some(v) => PartnerIdentity::from_header(v.as_str())
+                .ok()
+                .map(Caller::Partner),
+        }
+    }
+}
 
 /// The submission logic of one intake instance.
 pub struct Intake {
@@ -30,19 +61,65 @@ pub struct Intake {
 
 impl Intake {
     pub fn new(ctx: &Ctx, pool: PgPool) -> anyhow::Result<Self> {
-        Ok(Self { js: ctx.jetstream(), subjects: ctx.subjects(), key: ctx.config.pseudonym_key()?.clone(), pool })
+        Ok(Self {
+            js: ctx.jetstream(),
+            subjects: ctx.subjects(),
+            key: ctx.config.pseudonym_key()?.clone(),
+            pool,
+        })
     }
 
-    /// Handles one submitted notice and says what became of it.
+    /// Handles one notice submitted on the plain submit subject; the caller is named by the
+    /// `Rcn-Identity` header (see [`Caller::from_headers`]).
     pub async fn submit(&self, body: &[u8], request_headers: Option<&HeaderMap>) -> SubmitReply {
+        match Caller::from_headers(request_headers) {
+            Some(caller) => self.submit_as(&caller, body, request_headers).await,
+            None => SubmitReply::Forbidden {
+                message: "the caller's identity could not be read; nothing was kept".into(),
+            },
+        }
+    }
+
+    /// Handles one submitted notice from `caller` and says what became of it.
+    pub async fn submit_as(
+        &self,
+        caller: &Caller,
+        body: &[u8],
+        request_headers: Option<&HeaderMap>,
+    ) -> SubmitReply {
         if body.len() > MAX_NOTICE_BYTES {
-            return rejected("", format!("the notice is {} bytes; at most {MAX_NOTICE_BYTES} are accepted", body.len()));
+            return rejected(
+                "",
+                format!(
+                    "the notice is {} bytes; at most {MAX_NOTICE_BYTES} are accepted",
+                    body.len()
+                ),
+            );
         }
         let notice = match ReleaseNotice::from_json(body) {
             Ok(n) => n,
-            Err(problem) => return SubmitReply::Rejected { problems: vec![problem] },
+            Err(problem) => {
+                return SubmitReply::Rejected {
+                    problems: vec![problem],
+                };
+            }
         };
-        let today = Utc::now().with_timezone(&chrono_tz::Europe::Amsterdam).date_naive();
+        // Defence in depth: the gateway checked this already; a partner on NATS is checked here.
+        if let Caller::Partner(identity) = caller
+            && identity.institution_code != notice.sender.institution_code
+        {
+            tracing::warn!(credential = %identity.credential, "a partner sent a notice in another institution's name");
+            return SubmitReply::Forbidden {
+                message: format!(
+                    "you are authenticated as institution {}, but sender.institution_code names another institution; \
+                     an institution may only send its own notices",
+                    identity.institution_code
+                ),
+            };
+        }
+        let today = Utc::now()
+            .with_timezone(&chrono_tz::Europe::Amsterdam)
+            .date_naive();
         let problems = notice.problems(today);
         if !problems.is_empty() {
             return SubmitReply::Rejected { problems };
@@ -52,10 +129,15 @@ impl Intake {
 
         // A resend gets its original receipt; the same id with other content is refused. When
         // the ledger is unreachable, JetStream's duplicate window still makes a resend harmless.
-        match ledger::find(&self.pool, &notice_key).await {
-            Ok(Some(earlier)) => return earlier_receipt(&notice, &fingerprint, &earlier),
-            Ok(None) => {}
-            Err(e) => tracing::warn!(error = %e, "receipt ledger unavailable; relying on JetStream de-duplication"),
+        match tokio::time::timeout(LEDGER_TIMEOUT, ledger::find(&self.pool, &notice_key)).await {
+            Ok(Ok(Some(earlier))) => return earlier_receipt(&notice, &fingerprint, &earlier),
+            Ok(Ok(None)) => {}
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "receipt ledger unavailable; relying on JetStream de-duplication")
+            }
+            Err(_) => {
+                tracing::warn!("receipt ledger too slow; relying on JetStream de-duplication")
+            }
         }
 
         // Microseconds: what PostgreSQL keeps, so the ledger returns exactly this receipt later.
@@ -69,7 +151,9 @@ impl Intake {
             notice_key: notice_key.clone(),
             received_at,
             person_key: self.key.person_key(&notice.person.bsn),
-            episode_key: self.key.episode_key(&notice.person.bsn, notice.detention.started_on),
+            episode_key: self
+                .key
+                .episode_key(&notice.person.bsn, notice.detention.started_on),
             notice: notice.clone(),
         };
         let mut h = HeaderMap::new();
@@ -102,8 +186,11 @@ impl Intake {
 
     async fn wait_for_receipt(&self, notice_key: &str) -> Option<ledger::Entry> {
         for _ in 0..20 {
-            if let Ok(Some(entry)) = ledger::find(&self.pool, notice_key).await {
-                return Some(entry);
+            match tokio::time::timeout(LEDGER_TIMEOUT, ledger::find(&self.pool, notice_key)).await {
+                Ok(Ok(Some(entry))) => return Some(entry),
+                Ok(Ok(None)) => {}
+                // The ledger is down: the sender gets "already received" without the original time.
+                Ok(Err(_)) | Err(_) => return None,
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -114,7 +201,10 @@ impl Intake {
     async fn publish(&self, h: HeaderMap, payload: Vec<u8>) -> anyhow::Result<bool> {
         let subject = self.subjects.notice_accepted();
         let ack = tokio::time::timeout(PUBLISH_TIMEOUT, async {
-            let future = self.js.publish_with_headers(subject, h, payload.into()).await?;
+            let future = self
+                .js
+                .publish_with_headers(subject, h, payload.into())
+                .await?;
             anyhow::Ok(future.await?)
         })
         .await
@@ -123,23 +213,41 @@ impl Intake {
     }
 }
 
-fn accepted(notice: &ReleaseNotice, received_at: chrono::DateTime<Utc>, status: ReceiptStatus) -> SubmitReply {
-    SubmitReply::Accepted { receipt: Receipt { notice_id: notice.notice_id.clone(), received_at, status } }
+fn accepted(
+    notice: &ReleaseNotice,
+    received_at: chrono::DateTime<Utc>,
+    status: ReceiptStatus,
+) -> SubmitReply {
+    SubmitReply::Accepted {
+        receipt: Receipt {
+            notice_id: notice.notice_id.clone(),
+            received_at,
+            status,
+        },
+    }
 }
 
 /// The answer to a notice whose id was accepted before: its original receipt when the content is
 /// the same, a refusal when it is not (a change must come as a new notice).
-fn earlier_receipt(notice: &ReleaseNotice, fingerprint: &str, earlier: &ledger::Entry) -> SubmitReply {
+fn earlier_receipt(
+    notice: &ReleaseNotice,
+    fingerprint: &str,
+    earlier: &ledger::Entry,
+) -> SubmitReply {
     if earlier.fingerprint == fingerprint {
         accepted(notice, earlier.received_at, ReceiptStatus::AlreadyReceived)
     } else {
-        rejected(
-            "notice_id",
-            "a different notice was already accepted under this notice_id; send changes as a new notice with its own notice_id",
-        )
+        SubmitReply::Conflict {
+            problems: vec![Problem::new(
+                "notice_id",
+                "a different notice was already accepted under this notice_id; send changes as a new notice with its own notice_id",
+            )],
+        }
     }
 }
 
 fn rejected(path: &str, message: impl Into<String>) -> SubmitReply {
-    SubmitReply::Rejected { problems: vec![Problem::new(path, message)] }
+    SubmitReply::Rejected {
+        problems: vec![Problem::new(path, message)],
+    }
 }

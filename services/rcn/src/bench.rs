@@ -58,27 +58,57 @@ struct Row {
 /// Runs every measurement against `config`'s NATS and PostgreSQL and prints the results.
 pub async fn run(config: &Config, options: &BenchOptions) -> anyhow::Result<()> {
     let mut rows = Vec::new();
-    let nats = rcn_runtime::nats::connect(config.nats_url()?, "rcn-bench", Duration::from_secs(10)).await?;
-    let admin = PgPoolOptions::new().max_connections(10).connect(config.database_url()?).await?;
+    let nats = rcn_runtime::nats::connect(config.nats_url()?, "rcn-bench", Duration::from_secs(10))
+        .await?;
+    let admin = PgPoolOptions::new()
+        .max_connections(10)
+        .connect(config.database_url()?)
+        .await?;
 
-    let floor = floor(&nats, &admin, options.notices).await.context("floor")?;
+    let floor = floor(&nats, &admin, options.notices)
+        .await
+        .context("floor")?;
     rows.push(floor.clone());
 
     let (e2e_nats, latency, http) = {
         let bench = BenchStack::start(config).await?;
-        let e2e = bench.throughput("rcn over NATS (saturation)", options.notices, Submit::Nats).await?;
-        let http = bench.throughput("rcn over HTTP (saturation)", options.notices.min(5000), Submit::Http).await?;
+        let e2e = bench
+            .throughput("rcn over NATS (saturation)", options.notices, Submit::Nats)
+            .await?;
+        let http = bench
+            .throughput(
+                "rcn over HTTP (saturation)",
+                options.notices.min(5000),
+                Submit::Http,
+            )
+            .await?;
         let latency = bench.latency(options.rate, options.latency_seconds).await?;
         let mut growth_rows = Vec::new();
         if options.growth {
             for size in [10_000usize, 100_000] {
                 bench.seed_cases(size).await?;
-                growth_rows.push(bench.throughput(&format!("rcn over NATS with {size} cases"), options.notices, Submit::Nats).await?);
+                growth_rows.push(
+                    bench
+                        .throughput(
+                            &format!("rcn over NATS with {size} cases"),
+                            options.notices,
+                            Submit::Nats,
+                        )
+                        .await?,
+                );
             }
         }
         let mut backfill_rows = Vec::new();
         if options.backfill > 0 {
-            backfill_rows.push(bench.throughput("back-fill (historical notices)", options.backfill, Submit::Nats).await?);
+            backfill_rows.push(
+                bench
+                    .throughput(
+                        "back-fill (historical notices)",
+                        options.backfill,
+                        Submit::Nats,
+                    )
+                    .await?,
+            );
         }
         bench.stop().await?;
         rows.extend(growth_rows);
@@ -91,12 +121,27 @@ pub async fn run(config: &Config, options: &BenchOptions) -> anyhow::Result<()> 
     let idle_cpu = idle_cpu(Duration::from_secs(3)).await;
 
     println!();
-    println!("{:<42} {:>8} {:>12} {:>8} {:>8} {:>8}", "measurement", "notices", "notices/s", "p50 ms", "p95 ms", "p99 ms");
+    println!(
+        "{:<42} {:>8} {:>12} {:>8} {:>8} {:>8}",
+        "measurement", "notices", "notices/s", "p50 ms", "p95 ms", "p99 ms"
+    );
     for r in &rows {
         let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
-        println!("{:<42} {:>8} {:>12.0} {:>8} {:>8} {:>8}", r.what, r.notices, r.per_second, ms(r.p50_ms), ms(r.p95_ms), ms(r.p99_ms));
+        println!(
+            "{:<42} {:>8} {:>12.0} {:>8} {:>8} {:>8}",
+            r.what,
+            r.notices,
+            r.per_second,
+            ms(r.p50_ms),
+            ms(r.p95_ms),
+            ms(r.p99_ms)
+        );
     }
-    println!("peak RSS {:.0} MiB; idle CPU {:.1}% of one core", peak_rss_mib(), idle_cpu * 100.0);
+    println!(
+        "peak RSS {:.0} MiB; idle CPU {:.1}% of one core",
+        peak_rss_mib(),
+        idle_cpu * 100.0
+    );
     let ratio = e2e_nats.per_second / floor.per_second;
     println!(
         "e2e_notices_per_s={:.0} floor_per_s={:.0} ratio={:.2} p99_ms={:.1}",
@@ -112,7 +157,10 @@ pub async fn run(config: &Config, options: &BenchOptions) -> anyhow::Result<()> 
 async fn floor(nats: &async_nats::Client, admin: &PgPool, n: usize) -> anyhow::Result<Row> {
     const WORKERS: usize = 8;
     let js = jetstream::new(nats.clone());
-    let name = format!("BENCH_FLOOR_{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let name = format!(
+        "BENCH_FLOOR_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..8]
+    );
     let subject = format!("bench.floor.{}", name.to_lowercase());
     js.create_stream(jetstream::stream::Config {
         name: name.clone(),
@@ -122,7 +170,9 @@ async fn floor(nats: &async_nats::Client, admin: &PgPool, n: usize) -> anyhow::R
     })
     .await?;
     let schema = name.to_lowercase();
-    sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(admin).await?;
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(admin)
+        .await?;
     sqlx::query(&format!("CREATE TABLE {schema}.cases (case_id uuid PRIMARY KEY, episode_key text UNIQUE, gemeentecode text, opened_at timestamptz)"))
         .execute(admin)
         .await?;
@@ -133,7 +183,10 @@ async fn floor(nats: &async_nats::Client, admin: &PgPool, n: usize) -> anyhow::R
     let notices = notices(n, 11);
     let mut acks = Vec::with_capacity(n);
     for notice in &notices {
-        acks.push(js.publish(subject.clone(), serde_json::to_vec(notice)?.into()).await?);
+        acks.push(
+            js.publish(subject.clone(), serde_json::to_vec(notice)?.into())
+                .await?,
+        );
     }
     for ack in acks {
         ack.await?;
@@ -151,26 +204,39 @@ async fn floor(nats: &async_nats::Client, admin: &PgPool, n: usize) -> anyhow::R
     let done = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut workers = Vec::new();
     for _ in 0..WORKERS {
-        let (consumer, pool, schema, done) = (consumer.clone(), admin.clone(), schema.clone(), done.clone());
+        let (consumer, pool, schema, done) = (
+            consumer.clone(),
+            admin.clone(),
+            schema.clone(),
+            done.clone(),
+        );
         workers.push(tokio::spawn(async move {
             let mut messages = consumer.messages().await?;
             while done.load(std::sync::atomic::Ordering::Relaxed) < n {
-                let Ok(Some(Ok(m))) = tokio::time::timeout(Duration::from_millis(500), messages.next()).await else { continue };
+                let Ok(Some(Ok(m))) =
+                    tokio::time::timeout(Duration::from_millis(500), messages.next()).await
+                else {
+                    continue;
+                };
                 let notice: ReleaseNotice = serde_json::from_slice(&m.payload)?;
                 let mut tx = pool.begin().await?;
                 let case_id = uuid::Uuid::now_v7();
-                sqlx::query(&format!("INSERT INTO {schema}.cases VALUES ($1, $2, $3, now())"))
+                sqlx::query(&format!(
+                    "INSERT INTO {schema}.cases VALUES ($1, $2, $3, now())"
+                ))
+                .bind(case_id)
+                .bind(&notice.notice_id)
+                .bind("GM0392")
+                .execute(&mut *tx)
+                .await?;
+                for c in ["id", "housing", "income", "debts", "care"] {
+                    sqlx::query(&format!(
+                        "INSERT INTO {schema}.tasks VALUES ($1, $2, 'unknown')"
+                    ))
                     .bind(case_id)
-                    .bind(&notice.notice_id)
-                    .bind("GM0392")
+                    .bind(c)
                     .execute(&mut *tx)
                     .await?;
-                for c in ["id", "housing", "income", "debts", "care"] {
-                    sqlx::query(&format!("INSERT INTO {schema}.tasks VALUES ($1, $2, 'unknown')"))
-                        .bind(case_id)
-                        .bind(c)
-                        .execute(&mut *tx)
-                        .await?;
                 }
                 tx.commit().await?;
                 m.ack().await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -184,14 +250,27 @@ async fn floor(nats: &async_nats::Client, admin: &PgPool, n: usize) -> anyhow::R
     }
     let elapsed = started.elapsed();
     js.delete_stream(&name).await?;
-    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(admin).await?;
-    Ok(Row { what: "floor: raw JetStream + 8 workers, 1 tx/notice".into(), notices: n, per_second: n as f64 / elapsed.as_secs_f64(), p50_ms: None, p95_ms: None, p99_ms: None })
+    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+        .execute(admin)
+        .await?;
+    Ok(Row {
+        what: "floor: raw JetStream + 8 workers, 1 tx/notice".into(),
+        notices: n,
+        per_second: n as f64 / elapsed.as_secs_f64(),
+        p50_ms: None,
+        p95_ms: None,
+        p99_ms: None,
+    })
 }
 
 /// `n` notices that each open a new case in the region (BRP registration of a member).
 fn notices(n: usize, seed: u64) -> Vec<ReleaseNotice> {
     let region = RegionTable::kennemerland();
-    let codes: Vec<Gemeentecode> = region.municipalities.iter().map(|m| m.code.clone()).collect();
+    let codes: Vec<Gemeentecode> = region
+        .municipalities
+        .iter()
+        .map(|m| m.code.clone())
+        .collect();
     let mut rng = StdRng::seed_from_u64(seed);
     let run = uuid::Uuid::new_v4().simple().to_string();
     let mut base = rcn_contracts::examples::release_notice();
@@ -222,24 +301,61 @@ struct BenchStack {
     nats: async_nats::Client,
     db: PgPool,
     client: reqwest::Client,
+    /// The partner API token the HTTP runs submit with (as PI-HAARLEM, the example sender).
+    token: String,
 }
 
 impl BenchStack {
     async fn start(config: &Config) -> anyhow::Result<Self> {
         let mut config = config.clone();
-        config.region = Region::parse(&format!("bench{}", &uuid::Uuid::new_v4().simple().to_string()[..6]))?;
+        config.region = Region::parse(&format!(
+            "bench{}",
+            &uuid::Uuid::new_v4().simple().to_string()[..6]
+        ))?;
         config.http_addr = "127.0.0.1:0".parse()?;
         let shutdown = CancellationToken::new();
         let stack = Stack::start(&config, &Service::ALL, shutdown.clone()).await?;
         let http = stack.http_addr.context("the gateway runs")?;
-        let nats = rcn_runtime::nats::connect(config.nats_url()?, "rcn-bench-partner", Duration::from_secs(10)).await?;
-        let db = PgPoolOptions::new().max_connections(4).connect(config.database_url()?).await?;
-        let this = Self { config, shutdown, stack: tokio::spawn(stack.wait()), http, nats, db, client: reqwest::Client::new() };
-        // Wait until intake answers and casework's tables exist.
+        let nats = rcn_runtime::nats::connect(
+            config.nats_url()?,
+            "rcn-bench-partner",
+            Duration::from_secs(10),
+        )
+        .await?;
+        let db = PgPoolOptions::new()
+            .max_connections(4)
+            .connect(config.database_url()?)
+            .await?;
+        let mut this = Self {
+            config,
+            shutdown,
+            stack: tokio::spawn(stack.wait()),
+            http,
+            nats,
+            db,
+            client: reqwest::Client::new(),
+            token: String::new(),
+        };
+        // Wait until intake answers and the gateway's and casework's tables exist.
         for _ in 0..200 {
-            let ready = this.nats.request(this.config.region.subjects().intake_submit(), "{}".into()).await.is_ok()
-                && sqlx::query("SELECT 1 FROM casework.case_notices LIMIT 1").execute(&this.db).await.is_ok();
+            let ready = this
+                .nats
+                .request(this.config.region.subjects().intake_submit(), "{}".into())
+                .await
+                .is_ok()
+                && sqlx::query("SELECT 1 FROM casework.case_notices LIMIT 1")
+                    .execute(&this.db)
+                    .await
+                    .is_ok()
+                && sqlx::query("SELECT 1 FROM gateway.api_tokens LIMIT 1")
+                    .execute(&this.db)
+                    .await
+                    .is_ok();
             if ready {
+                let tokens = rcn_gateway::tokens::open(this.config.database_url()?).await?;
+                this.token = rcn_gateway::tokens::issue(&tokens, "PI-HAARLEM", Some("benchmark"))
+                    .await?
+                    .token;
                 return Ok(this);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -251,13 +367,21 @@ impl BenchStack {
         let body = serde_json::to_vec(notice)?;
         match how {
             Submit::Nats => {
-                let reply = self.nats.request(self.config.region.subjects().intake_submit(), body.into()).await?;
-                anyhow::ensure!(reply.payload.starts_with(br#"{"result":"accepted""#), "not accepted: {}", String::from_utf8_lossy(&reply.payload));
+                let reply = self
+                    .nats
+                    .request(self.config.region.subjects().intake_submit(), body.into())
+                    .await?;
+                anyhow::ensure!(
+                    reply.payload.starts_with(br#"{"result":"accepted""#),
+                    "not accepted: {}",
+                    String::from_utf8_lossy(&reply.payload)
+                );
             }
             Submit::Http => {
                 let r = self
                     .client
                     .post(format!("http://{}/v1/release-notices", self.http))
+                    .bearer_auth(&self.token)
                     .header("content-type", "application/json")
                     .body(body)
                     .send()
@@ -269,7 +393,11 @@ impl BenchStack {
     }
 
     async fn applied(&self) -> anyhow::Result<i64> {
-        Ok(sqlx::query_scalar("SELECT count(*) FROM casework.case_notices").fetch_one(&self.db).await?)
+        Ok(
+            sqlx::query_scalar("SELECT count(*) FROM casework.case_notices")
+                .fetch_one(&self.db)
+                .await?,
+        )
     }
 
     /// Submits `n` notices as fast as 64 concurrent senders can, until every case is committed.
@@ -277,15 +405,28 @@ impl BenchStack {
         let before = self.applied().await?;
         let batch = notices(n, rand::random());
         let started = Instant::now();
-        let results: Vec<anyhow::Result<()>> =
-            futures::stream::iter(batch.iter()).map(|notice| self.submit(notice, how)).buffer_unordered(64).collect().await;
+        let results: Vec<anyhow::Result<()>> = futures::stream::iter(batch.iter())
+            .map(|notice| self.submit(notice, how))
+            .buffer_unordered(64)
+            .collect()
+            .await;
         results.into_iter().collect::<anyhow::Result<Vec<()>>>()?;
         while self.applied().await? < before + n as i64 {
-            anyhow::ensure!(started.elapsed() < Duration::from_secs(600), "cases not committed within 10 minutes");
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(600),
+                "cases not committed within 10 minutes"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let elapsed = started.elapsed();
-        Ok(Row { what: what.into(), notices: n, per_second: n as f64 / elapsed.as_secs_f64(), p50_ms: None, p95_ms: None, p99_ms: None })
+        Ok(Row {
+            what: what.into(),
+            notices: n,
+            per_second: n as f64 / elapsed.as_secs_f64(),
+            p50_ms: None,
+            p95_ms: None,
+            p99_ms: None,
+        })
     }
 
     /// Offers `rate` notices per second for `seconds`; latency is submit → case committed.
@@ -293,17 +434,22 @@ impl BenchStack {
         let n = (rate * seconds as f64).round() as usize;
         let batch = notices(n, rand::random());
         let started = Instant::now();
-        let sent: Vec<anyhow::Result<(String, DateTime<Utc>)>> = futures::stream::iter(batch.iter().enumerate())
-            .map(|(i, notice)| async move {
-                tokio::time::sleep_until((started + Duration::from_secs_f64(i as f64 / rate)).into()).await;
-                let at = Utc::now();
-                self.submit(notice, Submit::Nats).await?;
-                Ok((notice.notice_key(), at))
-            })
-            .buffer_unordered(256)
-            .collect()
-            .await;
-        let sent: HashMap<String, DateTime<Utc>> = sent.into_iter().collect::<anyhow::Result<_>>()?;
+        let sent: Vec<anyhow::Result<(String, DateTime<Utc>)>> =
+            futures::stream::iter(batch.iter().enumerate())
+                .map(|(i, notice)| async move {
+                    tokio::time::sleep_until(
+                        (started + Duration::from_secs_f64(i as f64 / rate)).into(),
+                    )
+                    .await;
+                    let at = Utc::now();
+                    self.submit(notice, Submit::Nats).await?;
+                    Ok((notice.notice_key(), at))
+                })
+                .buffer_unordered(256)
+                .collect()
+                .await;
+        let sent: HashMap<String, DateTime<Utc>> =
+            sent.into_iter().collect::<anyhow::Result<_>>()?;
         let keys: Vec<String> = sent.keys().cloned().collect();
         let mut applied: Vec<(String, DateTime<Utc>)> = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -314,8 +460,15 @@ impl BenchStack {
                 .await?;
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        anyhow::ensure!(applied.len() == n, "only {} of {n} cases committed", applied.len());
-        let mut ms: Vec<f64> = applied.iter().map(|(k, at)| (*at - sent[k]).num_microseconds().unwrap_or(0) as f64 / 1000.0).collect();
+        anyhow::ensure!(
+            applied.len() == n,
+            "only {} of {n} cases committed",
+            applied.len()
+        );
+        let mut ms: Vec<f64> = applied
+            .iter()
+            .map(|(k, at)| (*at - sent[k]).num_microseconds().unwrap_or(0) as f64 / 1000.0)
+            .collect();
         ms.sort_by(f64::total_cmp);
         let pct = |p: f64| ms[((ms.len() as f64 * p).ceil() as usize).clamp(1, ms.len()) - 1];
         Ok(Row {
@@ -330,7 +483,9 @@ impl BenchStack {
 
     /// Adds `total` cases (with five tasks each) directly, as history already in the database.
     async fn seed_cases(&self, total: usize) -> anyhow::Result<()> {
-        let present: i64 = sqlx::query_scalar("SELECT count(*) FROM casework.cases").fetch_one(&self.db).await?;
+        let present: i64 = sqlx::query_scalar("SELECT count(*) FROM casework.cases")
+            .fetch_one(&self.db)
+            .await?;
         let missing = (total as i64 - present).max(0);
         if missing == 0 {
             return Ok(());
@@ -356,7 +511,9 @@ impl BenchStack {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        sqlx::query("ANALYZE casework.cases").execute(&self.db).await?;
+        sqlx::query("ANALYZE casework.cases")
+            .execute(&self.db)
+            .await?;
         Ok(())
     }
 
@@ -371,8 +528,16 @@ impl BenchStack {
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
-        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_owned)
+        })
+        .and_then(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 

@@ -9,18 +9,33 @@ use chrono::{DateTime, Days, NaiveDate, Utc};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use rcn_contracts::notice::{
-    Address, Contact, Detention, DetentionTitle, NoticeKind, Person, ReleaseType, RiskFlag, ScreenedCondition, Screening,
-    Sender,
+    Address, Contact, Detention, DetentionTitle, NoticeKind, Person, ReleaseType, RiskFlag,
+    ScreenedCondition, Screening, Sender,
 };
 use rcn_contracts::region::RegionTable;
 use rcn_contracts::{Bsn, ConditionStatus, Gemeentecode, Postcode, ReleaseNotice};
 
 const FAMILY_NAMES: &[(&str, Option<&str>)] = &[
-    ("Jansen", None), ("Vries", Some("de")), ("Bakker", None), ("Visser", None), ("Smit", None),
-    ("Meer", Some("van der")), ("Bos", None), ("Dijk", Some("van")), ("Mulder", None), ("Yilmaz", None),
-    ("El Amrani", None), ("Boer", Some("de")), ("Berg", Some("van den")), ("Kaya", None), ("Hoekstra", None),
+    ("Jansen", None),
+    ("Vries", Some("de")),
+    ("Bakker", None),
+    ("Visser", None),
+    ("Smit", None),
+    ("Meer", Some("van der")),
+    ("Bos", None),
+    ("Dijk", Some("van")),
+    ("Mulder", None),
+    ("Yilmaz", None),
+    ("El Amrani", None),
+    ("Boer", Some("de")),
+    ("Berg", Some("van den")),
+    ("Kaya", None),
+    ("Hoekstra", None),
 ];
-const GIVEN_NAMES: &[&str] = &["Piet", "Mohamed", "Kevin", "Sanne", "Dennis", "Anouk", "Emre", "Jeroen", "Fatima", "Ricardo", "Lisa", "Stefan"];
+const GIVEN_NAMES: &[&str] = &[
+    "Piet", "Mohamed", "Kevin", "Sanne", "Dennis", "Anouk", "Emre", "Jeroen", "Fatima", "Ricardo",
+    "Lisa", "Stefan",
+];
 const INSTITUTIONS: &[(&str, &str)] = &[
     ("PI-HAARLEM", "PI Haarlem"),
     ("PI-HEERHUGOWAARD", "PI Heerhugowaard"),
@@ -54,7 +69,13 @@ pub struct DemoGenerator {
 
 impl DemoGenerator {
     pub fn new(region: RegionTable, seed: u64) -> Self {
-        Self { rng: StdRng::seed_from_u64(seed), region, episodes: Vec::new(), counter: 0, run_id: format!("{seed:x}") }
+        Self {
+            rng: StdRng::seed_from_u64(seed),
+            region,
+            episodes: Vec::new(),
+            counter: 0,
+            run_id: format!("{seed:x}"),
+        }
     }
 
     /// The next notice, dated `now`.
@@ -82,7 +103,11 @@ impl DemoGenerator {
             sender: Sender {
                 institution_code: code.into(),
                 institution_name: name.into(),
-                contact: Some(Contact { name: "Casemanager".into(), phone: Some("088-0000000".into()), email: None }),
+                contact: Some(Contact {
+                    name: "Casemanager".into(),
+                    phone: Some("088-0000000".into()),
+                    email: None,
+                }),
             },
             person: e.person.clone(),
             detention: Detention {
@@ -93,7 +118,11 @@ impl DemoGenerator {
                 release_type: Some(ReleaseType::EndOfSentence),
             },
             conditions: screening,
-            risk_flags: if self.rng.gen_bool(0.15) { vec![RiskFlag::HighRecidivism] } else { vec![] },
+            risk_flags: if self.rng.gen_bool(0.15) {
+                vec![RiskFlag::HighRecidivism]
+            } else {
+                vec![]
+            },
             remarks: None,
         }
     }
@@ -134,8 +163,12 @@ impl DemoGenerator {
     fn new_episode(&mut self, today: NaiveDate) -> Episode {
         let rng = &mut self.rng;
         let (family, prefix) = FAMILY_NAMES[rng.gen_range(0..FAMILY_NAMES.len())];
-        let dob = NaiveDate::from_ymd_opt(rng.gen_range(1960..2006), rng.gen_range(1..=12), rng.gen_range(1..=28))
-            .expect("a valid date");
+        let dob = NaiveDate::from_ymd_opt(
+            rng.gen_range(1960..2006),
+            rng.gen_range(1..=12),
+            rng.gen_range(1..=28),
+        )
+        .expect("a valid date");
         let started_on = today - Days::new(rng.gen_range(0..60));
         let release_on = started_on + Days::new(rng.gen_range(5..180));
         let (brp, address, no_fixed_abode) = self.whereabouts();
@@ -164,8 +197,14 @@ impl DemoGenerator {
     fn whereabouts(&mut self) -> (Option<Gemeentecode>, Option<Address>, bool) {
         let roll: f64 = self.rng.r#gen();
         let entries = self.region.pc4_entries();
-        let members: Vec<_> = entries.iter().filter(|(_, _, kind)| kind.is_some()).collect();
-        let neighbours: Vec<_> = entries.iter().filter(|(_, _, kind)| kind.is_none()).collect();
+        let members: Vec<_> = entries
+            .iter()
+            .filter(|(_, _, kind)| kind.is_some())
+            .collect();
+        let neighbours: Vec<_> = entries
+            .iter()
+            .filter(|(_, _, kind)| kind.is_none())
+            .collect();
         let address_in = |rng: &mut StdRng, pc4: u16| {
             let letters = ["AB", "CD", "EK", "GH", "JL", "MN", "PR", "TV"][rng.gen_range(0..8)];
             Address {
@@ -178,7 +217,11 @@ impl DemoGenerator {
         };
         if roll < 0.65 {
             let (pc4, code, _) = members[self.rng.gen_range(0..members.len())];
-            (Some(code.clone()), Some(address_in(&mut self.rng, *pc4)), false)
+            (
+                Some(code.clone()),
+                Some(address_in(&mut self.rng, *pc4)),
+                false,
+            )
         } else if roll < 0.80 {
             let (pc4, _, _) = members[self.rng.gen_range(0..members.len())];
             (None, Some(address_in(&mut self.rng, *pc4)), false)
@@ -187,7 +230,11 @@ impl DemoGenerator {
             (None, Some(address_in(&mut self.rng, *pc4)), false)
         } else if roll < 0.94 {
             let code = ELSEWHERE[self.rng.gen_range(0..ELSEWHERE.len())];
-            (Some(Gemeentecode::parse(code).expect("a valid code")), None, false)
+            (
+                Some(Gemeentecode::parse(code).expect("a valid code")),
+                None,
+                false,
+            )
         } else {
             (None, None, true)
         }
@@ -203,21 +250,38 @@ fn screening(rng: &mut StdRng, notices_sent: u32) -> Screening {
             ConditionStatus::Arranged,
         ];
         let upper = (notices_sent as usize + 1).min(statuses.len());
-        Some(ScreenedCondition { status: statuses[rng.gen_range(0..upper)], note: None })
+        Some(ScreenedCondition {
+            status: statuses[rng.gen_range(0..upper)],
+            note: None,
+        })
     };
-    Screening { id: pick(), housing: pick(), income: pick(), debts: pick(), care: pick() }
+    Screening {
+        id: pick(),
+        housing: pick(),
+        income: pick(),
+        debts: pick(),
+        care: pick(),
+    }
 }
 
 /// A random BSN that passes the 11-proef.
 pub fn random_bsn(rng: &mut impl Rng) -> Bsn {
     loop {
         let digits: Vec<u32> = (0..8).map(|_| rng.gen_range(0..10)).collect();
-        let sum: u32 = digits.iter().zip([9, 8, 7, 6, 5, 4, 3, 2]).map(|(d, w)| d * w).sum();
+        let sum: u32 = digits
+            .iter()
+            .zip([9, 8, 7, 6, 5, 4, 3, 2])
+            .map(|(d, w)| d * w)
+            .sum();
         let check = sum % 11;
         if check == 10 {
             continue;
         }
-        let s: String = digits.iter().chain(std::iter::once(&check)).map(|d| char::from(b'0' + *d as u8)).collect();
+        let s: String = digits
+            .iter()
+            .chain(std::iter::once(&check))
+            .map(|d| char::from(b'0' + *d as u8))
+            .collect();
         if let Ok(bsn) = Bsn::parse(&s) {
             return bsn;
         }
@@ -243,7 +307,12 @@ mod tests {
             let n = demo.next_notice(now);
             let json = serde_json::to_vec(&n).unwrap();
             let parsed = ReleaseNotice::from_json(&json).expect("round-trips through the contract");
-            assert_eq!(parsed.problems(now.date_naive()), vec![], "{}", String::from_utf8_lossy(&json));
+            assert_eq!(
+                parsed.problems(now.date_naive()),
+                vec![],
+                "{}",
+                String::from_utf8_lossy(&json)
+            );
             kinds.insert(n.kind.as_str());
             match rcn_router::rules::decide(&region, &n).outcome {
                 RoutingOutcome::Routed { .. } => routed += 1,
@@ -252,7 +321,10 @@ mod tests {
             }
         }
         assert_eq!(kinds.len(), NoticeKind::ALL.len(), "{kinds:?}");
-        assert!(routed > 1000 && out > 50 && unroutable > 20, "routed {routed}, out {out}, unroutable {unroutable}");
+        assert!(
+            routed > 1000 && out > 50 && unroutable > 20,
+            "routed {routed}, out {out}, unroutable {unroutable}"
+        );
     }
 
     #[test]

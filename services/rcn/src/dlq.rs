@@ -27,8 +27,17 @@ async fn stream(js: &jetstream::Context, subjects: &Subjects) -> anyhow::Result<
     let name = subjects.dead_letter_stream().name;
     match js.get_stream(&name).await {
         Ok(s) => Ok(Some(s)),
-        Err(e) if matches!(e.kind(), jetstream::context::GetStreamErrorKind::JetStream(_)) => Ok(None),
-        Err(e) => Err(anyhow::anyhow!("cannot read the dead-letter stream {name}: {e}")),
+        Err(e)
+            if matches!(
+                e.kind(),
+                jetstream::context::GetStreamErrorKind::JetStream(_)
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(anyhow::anyhow!(
+            "cannot read the dead-letter stream {name}: {e}"
+        )),
     }
 }
 
@@ -37,8 +46,14 @@ fn header(h: &HeaderMap, name: &str) -> Option<String> {
 }
 
 /// Every dead letter of the region, oldest first; only `service`'s when given.
-pub async fn list(js: &jetstream::Context, subjects: &Subjects, service: Option<&str>) -> anyhow::Result<Vec<DeadLetter>> {
-    let Some(mut stream) = stream(js, subjects).await? else { return Ok(Vec::new()) };
+pub async fn list(
+    js: &jetstream::Context,
+    subjects: &Subjects,
+    service: Option<&str>,
+) -> anyhow::Result<Vec<DeadLetter>> {
+    let Some(mut stream) = stream(js, subjects).await? else {
+        return Ok(Vec::new());
+    };
     let state = stream.info().await?.state.clone();
     let mut out = Vec::new();
     if state.messages == 0 {
@@ -46,7 +61,9 @@ pub async fn list(js: &jetstream::Context, subjects: &Subjects, service: Option<
     }
     for seq in state.first_sequence..=state.last_sequence {
         // Replayed letters are deleted, leaving gaps.
-        let Ok(m) = stream.get_raw_message(seq).await else { continue };
+        let Ok(m) = stream.get_raw_message(seq).await else {
+            continue;
+        };
         let letter = DeadLetter {
             sequence: seq,
             service: header(&m.headers, headers::DLQ_SERVICE).unwrap_or_default(),
@@ -65,19 +82,38 @@ pub async fn list(js: &jetstream::Context, subjects: &Subjects, service: Option<
 }
 
 /// Publishes dead letter `sequence` to its original subject again, then deletes it.
-pub async fn replay(js: &jetstream::Context, subjects: &Subjects, sequence: u64) -> anyhow::Result<DeadLetter> {
-    let stream = stream(js, subjects).await?.ok_or_else(|| anyhow::anyhow!("there are no dead letters"))?;
+pub async fn replay(
+    js: &jetstream::Context,
+    subjects: &Subjects,
+    sequence: u64,
+) -> anyhow::Result<DeadLetter> {
+    let stream = stream(js, subjects)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("there are no dead letters"))?;
     let letters = list(js, subjects, None).await?;
     let letter = letters
         .into_iter()
         .find(|l| l.sequence == sequence)
-        .ok_or_else(|| anyhow::anyhow!("no dead letter with sequence {sequence}; `rcn dlq list` shows them"))?;
+        .ok_or_else(|| {
+            anyhow::anyhow!("no dead letter with sequence {sequence}; `rcn dlq list` shows them")
+        })?;
     if letter.original_subject.is_empty() {
-        anyhow::bail!("dead letter {sequence} does not say where it came from; it cannot be replayed");
+        anyhow::bail!(
+            "dead letter {sequence} does not say where it came from; it cannot be replayed"
+        );
     }
     let mut h = HeaderMap::new();
-    h.insert(headers::MSG_ID, format!("replay:{}:{sequence}", subjects.dead_letter_stream().name).as_str());
-    js.publish_with_headers(letter.original_subject.clone(), h, letter.payload.clone().into()).await?.await?;
+    h.insert(
+        headers::MSG_ID,
+        format!("replay:{}:{sequence}", subjects.dead_letter_stream().name).as_str(),
+    );
+    js.publish_with_headers(
+        letter.original_subject.clone(),
+        h,
+        letter.payload.clone().into(),
+    )
+    .await?
+    .await?;
     stream.delete_message(sequence).await?;
     Ok(letter)
 }

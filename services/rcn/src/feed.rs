@@ -11,7 +11,9 @@ use crate::demo::DemoGenerator;
 
 /// Submits `rate` notices per second until `stop`, logging a tally every ten seconds.
 pub async fn run_demo(config: &Config, rate: f64, stop: CancellationToken) -> anyhow::Result<()> {
-    let nats = rcn_runtime::nats::connect(config.nats_url()?, "rcn-demo-feed", Duration::from_secs(30)).await?;
+    let nats =
+        rcn_runtime::nats::connect(config.nats_url()?, "rcn-demo-feed", Duration::from_secs(30))
+            .await?;
     let region = match &config.region_file {
         Some(path) => RegionTable::load(path)?,
         None => RegionTable::kennemerland(),

@@ -5,10 +5,10 @@
 //! It wires services together only through NATS and PostgreSQL, exactly as separate processes
 //! would meet; it must never let one service call into another's code or tables.
 
+pub mod bench;
 pub mod demo;
+pub mod dlq;
 pub mod feed;
 pub mod infra;
 pub mod provision;
 pub mod stack;
-pub mod dlq;
-pub mod bench;

@@ -1,6 +1,8 @@
 //! `rcn`: run the whole stack (or one service) in one process. Without NATS_URL / DATABASE_URL
 //! it starts its own nats-server and PostgreSQL under the data folder.
 
+mod tokens;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -70,6 +72,11 @@ enum Command {
         #[arg(long, env = "RCN_DATA_DIR", default_value = ".rcn-data")]
         data_dir: PathBuf,
     },
+    /// Issue, list, rotate and revoke the partner API's tokens (needs DATABASE_URL).
+    Tokens {
+        #[command(subcommand)]
+        action: tokens::TokensAction,
+    },
 }
 
 #[derive(Subcommand)]
@@ -108,38 +115,78 @@ async fn main() -> anyhow::Result<()> {
             }
             run(&mut config, &services, demo.then_some(demo_rate), &data_dir).await
         }
-        Command::Bench { notices, rate, latency_seconds, growth, backfill, data_dir } => {
+        Command::Bench {
+            notices,
+            rate,
+            latency_seconds,
+            growth,
+            backfill,
+            data_dir,
+        } => {
             if notices == 0 || !(0.1..=100_000.0).contains(&rate) || latency_seconds == 0 {
-                anyhow::bail!("--notices and --latency-seconds must be positive, --rate between 0.1 and 100000");
+                anyhow::bail!(
+                    "--notices and --latency-seconds must be positive, --rate between 0.1 and 100000"
+                );
             }
-            if config.pseudonym_key.is_none() && config.nats_url.is_some() && config.database_url.is_some() {
+            if config.pseudonym_key.is_none()
+                && config.nats_url.is_some()
+                && config.database_url.is_some()
+            {
                 // The benchmark's region is thrown away; its pseudonyms need no lasting key.
-                config.pseudonym_key = Some(rcn_contracts::pseudonym::PseudonymKey::new(uuid::Uuid::new_v4().to_string()));
+                config.pseudonym_key = Some(rcn_contracts::pseudonym::PseudonymKey::new(
+                    uuid::Uuid::new_v4().to_string(),
+                ));
             }
-            let mut own = rcn::provision::OwnServers::provide(&mut config, &data_dir.join("bench")).await?;
-            let options = rcn::bench::BenchOptions { notices, rate, latency_seconds, growth, backfill };
+            let mut own =
+                rcn::provision::OwnServers::provide(&mut config, &data_dir.join("bench")).await?;
+            let options = rcn::bench::BenchOptions {
+                notices,
+                rate,
+                latency_seconds,
+                growth,
+                backfill,
+            };
             let result = rcn::bench::run(&config, &options).await;
             own.stop().await?;
             result
         }
         Command::Dlq { action } => {
-            let nats = rcn_runtime::nats::connect(config.nats_url()?, "rcn-dlq", Duration::from_secs(5)).await?;
+            let nats =
+                rcn_runtime::nats::connect(config.nats_url()?, "rcn-dlq", Duration::from_secs(5))
+                    .await?;
             let js = async_nats::jetstream::new(nats);
             let subjects = config.region.subjects();
             match action {
                 DlqAction::List { service } => {
                     let letters = rcn::dlq::list(&js, &subjects, service.as_deref()).await?;
-                    println!("{:>8}  {:<9}  {:<10}  {:<45}  error", "sequence", "service", "deliveries", "original subject");
+                    println!(
+                        "{:>8}  {:<9}  {:<10}  {:<45}  error",
+                        "sequence", "service", "deliveries", "original subject"
+                    );
                     for l in &letters {
-                        println!("{:>8}  {:<9}  {:<10}  {:<45}  {}", l.sequence, l.service, l.delivered, l.original_subject, l.error);
+                        println!(
+                            "{:>8}  {:<9}  {:<10}  {:<45}  {}",
+                            l.sequence, l.service, l.delivered, l.original_subject, l.error
+                        );
                     }
                     println!("{} dead letter(s)", letters.len());
                 }
                 DlqAction::Show { sequence } => {
                     let letters = rcn::dlq::list(&js, &subjects, None).await?;
-                    let l = letters.iter().find(|l| l.sequence == sequence).ok_or_else(|| anyhow::anyhow!("no dead letter {sequence}"))?;
-                    println!("sequence:         {}\nservice:          {}\noriginal subject: {}\noriginal id:      {}\ndeliveries:       {}\ntime:             {}\nerror:            {}\n",
-                        l.sequence, l.service, l.original_subject, l.original_msg_id.as_deref().unwrap_or("-"), l.delivered, l.time, l.error);
+                    let l = letters
+                        .iter()
+                        .find(|l| l.sequence == sequence)
+                        .ok_or_else(|| anyhow::anyhow!("no dead letter {sequence}"))?;
+                    println!(
+                        "sequence:         {}\nservice:          {}\noriginal subject: {}\noriginal id:      {}\ndeliveries:       {}\ntime:             {}\nerror:            {}\n",
+                        l.sequence,
+                        l.service,
+                        l.original_subject,
+                        l.original_msg_id.as_deref().unwrap_or("-"),
+                        l.delivered,
+                        l.time,
+                        l.error
+                    );
                     println!("{}", String::from_utf8_lossy(&l.payload));
                 }
                 DlqAction::Replay { sequence } => {
@@ -149,6 +196,7 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Tokens { action } => tokens::run(&config, action).await,
         Command::Servers { data_dir } => {
             let shutdown = rcn_runtime::shutdown_signal();
             config.nats_url = None;

@@ -27,7 +27,10 @@ impl std::fmt::Debug for OwnServers {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OwnServers")
             .field("nats", &self.nats.as_ref().map(NatsProcess::url))
-            .field("postgres", &self.postgres.as_ref().map(PostgresProcess::url))
+            .field(
+                "postgres",
+                &self.postgres.as_ref().map(PostgresProcess::url),
+            )
             .finish()
     }
 }
@@ -37,10 +40,13 @@ impl OwnServers {
     pub async fn provide(config: &mut Config, data_dir: &Path) -> anyhow::Result<Self> {
         let mut own = Self::default();
         if config.nats_url.is_none() || config.database_url.is_none() {
-            std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create data folder {}", data_dir.display()))?;
+            std::fs::create_dir_all(data_dir)
+                .with_context(|| format!("cannot create data folder {}", data_dir.display()))?;
         }
         if config.nats_url.is_none() {
-            let nats = NatsProcess::start(&data_dir.join("nats"), None).await.context("starting the launcher's own nats-server")?;
+            let nats = NatsProcess::start(&data_dir.join("nats"), None)
+                .await
+                .context("starting the launcher's own nats-server")?;
             config.nats_url = Some(nats.url());
             own.nats = Some(nats);
         }
@@ -76,13 +82,17 @@ impl OwnServers {
 
 /// Creates the `rcn` database on first start and returns its URL.
 async fn create_database(admin_url: &str) -> anyhow::Result<String> {
-    let mut admin = sqlx::PgConnection::connect(admin_url).await.context("connecting to the launcher's PostgreSQL")?;
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .context("connecting to the launcher's PostgreSQL")?;
     let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
         .bind(DATABASE)
         .fetch_optional(&mut admin)
         .await?;
     if exists.is_none() {
-        sqlx::query(&format!("CREATE DATABASE {DATABASE}")).execute(&mut admin).await?;
+        sqlx::query(&format!("CREATE DATABASE {DATABASE}"))
+            .execute(&mut admin)
+            .await?;
     }
     let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
     Ok(format!("{base}/{DATABASE}"))
@@ -94,7 +104,11 @@ fn local_key(data_dir: &Path) -> anyhow::Result<PseudonymKey> {
     if let Ok(existing) = std::fs::read_to_string(&path) {
         return Ok(PseudonymKey::new(existing.trim().to_owned()));
     }
-    let key = format!("{}{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let key = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
     std::fs::write(&path, &key).with_context(|| format!("cannot write {}", path.display()))?;
     #[cfg(unix)]
     {

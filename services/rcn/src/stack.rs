@@ -19,7 +19,12 @@ pub enum Service {
 }
 
 impl Service {
-    pub const ALL: [Service; 4] = [Service::Intake, Service::Router, Service::Casework, Service::Gateway];
+    pub const ALL: [Service; 4] = [
+        Service::Intake,
+        Service::Router,
+        Service::Casework,
+        Service::Gateway,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -37,7 +42,9 @@ impl FromStr for Service {
         Service::ALL
             .into_iter()
             .find(|svc| svc.name() == s)
-            .ok_or_else(|| format!("unknown service {s:?}; choose from intake, router, casework, gateway"))
+            .ok_or_else(|| {
+                format!("unknown service {s:?}; choose from intake, router, casework, gateway")
+            })
     }
 }
 
@@ -51,13 +58,19 @@ pub struct Stack {
 
 impl std::fmt::Debug for Stack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Stack").field("http_addr", &self.http_addr).finish_non_exhaustive()
+        f.debug_struct("Stack")
+            .field("http_addr", &self.http_addr)
+            .finish_non_exhaustive()
     }
 }
 
 impl Stack {
     /// Connects and starts `services`; they run until `shutdown` is cancelled.
-    pub async fn start(config: &Config, services: &[Service], shutdown: CancellationToken) -> anyhow::Result<Self> {
+    pub async fn start(
+        config: &Config,
+        services: &[Service],
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<Self> {
         let mut tasks = JoinSet::new();
         let mut http_addr = None;
         for &service in services {
@@ -66,19 +79,32 @@ impl Stack {
                 .with_context(|| format!("starting {}", service.name()))?;
             let stop = shutdown.clone();
             match service {
-                Service::Intake => tasks.spawn(async move { (service, rcn_intake::run(ctx, stop).await) }),
-                Service::Router => tasks.spawn(async move { (service, rcn_router::run(ctx, stop).await) }),
-                Service::Casework => tasks.spawn(async move { (service, rcn_casework::run(ctx, stop).await) }),
+                Service::Intake => {
+                    tasks.spawn(async move { (service, rcn_intake::run(ctx, stop).await) })
+                }
+                Service::Router => {
+                    tasks.spawn(async move { (service, rcn_router::run(ctx, stop).await) })
+                }
+                Service::Casework => {
+                    tasks.spawn(async move { (service, rcn_casework::run(ctx, stop).await) })
+                }
                 Service::Gateway => {
-                    let listener = TcpListener::bind(config.http_addr)
-                        .await
-                        .with_context(|| format!("cannot listen on {} (RCN_HTTP_ADDR)", config.http_addr))?;
+                    let listener =
+                        TcpListener::bind(config.http_addr).await.with_context(|| {
+                            format!("cannot listen on {} (RCN_HTTP_ADDR)", config.http_addr)
+                        })?;
                     http_addr = Some(listener.local_addr()?);
-                    tasks.spawn(async move { (service, rcn_gateway::serve(ctx, listener, stop).await) })
+                    tasks.spawn(
+                        async move { (service, rcn_gateway::serve(ctx, listener, stop).await) },
+                    )
                 }
             };
         }
-        Ok(Self { tasks, shutdown, http_addr })
+        Ok(Self {
+            tasks,
+            shutdown,
+            http_addr,
+        })
     }
 
     /// Waits until every service has stopped. A service that fails stops the others, and its
@@ -95,11 +121,17 @@ impl Stack {
                 }
             };
             match result {
-                Ok(()) if self.shutdown.is_cancelled() => tracing::info!(service = service.name(), "stopped"),
+                Ok(()) if self.shutdown.is_cancelled() => {
+                    tracing::info!(service = service.name(), "stopped")
+                }
                 Ok(()) => {
-                    tracing::error!(service = service.name(), "stopped on its own; stopping the others");
+                    tracing::error!(
+                        service = service.name(),
+                        "stopped on its own; stopping the others"
+                    );
                     self.shutdown.cancel();
-                    first_error.get_or_insert(anyhow::anyhow!("{} stopped unexpectedly", service.name()));
+                    first_error
+                        .get_or_insert(anyhow::anyhow!("{} stopped unexpectedly", service.name()));
                 }
                 Err(e) => {
                     tracing::error!(service = service.name(), error = %format!("{e:#}"), "failed; stopping the others");

@@ -5,7 +5,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// One aftercare condition: something that must be arranged for a person leaving detention.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Condition {
     /// A valid ID document at release, or an appointment booked.
@@ -99,12 +101,21 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for c in Condition::DEFAULT.into_iter().chain([Condition::SocialNetwork]) {
+        for c in Condition::DEFAULT
+            .into_iter()
+            .chain([Condition::SocialNetwork])
+        {
             assert_eq!(Condition::parse(c.as_str()), Some(c));
             assert_eq!(serde_json::to_value(c).unwrap(), c.as_str());
         }
         assert_eq!(Condition::parse("weather"), None);
-        for s in ["arranged", "in_progress", "needs_action", "unknown", "not_applicable"] {
+        for s in [
+            "arranged",
+            "in_progress",
+            "needs_action",
+            "unknown",
+            "not_applicable",
+        ] {
             assert_eq!(ConditionStatus::parse(s).unwrap().as_str(), s);
         }
     }

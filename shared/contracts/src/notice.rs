@@ -18,7 +18,10 @@ pub const MAX_REMARKS: usize = 2000;
 /// A release notice as sent by a detention institution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "ReleaseNotice", description = "A release notice (v1) from a detention institution to the RCN")]
+#[schemars(
+    title = "ReleaseNotice",
+    description = "A release notice (v1) from a detention institution to the RCN"
+)]
 pub struct ReleaseNotice {
     /// The sender's own unique id for this notice; a resend with the same id is the same notice.
     pub notice_id: String,
@@ -248,7 +251,10 @@ pub struct Problem {
 
 impl Problem {
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { path: path.into(), message: message.into() }
+        Self {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -257,13 +263,20 @@ impl ReleaseNotice {
     /// first structural error (wrong type, missing field, unknown field, invalid BSN, …).
     pub fn from_json(bytes: &[u8]) -> Result<Self, Problem> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(Problem::new("", "the request body is empty; send a release notice as JSON"));
+            return Err(Problem::new(
+                "",
+                "the request body is empty; send a release notice as JSON",
+            ));
         }
         let de = &mut serde_json::Deserializer::from_slice(bytes);
         serde_path_to_error::deserialize(de).map_err(|e| {
             let path = e.path().to_string();
             // "." is the document itself; "?" is where serde could not tell (not JSON at all).
-            let path = if path == "." || path == "?" { String::new() } else { path };
+            let path = if path == "." || path == "?" {
+                String::new()
+            } else {
+                path
+            };
             Problem::new(path, describe_serde_error(e.inner()))
         })
     }
@@ -276,12 +289,25 @@ impl ReleaseNotice {
             if n < min {
                 p.push(Problem::new(path, "must not be empty"));
             } else if n > max {
-                p.push(Problem::new(path, format!("is too long: {n} characters, at most {max} allowed")));
+                p.push(Problem::new(
+                    path,
+                    format!("is too long: {n} characters, at most {max} allowed"),
+                ));
             }
         };
         check_len("notice_id", &self.notice_id, 1, 100);
-        check_len("sender.institution_code", &self.sender.institution_code, 1, 32);
-        check_len("sender.institution_name", &self.sender.institution_name, 1, 200);
+        check_len(
+            "sender.institution_code",
+            &self.sender.institution_code,
+            1,
+            32,
+        );
+        check_len(
+            "sender.institution_name",
+            &self.sender.institution_name,
+            1,
+            200,
+        );
         if let Some(c) = &self.sender.contact {
             check_len("sender.contact.name", &c.name, 1, 200);
             if let Some(phone) = &c.phone {
@@ -312,29 +338,64 @@ impl ReleaseNotice {
         if let Some(r) = &self.remarks {
             check_len("remarks", r, 0, MAX_REMARKS);
         }
-        for (condition, entry) in Condition::DEFAULT.iter().filter_map(|c| Some((c, self.conditions.get(*c)?))) {
+        for (condition, entry) in Condition::DEFAULT
+            .iter()
+            .filter_map(|c| Some((c, self.conditions.get(*c)?)))
+        {
             if let Some(note) = &entry.note {
-                check_len(&format!("conditions.{}.note", condition.as_str()), note, 0, 2000);
+                check_len(
+                    &format!("conditions.{}.note", condition.as_str()),
+                    note,
+                    0,
+                    2000,
+                );
             }
         }
 
-        if !self.notice_id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c)) {
-            p.push(Problem::new("notice_id", "may only contain letters, digits and - _ . :"));
+        if !self
+            .notice_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+        {
+            p.push(Problem::new(
+                "notice_id",
+                "may only contain letters, digits and - _ . :",
+            ));
         }
-        if !self.sender.institution_code.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            p.push(Problem::new("sender.institution_code", "may only contain letters, digits, - and _"));
+        if !self
+            .sender
+            .institution_code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            p.push(Problem::new(
+                "sender.institution_code",
+                "may only contain letters, digits, - and _",
+            ));
         }
         if let Some(email) = self.sender.contact.as_ref().and_then(|c| c.email.as_ref())
             && !email.contains('@')
         {
-            p.push(Problem::new("sender.contact.email", "is not an e-mail address"));
+            p.push(Problem::new(
+                "sender.contact.email",
+                "is not an e-mail address",
+            ));
         }
         if let Some(a) = &self.person.address {
             if !(1..=99_999).contains(&a.house_number) {
-                p.push(Problem::new("person.address.house_number", "must be between 1 and 99999"));
+                p.push(Problem::new(
+                    "person.address.house_number",
+                    "must be between 1 and 99999",
+                ));
             }
-            if a.house_letter.as_deref().is_some_and(|l| !l.chars().all(|c| c.is_ascii_alphabetic())) {
-                p.push(Problem::new("person.address.house_letter", "must be a single letter"));
+            if a.house_letter
+                .as_deref()
+                .is_some_and(|l| !l.chars().all(|c| c.is_ascii_alphabetic()))
+            {
+                p.push(Problem::new(
+                    "person.address.house_letter",
+                    "must be a single letter",
+                ));
             }
         }
 
@@ -345,7 +406,10 @@ impl ReleaseNotice {
         } else if dob > today {
             p.push(Problem::new("person.date_of_birth", "lies in the future"));
         } else if years_between(dob, d.started_on) < 12 {
-            p.push(Problem::new("person.date_of_birth", "makes the person younger than 12 at the start of detention"));
+            p.push(Problem::new(
+                "person.date_of_birth",
+                "makes the person younger than 12 at the start of detention",
+            ));
         }
         if d.started_on.year() < 1950 {
             p.push(Problem::new("detention.started_on", "lies before 1950"));
@@ -354,9 +418,15 @@ impl ReleaseNotice {
         }
         if let Some(release) = d.expected_release_on {
             if release < d.started_on {
-                p.push(Problem::new("detention.expected_release_on", "lies before detention.started_on"));
+                p.push(Problem::new(
+                    "detention.expected_release_on",
+                    "lies before detention.started_on",
+                ));
             } else if years_between(today, release) >= 30 {
-                p.push(Problem::new("detention.expected_release_on", "lies 30 years or more from today"));
+                p.push(Problem::new(
+                    "detention.expected_release_on",
+                    "lies 30 years or more from today",
+                ));
             }
         } else if self.kind.needs_release_date() {
             p.push(Problem::new(
@@ -415,9 +485,14 @@ fn describe_serde_error(e: &serde_json::Error) -> String {
     if let Some(rest) = msg.strip_prefix("unknown variant ") {
         return format!("unknown value {rest}");
     }
-    if let Some(rest) = msg.strip_prefix("invalid type: ").or_else(|| msg.strip_prefix("invalid value: ")) {
+    if let Some(rest) = msg
+        .strip_prefix("invalid type: ")
+        .or_else(|| msg.strip_prefix("invalid value: "))
+    {
         // serde quotes the value it found (`123456782`); it may be a BSN, so never echo it.
-        let (found, expected) = rest.split_once(", expected ").unwrap_or((rest, "another type"));
+        let (found, expected) = rest
+            .split_once(", expected ")
+            .unwrap_or((rest, "another type"));
         let kind = found.split(['`', '"']).next().unwrap_or(found).trim();
         return format!("wrong type: found {kind}, expected {expected}");
     }
@@ -461,8 +536,14 @@ mod tests {
     fn a_complete_notice_parses_and_has_no_problems() {
         let n = parse(&sample()).unwrap();
         assert_eq!(n.problems(today()), vec![]);
-        assert_eq!(n.person.address.as_ref().unwrap().postcode.as_str(), "2011AB");
-        assert_eq!(n.conditions.get(Condition::Housing).unwrap().status, ConditionStatus::NeedsAction);
+        assert_eq!(
+            n.person.address.as_ref().unwrap().postcode.as_str(),
+            "2011AB"
+        );
+        assert_eq!(
+            n.conditions.get(Condition::Housing).unwrap().status,
+            ConditionStatus::NeedsAction
+        );
         assert_eq!(n.notice_key(), "PI-HAARLEM:PIH-2026-0001");
     }
 
@@ -480,26 +561,44 @@ mod tests {
         let mut v = sample();
         v["person"].as_object_mut().unwrap().remove("family_name");
         let p = parse(&v).unwrap_err();
-        assert_eq!((p.path.as_str(), p.message.as_str()), ("person", "the field `family_name` is required"));
+        assert_eq!(
+            (p.path.as_str(), p.message.as_str()),
+            ("person", "the field `family_name` is required")
+        );
 
         let mut v = sample();
         v["kind"] = "released".into();
         let p = parse(&v).unwrap_err();
         assert_eq!(p.path, "kind");
-        assert!(p.message.starts_with("unknown value `released`"), "{}", p.message);
+        assert!(
+            p.message.starts_with("unknown value `released`"),
+            "{}",
+            p.message
+        );
 
         let mut v = sample();
         v["detention"]["colour"] = "red".into();
         let p = parse(&v).unwrap_err();
         assert_eq!(p.path, "detention.colour");
-        assert_eq!(p.message, "the field `colour` is not part of the release notice");
+        assert_eq!(
+            p.message,
+            "the field `colour` is not part of the release notice"
+        );
 
         let mut v = sample();
         v["person"]["address"]["postcode"] = "20111".into();
         assert_eq!(parse(&v).unwrap_err().path, "person.address.postcode");
 
-        assert_eq!(ReleaseNotice::from_json(b"").unwrap_err().message, "the request body is empty; send a release notice as JSON");
-        assert!(ReleaseNotice::from_json(b"{not json").unwrap_err().message.contains("not valid JSON"));
+        assert_eq!(
+            ReleaseNotice::from_json(b"").unwrap_err().message,
+            "the request body is empty; send a release notice as JSON"
+        );
+        assert!(
+            ReleaseNotice::from_json(b"{not json")
+                .unwrap_err()
+                .message
+                .contains("not valid JSON")
+        );
     }
 
     #[test]
@@ -510,39 +609,72 @@ mod tests {
         v["remarks"] = "x".repeat(MAX_REMARKS + 1).into();
         let n = parse(&v).unwrap();
         let paths: Vec<_> = n.problems(today()).into_iter().map(|p| p.path).collect();
-        assert_eq!(paths, ["remarks", "person.date_of_birth", "detention.expected_release_on"]);
+        assert_eq!(
+            paths,
+            [
+                "remarks",
+                "person.date_of_birth",
+                "detention.expected_release_on"
+            ]
+        );
     }
 
     #[test]
     fn release_kinds_require_a_release_date() {
         let mut v = sample();
-        v["detention"].as_object_mut().unwrap().remove("expected_release_on");
+        v["detention"]
+            .as_object_mut()
+            .unwrap()
+            .remove("expected_release_on");
         v["kind"] = "detention_started".into();
         assert_eq!(parse(&v).unwrap().problems(today()), vec![]);
         v["kind"] = "release_planned".into();
         let p = parse(&v).unwrap().problems(today());
-        assert_eq!(p, vec![Problem::new("detention.expected_release_on", "is required for a release_planned notice")]);
+        assert_eq!(
+            p,
+            vec![Problem::new(
+                "detention.expected_release_on",
+                "is required for a release_planned notice"
+            )]
+        );
     }
 
     #[test]
     fn absurd_dates_are_refused() {
         let mut v = sample();
         v["detention"]["expected_release_on"] = "2070-01-01".into();
-        assert_eq!(parse(&v).unwrap().problems(today())[0].path, "detention.expected_release_on");
+        assert_eq!(
+            parse(&v).unwrap().problems(today())[0].path,
+            "detention.expected_release_on"
+        );
         let mut v = sample();
         v["detention"]["started_on"] = "2027-06-01".into();
         v["detention"]["expected_release_on"] = "2027-07-01".into();
-        assert_eq!(parse(&v).unwrap().problems(today())[0].path, "detention.started_on");
+        assert_eq!(
+            parse(&v).unwrap().problems(today())[0].path,
+            "detention.started_on"
+        );
     }
 
     #[test]
     fn every_risk_flag_of_the_contract_parses() {
         let names = [
-            "BIJ", "TBS", "PIJ", "SEXUAL_OFFENCE", "TERRORISM", "RADICALISATION", "CONFUSED_BEHAVIOUR_HIGH_RISK",
-            "TOP_X", "ISD", "DOMESTIC_VIOLENCE", "HIGH_RECIDIVISM", "LVB",
+            "BIJ",
+            "TBS",
+            "PIJ",
+            "SEXUAL_OFFENCE",
+            "TERRORISM",
+            "RADICALISATION",
+            "CONFUSED_BEHAVIOUR_HIGH_RISK",
+            "TOP_X",
+            "ISD",
+            "DOMESTIC_VIOLENCE",
+            "HIGH_RECIDIVISM",
+            "LVB",
         ];
         for name in names {
-            let flag: RiskFlag = serde_json::from_value(name.into()).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let flag: RiskFlag =
+                serde_json::from_value(name.into()).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(serde_json::to_value(flag).unwrap(), name);
         }
     }

@@ -29,7 +29,8 @@ impl PseudonymKey {
     }
 
     fn digest(&self, parts: &[&str]) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC takes keys of any length");
         for part in parts {
             mac.update(part.as_bytes());
             mac.update(b"\x1f");

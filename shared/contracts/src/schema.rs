@@ -5,13 +5,15 @@
 use schemars::{JsonSchema, schema_for};
 
 use crate::casework_api::{CloseCaseRequest, InboxQuery, UpdateStatusRequest};
-use crate::casework_events::{CaseClosed, CaseRescheduled, TaskAssigned, TaskDeadline, TaskStatusChanged};
+use crate::casework_events::{
+    CaseClosed, CaseRescheduled, TaskAssigned, TaskDeadline, TaskStatusChanged,
+};
 use crate::events::{CaseOpened, CaseUpdated, NoticeAccepted, NoticeRouted};
 use crate::forwarding::NoticeForwarded;
 use crate::identity::Identity;
-use crate::routing_api::{QueueDecideReply, QueueDecideRequest, QueueListReply};
 use crate::intake::{PartnerIdentity, StatusReply, StatusRequest, SubmitReply};
 use crate::notice::ReleaseNotice;
+use crate::routing_api::{QueueDecideReply, QueueDecideRequest, QueueListReply};
 
 fn pretty<T: JsonSchema>() -> String {
     let mut s = serde_json::to_string_pretty(&schema_for!(T)).expect("a schema serialises");
@@ -38,12 +40,27 @@ pub fn all() -> Vec<(&'static str, String)> {
         ("task-deadline.v1.json", pretty::<TaskDeadline>()),
         ("notice-forwarded.v1.json", pretty::<NoticeForwarded>()),
         ("identity.v1.json", pretty::<Identity>()),
-        ("router-queue-list-reply.v1.json", pretty::<QueueListReply>()),
-        ("router-queue-decide-request.v1.json", pretty::<QueueDecideRequest>()),
-        ("router-queue-decide-reply.v1.json", pretty::<QueueDecideReply>()),
+        (
+            "router-queue-list-reply.v1.json",
+            pretty::<QueueListReply>(),
+        ),
+        (
+            "router-queue-decide-request.v1.json",
+            pretty::<QueueDecideRequest>(),
+        ),
+        (
+            "router-queue-decide-reply.v1.json",
+            pretty::<QueueDecideReply>(),
+        ),
         ("casework-inbox-query.v1.json", pretty::<InboxQuery>()),
-        ("casework-update-status-request.v1.json", pretty::<UpdateStatusRequest>()),
-        ("casework-close-case-request.v1.json", pretty::<CloseCaseRequest>()),
+        (
+            "casework-update-status-request.v1.json",
+            pretty::<UpdateStatusRequest>(),
+        ),
+        (
+            "casework-close-case-request.v1.json",
+            pretty::<CloseCaseRequest>(),
+        ),
     ]
 }
 

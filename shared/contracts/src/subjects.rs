@@ -17,7 +17,8 @@ impl Region {
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         let ok = !s.is_empty()
             && s.len() <= 32
-            && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !s.starts_with('-');
         if !ok {
             return Err(InvalidValue(format!(
@@ -33,7 +34,9 @@ impl Region {
 
     /// The subjects of this region.
     pub fn subjects(&self) -> Subjects {
-        Subjects { region: self.clone() }
+        Subjects {
+            region: self.clone(),
+        }
     }
 }
 
@@ -158,7 +161,10 @@ impl Subjects {
 
     /// Stream names may not contain `.`, `*`, `>` or `-`: `KENNEMERLAND_NOTICES`.
     fn stream_name(&self, what: &str) -> String {
-        format!("{}_{what}", self.region.as_str().to_ascii_uppercase().replace('-', "_"))
+        format!(
+            "{}_{what}",
+            self.region.as_str().to_ascii_uppercase().replace('-', "_")
+        )
     }
 }
 
@@ -286,7 +292,14 @@ mod tests {
         assert_eq!(s.routed(&gm), "rcn.kennemerland.routing.routed.GM0392");
         assert_eq!(s.dead_letter("router"), "rcn.kennemerland.dlq.router");
         assert_eq!(s.notices_stream().name, "KENNEMERLAND_NOTICES");
-        assert_eq!(Region::parse("noord-holland-noord").unwrap().subjects().cases_stream().name, "NOORD_HOLLAND_NOORD_CASES");
+        assert_eq!(
+            Region::parse("noord-holland-noord")
+                .unwrap()
+                .subjects()
+                .cases_stream()
+                .name,
+            "NOORD_HOLLAND_NOORD_CASES"
+        );
     }
 
     #[test]
@@ -333,12 +346,20 @@ mod tests {
     #[test]
     fn intake_partner_subjects_follow_the_scheme() {
         let s = Region::parse("kennemerland").unwrap().subjects();
-        assert_eq!(s.intake_submit_for("PI-HAARLEM"), "rcn.kennemerland.intake.submit.PI-HAARLEM");
+        assert_eq!(
+            s.intake_submit_for("PI-HAARLEM"),
+            "rcn.kennemerland.intake.submit.PI-HAARLEM"
+        );
         assert_eq!(s.intake_submit_any(), "rcn.kennemerland.intake.submit.*");
         assert_eq!(s.intake_status(), "rcn.kennemerland.api.intake.status");
         // A submission is never captured by a stream (a PubAck would answer it before intake).
         for stream in [s.notices_stream(), s.forwarded_stream()] {
-            assert!(!stream.subjects.iter().any(|subject| subject.contains("submit")));
+            assert!(
+                !stream
+                    .subjects
+                    .iter()
+                    .any(|subject| subject.contains("submit"))
+            );
         }
     }
 }

@@ -24,9 +24,21 @@ macro_rules! string_schema {
     };
 }
 
-string_schema!(Bsn, "^[0-9]{9}$", "Burgerservicenummer: 9 digits passing the 11-proef");
-string_schema!(Gemeentecode, "^GM[0-9]{4}$", "Gemeentecode (CBS municipality code): GM followed by 4 digits");
-string_schema!(Postcode, "^[1-9][0-9]{3} ?[A-Za-z]{2}$", "Dutch postcode: 4 digits and 2 letters, e.g. 2011AB (one space allowed)");
+string_schema!(
+    Bsn,
+    "^[0-9]{9}$",
+    "Burgerservicenummer: 9 digits passing the 11-proef"
+);
+string_schema!(
+    Gemeentecode,
+    "^GM[0-9]{4}$",
+    "Gemeentecode (CBS municipality code): GM followed by 4 digits"
+);
+string_schema!(
+    Postcode,
+    "^[1-9][0-9]{3} ?[A-Za-z]{2}$",
+    "Dutch postcode: 4 digits and 2 letters, e.g. 2011AB (one space allowed)"
+);
 
 /// Why a value was refused; the message is meant for the person who sent it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -112,9 +124,8 @@ impl Gemeentecode {
     /// Parses `GM0392`; lower-case `gm0392` is accepted and normalised.
     pub fn parse(s: &str) -> Result<Self, InvalidValue> {
         let up = s.trim().to_ascii_uppercase();
-        let ok = up.len() == 6
-            && up.starts_with("GM")
-            && up[2..].bytes().all(|b| b.is_ascii_digit());
+        let ok =
+            up.len() == 6 && up.starts_with("GM") && up[2..].bytes().all(|b| b.is_ascii_digit());
         if !ok {
             return Err(invalid(
                 "a gemeentecode is GM followed by four digits, like GM0392",
@@ -274,7 +285,10 @@ mod tests {
         assert_eq!(p.as_str(), "2011AB");
         assert_eq!(p.pc4(), 2011);
         assert_eq!(Postcode::parse("1911XX").unwrap().pc4(), 1911);
-        for bad in ["0123AB", "2011", "2011A", "2011SS", "2011SA", "2011SD", "20111AB", "AB2011", "2011 A B"] {
+        for bad in [
+            "0123AB", "2011", "2011A", "2011SS", "2011SA", "2011SD", "20111AB", "AB2011",
+            "2011 A B",
+        ] {
             assert!(Postcode::parse(bad).is_err(), "{bad:?} must be refused");
         }
     }

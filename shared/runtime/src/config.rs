@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use rcn_contracts::deadlines::DeadlineRules;
 use rcn_contracts::holidays::LiberationDay;
-use rcn_contracts::{Condition, Region};
 use rcn_contracts::pseudonym::PseudonymKey;
+use rcn_contracts::{Condition, Region};
 
 /// Why the configuration could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -17,7 +17,10 @@ pub enum ConfigError {
     #[error("{var} is invalid: {reason}")]
     Invalid { var: &'static str, reason: String },
     #[error("{var} is not set: {hint}")]
-    Missing { var: &'static str, hint: &'static str },
+    Missing {
+        var: &'static str,
+        hint: &'static str,
+    },
 }
 
 /// Everything a service may be configured with.
@@ -104,7 +107,10 @@ impl Config {
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
         let region = get("RCN_REGION").unwrap_or_else(|| "kennemerland".into());
-        let region = Region::parse(&region).map_err(|e| ConfigError::Invalid { var: "RCN_REGION", reason: e.0 })?;
+        let region = Region::parse(&region).map_err(|e| ConfigError::Invalid {
+            var: "RCN_REGION",
+            reason: e.0,
+        })?;
         let pseudonym_key = match get("RCN_PSEUDONYM_KEY") {
             Some(k) if k.len() < 16 => {
                 return Err(ConfigError::Invalid {
@@ -124,14 +130,22 @@ impl Config {
             None | Some("text") => false,
             Some("json") => true,
             Some(other) => {
-                return Err(ConfigError::Invalid { var: "RCN_LOG_FORMAT", reason: format!("{other:?} is neither text nor json") });
+                return Err(ConfigError::Invalid {
+                    var: "RCN_LOG_FORMAT",
+                    reason: format!("{other:?} is neither text nor json"),
+                });
             }
         };
         let address_register_url = match get("RCN_ADDRESS_REGISTER_URL") {
-            Some(url) if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains(['?', '#']) => {
+            Some(url)
+                if !(url.starts_with("http://") || url.starts_with("https://"))
+                    || url.contains(['?', '#']) =>
+            {
                 return Err(ConfigError::Invalid {
                     var: "RCN_ADDRESS_REGISTER_URL",
-                    reason: format!("{url:?} is not a base URL like https://api.example.nl/lvbag/individuelebevragingen/v2"),
+                    reason: format!(
+                        "{url:?} is not a base URL like https://api.example.nl/lvbag/individuelebevragingen/v2"
+                    ),
                 });
             }
             Some(url) => Some(url.trim().trim_end_matches('/').to_owned()),
@@ -151,25 +165,38 @@ impl Config {
                     }
                 }
                 if conditions.is_empty() {
-                    return Err(ConfigError::Invalid { var: "RCN_CASEWORK_CONDITIONS", reason: "name at least one condition".into() });
+                    return Err(ConfigError::Invalid {
+                        var: "RCN_CASEWORK_CONDITIONS",
+                        reason: "name at least one condition".into(),
+                    });
                 }
                 conditions
             }
         };
-        let mut casework_deadlines = DeadlineRules::parse(&get("RCN_CASEWORK_DEADLINES").unwrap_or_default())
-            .map_err(|e| ConfigError::Invalid { var: "RCN_CASEWORK_DEADLINES", reason: e.0 })?;
-        casework_deadlines.calendar.good_friday_off = match get("RCN_GOOD_FRIDAY_OFF").as_deref().map(str::trim) {
-            None | Some("false") => false,
-            Some("true") => true,
-            Some(other) => {
-                return Err(ConfigError::Invalid { var: "RCN_GOOD_FRIDAY_OFF", reason: format!("{other:?} is neither true nor false") });
-            }
-        };
+        let mut casework_deadlines = DeadlineRules::parse(
+            &get("RCN_CASEWORK_DEADLINES").unwrap_or_default(),
+        )
+        .map_err(|e| ConfigError::Invalid {
+            var: "RCN_CASEWORK_DEADLINES",
+            reason: e.0,
+        })?;
+        casework_deadlines.calendar.good_friday_off =
+            match get("RCN_GOOD_FRIDAY_OFF").as_deref().map(str::trim) {
+                None | Some("false") => false,
+                Some("true") => true,
+                Some(other) => {
+                    return Err(ConfigError::Invalid {
+                        var: "RCN_GOOD_FRIDAY_OFF",
+                        reason: format!("{other:?} is neither true nor false"),
+                    });
+                }
+            };
         if let Some(raw) = get("RCN_LIBERATION_DAY_OFF") {
-            casework_deadlines.calendar.liberation_day = LiberationDay::parse(&raw).ok_or_else(|| ConfigError::Invalid {
-                var: "RCN_LIBERATION_DAY_OFF",
-                reason: format!("{raw:?} is not always, lustrum or never"),
-            })?;
+            casework_deadlines.calendar.liberation_day =
+                LiberationDay::parse(&raw).ok_or_else(|| ConfigError::Invalid {
+                    var: "RCN_LIBERATION_DAY_OFF",
+                    reason: format!("{raw:?} is not always, lustrum or never"),
+                })?;
         }
         Ok(Self {
             nats_url: get("NATS_URL"),
@@ -184,9 +211,19 @@ impl Config {
             consumer_batch: number(&get, "RCN_CONSUMER_BATCH", 64, 1..=1000)?,
             address_register_url,
             address_register_api_key: get("RCN_ADDRESS_REGISTER_API_KEY").map(Secret::new),
-            address_register_timeout: Duration::from_millis(number(&get, "RCN_ADDRESS_REGISTER_TIMEOUT_MS", 2000, 50..=60_000)?),
+            address_register_timeout: Duration::from_millis(number(
+                &get,
+                "RCN_ADDRESS_REGISTER_TIMEOUT_MS",
+                2000,
+                50..=60_000,
+            )?),
             address_register_retries: number(&get, "RCN_ADDRESS_REGISTER_RETRIES", 2, 0..=5)?,
-            address_register_breaker_failures: number(&get, "RCN_ADDRESS_REGISTER_BREAKER_FAILURES", 5, 1..=1000)?,
+            address_register_breaker_failures: number(
+                &get,
+                "RCN_ADDRESS_REGISTER_BREAKER_FAILURES",
+                5,
+                1..=1000,
+            )?,
             address_register_breaker_cooldown: Duration::from_secs(number(
                 &get,
                 "RCN_ADDRESS_REGISTER_BREAKER_COOLDOWN_SECS",
@@ -195,7 +232,12 @@ impl Config {
             )?),
             casework_conditions,
             casework_deadlines,
-            casework_due_soon_working_days: number(&get, "RCN_CASEWORK_DUE_SOON_WORKING_DAYS", 2, 0..=30)?,
+            casework_due_soon_working_days: number(
+                &get,
+                "RCN_CASEWORK_DUE_SOON_WORKING_DAYS",
+                2,
+                0..=30,
+            )?,
             casework_scheduler_interval: Duration::from_millis(number(
                 &get,
                 "RCN_CASEWORK_SCHEDULER_INTERVAL_MS",
@@ -206,7 +248,10 @@ impl Config {
     }
 
     pub fn nats_url(&self) -> Result<&str, ConfigError> {
-        self.nats_url.as_deref().ok_or(ConfigError::Missing { var: "NATS_URL", hint: "e.g. nats://127.0.0.1:4222" })
+        self.nats_url.as_deref().ok_or(ConfigError::Missing {
+            var: "NATS_URL",
+            hint: "e.g. nats://127.0.0.1:4222",
+        })
     }
 
     pub fn database_url(&self) -> Result<&str, ConfigError> {
@@ -224,16 +269,27 @@ impl Config {
     }
 }
 
-fn number<T>(get: &impl Fn(&str) -> Option<String>, var: &'static str, default: T, range: std::ops::RangeInclusive<T>) -> Result<T, ConfigError>
+fn number<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
 where
     T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
 {
-    let Some(raw) = get(var) else { return Ok(default) };
+    let Some(raw) = get(var) else {
+        return Ok(default);
+    };
     match raw.trim().parse::<T>() {
         Ok(v) if range.contains(&v) => Ok(v),
         _ => Err(ConfigError::Invalid {
             var,
-            reason: format!("{raw:?} is not a number from {} to {}", range.start(), range.end()),
+            reason: format!(
+                "{raw:?} is not a number from {} to {}",
+                range.start(),
+                range.end()
+            ),
         }),
     }
 }
@@ -243,8 +299,10 @@ mod tests {
     use super::*;
 
     fn with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: std::collections::HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: std::collections::HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -255,18 +313,35 @@ mod tests {
         assert_eq!(c.http_addr.to_string(), "127.0.0.1:8080");
         assert!(c.nats_url.is_none() && c.database_url.is_none());
         assert_eq!(c.consumer_batch, 64);
-        assert_eq!(c.nats_url().unwrap_err().to_string(), "NATS_URL is not set: e.g. nats://127.0.0.1:4222");
+        assert_eq!(
+            c.nats_url().unwrap_err().to_string(),
+            "NATS_URL is not set: e.g. nats://127.0.0.1:4222"
+        );
     }
 
     #[test]
     fn bad_values_name_the_variable() {
-        let e = with(&[("RCN_REGION", "Kennemer.land")]).unwrap_err().to_string();
+        let e = with(&[("RCN_REGION", "Kennemer.land")])
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("RCN_REGION is invalid"), "{e}");
-        let e = with(&[("RCN_HTTP_ADDR", "localhost")]).unwrap_err().to_string();
-        assert_eq!(e, "RCN_HTTP_ADDR is invalid: \"localhost\" is not an address like 127.0.0.1:8080");
-        let e = with(&[("RCN_CONSUMER_BATCH", "0")]).unwrap_err().to_string();
-        assert_eq!(e, "RCN_CONSUMER_BATCH is invalid: \"0\" is not a number from 1 to 1000");
-        let e = with(&[("RCN_PSEUDONYM_KEY", "short")]).unwrap_err().to_string();
+        let e = with(&[("RCN_HTTP_ADDR", "localhost")])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "RCN_HTTP_ADDR is invalid: \"localhost\" is not an address like 127.0.0.1:8080"
+        );
+        let e = with(&[("RCN_CONSUMER_BATCH", "0")])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "RCN_CONSUMER_BATCH is invalid: \"0\" is not a number from 1 to 1000"
+        );
+        let e = with(&[("RCN_PSEUDONYM_KEY", "short")])
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("at least 16"), "{e}");
         assert!(with(&[("RCN_LOG_FORMAT", "xml")]).is_err());
     }
@@ -276,7 +351,13 @@ mod tests {
         let c = with(&[]).unwrap();
         assert!(c.address_register_url.is_none() && c.address_register_api_key.is_none());
         assert_eq!(c.address_register_timeout, Duration::from_secs(2));
-        assert_eq!((c.address_register_retries, c.address_register_breaker_failures), (2, 5));
+        assert_eq!(
+            (
+                c.address_register_retries,
+                c.address_register_breaker_failures
+            ),
+            (2, 5)
+        );
         assert_eq!(c.address_register_breaker_cooldown, Duration::from_secs(30));
 
         let c = with(&[
@@ -288,17 +369,44 @@ mod tests {
             ("RCN_ADDRESS_REGISTER_BREAKER_COOLDOWN_SECS", "10"),
         ])
         .unwrap();
-        assert_eq!(c.address_register_url.as_deref(), Some("https://bag.example.nl/v2"));
-        assert_eq!(c.address_register_api_key.as_ref().map(Secret::expose), Some("s3cr3t-key"));
-        assert!(!format!("{c:?}").contains("s3cr3t"), "the key never shows in Debug");
+        assert_eq!(
+            c.address_register_url.as_deref(),
+            Some("https://bag.example.nl/v2")
+        );
+        assert_eq!(
+            c.address_register_api_key.as_ref().map(Secret::expose),
+            Some("s3cr3t-key")
+        );
+        assert!(
+            !format!("{c:?}").contains("s3cr3t"),
+            "the key never shows in Debug"
+        );
         assert_eq!(c.address_register_timeout, Duration::from_millis(250));
-        assert_eq!((c.address_register_retries, c.address_register_breaker_failures), (0, 3));
+        assert_eq!(
+            (
+                c.address_register_retries,
+                c.address_register_breaker_failures
+            ),
+            (0, 3)
+        );
         assert_eq!(c.address_register_breaker_cooldown, Duration::from_secs(10));
 
-        let e = with(&[("RCN_ADDRESS_REGISTER_URL", "bag.example.nl")]).unwrap_err().to_string();
-        assert!(e.starts_with("RCN_ADDRESS_REGISTER_URL is invalid: \"bag.example.nl\" is not a base URL"), "{e}");
-        let e = with(&[("RCN_ADDRESS_REGISTER_RETRIES", "9")]).unwrap_err().to_string();
-        assert_eq!(e, "RCN_ADDRESS_REGISTER_RETRIES is invalid: \"9\" is not a number from 0 to 5");
+        let e = with(&[("RCN_ADDRESS_REGISTER_URL", "bag.example.nl")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(
+                "RCN_ADDRESS_REGISTER_URL is invalid: \"bag.example.nl\" is not a base URL"
+            ),
+            "{e}"
+        );
+        let e = with(&[("RCN_ADDRESS_REGISTER_RETRIES", "9")])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "RCN_ADDRESS_REGISTER_RETRIES is invalid: \"9\" is not a number from 0 to 5"
+        );
     }
 
     #[test]
@@ -311,7 +419,10 @@ mod tests {
         assert_eq!(c.casework_scheduler_interval, Duration::from_secs(60));
 
         let c = with(&[
-            ("RCN_CASEWORK_CONDITIONS", "id, housing,income,debts,care,social_network"),
+            (
+                "RCN_CASEWORK_CONDITIONS",
+                "id, housing,income,debts,care,social_network",
+            ),
             ("RCN_CASEWORK_DEADLINES", "housing=1wd,debts=10d"),
             ("RCN_GOOD_FRIDAY_OFF", "true"),
             ("RCN_LIBERATION_DAY_OFF", "always"),
@@ -320,16 +431,32 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.casework_conditions.len(), 6);
-        assert_eq!(c.casework_deadlines.rule(Condition::Housing), DeadlineRule::working(1));
-        assert_eq!(c.casework_deadlines.rule(Condition::Debts), DeadlineRule::calendar(10));
+        assert_eq!(
+            c.casework_deadlines.rule(Condition::Housing),
+            DeadlineRule::working(1)
+        );
+        assert_eq!(
+            c.casework_deadlines.rule(Condition::Debts),
+            DeadlineRule::calendar(10)
+        );
         assert!(c.casework_deadlines.calendar.good_friday_off);
-        assert_eq!(c.casework_deadlines.calendar.liberation_day, LiberationDay::Always);
+        assert_eq!(
+            c.casework_deadlines.calendar.liberation_day,
+            LiberationDay::Always
+        );
         assert_eq!(c.casework_due_soon_working_days, 5);
         assert_eq!(c.casework_scheduler_interval, Duration::from_millis(500));
 
-        let e = with(&[("RCN_CASEWORK_CONDITIONS", "id,weather")]).unwrap_err().to_string();
-        assert!(e.starts_with("RCN_CASEWORK_CONDITIONS is invalid: \"weather\" is not a condition"), "{e}");
-        let e = with(&[("RCN_CASEWORK_DEADLINES", "housing=soon")]).unwrap_err().to_string();
+        let e = with(&[("RCN_CASEWORK_CONDITIONS", "id,weather")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("RCN_CASEWORK_CONDITIONS is invalid: \"weather\" is not a condition"),
+            "{e}"
+        );
+        let e = with(&[("RCN_CASEWORK_DEADLINES", "housing=soon")])
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with("RCN_CASEWORK_DEADLINES is invalid"), "{e}");
         assert!(with(&[("RCN_GOOD_FRIDAY_OFF", "ja")]).is_err());
         assert!(with(&[("RCN_LIBERATION_DAY_OFF", "sometimes")]).is_err());

@@ -71,7 +71,12 @@ impl ConsumerSpec {
             dead_letter_subject: subjects.dead_letter(service),
             dead_letter_stream: subjects.dead_letter_stream(),
             max_deliver: 5,
-            backoff: vec![Duration::from_secs(1), Duration::from_secs(5), Duration::from_secs(30), Duration::from_secs(120)],
+            backoff: vec![
+                Duration::from_secs(1),
+                Duration::from_secs(5),
+                Duration::from_secs(30),
+                Duration::from_secs(120),
+            ],
             ack_wait: Duration::from_secs(30),
             batch: 64,
             workers: 4,
@@ -98,7 +103,10 @@ impl ConsumerSpec {
     /// The delay before redelivery after the `delivered`-th attempt failed.
     fn delay_after(&self, delivered: i64) -> Duration {
         let i = (delivered.max(1) as usize - 1).min(self.backoff.len().saturating_sub(1));
-        self.backoff.get(i).copied().unwrap_or(Duration::from_secs(1))
+        self.backoff
+            .get(i)
+            .copied()
+            .unwrap_or(Duration::from_secs(1))
     }
 }
 
@@ -120,7 +128,11 @@ pub enum HandlerError {
 
 impl From<sqlx::Error> for HandlerError {
     fn from(e: sqlx::Error) -> Self {
-        if crate::db::is_unavailable(&e) { HandlerError::Unavailable(e.into()) } else { HandlerError::Transient(e.into()) }
+        if crate::db::is_unavailable(&e) {
+            HandlerError::Unavailable(e.into())
+        } else {
+            HandlerError::Transient(e.into())
+        }
     }
 }
 
@@ -140,11 +152,19 @@ pub struct Delivery<T> {
 /// Handles batches of decoded messages; `Ok` means every message's effect is committed.
 pub trait Handler: Send + Sync + 'static {
     type Message: DeserializeOwned + Send + Sync + 'static;
-    fn handle(&self, batch: &[Delivery<Self::Message>]) -> impl Future<Output = Result<(), HandlerError>> + Send;
+    fn handle(
+        &self,
+        batch: &[Delivery<Self::Message>],
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send;
 }
 
 /// Runs the consumer until `shutdown`, then finishes the batches in hand and returns.
-pub async fn run<H: Handler>(js: jetstream::Context, spec: ConsumerSpec, handler: Arc<H>, shutdown: CancellationToken) {
+pub async fn run<H: Handler>(
+    js: jetstream::Context,
+    spec: ConsumerSpec,
+    handler: Arc<H>,
+    shutdown: CancellationToken,
+) {
     let spec = Arc::new(spec);
     let workers = Arc::new(Semaphore::new(spec.workers));
     let failures = Failures::default();
@@ -189,8 +209,11 @@ pub async fn run<H: Handler>(js: jetstream::Context, spec: ConsumerSpec, handler
                 continue;
             }
             errors_in_a_row = 0;
-            let Ok(permit) = workers.clone().acquire_owned().await else { break };
-            let (js, spec, handler, failures) = (js.clone(), spec.clone(), handler.clone(), failures.clone());
+            let Ok(permit) = workers.clone().acquire_owned().await else {
+                break;
+            };
+            let (js, spec, handler, failures) =
+                (js.clone(), spec.clone(), handler.clone(), failures.clone());
             tokio::spawn(async move {
                 process(&js, &spec, &*handler, &failures, batch).await;
                 drop(permit);
@@ -211,7 +234,10 @@ async fn open(js: &jetstream::Context, spec: &ConsumerSpec) -> anyhow::Result<pu
             // It exists with other settings. nats-server 2.9 cannot update a consumer in place;
             // keep the existing one (and its position) and say so.
             tracing::warn!(consumer = %spec.durable, error = %e, "consumer exists with other settings; using it as it is");
-            stream.get_consumer(&spec.durable).await.map_err(|e| anyhow::anyhow!("cannot get consumer {}: {e}", spec.durable))?
+            stream
+                .get_consumer(&spec.durable)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot get consumer {}: {e}", spec.durable))?
         }
     };
     Ok(consumer
@@ -231,14 +257,20 @@ struct Failures(Arc<std::sync::Mutex<HashMap<u64, i64>>>);
 
 impl Failures {
     fn record(&self, seq: u64) -> i64 {
-        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let n = map.entry(seq).or_insert(0);
         *n += 1;
         *n
     }
 
     fn forget(&self, seqs: impl IntoIterator<Item = u64>) {
-        let mut map = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut map = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if !map.is_empty() {
             for seq in seqs {
                 map.remove(&seq);
@@ -247,7 +279,13 @@ impl Failures {
     }
 }
 
-async fn process<H: Handler>(js: &jetstream::Context, spec: &ConsumerSpec, handler: &H, failures: &Failures, batch: Vec<jetstream::Message>) {
+async fn process<H: Handler>(
+    js: &jetstream::Context,
+    spec: &ConsumerSpec,
+    handler: &H,
+    failures: &Failures,
+    batch: Vec<jetstream::Message>,
+) {
     let mut raws = Vec::with_capacity(batch.len());
     let mut deliveries = Vec::with_capacity(batch.len());
     for m in batch {
@@ -270,7 +308,9 @@ async fn process<H: Handler>(js: &jetstream::Context, spec: &ConsumerSpec, handl
                 ack(m, AckKind::Ack).await;
             }
         }
-        Err(e) if deliveries.len() == 1 => settle_failure(js, spec, failures, &raws[0], &deliveries[0], e).await,
+        Err(e) if deliveries.len() == 1 => {
+            settle_failure(js, spec, failures, &raws[0], &deliveries[0], e).await
+        }
         Err(e) => {
             tracing::info!(parent: &span, error = %e, "batch failed; handling its messages one by one");
             for (m, d) in raws.iter().zip(&deliveries) {
@@ -327,7 +367,12 @@ async fn settle_failure<T>(
 fn decode<T: DeserializeOwned>(m: &jetstream::Message) -> Result<Delivery<T>, String> {
     let info = m.info().map_err(|e| e.to_string())?;
     let message = serde_json::from_slice(&m.payload).map_err(|e| e.to_string())?;
-    let header = |name: &str| m.headers.as_ref().and_then(|h| h.get(name)).map(|v| v.as_str().to_owned());
+    let header = |name: &str| {
+        m.headers
+            .as_ref()
+            .and_then(|h| h.get(name))
+            .map(|v| v.as_str().to_owned())
+    };
     Ok(Delivery {
         message,
         subject: m.subject.to_string(),
@@ -340,7 +385,12 @@ fn decode<T: DeserializeOwned>(m: &jetstream::Message) -> Result<Delivery<T>, St
 
 /// Copies the message to the dead-letter subject and terms it; if the copy cannot be stored the
 /// message is nak'ed instead, so it is never lost.
-async fn dead_letter(js: &jetstream::Context, spec: &ConsumerSpec, m: &jetstream::Message, why: &str) {
+async fn dead_letter(
+    js: &jetstream::Context,
+    spec: &ConsumerSpec,
+    m: &jetstream::Message,
+    why: &str,
+) {
     match crate::dlq::publish(js, spec, m, why).await {
         Ok(()) => ack(m, AckKind::Term).await,
         Err(e) => {

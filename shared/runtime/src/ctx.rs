@@ -20,7 +20,9 @@ pub struct Ctx {
 
 impl std::fmt::Debug for Ctx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ctx").field("region", &self.config.region).finish_non_exhaustive()
+        f.debug_struct("Ctx")
+            .field("region", &self.config.region)
+            .finish_non_exhaustive()
     }
 }
 
@@ -31,7 +33,10 @@ impl Ctx {
     /// Connects to NATS as `name` (shown by `nats server report connections`).
     pub async fn connect(config: Config, name: &str) -> anyhow::Result<Self> {
         let nats = crate::nats::connect(config.nats_url()?, name, PATIENCE).await?;
-        Ok(Self { config: Arc::new(config), nats })
+        Ok(Self {
+            config: Arc::new(config),
+            nats,
+        })
     }
 
     pub fn subjects(&self) -> Subjects {

@@ -17,13 +17,22 @@ pub enum DbError {
     #[error("cannot create schema {schema}: {source}")]
     Schema { schema: String, source: sqlx::Error },
     #[error("migrations of schema {schema} failed: {source}")]
-    Migrate { schema: String, source: sqlx::migrate::MigrateError },
+    Migrate {
+        schema: String,
+        source: sqlx::migrate::MigrateError,
+    },
 }
 
 /// Opens a pool whose connections see `schema` first, creates the schema when missing, installs
 /// the outbox table and runs the service's migrations. Retries the first connection for up to
 /// `patience`, so a service may start before the database.
-pub async fn open(url: &str, schema: &str, pool_size: u32, migrator: &Migrator, patience: Duration) -> Result<PgPool, DbError> {
+pub async fn open(
+    url: &str,
+    schema: &str,
+    pool_size: u32,
+    migrator: &Migrator,
+    patience: Duration,
+) -> Result<PgPool, DbError> {
     let options = PgConnectOptions::from_str(url)
         .map_err(DbError::Url)?
         .options([("search_path", schema)])
@@ -46,16 +55,25 @@ pub async fn open(url: &str, schema: &str, pool_size: u32, migrator: &Migrator, 
     create_schema(&pool, schema).await?;
     crate::outbox::install(&pool)
         .await
-        .map_err(|source| DbError::Schema { schema: schema.to_owned(), source })?;
+        .map_err(|source| DbError::Schema {
+            schema: schema.to_owned(),
+            source,
+        })?;
     migrator
         .run(&pool)
         .await
-        .map_err(|source| DbError::Migrate { schema: schema.to_owned(), source })?;
+        .map_err(|source| DbError::Migrate {
+            schema: schema.to_owned(),
+            source,
+        })?;
     Ok(pool)
 }
 
 async fn create_schema(pool: &PgPool, schema: &str) -> Result<(), DbError> {
-    let err = |source| DbError::Schema { schema: schema.to_owned(), source };
+    let err = |source| DbError::Schema {
+        schema: schema.to_owned(),
+        source,
+    };
     // Two instances starting together would race on the catalogue; a transaction-scoped
     // advisory lock makes the second wait for the first.
     let mut tx = pool.begin().await.map_err(err)?;
@@ -82,7 +100,10 @@ pub async fn ping(pool: &PgPool) -> bool {
 /// starting up.
 pub fn is_unavailable(e: &sqlx::Error) -> bool {
     match e {
-        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Io(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Tls(_) => true,
         sqlx::Error::Protocol(_) | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(db) => db.code().is_some_and(|code| {
             // Class 08: connection exception; 57P0x: admin/crash shutdown, cannot connect now;

@@ -11,14 +11,25 @@ use rcn_contracts::StreamDef;
 #[derive(Debug, thiserror::Error)]
 pub enum NatsError {
     #[error("cannot reach NATS at {url} after {waited:?}: {source}")]
-    Connect { url: String, waited: Duration, source: async_nats::ConnectError },
+    Connect {
+        url: String,
+        waited: Duration,
+        source: async_nats::ConnectError,
+    },
     #[error("cannot create or update stream {name}: {source}")]
-    Stream { name: String, source: jetstream::context::CreateStreamError },
+    Stream {
+        name: String,
+        source: jetstream::context::CreateStreamError,
+    },
 }
 
 /// Connects, retrying for up to `patience` so services may start before the server; once
 /// connected the client reconnects on its own forever.
-pub async fn connect(url: &str, name: &str, patience: Duration) -> Result<async_nats::Client, NatsError> {
+pub async fn connect(
+    url: &str,
+    name: &str,
+    patience: Duration,
+) -> Result<async_nats::Client, NatsError> {
     let started = tokio::time::Instant::now();
     let mut delay = Duration::from_millis(100);
     loop {
@@ -28,7 +39,9 @@ pub async fn connect(url: &str, name: &str, patience: Duration) -> Result<async_
             .connection_timeout(Duration::from_secs(5))
             .event_callback(|event| async move {
                 match event {
-                    async_nats::Event::Disconnected => tracing::warn!("NATS disconnected; reconnecting"),
+                    async_nats::Event::Disconnected => {
+                        tracing::warn!("NATS disconnected; reconnecting")
+                    }
                     async_nats::Event::Connected => tracing::info!("NATS connected"),
                     other => tracing::debug!(%other, "NATS event"),
                 }
@@ -36,7 +49,11 @@ pub async fn connect(url: &str, name: &str, patience: Duration) -> Result<async_
         match options.connect(url).await {
             Ok(client) => return Ok(client),
             Err(source) if started.elapsed() >= patience => {
-                return Err(NatsError::Connect { url: url.to_owned(), waited: started.elapsed(), source });
+                return Err(NatsError::Connect {
+                    url: url.to_owned(),
+                    waited: started.elapsed(),
+                    source,
+                });
             }
             Err(e) => {
                 tracing::debug!(error = %e, "NATS not reachable yet");
@@ -65,7 +82,10 @@ pub fn stream_config(def: &StreamDef) -> stream::Config {
 
 /// Creates the stream, or updates it in place when it exists with other settings. Two services
 /// racing to create the same stream is normal at start-up: the loser updates on its second try.
-pub async fn ensure_stream(js: &jetstream::Context, def: &StreamDef) -> Result<stream::Info, NatsError> {
+pub async fn ensure_stream(
+    js: &jetstream::Context,
+    def: &StreamDef,
+) -> Result<stream::Info, NatsError> {
     let config = stream_config(def);
     match js.create_or_update_stream(config.clone()).await {
         Ok(info) => Ok(info),
@@ -73,7 +93,10 @@ pub async fn ensure_stream(js: &jetstream::Context, def: &StreamDef) -> Result<s
             tokio::time::sleep(Duration::from_millis(50)).await;
             js.create_or_update_stream(config)
                 .await
-                .map_err(|source| NatsError::Stream { name: def.name.clone(), source })
+                .map_err(|source| NatsError::Stream {
+                    name: def.name.clone(),
+                    source,
+                })
         }
     }
 }

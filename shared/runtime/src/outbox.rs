@@ -57,8 +57,12 @@ pub struct Event<'a, T: Serialize> {
 }
 
 /// Records an event inside the caller's transaction; it is published after the commit.
-pub async fn enqueue<T: Serialize>(conn: &mut PgConnection, event: Event<'_, T>) -> Result<(), sqlx::Error> {
-    let payload = serde_json::to_vec(event.payload).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
+pub async fn enqueue<T: Serialize>(
+    conn: &mut PgConnection,
+    event: Event<'_, T>,
+) -> Result<(), sqlx::Error> {
+    let payload =
+        serde_json::to_vec(event.payload).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     let mut hdrs = HashMap::new();
     if let Some(t) = event.trace_id {
         hdrs.insert(headers::TRACE_ID, t);
@@ -71,7 +75,9 @@ pub async fn enqueue<T: Serialize>(conn: &mut PgConnection, event: Event<'_, T>)
         .execute(&mut *conn)
         .await?;
     // Delivered at commit, coalesced per transaction: one wake-up however many events.
-    sqlx::query(&format!("SELECT pg_notify({CHANNEL_SQL}, '')")).execute(&mut *conn).await?;
+    sqlx::query(&format!("SELECT pg_notify({CHANNEL_SQL}, '')"))
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -97,7 +103,11 @@ pub async fn relay(pool: PgPool, js: jetstream::Context, shutdown: CancellationT
         if shutdown.is_cancelled() {
             break;
         }
-        let wait = if failures == 0 { SWEEP_EVERY } else { backoff(failures) };
+        let wait = if failures == 0 {
+            SWEEP_EVERY
+        } else {
+            backoff(failures)
+        };
         tokio::select! {
             _ = shutdown.cancelled() => {}
             _ = tokio::time::sleep(wait) => {}
@@ -126,7 +136,10 @@ fn backoff(failures: u32) -> Duration {
 }
 
 async fn listen(pool: &PgPool) -> Option<PgListener> {
-    let channel: String = sqlx::query_scalar(&format!("SELECT {CHANNEL_SQL}")).fetch_one(pool).await.ok()?;
+    let channel: String = sqlx::query_scalar(&format!("SELECT {CHANNEL_SQL}"))
+        .fetch_one(pool)
+        .await
+        .ok()?;
     let mut l = PgListener::connect_with(pool).await.ok()?;
     l.listen(&channel).await.ok()?;
     Some(l)
@@ -177,15 +190,24 @@ pub async fn publish_pending(pool: &PgPool, js: &jetstream::Context) -> Result<u
         let ack = js
             .publish_with_headers(subject.clone(), hdrs, payload.into())
             .await
-            .map_err(|e| RelayError::Publish { subject: subject.clone(), message: e.to_string() })?;
+            .map_err(|e| RelayError::Publish {
+                subject: subject.clone(),
+                message: e.to_string(),
+            })?;
         acks.push((subject, ack));
         seqs.push(row.get::<i64, _>("seq"));
     }
     // Pipelined: all publishes are on the wire; now wait for every PubAck before deleting.
     for (subject, ack) in acks {
-        ack.await.map_err(|e| RelayError::Publish { subject, message: e.to_string() })?;
+        ack.await.map_err(|e| RelayError::Publish {
+            subject,
+            message: e.to_string(),
+        })?;
     }
-    sqlx::query("DELETE FROM outbox WHERE seq = ANY($1)").bind(&seqs).execute(&mut *tx).await?;
+    sqlx::query("DELETE FROM outbox WHERE seq = ANY($1)")
+        .bind(&seqs)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(seqs.len())
 }

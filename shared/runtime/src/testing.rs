@@ -21,19 +21,26 @@ pub struct TestEnv {
 impl TestEnv {
     pub async fn new() -> Self {
         crate::telemetry::init_for_tests();
-        let nats_url = std::env::var("TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
-        let admin_url = std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let nats_url =
+            std::env::var("TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+        let admin_url = std::env::var("TEST_DATABASE_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         let id = uuid::Uuid::new_v4().simple().to_string();
         let now = chrono::Utc::now().timestamp();
         let database_name = format!("{TEST_DB_PREFIX}{now}_{}", &id[..8]);
-        let mut admin = PgConnection::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
+        let mut admin = PgConnection::connect(&admin_url)
+            .await
+            .expect("connect to TEST_DATABASE_URL");
         CLEANED
             .get_or_init(|| async {
                 remove_stale_databases(&mut admin, now).await;
                 remove_stale_streams(&nats_url).await;
             })
             .await;
-        sqlx::query(&format!("CREATE DATABASE {database_name}")).execute(&mut admin).await.expect("create test database");
+        sqlx::query(&format!("CREATE DATABASE {database_name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create test database");
         let database_url = options_to_url(&admin_url, &database_name);
         let mut config = Config::from_lookup(|_| None).expect("defaults are valid");
         config.nats_url = Some(nats_url);
@@ -42,7 +49,10 @@ impl TestEnv {
         config.pseudonym_key = Some(PseudonymKey::new(format!("test-key-{id}")));
         config.http_addr = "127.0.0.1:0".parse().expect("valid address");
         config.db_pool_size = 4;
-        Self { config, database_name }
+        Self {
+            config,
+            database_name,
+        }
     }
 }
 
@@ -55,14 +65,20 @@ static CLEANED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
 
 /// Drops test databases of earlier runs (a test cannot drop its own: it may still be running).
 async fn remove_stale_databases(admin: &mut PgConnection, now: i64) {
-    let names: Vec<String> = sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'rcn\\_t\\_%'")
-        .fetch_all(&mut *admin)
-        .await
-        .unwrap_or_default();
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE 'rcn\\_t\\_%'")
+            .fetch_all(&mut *admin)
+            .await
+            .unwrap_or_default();
     for name in names {
-        let created = name.strip_prefix(TEST_DB_PREFIX).and_then(|r| r.split('_').next()).and_then(|t| t.parse::<i64>().ok());
+        let created = name
+            .strip_prefix(TEST_DB_PREFIX)
+            .and_then(|r| r.split('_').next())
+            .and_then(|t| t.parse::<i64>().ok());
         if created.is_some_and(|t| now - t > STALE_AFTER) {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).execute(&mut *admin).await;
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .execute(&mut *admin)
+                .await;
         }
     }
 }
@@ -70,7 +86,9 @@ async fn remove_stale_databases(admin: &mut PgConnection, now: i64) {
 /// Deletes the streams of test regions (`T<12 hex>_…`) created more than an hour ago.
 async fn remove_stale_streams(nats_url: &str) {
     use futures::StreamExt;
-    let Ok(client) = async_nats::connect(nats_url).await else { return };
+    let Ok(client) = async_nats::connect(nats_url).await else {
+        return;
+    };
     let js = async_nats::jetstream::new(client);
     let mut streams = js.streams();
     let cutoff = time::OffsetDateTime::now_utc() - time::Duration::seconds(STALE_AFTER);
@@ -92,18 +110,23 @@ async fn remove_stale_streams(nats_url: &str) {
 
 /// The admin URL with its database replaced: `scheme://authority/<database>[?query]`.
 fn options_to_url(admin_url: &str, database: &str) -> String {
-    let (base, query) = admin_url.split_once('?').map_or((admin_url, None), |(b, q)| (b, Some(q)));
+    let (base, query) = admin_url
+        .split_once('?')
+        .map_or((admin_url, None), |(b, q)| (b, Some(q)));
     let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let authority_end = base[authority_start..].find('/').map_or(base.len(), |i| authority_start + i);
+    let authority_end = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
     let query = query.map(|q| format!("?{q}")).unwrap_or_default();
     format!("{}/{database}{query}", &base[..authority_end])
 }
 
-
 impl TestEnv {
     /// A service context on this environment, connected as `name`.
     pub async fn ctx(&self, name: &str) -> crate::Ctx {
-        crate::Ctx::connect(self.config.clone(), name).await.expect("connect to the test NATS")
+        crate::Ctx::connect(self.config.clone(), name)
+            .await
+            .expect("connect to the test NATS")
     }
 
     /// A plain pool on the test database, for assertions across schemas (`casework.cases`).
@@ -116,7 +139,11 @@ impl TestEnv {
     }
 
     /// How many messages a stream of this region holds (0 when the stream does not exist).
-    pub async fn stream_len(&self, js: &async_nats::jetstream::Context, stream: &rcn_contracts::StreamDef) -> u64 {
+    pub async fn stream_len(
+        &self,
+        js: &async_nats::jetstream::Context,
+        stream: &rcn_contracts::StreamDef,
+    ) -> u64 {
         match js.get_stream(&stream.name).await {
             Ok(mut s) => s.info().await.map(|i| i.state.messages).unwrap_or(0),
             Err(_) => 0,
@@ -146,8 +173,17 @@ where
 mod tests {
     #[test]
     fn database_is_swapped_in_the_url() {
-        assert_eq!(super::options_to_url("postgres://postgres@127.0.0.1:5432/postgres", "x"), "postgres://postgres@127.0.0.1:5432/x");
-        assert_eq!(super::options_to_url("postgres://u@h:1/db?sslmode=disable", "x"), "postgres://u@h:1/x?sslmode=disable");
-        assert_eq!(super::options_to_url("postgres://h:1", "x"), "postgres://h:1/x");
+        assert_eq!(
+            super::options_to_url("postgres://postgres@127.0.0.1:5432/postgres", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            super::options_to_url("postgres://u@h:1/db?sslmode=disable", "x"),
+            "postgres://u@h:1/x?sslmode=disable"
+        );
+        assert_eq!(
+            super::options_to_url("postgres://h:1", "x"),
+            "postgres://h:1/x"
+        );
     }
 }

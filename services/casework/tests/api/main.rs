@@ -2,11 +2,11 @@
 //! ROUTING, one case per detention episode with its condition tasks, and events out on CASES.
 
 mod attach;
-mod helpers;
-mod open;
 mod casework_claims;
-mod casework_support;
 mod casework_deadlines;
 mod casework_inbox;
 mod casework_status;
+mod casework_support;
 mod casework_updates;
+mod helpers;
+mod open;

@@ -11,7 +11,9 @@ use serde_json::json;
 use crate::AppState;
 
 pub fn router() -> Router<Arc<AppState>> {
-    Router::new().route("/healthz", get(alive)).route("/readyz", get(ready))
+    Router::new()
+        .route("/healthz", get(alive))
+        .route("/readyz", get(ready))
 }
 
 async fn alive() -> &'static str {
@@ -21,6 +23,10 @@ async fn alive() -> &'static str {
 async fn ready(State(state): State<Arc<AppState>>) -> (StatusCode, Json<serde_json::Value>) {
     let nats = state.nats.connection_state() == async_nats::connection::State::Connected;
     let postgres = rcn_runtime::db::ping(&state.pool).await;
-    let status = if nats && postgres { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let status = if nats && postgres {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (status, Json(json!({ "nats": nats, "postgres": postgres })))
 }

@@ -1,7 +1,8 @@
 //! The HTTP routes, one module per resource.
 
 mod health;
-mod notices;
+pub(crate) mod notices;
+mod openapi;
 
 use std::sync::Arc;
 
@@ -10,5 +11,8 @@ use axum::Router;
 use crate::AppState;
 
 pub fn router() -> Router<Arc<AppState>> {
-    Router::new().merge(health::router()).merge(notices::router())
+    Router::new()
+        .merge(health::router())
+        .merge(notices::router())
+        .merge(openapi::router())
 }

@@ -1,0 +1,295 @@
+//! API tokens of the partner API: one credential per detention institution (or several, e.g.
+//! during a rotation). Used by the gateway to authenticate requests and by `rcn tokens` to issue,
+//! list, rotate and revoke them.
+//!
+//! A token reads `rcn_<token id>_<secret>`: the id (32 hex digits) finds the row, the secret (256
+//! random bits, 64 hex digits) proves possession. Only SHA-256 of the secret is stored, and it is
+//! compared in constant time. This module must never log or store a token or its secret.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use rand::RngCore;
+use rcn_contracts::intake::{PartnerIdentity, check_institution_code};
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+use subtle::ConstantTimeEq;
+use uuid::Uuid;
+
+/// The gateway's migrations (schema `gateway`).
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+const PREFIX: &str = "rcn_";
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("{0}")]
+    InvalidInstitution(String),
+    #[error("the token name may have at most 200 characters")]
+    InvalidName,
+    #[error("no token with id {0}")]
+    NotFound(Uuid),
+    #[error("token {0} is already revoked")]
+    AlreadyRevoked(Uuid),
+    #[error("the token store cannot be used: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+/// A newly issued token: the only moment the token itself exists outside its holder.
+pub struct IssuedToken {
+    pub token_id: Uuid,
+    pub institution_code: String,
+    /// The bearer token to hand to the institution; not kept anywhere.
+    pub token: String,
+}
+
+impl std::fmt::Debug for IssuedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedToken")
+            .field("token_id", &self.token_id)
+            .field("institution_code", &self.institution_code)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What is known about a token (never its secret).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct TokenInfo {
+    pub token_id: Uuid,
+    pub institution_code: String,
+    pub name: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub replaced_by: Option<Uuid>,
+}
+
+impl TokenInfo {
+    /// `active`, `revoked`, or `expiring` (revoked at a moment still to come: a rotation's grace).
+    pub fn state(&self, now: DateTime<Utc>) -> &'static str {
+        match self.revoked_at {
+            None => "active",
+            Some(at) if at > now => "expiring",
+            Some(_) => "revoked",
+        }
+    }
+}
+
+/// Opens the gateway's schema on `database_url` (creating and migrating it when needed), for the
+/// CLI and for tests that issue tokens.
+pub async fn open(database_url: &str) -> anyhow::Result<PgPool> {
+    Ok(rcn_runtime::db::open(
+        database_url,
+        "gateway",
+        2,
+        &MIGRATIONS,
+        Duration::from_secs(10),
+    )
+    .await?)
+}
+
+/// Issues a new token for `institution_code`.
+pub async fn issue(
+    pool: &PgPool,
+    institution_code: &str,
+    name: Option<&str>,
+) -> Result<IssuedToken, TokenError> {
+    check_institution_code(institution_code).map_err(|e| TokenError::InvalidInstitution(e.0))?;
+    if name.is_some_and(|n| n.chars().count() > 200) {
+        return Err(TokenError::InvalidName);
+    }
+    let mut tx = pool.begin().await?;
+    let issued = insert(&mut tx, institution_code, name).await?;
+    tx.commit().await?;
+    Ok(issued)
+}
+
+async fn insert(
+    tx: &mut sqlx::PgConnection,
+    institution_code: &str,
+    name: Option<&str>,
+) -> Result<IssuedToken, TokenError> {
+    let token_id = Uuid::new_v4();
+    let mut secret = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut secret);
+    let secret = hex::encode(secret);
+    sqlx::query("INSERT INTO api_tokens (token_id, institution_code, name, secret_hash) VALUES ($1, $2, $3, $4)")
+        .bind(token_id)
+        .bind(institution_code)
+        .bind(name)
+        .bind(hash(&secret).as_slice())
+        .execute(&mut *tx)
+        .await?;
+    let token = format!("{PREFIX}{}_{secret}", token_id.simple());
+    Ok(IssuedToken {
+        token_id,
+        institution_code: institution_code.to_owned(),
+        token,
+    })
+}
+
+/// Every token, newest first.
+pub async fn list(pool: &PgPool) -> Result<Vec<TokenInfo>, TokenError> {
+    Ok(sqlx::query_as(
+        "SELECT token_id, institution_code, name, created_at, revoked_at, last_used_at, replaced_by
+         FROM api_tokens ORDER BY institution_code, created_at DESC",
+    )
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Issues a successor for `token_id` (same institution and name) and revokes the old token
+/// after `grace` (at once when zero), so the institution can switch without downtime.
+pub async fn rotate(
+    pool: &PgPool,
+    token_id: Uuid,
+    grace: Duration,
+) -> Result<IssuedToken, TokenError> {
+    let mut tx = pool.begin().await?;
+    let old: Option<TokenInfo> = sqlx::query_as(
+        "SELECT token_id, institution_code, name, created_at, revoked_at, last_used_at, replaced_by
+         FROM api_tokens WHERE token_id = $1 FOR UPDATE",
+    )
+    .bind(token_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let old = old.ok_or(TokenError::NotFound(token_id))?;
+    if old.revoked_at.is_some() {
+        return Err(TokenError::AlreadyRevoked(token_id));
+    }
+    let issued = insert(&mut tx, &old.institution_code, old.name.as_deref()).await?;
+    let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
+    sqlx::query(
+        "UPDATE api_tokens SET revoked_at = now() + make_interval(secs => $2::double precision / 1000), replaced_by = $3
+         WHERE token_id = $1",
+    )
+    .bind(token_id)
+    .bind(grace_ms)
+    .bind(issued.token_id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(issued)
+}
+
+/// Revokes `token_id` now (also one still in a rotation's grace period).
+pub async fn revoke(pool: &PgPool, token_id: Uuid) -> Result<TokenInfo, TokenError> {
+    let revoked: Option<TokenInfo> = sqlx::query_as(
+        "UPDATE api_tokens SET revoked_at = now()
+         WHERE token_id = $1 AND (revoked_at IS NULL OR revoked_at > now())
+         RETURNING token_id, institution_code, name, created_at, revoked_at, last_used_at, replaced_by",
+    )
+    .bind(token_id)
+    .fetch_optional(pool)
+    .await?;
+    match revoked {
+        Some(info) => Ok(info),
+        None => {
+            let exists: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM api_tokens WHERE token_id = $1)")
+                    .bind(token_id)
+                    .fetch_one(pool)
+                    .await?;
+            Err(if exists {
+                TokenError::AlreadyRevoked(token_id)
+            } else {
+                TokenError::NotFound(token_id)
+            })
+        }
+    }
+}
+
+/// The institution a presented bearer token belongs to, when it is well-formed, known, matches
+/// and is not revoked; `None` otherwise (without saying which, to the caller).
+pub async fn authenticate(
+    pool: &PgPool,
+    presented: &str,
+) -> Result<Option<PartnerIdentity>, sqlx::Error> {
+    let Some((token_id, secret)) = parse(presented) else {
+        return Ok(None);
+    };
+    let row: Option<(String, Vec<u8>)> = sqlx::query_as(
+        "SELECT institution_code, secret_hash FROM api_tokens
+         WHERE token_id = $1 AND (revoked_at IS NULL OR revoked_at > now())",
+    )
+    .bind(token_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some((institution_code, stored)) = row else {
+        return Ok(None);
+    };
+    if !bool::from(hash(secret).as_slice().ct_eq(&stored)) {
+        return Ok(None);
+    }
+    // Once a minute at most, so a busy institution does not write on every request.
+    sqlx::query(
+        "UPDATE api_tokens SET last_used_at = now()
+         WHERE token_id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+    )
+    .bind(token_id)
+    .execute(pool)
+    .await?;
+    Ok(Some(PartnerIdentity {
+        institution_code,
+        credential: format!("token:{token_id}"),
+    }))
+}
+
+/// Splits `rcn_<32 hex id>_<64 hex secret>`.
+fn parse(presented: &str) -> Option<(Uuid, &str)> {
+    let rest = presented.strip_prefix(PREFIX)?;
+    let (id, secret) = rest.split_once('_')?;
+    if id.len() != 32 || secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    Some((Uuid::try_parse(id).ok()?, secret))
+}
+
+fn hash(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_well_formed_tokens_are_looked_up() {
+        let id = Uuid::new_v4();
+        let secret = "ab".repeat(32);
+        let token = format!("rcn_{}_{secret}", id.simple());
+        assert_eq!(parse(&token), Some((id, secret.as_str())));
+        for bad in [
+            "",
+            "rcn_",
+            "Bearer x",
+            &format!("rcn_{}_{}", id.simple(), "ab"),
+            &format!("xyz_{}_{secret}", id.simple()),
+        ] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+        assert_eq!(
+            parse(&format!("rcn_{}_{}", id.simple(), "zz".repeat(32))),
+            None
+        );
+    }
+
+    #[test]
+    fn a_token_state_follows_its_revocation_time() {
+        let now = Utc::now();
+        let mut info = TokenInfo {
+            token_id: Uuid::new_v4(),
+            institution_code: "PI-HAARLEM".into(),
+            name: None,
+            created_at: now,
+            revoked_at: None,
+            last_used_at: None,
+            replaced_by: None,
+        };
+        assert_eq!(info.state(now), "active");
+        info.revoked_at = Some(now + chrono::Duration::hours(1));
+        assert_eq!(info.state(now), "expiring");
+        info.revoked_at = Some(now - chrono::Duration::seconds(1));
+        assert_eq!(info.state(now), "revoked");
+    }
+}

@@ -1,0 +1,184 @@
+//! Fuzzing the partner API (issue 3): arbitrary bytes, arbitrary JSON and mutated valid notices
+//! go through the gateway's app (`tower::ServiceExt::oneshot`, no socket) to the real intake.
+//! Never a panic, never a 5xx, and a refused request leaves nothing on the NOTICES stream.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use rcn_tests::{TestStack, release_notice_json};
+use serde_json::Value;
+use tower::ServiceExt;
+
+/// Any JSON value, nested a few levels.
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        ".{0,40}".prop_map(Value::from),
+        "[0-9]{9}".prop_map(Value::from),
+        "(19|20|30)[0-9]{2}-[01][0-9]-[0-3][0-9]".prop_map(Value::from),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::from),
+            proptest::collection::btree_map("[a-z_]{1,12}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Every path to a value in `v`, as JSON pointers.
+fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .for_each(|(k, c)| pointers(c, format!("{at}/{k}"), out)),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, c)| pointers(c, format!("{at}/{i}"), out)),
+        _ => {}
+    }
+    out.push(at);
+}
+
+/// The example notice with one thing changed: a value replaced, a field removed or one added.
+fn mutated_notice() -> impl Strategy<Value = Value> {
+    let example = release_notice_json();
+    let mut paths = Vec::new();
+    pointers(&example, String::new(), &mut paths);
+    paths.retain(|p| !p.is_empty());
+    (
+        proptest::sample::select(paths),
+        0..3u8,
+        any_json(),
+        "[a-z_]{1,10}",
+    )
+        .prop_map(move |(path, how, value, key)| {
+            let mut n = release_notice_json();
+            match how {
+                0 => *n.pointer_mut(&path).expect("a path of the example") = value,
+                1 => {
+                    let (parent, field) = path.rsplit_once('/').expect("not the root");
+                    // The empty pointer is the whole notice.
+                    match n.pointer_mut(parent) {
+                        Some(Value::Object(m)) => {
+                            m.remove(field);
+                        }
+                        Some(Value::Array(a)) if !a.is_empty() => {
+                            a.remove(0);
+                        }
+                        _ => {}
+                    }
+                }
+                _ => {
+                    if let Some(Value::Object(m)) = n.pointer_mut(&path) {
+                        m.insert(key, value);
+                    } else {
+                        n[key] = value;
+                    }
+                }
+            }
+            n
+        })
+}
+
+/// What each case sends: raw bytes, or JSON.
+#[derive(Debug, Clone)]
+enum Input {
+    Bytes(Vec<u8>),
+    Json(Value),
+}
+
+fn input() -> impl Strategy<Value = Input> {
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..512).prop_map(Input::Bytes),
+        any_json().prop_map(Input::Json),
+        mutated_notice().prop_map(Input::Json),
+        mutated_notice().prop_map(Input::Json),
+    ]
+}
+
+#[test]
+fn arbitrary_input_never_panics_never_5xx_and_a_refusal_stores_nothing() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let (stack, app, js, notices) = rt.block_on(async {
+        let stack = TestStack::spawn().await;
+        let pool = rcn_gateway::tokens::open(stack.env.config.database_url().unwrap())
+            .await
+            .unwrap();
+        let state = rcn_gateway::AppState {
+            nats: stack.nats.clone(),
+            subjects: stack.env.config.region.subjects(),
+            pool,
+        };
+        let app = rcn_gateway::app(state);
+        let js = stack.env.ctx("fuzz-probe").await.jetstream();
+        let notices = stack.env.config.region.subjects().notices_stream();
+        (stack, app, js, notices)
+    });
+    let stack = Arc::new(stack);
+    let mut runner = TestRunner::new(Config {
+        cases: 300,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let accepted = std::cell::Cell::new(0u32);
+    let result = runner.run(&input(), |input| {
+        let body = match &input {
+            Input::Bytes(b) => b.clone(),
+            Input::Json(v) => serde_json::to_vec(v).expect("serialises"),
+        };
+        let request = Request::post("/v1/release-notices")
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer {}", stack.token))
+            .body(Body::from(body))
+            .expect("a request");
+        let (status, before, after) = rt.block_on(async {
+            let before = stack.env.stream_len(&js, &notices).await;
+            let response = app.clone().oneshot(request).await.expect("infallible");
+            let after = stack.env.stream_len(&js, &notices).await;
+            (response.status(), before, after)
+        });
+        prop_assert!(!status.is_server_error(), "{status} for {input:?}");
+        prop_assert!(
+            [
+                StatusCode::ACCEPTED,
+                StatusCode::BAD_REQUEST,
+                StatusCode::FORBIDDEN,
+                StatusCode::CONFLICT
+            ]
+            .contains(&status),
+            "{status} for {input:?}"
+        );
+        if status == StatusCode::ACCEPTED {
+            accepted.set(accepted.get() + 1);
+            prop_assert!(after <= before + 1);
+        } else if after != before {
+            return Err(TestCaseError::fail(format!(
+                "{status}, yet the stream grew from {before} to {after}: {input:?}"
+            )));
+        }
+        Ok(())
+    });
+    rt.block_on(async move {
+        if let Ok(stack) = Arc::try_unwrap(stack) {
+            stack.stop().await;
+        }
+    });
+    result.unwrap();
+    assert!(
+        accepted.get() > 0,
+        "some mutated notices are still valid and accepted"
+    );
+}

@@ -1,0 +1,213 @@
+//! The NATS permissions shipped for compose (services/rcn/deploy/nats/accounts.conf), on a
+//! nats-server of this test's own: an institution may submit on its own subject only, and a
+//! service may publish only its own events. A forbidden publish is refused by the server.
+
+use std::process::Stdio;
+use std::time::Duration;
+
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+const PASSWORDS: [(&str, &str); 5] = [
+    ("RCN_NATS_INTAKE_PASSWORD", "intake-secret"),
+    ("RCN_NATS_ROUTER_PASSWORD", "router-secret"),
+    ("RCN_NATS_CASEWORK_PASSWORD", "casework-secret"),
+    ("RCN_NATS_GATEWAY_PASSWORD", "gateway-secret"),
+    ("RCN_NATS_PI_HAARLEM_PASSWORD", "haarlem-secret"),
+];
+
+/// A client whose server errors (permission violations) arrive on the returned channel.
+async fn connect(
+    url: &str,
+    user: &str,
+    password: &str,
+    inbox: Option<&str>,
+) -> (async_nats::Client, mpsc::UnboundedReceiver<String>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let mut options =
+        async_nats::ConnectOptions::with_user_and_password(user.into(), password.into())
+            .event_callback(move |event| {
+                let tx = tx.clone();
+                async move {
+                    if let async_nats::Event::ServerError(e) = event {
+                        let _ = tx.send(e.to_string());
+                    }
+                }
+            });
+    if let Some(prefix) = inbox {
+        options = options.custom_inbox_prefix(prefix);
+    }
+    (options.connect(url).await.expect("connects"), rx)
+}
+
+async fn refused(
+    client: &async_nats::Client,
+    errors: &mut mpsc::UnboundedReceiver<String>,
+    subject: &str,
+) {
+    client
+        .publish(subject.to_owned(), "{}".into())
+        .await
+        .expect("the test server answers");
+    client.flush().await.expect("the test server answers");
+    let error = tokio::time::timeout(Duration::from_secs(5), errors.recv())
+        .await
+        .expect("the server objects")
+        .expect("the test server answers");
+    assert!(
+        error.to_lowercase().contains("permissions violation"),
+        "{error}"
+    );
+    assert!(error.contains(subject), "{error}");
+}
+
+#[tokio::test]
+async fn an_institution_and_a_service_may_publish_only_on_their_own_subjects() {
+    let dir =
+        std::env::temp_dir().join(format!("rcn-nats-perms-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let shipped = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../services/rcn/deploy/nats/accounts.conf"
+    );
+    std::fs::copy(shipped, dir.join("accounts.conf")).unwrap();
+    let port = rcn::infra::free_port().expect("a free port");
+    // The test's own server settings; the accounts are the shipped ones.
+    let config = format!(
+        "listen: 127.0.0.1:{port}\njetstream {{ store_dir: \"{}\" }}\ninclude ./accounts.conf\n",
+        dir.join("js").display()
+    );
+    std::fs::write(dir.join("test.conf"), config).unwrap();
+    let mut server = tokio::process::Command::new("nats-server")
+        .arg("-c")
+        .arg(dir.join("test.conf"))
+        .envs(PASSWORDS)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("nats-server starts");
+    let url = format!("nats://127.0.0.1:{port}");
+    rcn_runtime::testing::eventually(Duration::from_secs(10), "nats-server to listen", || async {
+        tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .ok()
+    })
+    .await;
+
+    // Intake (a stand-in) answers every institution's submissions.
+    let (intake, mut intake_errors) = connect(&url, "intake", "intake-secret", None).await;
+    let mut submissions = intake
+        .subscribe("rcn.kennemerland.intake.submit.*")
+        .await
+        .unwrap();
+    intake.flush().await.unwrap();
+    let responder = intake.clone();
+    let received = tokio::spawn(async move {
+        let mut subjects = Vec::new();
+        while let Ok(Some(m)) =
+            tokio::time::timeout(Duration::from_secs(3), submissions.next()).await
+        {
+            subjects.push(m.subject.to_string());
+            if let Some(reply) = m.reply {
+                responder
+                    .publish(reply, "{\"result\":\"accepted\"}".into())
+                    .await
+                    .unwrap();
+                responder.flush().await.unwrap();
+            }
+        }
+        subjects
+    });
+
+    let (haarlem, mut haarlem_errors) = connect(
+        &url,
+        "PI-HAARLEM",
+        "haarlem-secret",
+        Some("_INBOX_PI-HAARLEM"),
+    )
+    .await;
+    let reply = haarlem
+        .request("rcn.kennemerland.intake.submit.PI-HAARLEM", "{}".into())
+        .await
+        .expect("its own subject works");
+    assert_eq!(&reply.payload[..], b"{\"result\":\"accepted\"}");
+    refused(
+        &haarlem,
+        &mut haarlem_errors,
+        "rcn.kennemerland.intake.submit.PI-ZAANSTAD",
+    )
+    .await;
+    refused(
+        &haarlem,
+        &mut haarlem_errors,
+        "rcn.kennemerland.intake.accepted",
+    )
+    .await;
+    refused(
+        &haarlem,
+        &mut haarlem_errors,
+        "rcn.kennemerland.intake.submit",
+    )
+    .await;
+    // Nor may it read others' replies.
+    let snoop = haarlem.subscribe("_INBOX.>").await.unwrap();
+    haarlem.flush().await.unwrap();
+    let error = tokio::time::timeout(Duration::from_secs(5), haarlem_errors.recv())
+        .await
+        .expect("the server objects")
+        .unwrap();
+    assert!(
+        error
+            .to_lowercase()
+            .contains("permissions violation for subscription"),
+        "{error}"
+    );
+    drop(snoop);
+
+    refused(
+        &intake,
+        &mut intake_errors,
+        "rcn.kennemerland.routing.routed.GM0392",
+    )
+    .await;
+    let (gateway, mut gateway_errors) = connect(&url, "gateway", "gateway-secret", None).await;
+    refused(
+        &gateway,
+        &mut gateway_errors,
+        "rcn.kennemerland.intake.accepted",
+    )
+    .await;
+    // Without its own inbox prefix the institution cannot even receive a reply.
+    let (careless, mut careless_errors) = connect(&url, "PI-HAARLEM", "haarlem-secret", None).await;
+    let _ = tokio::time::timeout(
+        Duration::from_secs(2),
+        careless.request("rcn.kennemerland.intake.submit.PI-HAARLEM", "{}".into()),
+    )
+    .await;
+    let error = tokio::time::timeout(Duration::from_secs(5), careless_errors.recv())
+        .await
+        .expect("the server objects")
+        .unwrap();
+    assert!(
+        error
+            .to_lowercase()
+            .contains("permissions violation for subscription"),
+        "{error}"
+    );
+
+    assert_eq!(
+        received.await.unwrap(),
+        ["rcn.kennemerland.intake.submit.PI-HAARLEM"; 2],
+        "only the allowed submissions arrived"
+    );
+    assert!(
+        async_nats::ConnectOptions::with_user_and_password("PI-HAARLEM".into(), "wrong".into())
+            .max_reconnects(Some(1))
+            .connect(&url)
+            .await
+            .is_err()
+    );
+    server.kill().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}
