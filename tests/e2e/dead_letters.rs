@@ -51,6 +51,7 @@ async fn a_replayed_dead_letter_is_handled_and_leaves_the_queue() {
         person_key: "p".into(),
         episode_key: "e-replayed".into(),
         notice: rcn_contracts::examples::release_notice(),
+        forwarded_from: None,
     };
     let mut h = HeaderMap::new();
     h.insert(headers::DLQ_SERVICE, "router");

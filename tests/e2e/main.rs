@@ -2,6 +2,7 @@
 //! on the real NATS and PostgreSQL.
 
 mod dead_letters;
+mod forwarding;
 mod notice_to_case;
 mod partner_api;
 mod partner_fuzz;

@@ -41,7 +41,13 @@ pub struct CaseRow {
 impl TestStack {
     /// Starts every service and waits until the gateway answers.
     pub async fn spawn() -> Self {
-        let env = TestEnv::new().await;
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts every service with the configuration changed by `tweak` first (a region file, …).
+    pub async fn spawn_with(tweak: impl FnOnce(&mut rcn_runtime::Config)) -> Self {
+        let mut env = TestEnv::new().await;
+        tweak(&mut env.config);
         let shutdown = CancellationToken::new();
         let stack = Stack::start(&env.config, &Service::ALL, shutdown.clone())
             .await

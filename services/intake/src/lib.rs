@@ -12,6 +12,7 @@
 //! institution may only send (and ask about) its own notices. A second consumer follows the
 //! ROUTING stream so a sender can ask what became of a notice (`api.intake.status`).
 
+mod forwarded;
 mod ledger;
 mod outcomes;
 mod status;
@@ -30,7 +31,8 @@ static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// How many submissions intake works on at once per instance.
 const CONCURRENT_SUBMISSIONS: usize = 256;
 
-/// Runs intake until `shutdown`: the submit endpoint and the receipt ledger.
+/// Runs intake until `shutdown`: the submit and status endpoints, the receipt ledger, the
+/// routing outcomes and notices forwarded by other regions.
 pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
     let js = ctx.jetstream();
     let subjects = ctx.subjects();
@@ -51,6 +53,17 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
         Arc::new(outcomes::Outcomes {
             pool: pool.clone(),
             subjects: subjects.clone(),
+        }),
+        shutdown.clone(),
+    ));
+    let forwarded = tokio::spawn(consumer::run(
+        js.clone(),
+        forwarded::spec(&ctx),
+        Arc::new(forwarded::Forwarded {
+            js: js.clone(),
+            nats: ctx.nats.clone(),
+            subjects: subjects.clone(),
+            key: ctx.config.pseudonym_key()?.clone(),
         }),
         shutdown.clone(),
     ));
@@ -139,6 +152,7 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("stopping the intake service: {e}"))?;
     ledger.await.context("receipt ledger task")?;
     outcomes.await.context("routing outcomes task")?;
+    forwarded.await.context("forwarded notices task")?;
     Ok(())
 }
 

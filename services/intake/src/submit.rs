@@ -155,6 +155,7 @@ impl Intake {
                 .key
                 .episode_key(&notice.person.bsn, notice.detention.started_on),
             notice: notice.clone(),
+            forwarded_from: None,
         };
         let mut h = HeaderMap::new();
         h.insert(headers::MSG_ID, notice_key.as_str());

@@ -158,7 +158,10 @@ impl Handler for Router {
             )
             .await?;
             let mut forwarded_to = None;
+            // A notice another region forwarded here is never forwarded again: two regions that
+            // disagree would bounce it forever. It stays visible here as out of region.
             if let RoutingOutcome::OutOfRegion { gemeentecode } = &decision.outcome
+                && accepted.forwarded_from.is_none()
                 && let Some(target) = forwarding::target_of(&self.region, gemeentecode)
             {
                 forwarded_to = Some(target.as_str().to_owned());

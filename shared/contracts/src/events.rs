@@ -26,6 +26,10 @@ pub struct NoticeAccepted {
     /// Pseudonym of the detention episode: the same for every notice about it.
     pub episode_key: String,
     pub notice: ReleaseNotice,
+    /// The region that forwarded this notice here, when another region routed it to us. A
+    /// forwarded notice is never forwarded again, so two regions cannot bounce it between them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded_from: Option<String>,
 }
 
 /// Which rule decided where a notice goes.

@@ -52,42 +52,46 @@ pub async fn open(
             }
         }
     };
-    create_schema(&pool, schema).await?;
-    crate::outbox::install(&pool)
-        .await
-        .map_err(|source| DbError::Schema {
-            schema: schema.to_owned(),
-            source,
-        })?;
-    migrator
-        .run(&pool)
-        .await
-        .map_err(|source| DbError::Migrate {
-            schema: schema.to_owned(),
-            source,
-        })?;
+    prepare(&pool, schema, migrator).await?;
     Ok(pool)
 }
 
-async fn create_schema(pool: &PgPool, schema: &str) -> Result<(), DbError> {
+/// Creates the schema, installs the outbox table and runs the migrations, all on one connection
+/// holding a session advisory lock for the schema: two processes starting together (two
+/// instances of a service, or a service and a CLI command) would otherwise race on the catalogue.
+async fn prepare(pool: &PgPool, schema: &str, migrator: &Migrator) -> Result<(), DbError> {
     let err = |source| DbError::Schema {
         schema: schema.to_owned(),
         source,
     };
-    // Two instances starting together would race on the catalogue; a transaction-scoped
-    // advisory lock makes the second wait for the first.
-    let mut tx = pool.begin().await.map_err(err)?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('rcn-schema-' || $1))")
+    let mut conn = pool.acquire().await.map_err(err)?;
+    sqlx::query("SELECT pg_advisory_lock(hashtext('rcn-schema-' || $1))")
         .bind(schema)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await
         .map_err(err)?;
-    let ident = schema.replace('"', "");
-    sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{ident}\""))
-        .execute(&mut *tx)
-        .await
-        .map_err(err)?;
-    tx.commit().await.map_err(err)
+    let prepared = async {
+        let ident = schema.replace('"', "");
+        sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{ident}\""))
+            .execute(&mut *conn)
+            .await
+            .map_err(err)?;
+        crate::outbox::install(&mut conn).await.map_err(err)?;
+        migrator
+            .run_direct(&mut *conn)
+            .await
+            .map_err(|source| DbError::Migrate {
+                schema: schema.to_owned(),
+                source,
+            })
+    }
+    .await;
+    // Unlock even when preparing failed; closing the connection would release it too.
+    let _ = sqlx::query("SELECT pg_advisory_unlock(hashtext('rcn-schema-' || $1))")
+        .bind(schema)
+        .execute(&mut *conn)
+        .await;
+    prepared
 }
 
 /// Whether PostgreSQL answers.

@@ -29,8 +29,8 @@ const SWEEP_EVERY: Duration = Duration::from_secs(2);
 /// The NOTIFY channel, per schema so each service's relay wakes only for its own events.
 const CHANNEL_SQL: &str = "current_schema() || '_outbox'";
 
-/// Creates the outbox table in the pool's schema. Idempotent; run at start-up.
-pub async fn install(pool: &PgPool) -> Result<(), sqlx::Error> {
+/// Creates the outbox table in the connection's schema. Idempotent; run at start-up.
+pub async fn install(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     sqlx::query(
         "CREATE TABLE IF NOT EXISTS outbox (
             seq        bigserial   PRIMARY KEY,
@@ -41,7 +41,7 @@ pub async fn install(pool: &PgPool) -> Result<(), sqlx::Error> {
             created_at timestamptz NOT NULL DEFAULT now()
         )",
     )
-    .execute(pool)
+    .execute(conn)
     .await?;
     Ok(())
 }

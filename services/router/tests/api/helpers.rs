@@ -165,6 +165,7 @@ pub fn accepted(notice_key: &str, edit: impl FnOnce(&mut ReleaseNotice)) -> Noti
         person_key: format!("person-of-{notice_key}"),
         episode_key: format!("episode-of-{notice_key}"),
         notice,
+        forwarded_from: None,
     }
 }
 
