@@ -70,7 +70,9 @@ async fn without_a_valid_token_the_partner_api_answers_401_with_a_bearer_challen
     rcn_gateway::tokens::revoke(&pool, revoked.token_id)
         .await
         .unwrap();
-    let forged = format!("{}0", &stack.token[..stack.token.len() - 1]);
+    // The real token with its last character changed (to something it is not).
+    let (head, last) = stack.token.split_at(stack.token.len() - 1);
+    let forged = format!("{head}{}", if last == "0" { "1" } else { "0" });
     for bad in [
         "nonsense",
         "rcn_00000000000000000000000000000000_00",

@@ -8,7 +8,7 @@ use std::time::Duration;
 use rcn::stack::{Service, Stack};
 use rcn_contracts::intake::SubmitReply;
 use rcn_runtime::CancellationToken;
-use rcn_runtime::testing::{TestEnv, eventually};
+use rcn_runtime::testing::{RunningService, TestEnv, eventually};
 use sqlx::PgPool;
 
 pub use rcn_contracts::examples::{release_notice, release_notice_json};
@@ -25,8 +25,7 @@ pub struct TestStack {
     pub nats: async_nats::Client,
     /// An API token of PI-HAARLEM (the example notice's sender), sent by [`TestStack::post_notice`].
     pub token: String,
-    shutdown: CancellationToken,
-    stack: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    stack: RunningService,
 }
 
 /// A case as casework stored it.
@@ -64,8 +63,7 @@ impl TestStack {
             db,
             nats,
             token,
-            shutdown,
-            stack: Some(tokio::spawn(stack.wait())),
+            stack: RunningService::spawn_stopped_by("the stack", shutdown, stack.wait()),
         };
         let url = this.url("/readyz");
         eventually(PATIENCE, "the gateway to be ready", || {
@@ -141,10 +139,7 @@ impl TestStack {
 
     /// Counts rows; `sql` is a `SELECT count(*) …` over the services' schemas.
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql)
-            .fetch_one(&self.db)
-            .await
-            .expect("a count query")
+        rcn_runtime::testing::count(&self.db, sql).await
     }
 
     /// Waits until casework has applied the notice, and returns its case.
@@ -177,20 +172,8 @@ impl TestStack {
     }
 
     /// Stops the stack and waits for it to drain.
-    pub async fn stop(mut self) {
-        self.shutdown.cancel();
-        if let Some(handle) = self.stack.take() {
-            let result = tokio::time::timeout(PATIENCE, handle)
-                .await
-                .expect("the stack stops in time");
-            result.expect("no panic").expect("the stack stops cleanly");
-        }
-    }
-}
-
-impl Drop for TestStack {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+    pub async fn stop(self) {
+        self.stack.stop(PATIENCE).await;
     }
 }
 pub mod crash;

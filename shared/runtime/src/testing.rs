@@ -3,11 +3,20 @@
 //! Each [`TestEnv`] gets a random region (so its subjects and streams are its own) and a fresh
 //! database (so its tables are its own). Servers come from `TEST_NATS_URL` / `TEST_DATABASE_URL`,
 //! defaulting to the machine's local ones. Only compiled with the `testing` feature.
+//!
+//! Alongside it, the pieces every service's test harness needs: a service running in a task
+//! ([`RunningService`]), the messages a stream holds, counts, and "has the service settled".
+//! Typed, crate-specific helpers stay in the crates' own `tests/`.
 
+use std::future::Future;
+
+use async_nats::jetstream::message::StreamMessage;
 use rcn_contracts::Region;
 use rcn_contracts::pseudonym::PseudonymKey;
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 
@@ -169,8 +178,148 @@ where
     }
 }
 
+/// Every message a stream holds, in order (none when the stream does not exist).
+pub async fn stream_messages(
+    js: &async_nats::jetstream::Context,
+    def: &rcn_contracts::StreamDef,
+) -> Vec<StreamMessage> {
+    let Ok(mut stream) = js.get_stream(&def.name).await else {
+        return Vec::new();
+    };
+    let state = stream.info().await.expect("stream info").state.clone();
+    let mut out = Vec::new();
+    if state.messages > 0 {
+        for seq in state.first_sequence..=state.last_sequence {
+            out.push(stream.get_raw_message(seq).await.expect("a stored message"));
+        }
+    }
+    out
+}
+
+/// The value of a header of a stored message.
+pub fn header<'a>(m: &'a StreamMessage, name: &str) -> Option<&'a str> {
+    m.headers.get(name).map(|v| v.as_str())
+}
+
+/// The result of `sql`, a `SELECT count(*) …`; panics when the query fails.
+pub async fn count(db: &sqlx::PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(db)
+        .await
+        .expect("the query runs")
+}
+
+/// The result of `sql`, a `SELECT count(*) …`, or `None` while it fails (a service that has not
+/// migrated its schema yet): for polls inside [`eventually`].
+pub async fn try_count(db: &sqlx::PgPool, sql: &str) -> Option<i64> {
+    sqlx::query_scalar(sql).fetch_one(db).await.ok()
+}
+
+/// `Some` once the consumer `durable` of the stream `stream` has acked its first `n` messages
+/// with none pending and the outbox table `outbox` is empty: all the service will ever do about
+/// those messages is done. A poll for [`eventually`], so each crate keeps its own wording.
+pub async fn settled(
+    js: &async_nats::jetstream::Context,
+    stream: &str,
+    durable: &str,
+    n: u64,
+    db: &sqlx::PgPool,
+    outbox: &str,
+) -> Option<()> {
+    let stream = js.get_stream(stream).await.ok()?;
+    let info = stream.consumer_info(durable).await.ok()?;
+    let outbox = try_count(db, &format!("SELECT count(*) FROM {outbox}")).await?;
+    (info.ack_floor.stream_sequence >= n && info.num_ack_pending == 0 && outbox == 0).then_some(())
+}
+
+/// A service's `run` future in a task, started the way its launcher starts it (the caller owns
+/// the token that stops it) so a test stops it the way SIGTERM does.
+pub struct RunningService {
+    /// Who runs, as the panic messages name it ("the router stops in time").
+    name: String,
+    /// Cancelled by [`RunningService::stop`], and on drop so a failed test's service winds down
+    /// instead of consuming on after its test.
+    shutdown: CancellationToken,
+    /// Taken by `stop`, which awaits it to see the service drain and return `Ok`.
+    handle: Option<JoinHandle<anyhow::Result<()>>>,
+}
+
+impl RunningService {
+    /// Spawns `run` with a fresh shutdown token.
+    pub fn spawn<F, Fut>(name: impl Into<String>, run: F) -> Self
+    where
+        F: FnOnce(CancellationToken) -> Fut,
+        Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+    {
+        let shutdown = CancellationToken::new();
+        let task = run(shutdown.clone());
+        Self::spawn_stopped_by(name, shutdown, task)
+    }
+
+    /// Spawns `task`, which `shutdown` stops: for a service that takes its token while it starts,
+    /// before the future to await exists (the launcher's `Stack::start`, then `wait`).
+    pub fn spawn_stopped_by(
+        name: impl Into<String>,
+        shutdown: CancellationToken,
+        task: impl Future<Output = anyhow::Result<()>> + Send + 'static,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            shutdown,
+            handle: Some(tokio::spawn(task)),
+        }
+    }
+
+    /// Asks the service to stop, without waiting for it.
+    pub fn cancel(&self) {
+        self.shutdown.cancel();
+    }
+
+    /// Stops the service and checks it returns `Ok` within `within`.
+    pub async fn stop(mut self, within: std::time::Duration) {
+        self.shutdown.cancel();
+        let handle = self.handle.take().expect("running");
+        let name = &self.name;
+        let result = tokio::time::timeout(within, handle)
+            .await
+            .unwrap_or_else(|e| panic!("{name} stops in time: {e:?}"));
+        result
+            .expect("no panic")
+            .unwrap_or_else(|e| panic!("{name} stops cleanly: {e:?}"));
+    }
+}
+
+impl Drop for RunningService {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::RunningService;
+
+    const WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+
+    #[tokio::test]
+    async fn a_service_that_drains_on_its_token_stops_cleanly() {
+        let service = RunningService::spawn("the stand-in", |shutdown| async move {
+            shutdown.cancelled().await;
+            Ok(())
+        });
+        service.stop(WITHIN).await;
+    }
+
+    #[tokio::test]
+    #[should_panic(expected = "the stand-in stops cleanly")]
+    async fn a_service_that_fails_as_it_stops_fails_the_test() {
+        let service = RunningService::spawn("the stand-in", |shutdown| async move {
+            shutdown.cancelled().await;
+            anyhow::bail!("could not drain")
+        });
+        service.stop(WITHIN).await;
+    }
+
     #[test]
     fn database_is_swapped_in_the_url() {
         assert_eq!(

@@ -12,12 +12,11 @@ use rcn_contracts::events::RoutingOutcome;
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::{Condition, ReleaseNotice, Subjects};
 use rcn_runtime::config::Config;
-use rcn_runtime::testing::{TestEnv, eventually};
-use rcn_runtime::{CancellationToken, headers};
+use rcn_runtime::headers;
+use rcn_runtime::testing::{RunningService, TestEnv, eventually, try_count};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::PgPool;
-use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::helpers::{gm, routed_notice, stream_messages};
@@ -31,7 +30,7 @@ pub struct App {
     pub nats: async_nats::Client,
     pub subjects: Subjects,
     pub db: PgPool,
-    instances: Vec<(CancellationToken, JoinHandle<anyhow::Result<()>>)>,
+    instances: Vec<RunningService>,
     published: u64,
 }
 
@@ -67,22 +66,20 @@ impl App {
 
     /// Starts one more casework instance.
     pub async fn start_instance(&mut self) {
-        let shutdown = CancellationToken::new();
         let ctx = self.env.ctx("casework").await;
-        let handle = tokio::spawn(rcn_casework::run(ctx, shutdown.clone()));
-        self.instances.push((shutdown, handle));
+        let instance =
+            RunningService::spawn("casework", |shutdown| rcn_casework::run(ctx, shutdown));
+        self.instances.push(instance);
     }
 
     /// Stops every instance and checks each stopped cleanly.
     pub async fn stop_all(&mut self) {
-        for (shutdown, _) in &self.instances {
-            shutdown.cancel();
+        // Cancel them all first, so they drain side by side rather than one after another.
+        for instance in &self.instances {
+            instance.cancel();
         }
-        for (_, handle) in self.instances.drain(..) {
-            let result = tokio::time::timeout(PATIENCE, handle)
-                .await
-                .expect("casework stops in time");
-            result.expect("no panic").expect("casework stops cleanly");
+        for instance in self.instances.drain(..) {
+            instance.stop(PATIENCE).await;
         }
     }
 
@@ -203,10 +200,7 @@ impl App {
     /// Waits until exactly `n` events of `part` are on CASES and the outbox is empty.
     pub async fn wait_for_events(&self, part: &str, n: usize) -> Vec<StreamMessage> {
         eventually(PATIENCE, &format!("{n} {part} event(s)"), || async {
-            let outbox: i64 = sqlx::query_scalar("SELECT count(*) FROM casework.outbox")
-                .fetch_one(&self.db)
-                .await
-                .ok()?;
+            let outbox = try_count(&self.db, "SELECT count(*) FROM casework.outbox").await?;
             let events = self.events(part).await;
             (outbox == 0 && events.len() >= n).then_some(events)
         })
@@ -214,18 +208,7 @@ impl App {
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql)
-            .fetch_one(&self.db)
-            .await
-            .expect("a count")
-    }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        for (shutdown, _) in &self.instances {
-            shutdown.cancel();
-        }
+        rcn_runtime::testing::count(&self.db, sql).await
     }
 }
 

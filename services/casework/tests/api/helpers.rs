@@ -7,12 +7,13 @@ use async_nats::HeaderMap;
 use async_nats::jetstream::{self, message::StreamMessage};
 use chrono::{Days, NaiveDate, SubsecRound, Utc};
 use rcn_contracts::events::{NoticeRouted, RoutingOutcome, RoutingRule};
-use rcn_contracts::{Gemeentecode, ReleaseNotice, SCHEMA_VERSION, StreamDef, Subjects};
-use rcn_runtime::testing::{TestEnv, eventually};
-use rcn_runtime::{CancellationToken, headers};
+use rcn_contracts::{Gemeentecode, ReleaseNotice, SCHEMA_VERSION, Subjects};
+use rcn_runtime::headers;
+use rcn_runtime::testing::{RunningService, TestEnv, eventually, settled};
 use sqlx::PgPool;
-use tokio::task::JoinHandle;
 use uuid::Uuid;
+
+pub use rcn_runtime::testing::{header, stream_messages};
 
 /// How long a test waits for something asynchronous to happen.
 pub const PATIENCE: Duration = Duration::from_secs(15);
@@ -25,8 +26,7 @@ pub struct TestCasework {
     pub js: jetstream::Context,
     pub subjects: Subjects,
     pub db: PgPool,
-    shutdown: CancellationToken,
-    handle: Option<JoinHandle<anyhow::Result<()>>>,
+    casework: RunningService,
     _env: TestEnv,
 }
 
@@ -59,18 +59,15 @@ impl TestCasework {
         rcn_runtime::nats::ensure_stream(&js, &subjects.routing_stream())
             .await
             .expect("the stream can be created");
-        let shutdown = CancellationToken::new();
-        let handle = tokio::spawn(rcn_casework::run(
-            env.ctx("casework").await,
-            shutdown.clone(),
-        ));
+        let ctx = env.ctx("casework").await;
+        let casework =
+            RunningService::spawn("casework", |shutdown| rcn_casework::run(ctx, shutdown));
         let db = env.db().await;
         Self {
             js,
             subjects,
             db,
-            shutdown,
-            handle: Some(handle),
+            casework,
             _env: env,
         }
     }
@@ -136,18 +133,8 @@ impl TestCasework {
             PATIENCE,
             &format!("casework to finish {n} notice(s)"),
             || async {
-                let stream = self
-                    .js
-                    .get_stream(&self.subjects.routing_stream().name)
-                    .await
-                    .ok()?;
-                let info = stream.consumer_info(DURABLE).await.ok()?;
-                let outbox: i64 = sqlx::query_scalar("SELECT count(*) FROM casework.outbox")
-                    .fetch_one(&self.db)
-                    .await
-                    .ok()?;
-                (info.ack_floor.stream_sequence >= n && info.num_ack_pending == 0 && outbox == 0)
-                    .then_some(())
+                let stream = self.subjects.routing_stream().name;
+                settled(&self.js, &stream, DURABLE, n, &self.db, "casework.outbox").await
             },
         )
         .await;
@@ -165,26 +152,12 @@ impl TestCasework {
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql)
-            .fetch_one(&self.db)
-            .await
-            .expect("the query runs")
+        rcn_runtime::testing::count(&self.db, sql).await
     }
 
     /// Stops casework and checks it shuts down cleanly.
-    pub async fn stop(mut self) {
-        self.shutdown.cancel();
-        let handle = self.handle.take().expect("running");
-        let result = tokio::time::timeout(PATIENCE, handle)
-            .await
-            .expect("casework stops in time");
-        result.expect("no panic").expect("casework stops cleanly");
-    }
-}
-
-impl Drop for TestCasework {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+    pub async fn stop(self) {
+        self.casework.stop(PATIENCE).await;
     }
 }
 
@@ -236,24 +209,4 @@ pub fn routed_notice(
         received_at: now,
         notice,
     }
-}
-
-/// Every message a stream holds, in order (none when the stream does not exist).
-pub async fn stream_messages(js: &jetstream::Context, def: &StreamDef) -> Vec<StreamMessage> {
-    let Ok(mut stream) = js.get_stream(&def.name).await else {
-        return Vec::new();
-    };
-    let state = stream.info().await.expect("stream info").state.clone();
-    let mut out = Vec::new();
-    if state.messages > 0 {
-        for seq in state.first_sequence..=state.last_sequence {
-            out.push(stream.get_raw_message(seq).await.expect("a stored message"));
-        }
-    }
-    out
-}
-
-/// The value of a header of a stored message.
-pub fn header<'a>(m: &'a StreamMessage, name: &str) -> Option<&'a str> {
-    m.headers.get(name).map(|v| v.as_str())
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use rcn_contracts::Subjects;
 use rcn_contracts::intake::SubmitReply;
-use rcn_runtime::testing::{TestEnv, eventually};
-use rcn_runtime::{CancellationToken, headers};
+use rcn_runtime::headers;
+use rcn_runtime::testing::{RunningService, TestEnv, eventually};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -30,8 +30,7 @@ pub struct TestGateway {
     pub client: reqwest::Client,
     pub subjects: Subjects,
     pub env: TestEnv,
-    shutdown: CancellationToken,
-    handle: Option<JoinHandle<anyhow::Result<()>>>,
+    gateway: RunningService,
 }
 
 impl TestGateway {
@@ -40,12 +39,10 @@ impl TestGateway {
         let env = TestEnv::new().await;
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let addr = listener.local_addr().expect("bound");
-        let shutdown = CancellationToken::new();
-        let handle = tokio::spawn(rcn_gateway::serve(
-            env.ctx("gateway").await,
-            listener,
-            shutdown.clone(),
-        ));
+        let ctx = env.ctx("gateway").await;
+        let gateway = RunningService::spawn("the gateway", |shutdown| {
+            rcn_gateway::serve(ctx, listener, shutdown)
+        });
         let client = reqwest::Client::new();
         eventually(PATIENCE, "the gateway to answer", || {
             let request = client.get(format!("http://{addr}/healthz"));
@@ -71,8 +68,7 @@ impl TestGateway {
             client,
             subjects: env.config.region.subjects(),
             env,
-            shutdown,
-            handle: Some(handle),
+            gateway,
         }
     }
 
@@ -172,21 +168,8 @@ impl TestGateway {
     }
 
     /// Stops the gateway and checks it shuts down cleanly.
-    pub async fn stop(mut self) {
-        self.shutdown.cancel();
-        let handle = self.handle.take().expect("running");
-        let result = tokio::time::timeout(PATIENCE, handle)
-            .await
-            .expect("the gateway stops in time");
-        result
-            .expect("no panic")
-            .expect("the gateway stops cleanly");
-    }
-}
-
-impl Drop for TestGateway {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+    pub async fn stop(self) {
+        self.gateway.stop(PATIENCE).await;
     }
 }
 

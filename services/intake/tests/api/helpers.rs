@@ -6,11 +6,11 @@ use async_nats::jetstream::{self, message::StreamMessage};
 use rcn_contracts::Subjects;
 use rcn_contracts::intake::{Receipt, SubmitReply};
 use rcn_contracts::notice::Problem;
-use rcn_runtime::CancellationToken;
-use rcn_runtime::testing::{TestEnv, eventually};
+use rcn_runtime::testing::{RunningService, TestEnv, eventually, stream_messages};
 use serde_json::Value;
 use sqlx::PgPool;
-use tokio::task::JoinHandle;
+
+pub use rcn_runtime::testing::header;
 
 /// How long a test waits for something asynchronous to happen.
 pub const PATIENCE: Duration = Duration::from_secs(15);
@@ -24,8 +24,7 @@ pub struct TestIntake {
     pub js: jetstream::Context,
     pub subjects: Subjects,
     pub db: PgPool,
-    shutdown: CancellationToken,
-    handle: Option<JoinHandle<anyhow::Result<()>>>,
+    intake: RunningService,
     _env: TestEnv,
 }
 
@@ -33,8 +32,8 @@ impl TestIntake {
     /// Starts intake and waits until it answers requests.
     pub async fn spawn() -> Self {
         let env = TestEnv::new().await;
-        let shutdown = CancellationToken::new();
-        let handle = tokio::spawn(rcn_intake::run(env.ctx("intake").await, shutdown.clone()));
+        let ctx = env.ctx("intake").await;
+        let intake = RunningService::spawn("intake", |shutdown| rcn_intake::run(ctx, shutdown));
         let nats = env.ctx("partner").await.nats;
         let subjects = env.config.region.subjects();
         let db = env.db().await;
@@ -43,8 +42,7 @@ impl TestIntake {
             nats,
             subjects,
             db,
-            shutdown,
-            handle: Some(handle),
+            intake,
             _env: env,
         };
         eventually(PATIENCE, "intake to answer", || async {
@@ -75,21 +73,7 @@ impl TestIntake {
 
     /// Every message on the NOTICES stream, in order.
     pub async fn notices(&self) -> Vec<StreamMessage> {
-        let Ok(mut stream) = self
-            .js
-            .get_stream(&self.subjects.notices_stream().name)
-            .await
-        else {
-            return Vec::new();
-        };
-        let state = stream.info().await.expect("stream info").state.clone();
-        let mut out = Vec::new();
-        if state.messages > 0 {
-            for seq in state.first_sequence..=state.last_sequence {
-                out.push(stream.get_raw_message(seq).await.expect("a stored message"));
-            }
-        }
-        out
+        stream_messages(&self.js, &self.subjects.notices_stream()).await
     }
 
     /// Waits until the receipt ledger has recorded the notice.
@@ -112,19 +96,8 @@ impl TestIntake {
     }
 
     /// Stops intake and checks it shuts down cleanly.
-    pub async fn stop(mut self) {
-        self.shutdown.cancel();
-        let handle = self.handle.take().expect("running");
-        let result = tokio::time::timeout(PATIENCE, handle)
-            .await
-            .expect("intake stops in time");
-        result.expect("no panic").expect("intake stops cleanly");
-    }
-}
-
-impl Drop for TestIntake {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+    pub async fn stop(self) {
+        self.intake.stop(PATIENCE).await;
     }
 }
 
@@ -157,9 +130,4 @@ pub fn conflict(reply: SubmitReply) -> Vec<Problem> {
         SubmitReply::Conflict { problems } => problems,
         other => panic!("expected a conflict with an earlier notice, got {other:?}"),
     }
-}
-
-/// The value of a header of a stored message.
-pub fn header<'a>(m: &'a StreamMessage, name: &str) -> Option<&'a str> {
-    m.headers.get(name).map(|v| v.as_str())
 }

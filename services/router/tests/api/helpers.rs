@@ -7,11 +7,12 @@ use async_nats::HeaderMap;
 use async_nats::jetstream::{self, message::StreamMessage};
 use chrono::{SubsecRound, Utc};
 use rcn_contracts::events::{NoticeAccepted, NoticeRouted};
-use rcn_contracts::{ReleaseNotice, SCHEMA_VERSION, StreamDef, Subjects};
-use rcn_runtime::testing::{TestEnv, eventually};
-use rcn_runtime::{CancellationToken, headers};
+use rcn_contracts::{ReleaseNotice, SCHEMA_VERSION, Subjects};
+use rcn_runtime::headers;
+use rcn_runtime::testing::{RunningService, TestEnv, eventually, settled};
 use sqlx::PgPool;
-use tokio::task::JoinHandle;
+
+pub use rcn_runtime::testing::{header, stream_messages};
 
 /// How long a test waits for something asynchronous to happen.
 pub const PATIENCE: Duration = Duration::from_secs(15);
@@ -24,8 +25,7 @@ pub struct TestRouter {
     pub js: jetstream::Context,
     pub subjects: Subjects,
     pub db: PgPool,
-    shutdown: CancellationToken,
-    handle: Option<JoinHandle<anyhow::Result<()>>>,
+    router: RunningService,
     _env: TestEnv,
 }
 
@@ -49,15 +49,14 @@ impl TestRouter {
         rcn_runtime::nats::ensure_stream(&js, &subjects.notices_stream())
             .await
             .expect("the stream can be created");
-        let shutdown = CancellationToken::new();
-        let handle = tokio::spawn(rcn_router::run(env.ctx("router").await, shutdown.clone()));
+        let ctx = env.ctx("router").await;
+        let router = RunningService::spawn("the router", |shutdown| rcn_router::run(ctx, shutdown));
         let db = env.db().await;
         Self {
             js,
             subjects,
             db,
-            shutdown,
-            handle: Some(handle),
+            router,
             _env: env,
         }
     }
@@ -108,44 +107,20 @@ impl TestRouter {
             PATIENCE,
             &format!("the router to finish {n} notice(s)"),
             || async {
-                let stream = self
-                    .js
-                    .get_stream(&self.subjects.notices_stream().name)
-                    .await
-                    .ok()?;
-                let info = stream.consumer_info(DURABLE).await.ok()?;
-                let outbox: i64 = sqlx::query_scalar("SELECT count(*) FROM router.outbox")
-                    .fetch_one(&self.db)
-                    .await
-                    .ok()?;
-                (info.ack_floor.stream_sequence >= n && info.num_ack_pending == 0 && outbox == 0)
-                    .then_some(())
+                let stream = self.subjects.notices_stream().name;
+                settled(&self.js, &stream, DURABLE, n, &self.db, "router.outbox").await
             },
         )
         .await;
     }
 
     pub async fn count(&self, sql: &str) -> i64 {
-        sqlx::query_scalar(sql)
-            .fetch_one(&self.db)
-            .await
-            .expect("the query runs")
+        rcn_runtime::testing::count(&self.db, sql).await
     }
 
     /// Stops the router and checks it shuts down cleanly.
-    pub async fn stop(mut self) {
-        self.shutdown.cancel();
-        let handle = self.handle.take().expect("running");
-        let result = tokio::time::timeout(PATIENCE, handle)
-            .await
-            .expect("the router stops in time");
-        result.expect("no panic").expect("the router stops cleanly");
-    }
-}
-
-impl Drop for TestRouter {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+    pub async fn stop(self) {
+        self.router.stop(PATIENCE).await;
     }
 }
 
@@ -172,24 +147,4 @@ pub fn accepted(notice_key: &str, edit: impl FnOnce(&mut ReleaseNotice)) -> Noti
 /// Decodes a ROUTING event.
 pub fn routed(m: &StreamMessage) -> NoticeRouted {
     serde_json::from_slice(&m.payload).expect("a NoticeRouted")
-}
-
-/// Every message a stream holds, in order.
-pub async fn stream_messages(js: &jetstream::Context, def: &StreamDef) -> Vec<StreamMessage> {
-    let Ok(mut stream) = js.get_stream(&def.name).await else {
-        return Vec::new();
-    };
-    let state = stream.info().await.expect("stream info").state.clone();
-    let mut out = Vec::new();
-    if state.messages > 0 {
-        for seq in state.first_sequence..=state.last_sequence {
-            out.push(stream.get_raw_message(seq).await.expect("a stored message"));
-        }
-    }
-    out
-}
-
-/// The value of a header of a stored message.
-pub fn header<'a>(m: &'a StreamMessage, name: &str) -> Option<&'a str> {
-    m.headers.get(name).map(|v| v.as_str())
 }

@@ -20,8 +20,8 @@ use rcn_contracts::routing_api::{
     WaitingNotice,
 };
 use rcn_contracts::{Gemeentecode, Region};
-use rcn_runtime::testing::{TestEnv, eventually};
-use rcn_runtime::{CancellationToken, Config, headers};
+use rcn_runtime::testing::{RunningService, TestEnv, eventually, try_count};
+use rcn_runtime::{Config, headers};
 use sqlx::PgPool;
 use tokio::task::JoinHandle;
 
@@ -33,8 +33,7 @@ pub struct RoutingRouter {
     pub js: jetstream::Context,
     pub subjects: Subjects,
     pub db: PgPool,
-    shutdown: CancellationToken,
-    handle: Option<JoinHandle<anyhow::Result<()>>>,
+    router: RunningService,
     _env: TestEnv,
 }
 
@@ -49,16 +48,15 @@ impl RoutingRouter {
         rcn_runtime::nats::ensure_stream(&js, &subjects.notices_stream())
             .await
             .unwrap();
-        let shutdown = CancellationToken::new();
-        let handle = tokio::spawn(rcn_router::run(env.ctx("router").await, shutdown.clone()));
+        let ctx = env.ctx("router").await;
+        let router = RunningService::spawn("the router", |shutdown| rcn_router::run(ctx, shutdown));
         let db = env.db().await;
         Self {
             nats: client.nats.clone(),
             js,
             subjects,
             db,
-            shutdown,
-            handle: Some(handle),
+            router,
             _env: env,
         }
     }
@@ -175,28 +173,14 @@ impl RoutingRouter {
 
     pub async fn wait_until_outbox_empty(&self) {
         eventually(PATIENCE, "the router's outbox to empty", || async {
-            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM router.outbox")
-                .fetch_one(&self.db)
-                .await
-                .ok()?;
+            let n = try_count(&self.db, "SELECT count(*) FROM router.outbox").await?;
             (n == 0).then_some(())
         })
         .await;
     }
 
-    pub async fn stop(mut self) {
-        self.shutdown.cancel();
-        let handle = self.handle.take().expect("running");
-        let result = tokio::time::timeout(PATIENCE, handle)
-            .await
-            .expect("the router stops in time");
-        result.expect("no panic").expect("the router stops cleanly");
-    }
-}
-
-impl Drop for RoutingRouter {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
+    pub async fn stop(self) {
+        self.router.stop(PATIENCE).await;
     }
 }
 
