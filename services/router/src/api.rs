@@ -3,17 +3,21 @@
 //! forwards to other regions on `rcn.<region>.api.router.forwarded.{list,ack}`.
 //!
 //! Every request gets a JSON reply from `rcn_contracts::routing_api`, also when it is malformed.
-//! Who may decide is the gateway's check for now (it passes the caller's identity in the
-//! `Rcn-Identity` header); this endpoint must never trust a request to be well-formed.
+//! The queue and the forwards are the RCN's: the caller's identity (the `Rcn-Identity` header the
+//! gateway sets) must be an RCN coordinator's, and a decision is recorded in the caller's own
+//! name. The acknowledgement of a forward comes from the other region's intake, which NATS
+//! permissions let publish on that subject only. This endpoint never trusts a request to be
+//! well-formed, nor a body to say who is asking.
 
 use std::sync::Arc;
 
 use async_nats::service::{Service, ServiceExt};
 use futures::StreamExt;
 use rcn_contracts::Subjects;
+use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::routing_api::{
-    ForwardedAckReply, ForwardedAckRequest, QueueDecideReply, QueueDecideRequest, QueueListReply,
-    QueueListRequest,
+    ForwardedAckReply, ForwardedAckRequest, ForwardedListReply, QueueDecideReply,
+    QueueDecideRequest, QueueListReply, QueueListRequest,
 };
 use rcn_runtime::{CancellationToken, headers};
 
@@ -116,28 +120,37 @@ impl Api {
                         .as_ref()
                         .and_then(|h| h.get(headers::TRACE_ID))
                         .map(|v| v.as_str().to_owned());
+                    let coordinator = coordinator(request.message.headers.as_ref());
                     let body = match verb {
                         Verb::List => {
-                            let reply = match QueueListRequest::from_json(payload) {
-                                Ok(r) => queue.list(&r).await,
-                                Err(problem) => QueueListReply::Rejected {
+                            let reply = match (coordinator, QueueListRequest::from_json(payload)) {
+                                (Err(message), _) => QueueListReply::Forbidden { message },
+                                (Ok(_), Ok(r)) => queue.list(&r).await,
+                                (Ok(_), Err(problem)) => QueueListReply::Rejected {
                                     problems: vec![problem],
                                 },
                             };
                             serde_json::to_vec(&reply)
                         }
                         Verb::Decide => {
-                            let reply = match QueueDecideRequest::from_json(payload) {
-                                Ok(r) => queue.decide(&r, trace_id.as_deref()).await,
-                                Err(problem) => QueueDecideReply::Rejected {
+                            let reply = match (coordinator, QueueDecideRequest::from_json(payload)) {
+                                (Err(message), _) => QueueDecideReply::Forbidden { message },
+                                (Ok(who), Ok(r)) if r.decided_by != who.user_id => {
+                                    QueueDecideReply::Forbidden {
+                                        message: "a decision is recorded in the name of the coordinator who sends it; decided_by must be your own user id".into(),
+                                    }
+                                }
+                                (Ok(_), Ok(r)) => queue.decide(&r, trace_id.as_deref()).await,
+                                (Ok(_), Err(problem)) => QueueDecideReply::Rejected {
                                     problems: vec![problem],
                                 },
                             };
                             serde_json::to_vec(&reply)
                         }
-                        Verb::ForwardedList => {
-                            serde_json::to_vec(&forwarding::unacknowledged(&queue.pool).await)
-                        }
+                        Verb::ForwardedList => match coordinator {
+                            Err(message) => serde_json::to_vec(&ForwardedListReply::Forbidden { message }),
+                            Ok(_) => serde_json::to_vec(&forwarding::unacknowledged(&queue.pool).await),
+                        },
                         Verb::ForwardedAck => {
                             let reply = match ForwardedAckRequest::from_json(payload) {
                                 Ok(r) => forwarding::acknowledge(&queue.pool, &r).await,
@@ -161,4 +174,16 @@ impl Api {
             .map_err(|e| anyhow::anyhow!("stopping the router service: {e}"))?;
         Ok(())
     }
+}
+
+/// The caller, when it is an RCN coordinator; otherwise why not, in words.
+fn coordinator(h: Option<&async_nats::HeaderMap>) -> Result<Identity, String> {
+    let value = h
+        .and_then(|h| h.get(headers::IDENTITY))
+        .ok_or_else(|| "the request does not say who is asking (Rcn-Identity header)".to_owned())?;
+    let who = Identity::from_header(value.as_str()).map_err(|e| e.0)?;
+    if who.role != Role::RcnCoordinator {
+        return Err("only RCN coordinators may see and decide the manual routing queue".into());
+    }
+    Ok(who)
 }

@@ -46,6 +46,8 @@ pub enum QueueListReply {
     },
     /// The request itself was wrong.
     Rejected { problems: Vec<Problem> },
+    /// The caller may not see the queue (only RCN coordinators may).
+    Forbidden { message: String },
     /// The router cannot answer right now; ask again later.
     Unavailable { message: String },
 }
@@ -121,6 +123,8 @@ pub enum QueueDecideReply {
     UnknownNotice { message: String },
     /// The notice exists but is not waiting: a rule routed it.
     NotWaiting { message: String },
+    /// The caller may not decide (only RCN coordinators may, and only in their own name).
+    Forbidden { message: String },
     /// The router cannot decide right now; nothing was recorded. Send the same request again.
     Unavailable { message: String },
 }
@@ -146,6 +150,10 @@ pub enum ForwardedListReply {
     /// Forwards not yet acknowledged, oldest first.
     Forwarded {
         forwards: Vec<ForwardedNotice>,
+    },
+    /// The caller may not see the forwards (only RCN coordinators may).
+    Forbidden {
+        message: String,
     },
     Unavailable {
         message: String,

@@ -8,7 +8,7 @@ use rcn_contracts::events::{RoutingOutcome, RoutingRule};
 use rcn_contracts::routing_api::{ManualRoutingKind, QueueDecideReply, QueueListReply};
 
 use crate::routing_support::{
-    RoutingRouter, accepted, decision, gm, routed, stream_messages, unroutable,
+    RoutingRouter, accepted, coordinator, decision, gm, routed, stream_messages, unroutable,
 };
 
 #[tokio::test]
@@ -280,6 +280,62 @@ async fn decisions_that_cannot_apply_are_refused_in_words_and_change_nothing() {
         .await;
     assert_eq!(rejected_path(malformed)[0].0, "decision.kind");
 
+    assert_eq!(router.waiting().await.len(), 1, "nothing was decided");
+    router.stop().await;
+}
+
+#[tokio::test]
+async fn only_rcn_coordinators_see_and_decide_the_queue_and_only_in_their_own_name() {
+    let router = RoutingRouter::spawn_with(|_| {}).await;
+    router.route(&unroutable("PI-HAARLEM:auth1")).await;
+    let staff = serde_json::json!({"user_id": "medewerker-1", "role": "municipal_staff", "gemeentecode": "GM0392"}).to_string();
+    let list = router.subjects.router_queue_list();
+    let decide = router.subjects.router_queue_decide();
+
+    for identity in ["", staff.as_str()] {
+        let reply: QueueListReply = serde_json::from_slice(
+            &router
+                .request_as(identity, list.clone(), b"{}".to_vec())
+                .await,
+        )
+        .unwrap();
+        assert!(
+            matches!(reply, QueueListReply::Forbidden { .. }),
+            "{identity:?}: {reply:?}"
+        );
+        let body = serde_json::to_vec(&decision(
+            "PI-HAARLEM:auth1",
+            ManualRoutingKind::Municipality,
+            "GM0392",
+            "medewerker-1",
+        ))
+        .unwrap();
+        let reply: QueueDecideReply =
+            serde_json::from_slice(&router.request_as(identity, decide.clone(), body).await)
+                .unwrap();
+        assert!(
+            matches!(reply, QueueDecideReply::Forbidden { .. }),
+            "{identity:?}: {reply:?}"
+        );
+    }
+    // A coordinator cannot decide in a colleague's name.
+    let body = serde_json::to_vec(&decision(
+        "PI-HAARLEM:auth1",
+        ManualRoutingKind::Municipality,
+        "GM0392",
+        "someone-else",
+    ))
+    .unwrap();
+    let reply: QueueDecideReply = serde_json::from_slice(
+        &router
+            .request_as(&coordinator("coordinator-7"), decide, body)
+            .await,
+    )
+    .unwrap();
+    assert!(
+        matches!(reply, QueueDecideReply::Forbidden { .. }),
+        "{reply:?}"
+    );
     assert_eq!(router.waiting().await.len(), 1, "nothing was decided");
     router.stop().await;
 }

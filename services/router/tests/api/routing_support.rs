@@ -131,20 +131,40 @@ impl RoutingRouter {
         self.decide_raw(serde_json::to_vec(request).unwrap()).await
     }
 
+    /// Decides as the coordinator the request names in `decided_by` (as the gateway would).
     pub async fn decide_raw(&self, body: Vec<u8>) -> QueueDecideReply {
+        let who = serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .and_then(|v| v["decided_by"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| COORDINATOR.to_owned());
         let bytes = self
-            .request(self.subjects.router_queue_decide(), body)
+            .request_as(
+                &coordinator(&who),
+                self.subjects.router_queue_decide(),
+                body,
+            )
             .await;
         serde_json::from_slice(&bytes).expect("a QueueDecideReply")
     }
 
-    /// A request, retried while the router's service is still starting (no responders yet).
+    /// A request from an RCN coordinator.
     pub async fn request(&self, subject: String, body: Vec<u8>) -> Vec<u8> {
+        self.request_as(&coordinator(COORDINATOR), subject, body)
+            .await
+    }
+
+    /// A request with the identity header `identity` (a JSON `Identity`; empty: no header),
+    /// retried while the router's service is still starting (no responders yet).
+    pub async fn request_as(&self, identity: &str, subject: String, body: Vec<u8>) -> Vec<u8> {
         eventually(PATIENCE, &format!("an answer on {subject}"), || {
             let (subject, body) = (subject.clone(), body.clone());
             async move {
+                let mut h = async_nats::HeaderMap::new();
+                if !identity.is_empty() {
+                    h.insert(headers::IDENTITY, identity);
+                }
                 self.nats
-                    .request(subject, body.into())
+                    .request_with_headers(subject, h, body.into())
                     .await
                     .ok()
                     .map(|m| m.payload.to_vec())
@@ -347,4 +367,12 @@ pub async fn register_that_is_down() -> String {
     let addr = listener.local_addr().unwrap();
     drop(listener);
     format!("http://{addr}/bag/v2")
+}
+
+/// The user id of the RCN coordinator the tests act as by default.
+pub const COORDINATOR: &str = "coordinator-test";
+
+/// The `Rcn-Identity` header value of an RCN coordinator.
+pub fn coordinator(user_id: &str) -> String {
+    serde_json::json!({"user_id": user_id, "role": "rcn_coordinator"}).to_string()
 }
