@@ -41,7 +41,21 @@ pub async fn install(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
             created_at timestamptz NOT NULL DEFAULT now()
         )",
     )
-    .execute(conn)
+    .execute(&mut *conn)
+    .await?;
+    // Wakes the relay at commit: a statement-level trigger costs no round trip per event, and
+    // NOTIFY is delivered once per transaction however many events it holds.
+    sqlx::query(
+        "CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN PERFORM pg_notify(TG_TABLE_SCHEMA || '_outbox', ''); RETURN NULL; END $$",
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "CREATE OR REPLACE TRIGGER outbox_notify AFTER INSERT ON outbox
+         FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()",
+    )
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -74,10 +88,7 @@ pub async fn enqueue<T: Serialize>(
         .bind(sqlx::types::Json(hdrs))
         .execute(&mut *conn)
         .await?;
-    // Delivered at commit, coalesced per transaction: one wake-up however many events.
-    sqlx::query(&format!("SELECT pg_notify({CHANNEL_SQL}, '')"))
-        .execute(&mut *conn)
-        .await?;
+
     Ok(())
 }
 
