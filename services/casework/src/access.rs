@@ -127,18 +127,30 @@ pub async fn log_reads(
     case_ids: &[Uuid],
     what: &str,
 ) -> Result<()> {
+    log_reads_why(conn, who, case_ids, what, None).await
+}
+
+/// [`log_reads`], with the reason the reader gave for the read.
+pub async fn log_reads_why(
+    conn: &mut PgConnection,
+    who: &Identity,
+    case_ids: &[Uuid],
+    what: &str,
+    why: Option<&str>,
+) -> Result<()> {
     if case_ids.is_empty() {
         return Ok(());
     }
     sqlx::query(
-        "INSERT INTO access_log (user_id, role, gemeentecode, case_id, what)
-         SELECT $1, $2, $3, id, $5 FROM unnest($4::uuid[]) AS id",
+        "INSERT INTO access_log (user_id, role, gemeentecode, case_id, what, why)
+         SELECT $1, $2, $3, id, $5, $6 FROM unnest($4::uuid[]) AS id",
     )
     .bind(&who.user_id)
     .bind(who.role.as_str())
     .bind(who.gemeentecode.as_ref().map(Gemeentecode::as_str))
     .bind(case_ids)
     .bind(what)
+    .bind(why)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -12,8 +12,8 @@ use async_nats::HeaderMap;
 use async_nats::service::ServiceExt;
 use futures::StreamExt;
 use rcn_contracts::casework_api::{
-    ClaimCaseRequest, ClaimManyRequest, CloseCaseRequest, ErrorCode, HandoverRequest, InboxQuery,
-    ReassignRequest, Reply, TaskRequest, UpdateStatusRequest, VERBS,
+    CaseRequest, ClaimCaseRequest, ClaimManyRequest, CloseCaseRequest, ErrorCode, HandoverRequest,
+    InboxQuery, ReassignRequest, Reply, TaskRequest, UpdateStatusRequest, VERBS,
 };
 use rcn_contracts::identity::Identity;
 use rcn_runtime::{CancellationToken, Ctx, headers};
@@ -22,7 +22,7 @@ use serde::de::DeserializeOwned;
 
 use crate::cases::{Casework, today};
 use crate::error::{CaseworkError, Result, refuse};
-use crate::{claims, closing, inbox, tasks};
+use crate::{case_detail, claims, closing, inbox, tasks};
 
 /// Requests handled at once per instance.
 const CONCURRENT_REQUESTS: usize = 64;
@@ -96,6 +96,14 @@ pub async fn handle(
             verb,
             Some(w),
             async { inbox::inbox(cw, w, &parse::<InboxQuery>(payload)?, today()).await }.await,
+        ),
+        "case" => encode(
+            verb,
+            Some(w),
+            async {
+                case_detail::case_detail(cw, w, &parse::<CaseRequest>(payload)?, today()).await
+            }
+            .await,
         ),
         "claim" => encode(
             verb,

@@ -168,7 +168,7 @@ pub async fn inbox(
 }
 
 /// `*****6782`; whatever is stored, never more than the last four digits.
-fn mask(bsn: &str) -> String {
+pub fn mask(bsn: &str) -> String {
     match Bsn::parse(bsn) {
         Ok(b) => b.masked(),
         Err(_) => "*********".to_owned(),

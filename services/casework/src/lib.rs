@@ -10,6 +10,7 @@
 
 pub mod access;
 pub mod api;
+pub mod case_detail;
 pub mod cases;
 pub mod claims;
 pub mod closing;

@@ -5,7 +5,8 @@
 //!
 //! Every reply is a [`Reply`]: `{"ok": …}` or `{"error": {"code": …, "message": …}}`. Codes are
 //! stable (clients branch on them); messages are English sentences for a person and never carry
-//! a database error. A BSN appears only masked (`*****6782`).
+//! a database error. A BSN appears masked (`*****6782`), except in the [`CaseDetail`] that the
+//! staff of the case's own municipality open (they need the number; each such read is logged).
 
 use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
@@ -13,11 +14,13 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::condition::{Condition, ConditionStatus};
+use crate::notice::{NoticeKind, RiskFlag};
 use crate::value::Gemeentecode;
 
 /// The verbs of the casework API; each is the last segment of its subject.
-pub const VERBS: [&str; 10] = [
+pub const VERBS: [&str; 11] = [
     "inbox",
+    "case",
     "claim",
     "claim_case",
     "claim_many",
@@ -376,6 +379,117 @@ pub struct HistoryEntry {
     pub note: Option<String>,
 }
 
+/// The longest `why` a [`CaseRequest`] may carry, in characters.
+pub const MAX_WHY: usize = 500;
+
+/// `case`: one case in full, for a person who may see it. The read is written to the access log,
+/// with `why` when the caller gives a reason.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseRequest {
+    pub case_id: Uuid,
+    /// Why the caller opens the case (kept in the access log), e.g. "arranging an ID appointment".
+    /// At most [`MAX_WHY`] characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub why: Option<String>,
+}
+
+/// Whether a case is still being worked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    Open,
+    Closed,
+}
+
+impl CaseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::Open => "open",
+            CaseStatus::Closed => "closed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Open, Self::Closed]
+            .into_iter()
+            .find(|c| c.as_str() == s)
+    }
+}
+
+/// The reply to `case`: one case as the caller may see it.
+///
+/// Municipal staff of the case's municipality get the full BSN (they arrange ID, income and care
+/// with it) and no risk flags; the RCN and procesregie get the BSN masked and the risk flags.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CaseDetail {
+    pub case_id: Uuid,
+    pub status: CaseStatus,
+    /// The case is spoed (release within 7 days, released unexpectedly, or marked spoed).
+    pub spoed: bool,
+    /// The municipality responsible for the aftercare.
+    pub gemeentecode: Gemeentecode,
+    /// The detention institution that sent the notices, e.g. `PI-HAARLEM`.
+    pub institution_code: String,
+    pub started_on: NaiveDate,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_release_on: Option<NaiveDate>,
+    /// The actual release date, when the person was released (unexpectedly).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_on: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_reason: Option<CloseReason>,
+    pub person: CasePerson,
+    /// One per condition, in the region's order.
+    pub tasks: Vec<CaseTask>,
+    /// Every notice applied to the case, oldest first; what they said is not repeated here.
+    pub notices: Vec<CaseNoticeRef>,
+    /// Only for the RCN and procesregie; absent for municipal staff.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk_flags: Option<Vec<RiskFlag>>,
+}
+
+/// The person of a case in the detail view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CasePerson {
+    pub family_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_prefix: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub given_names: Option<String>,
+    pub date_of_birth: NaiveDate,
+    /// The full BSN for staff of the case's municipality; `*****6782` for everyone else.
+    pub bsn: String,
+    /// Whether `bsn` is masked.
+    pub bsn_masked: bool,
+}
+
+/// One condition task of a case in the detail view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CaseTask {
+    pub condition: Condition,
+    pub status: ConditionStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_on: Option<NaiveDate>,
+    /// Who holds the task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Why the condition does not apply (for `not_applicable`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// A notice applied to a case: which kind and when, not its content.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CaseNoticeRef {
+    pub kind: NoticeKind,
+    pub sent_at: DateTime<Utc>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -438,6 +552,54 @@ mod tests {
             );
         }
         assert!(VERBS.iter().all(|v| !v.contains('.')));
+    }
+
+    #[test]
+    fn a_case_request_names_the_case_and_nothing_about_the_caller() {
+        let r: CaseRequest =
+            serde_json::from_str(r#"{"case_id":"00000000-0000-0000-0000-000000000000"}"#).unwrap();
+        assert_eq!(r.why, None);
+        assert!(
+            serde_json::from_str::<CaseRequest>(
+                r#"{"case_id":"00000000-0000-0000-0000-000000000000","role":"rcn_coordinator"}"#
+            )
+            .is_err()
+        );
+        for s in [CaseStatus::Open, CaseStatus::Closed] {
+            assert_eq!(CaseStatus::parse(s.as_str()), Some(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+    }
+
+    #[test]
+    fn a_case_detail_without_risk_flags_leaves_them_out() {
+        let detail = CaseDetail {
+            case_id: Uuid::nil(),
+            status: CaseStatus::Open,
+            spoed: false,
+            gemeentecode: Gemeentecode::parse("GM0392").unwrap(),
+            institution_code: "PI-HAARLEM".into(),
+            started_on: "2026-01-05".parse().unwrap(),
+            expected_release_on: None,
+            released_on: None,
+            closed_at: None,
+            closed_reason: None,
+            person: CasePerson {
+                family_name: "Jansen".into(),
+                name_prefix: None,
+                given_names: None,
+                date_of_birth: "1990-01-01".parse().unwrap(),
+                bsn: "*****6782".into(),
+                bsn_masked: true,
+            },
+            tasks: vec![],
+            notices: vec![],
+            risk_flags: None,
+        };
+        let json = serde_json::to_value(&detail).unwrap();
+        assert!(json.get("risk_flags").is_none());
+        assert_eq!(json["status"], "open");
+        assert_eq!(serde_json::from_value::<CaseDetail>(json).unwrap(), detail);
     }
 
     #[test]

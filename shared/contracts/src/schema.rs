@@ -4,7 +4,9 @@
 
 use schemars::{JsonSchema, schema_for};
 
-use crate::casework_api::{CloseCaseRequest, InboxQuery, UpdateStatusRequest};
+use crate::casework_api::{
+    CaseDetail, CaseRequest, CloseCaseRequest, InboxQuery, UpdateStatusRequest,
+};
 use crate::casework_events::{
     CaseClosed, CaseRescheduled, TaskAssigned, TaskDeadline, TaskStatusChanged,
 };
@@ -61,6 +63,8 @@ pub fn all() -> Vec<(&'static str, String)> {
             "casework-close-case-request.v1.json",
             pretty::<CloseCaseRequest>(),
         ),
+        ("casework-case-request.v1.json", pretty::<CaseRequest>()),
+        ("casework-case-detail.v1.json", pretty::<CaseDetail>()),
     ]
 }
 

@@ -2,6 +2,7 @@
 //! ROUTING, one case per detention episode with its condition tasks, and events out on CASES.
 
 mod attach;
+mod casework_case_detail;
 mod casework_claims;
 mod casework_deadlines;
 mod casework_inbox;
