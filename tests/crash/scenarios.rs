@@ -189,6 +189,11 @@ async fn intake_keeps_accepting_while_postgres_is_down_and_the_backlog_drains_af
     // Everything is up before the database goes away.
     let warm_up = load(&partner, 1, 1, 1).await;
     assert_eq!(warm_up.len(), 1);
+    let ready = cluster.audit(1, &warm_up, Duration::from_secs(60)).await;
+    assert_eq!(
+        ready.lost, 0,
+        "the stack is up before the database goes away: {ready}"
+    );
     cluster.postgres.stop().await.expect("PostgreSQL stops");
 
     let count = 50;

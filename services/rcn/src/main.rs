@@ -231,6 +231,14 @@ async fn run(
         "  submit over NATS {}",
         config.region.subjects().intake_submit()
     );
+    if demo_rate.is_some() && stack.http_addr.is_some() {
+        // A newcomer trying the partner API needs a token; demo mode hands out one for the
+        // example sender. Without --demo, tokens come only from `rcn tokens issue`.
+        match demo_token(config).await {
+            Ok(token) => println!("  demo API token   {token}  (institution PI-HAARLEM)"),
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "could not issue a demo API token"),
+        }
+    }
     println!("Stop with Ctrl-C.");
 
     let demo = demo_rate.map(|rate| {
@@ -250,4 +258,17 @@ async fn run(
         .await
         .context("stopping the launcher's own servers")?;
     result
+}
+
+/// Issues an API token for PI-HAARLEM, once the gateway's schema exists.
+async fn demo_token(config: &Config) -> anyhow::Result<String> {
+    let url = config.database_url()?;
+    for _ in 0..100 {
+        if let Ok(pool) = rcn_gateway::tokens::open(url).await {
+            let issued = rcn_gateway::tokens::issue(&pool, "PI-HAARLEM", Some("demo")).await?;
+            return Ok(issued.token);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    anyhow::bail!("the gateway's schema did not appear")
 }

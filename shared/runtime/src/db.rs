@@ -52,8 +52,35 @@ pub async fn open(
             }
         }
     };
-    prepare(&pool, schema, migrator).await?;
-    Ok(pool)
+    // The database may go away while a service starts (a restart, a fail-over): keep trying
+    // within `patience` rather than exit half-migrated (migrations run in transactions).
+    loop {
+        match prepare(&pool, schema, migrator).await {
+            Ok(()) => return Ok(pool),
+            Err(e) if e.is_unavailable() && started.elapsed() < patience => {
+                tracing::warn!(schema, error = %e, "PostgreSQL went away while preparing; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+impl DbError {
+    /// Whether the failure means PostgreSQL could not be reached, as opposed to a wrong URL or a
+    /// migration that fails on its own.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            DbError::Connect(e) | DbError::Schema { source: e, .. } => is_unavailable(e),
+            DbError::Migrate {
+                source:
+                    sqlx::migrate::MigrateError::Execute(e)
+                    | sqlx::migrate::MigrateError::ExecuteMigration(e, _),
+                ..
+            } => is_unavailable(e),
+            _ => false,
+        }
+    }
 }
 
 /// Creates the schema, installs the outbox table and runs the migrations, all on one connection
