@@ -90,19 +90,26 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
     let submit = add("submit", subjects.intake_submit()).await?;
     let submit_partner = add("submit-partner", subjects.intake_submit_any()).await?;
     let status = add("status", subjects.intake_status()).await?;
+    let status_partner = add("status-partner", subjects.intake_status_any()).await?;
     tracing::info!(subject = %subjects.intake_submit(), "intake listening");
 
     let submit_prefix = format!("{}.", subjects.intake_submit());
+    let status_prefix = format!("{}.", subjects.intake_status_for("").trim_end_matches('.'));
     let requests = futures::stream::select_all([
         submit.map(|r| (Verb::Submit, r)).boxed(),
         submit_partner.map(|r| (Verb::SubmitPartner, r)).boxed(),
         status.map(|r| (Verb::Status, r)).boxed(),
+        status_partner.map(|r| (Verb::StatusPartner, r)).boxed(),
     ])
     .take_until(shutdown.clone().cancelled_owned());
     requests
         .for_each_concurrent(CONCURRENT_SUBMISSIONS, |(verb, request)| {
-            let (intake, pool, submit_prefix) =
-                (intake.clone(), pool.clone(), submit_prefix.clone());
+            let (intake, pool, submit_prefix, status_prefix) = (
+                intake.clone(),
+                pool.clone(),
+                submit_prefix.clone(),
+                status_prefix.clone(),
+            );
             async move {
                 let m = &request.message;
                 let body = match verb {
@@ -138,6 +145,15 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
                     Verb::Status => serde_json::to_vec(
                         &status::answer(&pool, &m.payload, m.headers.as_ref()).await,
                     ),
+                    Verb::StatusPartner => {
+                        // As with submitting: the subject, which only that account may use, says who.
+                        let code = m
+                            .subject
+                            .as_str()
+                            .strip_prefix(status_prefix.as_str())
+                            .unwrap_or_default();
+                        serde_json::to_vec(&status::answer_partner(&pool, code, &m.payload).await)
+                    }
                 };
                 let body = body.expect("a reply serialises");
                 if let Err(e) = request.respond(Ok(body.into())).await {
@@ -161,5 +177,6 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
 enum Verb {
     Submit,
     SubmitPartner,
+    StatusPartner,
     Status,
 }

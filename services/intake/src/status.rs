@@ -41,6 +41,17 @@ pub async fn answer(
     lookup(pool, &identity.institution_code, &request.notice_id).await
 }
 
+/// Answers a partner asking on its own NATS subject: the institution is the subject's last token.
+pub async fn answer_partner(pool: &PgPool, institution_code: &str, body: &[u8]) -> StatusReply {
+    if rcn_contracts::intake::check_institution_code(institution_code).is_err() {
+        return refused("the status subject does not name a valid institution code");
+    }
+    let Ok(request) = serde_json::from_slice::<StatusRequest>(body) else {
+        return refused("the request is not a status request ({\"notice_id\": \"…\"})");
+    };
+    lookup(pool, institution_code, &request.notice_id).await
+}
+
 /// The status of `institution_code`'s notice `notice_id`.
 pub async fn lookup(pool: &PgPool, institution_code: &str, notice_id: &str) -> StatusReply {
     let notice_key = format!("{institution_code}:{notice_id}");

@@ -278,6 +278,17 @@ impl Subjects {
     pub fn intake_status(&self) -> String {
         self.subject("api.intake.status")
     }
+
+    /// Request-reply for a partner on its own NATS account: what became of one of its notices.
+    /// Its account may publish only here and on its submit subject, so the subject says who asks.
+    pub fn intake_status_for(&self, institution_code: &str) -> String {
+        self.subject(&format!("intake.status.{institution_code}"))
+    }
+
+    /// Every institution's status subject (intake's endpoint filter).
+    pub fn intake_status_any(&self) -> String {
+        self.subject("intake.status.*")
+    }
 }
 
 #[cfg(test)]

@@ -292,3 +292,40 @@ async fn wait_for_state(
     })
     .await
 }
+
+#[tokio::test]
+async fn a_partner_on_nats_asks_about_its_notices_on_its_own_status_subject() {
+    let intake = TestIntake::spawn().await;
+    let reply = submit_as(
+        &intake,
+        intake.subjects.intake_submit_for("PI-HAARLEM"),
+        None,
+        &notice_with_id("PIH-S1"),
+    )
+    .await;
+    receipt(reply);
+    intake.wait_for_ledger("PI-HAARLEM:PIH-S1").await;
+    let ask = |code: &str| {
+        let subject = intake.subjects.intake_status_for(code);
+        let nats = intake.nats.clone();
+        async move {
+            let body = serde_json::to_vec(&StatusRequest {
+                notice_id: "PIH-S1".into(),
+            })
+            .expect("test set-up");
+            let reply = nats
+                .request(subject, body.into())
+                .await
+                .expect("intake answers");
+            serde_json::from_slice::<StatusReply>(&reply.payload).expect("a StatusReply")
+        }
+    };
+    let mine = ask("PI-HAARLEM").await;
+    assert!(
+        matches!(&mine, StatusReply::Found { status } if status.notice_id == "PIH-S1" && status.status == NoticeState::Accepted),
+        "{mine:?}"
+    );
+    // Another institution's subject sees nothing of it, not even that it exists.
+    assert_eq!(ask("PI-ZAANSTAD").await, StatusReply::NotFound);
+    intake.stop().await;
+}
