@@ -9,13 +9,12 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use tokio::io::AsyncReadExt;
-use tokio::process::Child;
 use tokio::time::timeout;
 use tracing::info;
 
 use super::process::{
-    DROP_GRACE, PORT_RELEASE_WAIT, ServerLog, Startup, is_alive, kill_child, server_command,
-    spawn_child, stop_child, stop_child_blocking, wait_for_free_port, wait_for_startup,
+    PORT_RELEASE_WAIT, ServerChild, ServerLog, Startup, kill_child, server_command, spawn_child,
+    wait_for_free_port, wait_for_startup,
 };
 use super::{find_binary, free_port};
 
@@ -34,7 +33,7 @@ pub struct NatsProcess {
     /// The server's stdout and stderr, appended across restarts; its tail goes into start errors.
     log_path: PathBuf,
     /// `None` after `kill` / `stop` until the next `restart`.
-    child: Option<Child>,
+    process: ServerChild,
 }
 
 impl NatsProcess {
@@ -61,7 +60,7 @@ impl NatsProcess {
             port,
             log_path: store_dir.join("nats-server.log"),
             store_dir,
-            child: None,
+            process: ServerChild::new("nats-server", "TERM", NATS_STOP_TIMEOUT),
         };
         nats.launch(Duration::ZERO).await?;
         Ok(nats)
@@ -77,7 +76,7 @@ impl NatsProcess {
 
     /// The server's process id while it runs; crash tests use it to signal the server directly.
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().and_then(Child::id)
+        self.process.pid()
     }
 
     pub fn log_path(&self) -> &Path {
@@ -85,25 +84,17 @@ impl NatsProcess {
     }
 
     pub fn is_running(&mut self) -> bool {
-        self.child.as_mut().is_some_and(is_alive)
+        self.process.is_running()
     }
 
     /// SIGKILL, as a crash would: nothing is flushed or closed. Waits until the process is gone.
     pub async fn kill(&mut self) -> Result<()> {
-        if let Some(mut child) = self.child.take() {
-            kill_child(&mut child)
-                .await
-                .context("could not SIGKILL nats-server")?;
-        }
-        Ok(())
+        self.process.kill().await
     }
 
     /// SIGTERM, then SIGKILL if the server has not exited within a bounded wait.
     pub async fn stop(&mut self) -> Result<()> {
-        if let Some(mut child) = self.child.take() {
-            stop_child(&mut child, "TERM", NATS_STOP_TIMEOUT, "nats-server").await?;
-        }
-        Ok(())
+        self.process.stop().await
     }
 
     /// Starts the server again on the same port and store (stopping it first if it still runs).
@@ -150,16 +141,8 @@ impl NatsProcess {
             }
         }
         info!(url = %self.url(), pid = child.id(), store = %self.store_dir.display(), "nats-server is up");
-        self.child = Some(child);
+        self.process.set(child);
         Ok(())
-    }
-}
-
-impl Drop for NatsProcess {
-    fn drop(&mut self) {
-        if let Some(child) = self.child.as_mut() {
-            stop_child_blocking(child, "TERM", DROP_GRACE);
-        }
     }
 }
 

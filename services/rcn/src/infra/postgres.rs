@@ -15,14 +15,13 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow, bail};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgSslMode};
-use tokio::process::{Child, Command};
+use tokio::process::Command;
 use tokio::time::{Instant, sleep, timeout};
 use tracing::{debug, info, warn};
 
 use super::process::{
-    DROP_GRACE, PORT_RELEASE_WAIT, ServerLog, Startup, is_alive, kill_child, last_lines,
-    server_command, spawn_child, stop_child, stop_child_blocking, wait_for_free_port,
-    wait_for_startup,
+    PORT_RELEASE_WAIT, ServerChild, ServerLog, Startup, kill_child, last_lines, server_command,
+    spawn_child, wait_for_free_port, wait_for_startup,
 };
 use super::{find_binary, free_port, is_executable};
 
@@ -46,7 +45,7 @@ pub struct PostgresProcess {
     /// The postmaster's stdout and stderr, appended across restarts.
     log_path: PathBuf,
     /// `None` after `kill` / `stop` until the next `restart`.
-    child: Option<Child>,
+    process: ServerChild,
 }
 
 impl PostgresProcess {
@@ -69,7 +68,7 @@ impl PostgresProcess {
             port,
             bin_dir,
             run_as,
-            child: None,
+            process: ServerChild::new("PostgreSQL", "INT", POSTGRES_STOP_TIMEOUT),
         };
         postgres.launch(Duration::ZERO).await?;
         Ok(postgres)
@@ -85,7 +84,7 @@ impl PostgresProcess {
 
     /// The postmaster's process id while it runs.
     pub fn pid(&self) -> Option<u32> {
-        self.child.as_ref().and_then(Child::id)
+        self.process.pid()
     }
 
     pub fn log_path(&self) -> &Path {
@@ -93,27 +92,19 @@ impl PostgresProcess {
     }
 
     pub fn is_running(&mut self) -> bool {
-        self.child.as_mut().is_some_and(is_alive)
+        self.process.is_running()
     }
 
     /// SIGKILL of the postmaster, as a crash would. Its backends notice and exit on their own;
     /// `restart` waits for them.
     pub async fn kill(&mut self) -> Result<()> {
-        if let Some(mut child) = self.child.take() {
-            kill_child(&mut child)
-                .await
-                .context("could not SIGKILL the postmaster")?;
-        }
-        Ok(())
+        self.process.kill().await
     }
 
     /// Fast shutdown (SIGINT: roll back open transactions, checkpoint, exit), SIGKILL after a
     /// bounded wait.
     pub async fn stop(&mut self) -> Result<()> {
-        if let Some(mut child) = self.child.take() {
-            stop_child(&mut child, "INT", POSTGRES_STOP_TIMEOUT, "PostgreSQL").await?;
-        }
-        Ok(())
+        self.process.stop().await
     }
 
     /// Starts the server again on the same port and data (stopping it first if it still runs).
@@ -177,7 +168,7 @@ impl PostgresProcess {
             match wait_for_startup(&mut child, left, || postgres_answers(port)).await? {
                 Startup::Ready(()) => {
                     info!(url = %self.url(), pid = child.id(), data = %self.data_dir.display(), "PostgreSQL is up");
-                    self.child = Some(child);
+                    self.process.set(child);
                     return Ok(());
                 }
                 Startup::Exited(status) => {
@@ -206,14 +197,6 @@ impl PostgresProcess {
                     );
                 }
             }
-        }
-    }
-}
-
-impl Drop for PostgresProcess {
-    fn drop(&mut self) {
-        if let Some(child) = self.child.as_mut() {
-            stop_child_blocking(child, "INT", DROP_GRACE);
         }
     }
 }

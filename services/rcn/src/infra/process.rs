@@ -20,7 +20,7 @@ use tracing::warn;
 use super::find_binary;
 
 /// `Drop` blocks its thread, so it waits less than an orderly `stop()` before it kills.
-pub(super) const DROP_GRACE: Duration = Duration::from_secs(5);
+const DROP_GRACE: Duration = Duration::from_secs(5);
 const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// After a kill, the dead server's children can hold its listening socket for a moment.
 pub(super) const PORT_RELEASE_WAIT: Duration = Duration::from_secs(5);
@@ -214,7 +214,7 @@ pub(super) async fn spawn_child(command: Command) -> io::Result<Child> {
     answer.await.map_err(|_| gone())?
 }
 
-pub(super) fn is_alive(child: &mut Child) -> bool {
+fn is_alive(child: &mut Child) -> bool {
     matches!(child.try_wait(), Ok(None))
 }
 
@@ -243,12 +243,7 @@ pub(super) async fn kill_child(child: &mut Child) -> io::Result<()> {
 }
 
 /// Signals the child to stop, waits up to `grace`, then SIGKILLs it.
-pub(super) async fn stop_child(
-    child: &mut Child,
-    signal: &str,
-    grace: Duration,
-    server: &str,
-) -> Result<()> {
+async fn stop_child(child: &mut Child, signal: &str, grace: Duration, server: &str) -> Result<()> {
     if child.try_wait()?.is_some() {
         return Ok(());
     }
@@ -272,7 +267,7 @@ pub(super) async fn stop_child(
 }
 
 /// `stop_child` for `Drop`, which cannot await: polls with short sleeps.
-pub(super) fn stop_child_blocking(child: &mut Child, signal: &str, grace: Duration) {
+fn stop_child_blocking(child: &mut Child, signal: &str, grace: Duration) {
     let Some(pid) = child.id() else {
         return;
     };
@@ -294,5 +289,71 @@ pub(super) fn stop_child_blocking(child: &mut Child, signal: &str, grace: Durati
             return;
         }
         std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The running process of one server and how it is stopped: what the NATS and PostgreSQL
+/// handles share. Dropping it stops the server gracefully (bounded by [`DROP_GRACE`]).
+pub(super) struct ServerChild {
+    /// For messages: `nats-server`, `PostgreSQL`.
+    name: &'static str,
+    /// The signal that asks the server to shut down cleanly (`TERM`, `INT`).
+    stop_signal: &'static str,
+    /// How long a graceful stop may take before the server is killed.
+    stop_timeout: Duration,
+    child: Option<Child>,
+}
+
+impl ServerChild {
+    pub(super) fn new(
+        name: &'static str,
+        stop_signal: &'static str,
+        stop_timeout: Duration,
+    ) -> Self {
+        Self {
+            name,
+            stop_signal,
+            stop_timeout,
+            child: None,
+        }
+    }
+
+    /// Takes over a started server.
+    pub(super) fn set(&mut self, child: Child) {
+        self.child = Some(child);
+    }
+
+    pub(super) fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(Child::id)
+    }
+
+    pub(super) fn is_running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(is_alive)
+    }
+
+    /// SIGKILL, as a crash would; waits until the process is gone.
+    pub(super) async fn kill(&mut self) -> Result<()> {
+        if let Some(mut child) = self.child.take() {
+            kill_child(&mut child)
+                .await
+                .with_context(|| format!("could not SIGKILL {}", self.name))?;
+        }
+        Ok(())
+    }
+
+    /// The stop signal, then SIGKILL if the server has not exited within its stop timeout.
+    pub(super) async fn stop(&mut self) -> Result<()> {
+        if let Some(mut child) = self.child.take() {
+            stop_child(&mut child, self.stop_signal, self.stop_timeout, self.name).await?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for ServerChild {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            stop_child_blocking(child, self.stop_signal, DROP_GRACE);
+        }
     }
 }
