@@ -103,11 +103,7 @@ impl Cluster {
             .execute(&mut admin)
             .await
             .expect("create database");
-        let database_url = postgres
-            .url()
-            .rsplit_once('/')
-            .map(|(b, _)| format!("{b}/rcn"))
-            .expect("a URL");
+        let database_url = rcn_runtime::db::with_database(&postgres.url(), "rcn");
         Self {
             dir,
             nats,

@@ -94,8 +94,7 @@ async fn create_database(admin_url: &str) -> anyhow::Result<String> {
             .execute(&mut admin)
             .await?;
     }
-    let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
-    Ok(format!("{base}/{DATABASE}"))
+    Ok(rcn_runtime::db::with_database(admin_url, DATABASE))
 }
 
 /// The development key kept in the data folder, created on first use.

@@ -50,7 +50,7 @@ impl TestEnv {
             .execute(&mut admin)
             .await
             .expect("create test database");
-        let database_url = options_to_url(&admin_url, &database_name);
+        let database_url = crate::db::with_database(&admin_url, &database_name);
         let mut config = Config::from_lookup(|_| None).expect("defaults are valid");
         config.nats_url = Some(nats_url);
         config.database_url = Some(database_url);
@@ -115,19 +115,6 @@ async fn remove_stale_streams(nats_url: &str) {
     for name in stale {
         let _ = js.delete_stream(&name).await;
     }
-}
-
-/// The admin URL with its database replaced: `scheme://authority/<database>[?query]`.
-fn options_to_url(admin_url: &str, database: &str) -> String {
-    let (base, query) = admin_url
-        .split_once('?')
-        .map_or((admin_url, None), |(b, q)| (b, Some(q)));
-    let authority_start = base.find("://").map_or(0, |i| i + 3);
-    let authority_end = base[authority_start..]
-        .find('/')
-        .map_or(base.len(), |i| authority_start + i);
-    let query = query.map(|q| format!("?{q}")).unwrap_or_default();
-    format!("{}/{database}{query}", &base[..authority_end])
 }
 
 impl TestEnv {
@@ -318,21 +305,5 @@ mod tests {
             anyhow::bail!("could not drain")
         });
         service.stop(WITHIN).await;
-    }
-
-    #[test]
-    fn database_is_swapped_in_the_url() {
-        assert_eq!(
-            super::options_to_url("postgres://postgres@127.0.0.1:5432/postgres", "x"),
-            "postgres://postgres@127.0.0.1:5432/x"
-        );
-        assert_eq!(
-            super::options_to_url("postgres://u@h:1/db?sslmode=disable", "x"),
-            "postgres://u@h:1/x?sslmode=disable"
-        );
-        assert_eq!(
-            super::options_to_url("postgres://h:1", "x"),
-            "postgres://h:1/x"
-        );
     }
 }
