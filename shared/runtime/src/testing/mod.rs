@@ -8,6 +8,8 @@
 //! ([`RunningService`]), the messages a stream holds, counts, and "has the service settled".
 //! Typed, crate-specific helpers stay in the crates' own `tests/`.
 
+pub mod fuzz;
+
 use std::future::Future;
 
 use async_nats::jetstream::message::StreamMessage;
