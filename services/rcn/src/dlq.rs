@@ -45,6 +45,20 @@ fn header(h: &HeaderMap, name: &str) -> Option<String> {
     h.get(name).map(|v| v.as_str().to_owned())
 }
 
+/// A stored dead letter, read back from its headers.
+fn letter(m: jetstream::message::StreamMessage) -> DeadLetter {
+    DeadLetter {
+        sequence: m.sequence,
+        service: header(&m.headers, headers::DLQ_SERVICE).unwrap_or_default(),
+        original_subject: header(&m.headers, headers::DLQ_SUBJECT).unwrap_or_default(),
+        original_msg_id: header(&m.headers, headers::DLQ_MSG_ID),
+        error: header(&m.headers, headers::DLQ_ERROR).unwrap_or_default(),
+        delivered: header(&m.headers, headers::DLQ_DELIVERED).unwrap_or_default(),
+        time: m.time.to_string(),
+        payload: m.payload.to_vec(),
+    }
+}
+
 /// Every dead letter of the region, oldest first; only `service`'s when given.
 pub async fn list(
     js: &jetstream::Context,
@@ -64,21 +78,28 @@ pub async fn list(
         let Ok(m) = stream.get_raw_message(seq).await else {
             continue;
         };
-        let letter = DeadLetter {
-            sequence: seq,
-            service: header(&m.headers, headers::DLQ_SERVICE).unwrap_or_default(),
-            original_subject: header(&m.headers, headers::DLQ_SUBJECT).unwrap_or_default(),
-            original_msg_id: header(&m.headers, headers::DLQ_MSG_ID),
-            error: header(&m.headers, headers::DLQ_ERROR).unwrap_or_default(),
-            delivered: header(&m.headers, headers::DLQ_DELIVERED).unwrap_or_default(),
-            time: m.time.to_string(),
-            payload: m.payload.to_vec(),
-        };
+        let letter = letter(m);
         if service.is_none_or(|s| s == letter.service) {
             out.push(letter);
         }
     }
     Ok(out)
+}
+
+/// Dead letter `sequence`, or a message saying there is none.
+pub async fn get(
+    js: &jetstream::Context,
+    subjects: &Subjects,
+    sequence: u64,
+) -> anyhow::Result<DeadLetter> {
+    let missing =
+        || anyhow::anyhow!("no dead letter with sequence {sequence}; `rcn dlq list` shows them");
+    let stream = stream(js, subjects).await?.ok_or_else(missing)?;
+    let m = stream
+        .get_raw_message(sequence)
+        .await
+        .map_err(|_| missing())?;
+    Ok(letter(m))
 }
 
 /// Publishes dead letter `sequence` to its original subject again, then deletes it.
@@ -87,16 +108,7 @@ pub async fn replay(
     subjects: &Subjects,
     sequence: u64,
 ) -> anyhow::Result<DeadLetter> {
-    let stream = stream(js, subjects)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("there are no dead letters"))?;
-    let letters = list(js, subjects, None).await?;
-    let letter = letters
-        .into_iter()
-        .find(|l| l.sequence == sequence)
-        .ok_or_else(|| {
-            anyhow::anyhow!("no dead letter with sequence {sequence}; `rcn dlq list` shows them")
-        })?;
+    let letter = get(js, subjects, sequence).await?;
     if letter.original_subject.is_empty() {
         anyhow::bail!(
             "dead letter {sequence} does not say where it came from; it cannot be replayed"
@@ -114,6 +126,9 @@ pub async fn replay(
     )
     .await?
     .await?;
-    stream.delete_message(sequence).await?;
+    js.get_stream(subjects.dead_letter_stream().name)
+        .await?
+        .delete_message(sequence)
+        .await?;
     Ok(letter)
 }

@@ -172,11 +172,7 @@ async fn main() -> anyhow::Result<()> {
                     println!("{} dead letter(s)", letters.len());
                 }
                 DlqAction::Show { sequence } => {
-                    let letters = rcn::dlq::list(&js, &subjects, None).await?;
-                    let l = letters
-                        .iter()
-                        .find(|l| l.sequence == sequence)
-                        .ok_or_else(|| anyhow::anyhow!("no dead letter {sequence}"))?;
+                    let l = rcn::dlq::get(&js, &subjects, sequence).await?;
                     println!(
                         "sequence:         {}\nservice:          {}\noriginal subject: {}\noriginal id:      {}\ndeliveries:       {}\ntime:             {}\nerror:            {}\n",
                         l.sequence,
