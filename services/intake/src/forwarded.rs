@@ -86,10 +86,6 @@ impl Forwarded {
         if let Some(t) = &d.trace_id {
             h.insert(headers::TRACE_ID, t.as_str());
         }
-        h.insert(
-            crate::ledger::FINGERPRINT_HEADER,
-            notice.fingerprint().as_str(),
-        );
         let payload =
             serde_json::to_vec(&accepted).map_err(|e| HandlerError::Permanent(e.into()))?;
         let unavailable = |e: String| {

@@ -7,9 +7,6 @@ use rcn_runtime::Ctx;
 use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
 use sqlx::PgPool;
 
-/// The digest of the notice's content, carried as a header so the ledger need not recompute it.
-pub const FINGERPRINT_HEADER: &str = "Rcn-Notice-Fingerprint";
-
 pub fn spec(ctx: &Ctx) -> ConsumerSpec {
     let s = ctx.subjects();
     let mut spec = ConsumerSpec::new(

@@ -160,7 +160,6 @@ impl Intake {
         let mut h = HeaderMap::new();
         h.insert(headers::MSG_ID, notice_key.as_str());
         h.insert(headers::TRACE_ID, trace_id.as_str());
-        h.insert(ledger::FINGERPRINT_HEADER, fingerprint.as_str());
         let payload = serde_json::to_vec(&event).expect("an event serialises");
         match self.publish(h, payload).await {
             Ok(false) => {
