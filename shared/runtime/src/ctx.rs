@@ -52,9 +52,4 @@ impl Ctx {
         let url = self.config.database_url()?;
         Ok(crate::db::open(url, schema, self.config.db_pool_size, migrator, PATIENCE).await?)
     }
-
-    /// Whether the NATS connection is up right now.
-    pub fn nats_connected(&self) -> bool {
-        self.nats.connection_state() == async_nats::connection::State::Connected
-    }
 }
