@@ -186,8 +186,11 @@ pub async fn publish_pending(pool: &PgPool, js: &jetstream::Context) -> Result<u
     if rows.is_empty() {
         return Ok(0);
     }
+    // Pipelined: every publish goes on the wire first, then every PubAck is awaited. An event
+    // that cannot be stored (no stream takes its subject, a timeout) stays for a later round and
+    // does not hold back the others: one bad event must not stop a service's whole outbox.
     let mut acks = Vec::with_capacity(rows.len());
-    let mut seqs = Vec::with_capacity(rows.len());
+    let mut first_error = None;
     for row in &rows {
         let event_id: Uuid = row.get("event_id");
         let subject: String = row.get("subject");
@@ -198,22 +201,39 @@ pub async fn publish_pending(pool: &PgPool, js: &jetstream::Context) -> Result<u
         for (k, v) in &extra.0 {
             hdrs.insert(k.as_str(), v.as_str());
         }
-        let ack = js
+        match js
             .publish_with_headers(subject.clone(), hdrs, payload.into())
             .await
-            .map_err(|e| RelayError::Publish {
-                subject: subject.clone(),
-                message: e.to_string(),
-            })?;
-        acks.push((subject, ack));
-        seqs.push(row.get::<i64, _>("seq"));
+        {
+            Ok(ack) => acks.push((row.get::<i64, _>("seq"), subject, ack)),
+            Err(e) => {
+                // The connection itself failed: the rest would fail the same way.
+                first_error.get_or_insert(RelayError::Publish {
+                    subject,
+                    message: e.to_string(),
+                });
+                break;
+            }
+        }
     }
-    // Pipelined: all publishes are on the wire; now wait for every PubAck before deleting.
-    for (subject, ack) in acks {
-        ack.await.map_err(|e| RelayError::Publish {
-            subject,
-            message: e.to_string(),
-        })?;
+    let mut seqs = Vec::with_capacity(acks.len());
+    for (seq, subject, ack) in acks {
+        match ack.await {
+            Ok(_) => seqs.push(seq),
+            Err(e) => {
+                tracing::warn!(%subject, error = %e, "an outbox event was not stored; it stays for the next round");
+                first_error.get_or_insert(RelayError::Publish {
+                    subject,
+                    message: e.to_string(),
+                });
+            }
+        }
+    }
+    if seqs.is_empty() {
+        return Err(first_error.unwrap_or(RelayError::Publish {
+            subject: String::new(),
+            message: "nothing was published".into(),
+        }));
     }
     sqlx::query("DELETE FROM outbox WHERE seq = ANY($1)")
         .bind(&seqs)

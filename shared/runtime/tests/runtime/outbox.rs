@@ -227,3 +227,34 @@ async fn publishing_the_same_event_id_twice_yields_one_stream_message() {
     assert_eq!(msg_id(&published[0]), Some(once.0.to_string().as_str()));
     outbox.stop().await;
 }
+
+#[tokio::test]
+async fn an_event_that_cannot_be_stored_does_not_hold_back_the_others() {
+    let outbox = Outbox::start().await;
+    // No stream takes this subject: JetStream answers "no responders" for it, every time.
+    let mut tx = outbox.pool.begin().await.expect("a transaction");
+    let (stuck_id, stuck) = event(1);
+    outbox::enqueue(
+        &mut tx,
+        outbox::Event {
+            event_id: stuck_id,
+            subject: format!("rcn.{}.nowhere", outbox.subjects.region()),
+            payload: &stuck,
+            trace_id: None,
+        },
+    )
+    .await
+    .expect("enqueued");
+    tx.commit().await.expect("committed");
+    let (good_id, good) = event(2);
+    outbox.enqueue(&[(good_id, good)], true).await;
+
+    let published = outbox.wait_published(1).await;
+    assert_eq!(msg_id(&published[0]), Some(good_id.to_string().as_str()));
+    // The good one is also removed from the outbox (published once, not again every round).
+    eventually(PATIENCE, "only the unstorable event to remain", || async {
+        (outbox.pending().await == 1).then_some(())
+    })
+    .await;
+    outbox.stop().await;
+}
