@@ -125,15 +125,18 @@ async fn every_notice_has_one_outcome_when_services_are_killed_at_random() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_notice_has_one_outcome_when_nats_is_killed_and_restarted() {
     let audit = scenario("kill-nats", 1, 1, 1, |mut cluster, stop| async move {
-        if pause(&stop, 500, 1000).await {
-            cluster.nats.kill().await.expect("nats-server dies");
-            tokio::time::sleep(Duration::from_millis(1500)).await;
-            cluster
-                .nats
-                .restart()
-                .await
-                .expect("nats-server restarts on its store");
-        }
+        // A scenario where the load ends before the failure would prove nothing.
+        assert!(
+            pause(&stop, 500, 1000).await,
+            "the load ended before nats-server is killed"
+        );
+        cluster.nats.kill().await.expect("nats-server dies");
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        cluster
+            .nats
+            .restart()
+            .await
+            .expect("nats-server restarts on its store");
         cluster
     })
     .await;
@@ -143,16 +146,19 @@ async fn every_notice_has_one_outcome_when_nats_is_killed_and_restarted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn every_notice_has_one_outcome_when_postgres_stops_and_starts() {
     let audit = scenario("stop-postgres", 1, 1, 1, |mut cluster, stop| async move {
-        if pause(&stop, 500, 1000).await {
-            cluster.postgres.stop().await.expect("PostgreSQL stops");
-            // Intake keeps accepting meanwhile: JetStream holds the work.
-            tokio::time::sleep(Duration::from_secs(3)).await;
-            cluster
-                .postgres
-                .restart()
-                .await
-                .expect("PostgreSQL starts again");
-        }
+        // A scenario where the load ends before the failure would prove nothing.
+        assert!(
+            pause(&stop, 500, 1000).await,
+            "the load ended before PostgreSQL is stopped"
+        );
+        cluster.postgres.stop().await.expect("PostgreSQL stops");
+        // Intake keeps accepting meanwhile: JetStream holds the work.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        cluster
+            .postgres
+            .restart()
+            .await
+            .expect("PostgreSQL starts again");
         cluster
     })
     .await;
@@ -160,7 +166,7 @@ async fn every_notice_has_one_outcome_when_postgres_stops_and_starts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_routers_and_two_caseworkers_share_the_work_without_doing_it_twice() {
+async fn with_two_routers_and_two_caseworkers_no_work_is_done_twice_or_lost() {
     let audit = scenario("two-instances", 2, 2, 1, |cluster, stop| async move {
         stop.cancelled().await;
         cluster
