@@ -35,10 +35,10 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
     let js = ctx.jetstream();
     let subjects = ctx.subjects();
     rcn_runtime::nats::ensure_stream(&js, &subjects.routing_stream()).await?;
-    // Forwards must be stored even while the target region is not running, and a publish to a
-    // subject no stream captures would stall the outbox: create the targets' FORWARDED streams
-    // (the definition is shared, so the target creating it too changes nothing). Our own is
-    // where other regions forward to us.
+    // Forwards must be stored even while the target region is not running (otherwise they wait
+    // in the outbox until it starts): create the targets' FORWARDED streams (the definition is
+    // shared, so the target creating it too changes nothing). Our own is where other regions
+    // forward to us.
     rcn_runtime::nats::ensure_stream(&js, &subjects.forwarded_stream()).await?;
     for target in forwarding::target_regions(&region) {
         rcn_runtime::nats::ensure_stream(&js, &target.subjects().forwarded_stream()).await?;
