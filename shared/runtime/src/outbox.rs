@@ -43,6 +43,16 @@ pub async fn install(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     )
     .execute(&mut *conn)
     .await?;
+    // An event the broker refused waits until `retry_at` (with back-off by `attempts`), so a
+    // batch of refused events cannot stand in front of the events behind them. Added to tables
+    // created before these columns existed.
+    sqlx::query(
+        "ALTER TABLE outbox
+             ADD COLUMN IF NOT EXISTS attempts integer     NOT NULL DEFAULT 0,
+             ADD COLUMN IF NOT EXISTS retry_at timestamptz",
+    )
+    .execute(&mut *conn)
+    .await?;
     // Wakes the relay at commit: a statement-level trigger costs no round trip per event, and
     // NOTIFY is delivered once per transaction however many events it holds.
     sqlx::query(
@@ -172,12 +182,20 @@ pub enum RelayError {
     Publish { subject: String, message: String },
 }
 
+/// The longest an event the broker refused waits before it is tried again.
+const MAX_RETRY_DELAY_SECS: f64 = 30.0;
+
 /// Publishes one batch of pending events; returns how many went out.
+///
+/// An event whose PubAck fails (no stream takes its subject, the stream is full, a time-out) is
+/// parked: `attempts` goes up and it is not read again before `retry_at`, doubling from 0.5 s to
+/// at most 30 s. So however many events are stuck, every round reads events that may go out.
 pub async fn publish_pending(pool: &PgPool, js: &jetstream::Context) -> Result<usize, RelayError> {
     let mut tx = pool.begin().await?;
     // SKIP LOCKED lets several relays (several instances of a service) share the work.
     let rows = sqlx::query(
         "SELECT seq, event_id, subject, payload, headers FROM outbox
+         WHERE retry_at IS NULL OR retry_at <= now()
          ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
     )
     .bind(RELAY_BATCH)
@@ -217,11 +235,13 @@ pub async fn publish_pending(pool: &PgPool, js: &jetstream::Context) -> Result<u
         }
     }
     let mut seqs = Vec::with_capacity(acks.len());
+    let mut refused = Vec::new();
     for (seq, subject, ack) in acks {
         match ack.await {
             Ok(_) => seqs.push(seq),
             Err(e) => {
-                tracing::warn!(%subject, error = %e, "an outbox event was not stored; it stays for the next round");
+                tracing::warn!(%subject, error = %e, "an outbox event was not stored; it waits and is tried again");
+                refused.push(seq);
                 first_error.get_or_insert(RelayError::Publish {
                     subject,
                     message: e.to_string(),
@@ -229,16 +249,25 @@ pub async fn publish_pending(pool: &PgPool, js: &jetstream::Context) -> Result<u
             }
         }
     }
+    sqlx::query("DELETE FROM outbox WHERE seq = ANY($1)")
+        .bind(&seqs)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE outbox SET attempts = attempts + 1,
+             retry_at = now() + make_interval(secs => least($2, 0.5 * 2 ^ least(attempts, 10)))
+         WHERE seq = ANY($1)",
+    )
+    .bind(&refused)
+    .bind(MAX_RETRY_DELAY_SECS)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
     if seqs.is_empty() {
         return Err(first_error.unwrap_or(RelayError::Publish {
             subject: String::new(),
             message: "nothing was published".into(),
         }));
     }
-    sqlx::query("DELETE FROM outbox WHERE seq = ANY($1)")
-        .bind(&seqs)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
     Ok(seqs.len())
 }

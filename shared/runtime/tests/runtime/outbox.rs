@@ -258,3 +258,46 @@ async fn an_event_that_cannot_be_stored_does_not_hold_back_the_others() {
     .await;
     outbox.stop().await;
 }
+
+#[tokio::test]
+async fn a_full_batch_of_events_that_cannot_be_stored_does_not_hold_back_the_next() {
+    let outbox = Outbox::start().await;
+    // More unstorable events than the relay reads in one round, all older than the good one.
+    let stuck_count = 600;
+    let mut tx = outbox.pool.begin().await.expect("a transaction");
+    for n in 0..stuck_count {
+        let (id, ping) = event(n);
+        outbox::enqueue(
+            &mut tx,
+            outbox::Event {
+                event_id: id,
+                subject: format!("rcn.{}.nowhere", outbox.subjects.region()),
+                payload: &ping,
+                trace_id: None,
+            },
+        )
+        .await
+        .expect("enqueued");
+    }
+    tx.commit().await.expect("committed");
+    let (good_id, good) = event(stuck_count);
+    outbox.enqueue(&[(good_id, good)], true).await;
+
+    let published = outbox.wait_published(1).await;
+    assert_eq!(msg_id(&published[0]), Some(good_id.to_string().as_str()));
+    // The stuck ones stay, waiting to be tried again later; none of them was lost.
+    eventually(PATIENCE, "only the unstorable events to remain", || async {
+        (outbox.pending().await == i64::from(stuck_count)).then_some(())
+    })
+    .await;
+    let parked: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM outbox WHERE attempts > 0 AND retry_at > now()")
+            .fetch_one(&outbox.pool)
+            .await
+            .expect("the query runs");
+    assert!(
+        parked > 0,
+        "refused events wait before they are tried again"
+    );
+    outbox.stop().await;
+}
