@@ -241,8 +241,14 @@ async fn run(
         let config = config.clone();
         let stop = shutdown.clone();
         tokio::spawn(async move {
-            if let Err(e) = rcn::feed::run_demo(&config, rate, stop).await {
-                tracing::error!(error = %format!("{e:#}"), "demo feed stopped");
+            match rcn::feed::run_demo(&config, rate, stop).await {
+                Ok(t) => tracing::info!(
+                    accepted = t.accepted,
+                    rejected = t.rejected,
+                    failed = t.failed,
+                    "demo feed stopped"
+                ),
+                Err(e) => tracing::error!(error = %format!("{e:#}"), "demo feed stopped"),
             }
         })
     });

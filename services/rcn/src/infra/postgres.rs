@@ -175,12 +175,20 @@ impl PostgresProcess {
                     // After a SIGKILL the old backends hold the shared memory until they have
                     // noticed their postmaster is gone; the new postmaster refuses to start
                     // until then, which takes moments.
-                    if log
-                        .since_start()
-                        .contains("pre-existing shared memory block")
+                    let said = log.since_start();
+                    if said.contains("pre-existing shared memory block")
                         && Instant::now() < deadline
                     {
                         debug!("old PostgreSQL backends still attached; retrying");
+                        sleep(Duration::from_millis(250)).await;
+                        continue;
+                    }
+                    // A launcher killed a moment ago leaves its postmaster's lock file, and the
+                    // postmaster itself may not have been reaped yet: wait until it is gone.
+                    if said.contains("lock file \"postmaster.pid\" already exists")
+                        && Instant::now() < deadline
+                        && self.clear_lock_of_a_gone_server()?
+                    {
                         sleep(Duration::from_millis(250)).await;
                         continue;
                     }
@@ -199,6 +207,53 @@ impl PostgresProcess {
             }
         }
     }
+}
+
+impl PostgresProcess {
+    /// After PostgreSQL refused to start because `postmaster.pid` exists: `true` when the
+    /// server named in it is gone or going (no such process, or a zombie nobody has reaped yet),
+    /// so starting again is worth it; a zombie's lock file is removed, because PostgreSQL's own
+    /// check counts a zombie as alive. `false` while that server really runs.
+    ///
+    /// Safe to remove: PostgreSQL still refuses to start while any old backend holds the
+    /// shared memory ("pre-existing shared memory block"), which `launch` waits out.
+    fn clear_lock_of_a_gone_server(&self) -> Result<bool> {
+        let lock = self.data_dir.join("postmaster.pid");
+        let Ok(text) = std::fs::read_to_string(&lock) else {
+            return Ok(true); // removed meanwhile
+        };
+        let Some(pid) = text
+            .lines()
+            .next()
+            .and_then(|l| l.trim().parse::<u32>().ok())
+        else {
+            return Ok(true); // half-written by a server that is starting or died starting
+        };
+        match process_state(pid) {
+            None => Ok(true),
+            Some('Z') => {
+                warn!(
+                    pid,
+                    "removing the lock file of a PostgreSQL that was killed"
+                );
+                match std::fs::remove_file(&lock) {
+                    Ok(()) => Ok(true),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(true),
+                    Err(e) => {
+                        Err(e).with_context(|| format!("could not remove {}", lock.display()))
+                    }
+                }
+            }
+            Some(_) => Ok(false),
+        }
+    }
+}
+
+/// The state letter of a process (`R`, `S`, `Z`, …) from `/proc/<pid>/stat`, `None` if it is gone.
+fn process_state(pid: u32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // "pid (comm) S …": the command may hold spaces and parentheses, so read after the last ')'.
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
 }
 
 /// The folder holding `postgres` and `initdb` for this data folder.

@@ -15,16 +15,16 @@ use uuid::Uuid;
 /// A fresh folder under the system temp dir, removed when the test ends. Not `tempfile`:
 /// that makes folders mode 0700, which the `postgres` OS user (used when tests run as root)
 /// could not enter.
-struct Scratch(PathBuf);
+pub(crate) struct Scratch(PathBuf);
 
 impl Scratch {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = std::env::temp_dir().join(format!("rcn-launcher-{}", Uuid::new_v4()));
         std::fs::create_dir_all(&dir).expect("scratch folder can be created");
         Self(dir)
     }
 
-    fn join(&self, name: &str) -> PathBuf {
+    pub(crate) fn join(&self, name: &str) -> PathBuf {
         self.0.join(name)
     }
 }
