@@ -8,7 +8,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-const PASSWORDS: [(&str, &str); 5] = [
+pub(crate) const PASSWORDS: [(&str, &str); 5] = [
     ("RCN_NATS_INTAKE_PASSWORD", "intake-secret"),
     ("RCN_NATS_ROUTER_PASSWORD", "router-secret"),
     ("RCN_NATS_CASEWORK_PASSWORD", "casework-secret"),
@@ -61,39 +61,66 @@ async fn refused(
     assert!(error.contains(subject), "{error}");
 }
 
+/// A nats-server of the test's own, with the accounts file shipped for compose.
+pub(crate) struct ShippedAccountsServer {
+    pub url: String,
+    server: tokio::process::Child,
+    dir: std::path::PathBuf,
+}
+
+impl ShippedAccountsServer {
+    pub(crate) async fn start() -> Self {
+        let dir =
+            std::env::temp_dir().join(format!("rcn-nats-perms-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).expect("a scratch folder");
+        let shipped = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../services/rcn/deploy/nats/accounts.conf"
+        );
+        std::fs::copy(shipped, dir.join("accounts.conf")).expect("the shipped accounts copied");
+        let port = rcn::infra::free_port().expect("a free port");
+        // The test's own server settings; the accounts are the shipped ones.
+        let config = format!(
+            "listen: 127.0.0.1:{port}\njetstream {{ store_dir: \"{}\" }}\ninclude ./accounts.conf\n",
+            dir.join("js").display()
+        );
+        std::fs::write(dir.join("test.conf"), config).expect("the server config written");
+        let server = tokio::process::Command::new("nats-server")
+            .arg("-c")
+            .arg(dir.join("test.conf"))
+            .envs(PASSWORDS)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("nats-server starts");
+        rcn_runtime::testing::eventually(
+            Duration::from_secs(10),
+            "nats-server to listen",
+            || async {
+                tokio::net::TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .ok()
+            },
+        )
+        .await;
+        Self {
+            url: format!("nats://127.0.0.1:{port}"),
+            server,
+            dir,
+        }
+    }
+
+    pub(crate) async fn stop(mut self) {
+        self.server.kill().await.expect("nats-server stops");
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 #[tokio::test]
 async fn an_institution_and_a_service_may_publish_only_on_their_own_subjects() {
-    let dir =
-        std::env::temp_dir().join(format!("rcn-nats-perms-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let shipped = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../services/rcn/deploy/nats/accounts.conf"
-    );
-    std::fs::copy(shipped, dir.join("accounts.conf")).unwrap();
-    let port = rcn::infra::free_port().expect("a free port");
-    // The test's own server settings; the accounts are the shipped ones.
-    let config = format!(
-        "listen: 127.0.0.1:{port}\njetstream {{ store_dir: \"{}\" }}\ninclude ./accounts.conf\n",
-        dir.join("js").display()
-    );
-    std::fs::write(dir.join("test.conf"), config).unwrap();
-    let mut server = tokio::process::Command::new("nats-server")
-        .arg("-c")
-        .arg(dir.join("test.conf"))
-        .envs(PASSWORDS)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("nats-server starts");
-    let url = format!("nats://127.0.0.1:{port}");
-    rcn_runtime::testing::eventually(Duration::from_secs(10), "nats-server to listen", || async {
-        tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .ok()
-    })
-    .await;
+    let server = ShippedAccountsServer::start().await;
+    let url = server.url.clone();
 
     // Intake (a stand-in) answers every institution's submissions.
     let (intake, mut intake_errors) = connect(&url, "intake", "intake-secret", None).await;
@@ -208,6 +235,5 @@ async fn an_institution_and_a_service_may_publish_only_on_their_own_subjects() {
             .await
             .is_err()
     );
-    server.kill().await.unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
+    server.stop().await;
 }

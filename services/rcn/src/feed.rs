@@ -35,9 +35,13 @@ pub async fn run_demo(
     rate: f64,
     stop: CancellationToken,
 ) -> anyhow::Result<FeedTally> {
-    let nats =
-        rcn_runtime::nats::connect(config.nats_url()?, "rcn-demo-feed", Duration::from_secs(30))
-            .await?;
+    let nats = rcn_runtime::nats::connect_as(
+        config.nats_url()?,
+        &config.nats_auth,
+        "rcn-demo-feed",
+        Duration::from_secs(30),
+    )
+    .await?;
     let region = match &config.region_file {
         Some(path) => RegionTable::load(path)?,
         None => RegionTable::kennemerland(),

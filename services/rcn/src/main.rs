@@ -151,9 +151,13 @@ async fn main() -> anyhow::Result<()> {
             result
         }
         Command::Dlq { action } => {
-            let nats =
-                rcn_runtime::nats::connect(config.nats_url()?, "rcn-dlq", Duration::from_secs(5))
-                    .await?;
+            let nats = rcn_runtime::nats::connect_as(
+                config.nats_url()?,
+                &config.nats_auth,
+                "rcn-dlq",
+                Duration::from_secs(5),
+            )
+            .await?;
             let js = async_nats::jetstream::new(nats);
             let subjects = config.region.subjects();
             match action {

@@ -11,6 +11,8 @@ use rcn_contracts::holidays::LiberationDay;
 use rcn_contracts::pseudonym::PseudonymKey;
 use rcn_contracts::{Condition, Region};
 
+use crate::nats_auth::{NatsAuth, check_url_has_no_credentials};
+
 /// Why the configuration could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -26,8 +28,11 @@ pub enum ConfigError {
 /// Everything a service may be configured with.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// `NATS_URL`; `None` lets the launcher start its own nats-server.
+    /// `NATS_URL`; `None` lets the launcher start its own nats-server. Never with credentials.
     pub nats_url: Option<String>,
+    /// `NATS_USER` + `NATS_PASSWORD`, `NATS_TOKEN`, `NATS_CREDS_FILE` or `NATS_NKEY_SEED`: who
+    /// this process is on NATS. Explicit, so nothing secret sits in a URL that gets logged.
+    pub nats_auth: NatsAuth,
     /// `DATABASE_URL`; `None` lets the launcher start its own PostgreSQL.
     pub database_url: Option<String>,
     /// `RCN_REGION`: the subject segment that separates regions (and tests) on one NATS system.
@@ -106,6 +111,10 @@ impl Config {
     /// Reads configuration through `get`, so tests can supply their own values.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |k: &str| get(k).filter(|v| !v.trim().is_empty());
+        let nats_url = get("NATS_URL");
+        if let Some(url) = &nats_url {
+            check_url_has_no_credentials(url)?;
+        }
         let region = get("RCN_REGION").unwrap_or_else(|| "kennemerland".into());
         let region = Region::parse(&region).map_err(|e| ConfigError::Invalid {
             var: "RCN_REGION",
@@ -199,7 +208,8 @@ impl Config {
                 })?;
         }
         Ok(Self {
-            nats_url: get("NATS_URL"),
+            nats_url,
+            nats_auth: NatsAuth::from_lookup(get)?,
             database_url: get("DATABASE_URL"),
             region,
             region_file: get("RCN_REGION_FILE").map(PathBuf::from),

@@ -32,7 +32,8 @@ const PATIENCE: Duration = Duration::from_secs(30);
 impl Ctx {
     /// Connects to NATS as `name` (shown by `nats server report connections`).
     pub async fn connect(config: Config, name: &str) -> anyhow::Result<Self> {
-        let nats = crate::nats::connect(config.nats_url()?, name, PATIENCE).await?;
+        let nats =
+            crate::nats::connect_as(config.nats_url()?, &config.nats_auth, name, PATIENCE).await?;
         Ok(Self {
             config: Arc::new(config),
             nats,

@@ -12,6 +12,7 @@ pub mod db;
 pub mod dlq;
 pub mod headers;
 pub mod nats;
+pub mod nats_auth;
 pub mod outbox;
 pub mod shutdown;
 pub mod telemetry;

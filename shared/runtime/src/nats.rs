@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::nats_auth::NatsAuth;
 use async_nats::jetstream::{self, stream};
 use rcn_contracts::StreamDef;
 
@@ -16,6 +17,8 @@ pub enum NatsError {
         waited: Duration,
         source: async_nats::ConnectError,
     },
+    #[error("cannot read the NATS credentials file (NATS_CREDS_FILE): {source}")]
+    Credentials { source: std::io::Error },
     #[error("cannot create or update stream {name}: {source}")]
     Stream {
         name: String,
@@ -30,10 +33,23 @@ pub async fn connect(
     name: &str,
     patience: Duration,
 ) -> Result<async_nats::Client, NatsError> {
+    connect_as(url, &NatsAuth::None, name, patience).await
+}
+
+/// [`connect`] with credentials. The credentials never appear in an error or a log line.
+pub async fn connect_as(
+    url: &str,
+    auth: &NatsAuth,
+    name: &str,
+    patience: Duration,
+) -> Result<async_nats::Client, NatsError> {
     let started = tokio::time::Instant::now();
     let mut delay = Duration::from_millis(100);
     loop {
-        let options = async_nats::ConnectOptions::new()
+        let options = auth
+            .options()
+            .await
+            .map_err(|source| NatsError::Credentials { source })?
             .name(name)
             .max_reconnects(None)
             .connection_timeout(Duration::from_secs(5))
