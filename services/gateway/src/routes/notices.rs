@@ -79,12 +79,14 @@ pub(crate) async fn submit(
         return Err(ApiError::TooLarge(MAX_BODY));
     }
     // A notice in another institution's name is refused here already; intake checks again.
+    // The answer names the token's institution, never the submitted code: a rejection does not
+    // echo what was sent.
     if let Some(sender) = sender_code(&body)
         && sender != caller.institution_code
     {
         return Err(ApiError::Forbidden(format!(
-            "your API token belongs to institution {}, but sender.institution_code is {sender:?}; \
-             an institution may only send its own notices",
+            "this API token belongs to institution {}, and sender.institution_code names another \
+             institution; an institution may only send its own notices",
             caller.institution_code
         )));
     }
