@@ -32,6 +32,7 @@ pub const MAX_WHY: usize = 2000;
 pub struct QueueListRequest {
     /// At most this many (oldest first); 100 when absent, at most [`MAX_LIST_LIMIT`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = MAX_LIST_LIMIT))]
     pub limit: Option<u32>,
 }
 
@@ -85,6 +86,7 @@ pub struct QueueDecideRequest {
     /// Who decides: the person's id as the gateway knows it. Kept with the decision.
     pub decided_by: String,
     /// Why, in words: required, kept with the decision and passed on in the routing event.
+    #[schemars(length(min = 1, max = MAX_WHY))]
     pub why: String,
 }
 

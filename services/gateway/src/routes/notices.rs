@@ -133,14 +133,14 @@ pub(crate) async fn status(
     Partner(caller): Partner,
     Path(notice_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let well_formed = (1..=100).contains(&notice_id.chars().count())
-        && notice_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c));
-    if !well_formed {
+    // The rule the body's notice_id follows, and the one the OpenAPI document states.
+    if !rcn_contracts::notice::is_valid_notice_id(&notice_id) {
         return Err(ApiError::Invalid(vec![Problem::new(
             "notice_id",
-            "a notice id has 1 to 100 letters, digits and - _ . :",
+            format!(
+                "a notice id has 1 to {} letters, digits and - _ . :",
+                rcn_contracts::notice::NOTICE_ID_MAX
+            ),
         )]));
     }
     let request = serde_json::to_vec(&StatusRequest { notice_id }).expect("a request serialises");
