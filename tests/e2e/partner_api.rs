@@ -141,6 +141,10 @@ async fn a_token_submits_only_its_own_institutions_notices() {
         detail.contains("PI-ZAANSTAD") && detail.contains("sender.institution_code"),
         "{detail}"
     );
+    assert!(
+        !body.to_string().contains("PI-HAARLEM"),
+        "a rejection does not echo the submitted sender: {body}"
+    );
 
     let mut own = release_notice_json();
     own["sender"]["institution_code"] = "PI-ZAANSTAD".into();
@@ -148,6 +152,35 @@ async fn a_token_submits_only_its_own_institutions_notices() {
         stack.post_notice_with(&zaanstad.token, &own).await.status(),
         202
     );
+    stack.stop().await;
+}
+
+#[tokio::test]
+async fn a_notice_with_anything_after_it_is_refused_and_nothing_is_kept() {
+    let stack = TestStack::spawn().await;
+    let notice = notice("PIH-TRAILING-1");
+    let body = [serde_json::to_vec(&notice).unwrap(), b"xyz".to_vec()].concat();
+    let response = stack
+        .client
+        .post(stack.url("/v1/release-notices"))
+        .bearer_auth(&stack.token)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("the gateway answers");
+    assert_eq!(response.status(), 400);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["invalidParams"][0]["name"], "", "{problem}");
+    assert_eq!(
+        status(&stack, &stack.token, "PIH-TRAILING-1")
+            .await
+            .status(),
+        404,
+        "nothing was kept"
+    );
+    // The same notice without the tail is accepted: the refusal was for the tail alone.
+    assert_eq!(stack.post_notice(&notice).await.status(), 202);
     stack.stop().await;
 }
 

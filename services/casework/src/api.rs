@@ -212,35 +212,18 @@ fn parse<T: DeserializeOwned>(payload: &[u8]) -> Result<T> {
     } else {
         payload
     };
-    let de = &mut serde_json::Deserializer::from_slice(payload);
-    serde_path_to_error_free(de)
-}
-
-/// Names what is wrong without echoing the value (which may be personal data).
-fn serde_path_to_error_free<'de, T: DeserializeOwned>(
-    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>,
-) -> Result<T> {
-    T::deserialize(de).map_err(|e| {
-        let what = match e.classify() {
-            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
-                "The request is not valid JSON.".to_owned()
-            }
-            _ => format!(
-                "The request does not match what this verb expects: {}.",
-                without_values(&e.to_string())
-            ),
+    // The shared decoder refuses trailing input and never repeats the value it found.
+    rcn_contracts::json::decode(payload, "a request").map_err(|p| {
+        let what = if p.path.is_empty() {
+            format!("The request cannot be read: {}.", p.message)
+        } else {
+            format!(
+                "The request does not match what this verb expects: {}: {}.",
+                p.path, p.message
+            )
         };
         refuse(ErrorCode::BadRequest, what)
     })
-}
-
-/// serde's message minus the quoted input it sometimes repeats.
-fn without_values(message: &str) -> String {
-    let message = message.split(" at line ").next().unwrap_or(message);
-    match message.split_once("invalid value: string \"") {
-        Some((head, _)) => format!("{head}an invalid value"),
-        None => message.to_owned(),
-    }
 }
 
 fn encode<T: Serialize>(verb: &str, who: Option<&Identity>, result: Result<T>) -> Vec<u8> {
@@ -259,4 +242,22 @@ fn encode<T: Serialize>(verb: &str, who: Option<&Identity>, result: Result<T>) -
         }
     };
     serde_json::to_vec(&reply).expect("a reply serialises")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_followed_by_anything_else_is_refused() {
+        assert!(parse::<InboxQuery>(b"{}").is_ok());
+        assert!(parse::<InboxQuery>(b" ").is_ok(), "empty reads as {{}}");
+        for body in [&b"{}xyz"[..], b"{}{}", b"{} 1"] {
+            assert!(
+                parse::<InboxQuery>(body).is_err(),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
 }

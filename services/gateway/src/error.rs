@@ -18,6 +18,18 @@ pub enum ApiError {
     TooLarge(usize),
     #[error("not found")]
     NotFound,
+    /// No resource lives at the requested path.
+    #[error("{}", no_route_message(.trailing_slash))]
+    NoRoute { trailing_slash: bool },
+    /// The path exists but does not take this method; `Allow` says which it takes.
+    #[error("this path does not take this method; the Allow header lists the methods it takes")]
+    MethodNotAllowed,
+    #[error("the request URI is longer than {0} bytes")]
+    UriTooLong(usize),
+    #[error(
+        "the request headers are larger than {max_bytes} bytes or more than {max_count} fields"
+    )]
+    HeadersTooLarge { max_bytes: usize, max_count: usize },
     /// No valid credential: missing, malformed, unknown or revoked token. Which one is not said.
     #[error("a valid API token is required: send it as `Authorization: Bearer <token>`")]
     Unauthorized { token_sent: bool },
@@ -36,6 +48,14 @@ pub enum ApiError {
     /// Anything else: logged with its cause, shown as a plain 500.
     #[error("internal error: {0:#}")]
     Internal(anyhow::Error),
+}
+
+fn no_route_message(trailing_slash: &bool) -> &'static str {
+    if *trailing_slash {
+        "there is nothing at this path; leave off the trailing slash (the API is described at /v1/openapi.json)"
+    } else {
+        "there is nothing at this path (the API is described at /v1/openapi.json)"
+    }
 }
 
 #[derive(Serialize)]
@@ -63,7 +83,10 @@ impl ApiError {
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::NotFound | ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::UriTooLong(_) => StatusCode::URI_TOO_LONG,
+            ApiError::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
@@ -83,7 +106,17 @@ impl ApiError {
                 "Unsupported media type",
             ),
             ApiError::TooLarge(_) => ("urn:rcn:problem:too-large", "Request body too large"),
-            ApiError::NotFound => ("urn:rcn:problem:not-found", "Not found"),
+            ApiError::NotFound | ApiError::NoRoute { .. } => {
+                ("urn:rcn:problem:not-found", "Not found")
+            }
+            ApiError::MethodNotAllowed => {
+                ("urn:rcn:problem:method-not-allowed", "Method not allowed")
+            }
+            ApiError::UriTooLong(_) => ("urn:rcn:problem:uri-too-long", "URI too long"),
+            ApiError::HeadersTooLarge { .. } => (
+                "urn:rcn:problem:headers-too-large",
+                "Request headers too large",
+            ),
             ApiError::Unauthorized { .. } => {
                 ("urn:rcn:problem:unauthorized", "Authentication required")
             }

@@ -7,24 +7,25 @@
 //! never put personal data in a URL.
 
 mod auth;
+mod edge;
 mod error;
 pub mod openapi;
 mod routes;
+pub mod settings;
 pub mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::http::HeaderValue;
 use rcn_contracts::Subjects;
 use rcn_runtime::{CancellationToken, Ctx};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::ApiError;
+pub use settings::Settings;
 
 /// The API version reported in every response (ADR: `API-Version`).
 pub const API_VERSION: &str = "1.0.0";
@@ -37,14 +38,15 @@ pub struct AppState {
     pub pool: PgPool,
 }
 
-/// The HTTP application, without a socket, so tests can drive it directly.
+/// The HTTP application with default settings, without a socket, so tests can drive it directly.
 pub fn app(state: AppState) -> Router {
-    routes::router()
+    app_with(state, &Settings::default())
+}
+
+/// The HTTP application with `settings`.
+pub fn app_with(state: AppState, settings: &Settings) -> Router {
+    edge::wrap(routes::router(), settings)
         .with_state(Arc::new(state))
-        .layer(SetResponseHeaderLayer::overriding(
-            axum::http::header::HeaderName::from_static("api-version"),
-            HeaderValue::from_static(API_VERSION),
-        ))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             // The path only: a query string could carry something personal one day.
             // `institution` is filled in once the caller is authenticated.
@@ -60,9 +62,21 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
     serve(ctx, listener, shutdown).await
 }
 
-/// Serves on an already bound listener (tests bind port 0 and read the address back).
+/// Serves on an already bound listener (tests bind port 0 and read the address back), with the
+/// settings from the environment.
 pub async fn serve(
     ctx: Ctx,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
+    let settings = Settings::from_env()?;
+    serve_with(ctx, settings, listener, shutdown).await
+}
+
+/// Serves on an already bound listener with the given settings.
+pub async fn serve_with(
+    ctx: Ctx,
+    settings: Settings,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
@@ -75,7 +89,7 @@ pub async fn serve(
         subjects: ctx.subjects(),
         pool,
     };
-    axum::serve(listener, app(state))
+    axum::serve(listener, app_with(state, &settings))
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await?;
     Ok(())

@@ -71,8 +71,8 @@ struct InvalidParam {
                        Follows the Dutch API Design Rules: version in the path, API-Version header, \
                        application/problem+json errors.",
         license(name = "EUPL-1.2"),
+        contact(name = "RCN Kennemerland, functioneel beheer", email = "rcn-api@kennemerland.example", url = "https://rcn.kennemerland.example/"),
     ),
-    servers((url = "/", description = "this gateway")),
     paths(crate::routes::notices::submit, crate::routes::notices::status),
     tags((name = "release-notices", description = "Submit release notices and ask what became of them")),
     modifiers(&PartnerToken),
@@ -91,10 +91,18 @@ impl Modify for PartnerToken {
     }
 }
 
+/// Where the API lives: its major version (API Design Rules: `/core/uri-version`). The routes
+/// are written in full (`/v1/release-notices`); the document names them relative to this.
+pub const BASE_PATH: &str = "/v1";
+
 /// The whole document.
 pub fn document() -> Value {
     let mut doc = serde_json::to_value(ApiDoc::openapi()).expect("the document serialises");
     doc["info"]["version"] = API_VERSION.into();
+    doc["servers"] = json!([{"url": BASE_PATH, "description": "this gateway, major version 1"}]);
+    relative_paths(&mut doc);
+    declare_response_headers(&mut doc);
+    describe_notice_id_parameter(&mut doc);
     let schemas = doc["components"]["schemas"]
         .as_object_mut()
         .map(std::mem::take)
@@ -112,13 +120,96 @@ pub fn document() -> Value {
             .into_iter()
             .collect(),
     );
-    let submit = &mut doc["paths"]["/v1/release-notices"]["post"];
+    let submit = &mut doc["paths"]["/release-notices"]["post"];
     submit["requestBody"]["content"]["application/json"]["example"] =
         rcn_contracts::examples::release_notice_json();
     submit["responses"]["202"]["content"]["application/json"]["example"] = json!({
         "notice_id": "PIH-2026-000123", "received_at": "2026-11-20T09:30:01.123456Z", "status": "accepted"
     });
     doc
+}
+
+/// Names each path relative to [`BASE_PATH`], the server URL.
+fn relative_paths(doc: &mut Value) {
+    let Some(paths) = doc["paths"].as_object_mut().map(std::mem::take) else {
+        return;
+    };
+    doc["paths"] = Value::Object(
+        paths
+            .into_iter()
+            .map(|(path, item)| {
+                let relative = path.strip_prefix(BASE_PATH).unwrap_or(&path).to_owned();
+                (relative, item)
+            })
+            .collect(),
+    );
+}
+
+/// Every operation of the document: the objects under a path's HTTP method keys.
+fn operations_mut(doc: &mut Value) -> impl Iterator<Item = &mut Map<String, Value>> {
+    const METHODS: [&str; 8] = [
+        "get", "put", "post", "delete", "options", "head", "patch", "trace",
+    ];
+    doc["paths"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|paths| paths.values_mut())
+        .filter_map(Value::as_object_mut)
+        .flat_map(|item| item.iter_mut())
+        .filter(|(method, _)| METHODS.contains(&method.as_str()))
+        .filter_map(|(_, operation)| operation.as_object_mut())
+}
+
+/// Every response, error or not, carries `API-Version` (the gateway sets it on all of them), and
+/// the document says so for each (API Design Rules: `/core/version-header`).
+fn declare_response_headers(doc: &mut Value) {
+    let header = json!({
+        "description": "The API's full version (semantic versioning), e.g. 1.0.0",
+        "schema": {"type": "string"},
+        "example": API_VERSION,
+    });
+    for operation in operations_mut(doc) {
+        let responses = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+            .into_iter()
+            .flat_map(|r| r.values_mut())
+            .filter_map(Value::as_object_mut);
+        for response in responses {
+            if let Some(headers) = response
+                .entry("headers")
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+            {
+                headers.insert("API-Version".into(), header.clone());
+            }
+        }
+    }
+}
+
+/// The path's notice id has the body's rules: the schema says so as the handler checks it.
+fn describe_notice_id_parameter(doc: &mut Value) {
+    let schema = json!({
+        "type": "string",
+        "minLength": 1,
+        "maxLength": rcn_contracts::notice::NOTICE_ID_MAX,
+        "pattern": rcn_contracts::notice::NOTICE_ID_PATTERN,
+    });
+    for operation in operations_mut(doc) {
+        let parameters = operation
+            .get_mut("parameters")
+            .and_then(Value::as_array_mut)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_object_mut);
+        for parameter in parameters {
+            if parameter.get("name") == Some(&json!("notice_id"))
+                && parameter.get("in") == Some(&json!("path"))
+            {
+                parameter.insert("schema".into(), schema.clone());
+            }
+        }
+    }
 }
 
 /// The document as served and committed: pretty JSON with a final newline.

@@ -15,17 +15,49 @@ use crate::value::{Bsn, Gemeentecode, Postcode};
 /// The longest remarks a notice may carry, in characters.
 pub const MAX_REMARKS: usize = 2000;
 
+// The limits the content rules check, in characters. The published schemas carry the same
+// numbers (the `schemars` attributes below name these constants), so a sender that follows the
+// schema is never refused for a length or a character the schema allowed.
+pub const NOTICE_ID_MAX: usize = 100;
+/// What a notice id may contain: letters, digits and `- _ . :` (also in a URL path, as is).
+pub const NOTICE_ID_PATTERN: &str = "^[A-Za-z0-9_.:-]+$";
+pub const INSTITUTION_CODE_MAX: usize = 32;
+pub const INSTITUTION_CODE_PATTERN: &str = "^[A-Za-z0-9_-]+$";
+pub const INSTITUTION_NAME_MAX: usize = 200;
+pub const CONTACT_NAME_MAX: usize = 200;
+pub const PHONE_MAX: usize = 32;
+pub const EMAIL_MIN: usize = 3;
+pub const EMAIL_MAX: usize = 254;
+pub const FAMILY_NAME_MAX: usize = 200;
+pub const NAME_PREFIX_MAX: usize = 20;
+pub const GIVEN_NAMES_MAX: usize = 200;
+pub const ADDITION_MAX: usize = 4;
+pub const CITY_MAX: usize = 80;
+pub const NOTE_MAX: usize = 2000;
+pub const HOUSE_NUMBER_MAX: u32 = 99_999;
+
+/// Whether `id` is a well-formed notice id: 1 to [`NOTICE_ID_MAX`] letters, digits and `- _ . :`.
+pub fn is_valid_notice_id(id: &str) -> bool {
+    (1..=NOTICE_ID_MAX).contains(&id.chars().count())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c))
+}
+
 /// A release notice as sent by a detention institution.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(
     title = "ReleaseNotice",
-    description = "A release notice (v1) from a detention institution to the RCN"
+    description = "A release notice (v1) from a detention institution to the RCN",
+    transform = release_kinds_need_a_release_date
 )]
 pub struct ReleaseNotice {
     /// The sender's own unique id for this notice; a resend with the same id is the same notice.
+    #[schemars(length(min = 1, max = NOTICE_ID_MAX), regex(pattern = NOTICE_ID_PATTERN))]
     pub notice_id: String,
     pub kind: NoticeKind,
+    /// When the institution sent it; not later than tomorrow.
     pub sent_at: DateTime<Utc>,
     pub sender: Sender,
     pub person: Person,
@@ -33,9 +65,12 @@ pub struct ReleaseNotice {
     /// The institution's screening of the five conditions; missing ones are `unknown`.
     #[serde(default)]
     pub conditions: Screening,
+    /// Each flag at most once.
     #[serde(default)]
+    #[schemars(extend("uniqueItems" = true))]
     pub risk_flags: Vec<RiskFlag>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = MAX_REMARKS))]
     pub remarks: Option<String>,
 }
 
@@ -90,7 +125,12 @@ impl NoticeKind {
 #[serde(deny_unknown_fields)]
 pub struct Sender {
     /// The institution's code as registered with the RCN, e.g. `PI-HAARLEM`.
+    #[schemars(
+        length(min = 1, max = INSTITUTION_CODE_MAX),
+        regex(pattern = INSTITUTION_CODE_PATTERN)
+    )]
     pub institution_code: String,
+    #[schemars(length(min = 1, max = INSTITUTION_NAME_MAX))]
     pub institution_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Contact>,
@@ -100,10 +140,14 @@ pub struct Sender {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Contact {
+    #[schemars(length(min = 1, max = CONTACT_NAME_MAX))]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = PHONE_MAX))]
     pub phone: Option<String>,
+    /// Checked only for an `@`: the institution's mail system knows its addresses best.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = EMAIL_MIN, max = EMAIL_MAX), regex(pattern = "@"))]
     pub email: Option<String>,
 }
 
@@ -111,12 +155,16 @@ pub struct Contact {
 #[serde(deny_unknown_fields)]
 pub struct Person {
     pub bsn: Bsn,
+    #[schemars(length(min = 1, max = FAMILY_NAME_MAX))]
     pub family_name: String,
     /// Tussenvoegsel, e.g. `van der`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = NAME_PREFIX_MAX))]
     pub name_prefix: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = GIVEN_NAMES_MAX))]
     pub given_names: Option<String>,
+    /// Not before 1900, not in the future, and at least 12 years before `detention.started_on`.
     pub date_of_birth: NaiveDate,
     /// The municipality of BRP registration (woonadres or briefadres) before detention.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -133,21 +181,29 @@ pub struct Person {
 #[serde(deny_unknown_fields)]
 pub struct Address {
     pub postcode: Postcode,
+    #[schemars(range(min = 1, max = HOUSE_NUMBER_MAX))]
     pub house_number: u32,
+    /// Huisletter: one letter, e.g. `A`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 1), regex(pattern = "^[A-Za-z]$"))]
     pub house_letter: Option<String>,
     /// Huisnummertoevoeging, e.g. `bis` or `2hg`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = ADDITION_MAX))]
     pub addition: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = CITY_MAX))]
     pub city: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Detention {
+    /// Not before 1950 and not later than tomorrow.
     pub started_on: NaiveDate,
-    /// Expected (or, for `released_unexpectedly`, actual) release date; unknown at first for some.
+    /// Expected (or, for `released_unexpectedly`, actual) release date; unknown at first for some,
+    /// required for `release_planned`, `release_date_changed` and `released_unexpectedly`. Not
+    /// before `started_on`, and less than 30 years from today.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected_release_on: Option<NaiveDate>,
     #[serde(default)]
@@ -212,6 +268,7 @@ impl Screening {
 pub struct ScreenedCondition {
     pub status: ConditionStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = NOTE_MAX))]
     pub note: Option<String>,
 }
 
@@ -262,23 +319,7 @@ impl ReleaseNotice {
     /// Parses a notice from JSON bytes. On failure the single problem names the JSON path of the
     /// first structural error (wrong type, missing field, unknown field, invalid BSN, …).
     pub fn from_json(bytes: &[u8]) -> Result<Self, Problem> {
-        if bytes.iter().all(u8::is_ascii_whitespace) {
-            return Err(Problem::new(
-                "",
-                "the request body is empty; send a release notice as JSON",
-            ));
-        }
-        let de = &mut serde_json::Deserializer::from_slice(bytes);
-        serde_path_to_error::deserialize(de).map_err(|e| {
-            let path = e.path().to_string();
-            // "." is the document itself; "?" is where serde could not tell (not JSON at all).
-            let path = if path == "." || path == "?" {
-                String::new()
-            } else {
-                path
-            };
-            Problem::new(path, describe_serde_error(e.inner()))
-        })
+        crate::json::decode(bytes, "a release notice")
     }
 
     /// Every content rule this notice breaks, judged on `today`; empty when it is acceptable.
@@ -295,44 +336,49 @@ impl ReleaseNotice {
                 ));
             }
         };
-        check_len("notice_id", &self.notice_id, 1, 100);
+        check_len("notice_id", &self.notice_id, 1, NOTICE_ID_MAX);
         check_len(
             "sender.institution_code",
             &self.sender.institution_code,
             1,
-            32,
+            INSTITUTION_CODE_MAX,
         );
         check_len(
             "sender.institution_name",
             &self.sender.institution_name,
             1,
-            200,
+            INSTITUTION_NAME_MAX,
         );
         if let Some(c) = &self.sender.contact {
-            check_len("sender.contact.name", &c.name, 1, 200);
+            check_len("sender.contact.name", &c.name, 1, CONTACT_NAME_MAX);
             if let Some(phone) = &c.phone {
-                check_len("sender.contact.phone", phone, 1, 32);
+                check_len("sender.contact.phone", phone, 1, PHONE_MAX);
             }
             if let Some(email) = &c.email {
-                check_len("sender.contact.email", email, 3, 254);
+                check_len("sender.contact.email", email, EMAIL_MIN, EMAIL_MAX);
             }
         }
-        check_len("person.family_name", &self.person.family_name, 1, 200);
+        check_len(
+            "person.family_name",
+            &self.person.family_name,
+            1,
+            FAMILY_NAME_MAX,
+        );
         if let Some(v) = &self.person.name_prefix {
-            check_len("person.name_prefix", v, 0, 20);
+            check_len("person.name_prefix", v, 0, NAME_PREFIX_MAX);
         }
         if let Some(v) = &self.person.given_names {
-            check_len("person.given_names", v, 0, 200);
+            check_len("person.given_names", v, 0, GIVEN_NAMES_MAX);
         }
         if let Some(a) = &self.person.address {
             if let Some(v) = &a.house_letter {
                 check_len("person.address.house_letter", v, 1, 1);
             }
             if let Some(v) = &a.addition {
-                check_len("person.address.addition", v, 1, 4);
+                check_len("person.address.addition", v, 1, ADDITION_MAX);
             }
             if let Some(v) = &a.city {
-                check_len("person.address.city", v, 1, 80);
+                check_len("person.address.city", v, 1, CITY_MAX);
             }
         }
         if let Some(r) = &self.remarks {
@@ -347,7 +393,7 @@ impl ReleaseNotice {
                     &format!("conditions.{}.note", condition.as_str()),
                     note,
                     0,
-                    2000,
+                    NOTE_MAX,
                 );
             }
         }
@@ -382,7 +428,7 @@ impl ReleaseNotice {
             ));
         }
         if let Some(a) = &self.person.address {
-            if !(1..=99_999).contains(&a.house_number) {
+            if !(1..=HOUSE_NUMBER_MAX).contains(&a.house_number) {
                 p.push(Problem::new(
                     "person.address.house_number",
                     "must be between 1 and 99999",
@@ -462,44 +508,33 @@ impl ReleaseNotice {
     }
 }
 
+/// The schema's version of [`NoticeKind::needs_release_date`]: those kinds require
+/// `detention.expected_release_on`.
+fn release_kinds_need_a_release_date(schema: &mut schemars::Schema) {
+    let kinds: Vec<&str> = NoticeKind::ALL
+        .into_iter()
+        .filter(|k| k.needs_release_date())
+        .map(NoticeKind::as_str)
+        .collect();
+    schema.insert(
+        "if".into(),
+        serde_json::json!({"properties": {"kind": {"enum": kinds}}, "required": ["kind"]}),
+    );
+    schema.insert(
+        "then".into(),
+        serde_json::json!({"properties": {"detention": {
+            "required": ["expected_release_on"],
+            "properties": {"expected_release_on": {"type": "string", "format": "date"}}
+        }}}),
+    );
+}
+
 fn years_between(from: NaiveDate, to: NaiveDate) -> i32 {
     let mut years = to.year() - from.year();
     if (to.month(), to.day()) < (from.month(), from.day()) {
         years -= 1;
     }
     years
-}
-
-/// Turns serde's message into one a sender can act on, without Rust type names.
-fn describe_serde_error(e: &serde_json::Error) -> String {
-    let raw = e.to_string();
-    // serde_json appends " at line X column Y"; the path already says where.
-    let msg = raw.split(" at line ").next().unwrap_or(&raw).to_string();
-    if let Some(field) = msg.strip_prefix("missing field ") {
-        return format!("the field {field} is required");
-    }
-    if let Some(rest) = msg.strip_prefix("unknown field ") {
-        let field = rest.split(',').next().unwrap_or(rest);
-        return format!("the field {field} is not part of the release notice");
-    }
-    if let Some(rest) = msg.strip_prefix("unknown variant ") {
-        return format!("unknown value {rest}");
-    }
-    if let Some(rest) = msg
-        .strip_prefix("invalid type: ")
-        .or_else(|| msg.strip_prefix("invalid value: "))
-    {
-        // serde quotes the value it found (`123456782`); it may be a BSN, so never echo it.
-        let (found, expected) = rest
-            .split_once(", expected ")
-            .unwrap_or((rest, "another type"));
-        let kind = found.split(['`', '"']).next().unwrap_or(found).trim();
-        return format!("wrong type: found {kind}, expected {expected}");
-    }
-    if e.is_syntax() || e.is_eof() {
-        return format!("the body is not valid JSON ({raw})");
-    }
-    msg
 }
 
 #[cfg(test)]
@@ -598,6 +633,35 @@ mod tests {
                 .unwrap_err()
                 .message
                 .contains("not valid JSON")
+        );
+    }
+
+    #[test]
+    fn a_notice_followed_by_anything_else_is_refused() {
+        let mut body = serde_json::to_vec(&sample()).unwrap();
+        body.extend_from_slice(b"xyz");
+        let p = ReleaseNotice::from_json(&body).unwrap_err();
+        assert_eq!(p.path, "");
+        assert!(
+            p.message.contains("after the end of the JSON document"),
+            "{}",
+            p.message
+        );
+        let twice = [
+            serde_json::to_vec(&sample()).unwrap(),
+            serde_json::to_vec(&sample()).unwrap(),
+        ]
+        .concat();
+        assert!(ReleaseNotice::from_json(&twice).is_err());
+        let padded = [
+            b" \n".to_vec(),
+            serde_json::to_vec(&sample()).unwrap(),
+            b"\r\n".to_vec(),
+        ]
+        .concat();
+        assert!(
+            ReleaseNotice::from_json(&padded).is_ok(),
+            "whitespace around it is fine"
         );
     }
 

@@ -32,6 +32,7 @@ pub const MAX_WHY: usize = 2000;
 pub struct QueueListRequest {
     /// At most this many (oldest first); 100 when absent, at most [`MAX_LIST_LIMIT`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = MAX_LIST_LIMIT))]
     pub limit: Option<u32>,
 }
 
@@ -85,6 +86,7 @@ pub struct QueueDecideRequest {
     /// Who decides: the person's id as the gateway knows it. Kept with the decision.
     pub decided_by: String,
     /// Why, in words: required, kept with the decision and passed on in the routing event.
+    #[schemars(length(min = 1, max = MAX_WHY))]
     pub why: String,
 }
 
@@ -206,10 +208,7 @@ pub enum ForwardedAckReply {
 
 impl ForwardedAckRequest {
     pub fn from_json(bytes: &[u8]) -> Result<Self, Problem> {
-        parse(
-            bytes,
-            "an acknowledgement such as {\"notice_key\": \"PI-X:1\", \"region\": \"kennemerland\"}",
-        )
+        crate::json::decode(bytes, "an acknowledgement")
     }
 }
 
@@ -219,7 +218,7 @@ impl QueueListRequest {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Self::default());
         }
-        let request: Self = parse(bytes, "a list request such as {\"limit\": 50}")?;
+        let request: Self = crate::json::decode(bytes, "a list request")?;
         match request.limit {
             Some(n) if n == 0 || n > MAX_LIST_LIMIT => Err(Problem::new(
                 "limit",
@@ -238,7 +237,7 @@ impl QueueListRequest {
 impl QueueDecideRequest {
     /// Parses a decide request, naming the JSON path of the first structural problem.
     pub fn from_json(bytes: &[u8]) -> Result<Self, Problem> {
-        parse(bytes, "a decision as JSON")
+        crate::json::decode(bytes, "a decision")
     }
 
     /// What is wrong with the request's content, apart from the region (the router checks that).
@@ -263,28 +262,6 @@ impl QueueDecideRequest {
         }
         p
     }
-}
-
-fn parse<T: serde::de::DeserializeOwned>(bytes: &[u8], expected: &str) -> Result<T, Problem> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(Problem::new(
-            "",
-            format!("the request body is empty; send {expected}"),
-        ));
-    }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string();
-        let path = if path == "." { String::new() } else { path };
-        // serde_json appends the position; the path already says where.
-        let message = e.inner().to_string();
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or_default()
-            .to_owned();
-        Problem::new(path, message)
-    })
 }
 
 #[cfg(test)]
@@ -365,6 +342,15 @@ mod tests {
                 .path,
             "page"
         );
+    }
+
+    #[test]
+    fn requests_followed_by_anything_else_are_refused() {
+        let decide = br#"{"notice_key": "PI-HAARLEM:1", "decision": {"kind": "municipality", "gemeentecode": "GM0392"}, "decided_by": "c", "why": "w"}"#;
+        assert!(QueueDecideRequest::from_json(decide).is_ok());
+        assert!(QueueDecideRequest::from_json(&[&decide[..], b"xyz"].concat()).is_err());
+        assert!(QueueListRequest::from_json(br#"{"limit": 5} {"limit": 6}"#).is_err());
+        assert!(ForwardedAckRequest::from_json(br#"{"notice_key": "k", "region": "r"}]"#).is_err());
     }
 
     #[test]

@@ -24,11 +24,11 @@ fn the_document_names_every_partner_operation_with_its_problems() {
     let doc = document();
     assert_eq!(doc["openapi"].as_str().map(|v| &v[..2]), Some("3."));
     assert_eq!(doc["info"]["version"], crate::API_VERSION);
-    let post = &doc["paths"]["/v1/release-notices"]["post"];
+    let post = &doc["paths"]["/release-notices"]["post"];
     for status in ["202", "400", "401", "403", "409", "413", "415", "503"] {
         assert!(post["responses"][status].is_object(), "POST lacks {status}");
     }
-    let get = &doc["paths"]["/v1/release-notices/{notice_id}"]["get"];
+    let get = &doc["paths"]["/release-notices/{notice_id}"]["get"];
     for status in ["200", "401", "404"] {
         assert!(get["responses"][status].is_object(), "GET lacks {status}");
     }
@@ -49,7 +49,7 @@ fn the_document_names_every_partner_operation_with_its_problems() {
 #[test]
 fn the_example_notice_validates_against_the_documented_schema() {
     let doc = document();
-    let example = &doc["paths"]["/v1/release-notices"]["post"]["requestBody"]["content"]["application/json"]
+    let example = &doc["paths"]["/release-notices"]["post"]["requestBody"]["content"]["application/json"]
         ["example"];
     assert_eq!(example, &rcn_contracts::examples::release_notice_json());
     let schema = json!({"$ref": "#/components/schemas/ReleaseNotice"});
@@ -60,7 +60,7 @@ fn the_example_notice_validates_against_the_documented_schema() {
         serde_json::from_value(example.clone()).expect("the example parses");
     assert_eq!(notice.notice_id, "PIH-2026-000123");
 
-    let receipt = &doc["paths"]["/v1/release-notices"]["post"]["responses"]["202"]["content"]["application/json"]
+    let receipt = &doc["paths"]["/release-notices"]["post"]["responses"]["202"]["content"]["application/json"]
         ["example"];
     let errors = validate(
         &doc,
@@ -69,6 +69,132 @@ fn the_example_notice_validates_against_the_documented_schema() {
         "",
     );
     assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn the_document_follows_the_api_design_rules_the_linter_checks() {
+    let doc = document();
+    // /core/uri-version: the major version in the server URL, paths relative to it.
+    assert_eq!(doc["servers"][0]["url"], "/v1");
+    let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+    assert_eq!(paths, ["/release-notices", "/release-notices/{notice_id}"]);
+    // /core/doc-openapi-contact
+    for field in ["name", "email", "url"] {
+        assert!(
+            doc["info"]["contact"][field]
+                .as_str()
+                .is_some_and(|v| !v.is_empty()),
+            "info.contact.{field}"
+        );
+    }
+    // /core/version-header: on every response of every operation.
+    let mut responses = 0;
+    for item in doc["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                responses += 1;
+                assert!(
+                    response["headers"]["API-Version"].is_object(),
+                    "{status} lacks API-Version"
+                );
+            }
+        }
+    }
+    assert!(responses >= 10);
+}
+
+#[test]
+fn the_documented_limits_are_the_ones_the_code_checks() {
+    use rcn_contracts::notice as n;
+    let doc = document();
+    let schemas = &doc["components"]["schemas"];
+    let notice = &schemas["ReleaseNotice"]["properties"];
+    assert_eq!(notice["notice_id"]["maxLength"], n::NOTICE_ID_MAX);
+    assert_eq!(notice["notice_id"]["pattern"], n::NOTICE_ID_PATTERN);
+    assert_eq!(notice["risk_flags"]["uniqueItems"], true);
+    let param = &doc["paths"]["/release-notices/{notice_id}"]["get"]["parameters"][0];
+    assert_eq!(param["schema"]["maxLength"], n::NOTICE_ID_MAX);
+    assert_eq!(param["schema"]["pattern"], n::NOTICE_ID_PATTERN);
+    let address = &schemas["Address"]["properties"];
+    assert_eq!(address["house_number"]["minimum"], 1);
+    assert_eq!(address["house_number"]["maximum"], n::HOUSE_NUMBER_MAX);
+    assert_eq!(address["city"]["maxLength"], n::CITY_MAX);
+    let contact = &schemas["Contact"]["properties"];
+    assert_eq!(contact["phone"]["maxLength"], n::PHONE_MAX);
+    assert_eq!(contact["email"]["maxLength"], n::EMAIL_MAX);
+    assert_eq!(contact["name"]["maxLength"], n::CONTACT_NAME_MAX);
+    let person = &schemas["Person"]["properties"];
+    assert_eq!(person["family_name"]["maxLength"], n::FAMILY_NAME_MAX);
+    assert_eq!(person["given_names"]["maxLength"], n::GIVEN_NAMES_MAX);
+    let sender = &schemas["Sender"]["properties"];
+    assert_eq!(
+        sender["institution_code"]["maxLength"],
+        n::INSTITUTION_CODE_MAX
+    );
+}
+
+/// A change to a notice, for a table of cases.
+type Edit = fn(&mut Value);
+
+/// What the schema allows, the code accepts: a notice at every documented limit is valid, and
+/// one step past a limit is refused by both.
+#[test]
+fn a_notice_at_the_documented_limits_is_accepted_and_one_past_them_is_refused() {
+    use rcn_contracts::notice as n;
+    let doc = document();
+    let schema = json!({"$ref": "#/components/schemas/ReleaseNotice"});
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let mut at_limits = rcn_contracts::examples::release_notice_json();
+    at_limits["notice_id"] = "a".repeat(n::NOTICE_ID_MAX).into();
+    at_limits["sender"]["institution_code"] = "PI-HAARLEM".into();
+    at_limits["sender"]["institution_name"] = "é".repeat(n::INSTITUTION_NAME_MAX).into();
+    at_limits["sender"]["contact"] = json!({
+        "name": "n".repeat(n::CONTACT_NAME_MAX),
+        "phone": "1".repeat(n::PHONE_MAX),
+        "email": format!("a@{}", "b".repeat(n::EMAIL_MAX - 2)),
+    });
+    at_limits["person"]["family_name"] = "f".repeat(n::FAMILY_NAME_MAX).into();
+    at_limits["person"]["address"] = json!({
+        "postcode": "2011AB", "house_number": n::HOUSE_NUMBER_MAX, "house_letter": "z",
+        "addition": "a".repeat(n::ADDITION_MAX), "city": "c".repeat(n::CITY_MAX),
+    });
+    assert_eq!(
+        validate(&doc, &schema, &at_limits, ""),
+        Vec::<String>::new()
+    );
+    let notice = rcn_contracts::ReleaseNotice::from_json(&serde_json::to_vec(&at_limits).unwrap())
+        .expect("parses");
+    assert_eq!(notice.problems(today), vec![]);
+
+    let past: [(&str, Edit); 5] = [
+        ("notice_id", |v| {
+            v["notice_id"] = "a".repeat(n::NOTICE_ID_MAX + 1).into()
+        }),
+        ("person.address.house_number", |v| {
+            v["person"]["address"]["house_number"] = (n::HOUSE_NUMBER_MAX + 1).into()
+        }),
+        ("person.address.city", |v| {
+            v["person"]["address"]["city"] = "c".repeat(n::CITY_MAX + 1).into()
+        }),
+        ("sender.contact.phone", |v| {
+            v["sender"]["contact"]["phone"] = "1".repeat(n::PHONE_MAX + 1).into()
+        }),
+        ("notice_id", |v| v["notice_id"] = "a/b".into()),
+    ];
+    for (path, edit) in past {
+        let mut v = at_limits.clone();
+        edit(&mut v);
+        assert!(
+            !validate(&doc, &schema, &v, "").is_empty(),
+            "the schema allows {path}"
+        );
+        let notice = rcn_contracts::ReleaseNotice::from_json(&serde_json::to_vec(&v).unwrap())
+            .expect("parses");
+        assert!(
+            notice.problems(today).iter().any(|p| p.path == path),
+            "the code allows {path}"
+        );
+    }
 }
 
 #[test]
@@ -93,6 +219,46 @@ fn the_validator_used_above_does_catch_broken_notices() {
         validate(&doc, &schema, &extra, ""),
         ["detention: colour is not allowed"]
     );
+}
+
+/// The few patterns the contract uses, checked without a regex engine: a character class with
+/// `+` anchored at both ends (`^[A-Za-z0-9_.:-]+$`), one letter (`^[A-Za-z]$`), a plain
+/// substring (`@`), and the value types' own patterns (left to their parsers).
+fn matches_pattern(pattern: &str, s: &str) -> bool {
+    let in_class = |class: &str, c: char| {
+        let b: Vec<char> = class.chars().collect();
+        let mut i = 0;
+        while i < b.len() {
+            if i + 2 < b.len() && b[i + 1] == '-' {
+                if (b[i]..=b[i + 2]).contains(&c) {
+                    return true;
+                }
+                i += 3;
+            } else {
+                if b[i] == c {
+                    return true;
+                }
+                i += 1;
+            }
+        }
+        false
+    };
+    if let Some(class) = pattern
+        .strip_prefix("^[")
+        .and_then(|p| p.strip_suffix("]+$"))
+    {
+        return !s.is_empty() && s.chars().all(|c| in_class(class, c));
+    }
+    if let Some(class) = pattern
+        .strip_prefix("^[")
+        .and_then(|p| p.strip_suffix("]$"))
+    {
+        return s.chars().count() == 1 && s.chars().all(|c| in_class(class, c));
+    }
+    if !pattern.contains(['^', '[', '$']) {
+        return s.contains(pattern);
+    }
+    true
 }
 
 fn collect_refs(v: &Value, out: &mut Vec<String>) {
@@ -173,6 +339,34 @@ fn validate(doc: &Value, schema: &Value, value: &Value, at: &str) -> Vec<String>
     ) && s.chars().count() as u64 > max
     {
         errors.push(format!("{at}: longer than {max}"));
+    }
+    if let (Some(s), Some(min)) = (
+        value.as_str(),
+        schema.get("minLength").and_then(Value::as_u64),
+    ) && (s.chars().count() as u64) < min
+    {
+        errors.push(format!("{at}: shorter than {min}"));
+    }
+    if let (Some(s), Some(pattern)) = (
+        value.as_str(),
+        schema.get("pattern").and_then(Value::as_str),
+    ) && !matches_pattern(pattern, s)
+    {
+        errors.push(format!("{at}: does not match {pattern}"));
+    }
+    if let (Some(n), Some(max)) = (
+        value.as_f64(),
+        schema.get("maximum").and_then(Value::as_f64),
+    ) && n > max
+    {
+        errors.push(format!("{at}: above {max}"));
+    }
+    if let (Some(n), Some(min)) = (
+        value.as_f64(),
+        schema.get("minimum").and_then(Value::as_f64),
+    ) && n < min
+    {
+        errors.push(format!("{at}: below {min}"));
     }
     if let Value::Object(fields) = value {
         for name in schema

@@ -79,12 +79,14 @@ pub(crate) async fn submit(
         return Err(ApiError::TooLarge(MAX_BODY));
     }
     // A notice in another institution's name is refused here already; intake checks again.
+    // The answer names the token's institution, never the submitted code: a rejection does not
+    // echo what was sent.
     if let Some(sender) = sender_code(&body)
         && sender != caller.institution_code
     {
         return Err(ApiError::Forbidden(format!(
-            "your API token belongs to institution {}, but sender.institution_code is {sender:?}; \
-             an institution may only send its own notices",
+            "this API token belongs to institution {}, and sender.institution_code names another \
+             institution; an institution may only send its own notices",
             caller.institution_code
         )));
     }
@@ -131,14 +133,14 @@ pub(crate) async fn status(
     Partner(caller): Partner,
     Path(notice_id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let well_formed = (1..=100).contains(&notice_id.chars().count())
-        && notice_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.:".contains(c));
-    if !well_formed {
+    // The rule the body's notice_id follows, and the one the OpenAPI document states.
+    if !rcn_contracts::notice::is_valid_notice_id(&notice_id) {
         return Err(ApiError::Invalid(vec![Problem::new(
             "notice_id",
-            "a notice id has 1 to 100 letters, digits and - _ . :",
+            format!(
+                "a notice id has 1 to {} letters, digits and - _ . :",
+                rcn_contracts::notice::NOTICE_ID_MAX
+            ),
         )]));
     }
     let request = serde_json::to_vec(&StatusRequest { notice_id }).expect("a request serialises");

@@ -1,4 +1,5 @@
-//! `GET /v1/openapi.json`: the partner API's OpenAPI document (public, like the API rules ask).
+//! `GET /v1/openapi.json`: the partner API's OpenAPI document (public, like the API rules ask,
+//! and readable from any origin).
 
 use std::sync::{Arc, LazyLock};
 
@@ -18,9 +19,20 @@ pub fn router() -> Router<Arc<AppState>> {
 
 async fn openapi() -> Response {
     let mut response = DOCUMENT.as_str().into_response();
-    response.headers_mut().insert(
+    let headers = response.headers_mut();
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
+    );
+    // API Design Rules: tools in a browser (a developer portal, Swagger UI) may read it from
+    // anywhere. It holds no personal data, and it changes only with a new release.
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
     );
     response
 }

@@ -1,6 +1,9 @@
 //! Liveness and readiness, and the `API-Version` header on every answer.
 
-use crate::helpers::{TestGateway, api_version};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::helpers::{PATIENCE, TestGateway, api_version};
 
 #[tokio::test]
 async fn healthz_answers_ok() {
@@ -19,6 +22,96 @@ async fn readyz_reports_nats_and_postgres_up() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body, serde_json::json!({"nats": true, "postgres": true}));
     gateway.stop().await;
+}
+
+/// A nats-server of this test's own, which it may freeze: never the shared one on 4222.
+struct OwnNatsServer {
+    child: tokio::process::Child,
+    url: String,
+}
+
+impl OwnNatsServer {
+    async fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        // Debian installs it in /usr/sbin, which a normal user's PATH lacks.
+        let binary = ["nats-server", "/usr/sbin/nats-server"]
+            .into_iter()
+            .find(|b| {
+                std::process::Command::new(b)
+                    .arg("--version")
+                    .stdout(Stdio::null())
+                    .status()
+                    .is_ok()
+            })
+            .expect("nats-server is installed");
+        let child = tokio::process::Command::new(binary)
+            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("nats-server starts");
+        rcn_runtime::testing::eventually(PATIENCE, "the own nats-server to listen", || async {
+            tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .ok()
+        })
+        .await;
+        Self {
+            child,
+            url: format!("nats://127.0.0.1:{port}"),
+        }
+    }
+
+    /// Sends the server `signal` (`STOP` freezes it, `CONT` lets it go on).
+    fn signal(&self, signal: &str) {
+        let pid = self.child.id().expect("still running");
+        let status = std::process::Command::new("kill")
+            .args([format!("-{signal}"), pid.to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{signal} {pid}");
+    }
+}
+
+impl Drop for OwnNatsServer {
+    fn drop(&mut self) {
+        // A frozen server is killed just the same (kill_on_drop sends SIGKILL); thaw it anyway
+        // so nothing is left stopped if that ever changes.
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-CONT", &pid.to_string()])
+                .status();
+        }
+    }
+}
+
+#[tokio::test]
+async fn readyz_says_503_within_seconds_when_nats_is_frozen_and_200_once_it_answers_again() {
+    let nats = OwnNatsServer::start().await;
+    let url = nats.url.clone();
+    let gateway = TestGateway::spawn_with(|config| config.nats_url = Some(url)).await;
+    assert_eq!(gateway.get("/readyz").await.status(), 200);
+
+    nats.signal("STOP");
+    let started = Instant::now();
+    let response = gateway.get("/readyz").await;
+    let took = started.elapsed();
+    assert_eq!(response.status(), 503);
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(body, serde_json::json!({"nats": false, "postgres": true}));
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+
+    nats.signal("CONT");
+    rcn_runtime::testing::eventually(PATIENCE, "readyz to say 200 again", || async {
+        Some(gateway.get("/readyz").await.status()).filter(|s| *s == 200)
+    })
+    .await;
+    gateway.stop().await;
+    drop(nats);
 }
 
 #[tokio::test]

@@ -36,7 +36,14 @@ pub struct TestGateway {
 impl TestGateway {
     /// Starts the gateway on 127.0.0.1:0, waits until it answers, and issues an API token.
     pub async fn spawn() -> Self {
-        let env = TestEnv::new().await;
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Like [`Self::spawn`], with the test environment's configuration changed by `tweak` first
+    /// (e.g. another NATS server).
+    pub async fn spawn_with(tweak: impl FnOnce(&mut rcn_runtime::Config)) -> Self {
+        let mut env = TestEnv::new().await;
+        tweak(&mut env.config);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let addr = listener.local_addr().expect("bound");
         let ctx = env.ctx("gateway").await;

@@ -3,6 +3,7 @@
 //! the contract's answers: this crate tests the gateway, and a service crate does not depend on
 //! another service crate (the whole chain is tested end to end in `tests/`).
 
+mod edge;
 mod health;
 mod helpers;
 mod notices;

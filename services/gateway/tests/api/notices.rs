@@ -289,7 +289,17 @@ async fn a_notice_in_another_institution_s_name_gets_403_and_intake_is_not_asked
             Some("application/json"),
         )
         .await;
-    problem(response, 403).await;
+    let body = problem(response, 403).await;
+    assert!(
+        !body.to_string().contains("ZAANSTAD"),
+        "a rejection does not echo the submitted sender: {body}"
+    );
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("another institution") && d.contains(INSTITUTION)),
+        "{body}"
+    );
     assert!(intake.bodies().is_empty());
     gateway.stop().await;
 }

@@ -158,3 +158,22 @@ async fn a_body_that_is_not_json_is_rejected_on_the_whole_document() {
     assert_eq!(problems[0].path, "", "{problems:?}");
     intake.stop().await;
 }
+
+#[tokio::test]
+async fn a_notice_followed_by_anything_else_is_rejected_and_nothing_is_published() {
+    let intake = TestIntake::spawn().await;
+    for tail in [&b"xyz"[..], b"{}", b" 1", b"]"] {
+        let body = [edited(|_| {}), tail.to_vec()].concat();
+        let problems = problems(intake.submit(&body).await);
+        assert_eq!(problems[0].path, "", "{problems:?}");
+        assert!(
+            problems[0]
+                .message
+                .contains("after the end of the JSON document"),
+            "{}",
+            problems[0].message
+        );
+    }
+    assert!(intake.notices().await.is_empty());
+    intake.stop().await;
+}

@@ -1,0 +1,89 @@
+//! The gateway's own settings, read from the environment here and nowhere else. What every
+//! service shares (NATS, PostgreSQL, the listen address) stays in `rcn_runtime::Config`.
+
+/// Why a setting could not be used: the variable and what a valid value looks like.
+#[derive(Debug, thiserror::Error)]
+#[error("{var} is invalid: {reason}")]
+pub struct SettingsError {
+    var: &'static str,
+    reason: String,
+}
+
+/// How the gateway presents itself over HTTP.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// `RCN_GATEWAY_HSTS_MAX_AGE_SECS`: when set (and not 0), every response carries
+    /// `Strict-Transport-Security: max-age=<secs>`. Only for a gateway reached over TLS (behind a
+    /// TLS-terminating proxy): over plain HTTP, browsers ignore it. Off by default.
+    pub hsts_max_age_secs: Option<u64>,
+}
+
+impl Settings {
+    /// From the process environment.
+    pub fn from_env() -> Result<Self, SettingsError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// From any lookup of variable names (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, SettingsError> {
+        const HSTS: &str = "RCN_GATEWAY_HSTS_MAX_AGE_SECS";
+        let hsts_max_age_secs = match get(HSTS).as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(v) => match v.parse::<u64>() {
+                Ok(0) => None,
+                Ok(secs) => Some(secs),
+                Err(_) => {
+                    return Err(SettingsError {
+                        var: HSTS,
+                        reason: format!(
+                            "{v:?} is not a number of seconds (e.g. 31536000 for a year; 0 or unset for off)"
+                        ),
+                    });
+                }
+            },
+        };
+        Ok(Self { hsts_max_age_secs })
+    }
+
+    /// The `Strict-Transport-Security` value, when HSTS is on.
+    pub fn hsts_header(&self) -> Option<String> {
+        self.hsts_max_age_secs.map(|secs| format!("max-age={secs}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(pairs: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+        let map: std::collections::HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn hsts_is_off_unless_a_max_age_is_set() {
+        assert_eq!(read(&[]).unwrap().hsts_header(), None);
+        assert_eq!(
+            read(&[("RCN_GATEWAY_HSTS_MAX_AGE_SECS", "0")])
+                .unwrap()
+                .hsts_header(),
+            None
+        );
+        assert_eq!(
+            read(&[("RCN_GATEWAY_HSTS_MAX_AGE_SECS", "31536000")])
+                .unwrap()
+                .hsts_header()
+                .as_deref(),
+            Some("max-age=31536000")
+        );
+        let e = read(&[("RCN_GATEWAY_HSTS_MAX_AGE_SECS", "a year")]).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("RCN_GATEWAY_HSTS_MAX_AGE_SECS is invalid"),
+            "{e}"
+        );
+    }
+}
