@@ -9,5 +9,6 @@ mod casework_inbox;
 mod casework_status;
 mod casework_support;
 mod casework_updates;
+mod claim_races;
 mod helpers;
 mod open;
