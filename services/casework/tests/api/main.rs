@@ -10,5 +10,6 @@ mod casework_status;
 mod casework_support;
 mod casework_updates;
 mod claim_races;
+mod episodes;
 mod helpers;
 mod open;
