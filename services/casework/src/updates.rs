@@ -144,7 +144,8 @@ pub async fn apply_later_notice(
 }
 
 /// Locks every task of a case, in the one locking order ([`crate::claims::lock_order`]), and
-/// returns them as they are.
+/// returns them as they are. `NO KEY UPDATE`, the lock a claim's UPDATE takes: it holds claims
+/// off but not the scheduler's reminders, whose foreign key only needs `KEY SHARE`.
 pub(crate) async fn lock_tasks(
     tx: &mut PgConnection,
     case_id: Uuid,
@@ -152,7 +153,7 @@ pub(crate) async fn lock_tasks(
     let rows = sqlx::query(
         "SELECT t.case_id, t.condition, t.status, t.claimed_by, t.due_on, c.gemeentecode, c.episode_key, c.status AS case_status
          FROM condition_tasks t JOIN cases c ON c.case_id = t.case_id
-         WHERE t.case_id = $1 ORDER BY t.condition FOR UPDATE OF t",
+         WHERE t.case_id = $1 ORDER BY t.condition FOR NO KEY UPDATE OF t",
     )
     .bind(case_id)
     .fetch_all(&mut *tx)

@@ -1,9 +1,15 @@
 //! Claiming a whole case and many of its tasks at the same moment (issue 10): `claim_case` and
 //! `claim_many` once locked a case's tasks in different orders and PostgreSQL broke the deadlock
 //! by failing one of them (`internal`), after making everyone wait. Now every request is answered
-//! quickly and for a reason, each task ends with one holder, and each task's history adds up.
+//! quickly and for a reason, each task ends with one holder, and each task's history adds up. A
+//! request PostgreSQL aborts for a conflict all the same runs again, and is at worst answered
+//! "try again", never "internal".
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
+
+use rcn_casework::error::CaseworkError;
+use rcn_casework::retry::{ATTEMPTS, retrying};
 
 use rcn_contracts::Condition;
 use rcn_contracts::casework_api::{ApiError, BulkReply, ErrorCode, InboxPage, TaskView};
@@ -143,4 +149,53 @@ async fn history_adds_up(app: &App, case: Uuid) {
         }
         assert_eq!(last, holder, "{condition}: the history ends at the holder");
     }
+}
+
+/// PostgreSQL's own abort, as it reports a deadlock or a serialization failure.
+async fn aborted_by_postgres(db: &sqlx::PgPool, sqlstate: &str) -> Result<(), CaseworkError> {
+    let sql = format!(
+        "DO $$ BEGIN RAISE EXCEPTION 'aborted for a concurrent transaction' USING ERRCODE = '{sqlstate}'; END $$"
+    );
+    sqlx::query(&sql).execute(db).await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_request_postgres_aborts_for_a_deadlock_runs_again_and_is_never_answered_internal() {
+    let mut app = App::spawn().await;
+    let runs = AtomicU32::new(0);
+    let outcome = retrying(|| async {
+        let run = runs.fetch_add(1, Ordering::SeqCst) + 1;
+        if run < 3 {
+            aborted_by_postgres(&app.db, if run == 1 { "40P01" } else { "40001" }).await?;
+        }
+        Ok(run)
+    })
+    .await;
+    assert_eq!(outcome.unwrap(), 3, "run again until it went through");
+
+    // A conflict that does not go away: a bounded number of runs, then "try again".
+    let runs = AtomicU32::new(0);
+    let e = retrying(|| async {
+        runs.fetch_add(1, Ordering::SeqCst);
+        aborted_by_postgres(&app.db, "40P01").await
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(runs.load(Ordering::SeqCst), ATTEMPTS);
+    let answer = e.to_api();
+    assert_eq!(answer.code, ErrorCode::Unavailable, "{answer:?}");
+    assert!(answer.message.contains("try again"), "{}", answer.message);
+
+    // Any other database error is not retried.
+    let runs = AtomicU32::new(0);
+    let e = retrying(|| async {
+        runs.fetch_add(1, Ordering::SeqCst);
+        aborted_by_postgres(&app.db, "23505").await
+    })
+    .await
+    .unwrap_err();
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert_eq!(e.to_api().code, ErrorCode::Internal);
+    app.stop_all().await;
 }
