@@ -305,8 +305,8 @@ pub async fn reassign(
     Ok(BulkReply { results })
 }
 
-/// The one order in which casework locks several tasks: by case, then by condition name — the
-/// order of `ORDER BY case_id, condition` in SQL, which later notices lock a case's tasks in.
+/// The one order in which casework locks several tasks: by case, then by condition name, byte by
+/// byte — in SQL `ORDER BY case_id, condition COLLATE "C"`, as later notices lock a case's tasks.
 /// (Not [`Condition`]'s own order, which is the order conditions are listed in.)
 pub fn lock_order(a: &TaskRef, b: &TaskRef) -> std::cmp::Ordering {
     (a.case_id, a.condition.as_str()).cmp(&(b.case_id, b.condition.as_str()))

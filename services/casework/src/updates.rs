@@ -153,7 +153,7 @@ pub(crate) async fn lock_tasks(
     let rows = sqlx::query(
         "SELECT t.case_id, t.condition, t.status, t.claimed_by, t.due_on, c.gemeentecode, c.episode_key, c.status AS case_status
          FROM condition_tasks t JOIN cases c ON c.case_id = t.case_id
-         WHERE t.case_id = $1 ORDER BY t.condition FOR NO KEY UPDATE OF t",
+         WHERE t.case_id = $1 ORDER BY t.condition COLLATE \"C\" FOR NO KEY UPDATE OF t",
     )
     .bind(case_id)
     .fetch_all(&mut *tx)
@@ -264,7 +264,7 @@ async fn reschedule(
         .bind(spoed)
         .execute(&mut *tx)
         .await?;
-    let tasks = sqlx::query("SELECT condition, status, due_on FROM condition_tasks WHERE case_id = $1 ORDER BY condition FOR UPDATE")
+    let tasks = sqlx::query("SELECT condition, status, due_on FROM condition_tasks WHERE case_id = $1 ORDER BY condition COLLATE \"C\" FOR UPDATE")
         .bind(case_id)
         .fetch_all(&mut *tx)
         .await?;
