@@ -6,6 +6,7 @@
 
 use chrono::NaiveDate;
 use rcn_contracts::casework_api::{ErrorCode, TaskRef};
+use rcn_contracts::events::ConditionState;
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::{Condition, ConditionStatus, Gemeentecode};
 use sqlx::{PgConnection, Row};
@@ -31,6 +32,14 @@ impl TaskRow {
         TaskRef {
             case_id: self.case_id,
             condition: self.condition,
+        }
+    }
+
+    /// The condition and its status, as events carry them.
+    pub fn state(&self) -> ConditionState {
+        ConditionState {
+            condition: self.condition,
+            status: self.status,
         }
     }
 }

@@ -22,6 +22,7 @@ use serde::de::DeserializeOwned;
 
 use crate::cases::{Casework, today};
 use crate::error::{CaseworkError, Result, refuse};
+use crate::retry::retrying;
 use crate::{case_detail, claims, closing, inbox, tasks};
 
 /// Requests handled at once per instance.
@@ -79,7 +80,8 @@ pub async fn serve(
     Ok(())
 }
 
-/// Answers one request: the reply body.
+/// Answers one request: the reply body. A request PostgreSQL aborted because of a concurrent one
+/// (a deadlock or serialization failure) runs again ([`retrying`]).
 pub async fn handle(
     cw: &Casework,
     verb: &str,
@@ -95,51 +97,62 @@ pub async fn handle(
         "inbox" => encode(
             verb,
             Some(w),
-            async { inbox::inbox(cw, w, &parse::<InboxQuery>(payload)?, today()).await }.await,
+            retrying(|| async {
+                inbox::inbox(cw, w, &parse::<InboxQuery>(payload)?, today()).await
+            })
+            .await,
         ),
         "case" => encode(
             verb,
             Some(w),
-            async {
+            retrying(|| async {
                 case_detail::case_detail(cw, w, &parse::<CaseRequest>(payload)?, today()).await
-            }
+            })
             .await,
         ),
         "claim" => encode(
             verb,
             Some(w),
-            async { claims::claim(cw, w, parse::<TaskRequest>(payload)?.task).await }.await,
+            retrying(|| async { claims::claim(cw, w, parse::<TaskRequest>(payload)?.task).await })
+                .await,
         ),
         "unclaim" => encode(
             verb,
             Some(w),
-            async { claims::unclaim(cw, w, parse::<TaskRequest>(payload)?.task).await }.await,
+            retrying(|| async {
+                claims::unclaim(cw, w, parse::<TaskRequest>(payload)?.task).await
+            })
+            .await,
         ),
         "handover" => encode(
             verb,
             Some(w),
-            async {
+            retrying(|| async {
                 let r = parse::<HandoverRequest>(payload)?;
                 claims::handover(cw, w, r.task, &r.to_user_id, r.note.as_deref()).await
-            }
+            })
             .await,
         ),
         "claim_case" => encode(
             verb,
             Some(w),
-            async { claims::claim_case(cw, w, parse::<ClaimCaseRequest>(payload)?.case_id).await }
-                .await,
+            retrying(|| async {
+                claims::claim_case(cw, w, parse::<ClaimCaseRequest>(payload)?.case_id).await
+            })
+            .await,
         ),
         "claim_many" => encode(
             verb,
             Some(w),
-            async { claims::claim_many(cw, w, &parse::<ClaimManyRequest>(payload)?.tasks).await }
-                .await,
+            retrying(|| async {
+                claims::claim_many(cw, w, &parse::<ClaimManyRequest>(payload)?.tasks).await
+            })
+            .await,
         ),
         "reassign" => encode(
             verb,
             Some(w),
-            async {
+            retrying(|| async {
                 let r = parse::<ReassignRequest>(payload)?;
                 claims::reassign(
                     cw,
@@ -150,25 +163,32 @@ pub async fn handle(
                     r.note.as_deref(),
                 )
                 .await
-            }
+            })
             .await,
         ),
         "update_status" => encode(
             verb,
             Some(w),
-            async { tasks::update_status(cw, w, &parse::<UpdateStatusRequest>(payload)?).await }
-                .await,
+            retrying(|| async {
+                tasks::update_status(cw, w, &parse::<UpdateStatusRequest>(payload)?).await
+            })
+            .await,
         ),
         "close_case" => encode(
             verb,
             Some(w),
-            async { closing::close_by_hand(cw, w, &parse::<CloseCaseRequest>(payload)?).await }
-                .await,
+            retrying(|| async {
+                closing::close_by_hand(cw, w, &parse::<CloseCaseRequest>(payload)?).await
+            })
+            .await,
         ),
         "task_history" => encode(
             verb,
             Some(w),
-            async { tasks::task_history(cw, w, parse::<TaskRequest>(payload)?.task).await }.await,
+            retrying(|| async {
+                tasks::task_history(cw, w, parse::<TaskRequest>(payload)?.task).await
+            })
+            .await,
         ),
         _ => encode::<()>(
             verb,

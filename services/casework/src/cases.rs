@@ -119,11 +119,22 @@ impl Casework {
         let spoed = is_spoed(notice.kind, release, today);
         let person = &notice.person;
         let new_case_id = Uuid::now_v7();
+        let by = format!("notice:{}", routed.notice_key);
+        // The institution's first word on the episode is that it is cancelled: the episode is
+        // recorded (so a late, older notice of it opens no work either) as a closed case
+        // without tasks. A newer notice may reopen it ([`crate::reopening`]).
+        let cancelled = notice.kind == NoticeKind::Cancelled;
         let case_id: Option<Uuid> = sqlx::query_scalar(
             "INSERT INTO cases (case_id, episode_key, person_key, gemeentecode, bsn, family_name, name_prefix,
                                 given_names, date_of_birth, institution_code, started_on, expected_release_on,
-                                spoed, risk_flags, opened_at, opened_by_notice)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                                spoed, risk_flags, opened_at, opened_by_notice,
+                                status, closed_at, closed_reason, closed_by, closed_note)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                     CASE WHEN $17 THEN 'closed' ELSE 'open' END,
+                     CASE WHEN $17 THEN $15 END,
+                     CASE WHEN $17 THEN 'cancelled' END,
+                     CASE WHEN $17 THEN $18 END,
+                     CASE WHEN $17 THEN $19 END)
              ON CONFLICT (episode_key) DO NOTHING
              RETURNING case_id",
         )
@@ -143,6 +154,9 @@ impl Casework {
         .bind(sqlx::types::Json(&notice.risk_flags))
         .bind(now)
         .bind(&routed.notice_key)
+        .bind(cancelled)
+        .bind(&by)
+        .bind(CANCELLED_UNOPENED)
         .fetch_optional(&mut *tx)
         .await?;
 
@@ -169,76 +183,24 @@ impl Casework {
         .execute(&mut *tx)
         .await?;
 
-        if opened {
-            let states: Vec<ConditionState> = self
-                .conditions
-                .iter()
-                .map(|c| ConditionState {
-                    condition: *c,
-                    status: notice
-                        .conditions
-                        .get(*c)
-                        .map_or(ConditionStatus::Unknown, |s| s.status),
-                })
-                .collect();
-            let notes: Vec<Option<&str>> = states
-                .iter()
-                .map(|s| {
-                    notice
-                        .conditions
-                        .get(s.condition)
-                        .and_then(|c| c.note.as_deref())
-                })
-                .collect();
-            // One statement for every task and its "opened" history entry: a round trip per row
-            // was most of the cost of opening a case.
-            sqlx::query(
-                "WITH tasks AS (
-                     INSERT INTO condition_tasks (case_id, condition, status, note, due_on)
-                     SELECT $1, x.condition, x.status, x.note, x.due_on
-                     FROM UNNEST($2::text[], $3::text[], $4::text[], $5::date[]) AS x(condition, status, note, due_on)
-                     RETURNING condition, status, note
-                 )
-                 INSERT INTO task_history (case_id, condition, by_whom, change, to_status, note)
-                 SELECT $1, condition, $6, 'opened', status, note FROM tasks",
-            )
-            .bind(case_id)
-            .bind(states.iter().map(|s| s.condition.as_str()).collect::<Vec<_>>())
-            .bind(states.iter().map(|s| s.status.as_str()).collect::<Vec<_>>())
-            .bind(&notes)
-            .bind(states.iter().map(|s| release.map(|r| self.deadlines.due_on(s.condition, r))).collect::<Vec<_>>())
-            .bind(format!("notice:{}", routed.notice_key))
-            .execute(&mut *tx)
-            .await?;
+        if opened && cancelled {
+            let detail = serde_json::json!({"reason": "cancelled", "note": CANCELLED_UNOPENED, "open_conditions": []});
+            crate::history::record_case(tx, case_id, &by, "closed", detail).await?;
+            tracing::info!(%case_id, notice_key = %routed.notice_key, trace_id = d.trace_id.as_deref(), "episode cancelled before any work was opened");
+        } else if opened {
+            let states = self.open_tasks(tx, case_id, routed).await?;
             if notice.kind == NoticeKind::ReleasedUnexpectedly {
-                let by = format!("notice:{}", routed.notice_key);
                 crate::updates::mark_released_on_open(tx, case_id, release.unwrap_or(today), &by)
                     .await?;
             }
-            let event = CaseOpened {
-                schema_version: SCHEMA_VERSION,
-                event_id: Uuid::now_v7(),
+            let opening = Opening {
                 case_id,
-                episode_key: routed.episode_key.clone(),
-                gemeentecode: gemeente.clone(),
-                notice_key: routed.notice_key.clone(),
+                gemeente,
                 expected_release_on: release,
                 spoed,
                 conditions: states,
-                opened_at: now,
-                notice_received_at: routed.received_at,
             };
-            let subject = self.subjects.case_opened(gemeente);
-            outbox::enqueue(
-                tx,
-                outbox::Event {
-                    event_id: event.event_id,
-                    subject,
-                    payload: &event,
-                    trace_id: d.trace_id.as_deref(),
-                },
-            )
-            .await?;
+            self.announce_opened(tx, opening, d, now).await?;
             tracing::info!(%case_id, notice_key = %routed.notice_key, trace_id = d.trace_id.as_deref(), gemeentecode = %gemeente, spoed, "case opened");
         } else {
             let event = CaseUpdated {
@@ -267,6 +229,109 @@ impl Casework {
             crate::updates::apply_later_notice(self, tx, case_id, d, gemeente, today).await?;
         }
         Ok(())
+    }
+}
+
+/// Why a case was recorded closed the moment it was opened.
+const CANCELLED_UNOPENED: &str = "cancelled by the institution before any work was opened";
+
+/// A case as it is announced to the municipality that works it from now on.
+pub(crate) struct Opening<'a> {
+    pub case_id: Uuid,
+    pub gemeente: &'a Gemeentecode,
+    pub expected_release_on: Option<NaiveDate>,
+    pub spoed: bool,
+    pub conditions: Vec<ConditionState>,
+}
+
+impl Casework {
+    /// Creates a case's tasks from the notice's screening, each with its first history entry and
+    /// its due date; returns their states.
+    pub(crate) async fn open_tasks(
+        &self,
+        tx: &mut PgConnection,
+        case_id: Uuid,
+        routed: &NoticeRouted,
+    ) -> Result<Vec<ConditionState>, sqlx::Error> {
+        let notice = &routed.notice;
+        let release = notice.detention.expected_release_on;
+        let states: Vec<ConditionState> = self
+            .conditions
+            .iter()
+            .map(|c| ConditionState {
+                condition: *c,
+                status: notice
+                    .conditions
+                    .get(*c)
+                    .map_or(ConditionStatus::Unknown, |s| s.status),
+            })
+            .collect();
+        let notes: Vec<Option<&str>> = states
+            .iter()
+            .map(|s| {
+                notice
+                    .conditions
+                    .get(s.condition)
+                    .and_then(|c| c.note.as_deref())
+            })
+            .collect();
+        // One statement for every task and its "opened" history entry: a round trip per row
+        // was most of the cost of opening a case.
+        sqlx::query(
+            "WITH tasks AS (
+                 INSERT INTO condition_tasks (case_id, condition, status, note, due_on)
+                 SELECT $1, x.condition, x.status, x.note, x.due_on
+                 FROM UNNEST($2::text[], $3::text[], $4::text[], $5::date[]) AS x(condition, status, note, due_on)
+                 RETURNING condition, status, note
+             )
+             INSERT INTO task_history (case_id, condition, by_whom, change, to_status, note)
+             SELECT $1, condition, $6, 'opened', status, note FROM tasks",
+        )
+        .bind(case_id)
+        .bind(states.iter().map(|s| s.condition.as_str()).collect::<Vec<_>>())
+        .bind(states.iter().map(|s| s.status.as_str()).collect::<Vec<_>>())
+        .bind(&notes)
+        .bind(states.iter().map(|s| release.map(|r| self.deadlines.due_on(s.condition, r))).collect::<Vec<_>>())
+        .bind(format!("notice:{}", routed.notice_key))
+        .execute(&mut *tx)
+        .await?;
+        Ok(states)
+    }
+
+    /// Tells a municipality it has a case (`CaseOpened` on its subject): when the case is opened,
+    /// and again when it moves there or reopens there, as if it had been routed there first.
+    pub(crate) async fn announce_opened(
+        &self,
+        tx: &mut PgConnection,
+        opening: Opening<'_>,
+        d: &Delivery<NoticeRouted>,
+        at: chrono::DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        let routed = &d.message;
+        let event = CaseOpened {
+            schema_version: SCHEMA_VERSION,
+            event_id: Uuid::now_v7(),
+            case_id: opening.case_id,
+            episode_key: routed.episode_key.clone(),
+            gemeentecode: opening.gemeente.clone(),
+            notice_key: routed.notice_key.clone(),
+            expected_release_on: opening.expected_release_on,
+            spoed: opening.spoed,
+            conditions: opening.conditions,
+            opened_at: at,
+            notice_received_at: routed.received_at,
+        };
+        let subject = self.subjects.case_opened(opening.gemeente);
+        outbox::enqueue(
+            tx,
+            outbox::Event {
+                event_id: event.event_id,
+                subject,
+                payload: &event,
+                trace_id: d.trace_id.as_deref(),
+            },
+        )
+        .await
     }
 }
 

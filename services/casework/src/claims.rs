@@ -6,8 +6,11 @@
 //! instant exactly one UPDATE matches. Only when it matches nothing do we look at the row, to
 //! tell the caller why (and who holds the task).
 //!
-//! Bulk requests run in one transaction, task by task in a fixed order (so two bulk requests
-//! cannot deadlock), and report per task.
+//! Bulk requests run in one transaction, task by task, and report per task. Whatever locks
+//! several tasks — a bulk claim, claiming a whole case, reassigning, a later notice moving a case
+//! or its deadlines — locks them in one order, by case id and then by condition *name* (the
+//! order PostgreSQL sorts `condition` in), so two of them cannot deadlock. Should PostgreSQL
+//! abort a request for a conflict all the same, the API runs it again ([`crate::retry`]).
 
 use rcn_contracts::Condition;
 use rcn_contracts::casework_api::{
@@ -129,13 +132,18 @@ pub async fn handover(
     note: Option<&str>,
 ) -> Result<TaskView> {
     check_user_id(to).map_err(|e| refuse(ErrorCode::BadRequest, format!("to_user_id: {e}")))?;
-    if to == who.user_id {
-        return Err(refuse(
-            ErrorCode::BadRequest,
-            "You already hold this task; name the colleague to hand it to.",
-        ));
-    }
     let mut tx = cw.pool.begin().await?;
+    if to == who.user_id {
+        // Only the holder may be told they already hold it; anyone else learns who does.
+        let row = workable(who, access::load_task(&mut tx, task, false).await?)?;
+        return Err(match row.claimed_by.as_deref() {
+            Some(me) if me == who.user_id => refuse(
+                ErrorCode::BadRequest,
+                "You already hold this task; name the colleague to hand it to.",
+            ),
+            holder => not_yours(holder),
+        });
+    }
     let row = move_holder(
         &mut tx,
         cw,
@@ -192,15 +200,7 @@ async fn move_holder(
     }
     let mine = expected == Some(who.user_id.as_str());
     Err(match (row.claimed_by.as_deref(), mine) {
-        (None, true) => refuse(
-            ErrorCode::NotClaimedByYou,
-            "You do not hold this task (nobody does).",
-        ),
-        (Some(other), true) => CaseworkError::Refused(ApiError {
-            code: ErrorCode::NotClaimedByYou,
-            message: format!("You do not hold this task; {other} does."),
-            held_by: Some(other.to_owned()),
-        }),
+        (holder, true) => not_yours(holder),
         (holder, false) => CaseworkError::Refused(ApiError {
             code: ErrorCode::HolderChanged,
             message: match holder {
@@ -212,21 +212,36 @@ async fn move_holder(
     })
 }
 
-/// `claim_case`: every open task of a case that nobody else holds.
+/// The refusal for someone who does not hold a task they act on as its holder: says who does.
+fn not_yours(holder: Option<&str>) -> CaseworkError {
+    match holder {
+        None => refuse(
+            ErrorCode::NotClaimedByYou,
+            "You do not hold this task (nobody does).",
+        ),
+        Some(other) => CaseworkError::Refused(ApiError {
+            code: ErrorCode::NotClaimedByYou,
+            message: format!("You do not hold this task; {other} does."),
+            held_by: Some(other.to_owned()),
+        }),
+    }
+}
+
+/// `claim_case`: every open task of a case that nobody else holds, in the one locking order.
 pub async fn claim_case(cw: &Casework, who: &Identity, case_id: Uuid) -> Result<BulkReply> {
     require_staff(who)?;
     let mut tx = cw.pool.begin().await?;
-    let conditions: Vec<String> = sqlx::query_scalar(
-        "SELECT condition FROM condition_tasks WHERE case_id = $1 ORDER BY condition",
-    )
-    .bind(case_id)
-    .fetch_all(&mut *tx)
-    .await?;
-    let tasks: Vec<TaskRef> = conditions
+    let conditions: Vec<String> =
+        sqlx::query_scalar("SELECT condition FROM condition_tasks WHERE case_id = $1")
+            .bind(case_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    let mut tasks: Vec<TaskRef> = conditions
         .iter()
         .filter_map(|c| Condition::parse(c))
         .map(|condition| TaskRef { case_id, condition })
         .collect();
+    tasks.sort_by(lock_order);
     // The whole case must be the caller's to work, else nothing is said about it.
     let first = tasks.first().copied().ok_or_else(not_found)?;
     workable(who, access::load_task(&mut tx, first, false).await?)?;
@@ -290,7 +305,14 @@ pub async fn reassign(
     Ok(BulkReply { results })
 }
 
-/// Sorted and de-duplicated, so concurrent bulk requests lock rows in the same order.
+/// The one order in which casework locks several tasks: by case, then by condition name, byte by
+/// byte — in SQL `ORDER BY case_id, condition COLLATE "C"`, as later notices lock a case's tasks.
+/// (Not [`Condition`]'s own order, which is the order conditions are listed in.)
+pub fn lock_order(a: &TaskRef, b: &TaskRef) -> std::cmp::Ordering {
+    (a.case_id, a.condition.as_str()).cmp(&(b.case_id, b.condition.as_str()))
+}
+
+/// Sorted into [`lock_order`] and de-duplicated, so concurrent requests lock rows in one order.
 fn bulk_tasks(tasks: &[TaskRef]) -> Result<Vec<TaskRef>> {
     if tasks.is_empty() || tasks.len() > MAX_BULK {
         return Err(refuse(
@@ -299,7 +321,7 @@ fn bulk_tasks(tasks: &[TaskRef]) -> Result<Vec<TaskRef>> {
         ));
     }
     let mut sorted = tasks.to_vec();
-    sorted.sort_by_key(|t| (t.case_id, t.condition));
+    sorted.sort_by(lock_order);
     sorted.dedup();
     Ok(sorted)
 }

@@ -12,11 +12,30 @@ pub enum CaseworkError {
     Db(#[from] sqlx::Error),
 }
 
+/// SQLSTATEs of a transaction PostgreSQL aborted because of concurrent ones: deadlock detected,
+/// serialization failure. Running it again is the cure.
+const TRANSIENT_CONFLICTS: [&str; 2] = ["40P01", "40001"];
+
 impl CaseworkError {
-    /// The answer for the caller. Database errors become `unavailable` or `internal`.
+    /// Whether PostgreSQL aborted the transaction only because of a concurrent one (see
+    /// [`crate::retry`]).
+    pub fn is_transient_conflict(&self) -> bool {
+        match self {
+            CaseworkError::Db(sqlx::Error::Database(db)) => db
+                .code()
+                .is_some_and(|c| TRANSIENT_CONFLICTS.contains(&c.as_ref())),
+            _ => false,
+        }
+    }
+
+    /// The answer for the caller. Database errors become `unavailable` (try again) or `internal`.
     pub fn to_api(&self) -> ApiError {
         match self {
             CaseworkError::Refused(e) => e.clone(),
+            e if e.is_transient_conflict() => ApiError::new(
+                ErrorCode::Unavailable,
+                "Many changes to these tasks arrived at the same moment. Please try again.",
+            ),
             CaseworkError::Db(e) if rcn_runtime::db::is_unavailable(e) => ApiError::new(
                 ErrorCode::Unavailable,
                 "Casework cannot reach its database right now. Please try again in a minute.",

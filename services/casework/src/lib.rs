@@ -18,6 +18,8 @@ pub mod error;
 pub mod history;
 pub mod inbox;
 pub mod moved_out;
+pub mod reopening;
+pub mod retry;
 pub mod scheduler;
 pub mod tasks;
 pub mod updates;

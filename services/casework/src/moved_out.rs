@@ -2,6 +2,9 @@
 //! routed to a municipality outside the region, the case closes as `moved_out_of_region` (its
 //! claims and the municipality's access end with it) and the notice is kept with the case.
 //!
+//! A later notice routed back into the region reopens the case ([`crate::reopening`]); an
+//! out-of-region notice older than one the case already has changes nothing.
+//!
 //! A separate durable consumer on `routing.out_of_region.*`, because nats-server 2.9 allows one
 //! filter subject per consumer. Notices for people without a case here change nothing.
 
@@ -71,6 +74,20 @@ impl Handler for MovedOut {
             .await?
             .rows_affected();
             if applied == 0 || status != "open" {
+                continue;
+            }
+            // Notices take effect in the order they were sent: one the case already has from
+            // after this one (routing the person into the region again) has the last word.
+            let newer: Option<i32> = sqlx::query_scalar(
+                "SELECT 1 FROM case_notices WHERE case_id = $1 AND notice_key <> $2 AND sent_at > $3 LIMIT 1",
+            )
+            .bind(case_id)
+            .bind(&routed.notice_key)
+            .bind(routed.notice.sent_at)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if newer.is_some() {
+                tracing::info!(%case_id, notice_key = %routed.notice_key, "out-of-region notice is older than one already applied; attached without changes");
                 continue;
             }
             let by = format!("notice:{}", routed.notice_key);

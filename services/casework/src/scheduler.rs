@@ -2,7 +2,8 @@
 //! cases whose person is released and whose conditions are all done.
 //!
 //! Exactly once per task, kind and due date, across restarts and with several casework instances
-//! running: a reminder is a row in `reminders` whose primary key is (task, kind, due date),
+//! running: a reminder is a row in `reminders` whose primary key is (task, kind, due date,
+//! municipality — a case that moves is reminded again to its new municipality),
 //! inserted with `ON CONFLICT DO NOTHING … RETURNING`, and only the rows this transaction really
 //! inserted get an event, enqueued in the outbox in the same transaction. Two instances racing
 //! for the same reminder serialise on the key; the loser inserts nothing and sends nothing. The
@@ -83,7 +84,8 @@ async fn raise(
              WHERE c.status = 'open' AND t.status IN ('unknown', 'needs_action', 'in_progress')
                AND t.due_on IS NOT NULL AND ($2::date IS NULL OR t.due_on >= $2) AND t.due_on <= $3
                AND NOT EXISTS (SELECT 1 FROM reminders r
-                               WHERE r.case_id = t.case_id AND r.condition = t.condition AND r.kind = $1 AND r.due_on = t.due_on)
+                               WHERE r.case_id = t.case_id AND r.condition = t.condition AND r.kind = $1 AND r.due_on = t.due_on
+                                 AND r.gemeentecode = c.gemeentecode)
              ORDER BY t.due_on, t.case_id, t.condition
              LIMIT $4
              ON CONFLICT DO NOTHING

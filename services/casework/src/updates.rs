@@ -9,8 +9,11 @@
 //! - routed to another municipality: the case moves, and its claims lapse (the new
 //!   municipality's staff take it from there).
 //!
-//! A notice older (by `sent_at`) than one already applied is attached but changes nothing, so a
-//! late delivery cannot roll a case back. A closed case only collects notices.
+//! Notices of an episode take effect in the order they were sent (`sent_at`, then arrival): a
+//! notice older than one already applied is attached but changes nothing, so a late delivery
+//! cannot roll a case back. A closed case only collects notices — unless the institution's newer
+//! word undoes why it closed: a case closed as cancelled, or as moved out of the region, reopens
+//! on a newer notice routed to a municipality of the region ([`crate::reopening`]).
 
 use chrono::{NaiveDate, Utc};
 use rcn_contracts::casework_api::CloseReason;
@@ -30,13 +33,15 @@ use crate::error::CaseworkError;
 use crate::history::{self, TaskChange};
 
 /// A case as a later notice finds it.
-struct CaseState {
-    gemeentecode: String,
-    status: String,
-    expected_release_on: Option<NaiveDate>,
-    released_on: Option<NaiveDate>,
-    institution_code: String,
-    episode_key: String,
+pub(crate) struct CaseState {
+    pub gemeentecode: String,
+    pub status: String,
+    pub closed_reason: Option<String>,
+    pub expected_release_on: Option<NaiveDate>,
+    pub released_on: Option<NaiveDate>,
+    pub spoed: bool,
+    pub institution_code: String,
+    pub episode_key: String,
 }
 
 pub(crate) fn handler_error(e: CaseworkError) -> HandlerError {
@@ -57,23 +62,22 @@ pub async fn apply_later_notice(
     let routed = &d.message;
     let notice = &routed.notice;
     let r = sqlx::query(
-        "SELECT gemeentecode, status, expected_release_on, released_on, institution_code, episode_key
+        "SELECT gemeentecode, status, closed_reason, expected_release_on, released_on, spoed, institution_code, episode_key
          FROM cases WHERE case_id = $1 FOR UPDATE",
     )
     .bind(case_id)
     .fetch_one(&mut *tx)
     .await?;
-    let case = CaseState {
+    let mut case = CaseState {
         gemeentecode: r.try_get("gemeentecode")?,
         status: r.try_get("status")?,
+        closed_reason: r.try_get("closed_reason")?,
         expected_release_on: r.try_get("expected_release_on")?,
         released_on: r.try_get("released_on")?,
+        spoed: r.try_get("spoed")?,
         institution_code: r.try_get("institution_code")?,
         episode_key: r.try_get("episode_key")?,
     };
-    if case.status != "open" {
-        return Ok(());
-    }
     let newest_before: Option<chrono::DateTime<Utc>> = sqlx::query_scalar(
         "SELECT max(sent_at) FROM case_notices WHERE case_id = $1 AND notice_key <> $2",
     )
@@ -86,6 +90,19 @@ pub async fn apply_later_notice(
         return Ok(());
     }
     let by = format!("notice:{}", routed.notice_key);
+    if case.status != "open" {
+        // Reopening undoes the closure, so it takes a notice sent strictly after every other:
+        // of two sent at the same instant, arrival order is no proof of which came last.
+        let sent_after_all = newest_before.is_none_or(|newest| notice.sent_at > newest);
+        if !(sent_after_all
+            && crate::reopening::reopens(case.closed_reason.as_deref(), notice.kind))
+        {
+            return Ok(());
+        }
+        crate::reopening::reopen(cw, tx, case_id, &case, d, gemeente).await?;
+        case.status = "open".to_owned();
+        case.gemeentecode = gemeente.as_str().to_owned();
+    }
 
     if notice.kind == NoticeKind::Cancelled {
         closing::close(tx, &cw.subjects, case_id, CloseReason::Cancelled, &by, None)
@@ -94,7 +111,7 @@ pub async fn apply_later_notice(
         return Ok(());
     }
     if gemeente.as_str() != case.gemeentecode {
-        reroute(cw, tx, case_id, &case, gemeente, &by).await?;
+        reroute(cw, tx, case_id, &case, gemeente, d).await?;
     }
     if notice.kind == NoticeKind::Transferred
         && notice.sender.institution_code != case.institution_code
@@ -126,34 +143,44 @@ pub async fn apply_later_notice(
     Ok(())
 }
 
-/// The case moves to another municipality; claims of the old one lapse.
-async fn reroute(
-    cw: &Casework,
+/// Locks every task of a case, in the one locking order ([`crate::claims::lock_order`]), and
+/// returns them as they are. `NO KEY UPDATE`, the lock a claim's UPDATE takes: it holds claims
+/// off but not the scheduler's reminders, whose foreign key only needs `KEY SHARE`.
+pub(crate) async fn lock_tasks(
     tx: &mut PgConnection,
     case_id: Uuid,
-    case: &CaseState,
-    to: &Gemeentecode,
-    by: &str,
-) -> Result<(), HandlerError> {
+) -> Result<Vec<TaskRow>, HandlerError> {
     let rows = sqlx::query(
         "SELECT t.case_id, t.condition, t.status, t.claimed_by, t.due_on, c.gemeentecode, c.episode_key, c.status AS case_status
          FROM condition_tasks t JOIN cases c ON c.case_id = t.case_id
-         WHERE t.case_id = $1 AND t.claimed_by IS NOT NULL ORDER BY t.condition FOR UPDATE OF t",
+         WHERE t.case_id = $1 ORDER BY t.condition COLLATE \"C\" FOR NO KEY UPDATE OF t",
     )
     .bind(case_id)
     .fetch_all(&mut *tx)
     .await?;
-    let claimed: Vec<TaskRow> = rows
-        .iter()
+    rows.iter()
         .map(access::task_row)
         .collect::<Result<_, _>>()
-        .map_err(handler_error)?;
+        .map_err(handler_error)
+}
+
+/// Ends every claim on `tasks` (locked by [`lock_tasks`]), each recorded and announced as lapsed
+/// with `note`.
+pub(crate) async fn lapse_claims(
+    cw: &Casework,
+    tx: &mut PgConnection,
+    tasks: &[TaskRow],
+    by: &str,
+    note: &str,
+) -> Result<(), HandlerError> {
+    let Some(first) = tasks.first() else {
+        return Ok(());
+    };
     sqlx::query("UPDATE condition_tasks SET claimed_by = NULL, claimed_at = NULL, updated_at = now() WHERE case_id = $1 AND claimed_by IS NOT NULL")
-        .bind(case_id)
+        .bind(first.case_id)
         .execute(&mut *tx)
         .await?;
-    for task in &claimed {
-        let note = format!("the case moved to {to}");
+    for task in tasks.iter().filter(|t| t.claimed_by.is_some()) {
         history::holder_changed(
             tx,
             &cw.subjects,
@@ -161,10 +188,30 @@ async fn reroute(
             AssignmentChange::Lapsed,
             None,
             by,
-            Some(&note),
+            Some(note),
         )
         .await?;
     }
+    Ok(())
+}
+
+/// The case moves to another municipality: claims of the old one lapse, and the new one is told
+/// it has the case as if it had been routed there first — `CaseOpened` on its subject now, and
+/// the deadline reminders already raised for the old one raised again for it on the scheduler's
+/// next look (a reminder is kept per municipality).
+async fn reroute(
+    cw: &Casework,
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    case: &CaseState,
+    to: &Gemeentecode,
+    d: &Delivery<NoticeRouted>,
+) -> Result<(), HandlerError> {
+    let by = format!("notice:{}", d.message.notice_key);
+    let by = by.as_str();
+    // All of them, not only those claimed now: a claim cannot slip in before the case moves.
+    let tasks = lock_tasks(tx, case_id).await?;
+    lapse_claims(cw, tx, &tasks, by, &format!("the case moved to {to}")).await?;
     sqlx::query("UPDATE cases SET gemeentecode = $2 WHERE case_id = $1")
         .bind(case_id)
         .bind(to.as_str())
@@ -178,6 +225,14 @@ async fn reroute(
         serde_json::json!({"from": case.gemeentecode, "to": to.as_str()}),
     )
     .await?;
+    let opening = crate::cases::Opening {
+        case_id,
+        gemeente: to,
+        expected_release_on: case.expected_release_on,
+        spoed: case.spoed || case.released_on.is_some(),
+        conditions: tasks.iter().map(TaskRow::state).collect(),
+    };
+    cw.announce_opened(tx, opening, d, Utc::now()).await?;
     tracing::info!(%case_id, from = %case.gemeentecode, to = %to, "case moved to another municipality");
     Ok(())
 }
@@ -209,7 +264,7 @@ async fn reschedule(
         .bind(spoed)
         .execute(&mut *tx)
         .await?;
-    let tasks = sqlx::query("SELECT condition, status, due_on FROM condition_tasks WHERE case_id = $1 ORDER BY condition FOR UPDATE")
+    let tasks = sqlx::query("SELECT condition, status, due_on FROM condition_tasks WHERE case_id = $1 ORDER BY condition COLLATE \"C\" FOR UPDATE")
         .bind(case_id)
         .fetch_all(&mut *tx)
         .await?;

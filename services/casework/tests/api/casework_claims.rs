@@ -295,3 +295,54 @@ async fn bulk_claim_and_reassign_report_per_task_and_never_override_an_unseen_cl
     assert_eq!(e.code, ErrorCode::BadRequest);
     app.stop_all().await;
 }
+
+#[tokio::test]
+async fn handing_a_task_to_oneself_is_answered_by_who_holds_it() {
+    let mut app = App::spawn().await;
+    let case = app
+        .open_case("n1", "GM0392", days_from_today(30), |_| {})
+        .await;
+    let (anna, bram) = (staff("anna", "GM0392"), staff("bram", "GM0392"));
+    let _: TaskView = app
+        .call(&anna, "claim", &one(case, Condition::Income))
+        .await
+        .unwrap();
+    let to_self = |who: &str, condition| json!({"task": task(case, condition), "to_user_id": who});
+
+    // Bram does not hold it: he is told who does, not that he already holds it.
+    let e = app
+        .call::<_, TaskView>(&bram, "handover", &to_self("bram", Condition::Income))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.held_by.as_deref()),
+        (ErrorCode::NotClaimedByYou, Some("anna"))
+    );
+    assert!(!e.message.contains("already hold"), "{}", e.message);
+    assert!(e.message.contains("anna"), "{}", e.message);
+    let e = app
+        .call::<_, TaskView>(&bram, "handover", &to_self("bram", Condition::Housing))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (e.code, e.held_by.as_deref()),
+        (ErrorCode::NotClaimedByYou, None),
+        "nobody holds housing: {}",
+        e.message
+    );
+
+    // Anna does hold it: she is asked to name a colleague.
+    let e = app
+        .call::<_, TaskView>(&anna, "handover", &to_self("anna", Condition::Income))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, ErrorCode::BadRequest);
+    assert!(e.message.contains("already hold"), "{}", e.message);
+    assert_eq!(
+        app.count("SELECT count(*) FROM casework.task_history WHERE change = 'handed_over'")
+            .await,
+        0,
+        "nothing changed hands"
+    );
+    app.stop_all().await;
+}

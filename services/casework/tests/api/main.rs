@@ -9,5 +9,7 @@ mod casework_inbox;
 mod casework_status;
 mod casework_support;
 mod casework_updates;
+mod claim_races;
+mod episodes;
 mod helpers;
 mod open;
