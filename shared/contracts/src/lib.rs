@@ -15,6 +15,7 @@ pub mod forwarding;
 pub mod holidays;
 pub mod identity;
 pub mod intake;
+pub mod municipality;
 pub mod notice;
 pub mod pseudonym;
 pub mod region;
