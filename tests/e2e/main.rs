@@ -3,6 +3,7 @@
 
 mod dead_letters;
 mod forwarding;
+mod municipalities;
 mod notice_to_case;
 mod partner_api;
 mod partner_fuzz;
