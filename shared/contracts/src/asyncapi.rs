@@ -311,10 +311,10 @@ fn components() -> Node {
         }
         let mut traits = Vec::new();
         if m.traced {
-            traits.push("{$ref: \"#/components/messageTraits/traced\"}");
+            traits.push("{$ref: '#/components/messageTraits/traced'}");
         }
         if m.identity {
-            traits.push("{$ref: \"#/components/messageTraits/identified\"}");
+            traits.push("{$ref: '#/components/messageTraits/identified'}");
         }
         if !traits.is_empty() {
             entries.push((

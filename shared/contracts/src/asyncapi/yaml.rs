@@ -26,9 +26,13 @@ pub fn text(s: &str) -> Node {
     }
 }
 
-/// `{$ref: '…'}`.
+/// `{$ref: '…'}`: single-quoted, as references are written by hand.
 pub fn reference(target: &str) -> Node {
-    Node::Inline(format!("{{$ref: {}}}", quoted(target)))
+    assert!(
+        !target.contains('\'') && !target.contains('\n'),
+        "a reference is a plain path"
+    );
+    Node::Inline(format!("{{$ref: '{target}'}}"))
 }
 
 /// A block map from `(key, node)` pairs.
@@ -39,7 +43,8 @@ pub fn map<K: Into<String>>(entries: impl IntoIterator<Item = (K, Node)>) -> Nod
 fn scalar(s: &str) -> String {
     let plain = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && s.chars()
-            .all(|c| c.is_alphanumeric() || " ._/()-,;<>+=".contains(c))
+            // Braces are plain text in block context (addresses such as rcn.{region}.x).
+            .all(|c| c.is_alphanumeric() || " ._/()-,;<>+={}".contains(c))
         && !s.ends_with(' ')
         && !matches!(
             s.to_ascii_lowercase().as_str(),
@@ -106,17 +111,8 @@ mod tests {
             scalar("Stream CASES, kept 90 days"),
             "Stream CASES, kept 90 days"
         );
-        for tricky in [
-            "yes",
-            "a: b",
-            "#x",
-            "rcn.{region}.x",
-            "3",
-            "",
-            "x #y",
-            "- a",
-            "é",
-        ] {
+        assert_eq!(scalar("rcn.{region}.x"), "rcn.{region}.x");
+        for tricky in ["yes", "a: b", "#x", "{x}", "3", "", "x #y", "- a", "é"] {
             assert!(scalar(tricky).starts_with('"'), "{tricky}");
         }
     }
@@ -136,7 +132,7 @@ mod tests {
         ]);
         assert_eq!(
             render(&doc),
-            "a: b\nc:\n  d: {$ref: \"#/x\"}\n  e: {}\nf: |\n  one\n\n  two\n"
+            "a: b\nc:\n  d: {$ref: '#/x'}\n  e: {}\nf: |\n  one\n\n  two\n"
         );
     }
 }
