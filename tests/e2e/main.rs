@@ -3,6 +3,7 @@
 
 mod dead_letters;
 mod forwarding;
+mod municipalities;
 mod nats_credentials;
 mod notice_to_case;
 mod partner_api;

@@ -114,6 +114,31 @@ impl Queue {
         let mut problems = request.problems();
         let code = &request.decision.gemeentecode;
         let path = "decision.gemeentecode";
+        // A coordinator decides now, so the municipality must exist now: not unknown to CBS, and
+        // not merged away (then the successor is the one to choose).
+        let cbs = self.region.cbs();
+        let Some(municipality) = cbs.get(code) else {
+            problems.push(Problem::new(
+                path,
+                "is not a municipality in the CBS list of Dutch municipalities; choose an \
+                 existing municipality",
+            ));
+            return problems;
+        };
+        if let (Some(successor), Some(merged_on)) =
+            (&municipality.successor, municipality.merged_on())
+        {
+            let successor = cbs
+                .get(successor)
+                .map_or_else(|| successor.to_string(), ToString::to_string);
+            problems.push(Problem::new(
+                path,
+                format!(
+                    "this municipality merged into {successor} on {merged_on}; choose {successor}"
+                ),
+            ));
+            return problems;
+        }
         match request.decision.kind {
             ManualRoutingKind::Municipality if !self.region.is_member(code) => {
                 let members: Vec<String> = self

@@ -5,12 +5,18 @@
 //! 3. the PC4 of the last address in the region table (flagged when ambiguous);
 //! 4. otherwise unroutable: the RCN's manual routing queue.
 //!
+//! A gemeentecode from outside (the BRP registration, the register's answer) is looked up in the
+//! CBS list of municipalities on the day the notice was sent (`sent_at`): the day the institution
+//! stated it, and the same answer on every redelivery. A municipality that has merged by then is
+//! followed to its successor and the reason says so; a code CBS never gave routes nowhere.
+//!
 //! Pure: region table and notice in, [`Decision`] out. It must never do I/O (the address-register
 //! look-up happens outside and is handed in) and must never put the BSN, a name or the full
 //! address into a reason: reasons are shown to coordinators and travel in events, so they name
 //! only gemeentecodes, municipality names and a PC4.
 
 use rcn_contracts::events::{RoutingOutcome, RoutingRule};
+use rcn_contracts::municipality::Resolution;
 use rcn_contracts::notice::{Address, ReleaseNotice};
 use rcn_contracts::region::{Pc4Kind, Pc4Match, RegionTable};
 use rcn_contracts::value::Gemeentecode;
@@ -66,27 +72,51 @@ pub fn decide_with_lookup(
     lookup: Option<&AddressLookupResult>,
 ) -> Decision {
     let person = &notice.person;
+    let day = notice.sent_at.date_naive();
     if let Some(code) = &person.brp_municipality {
+        let resolution = region.cbs().resolve(code, day);
+        let Some(current) = resolution.current() else {
+            return unroutable(
+                RoutingRule::NoRule,
+                format!(
+                    "the BRP registration is not a municipality in the CBS list of Dutch \
+                     municipalities on {day}, so no rule can use it; {}",
+                    coordinator_decides(region)
+                ),
+                false,
+            );
+        };
+        let merger = merger_prefix(&resolution);
         return by_code(
             region,
-            code,
+            &current.code,
             RoutingRule::BrpRegistration,
-            |named, verdict| format!("BRP registration {named} {verdict}"),
+            |named, verdict| format!("BRP registration {merger}{named} {verdict}"),
         );
     }
     let mut ambiguous = false;
     let register_said = match lookup {
         Some(AddressLookupResult::Found { gemeentecode }) => {
-            return by_code(
-                region,
-                gemeentecode,
-                RoutingRule::AddressLookup,
-                |named, verdict| {
-                    format!(
-                        "the address register places the last address in {named}, which {verdict}"
-                    )
-                },
-            );
+            let resolution = region.cbs().resolve(gemeentecode, day);
+            match resolution.current() {
+                Some(current) => {
+                    let merger = merger_prefix(&resolution);
+                    return by_code(
+                        region,
+                        &current.code,
+                        RoutingRule::AddressLookup,
+                        |named, verdict| {
+                            format!(
+                                "the address register places the last address in \
+                                 {merger}{named}, which {verdict}"
+                            )
+                        },
+                    );
+                }
+                None => "the address register names a municipality that is not in the CBS list \
+                         of Dutch municipalities; "
+                    .to_owned(),
+            }
         }
         Some(AddressLookupResult::NotFound) => {
             "the address register does not know the last address; ".to_owned()
@@ -275,12 +305,22 @@ fn unroutable(rule: RoutingRule, reason: String, ambiguous: bool) -> Decision {
     decide_for(RoutingOutcome::Unroutable, rule, reason, ambiguous)
 }
 
-/// `GM0392 (Haarlem)` when the region knows the name, else the bare code.
+/// For a merged code, `GM0457 (Weesp) merged into GM0363 (Amsterdam) on 2022-03-24, so `; else
+/// nothing.
+fn merger_prefix(resolution: &Resolution<'_>) -> String {
+    resolution
+        .merger_in_words()
+        .map(|words| format!("{words}, so "))
+        .unwrap_or_default()
+}
+
+/// `GM0392 (Haarlem)` with the region's name for it, else CBS's, else the bare code.
 fn named(region: &RegionTable, code: &Gemeentecode) -> String {
     let name = region
         .municipality(code)
         .map(|m| m.name.as_str())
-        .or_else(|| region.neighbour(code).map(|n| n.name.as_str()));
+        .or_else(|| region.neighbour(code).map(|n| n.name.as_str()))
+        .or_else(|| region.cbs().get(code).map(|m| m.name.as_str()));
     match name {
         Some(name) => format!("{code} ({name})"),
         None => code.to_string(),
@@ -309,6 +349,7 @@ fn coordinator_decides(region: &RegionTable) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rcn_contracts::municipality::MunicipalityList;
 
     const BSN: &str = "123456782";
     const FAMILY_NAME: &str = "Jansen";
@@ -357,8 +398,21 @@ mod tests {
 
     /// A region where PC4 1011 is claimed by both members and 1021 by a member and a neighbour
     /// that sort the neighbour first, and 1031 by two neighbours.
+    /// The invented municipalities of the test regions; GM0003 merged into GM0005 in 2021.
+    fn invented_municipalities() -> &'static MunicipalityList {
+        static LIST: std::sync::OnceLock<MunicipalityList> = std::sync::OnceLock::new();
+        LIST.get_or_init(|| {
+            MunicipalityList::parse(
+                "# list-date: 2026-01-01\ncode;name;valid_from;valid_until;successor\n\
+                 GM0001;Buurstad;;;\nGM0002;Tweedorp;;;\nGM0003;Oudedorp;;2020-12-31;GM0005\n\
+                 GM0005;Eerstedam;;;\nGM0009;Verweg;;;\n",
+            )
+            .expect("test list is valid")
+        })
+    }
+
     fn overlapping_region() -> RegionTable {
-        RegionTable::from_toml(
+        RegionTable::from_toml_with(
             r#"
 name = "Testregio"
 slug = "testregio"
@@ -380,6 +434,7 @@ code = "GM0009"
 name = "Verweg"
 pc4 = ["1031"]
 "#,
+            invented_municipalities(),
         )
         .expect("test region is valid")
     }
@@ -450,8 +505,87 @@ pc4 = ["1031"]
         assert_eq!(d.outcome, out_of_region("GM0363"));
         assert_eq!(
             d.reason,
-            "BRP registration GM0363 is outside the region; it is not a known neighbour, so an \
-             RCN coordinator forwards it"
+            "BRP registration GM0363 (Amsterdam) is outside the region; it is not a known \
+             neighbour, so an RCN coordinator forwards it"
+        );
+    }
+
+    #[test]
+    fn a_merged_brp_registration_routes_to_its_successor_and_says_so() {
+        // Weesp joined Amsterdam on 2022-03-24; the notice was sent in 2026.
+        let d = decide(
+            &RegionTable::kennemerland(),
+            &notice(Some("GM0457"), None, false),
+        );
+        assert_eq!(d.outcome, out_of_region("GM0363"));
+        assert_eq!(d.rule, RoutingRule::BrpRegistration);
+        assert_eq!(
+            d.reason,
+            "BRP registration GM0457 (Weesp) merged into GM0363 (Amsterdam) on 2022-03-24, so \
+             GM0363 (Amsterdam) is outside the region; it is not a known neighbour, so an RCN \
+             coordinator forwards it"
+        );
+        // A merger into a member routes to the member.
+        let d = decide(&overlapping_region(), &notice(Some("GM0003"), None, false));
+        assert_eq!(d.outcome, routed("GM0005"));
+        assert!(
+            d.reason.starts_with(
+                "BRP registration GM0003 (Oudedorp) merged into GM0005 (Eerstedam) on \
+                 2021-01-01, so GM0005 (Eerstedam) is in the region"
+            ),
+            "{}",
+            d.reason
+        );
+    }
+
+    #[test]
+    fn a_brp_registration_cbs_never_gave_goes_to_the_coordinator() {
+        let d = decide(
+            &RegionTable::kennemerland(),
+            &notice(Some("GM9999"), Some("2011AB"), false),
+        );
+        assert_eq!(d.outcome, RoutingOutcome::Unroutable);
+        assert_eq!(d.rule, RoutingRule::NoRule);
+        assert!(
+            d.reason.starts_with(
+                "the BRP registration is not a municipality in the CBS list of Dutch \
+                 municipalities on 2026-11-20"
+            ),
+            "{}",
+            d.reason
+        );
+    }
+
+    #[test]
+    fn the_register_naming_a_merged_or_unknown_municipality_is_resolved_too() {
+        let region = RegionTable::kennemerland();
+        let n = notice(None, Some("2011AB"), false);
+        let merged = AddressLookupResult::Found {
+            gemeentecode: gm("GM0457"),
+        };
+        let d = decide_with_lookup(&region, &n, Some(&merged));
+        assert_eq!(
+            (d.outcome, d.rule),
+            (out_of_region("GM0363"), RoutingRule::AddressLookup)
+        );
+        assert!(
+            d.reason.contains("merged into GM0363 (Amsterdam)"),
+            "{}",
+            d.reason
+        );
+        let unknown = AddressLookupResult::Found {
+            gemeentecode: gm("GM9999"),
+        };
+        let d = decide_with_lookup(&region, &n, Some(&unknown));
+        assert_eq!(
+            (d.outcome, d.rule),
+            (routed("GM0392"), RoutingRule::Pc4Table)
+        );
+        assert!(
+            d.reason
+                .starts_with("the address register names a municipality that is not in the CBS"),
+            "{}",
+            d.reason
         );
     }
 

@@ -5,6 +5,7 @@
 //! Everything here is plain data and pure functions. This crate must never do I/O, never depend on
 //! a service crate, and never let a BSN leak through `Debug` or `Display`.
 
+pub mod asyncapi;
 pub mod casework_api;
 pub mod casework_events;
 pub mod condition;
@@ -16,6 +17,7 @@ pub mod holidays;
 pub mod identity;
 pub mod intake;
 pub mod json;
+pub mod municipality;
 pub mod notice;
 pub mod pseudonym;
 pub mod region;

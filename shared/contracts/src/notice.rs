@@ -483,6 +483,13 @@ impl ReleaseNotice {
         if self.sent_at.date_naive() > today + chrono::Days::new(1) {
             p.push(Problem::new("sent_at", "lies in the future"));
         }
+        // Judged on the day the notice was sent: a municipality that merged since is still
+        // accepted (the router follows it to its successor), a code CBS never gave is not.
+        if let Some(code) = &self.person.brp_municipality
+            && let Some(why) = crate::municipality::refusal(code, self.sent_at.date_naive())
+        {
+            p.push(Problem::new("person.brp_municipality", why));
+        }
         let mut seen = Vec::new();
         for (i, flag) in self.risk_flags.iter().enumerate() {
             if seen.contains(flag) {
@@ -741,6 +748,32 @@ mod tests {
                 serde_json::from_value(name.into()).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(serde_json::to_value(flag).unwrap(), name);
         }
+    }
+
+    #[test]
+    fn a_gemeentecode_cbs_never_gave_is_refused_without_echoing_it() {
+        let mut v = sample();
+        v["person"]["brp_municipality"] = "GM9999".into();
+        let p = parse(&v).unwrap().problems(today());
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].path, "person.brp_municipality");
+        assert!(p[0].message.contains("CBS list"), "{}", p[0].message);
+        assert!(!p[0].message.contains("9999"), "{}", p[0].message);
+    }
+
+    #[test]
+    fn a_merged_municipality_is_accepted_and_a_future_one_is_not() {
+        let mut v = sample();
+        // Weesp joined Amsterdam on 2022-03-24; the router routes it to Amsterdam.
+        v["person"]["brp_municipality"] = "GM0457".into();
+        assert_eq!(parse(&v).unwrap().problems(today()), vec![]);
+        // Voorne aan Zee exists from 2023-01-01: not yet a municipality for a notice of 2022.
+        v["person"]["brp_municipality"] = "GM1992".into();
+        v["sent_at"] = "2022-06-01T09:00:00Z".into();
+        let p = parse(&v).unwrap().problems(today());
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].path, "person.brp_municipality");
+        assert!(p[0].message.contains("2023-01-01"), "{}", p[0].message);
     }
 
     #[test]

@@ -1,11 +1,14 @@
-//! The public contract as JSON Schema, generated from the Rust types. The files under `schemas/`
-//! are checked in; a test fails when they differ from what the types generate, and
+//! The public contract as JSON Schema, generated from the Rust types, and the AsyncAPI document
+//! that names every subject with them ([`crate::asyncapi`]). The files under `schemas/` are
+//! checked in; a test fails when they differ from what the code generates, and
 //! `RCN_UPDATE_SCHEMAS=1 cargo test -p rcn-contracts` rewrites them.
 
 use schemars::{JsonSchema, schema_for};
 
 use crate::casework_api::{
-    CaseDetail, CaseRequest, CloseCaseRequest, InboxQuery, UpdateStatusRequest,
+    BulkReply, CaseClosedReply, CaseDetail, CaseRequest, ClaimCaseRequest, ClaimManyRequest,
+    CloseCaseRequest, HandoverRequest, InboxPage, InboxQuery, ReassignRequest, Reply, TaskHistory,
+    TaskRequest, TaskView, UpdateStatusRequest,
 };
 use crate::casework_events::{
     CaseClosed, CaseRescheduled, TaskAssigned, TaskDeadline, TaskStatusChanged,
@@ -15,7 +18,10 @@ use crate::forwarding::NoticeForwarded;
 use crate::identity::Identity;
 use crate::intake::{PartnerIdentity, StatusReply, StatusRequest, SubmitReply};
 use crate::notice::ReleaseNotice;
-use crate::routing_api::{QueueDecideReply, QueueDecideRequest, QueueListReply};
+use crate::routing_api::{
+    ForwardedAckReply, ForwardedAckRequest, ForwardedListReply, QueueDecideReply,
+    QueueDecideRequest, QueueListReply, QueueListRequest,
+};
 
 fn pretty<T: JsonSchema>() -> String {
     let mut s = serde_json::to_string_pretty(&schema_for!(T)).expect("a schema serialises");
@@ -65,7 +71,60 @@ pub fn all() -> Vec<(&'static str, String)> {
         ),
         ("casework-case-request.v1.json", pretty::<CaseRequest>()),
         ("casework-case-detail.v1.json", pretty::<CaseDetail>()),
+        // The request and reply types of every API subject (see asyncapi.rs).
+        (
+            "router-queue-list-request.v1.json",
+            pretty::<QueueListRequest>(),
+        ),
+        (
+            "router-forwarded-list-reply.v1.json",
+            pretty::<ForwardedListReply>(),
+        ),
+        (
+            "router-forwarded-ack-request.v1.json",
+            pretty::<ForwardedAckRequest>(),
+        ),
+        (
+            "router-forwarded-ack-reply.v1.json",
+            pretty::<ForwardedAckReply>(),
+        ),
+        ("casework-task-request.v1.json", pretty::<TaskRequest>()),
+        (
+            "casework-claim-case-request.v1.json",
+            pretty::<ClaimCaseRequest>(),
+        ),
+        (
+            "casework-claim-many-request.v1.json",
+            pretty::<ClaimManyRequest>(),
+        ),
+        (
+            "casework-handover-request.v1.json",
+            pretty::<HandoverRequest>(),
+        ),
+        (
+            "casework-reassign-request.v1.json",
+            pretty::<ReassignRequest>(),
+        ),
+        ("casework-inbox-reply.v1.json", pretty::<Reply<InboxPage>>()),
+        ("casework-case-reply.v1.json", pretty::<Reply<CaseDetail>>()),
+        ("casework-task-reply.v1.json", pretty::<Reply<TaskView>>()),
+        ("casework-bulk-reply.v1.json", pretty::<Reply<BulkReply>>()),
+        (
+            "casework-close-case-reply.v1.json",
+            pretty::<Reply<CaseClosedReply>>(),
+        ),
+        (
+            "casework-task-history-reply.v1.json",
+            pretty::<Reply<TaskHistory>>(),
+        ),
     ]
+}
+
+/// Every generated file under `schemas/`: the JSON Schemas and the AsyncAPI document.
+pub fn files() -> Vec<(&'static str, String)> {
+    let mut files = all();
+    files.push(("asyncapi.yaml", crate::asyncapi::document()));
+    files
 }
 
 #[cfg(test)]
@@ -77,7 +136,7 @@ mod tests {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schemas");
         let update = std::env::var_os("RCN_UPDATE_SCHEMAS").is_some();
         let mut stale = Vec::new();
-        for (name, content) in super::all() {
+        for (name, content) in super::files() {
             let path = dir.join(name);
             if update {
                 std::fs::write(&path, &content).expect("write schema");

@@ -339,3 +339,84 @@ async fn only_rcn_coordinators_see_and_decide_the_queue_and_only_in_their_own_na
     assert_eq!(router.waiting().await.len(), 1, "nothing was decided");
     router.stop().await;
 }
+
+#[tokio::test]
+async fn a_decision_naming_no_current_municipality_is_refused_without_echoing_it() {
+    let router = RoutingRouter::spawn_with(|_| {}).await;
+    router.route(&unroutable("PI-HAARLEM:cbs1")).await;
+    let refused = |reply: QueueDecideReply| match reply {
+        QueueDecideReply::Rejected { problems } => problems,
+        other => panic!("not rejected: {other:?}"),
+    };
+
+    // Well-formed, but CBS never gave this code: before, it was recorded and routed nowhere.
+    let unknown = refused(
+        router
+            .decide(&decision(
+                "PI-HAARLEM:cbs1",
+                ManualRoutingKind::OutOfRegion,
+                "GM9999",
+                "c",
+            ))
+            .await,
+    );
+    assert_eq!(unknown[0].path, "decision.gemeentecode");
+    assert!(unknown[0].message.contains("CBS list"), "{unknown:?}");
+    assert!(!unknown[0].message.contains("9999"), "{unknown:?}");
+
+    // Weesp merged into Amsterdam: the coordinator is told to choose Amsterdam.
+    let merged = refused(
+        router
+            .decide(&decision(
+                "PI-HAARLEM:cbs1",
+                ManualRoutingKind::OutOfRegion,
+                "GM0457",
+                "c",
+            ))
+            .await,
+    );
+    assert_eq!(merged[0].path, "decision.gemeentecode");
+    assert!(
+        merged[0]
+            .message
+            .contains("merged into GM0363 (Amsterdam) on 2022-03-24; choose GM0363 (Amsterdam)"),
+        "{merged:?}"
+    );
+
+    assert_eq!(router.waiting().await.len(), 1, "nothing was decided");
+    router.stop().await;
+}
+
+#[tokio::test]
+async fn a_merged_brp_registration_is_routed_to_the_successor_and_an_unknown_one_waits() {
+    let router = RoutingRouter::spawn_with(|_| {}).await;
+    let weesp = router
+        .route(&accepted("PI-HAARLEM:weesp", |n| {
+            n.person.brp_municipality = Some(gm("GM0457"));
+        }))
+        .await;
+    assert_eq!(
+        (weesp.outcome.as_str(), weesp.gemeentecode.as_deref()),
+        ("out_of_region", Some("GM0363"))
+    );
+    assert_eq!(weesp.rule, "brp_registration");
+    assert!(
+        weesp
+            .reason
+            .contains("GM0457 (Weesp) merged into GM0363 (Amsterdam) on 2022-03-24"),
+        "{}",
+        weesp.reason
+    );
+
+    // A code CBS never gave (a notice accepted before intake checked the list) is no longer
+    // routed out of region to nowhere: it waits for a coordinator.
+    let unknown = router
+        .route(&accepted("PI-HAARLEM:gm9999", |n| {
+            n.person.brp_municipality = Some(gm("GM9999"));
+        }))
+        .await;
+    assert_eq!(unknown.outcome, "unroutable");
+    assert_eq!(unknown.gemeentecode, None);
+    assert!(unknown.reason.contains("CBS list"), "{}", unknown.reason);
+    router.stop().await;
+}

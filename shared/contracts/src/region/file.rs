@@ -7,9 +7,11 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::{Municipality, Neighbour, Pc4Range, RegionTable, build_index};
+use crate::municipality::MunicipalityList;
 use crate::subjects::Region;
 use crate::value::Gemeentecode;
 
@@ -65,6 +67,18 @@ pub enum RegionFileError {
     DuplicateNeighbour { code: Gemeentecode },
     #[error("pc4_notes has more than one note for PC4 {pc4}: merge them into one")]
     DuplicatePc4Note { pc4: u16 },
+    #[error(
+        "{field} {code} is not a municipality in the CBS list of Dutch municipalities \
+         (shared/contracts/municipalities/cbs.csv); check the code"
+    )]
+    NotInCbsList { field: String, code: Gemeentecode },
+    #[error("{field} {code} merged into {successor} on {merged_on}; list {successor} instead")]
+    MergedMunicipality {
+        field: String,
+        code: Gemeentecode,
+        successor: String,
+        merged_on: NaiveDate,
+    },
 }
 
 pub(super) const PC4_NOT_NUMERIC: &str =
@@ -102,11 +116,39 @@ fn parse_pc4(s: &str) -> Result<u16, &'static str> {
     }
 }
 
-/// Parses and checks a region file's text.
-pub(super) fn parse(text: &str) -> Result<RegionTable, RegionFileError> {
+/// Parses and checks a region file's text against a list of municipalities.
+pub(super) fn parse(
+    text: &str,
+    cbs: &'static MunicipalityList,
+) -> Result<RegionTable, RegionFileError> {
     let raw: RawRegion = toml::from_str(text)
         .map_err(|e| RegionFileError::Syntax(e.to_string().trim_end().to_owned()))?;
-    raw.validate()
+    raw.validate(cbs)
+}
+
+/// A code the file names must be a municipality today: not unknown to CBS, not merged away.
+fn check_current(
+    cbs: &MunicipalityList,
+    field: String,
+    code: &Gemeentecode,
+) -> Result<(), RegionFileError> {
+    match cbs.get(code) {
+        None => Err(RegionFileError::NotInCbsList {
+            field,
+            code: code.clone(),
+        }),
+        Some(m) => match (&m.successor, m.merged_on()) {
+            (Some(successor), Some(merged_on)) => Err(RegionFileError::MergedMunicipality {
+                field,
+                code: code.clone(),
+                successor: cbs
+                    .get(successor)
+                    .map_or_else(|| successor.to_string(), ToString::to_string),
+                merged_on,
+            }),
+            _ => Ok(()),
+        },
+    }
 }
 
 /// The file as written; every value is a string so a refusal can quote it and name its entry.
@@ -191,7 +233,7 @@ fn parse_ranges(field: &str, values: &[String]) -> Result<Vec<Pc4Range>, RegionF
 }
 
 impl RawRegion {
-    fn validate(self) -> Result<RegionTable, RegionFileError> {
+    fn validate(self, cbs: &'static MunicipalityList) -> Result<RegionTable, RegionFileError> {
         let name = parse_non_empty("name", &self.name)?;
         let slug = parse_slug("slug", &self.slug)?;
         let centrumgemeente = parse_code("centrumgemeente", &self.centrumgemeente)?;
@@ -202,7 +244,9 @@ impl RawRegion {
         let mut municipalities: Vec<Municipality> = Vec::new();
         for (i, m) in self.municipalities.iter().enumerate() {
             let m_name = parse_non_empty(&format!("municipalities[{i}].name"), &m.name)?;
-            let code = parse_code(&format!("municipality {m_name}: code"), &m.code)?;
+            let field = format!("municipality {m_name}: code");
+            let code = parse_code(&field, &m.code)?;
+            check_current(cbs, field, &code)?;
             if let Some(first) = municipalities.iter().find(|x| x.code == code) {
                 return Err(RegionFileError::DuplicateMunicipality {
                     code,
@@ -235,7 +279,9 @@ impl RawRegion {
         let mut neighbours: Vec<Neighbour> = Vec::new();
         for (i, n) in self.neighbours.iter().enumerate() {
             let n_name = parse_non_empty(&format!("neighbours[{i}].name"), &n.name)?;
-            let code = parse_code(&format!("neighbour {n_name}: code"), &n.code)?;
+            let field = format!("neighbour {n_name}: code");
+            let code = parse_code(&field, &n.code)?;
+            check_current(cbs, field, &code)?;
             if municipalities.iter().any(|m| m.code == code) {
                 return Err(RegionFileError::NeighbourIsMember { code, name: n_name });
             }
@@ -279,6 +325,7 @@ impl RawRegion {
             municipalities,
             neighbours,
             pc4_notes,
+            cbs,
         })
     }
 }

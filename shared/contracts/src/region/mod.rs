@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
+use crate::municipality::MunicipalityList;
 use crate::value::Gemeentecode;
 
 pub use file::RegionFileError;
@@ -45,6 +46,9 @@ pub struct RegionTable {
     pc4_index: HashMap<u16, Pc4Match>,
     /// Boundary knowledge per PC4 (a split village, say), quoted in routing reasons.
     pc4_notes: HashMap<u16, String>,
+    /// The list of municipalities the file was checked against; the router resolves codes from
+    /// outside (a BRP registration, a coordinator's choice) with it.
+    cbs: &'static MunicipalityList,
 }
 
 /// A municipality of the region.
@@ -134,9 +138,24 @@ impl RegionTable {
             .expect("the built-in Kennemerland region file is valid (a unit test proves it)")
     }
 
-    /// Parses and checks a region file's text.
+    /// Parses and checks a region file's text; every municipality it names must be a current
+    /// one in the built-in CBS list.
     pub fn from_toml(text: &str) -> Result<RegionTable, RegionFileError> {
-        file::parse(text)
+        file::parse(text, MunicipalityList::builtin())
+    }
+
+    /// Parses and checks a region file's text against another list of municipalities (tests with
+    /// invented municipalities).
+    pub fn from_toml_with(
+        text: &str,
+        cbs: &'static MunicipalityList,
+    ) -> Result<RegionTable, RegionFileError> {
+        file::parse(text, cbs)
+    }
+
+    /// The list of municipalities this table was checked against.
+    pub fn cbs(&self) -> &'static MunicipalityList {
+        self.cbs
     }
 
     /// Reads and checks a region file; a content problem is reported with the file's path.

@@ -4,6 +4,7 @@
 
 use super::file::{PC4_NOT_NUMERIC, PC4_OUT_OF_RANGE};
 use super::*;
+use crate::municipality::MunicipalityList;
 
 fn gm(s: &str) -> Gemeentecode {
     Gemeentecode::parse(s).expect("test gemeentecode is valid")
@@ -116,8 +117,65 @@ pc4 = 1011
 note = "Tweedorp-Noord"
 "#;
 
+/// The invented municipalities of [`SMALL`], as a CBS list of their own.
+fn invented_municipalities() -> &'static MunicipalityList {
+    static LIST: std::sync::OnceLock<MunicipalityList> = std::sync::OnceLock::new();
+    LIST.get_or_init(|| {
+        MunicipalityList::parse(
+            "# list-date: 2026-01-01\ncode;name;valid_from;valid_until;successor\n\
+             GM0001;Eerstedam;;;\nGM0002;Tweedorp;;;\nGM0009;Buurstad;;;\n",
+        )
+        .expect("test list is valid")
+    })
+}
+
+fn from_test_toml(text: &str) -> Result<RegionTable, RegionFileError> {
+    RegionTable::from_toml_with(text, invented_municipalities())
+}
+
+/// [`SMALL`] with real municipalities, for the built-in CBS list.
+fn small_with_real_codes() -> String {
+    SMALL
+        .replace("GM0001", "GM0392")
+        .replace("GM0002", "GM0473")
+        .replace("GM0009", "GM0394")
+}
+
+#[test]
+fn a_region_naming_a_code_cbs_never_gave_is_refused() {
+    let text = small_with_real_codes();
+    assert!(RegionTable::from_toml(&text).is_ok());
+    let msg = RegionTable::from_toml(&text.replace("GM0473", "GM9999"))
+        .expect_err("refused")
+        .to_string();
+    assert_eq!(
+        msg,
+        "municipality Tweedorp: code GM9999 is not a municipality in the CBS list of Dutch \
+         municipalities (shared/contracts/municipalities/cbs.csv); check the code"
+    );
+    let msg = RegionTable::from_toml(&text.replace("GM0394", "GM0000"))
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        msg.starts_with("neighbour Buurstad: code GM0000 is not"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn a_region_naming_a_merged_municipality_is_told_its_successor() {
+    let msg = RegionTable::from_toml(&small_with_real_codes().replace("GM0394", "GM0457"))
+        .expect_err("refused")
+        .to_string();
+    assert_eq!(
+        msg,
+        "neighbour Buurstad: code GM0457 merged into GM0363 (Amsterdam) on 2022-03-24; list \
+         GM0363 (Amsterdam) instead"
+    );
+}
+
 fn refusal(text: &str) -> String {
-    RegionTable::from_toml(text)
+    from_test_toml(text)
         .expect_err("the file must be refused")
         .to_string()
 }
@@ -215,7 +273,7 @@ fn the_spaarndam_and_bentveld_notes_are_found_by_pc4() {
 
 #[test]
 fn a_small_file_parses_ranges_kinds_and_notes() {
-    let r = RegionTable::from_toml(SMALL).expect("valid");
+    let r = from_test_toml(SMALL).expect("valid");
     assert_eq!(
         r.municipalities[0].residential_pc4,
         [Pc4Range {
@@ -248,7 +306,7 @@ fn a_pc4_claimed_twice_is_ambiguous_with_sorted_candidates() {
             r#"po_box_pc4 = ["1000"]"#,
             r#"po_box_pc4 = ["1000", "1011"]"#,
         );
-    let r = RegionTable::from_toml(&text).expect("an overlap is not an error");
+    let r = from_test_toml(&text).expect("an overlap is not an error");
     let candidates = vec![gm("GM0001"), gm("GM0002"), gm("GM0009")];
     assert_eq!(r.lookup_pc4(1011), Pc4Match::Ambiguous { candidates });
     assert_eq!(
@@ -266,7 +324,7 @@ fn a_pc4_listed_twice_by_one_municipality_is_not_ambiguous() {
         r#"po_box_pc4 = ["1000"]"#,
         r#"po_box_pc4 = ["1000", "1002"]"#,
     );
-    let r = RegionTable::from_toml(&text).expect("valid");
+    let r = from_test_toml(&text).expect("valid");
     let want = Pc4Match::Member {
         code: gm("GM0001"),
         kind: Pc4Kind::Residential,
@@ -488,8 +546,9 @@ fn load_reads_a_file_and_names_it_in_refusals() {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let good = dir.join("good.toml");
     let bad = dir.join("bad.toml");
-    std::fs::write(&good, SMALL).expect("write");
-    std::fs::write(&bad, SMALL.replace("1001-1003", "1003-1001")).expect("write");
+    let small = small_with_real_codes();
+    std::fs::write(&good, &small).expect("write");
+    std::fs::write(&bad, small.replace("1001-1003", "1003-1001")).expect("write");
 
     assert_eq!(RegionTable::load(&good).expect("loads").slug, "testregio");
     let msg = RegionTable::load(&bad).expect_err("refused").to_string();

@@ -1,0 +1,390 @@
+//! What the AsyncAPI document says that code cannot: one entry per subject builder with its
+//! description and payload types, the message types with their schema files, the parameters.
+//! A test checks that every `pub fn … -> String` of `subjects.rs` appears here.
+
+use super::{Channel, Message, Pattern};
+use crate::subjects::Subjects;
+use crate::value::Gemeentecode;
+
+pub const DESCRIPTION: &str = "\
+Release notices from detention institutions to the Regionaal Coördinatiepunt Nazorg and on to
+municipal aftercare, over NATS (JetStream for events, request-reply for APIs). Subjects are
+rcn.<region>.<area>.<event>[.<gemeentecode>]; nothing personal is ever in a subject.
+
+Partners on their own NATS account submit on rcn.<region>.intake.submit.<institution_code>
+(their account may publish there only, see services/rcn/deploy/nats/accounts.conf) and receive
+replies under the inbox prefix _INBOX_<institution_code>. Intake takes the institution from the
+subject: a notice naming another institution as its sender is refused (forbidden). The gateway
+submits on rcn.<region>.intake.submit with the authenticated institution in the Rcn-Identity
+header (a PartnerIdentity); staff APIs carry an Identity there.
+
+Gemeentecodes are checked against the CBS list of municipalities built into rcn
+(shared/contracts/municipalities/cbs.csv): a code CBS never gave is refused; the code of a
+municipality that merged is accepted and routed to its successor.
+";
+
+/// The parameters addresses use.
+pub const PARAMETERS: &[(&str, &str)] = &[
+    (
+        "region",
+        "The region segment, e.g. kennemerland (lower-case letters, digits, -).",
+    ),
+    (
+        "gemeentecode",
+        "CBS code of the municipality, GM and four digits (GM0392).",
+    ),
+    (
+        "institution_code",
+        "The institution's code, e.g. PI-HAARLEM (letters, digits, - and _).",
+    ),
+    (
+        "service",
+        "The service that gave up on the message: intake, router or casework.",
+    ),
+];
+
+/// Builders of consumer filters (wildcards over a channel) and the channel they cover.
+pub const FILTERS: &[(&str, &str)] = &[
+    ("intake_submit_any", "intake_submit_for"),
+    ("intake_status_any", "intake_status_for"),
+    ("routed_any", "routed"),
+    ("out_of_region_any", "out_of_region"),
+];
+
+/// The casework API's verbs with their request and reply message types.
+pub const CASEWORK_VERBS: &[(&str, &str, &str)] = &[
+    ("inbox", "InboxQuery", "InboxReply"),
+    ("case", "CaseRequest", "CaseReply"),
+    ("claim", "TaskRequest", "TaskReply"),
+    ("claim_case", "ClaimCaseRequest", "BulkReply"),
+    ("claim_many", "ClaimManyRequest", "BulkReply"),
+    ("unclaim", "TaskRequest", "TaskReply"),
+    ("handover", "HandoverRequest", "TaskReply"),
+    ("reassign", "ReassignRequest", "BulkReply"),
+    ("update_status", "UpdateStatusRequest", "TaskReply"),
+    ("close_case", "CloseCaseRequest", "CloseCaseReply"),
+    ("task_history", "TaskRequest", "TaskHistoryReply"),
+];
+
+const fn msg(name: &'static str, title: &'static str, schema: &'static str) -> Message {
+    Message {
+        name,
+        title,
+        schema: Some(schema),
+        identity: false,
+        traced: false,
+    }
+}
+
+const fn event(name: &'static str, schema: &'static str) -> Message {
+    Message {
+        traced: true,
+        ..msg(name, "", schema)
+    }
+}
+
+const fn api(name: &'static str, title: &'static str, schema: &'static str) -> Message {
+    Message {
+        identity: true,
+        ..msg(name, title, schema)
+    }
+}
+
+/// Every message type, with the schema file of its payload.
+pub const MESSAGES: &[Message] = &[
+    msg(
+        "ReleaseNotice",
+        "A release notice (v1), at most 64 KiB",
+        "release-notice.v1.json",
+    ),
+    msg(
+        "SubmitReply",
+        "accepted (receipt) | rejected (problems with JSON paths) | conflict | forbidden | unavailable (retry)",
+        "intake-submit-reply.v1.json",
+    ),
+    msg("StatusRequest", "", "intake-status-request.v1.json"),
+    msg("StatusReply", "", "intake-status-reply.v1.json"),
+    event("NoticeAccepted", "notice-accepted.v1.json"),
+    event("NoticeForwarded", "notice-forwarded.v1.json"),
+    event("NoticeRouted", "notice-routed.v1.json"),
+    event("CaseOpened", "case-opened.v1.json"),
+    event("CaseUpdated", "case-updated.v1.json"),
+    event("CaseRescheduled", "case-rescheduled.v1.json"),
+    event("CaseClosed", "case-closed.v1.json"),
+    event("TaskAssigned", "task-assigned.v1.json"),
+    event("TaskStatusChanged", "task-status-changed.v1.json"),
+    event("TaskDeadline", "task-deadline.v1.json"),
+    Message {
+        name: "DeadLetter",
+        title: "The original message, unchanged; headers Rcn-Dlq-Subject, Rcn-Dlq-Stream, Rcn-Dlq-Sequence, Rcn-Dlq-Delivered, Rcn-Dlq-Service, Rcn-Dlq-Msg-Id and Rcn-Dlq-Error say where it came from and why it failed",
+        schema: None,
+        identity: false,
+        traced: false,
+    },
+    api(
+        "QueueListRequest",
+        "An empty body lists with the defaults",
+        "router-queue-list-request.v1.json",
+    ),
+    msg("QueueListReply", "", "router-queue-list-reply.v1.json"),
+    api(
+        "QueueDecideRequest",
+        "",
+        "router-queue-decide-request.v1.json",
+    ),
+    msg("QueueDecideReply", "", "router-queue-decide-reply.v1.json"),
+    Message {
+        name: "ForwardedListRequest",
+        title: "An empty body",
+        schema: None,
+        identity: true,
+        traced: false,
+    },
+    msg(
+        "ForwardedListReply",
+        "",
+        "router-forwarded-list-reply.v1.json",
+    ),
+    msg(
+        "ForwardedAckRequest",
+        "",
+        "router-forwarded-ack-request.v1.json",
+    ),
+    msg(
+        "ForwardedAckReply",
+        "",
+        "router-forwarded-ack-reply.v1.json",
+    ),
+    api("InboxQuery", "", "casework-inbox-query.v1.json"),
+    msg("InboxReply", "", "casework-inbox-reply.v1.json"),
+    api("CaseRequest", "", "casework-case-request.v1.json"),
+    msg("CaseReply", "", "casework-case-reply.v1.json"),
+    api("TaskRequest", "", "casework-task-request.v1.json"),
+    msg("TaskReply", "", "casework-task-reply.v1.json"),
+    api(
+        "ClaimCaseRequest",
+        "",
+        "casework-claim-case-request.v1.json",
+    ),
+    api(
+        "ClaimManyRequest",
+        "",
+        "casework-claim-many-request.v1.json",
+    ),
+    api("HandoverRequest", "", "casework-handover-request.v1.json"),
+    api("ReassignRequest", "", "casework-reassign-request.v1.json"),
+    msg("BulkReply", "", "casework-bulk-reply.v1.json"),
+    api(
+        "UpdateStatusRequest",
+        "",
+        "casework-update-status-request.v1.json",
+    ),
+    api(
+        "CloseCaseRequest",
+        "",
+        "casework-close-case-request.v1.json",
+    ),
+    msg("CloseCaseReply", "", "casework-close-case-reply.v1.json"),
+    msg(
+        "TaskHistoryReply",
+        "",
+        "casework-task-history-reply.v1.json",
+    ),
+];
+
+fn channel(
+    id: &str,
+    builder: &'static str,
+    subject: String,
+    description: &str,
+    pattern: Pattern,
+) -> Channel {
+    Channel {
+        id: id.to_owned(),
+        builder,
+        address: subject,
+        description: description.to_owned(),
+        pattern,
+    }
+}
+
+fn event_on(message: &'static str) -> Pattern {
+    Pattern::Event { message }
+}
+
+fn request(request: &'static str, reply: &'static str) -> Pattern {
+    Pattern::Request { request, reply }
+}
+
+/// Every channel; addresses are the builders' output for the placeholder region and municipality.
+pub(super) fn channels(s: &Subjects, gm: &Gemeentecode) -> Vec<Channel> {
+    let mut out = vec![
+        channel(
+            "intakeSubmit",
+            "intake_submit",
+            s.intake_submit(),
+            "Request-reply (service rcn-intake) used by the gateway and trusted components; header Rcn-Identity carries the institution (a PartnerIdentity).",
+            request("ReleaseNotice", "SubmitReply"),
+        ),
+        channel(
+            "intakeSubmitPartner",
+            "intake_submit_for",
+            s.intake_submit_for("{institution_code}"),
+            "Request-reply for an institution on its own NATS account; only that account may publish here.",
+            request("ReleaseNotice", "SubmitReply"),
+        ),
+        channel(
+            "intakeStatus",
+            "intake_status",
+            s.intake_status(),
+            "Request-reply (gateway to intake): what became of a notice; header Rcn-Identity names the institution.",
+            request("StatusRequest", "StatusReply"),
+        ),
+        channel(
+            "intakeStatusPartner",
+            "intake_status_for",
+            s.intake_status_for("{institution_code}"),
+            "Request-reply for an institution on its own NATS account; the subject names the institution.",
+            request("StatusRequest", "StatusReply"),
+        ),
+        channel(
+            "noticeAccepted",
+            "notice_accepted",
+            s.notice_accepted(),
+            "A notice intake accepted. Nats-Msg-Id is the notice key (<institution_code>:<notice_id>), so a resend is stored once.",
+            event_on("NoticeAccepted"),
+        ),
+        channel(
+            "intakeForwarded",
+            "intake_forwarded",
+            s.intake_forwarded(),
+            "A notice another region's router found to belong here; published by that region's router.",
+            event_on("NoticeForwarded"),
+        ),
+        channel(
+            "routed",
+            "routed",
+            s.routed(gm),
+            "A municipality of the region is responsible.",
+            event_on("NoticeRouted"),
+        ),
+        channel(
+            "outOfRegion",
+            "out_of_region",
+            s.out_of_region(gm),
+            "The responsible municipality lies outside the region (forwarded when its region is known).",
+            event_on("NoticeRouted"),
+        ),
+        channel(
+            "unroutable",
+            "unroutable",
+            s.unroutable(),
+            "No rule decided; the notice waits in the RCN's manual routing queue.",
+            event_on("NoticeRouted"),
+        ),
+        channel(
+            "routerQueueList",
+            "router_queue_list",
+            s.router_queue_list(),
+            "Request-reply for RCN coordinators: the notices waiting in the manual routing queue, oldest first.",
+            request("QueueListRequest", "QueueListReply"),
+        ),
+        channel(
+            "routerQueueDecide",
+            "router_queue_decide",
+            s.router_queue_decide(),
+            "Request-reply for RCN coordinators, in their own name: where a waiting notice goes. The gemeentecode must be a current municipality of the CBS list.",
+            request("QueueDecideRequest", "QueueDecideReply"),
+        ),
+        channel(
+            "routerForwardedList",
+            "router_forwarded_list",
+            s.router_forwarded_list(),
+            "Request-reply for RCN coordinators: notices forwarded to other regions and not yet acknowledged.",
+            request("ForwardedListRequest", "ForwardedListReply"),
+        ),
+        channel(
+            "routerForwardedAck",
+            "router_forwarded_ack",
+            s.router_forwarded_ack(),
+            "Request-reply: the region a notice was forwarded to acknowledges that it arrived.",
+            request("ForwardedAckRequest", "ForwardedAckReply"),
+        ),
+        channel(
+            "caseOpened",
+            "case_opened",
+            s.case_opened(gm),
+            "A case was opened for a municipality.",
+            event_on("CaseOpened"),
+        ),
+        channel(
+            "caseUpdated",
+            "case_updated",
+            s.case_updated(gm),
+            "A later notice was attached to an existing case.",
+            event_on("CaseUpdated"),
+        ),
+        channel(
+            "caseRescheduled",
+            "case_rescheduled",
+            s.case_rescheduled(gm),
+            "A later notice moved a case's release date (and its deadlines), or made it spoed.",
+            event_on("CaseRescheduled"),
+        ),
+        channel(
+            "caseClosed",
+            "case_closed",
+            s.case_closed(gm),
+            "A case was closed, by hand or by a cancelling notice.",
+            event_on("CaseClosed"),
+        ),
+        channel(
+            "taskAssigned",
+            "task_assigned",
+            s.task_assigned(gm),
+            "Someone claimed, gave back or handed over a condition task.",
+            event_on("TaskAssigned"),
+        ),
+        channel(
+            "taskStatusChanged",
+            "task_status_changed",
+            s.task_status_changed(gm),
+            "A condition task's status changed.",
+            event_on("TaskStatusChanged"),
+        ),
+        channel(
+            "taskDueSoon",
+            "task_due_soon",
+            s.task_due_soon(gm),
+            "A condition task's due date is near and the task is still open.",
+            event_on("TaskDeadline"),
+        ),
+        channel(
+            "taskOverdue",
+            "task_overdue",
+            s.task_overdue(gm),
+            "A condition task's due date passed while it was still open.",
+            event_on("TaskDeadline"),
+        ),
+    ];
+    for (verb, req, reply) in CASEWORK_VERBS {
+        out.push(channel(
+            &format!("casework_{verb}"),
+            "casework_api",
+            s.casework_api(verb),
+            &format!(
+                "Request-reply for staff (caller in header Rcn-Identity): casework's {verb} verb. \
+                 Every reply is {{\"ok\": …}} or {{\"error\": {{\"code\", \"message\"}}}}."
+            ),
+            request(req, reply),
+        ));
+    }
+    out.push(channel(
+        "deadLetter",
+        "dead_letter",
+        s.dead_letter("{service}"),
+        "Where a service puts a message it could not handle after its retries; rcn dlq list, show and replay work on it.",
+        event_on("DeadLetter"),
+    ));
+    out
+}
