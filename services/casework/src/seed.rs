@@ -149,5 +149,11 @@ async fn insert_chunk(
     .bind(today)
     .execute(&mut *tx)
     .await?;
+    // Cases opened with open work cannot close: the triggers listed them as any new case.
+    sqlx::query(
+        "DELETE FROM closing_candidates q USING seed_chunk s WHERE q.case_id = s.case_id AND s.kind = 1",
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await
 }

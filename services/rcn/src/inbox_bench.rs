@@ -72,16 +72,15 @@ pub async fn run(config: &Config, cases: u64) -> anyhow::Result<()> {
     codes.insert(0, haarlem.clone());
 
     let started = Instant::now();
-    let added = rcn_casework::seed::synthetic_cases(
-        &pool,
-        cases,
-        &codes,
-        &cw.conditions,
-        today,
-        |done| eprintln!("seeded {done} cases ({:.0} s)", started.elapsed().as_secs_f64()),
-    )
-    .await
-    .context("seeding synthetic cases")?;
+    let added =
+        rcn_casework::seed::synthetic_cases(&pool, cases, &codes, &cw.conditions, today, |done| {
+            eprintln!(
+                "seeded {done} cases ({:.0} s)",
+                started.elapsed().as_secs_f64()
+            )
+        })
+        .await
+        .context("seeding synthetic cases")?;
     eprintln!(
         "{added} cases added; {cases} present; seeding and vacuum took {:.0} s",
         started.elapsed().as_secs_f64()
@@ -216,10 +215,7 @@ pub async fn run(config: &Config, cases: u64) -> anyhow::Result<()> {
         let read = rcn_casework::case_detail::case_detail(
             &cw,
             &rcn,
-            &CaseRequest {
-                case_id,
-                why: None,
-            },
+            &CaseRequest { case_id, why: None },
             today,
         )
         .await;
@@ -273,9 +269,7 @@ pub async fn run(config: &Config, cases: u64) -> anyhow::Result<()> {
         .map(|m| m.pct(0.95))
         .fold(0.0, f64::max);
     let tick_p95 = measured.last().map_or(f64::NAN, |m| m.pct(0.95));
-    println!(
-        "inbox_scale_cases={cases} worst_inbox_p95_ms={worst:.1} tick_p95_ms={tick_p95:.1}"
-    );
+    println!("inbox_scale_cases={cases} worst_inbox_p95_ms={worst:.1} tick_p95_ms={tick_p95:.1}");
     pool.close().await;
     Ok(())
 }
