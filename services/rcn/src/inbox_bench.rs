@@ -30,6 +30,9 @@ const SCHEMA: &str = "casework_scale";
 /// Haarlem: 40 % of the synthetic cases.
 const HAARLEM: &str = "GM0392";
 
+/// An inbox variant: its name, and who asks what on the i-th call.
+type Variant<'a> = (&'a str, Box<dyn Fn(usize) -> (Identity, InboxQuery) + 'a>);
+
 /// One measured variant.
 struct Measured {
     what: String,
@@ -100,7 +103,7 @@ pub async fn run(config: &Config, cases: u64) -> anyhow::Result<()> {
         scope,
         ..Default::default()
     };
-    let variants: Vec<(&str, Box<dyn Fn(usize) -> (Identity, InboxQuery)>)> = vec![
+    let variants: Vec<Variant> = vec![
         (
             "mine (Haarlem staff)",
             Box::new(|i| (staff(i as u32), query(InboxScope::Mine))),

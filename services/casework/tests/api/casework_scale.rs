@@ -21,14 +21,14 @@ use crate::helpers::{days_from_today, gm, today};
 /// Casework of our own on the app's schema, and `cases` synthetic cases in it (a tenth open, 40 %
 /// of them in Haarlem, the rest in Velsen).
 async fn seeded(app: &App, cases: u64) -> Casework {
-    let options = PgConnectOptions::from_str(app.env.config.database_url().unwrap())
-        .unwrap()
+    let options = PgConnectOptions::from_str(app.env.config.database_url().expect("a database"))
+        .expect("a PostgreSQL URL")
         .options([("search_path", "casework")]);
     let pool: PgPool = PgPoolOptions::new()
         .max_connections(4)
         .connect_with(options)
         .await
-        .unwrap();
+        .expect("PostgreSQL");
     let cw = Casework::new(pool, app.subjects.clone(), &app.env.config);
     // Casework migrates its schema as it starts.
     eventually(PATIENCE, "casework's tables", || async {
@@ -170,11 +170,15 @@ async fn the_inbox_keeps_its_order_whether_spoed_is_stored_or_reckoned() {
     let got = page(&cw, &vera, staff_q.clone(), later).await;
     assert_eq!(keys(&got), expected(&app, later, velsen, 100).await);
     // The scheduler looks that day: the stored spoed moves to it, and the order is the same.
-    rcn_casework::scheduler::tick(&cw, later).await.unwrap();
+    rcn_casework::scheduler::tick(&cw, later)
+        .await
+        .expect("a tick");
     let got = page(&cw, &vera, staff_q.clone(), later).await;
     assert_eq!(keys(&got), expected(&app, later, velsen, 100).await);
     // And back to today (a clock set back): tasks stop being spoed again.
-    rcn_casework::scheduler::tick(&cw, today()).await.unwrap();
+    rcn_casework::scheduler::tick(&cw, today())
+        .await
+        .expect("a tick");
     let got = page(&cw, &vera, staff_q, today()).await;
     assert_eq!(keys(&got), expected(&app, today(), velsen, 100).await);
 }
@@ -220,7 +224,7 @@ async fn whatever_changes_a_case_its_tasks_follow_in_the_inbox() {
         days_from_today(2)
     ))
     .await
-    .unwrap();
+    .expect("the case changes");
     assert_eq!(inbox(staff("anna", "GM0392")).await.total, 0);
     let velsen = inbox(staff("vera", "GM0453")).await;
     assert_eq!(velsen.total, 3);
@@ -232,14 +236,14 @@ async fn whatever_changes_a_case_its_tasks_follow_in_the_inbox() {
     );
     update("UPDATE casework.cases SET status = 'closed' WHERE case_id = $1".into())
         .await
-        .unwrap();
+        .expect("a tick");
     assert_eq!(inbox(staff("vera", "GM0453")).await.total, 0);
     update(format!(
         "UPDATE casework.cases SET status = 'open', expected_release_on = '{}' WHERE case_id = $1",
         days_from_today(90)
     ))
     .await
-    .unwrap();
+    .expect("the case changes");
     let reopened = inbox(staff("vera", "GM0453")).await;
     assert_eq!(reopened.total, 3);
     assert!(reopened.rows.iter().all(|r| !r.spoed));
@@ -248,7 +252,7 @@ async fn whatever_changes_a_case_its_tasks_follow_in_the_inbox() {
         today()
     ))
     .await
-    .unwrap();
+    .expect("the case changes");
     assert!(
         inbox(staff("vera", "GM0453"))
             .await
@@ -275,7 +279,9 @@ async fn the_scheduler_closes_done_released_cases_and_leaves_the_rest() {
         )
         .await;
     assert!(waiting > 0);
-    rcn_casework::scheduler::tick(&cw, today()).await.unwrap();
+    rcn_casework::scheduler::tick(&cw, today())
+        .await
+        .expect("a tick");
     assert_eq!(
         app.count("SELECT count(*) FROM casework.cases WHERE status = 'open'")
             .await,
@@ -285,7 +291,7 @@ async fn the_scheduler_closes_done_released_cases_and_leaves_the_rest() {
     // A year on, every done case is released: all of them close, none with open work.
     rcn_casework::scheduler::tick(&cw, today() + Days::new(365))
         .await
-        .unwrap();
+        .expect("a tick");
     assert_eq!(
         app.count("SELECT count(*) FROM casework.cases WHERE status = 'open'")
             .await,
