@@ -131,13 +131,15 @@ CREATE INDEX condition_tasks_inbox_region ON condition_tasks
     (spoed_now DESC, urgent DESC, due_on, expected_release_on, case_id, condition, spoed_key, claimed_by)
     WHERE case_open AND status IN ('unknown', 'needs_action', 'in_progress');
 CREATE INDEX condition_tasks_inbox_holder ON condition_tasks
-    (claimed_by, spoed_now DESC, urgent DESC, due_on, expected_release_on, case_id, condition, spoed_key)
+    (claimed_by, spoed_now DESC, urgent DESC, due_on, expected_release_on, case_id, condition, spoed_key, gemeentecode)
     WHERE case_open AND status IN ('unknown', 'needs_action', 'in_progress') AND claimed_by IS NOT NULL;
 -- The tick's way to the few tasks whose spoed_now the new horizon flips.
 -- (Triggers compute spoed_now against the stored horizon, so only a horizon that moves back,
 -- which the calendar does not do, makes tasks stop being spoed; that rare look walks the region
 -- index.)
-CREATE INDEX condition_tasks_not_spoed_yet ON condition_tasks (spoed_key)
+-- (The task's key is included so that the tick's ordered walk never visits the table, which also
+-- keeps the planner from preferring the region index.)
+CREATE INDEX condition_tasks_not_spoed_yet ON condition_tasks (spoed_key) INCLUDE (case_id, condition)
     WHERE case_open AND status IN ('unknown', 'needs_action', 'in_progress') AND NOT spoed_now;
 
 -- The scheduler: open tasks with a due date that has no reminder of that kind yet.
@@ -160,6 +162,9 @@ CREATE TABLE closing_candidates (
     touched    bigint NOT NULL DEFAULT nextval('closing_candidates_touch'),
     wait_until date
 );
+
+-- Each look reads the candidates not waiting (wait_until IS NULL or passed), not all of them.
+CREATE INDEX closing_candidates_wait ON closing_candidates (wait_until);
 
 CREATE FUNCTION touch_closing_candidate(case_id uuid) RETURNS void LANGUAGE sql SET search_path FROM CURRENT AS $$
     INSERT INTO closing_candidates (case_id) VALUES (case_id)

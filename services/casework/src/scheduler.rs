@@ -30,6 +30,8 @@ use crate::error::Result;
 
 /// Reminders raised per transaction.
 const BATCH: i64 = 500;
+/// Tasks whose stored spoed one statement moves.
+const SPOED_BATCH: i64 = 5000;
 
 /// Runs until `shutdown`: one look per interval, the first one interval after start.
 pub async fn run(cw: Arc<Casework>, shutdown: CancellationToken) {
@@ -83,14 +85,29 @@ async fn refresh_spoed(cw: &Casework, today: NaiveDate) -> Result<()> {
         sqlx::query_scalar("SELECT horizon FROM spoed_horizon FOR UPDATE")
             .fetch_optional(&mut *tx)
             .await?;
-    sqlx::query(
-        "UPDATE condition_tasks t SET spoed_now = true
-         WHERE t.case_open AND t.status IN ('unknown', 'needs_action', 'in_progress')
-           AND NOT t.spoed_now AND t.spoed_key <= $1",
-    )
-    .bind(horizon)
-    .execute(&mut *tx)
-    .await?;
+    // In batches, each the lowest spoed keys first: an ordered walk of the small partial index
+    // of tasks not (yet) spoed, which stops at the horizon.
+    loop {
+        let flipped = sqlx::query(
+            "WITH flip AS (
+                 SELECT t.case_id, t.condition FROM condition_tasks t
+                 WHERE t.case_open AND t.status IN ('unknown', 'needs_action', 'in_progress')
+                   AND NOT t.spoed_now AND t.spoed_key <= $1
+                 ORDER BY t.spoed_key
+                 LIMIT $2
+             )
+             UPDATE condition_tasks t SET spoed_now = true
+             FROM flip f WHERE t.case_id = f.case_id AND t.condition = f.condition",
+        )
+        .bind(horizon)
+        .bind(SPOED_BATCH)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if flipped < SPOED_BATCH as u64 {
+            break;
+        }
+    }
     if stored.is_none_or(|s| s > horizon) {
         sqlx::query(
             "UPDATE condition_tasks t SET spoed_now = false
