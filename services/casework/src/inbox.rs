@@ -179,8 +179,9 @@ pub async fn inbox(
     let stored: Option<NaiveDate> = sqlx::query_scalar("SELECT horizon FROM spoed_horizon")
         .fetch_optional(&mut *tx)
         .await?;
+    // The scheduler keeps spoed_now for open work only; a query for done tasks reckons it.
     let filter = Filter {
-        spoed_now_is_today: stored == Some(filter.spoed_horizon),
+        spoed_now_is_today: filter.open_only && stored == Some(filter.spoed_horizon),
         ..filter
     };
     // Counting stops at COUNT_CAP + 1: an exact count of a large inbox costs as much as reading it.

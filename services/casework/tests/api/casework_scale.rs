@@ -307,3 +307,40 @@ async fn the_scheduler_closes_done_released_cases_and_leaves_the_rest() {
         0
     );
 }
+
+#[tokio::test]
+async fn done_tasks_show_spoed_as_the_calendar_says_after_the_scheduler_moved_open_work() {
+    let mut app = App::spawn().await;
+    let cw = seeded(&app, 0).await;
+    let case = app
+        .open_case("n1", "GM0392", days_from_today(60), |_| {})
+        .await;
+    // Fifty-five days on, the release is within a week: the scheduler marks the open tasks spoed.
+    let later = today() + Days::new(55);
+    rcn_casework::scheduler::tick(&cw, later)
+        .await
+        .expect("a tick");
+    let done = page(
+        &cw,
+        &rcn("r"),
+        InboxQuery {
+            scope: InboxScope::All,
+            statuses: vec![rcn_contracts::ConditionStatus::Arranged],
+            ..Default::default()
+        },
+        later,
+    )
+    .await;
+    assert!(
+        !done.rows.is_empty(),
+        "the screening arranged some conditions"
+    );
+    assert!(
+        done.rows.iter().all(|r| r.case_id == case && r.spoed),
+        "done tasks of a case released within a week are spoed too: {:?}",
+        done.rows.iter().map(|r| r.spoed).collect::<Vec<_>>()
+    );
+    let open = page(&cw, &rcn("r"), region_page(1), later).await;
+    assert!(open.rows.iter().all(|r| r.spoed));
+    app.stop_all().await;
+}
