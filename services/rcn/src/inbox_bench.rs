@@ -207,7 +207,7 @@ pub async fn run(config: &Config, cases: u64) -> anyhow::Result<()> {
 
     anyhow::ensure!(!seen_cases.is_empty(), "the inbox showed no case to read");
     let mut single = Measured {
-        what: "single case read (Haarlem staff)".into(),
+        what: "single case read (RCN)".into(),
         calls: ROUNDS,
         rows: 1,
         ms: Vec::with_capacity(ROUNDS),
