@@ -89,15 +89,14 @@ async fn refresh_spoed(cw: &Casework, today: NaiveDate) -> Result<()> {
     // of tasks not (yet) spoed, which stops at the horizon.
     loop {
         let flipped = sqlx::query(
-            "WITH flip AS (
-                 SELECT t.case_id, t.condition FROM condition_tasks t
-                 WHERE t.case_open AND t.status IN ('unknown', 'needs_action', 'in_progress')
-                   AND NOT t.spoed_now AND t.spoed_key <= $1
-                 ORDER BY t.spoed_key
+            "UPDATE condition_tasks t SET spoed_now = true
+             WHERE t.ctid = ANY(ARRAY(
+                 SELECT f.ctid FROM condition_tasks f
+                 WHERE f.case_open AND f.status IN ('unknown', 'needs_action', 'in_progress')
+                   AND NOT f.spoed_now AND f.spoed_key <= $1
+                 ORDER BY f.spoed_key
                  LIMIT $2
-             )
-             UPDATE condition_tasks t SET spoed_now = true
-             FROM flip f WHERE t.case_id = f.case_id AND t.condition = f.condition",
+                 FOR UPDATE SKIP LOCKED))",
         )
         .bind(horizon)
         .bind(SPOED_BATCH)
@@ -154,7 +153,7 @@ async fn raise(
     let mut tx = cw.pool.begin().await?;
     let rows = sqlx::query(&format!(
         "WITH due AS (
-             SELECT t.case_id, t.condition, t.due_on FROM condition_tasks t
+             SELECT t.ctid AS row_id, t.case_id, t.condition, t.due_on FROM condition_tasks t
              WHERE t.case_open AND t.status IN ('unknown', 'needs_action', 'in_progress')
                AND t.due_on IS NOT NULL AND t.{marker} IS DISTINCT FROM t.due_on
                {from_clause} AND t.due_on <= $3
@@ -162,8 +161,9 @@ async fn raise(
              LIMIT $4
              FOR UPDATE OF t SKIP LOCKED
          ), marked AS (
-             UPDATE condition_tasks t SET {marker} = d.due_on
-             FROM due d WHERE t.case_id = d.case_id AND t.condition = d.condition
+             -- By row address: the rows are locked above, and a join could walk the whole table.
+             UPDATE condition_tasks t SET {marker} = t.due_on
+             WHERE t.ctid = ANY(ARRAY(SELECT row_id FROM due))
          ), raised AS (
              INSERT INTO reminders (case_id, condition, kind, due_on, event_id)
              SELECT d.case_id, d.condition, $1, d.due_on, gen_random_uuid() FROM due d
@@ -253,8 +253,10 @@ async fn close_completed(cw: &Casework, today: NaiveDate) -> Result<()> {
     let looked: Vec<(Uuid, i64, bool, bool, Option<NaiveDate>)> = sqlx::query_as(
         "SELECT q.case_id, q.touched,
                 COALESCE(c.status = 'open', false) AS open,
-                EXISTS (SELECT 1 FROM condition_tasks t
-                        WHERE t.case_id = q.case_id AND t.status IN ('unknown', 'needs_action', 'in_progress')) AS busy,
+                -- A probe per candidate (an EXISTS may be planned as a hash of every task).
+                COALESCE((SELECT true FROM condition_tasks t
+                          WHERE t.case_id = q.case_id AND t.status IN ('unknown', 'needs_action', 'in_progress')
+                          LIMIT 1), false) AS busy,
                 COALESCE(c.released_on, c.expected_release_on) AS release
          FROM closing_candidates q LEFT JOIN cases c ON c.case_id = q.case_id
          WHERE q.wait_until IS NULL OR q.wait_until < $1",

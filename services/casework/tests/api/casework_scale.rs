@@ -18,9 +18,8 @@ use rcn_runtime::testing::eventually;
 use crate::casework_support::{App, PATIENCE, rcn, staff};
 use crate::helpers::{days_from_today, gm, today};
 
-/// Casework of our own on the app's schema, and `cases` synthetic cases in it (a tenth open, 40 %
-/// of them in Haarlem, the rest in Velsen).
-async fn seeded(app: &App, cases: u64) -> Casework {
+/// Casework of our own on the app's schema, with a pool of its own.
+async fn casework(app: &App) -> Casework {
     let options = PgConnectOptions::from_str(app.env.config.database_url().expect("a database"))
         .expect("a PostgreSQL URL")
         .options([("search_path", "casework")]);
@@ -29,7 +28,13 @@ async fn seeded(app: &App, cases: u64) -> Casework {
         .connect_with(options)
         .await
         .expect("PostgreSQL");
-    let cw = Casework::new(pool, app.subjects.clone(), &app.env.config);
+    Casework::new(pool, app.subjects.clone(), &app.env.config)
+}
+
+/// Casework of our own on the app's schema, and `cases` synthetic cases in it (a tenth open, 40 %
+/// of them in Haarlem, the rest in Velsen).
+async fn seeded(app: &App, cases: u64) -> Casework {
+    let cw = casework(app).await;
     // Casework migrates its schema as it starts.
     eventually(PATIENCE, "casework's tables", || async {
         sqlx::query("SELECT 1 FROM spoed_horizon")
@@ -343,4 +348,76 @@ async fn done_tasks_show_spoed_as_the_calendar_says_after_the_scheduler_moved_op
     let open = page(&cw, &rcn("r"), region_page(1), later).await;
     assert!(open.rows.iter().all(|r| r.spoed));
     app.stop_all().await;
+}
+
+/// Rows read by sequential scans of casework's task table so far (every backend's, once they end).
+async fn task_rows_scanned(app: &App) -> i64 {
+    app.count(
+        "SELECT COALESCE(seq_tup_read, 0) FROM pg_stat_user_tables
+         WHERE schemaname = 'casework' AND relname = 'condition_tasks'",
+    )
+    .await
+}
+
+#[tokio::test]
+async fn no_inbox_variant_and_no_tick_reads_the_whole_task_table() {
+    let app = App::spawn().await;
+    seeded(&app, 6000).await.pool.close().await;
+    // The seeding backends report as they end.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let cw = casework(&app).await;
+    let before = task_rows_scanned(&app).await;
+    let anna = staff(&rcn_casework::seed::holder(&gm("GM0392"), 1), "GM0392");
+    let all = |q: InboxQuery| InboxQuery {
+        scope: InboxScope::All,
+        ..q
+    };
+    for (who, q) in [
+        (anna.clone(), InboxQuery::default()),
+        (
+            anna.clone(),
+            InboxQuery {
+                scope: InboxScope::Unclaimed,
+                ..Default::default()
+            },
+        ),
+        (
+            anna.clone(),
+            all(InboxQuery {
+                spoed: Some(true),
+                ..Default::default()
+            }),
+        ),
+        (
+            anna.clone(),
+            all(InboxQuery {
+                overdue: Some(true),
+                page: Some(3),
+                ..Default::default()
+            }),
+        ),
+        (rcn("r"), all(InboxQuery::default())),
+        (
+            rcn("r"),
+            InboxQuery {
+                scope: InboxScope::Unclaimed,
+                spoed: Some(false),
+                ..Default::default()
+            },
+        ),
+    ] {
+        page(&cw, &who, q, today()).await;
+    }
+    rcn_casework::scheduler::tick(&cw, today())
+        .await
+        .expect("a tick");
+    // A backend reports what it read when it ends.
+    cw.pool.close().await;
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let after = task_rows_scanned(&app).await;
+    assert_eq!(
+        after - before,
+        0,
+        "rows of condition_tasks read by sequential scans (30 000 tasks, 3 000 open)"
+    );
 }
