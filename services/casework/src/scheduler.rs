@@ -85,25 +85,38 @@ async fn refresh_spoed(cw: &Casework, today: NaiveDate) -> Result<()> {
         sqlx::query_scalar("SELECT horizon FROM spoed_horizon FOR UPDATE")
             .fetch_optional(&mut *tx)
             .await?;
-    // In batches, each the lowest spoed keys first: an ordered walk of the small partial index
-    // of tasks not (yet) spoed, which stops at the horizon.
+    // In batches, each the lowest spoed keys first: an index-only walk of the small partial
+    // index of tasks not (yet) spoed, which stops at the horizon; usually it finds nothing.
     loop {
-        let flipped = sqlx::query(
-            "UPDATE condition_tasks t SET spoed_now = true
-             WHERE t.ctid = ANY(ARRAY(
-                 SELECT f.ctid FROM condition_tasks f
-                 WHERE f.case_open AND f.status IN ('unknown', 'needs_action', 'in_progress')
-                   AND NOT f.spoed_now AND f.spoed_key <= $1
-                 ORDER BY f.spoed_key
-                 LIMIT $2
-                 FOR UPDATE SKIP LOCKED))",
+        let keys: Vec<(Uuid, String)> = sqlx::query_as(
+            "SELECT t.case_id, t.condition FROM condition_tasks t
+             WHERE t.case_open AND t.status IN ('unknown', 'needs_action', 'in_progress')
+               AND NOT t.spoed_now AND t.spoed_key <= $1
+             ORDER BY t.spoed_key
+             LIMIT $2",
         )
         .bind(horizon)
         .bind(SPOED_BATCH)
+        .fetch_all(&mut *tx)
+        .await?;
+        if keys.is_empty() {
+            break;
+        }
+        let (ids, conditions): (Vec<Uuid>, Vec<String>) = keys.into_iter().unzip();
+        // The conditions again: a task changed since the walk is left as it now is.
+        sqlx::query(
+            "UPDATE condition_tasks t SET spoed_now = true
+             FROM unnest($1::uuid[], $2::text[]) AS k(case_id, condition)
+             WHERE t.case_id = k.case_id AND t.condition = k.condition
+               AND t.case_open AND t.status IN ('unknown', 'needs_action', 'in_progress')
+               AND NOT t.spoed_now AND t.spoed_key <= $3",
+        )
+        .bind(&ids)
+        .bind(&conditions)
+        .bind(horizon)
         .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if flipped < SPOED_BATCH as u64 {
+        .await?;
+        if (ids.len() as i64) < SPOED_BATCH {
             break;
         }
     }
