@@ -5,6 +5,13 @@
 //! (released unexpectedly, marked spoed, or release within [`crate::cases::SPOED_WITHIN_DAYS`]
 //! days of today), so a case becomes spoed as its release date comes near without anyone
 //! touching it. Every case shown is logged in the access log in the same transaction.
+//!
+//! At national scale (a million cases) every query reads `condition_tasks` alone, through the
+//! partial indexes of migration 0005 on open work, whose tasks carry their case's municipality,
+//! release date and spoed key; only the predicates a request uses are added (one statement shape
+//! per filter shape, planned for its values each time); the page is one walk of an index in the
+//! order shown (spoed as of the scheduler's last tick first), stopping after the page; and the
+//! count stops at [`COUNT_CAP`].
 
 use chrono::{Days, NaiveDate};
 use rcn_contracts::casework_api::{
@@ -13,26 +20,108 @@ use rcn_contracts::casework_api::{
 };
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::{Bsn, Condition, ConditionStatus, Gemeentecode};
-use sqlx::Row;
+use sqlx::{Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use crate::access::{self, parse_stored};
 use crate::cases::{Casework, SPOED_WITHIN_DAYS};
 use crate::error::{Result, refuse};
 
-/// The WHERE clause shared by the page and its count. Parameters: $1 municipality, $2 holder,
-/// $3 unclaimed only, $4 conditions, $5 statuses, $6 released by, $7 spoed, $8 overdue, $9 today.
-const FILTER: &str = "
-    FROM condition_tasks t JOIN cases c ON c.case_id = t.case_id
-    WHERE c.status = 'open'
-      AND ($1::text IS NULL OR c.gemeentecode = $1)
-      AND ($2::text IS NULL OR t.claimed_by = $2)
-      AND (NOT $3 OR t.claimed_by IS NULL)
-      AND t.condition = ANY($4)
-      AND t.status = ANY($5)
-      AND ($6::date IS NULL OR c.expected_release_on BETWEEN $9 AND $6)
-      AND ($7::boolean IS NULL OR (c.spoed OR c.released_on IS NOT NULL OR COALESCE(c.expected_release_on <= $9 + $10::int, false)) = $7)
-      AND ($8::boolean IS NULL OR (t.due_on IS NOT NULL AND t.due_on < $9) = $8)";
+/// The statuses of open work: the partial inbox indexes hold tasks of open cases in these only.
+const OPEN_WORK: &str = "t.case_open AND t.status IN ('unknown', 'needs_action', 'in_progress')";
+
+/// Counting stops here: past it the page says "at least this many" (`total_is_lower_bound`).
+pub const COUNT_CAP: i64 = 1000;
+
+/// The predicates in use, decided once per request; each query adds only these.
+struct Filter<'a> {
+    gemeente: Option<&'a str>,
+    holder: Option<&'a str>,
+    unclaimed: bool,
+    conditions: Vec<&'a str>,
+    /// `None`: the open statuses (what the partial indexes hold).
+    statuses: Option<Vec<&'a str>>,
+    /// Whether every status asked for is an open one (then the partial indexes apply).
+    open_only: bool,
+    released_by: Option<NaiveDate>,
+    overdue: Option<bool>,
+    today: NaiveDate,
+    /// Spoed on `today`: spoed_key <= this (see migration 0005).
+    spoed_horizon: NaiveDate,
+    /// Whether the scheduler has moved every task's spoed_now to this horizon (then the inbox
+    /// walks an index in the order it shows; else it reckons spoed from spoed_key and sorts).
+    spoed_now_is_today: bool,
+}
+
+impl Filter<'_> {
+    /// Appends `FROM condition_tasks t WHERE …`, with `spoed` when only (non-)spoed tasks.
+    fn push_from_where<'q>(&'q self, qb: &mut QueryBuilder<'q, Postgres>, spoed: Option<bool>) {
+        qb.push(" FROM condition_tasks t WHERE ");
+        if self.open_only {
+            qb.push(OPEN_WORK);
+        } else {
+            qb.push("t.case_open");
+        }
+        if let Some(statuses) = &self.statuses {
+            qb.push(" AND t.status = ANY(")
+                .push_bind(statuses)
+                .push(")");
+        }
+        if let Some(g) = self.gemeente {
+            qb.push(" AND t.gemeentecode = ").push_bind(g);
+        }
+        if let Some(h) = self.holder {
+            qb.push(" AND t.claimed_by = ").push_bind(h);
+        }
+        if self.unclaimed {
+            qb.push(" AND t.claimed_by IS NULL");
+        }
+        qb.push(" AND t.condition = ANY(")
+            .push_bind(&self.conditions)
+            .push(")");
+        if let Some(by) = self.released_by {
+            qb.push(" AND t.expected_release_on BETWEEN ")
+                .push_bind(self.today)
+                .push(" AND ")
+                .push_bind(by);
+        }
+        match self.overdue {
+            Some(true) => {
+                qb.push(" AND t.due_on < ").push_bind(self.today);
+            }
+            Some(false) => {
+                qb.push(" AND (t.due_on IS NULL OR t.due_on >= ")
+                    .push_bind(self.today)
+                    .push(")");
+            }
+            None => {}
+        }
+        match (spoed, self.spoed_now_is_today) {
+            (None, _) => {}
+            (Some(spoed), true) => {
+                qb.push(" AND t.spoed_now = ").push_bind(spoed);
+            }
+            (Some(true), false) => {
+                qb.push(" AND t.spoed_key <= ")
+                    .push_bind(self.spoed_horizon);
+            }
+            (Some(false), false) => {
+                qb.push(" AND t.spoed_key > ").push_bind(self.spoed_horizon);
+            }
+        }
+    }
+
+    /// Appends the spoed expression: the stored one when it is today's (the indexes' order).
+    fn push_spoed<'q>(&'q self, qb: &mut QueryBuilder<'q, Postgres>) {
+        if self.spoed_now_is_today {
+            qb.push("t.spoed_now");
+        } else {
+            qb.push("(t.spoed_key <= ")
+                .push_bind(self.spoed_horizon)
+                .push(")");
+        }
+    }
+}
 
 /// `inbox`.
 pub async fn inbox(
@@ -54,28 +143,13 @@ pub async fn inbox(
         }
         Role::RcnCoordinator | Role::Procesregisseur => q.gemeentecode.as_ref(),
     };
-    let holder = (q.scope == InboxScope::Mine).then_some(who.user_id.as_str());
-    let unclaimed = q.scope == InboxScope::Unclaimed;
     let conditions: Vec<&str> = if q.conditions.is_empty() {
         cw.conditions.iter().map(|c| c.as_str()).collect()
     } else {
         q.conditions.iter().map(|c| c.as_str()).collect()
     };
-    let statuses: Vec<&str> = if q.statuses.is_empty() {
-        [
-            ConditionStatus::Unknown,
-            ConditionStatus::NeedsAction,
-            ConditionStatus::InProgress,
-        ]
-        .iter()
-        .map(|s| s.as_str())
-        .collect()
-    } else {
-        q.statuses.iter().map(|s| s.as_str()).collect()
-    };
-    let released_by = q
-        .release_within_days
-        .map(|n| today + Days::new(u64::from(n.min(3650))));
+    let statuses: Option<Vec<&str>> =
+        (!q.statuses.is_empty()).then(|| q.statuses.iter().map(|s| s.as_str()).collect());
     let page = q.page.unwrap_or(1).max(1);
     let page_size = q.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
     if page_size == 0 || page_size > MAX_PAGE_SIZE {
@@ -85,41 +159,71 @@ pub async fn inbox(
         ));
     }
     let offset = i64::from(page - 1) * i64::from(page_size);
-
-    macro_rules! bind_filter {
-        ($query:expr) => {
-            $query
-                .bind(gemeente.map(Gemeentecode::as_str))
-                .bind(holder)
-                .bind(unclaimed)
-                .bind(&conditions)
-                .bind(&statuses)
-                .bind(released_by)
-                .bind(q.spoed)
-                .bind(q.overdue)
-                .bind(today)
-                .bind(SPOED_WITHIN_DAYS as i32)
-        };
-    }
+    let filter = Filter {
+        gemeente: gemeente.map(Gemeentecode::as_str),
+        holder: (q.scope == InboxScope::Mine).then_some(who.user_id.as_str()),
+        unclaimed: q.scope == InboxScope::Unclaimed,
+        conditions,
+        open_only: q.statuses.iter().all(|s| s.is_open()),
+        statuses,
+        released_by: q
+            .release_within_days
+            .map(|n| today + Days::new(u64::from(n.min(3650)))),
+        overdue: q.overdue,
+        today,
+        spoed_horizon: today + Days::new(SPOED_WITHIN_DAYS),
+        spoed_now_is_today: false,
+    };
 
     let mut tx = cw.pool.begin().await?;
-    let total: i64 = bind_filter!(sqlx::query_scalar(&format!("SELECT count(*) {FILTER}")))
+    let stored: Option<NaiveDate> = sqlx::query_scalar("SELECT horizon FROM spoed_horizon")
+        .fetch_optional(&mut *tx)
+        .await?;
+    // The scheduler keeps spoed_now for open work only; a query for done tasks reckons it.
+    let filter = Filter {
+        spoed_now_is_today: filter.open_only && stored == Some(filter.spoed_horizon),
+        ..filter
+    };
+    // Counting stops at COUNT_CAP + 1: an exact count of a large inbox costs as much as reading it.
+    let mut count = QueryBuilder::new("SELECT count(*) FROM (SELECT 1");
+    filter.push_from_where(&mut count, q.spoed);
+    count
+        .push(" LIMIT ")
+        .push_bind(COUNT_CAP + 1)
+        .push(") capped");
+    // Unnamed statements: planned for these very values each time, never a generic plan.
+    let counted: i64 = count
+        .build_query_scalar()
+        .persistent(false)
         .fetch_one(&mut *tx)
         .await?;
-    let sql = format!(
-        "SELECT t.case_id, t.condition, t.status, t.claimed_by, t.due_on,
-                (t.due_on IS NOT NULL AND t.due_on < $9) AS overdue,
-                (c.spoed OR c.released_on IS NOT NULL OR COALESCE(c.expected_release_on <= $9 + $10::int, false)) AS is_spoed,
-                c.gemeentecode, c.expected_release_on, c.family_name, c.name_prefix, c.given_names, c.date_of_birth, c.bsn
-         {FILTER}
-         ORDER BY is_spoed DESC, t.urgent DESC, t.due_on ASC NULLS LAST, c.expected_release_on ASC NULLS LAST, t.case_id, t.condition
-         LIMIT $11 OFFSET $12"
+
+    // Spoed first, then urgent, due date, release date: the order of the inbox indexes, so the
+    // page is a walk that stops after it (when spoed_now is today's).
+    let mut sql = QueryBuilder::new(
+        "SELECT p.case_id, p.condition, p.status, p.claimed_by, p.due_on, p.is_spoed,
+                p.gemeentecode, p.expected_release_on,
+                c.family_name, c.name_prefix, c.given_names, c.date_of_birth, c.bsn
+         FROM (SELECT t.case_id, t.condition, t.status, t.claimed_by, t.due_on, t.urgent,
+                      t.expected_release_on, t.gemeentecode, ",
     );
-    let rows = bind_filter!(sqlx::query(&sql))
-        .bind(i64::from(page_size))
-        .bind(offset)
-        .fetch_all(&mut *tx)
-        .await?;
+    filter.push_spoed(&mut sql);
+    sql.push(" AS is_spoed");
+    filter.push_from_where(&mut sql, q.spoed);
+    sql.push(" ORDER BY ");
+    filter.push_spoed(&mut sql);
+    sql.push(
+        " DESC, t.urgent DESC, t.due_on, t.expected_release_on, t.case_id, t.condition
+         LIMIT ",
+    )
+    .push_bind(i64::from(page_size))
+    .push(" OFFSET ")
+    .push_bind(offset)
+    .push(
+        ") p JOIN cases c ON c.case_id = p.case_id
+         ORDER BY p.is_spoed DESC, p.urgent DESC, p.due_on, p.expected_release_on, p.case_id, p.condition",
+    );
+    let rows = sql.build().persistent(false).fetch_all(&mut *tx).await?;
 
     let mut out = Vec::with_capacity(rows.len());
     let mut seen: Vec<Uuid> = Vec::new();
@@ -129,6 +233,7 @@ pub async fn inbox(
         let gm: String = r.try_get("gemeentecode")?;
         let bsn: String = r.try_get("bsn")?;
         let case_id: Uuid = r.try_get("case_id")?;
+        let due_on: Option<NaiveDate> = r.try_get("due_on")?;
         if !seen.contains(&case_id) {
             seen.push(case_id);
         }
@@ -137,9 +242,9 @@ pub async fn inbox(
             condition: parse_stored(Condition::parse(&condition), "condition", &condition)?,
             status: parse_stored(ConditionStatus::parse(&status), "status", &status)?,
             claimed_by: r.try_get("claimed_by")?,
-            due_on: r.try_get("due_on")?,
-            overdue: r.try_get("overdue")?,
-            spoed: r.try_get::<Option<bool>, _>("is_spoed")?.unwrap_or(false),
+            due_on,
+            overdue: due_on.is_some_and(|d| d < today),
+            spoed: r.try_get("is_spoed")?,
             gemeentecode: parse_stored(Gemeentecode::parse(&gm).ok(), "gemeentecode", &gm)?,
             expected_release_on: r.try_get("expected_release_on")?,
             person: PersonSummary {
@@ -163,7 +268,8 @@ pub async fn inbox(
         rows: out,
         page,
         page_size,
-        total: total as u64,
+        total: counted.min(COUNT_CAP) as u64,
+        total_is_lower_bound: counted > COUNT_CAP,
     })
 }
 

@@ -21,6 +21,7 @@ pub mod moved_out;
 pub mod reopening;
 pub mod retry;
 pub mod scheduler;
+pub mod seed;
 pub mod tasks;
 pub mod updates;
 
@@ -30,6 +31,11 @@ use anyhow::Context as _;
 use rcn_runtime::{CancellationToken, Ctx, consumer, outbox};
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Casework's migrations, for tools that open a schema of casework's own (the scale benchmark).
+pub fn migrations() -> &'static sqlx::migrate::Migrator {
+    &MIGRATIONS
+}
 
 /// Runs casework until `shutdown`: the consumer, the API, the scheduler and the outbox relay.
 pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {

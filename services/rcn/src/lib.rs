@@ -9,6 +9,7 @@ pub mod bench;
 pub mod demo;
 pub mod dlq;
 pub mod feed;
+pub mod inbox_bench;
 pub mod infra;
 pub mod provision;
 pub mod stack;

@@ -57,6 +57,10 @@ enum Command {
         /// Notices for a back-fill run (0: skip).
         #[arg(long, default_value_t = 0)]
         backfill: usize,
+        /// Instead: the inbox and the scheduler with this many synthetic cases (5 tasks each),
+        /// kept in schema casework_scale between runs.
+        #[arg(long)]
+        inbox_scale: Option<u64>,
         #[arg(long, env = "RCN_DATA_DIR", default_value = ".rcn-data")]
         data_dir: PathBuf,
     },
@@ -121,6 +125,7 @@ async fn main() -> anyhow::Result<()> {
             latency_seconds,
             growth,
             backfill,
+            inbox_scale,
             data_dir,
         } => {
             if notices == 0 || !(0.1..=100_000.0).contains(&rate) || latency_seconds == 0 {
@@ -146,7 +151,11 @@ async fn main() -> anyhow::Result<()> {
                 growth,
                 backfill,
             };
-            let result = rcn::bench::run(&config, &options).await;
+            let result = match inbox_scale {
+                Some(0) => Err(anyhow::anyhow!("--inbox-scale must be at least 1")),
+                Some(cases) => rcn::inbox_bench::run(&config, cases).await,
+                None => rcn::bench::run(&config, &options).await,
+            };
             own.stop().await?;
             result
         }

@@ -166,8 +166,13 @@ pub struct InboxPage {
     pub rows: Vec<InboxRow>,
     pub page: u32,
     pub page_size: u32,
-    /// Tasks matching the query over all pages.
+    /// Tasks matching the query over all pages; counting stops at 1000, and then
+    /// `total_is_lower_bound` says there are more.
     pub total: u64,
+    /// `total` is a lower bound: at least that many tasks match (counting all of a large inbox
+    /// would cost as much as reading it).
+    #[serde(default)]
+    pub total_is_lower_bound: bool,
 }
 
 /// One task in the inbox, with what a person needs to recognise the case.
