@@ -5,7 +5,8 @@
 ALTER TABLE reminders ADD COLUMN gemeentecode text;
 UPDATE reminders r SET gemeentecode = c.gemeentecode FROM cases c WHERE c.case_id = r.case_id;
 
-CREATE FUNCTION reminders_for_the_cases_municipality() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION reminders_for_the_cases_municipality() RETURNS trigger LANGUAGE plpgsql
+    SET search_path FROM CURRENT AS $$
 BEGIN
     IF NEW.gemeentecode IS NULL THEN
         SELECT gemeentecode INTO NEW.gemeentecode FROM cases WHERE case_id = NEW.case_id;
