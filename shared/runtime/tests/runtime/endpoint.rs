@@ -1,6 +1,8 @@
 //! The endpoint kit on the real NATS server, apart from any service: the time-out, who may call,
 //! and the reply envelope. Each test runs its own service name and subjects.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use std::time::Duration;
 
 use rcn_contracts::envelope::{ApiProblem, ApiReply, NoParameters};
