@@ -13,6 +13,7 @@ use std::time::Duration;
 use async_nats::HeaderMap;
 use async_nats::jetstream;
 use chrono::{SubsecRound, Utc};
+use rcn_contracts::envelope::ApiReply;
 use rcn_contracts::events::NoticeAccepted;
 use rcn_contracts::forwarding::NoticeForwarded;
 use rcn_contracts::pseudonym::PseudonymKey;
@@ -115,11 +116,11 @@ impl Forwarded {
                     "region {from} cannot take the acknowledgement now: {e}"
                 ))
             })?;
-        match serde_json::from_slice::<ForwardedAckReply>(&reply.payload) {
-            Ok(
+        match serde_json::from_slice::<ApiReply<ForwardedAckReply>>(&reply.payload) {
+            Ok(ApiReply::Ok(
                 ForwardedAckReply::Acknowledged { .. }
                 | ForwardedAckReply::AlreadyAcknowledged { .. },
-            ) => {
+            )) => {
                 tracing::info!(notice_key = %accepted.notice_key, from = %from, "forwarded notice accepted and acknowledged");
             }
             Ok(other) => {

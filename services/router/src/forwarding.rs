@@ -12,6 +12,7 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use rcn_contracts::SCHEMA_VERSION;
 use rcn_contracts::Subjects;
+use rcn_contracts::envelope::ApiProblem;
 use rcn_contracts::events::{NoticeAccepted, RoutingRule};
 use rcn_contracts::forwarding::NoticeForwarded;
 use rcn_contracts::notice::Problem;
@@ -102,7 +103,7 @@ pub async fn enqueue(tx: &mut PgConnection, f: Forward<'_>) -> Result<(), sqlx::
 }
 
 /// The forwards not yet acknowledged, oldest first.
-pub async fn unacknowledged(pool: &PgPool) -> ForwardedListReply {
+pub async fn unacknowledged(pool: &PgPool) -> Result<ForwardedListReply, ApiProblem> {
     let rows = sqlx::query(
         "SELECT notice_key, target_region, gemeentecode, forwarded_at FROM forwards
          WHERE acknowledged_at IS NULL ORDER BY forwarded_at, notice_key",
@@ -113,9 +114,9 @@ pub async fn unacknowledged(pool: &PgPool) -> ForwardedListReply {
         Ok(rows) => rows,
         Err(e) => {
             tracing::error!(error = %e, "cannot list forwarded notices");
-            return ForwardedListReply::Unavailable {
-                message: "the forwarded notices cannot be listed right now".into(),
-            };
+            return Err(ApiProblem::unavailable(
+                "the forwarded notices cannot be listed right now",
+            ));
         }
     };
     let forwards = rows
@@ -129,18 +130,19 @@ pub async fn unacknowledged(pool: &PgPool) -> ForwardedListReply {
             })
         })
         .collect();
-    ForwardedListReply::Forwarded { forwards }
+    Ok(ForwardedListReply::Forwarded { forwards })
 }
 
 /// Records that the target region received a forwarded notice; once.
-pub async fn acknowledge(pool: &PgPool, request: &ForwardedAckRequest) -> ForwardedAckReply {
+pub async fn acknowledge(
+    pool: &PgPool,
+    request: &ForwardedAckRequest,
+) -> Result<ForwardedAckReply, ApiProblem> {
     if request.notice_key.trim().is_empty() || Region::parse(&request.region).is_err() {
-        return ForwardedAckReply::Rejected {
-            problems: vec![Problem::new(
-                "",
-                "name the notice_key and your region's subject segment",
-            )],
-        };
+        return Err(ApiProblem::invalid(vec![Problem::new(
+            "",
+            "name the notice_key and your region's subject segment",
+        )]));
     }
     let now = Utc::now().trunc_subsecs(6);
     // One statement, so two acknowledgements at once cannot both "acknowledge".
@@ -169,26 +171,26 @@ pub async fn acknowledge(pool: &PgPool, request: &ForwardedAckRequest) -> Forwar
                 .unwrap_or(now);
             if row.get::<bool, _>("just_now") {
                 tracing::info!(notice_key = %request.notice_key, region = %request.region, "forward acknowledged");
-                ForwardedAckReply::Acknowledged {
+                Ok(ForwardedAckReply::Acknowledged {
                     acknowledged_at: at,
-                }
+                })
             } else {
-                ForwardedAckReply::AlreadyAcknowledged {
+                Ok(ForwardedAckReply::AlreadyAcknowledged {
                     acknowledged_at: at,
-                }
+                })
             }
         }
-        Ok(None) => ForwardedAckReply::UnknownForward {
+        Ok(None) => Ok(ForwardedAckReply::UnknownForward {
             message: format!(
                 "no notice {:?} was forwarded to region {}",
                 request.notice_key, request.region
             ),
-        },
+        }),
         Err(e) => {
             tracing::error!(error = %e, "cannot record an acknowledgement");
-            ForwardedAckReply::Unavailable {
-                message: "the acknowledgement cannot be recorded right now; send it again".into(),
-            }
+            Err(ApiProblem::unavailable(
+                "the acknowledgement cannot be recorded right now; send it again",
+            ))
         }
     }
 }

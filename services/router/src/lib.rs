@@ -47,13 +47,13 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
     tracing::info!(region = %region.name, municipalities = region.municipalities.len(),
         address_register = register.is_some(), "router starting");
 
-    let api = api::Api::start(&ctx.nats, &subjects).await?;
     let queue = Arc::new(queue::Queue {
         pool: pool.clone(),
         region: region.clone(),
         subjects: subjects.clone(),
     });
-    let api = tokio::spawn(api.serve(queue, shutdown.clone()));
+    let api = api::service(&subjects, queue).start(&ctx.nats).await?;
+    let api = tokio::spawn(api.serve(shutdown.clone()));
     let relay = tokio::spawn(outbox::relay(pool.clone(), js.clone(), shutdown.clone()));
     let handler = Arc::new(decisions::Router {
         pool,

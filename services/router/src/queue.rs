@@ -10,6 +10,7 @@
 //! It must never answer with a database error's text, and never show a full BSN or a name.
 
 use chrono::{DateTime, SubsecRound, Utc};
+use rcn_contracts::envelope::ApiProblem;
 use rcn_contracts::events::{NoticeAccepted, NoticeRouted, RoutingOutcome, RoutingRule};
 use rcn_contracts::notice::Problem;
 use rcn_contracts::region::RegionTable;
@@ -38,14 +39,12 @@ pub struct Queue {
 
 impl Queue {
     /// The waiting notices, oldest first.
-    pub async fn list(&self, request: &QueueListRequest) -> QueueListReply {
+    pub async fn list(&self, request: &QueueListRequest) -> Result<QueueListReply, ApiProblem> {
         match self.waiting(request.limit()).await {
-            Ok((notices, more)) => QueueListReply::Waiting { notices, more },
+            Ok((notices, more)) => Ok(QueueListReply::Waiting { notices, more }),
             Err(e) => {
                 tracing::error!(error = %e, "cannot list the routing queue");
-                QueueListReply::Unavailable {
-                    message: TRY_AGAIN.into(),
-                }
+                Err(ApiProblem::unavailable(TRY_AGAIN))
             }
         }
     }
@@ -93,18 +92,18 @@ impl Queue {
         &self,
         request: &QueueDecideRequest,
         trace_id: Option<&str>,
-    ) -> QueueDecideReply {
+    ) -> Result<QueueDecideReply, ApiProblem> {
         let problems = self.problems(request);
         if !problems.is_empty() {
-            return QueueDecideReply::Rejected { problems };
+            return Err(ApiProblem::invalid(problems));
         }
         match self.apply(request, trace_id).await {
             Ok(reply) => reply,
             Err(e) => {
                 tracing::error!(notice_key = %request.notice_key, error = %e, "cannot record a manual routing decision");
-                QueueDecideReply::Unavailable {
-                    message: format!("{TRY_AGAIN}; nothing was recorded"),
-                }
+                Err(ApiProblem::unavailable(format!(
+                    "{TRY_AGAIN}; nothing was recorded"
+                )))
             }
         }
     }
@@ -174,7 +173,7 @@ impl Queue {
         &self,
         request: &QueueDecideRequest,
         trace_id: Option<&str>,
-    ) -> Result<QueueDecideReply, sqlx::Error> {
+    ) -> Result<Result<QueueDecideReply, ApiProblem>, sqlx::Error> {
         let key = request.notice_key.trim();
         let mut tx = self.pool.begin().await?;
         let Some(row) = sqlx::query(
@@ -184,20 +183,20 @@ impl Queue {
         .fetch_optional(&mut *tx)
         .await?
         else {
-            return Ok(QueueDecideReply::UnknownNotice {
+            return Ok(Ok(QueueDecideReply::UnknownNotice {
                 message: format!("no notice has the key {key:?}"),
-            });
+            }));
         };
         let outcome: String = row.get("outcome");
         if outcome != "unroutable" {
             let code: Option<String> = row.get("gemeentecode");
             let rule: String = row.get("rule");
-            return Ok(QueueDecideReply::NotWaiting {
+            return Ok(Ok(QueueDecideReply::NotWaiting {
                 message: format!(
                     "notice {key} is not waiting for a decision: rule {rule} decided {outcome} {}",
                     code.unwrap_or_default()
                 ),
-            });
+            }));
         }
         let code = request.decision.gemeentecode.clone();
         let (outcome, kind) = match request.decision.kind {
@@ -237,7 +236,7 @@ impl Queue {
         if !inserted {
             // Someone else's decision committed first (the insert waited for it).
             tx.rollback().await?;
-            return self.already_decided(key).await;
+            return self.already_decided(key).await.map(Ok);
         }
         let Some(Json(accepted)) = row
             .try_get::<Option<Json<NoticeAccepted>>, _>("notice")
@@ -246,11 +245,9 @@ impl Queue {
         else {
             tx.rollback().await?;
             tracing::error!(notice_key = %key, "a waiting notice has no kept payload; it cannot be decided here");
-            return Ok(QueueDecideReply::Unavailable {
-                message: format!(
-                    "the content of notice {key} is not kept, so it cannot be routed from here; ask the institution to send it again"
-                ),
-            });
+            return Ok(Err(ApiProblem::conflict(format!(
+                "the content of notice {key} is not kept, so it cannot be routed from here; ask the institution to send it again"
+            ))));
         };
         let reason = format!("decided by hand by {decided_by}: {why}");
         let subject = match &outcome {
@@ -311,7 +308,7 @@ impl Queue {
         tx.commit().await?;
         tracing::info!(notice_key = %key, trace_id, outcome = kind, gemeentecode = %code, decided_by,
             forwarded_to = forwarded_to.as_deref(), "notice routed by hand");
-        Ok(QueueDecideReply::Decided {
+        Ok(Ok(QueueDecideReply::Decided {
             decision: ManualDecision {
                 notice_key: key.to_owned(),
                 outcome,
@@ -320,7 +317,7 @@ impl Queue {
                 decided_at,
                 forwarded_to,
             },
-        })
+        }))
     }
 
     async fn already_decided(&self, key: &str) -> Result<QueueDecideReply, sqlx::Error> {

@@ -10,6 +10,7 @@ pub mod casework_api;
 pub mod casework_events;
 pub mod condition;
 pub mod deadlines;
+pub mod envelope;
 pub mod events;
 pub mod examples;
 pub mod forwarding;

@@ -8,8 +8,9 @@
 //! - `rcn.<region>.api.router.forwarded.ack`: the receiving region's [`ForwardedAckRequest`],
 //!   reply a [`ForwardedAckReply`].
 //!
-//! Replies name what went wrong in words for a person, with a stable `result` tag to branch on;
-//! never a database error. Nothing here carries a full BSN or a name: a waiting notice shows the
+//! Every reply travels in the envelope of `crate::envelope`: `{"ok": <reply>}` with a stable
+//! `result` tag to branch on, or `{"problem": …}` when the request was not carried out (invalid,
+//! not allowed, the router unavailable), in words for a person; never a database error. Nothing here carries a full BSN or a name: a waiting notice shows the
 //! masked BSN (`*****6782`) and the inputs routing looked at, which is what a coordinator needs
 //! to find the person in the BRP or to call the institution about the notice.
 
@@ -45,12 +46,6 @@ pub enum QueueListReply {
         notices: Vec<WaitingNotice>,
         more: bool,
     },
-    /// The request itself was wrong.
-    Rejected { problems: Vec<Problem> },
-    /// The caller may not see the queue (only RCN coordinators may).
-    Forbidden { message: String },
-    /// The router cannot answer right now; ask again later.
-    Unavailable { message: String },
 }
 
 /// A notice no rule could route, waiting for a coordinator.
@@ -119,16 +114,10 @@ pub enum QueueDecideReply {
         decision: ManualDecision,
         message: String,
     },
-    /// The request is wrong; every problem found is listed.
-    Rejected { problems: Vec<Problem> },
     /// No notice has this key.
     UnknownNotice { message: String },
     /// The notice exists but is not waiting: a rule routed it.
     NotWaiting { message: String },
-    /// The caller may not decide (only RCN coordinators may, and only in their own name).
-    Forbidden { message: String },
-    /// The router cannot decide right now; nothing was recorded. Send the same request again.
-    Unavailable { message: String },
 }
 
 /// A recorded manual decision.
@@ -150,16 +139,7 @@ pub struct ManualDecision {
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum ForwardedListReply {
     /// Forwards not yet acknowledged, oldest first.
-    Forwarded {
-        forwards: Vec<ForwardedNotice>,
-    },
-    /// The caller may not see the forwards (only RCN coordinators may).
-    Forbidden {
-        message: String,
-    },
-    Unavailable {
-        message: String,
-    },
+    Forwarded { forwards: Vec<ForwardedNotice> },
 }
 
 /// A notice sent on to another region, waiting for its acknowledgement.
@@ -187,23 +167,11 @@ pub struct ForwardedAckRequest {
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum ForwardedAckReply {
     /// Recorded now.
-    Acknowledged {
-        acknowledged_at: DateTime<Utc>,
-    },
+    Acknowledged { acknowledged_at: DateTime<Utc> },
     /// Recorded before; an acknowledgement sent twice changes nothing.
-    AlreadyAcknowledged {
-        acknowledged_at: DateTime<Utc>,
-    },
+    AlreadyAcknowledged { acknowledged_at: DateTime<Utc> },
     /// Nothing with this key was forwarded to this region.
-    UnknownForward {
-        message: String,
-    },
-    Rejected {
-        problems: Vec<Problem>,
-    },
-    Unavailable {
-        message: String,
-    },
+    UnknownForward { message: String },
 }
 
 impl ForwardedAckRequest {
@@ -261,6 +229,24 @@ impl QueueDecideRequest {
             p.push(Problem::new("why", format!("at most {MAX_WHY} characters")));
         }
         p
+    }
+}
+
+impl crate::envelope::RequestBody for QueueListRequest {
+    fn from_json(bytes: &[u8]) -> Result<Self, Problem> {
+        Self::from_json(bytes)
+    }
+}
+
+impl crate::envelope::RequestBody for QueueDecideRequest {
+    fn from_json(bytes: &[u8]) -> Result<Self, Problem> {
+        Self::from_json(bytes)
+    }
+}
+
+impl crate::envelope::RequestBody for ForwardedAckRequest {
+    fn from_json(bytes: &[u8]) -> Result<Self, Problem> {
+        Self::from_json(bytes)
     }
 }
 

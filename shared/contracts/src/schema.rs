@@ -13,6 +13,7 @@ use crate::casework_api::{
 use crate::casework_events::{
     CaseClosed, CaseRescheduled, TaskAssigned, TaskDeadline, TaskStatusChanged,
 };
+use crate::envelope::ApiReply;
 use crate::events::{CaseOpened, CaseUpdated, NoticeAccepted, NoticeRouted};
 use crate::forwarding::NoticeForwarded;
 use crate::identity::Identity;
@@ -50,7 +51,7 @@ pub fn all() -> Vec<(&'static str, String)> {
         ("identity.v1.json", pretty::<Identity>()),
         (
             "router-queue-list-reply.v1.json",
-            pretty::<QueueListReply>(),
+            pretty::<ApiReply<QueueListReply>>(),
         ),
         (
             "router-queue-decide-request.v1.json",
@@ -58,7 +59,7 @@ pub fn all() -> Vec<(&'static str, String)> {
         ),
         (
             "router-queue-decide-reply.v1.json",
-            pretty::<QueueDecideReply>(),
+            pretty::<ApiReply<QueueDecideReply>>(),
         ),
         ("casework-inbox-query.v1.json", pretty::<InboxQuery>()),
         (
@@ -78,7 +79,7 @@ pub fn all() -> Vec<(&'static str, String)> {
         ),
         (
             "router-forwarded-list-reply.v1.json",
-            pretty::<ForwardedListReply>(),
+            pretty::<ApiReply<ForwardedListReply>>(),
         ),
         (
             "router-forwarded-ack-request.v1.json",
@@ -86,7 +87,7 @@ pub fn all() -> Vec<(&'static str, String)> {
         ),
         (
             "router-forwarded-ack-reply.v1.json",
-            pretty::<ForwardedAckReply>(),
+            pretty::<ApiReply<ForwardedAckReply>>(),
         ),
         ("casework-task-request.v1.json", pretty::<TaskRequest>()),
         (

@@ -1,6 +1,7 @@
 //! The plumbing every rcn service stands on: typed configuration, tracing, the NATS and
-//! PostgreSQL connections, idempotent stream set-up, the consumer loop (ack / nak with back-off /
-//! dead-letter), the transactional outbox and its relay, and graceful shutdown.
+//! PostgreSQL connections, idempotent stream set-up, request-reply endpoints (`endpoint`), the
+//! consumer loop (ack / nak with back-off / dead-letter), the transactional outbox and its relay,
+//! and graceful shutdown.
 //!
 //! This crate knows no service and no business rule. It must never ack a message before the
 //! handler's work is durable, and never publish an event outside the outbox.
@@ -10,6 +11,7 @@ pub mod consumer;
 pub mod ctx;
 pub mod db;
 pub mod dlq;
+pub mod endpoint;
 pub mod headers;
 pub mod nats;
 pub mod nats_auth;

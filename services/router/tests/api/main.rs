@@ -7,4 +7,5 @@ mod idempotence;
 mod routing_address_register;
 mod routing_forwarding;
 mod routing_manual_queue;
+mod routing_service_api;
 mod routing_support;

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
+use rcn_contracts::envelope::ApiReply;
 use rcn_contracts::forwarding::NoticeForwarded;
 use rcn_contracts::routing_api::{
     ForwardedAckReply, ForwardedAckRequest, ForwardedListReply, ManualRoutingKind, QueueDecideReply,
@@ -105,7 +106,7 @@ async fn a_coordinator_s_out_of_region_decision_is_forwarded_too() {
             "coordinator-7",
         ))
         .await;
-    let QueueDecideReply::Decided { decision } = reply else {
+    let Ok(QueueDecideReply::Decided { decision }) = reply else {
         panic!("{reply:?}")
     };
     assert_eq!(decision.forwarded_to.as_deref(), Some(target.as_str()));
@@ -203,21 +204,27 @@ async fn forwards_listed(
         .request(router.subjects.router_forwarded_list(), Vec::new())
         .await;
     match serde_json::from_slice(&bytes).unwrap() {
-        ForwardedListReply::Forwarded { forwards } => forwards,
+        ApiReply::Ok(ForwardedListReply::Forwarded { forwards }) => forwards,
         other => panic!("{other:?}"),
     }
 }
 
+/// An acknowledgement as the receiving region's intake sends it: a service, without a person's
+/// identity header.
 async fn acknowledge(router: &RoutingRouter, region: String) -> ForwardedAckReply {
     let request = ForwardedAckRequest {
         notice_key: "PI-HAARLEM:f1".into(),
         region,
     };
     let bytes = router
-        .request(
+        .request_as(
+            "",
             router.subjects.router_forwarded_ack(),
             serde_json::to_vec(&request).unwrap(),
         )
         .await;
-    serde_json::from_slice(&bytes).unwrap()
+    match serde_json::from_slice(&bytes).unwrap() {
+        ApiReply::Ok(reply) => reply,
+        ApiReply::Problem(p) => panic!("the acknowledgement was refused: {p:?}"),
+    }
 }

@@ -4,6 +4,7 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
+use rcn_contracts::envelope::{ApiProblem, ApiReply};
 use rcn_contracts::events::{RoutingOutcome, RoutingRule};
 use rcn_contracts::routing_api::{ManualRoutingKind, QueueDecideReply, QueueListReply};
 
@@ -23,7 +24,7 @@ async fn unroutable_notices_wait_in_the_queue_oldest_first_with_a_masked_bsn_onl
     router.route(&accepted("PI-HAARLEM:q3", |_| {})).await;
 
     let (bytes, reply) = router.list_raw(b"").await;
-    let QueueListReply::Waiting { notices, more } = reply else {
+    let Ok(QueueListReply::Waiting { notices, more }) = reply else {
         panic!("{reply:?}")
     };
     let keys: Vec<&str> = notices.iter().map(|n| n.notice_key.as_str()).collect();
@@ -52,12 +53,12 @@ async fn unroutable_notices_wait_in_the_queue_oldest_first_with_a_masked_bsn_onl
 
     let (_, limited) = router.list_raw(br#"{"limit": 1}"#).await;
     assert!(
-        matches!(limited, QueueListReply::Waiting { ref notices, more: true } if notices.len() == 1),
+        matches!(limited, Ok(QueueListReply::Waiting { ref notices, more: true }) if notices.len() == 1),
         "{limited:?}"
     );
     let (_, refused) = router.list_raw(br#"{"limit": 0}"#).await;
     assert!(
-        matches!(refused, QueueListReply::Rejected { .. }),
+        matches!(refused, Err(ref p) if p.status == 400 && p.invalid_params[0].name == "limit"),
         "{refused:?}"
     );
     router.stop().await;
@@ -77,7 +78,7 @@ async fn a_coordinator_s_decision_routes_the_notice_to_the_chosen_municipality_w
             "coordinator-7",
         ))
         .await;
-    let QueueDecideReply::Decided { decision: decided } = reply else {
+    let Ok(QueueDecideReply::Decided { decision: decided }) = reply else {
         panic!("{reply:?}")
     };
     assert_eq!(
@@ -154,14 +155,14 @@ async fn two_coordinators_deciding_the_same_notice_at_once_yield_one_decision_an
         let (a, b) = tokio::join!(router.decide(&anna), router.decide(&bram));
 
         let (winner, loser) = match (a, b) {
-            (QueueDecideReply::Decided { decision: w }, l)
-            | (l, QueueDecideReply::Decided { decision: w }) => (w, l),
+            (Ok(QueueDecideReply::Decided { decision: w }), l)
+            | (l, Ok(QueueDecideReply::Decided { decision: w })) => (w, l),
             other => panic!("round {round}: nobody won: {other:?}"),
         };
-        let QueueDecideReply::AlreadyDecided {
+        let Ok(QueueDecideReply::AlreadyDecided {
             decision: theirs,
             message,
-        } = loser
+        }) = loser
         else {
             panic!("round {round}: the loser was told {loser:?}")
         };
@@ -205,10 +206,11 @@ async fn decisions_that_cannot_apply_are_refused_in_words_and_change_nothing() {
     let router = RoutingRouter::spawn_with(|_| {}).await;
     router.route(&unroutable("PI-HAARLEM:q1")).await;
     router.route(&accepted("PI-HAARLEM:routed", |_| {})).await;
-    let rejected_path = |reply: QueueDecideReply| match reply {
-        QueueDecideReply::Rejected { problems } => problems
+    let rejected_path = |reply: Result<QueueDecideReply, ApiProblem>| match reply {
+        Err(p) if p.status == 400 => p
+            .invalid_params
             .into_iter()
-            .map(|p| (p.path, p.message))
+            .map(|p| (p.name, p.reason))
             .collect::<Vec<_>>(),
         other => panic!("not rejected: {other:?}"),
     };
@@ -222,7 +224,7 @@ async fn decisions_that_cannot_apply_are_refused_in_words_and_change_nothing() {
         ))
         .await;
     assert!(
-        matches!(unknown, QueueDecideReply::UnknownNotice { ref message } if message.contains("PI-HAARLEM:nope")),
+        matches!(unknown, Ok(QueueDecideReply::UnknownNotice { ref message }) if message.contains("PI-HAARLEM:nope")),
         "{unknown:?}"
     );
 
@@ -235,7 +237,7 @@ async fn decisions_that_cannot_apply_are_refused_in_words_and_change_nothing() {
         ))
         .await;
     assert!(
-        matches!(not_waiting, QueueDecideReply::NotWaiting { ref message } if message.contains("brp_registration")),
+        matches!(not_waiting, Ok(QueueDecideReply::NotWaiting { ref message }) if message.contains("brp_registration")),
         "{not_waiting:?}"
     );
 
@@ -292,15 +294,16 @@ async fn only_rcn_coordinators_see_and_decide_the_queue_and_only_in_their_own_na
     let list = router.subjects.router_queue_list();
     let decide = router.subjects.router_queue_decide();
 
-    for identity in ["", staff.as_str()] {
-        let reply: QueueListReply = serde_json::from_slice(
+    // Without an identity: unauthenticated (401); a municipal colleague: forbidden (403).
+    for (identity, status) in [("", 401), (staff.as_str(), 403)] {
+        let reply: ApiReply<QueueListReply> = serde_json::from_slice(
             &router
                 .request_as(identity, list.clone(), b"{}".to_vec())
                 .await,
         )
         .unwrap();
         assert!(
-            matches!(reply, QueueListReply::Forbidden { .. }),
+            matches!(reply, ApiReply::Problem(ref p) if p.status == status),
             "{identity:?}: {reply:?}"
         );
         let body = serde_json::to_vec(&decision(
@@ -310,11 +313,11 @@ async fn only_rcn_coordinators_see_and_decide_the_queue_and_only_in_their_own_na
             "medewerker-1",
         ))
         .unwrap();
-        let reply: QueueDecideReply =
+        let reply: ApiReply<QueueDecideReply> =
             serde_json::from_slice(&router.request_as(identity, decide.clone(), body).await)
                 .unwrap();
         assert!(
-            matches!(reply, QueueDecideReply::Forbidden { .. }),
+            matches!(reply, ApiReply::Problem(ref p) if p.status == status),
             "{identity:?}: {reply:?}"
         );
     }
@@ -326,14 +329,14 @@ async fn only_rcn_coordinators_see_and_decide_the_queue_and_only_in_their_own_na
         "someone-else",
     ))
     .unwrap();
-    let reply: QueueDecideReply = serde_json::from_slice(
+    let reply: ApiReply<QueueDecideReply> = serde_json::from_slice(
         &router
             .request_as(&coordinator("coordinator-7"), decide, body)
             .await,
     )
     .unwrap();
     assert!(
-        matches!(reply, QueueDecideReply::Forbidden { .. }),
+        matches!(reply, ApiReply::Problem(ref p) if p.status == 403),
         "{reply:?}"
     );
     assert_eq!(router.waiting().await.len(), 1, "nothing was decided");
@@ -344,8 +347,8 @@ async fn only_rcn_coordinators_see_and_decide_the_queue_and_only_in_their_own_na
 async fn a_decision_naming_no_current_municipality_is_refused_without_echoing_it() {
     let router = RoutingRouter::spawn_with(|_| {}).await;
     router.route(&unroutable("PI-HAARLEM:cbs1")).await;
-    let refused = |reply: QueueDecideReply| match reply {
-        QueueDecideReply::Rejected { problems } => problems,
+    let refused = |reply: Result<QueueDecideReply, ApiProblem>| match reply {
+        Err(p) if p.status == 400 => p.invalid_params,
         other => panic!("not rejected: {other:?}"),
     };
 
@@ -360,9 +363,9 @@ async fn a_decision_naming_no_current_municipality_is_refused_without_echoing_it
             ))
             .await,
     );
-    assert_eq!(unknown[0].path, "decision.gemeentecode");
-    assert!(unknown[0].message.contains("CBS list"), "{unknown:?}");
-    assert!(!unknown[0].message.contains("9999"), "{unknown:?}");
+    assert_eq!(unknown[0].name, "decision.gemeentecode");
+    assert!(unknown[0].reason.contains("CBS list"), "{unknown:?}");
+    assert!(!unknown[0].reason.contains("9999"), "{unknown:?}");
 
     // Weesp merged into Amsterdam: the coordinator is told to choose Amsterdam.
     let merged = refused(
@@ -375,10 +378,10 @@ async fn a_decision_naming_no_current_municipality_is_refused_without_echoing_it
             ))
             .await,
     );
-    assert_eq!(merged[0].path, "decision.gemeentecode");
+    assert_eq!(merged[0].name, "decision.gemeentecode");
     assert!(
         merged[0]
-            .message
+            .reason
             .contains("merged into GM0363 (Amsterdam) on 2022-03-24; choose GM0363 (Amsterdam)"),
         "{merged:?}"
     );

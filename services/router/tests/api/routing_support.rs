@@ -14,6 +14,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use rcn_contracts::Subjects;
+use rcn_contracts::envelope::{ApiProblem, ApiReply};
 use rcn_contracts::events::NoticeAccepted;
 use rcn_contracts::routing_api::{
     ManualRouting, ManualRoutingKind, QueueDecideReply, QueueDecideRequest, QueueListReply,
@@ -113,26 +114,33 @@ impl RoutingRouter {
     /// The notices waiting in the manual queue, asked over NATS as the gateway would.
     pub async fn waiting(&self) -> Vec<WaitingNotice> {
         match self.list_raw(b"").await.1 {
-            QueueListReply::Waiting { notices, .. } => notices,
+            Ok(QueueListReply::Waiting { notices, .. }) => notices,
             other => panic!("the queue did not list: {other:?}"),
         }
     }
 
     /// The list reply, with its bytes as they travelled.
-    pub async fn list_raw(&self, body: &'static [u8]) -> (Vec<u8>, QueueListReply) {
+    pub async fn list_raw(
+        &self,
+        body: &'static [u8],
+    ) -> (Vec<u8>, Result<QueueListReply, ApiProblem>) {
         let bytes = self
             .request(self.subjects.router_queue_list(), body.to_vec())
             .await;
-        let reply = serde_json::from_slice(&bytes).expect("a QueueListReply");
-        (bytes, reply)
+        let reply = serde_json::from_slice::<ApiReply<QueueListReply>>(&bytes)
+            .expect("a QueueListReply in the envelope");
+        (bytes, reply.into_result())
     }
 
-    pub async fn decide(&self, request: &QueueDecideRequest) -> QueueDecideReply {
+    pub async fn decide(
+        &self,
+        request: &QueueDecideRequest,
+    ) -> Result<QueueDecideReply, ApiProblem> {
         self.decide_raw(serde_json::to_vec(request).unwrap()).await
     }
 
     /// Decides as the coordinator the request names in `decided_by` (as the gateway would).
-    pub async fn decide_raw(&self, body: Vec<u8>) -> QueueDecideReply {
+    pub async fn decide_raw(&self, body: Vec<u8>) -> Result<QueueDecideReply, ApiProblem> {
         let who = serde_json::from_slice::<serde_json::Value>(&body)
             .ok()
             .and_then(|v| v["decided_by"].as_str().map(str::to_owned))
@@ -144,7 +152,9 @@ impl RoutingRouter {
                 body,
             )
             .await;
-        serde_json::from_slice(&bytes).expect("a QueueDecideReply")
+        serde_json::from_slice::<ApiReply<QueueDecideReply>>(&bytes)
+            .expect("a QueueDecideReply in the envelope")
+            .into_result()
     }
 
     /// A request from an RCN coordinator.

@@ -66,6 +66,10 @@ pub const CASEWORK_VERBS: &[(&str, &str, &str)] = &[
     ("task_history", "TaskRequest", "TaskHistoryReply"),
 ];
 
+/// The title of a reply in the endpoint kit's envelope (`crate::envelope`).
+const ENVELOPE: &str =
+    "{\"ok\": reply} | {\"problem\": problem+json: type, title, status, detail, invalidParams}";
+
 const fn msg(name: &'static str, title: &'static str, schema: &'static str) -> Message {
     Message {
         name,
@@ -126,13 +130,21 @@ pub const MESSAGES: &[Message] = &[
         "An empty body lists with the defaults",
         "router-queue-list-request.v1.json",
     ),
-    msg("QueueListReply", "", "router-queue-list-reply.v1.json"),
+    msg(
+        "QueueListReply",
+        ENVELOPE,
+        "router-queue-list-reply.v1.json",
+    ),
     api(
         "QueueDecideRequest",
         "",
         "router-queue-decide-request.v1.json",
     ),
-    msg("QueueDecideReply", "", "router-queue-decide-reply.v1.json"),
+    msg(
+        "QueueDecideReply",
+        ENVELOPE,
+        "router-queue-decide-reply.v1.json",
+    ),
     Message {
         name: "ForwardedListRequest",
         title: "An empty body",
@@ -142,17 +154,17 @@ pub const MESSAGES: &[Message] = &[
     },
     msg(
         "ForwardedListReply",
-        "",
+        ENVELOPE,
         "router-forwarded-list-reply.v1.json",
     ),
     msg(
         "ForwardedAckRequest",
-        "",
+        "From the receiving region's intake, without a person's identity (one is refused)",
         "router-forwarded-ack-request.v1.json",
     ),
     msg(
         "ForwardedAckReply",
-        "",
+        ENVELOPE,
         "router-forwarded-ack-reply.v1.json",
     ),
     api("InboxQuery", "", "casework-inbox-query.v1.json"),

@@ -13,5 +13,6 @@
 
 mod consumer;
 mod dead_letter;
+mod endpoint;
 mod helpers;
 mod outbox;
