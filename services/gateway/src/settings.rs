@@ -34,14 +34,6 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// The defaults, listening on a free port of 127.0.0.1 (for tests and benchmarks).
-    pub fn on_any_free_port() -> Self {
-        Self {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            ..Self::default()
-        }
-    }
-
     /// From the process environment.
     pub fn from_env() -> Result<Self, SettingsError> {
         Self::from_lookup(rcn_runtime::config::process_env)
