@@ -47,7 +47,11 @@ async fn intake_logs_in_as_its_own_user_from_configuration_and_serves_a_partner(
     let shutdown = CancellationToken::new();
     let stack = tokio::time::timeout(
         Duration::from_secs(30),
-        Stack::start(&config, &[Service::Intake], shutdown.clone()),
+        Stack::start(
+            &config,
+            Stack::prepare(&[Service::named("intake").unwrap()], &|_| None).unwrap(),
+            shutdown.clone(),
+        ),
     )
     .await
     .expect("intake starts in time")

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use rcn::stack::{Service, Stack};
+use rcn::stack::{Prepared, Service, Stack};
 use rcn_contracts::intake::SubmitReply;
 use rcn_runtime::CancellationToken;
 use rcn_runtime::testing::{RunningService, TestEnv, eventually};
@@ -28,6 +28,12 @@ pub struct TestStack {
     stack: RunningService,
 }
 
+/// Every registered service with its default settings, the gateway on a free port of 127.0.0.1.
+pub fn every_service_on_a_free_port() -> Prepared {
+    let env = |var: &str| (var == "RCN_HTTP_ADDR").then(|| "127.0.0.1:0".to_owned());
+    Stack::prepare(&Service::all(), &env).expect("the default settings are valid")
+}
+
 /// A case as casework stored it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct CaseRow {
@@ -48,9 +54,13 @@ impl TestStack {
         let mut env = TestEnv::new().await;
         tweak(&mut env.config);
         let shutdown = CancellationToken::new();
-        let stack = Stack::start(&env.config, &Service::ALL, shutdown.clone())
-            .await
-            .expect("the stack starts");
+        let stack = Stack::start(
+            &env.config,
+            every_service_on_a_free_port(),
+            shutdown.clone(),
+        )
+        .await
+        .expect("the stack starts");
         let http = stack.http_addr.expect("the gateway runs");
         let client = reqwest::Client::new();
         let db = env.db().await;

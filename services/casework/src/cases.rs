@@ -11,7 +11,9 @@ use rcn_contracts::{Condition, ConditionStatus, Gemeentecode, SCHEMA_VERSION, Su
 use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
 
 use rcn_contracts::deadlines::DeadlineRules;
-use rcn_runtime::{Config, Ctx, outbox};
+use rcn_runtime::{Ctx, outbox};
+
+use crate::settings::Settings;
 use sqlx::{PgConnection, PgPool};
 use std::time::Duration;
 use uuid::Uuid;
@@ -47,15 +49,15 @@ pub struct Casework {
 }
 
 impl Casework {
-    /// Casework with the region's settings from `config`.
-    pub fn new(pool: PgPool, subjects: Subjects, config: &Config) -> Self {
+    /// Casework with the region's `settings`.
+    pub fn new(pool: PgPool, subjects: Subjects, settings: &Settings) -> Self {
         Self {
             pool,
             subjects,
-            conditions: config.casework_conditions.clone(),
-            deadlines: config.casework_deadlines.clone(),
-            due_soon_working_days: config.casework_due_soon_working_days,
-            scheduler_interval: config.casework_scheduler_interval,
+            conditions: settings.conditions.clone(),
+            deadlines: settings.deadlines.clone(),
+            due_soon_working_days: settings.due_soon_working_days,
+            scheduler_interval: settings.scheduler_interval,
         }
     }
 }

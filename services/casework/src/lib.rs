@@ -22,6 +22,7 @@ pub mod reopening;
 pub mod retry;
 pub mod scheduler;
 pub mod seed;
+pub mod settings;
 pub mod tasks;
 pub mod updates;
 
@@ -30,6 +31,8 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use rcn_runtime::{CancellationToken, Ctx, consumer, outbox};
 
+pub use settings::Settings;
+
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// Casework's migrations, for tools that open a schema of casework's own (the scale benchmark).
@@ -37,8 +40,9 @@ pub fn migrations() -> &'static sqlx::migrate::Migrator {
     &MIGRATIONS
 }
 
-/// Runs casework until `shutdown`: the consumer, the API, the scheduler and the outbox relay.
-pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
+/// Runs casework with `settings` until `shutdown`: the consumer, the API, the scheduler and the
+/// outbox relay.
+pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
     let js = ctx.jetstream();
     let subjects = ctx.subjects();
     rcn_runtime::nats::ensure_stream(&js, &subjects.cases_stream()).await?;
@@ -46,7 +50,7 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
     // Our own stop: the API failing stops the rest too, without cancelling the caller's token.
     let stop = shutdown.child_token();
     let relay = tokio::spawn(outbox::relay(pool.clone(), js.clone(), stop.clone()));
-    let cw = Arc::new(cases::Casework::new(pool, subjects, &ctx.config));
+    let cw = Arc::new(cases::Casework::new(pool, subjects, &settings));
     let scheduler = tokio::spawn(scheduler::run(cw.clone(), stop.clone()));
     let api = {
         let (ctx, cw, stop) = (ctx.clone(), cw.clone(), stop.clone());

@@ -54,23 +54,18 @@ pub fn app_with(state: AppState, settings: &Settings) -> Router {
         }))
 }
 
-/// Binds `RCN_HTTP_ADDR` and serves until `shutdown`.
-pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(ctx.config.http_addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", ctx.config.http_addr))?;
-    serve(ctx, listener, shutdown).await
+/// Binds `settings.listen` and serves until `shutdown`.
+pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let listener = bind(&settings).await?;
+    serve_with(ctx, settings, listener, shutdown).await
 }
 
-/// Serves on an already bound listener (tests bind port 0 and read the address back), with the
-/// settings from the environment.
-pub async fn serve(
-    ctx: Ctx,
-    listener: TcpListener,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    let settings = Settings::from_env()?;
-    serve_with(ctx, settings, listener, shutdown).await
+/// Binds the address the gateway is to listen on (`RCN_HTTP_ADDR`), so a launcher can learn the
+/// real address (port 0 picks a free one) before it serves with [`serve_with`].
+pub async fn bind(settings: &Settings) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {} (RCN_HTTP_ADDR): {e}", settings.listen))
 }
 
 /// Serves on an already bound listener with the given settings.

@@ -312,9 +312,14 @@ impl BenchStack {
             "bench{}",
             &uuid::Uuid::new_v4().simple().to_string()[..6]
         ))?;
-        config.http_addr = "127.0.0.1:0".parse()?;
+        // The services' own settings from the environment, the gateway on a free port.
+        let env = |var: &str| match var {
+            "RCN_HTTP_ADDR" => Some("127.0.0.1:0".to_owned()),
+            _ => rcn_runtime::config::process_env(var),
+        };
+        let prepared = Stack::prepare(&Service::all(), &env)?;
         let shutdown = CancellationToken::new();
-        let stack = Stack::start(&config, &Service::ALL, shutdown.clone()).await?;
+        let stack = Stack::start(&config, prepared, shutdown.clone()).await?;
         let http = stack.http_addr.context("the gateway runs")?;
         let nats = rcn_runtime::nats::connect(
             config.nats_url()?,

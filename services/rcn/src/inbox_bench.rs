@@ -62,7 +62,8 @@ pub async fn run(config: &Config, cases: u64) -> anyhow::Result<()> {
     .context("opening the casework_scale schema (migrations included)")?;
     let mut config = config.clone();
     config.region = Region::parse("benchscale")?;
-    let cw = Casework::new(pool.clone(), config.region.subjects(), &config);
+    let settings = rcn_casework::Settings::from_env()?;
+    let cw = Casework::new(pool.clone(), config.region.subjects(), &settings);
     let today = today();
 
     let haarlem = Gemeentecode::parse(HAARLEM)?;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use rcn::stack::{Service, Stack};
+use rcn::stack::{Prepared, Service, Stack};
 use rcn_runtime::Config;
 
 #[derive(Parser)]
@@ -27,8 +27,8 @@ enum Command {
     /// Run the stack until Ctrl-C or SIGTERM.
     Run {
         /// Run only these services (comma-separated): intake, router, casework, gateway.
-        #[arg(long, value_delimiter = ',')]
-        only: Vec<Service>,
+        #[arg(long, value_delimiter = ',', value_parser = Service::named)]
+        only: Vec<&'static Service>,
         /// Feed a steady stream of synthetic notices (for trying it out; never in production).
         #[arg(long)]
         demo: bool,
@@ -110,14 +110,16 @@ async fn main() -> anyhow::Result<()> {
             data_dir,
         } => {
             let services = if only.is_empty() {
-                Service::ALL.to_vec()
+                Service::all()
             } else {
                 only
             };
             if !(0.01..=10_000.0).contains(&demo_rate) {
                 anyhow::bail!("--demo-rate must be between 0.01 and 10000 notices per second");
             }
-            run(&mut config, &services, demo.then_some(demo_rate), &data_dir).await
+            // Every service's own settings are checked before anything starts.
+            let prepared = Stack::prepare(&services, &rcn_runtime::config::process_env)?;
+            run(&mut config, prepared, demo.then_some(demo_rate), &data_dir).await
         }
         Command::Bench {
             notices,
@@ -221,7 +223,7 @@ async fn main() -> anyhow::Result<()> {
 
 async fn run(
     config: &mut Config,
-    services: &[Service],
+    services: Prepared,
     demo_rate: Option<f64>,
     data_dir: &std::path::Path,
 ) -> anyhow::Result<()> {

@@ -1,56 +1,135 @@
 //! Starts rcn's services inside this process, each with its own NATS connection and database
 //! pool, exactly as separate processes would run, and stops them together.
+//!
+//! The services the launcher knows are listed in [`REGISTRY`]: adding a service is its crate and
+//! one line there. Starting goes in two steps, so a bad setting stops the launcher before any
+//! service runs: [`Stack::prepare`] reads and checks every chosen service's own settings, then
+//! [`Stack::start`] connects and starts them.
 
+use std::future::Future;
 use std::net::SocketAddr;
-use std::str::FromStr;
 
 use anyhow::Context as _;
+use futures::future::BoxFuture;
 use rcn_runtime::{CancellationToken, Config, Ctx};
-use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
-/// A service the launcher can run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Service {
-    Intake,
-    Router,
-    Casework,
-    Gateway,
+/// Where settings are read from: a variable's name to its value (the process environment for
+/// `rcn run`, a map in tests).
+pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// How to start a service whose settings have been read and checked.
+pub type Launch =
+    Box<dyn FnOnce(Ctx, CancellationToken) -> BoxFuture<'static, anyhow::Result<Started>> + Send>;
+
+/// A service that has started: its work until shutdown, and the HTTP address it listens on, if
+/// it serves HTTP.
+pub struct Started {
+    pub task: BoxFuture<'static, anyhow::Result<()>>,
+    pub http_addr: Option<SocketAddr>,
 }
 
-impl Service {
-    pub const ALL: [Service; 4] = [
-        Service::Intake,
-        Service::Router,
-        Service::Casework,
-        Service::Gateway,
-    ];
+/// A service the launcher can run.
+#[derive(Debug)]
+pub struct Service {
+    /// What `rcn run --only` and the logs call it.
+    pub name: &'static str,
+    /// Reads and checks the service's own settings (no I/O), and says how to start it.
+    pub load: fn(Lookup) -> anyhow::Result<Launch>,
+}
 
-    pub fn name(self) -> &'static str {
-        match self {
-            Service::Intake => "intake",
-            Service::Router => "router",
-            Service::Casework => "casework",
-            Service::Gateway => "gateway",
-        }
+/// Every service `rcn run` starts, in this order.
+pub static REGISTRY: &[Service] = &[
+    Service {
+        name: "intake",
+        load: |_| Ok(launch((), |ctx, (), stop| rcn_intake::run(ctx, stop))),
+    },
+    Service {
+        name: "router",
+        load: |env| {
+            Ok(launch(
+                rcn_router::Settings::from_lookup(env)?,
+                rcn_router::run,
+            ))
+        },
+    },
+    Service {
+        name: "casework",
+        load: |env| {
+            Ok(launch(
+                rcn_casework::Settings::from_lookup(env)?,
+                rcn_casework::run,
+            ))
+        },
+    },
+    Service {
+        name: "gateway",
+        load: gateway,
+    },
+];
+
+impl Service {
+    /// Every registered service.
+    pub fn all() -> Vec<&'static Service> {
+        REGISTRY.iter().collect()
+    }
+
+    /// The registered service called `name`; otherwise an error listing the valid names.
+    pub fn named(name: &str) -> Result<&'static Service, String> {
+        REGISTRY.iter().find(|s| s.name == name).ok_or_else(|| {
+            let names: Vec<&str> = REGISTRY.iter().map(|s| s.name).collect();
+            format!("unknown service {name:?}; choose from {}", names.join(", "))
+        })
     }
 }
 
-impl FromStr for Service {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Service::ALL
-            .into_iter()
-            .find(|svc| svc.name() == s)
-            .ok_or_else(|| {
-                format!("unknown service {s:?}; choose from intake, router, casework, gateway")
+/// The start of a service that runs as `run(ctx, settings, shutdown)` and serves no HTTP.
+fn launch<S, F, Fut>(settings: S, run: F) -> Launch
+where
+    S: Send + 'static,
+    F: FnOnce(Ctx, S, CancellationToken) -> Fut + Send + 'static,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    Box::new(move |ctx, shutdown| {
+        Box::pin(async move {
+            Ok(Started {
+                task: Box::pin(run(ctx, settings, shutdown)),
+                http_addr: None,
             })
+        })
+    })
+}
+
+/// The gateway binds its address (`RCN_HTTP_ADDR`) when it starts, so the launcher can report the
+/// real one (port 0 picks a free port).
+fn gateway(env: Lookup) -> anyhow::Result<Launch> {
+    let settings = rcn_gateway::Settings::from_lookup(env)?;
+    Ok(Box::new(move |ctx, shutdown| {
+        Box::pin(async move {
+            let listener = rcn_gateway::bind(&settings).await?;
+            let addr = listener.local_addr()?;
+            Ok(Started {
+                task: Box::pin(rcn_gateway::serve_with(ctx, settings, listener, shutdown)),
+                http_addr: Some(addr),
+            })
+        })
+    }))
+}
+
+/// Services whose settings have been read and checked, ready to start.
+pub struct Prepared(Vec<(&'static str, Launch)>);
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(name, _)| name))
+            .finish()
     }
 }
 
 /// Running services.
 pub struct Stack {
-    tasks: JoinSet<(Service, anyhow::Result<()>)>,
+    tasks: JoinSet<(&'static str, anyhow::Result<()>)>,
     shutdown: CancellationToken,
     /// Where the gateway listens, when it runs.
     pub http_addr: Option<SocketAddr>,
@@ -65,40 +144,34 @@ impl std::fmt::Debug for Stack {
 }
 
 impl Stack {
-    /// Connects and starts `services`; they run until `shutdown` is cancelled.
+    /// Reads and checks the settings of every one of `services` through `env`, before any starts:
+    /// the first bad one is the error, naming its variable.
+    pub fn prepare(services: &[&'static Service], env: Lookup) -> anyhow::Result<Prepared> {
+        services
+            .iter()
+            .map(|service| Ok((service.name, (service.load)(env)?)))
+            .collect::<anyhow::Result<_>>()
+            .map(Prepared)
+    }
+
+    /// Connects and starts the `prepared` services; they run until `shutdown` is cancelled.
     pub async fn start(
         config: &Config,
-        services: &[Service],
+        prepared: Prepared,
         shutdown: CancellationToken,
     ) -> anyhow::Result<Self> {
         let mut tasks = JoinSet::new();
         let mut http_addr = None;
-        for &service in services {
-            let ctx = Ctx::connect(config.clone(), &format!("rcn-{}", service.name()))
+        for (name, launch) in prepared.0 {
+            let ctx = Ctx::connect(config.clone(), &format!("rcn-{name}"))
                 .await
-                .with_context(|| format!("starting {}", service.name()))?;
-            let stop = shutdown.clone();
-            match service {
-                Service::Intake => {
-                    tasks.spawn(async move { (service, rcn_intake::run(ctx, stop).await) })
-                }
-                Service::Router => {
-                    tasks.spawn(async move { (service, rcn_router::run(ctx, stop).await) })
-                }
-                Service::Casework => {
-                    tasks.spawn(async move { (service, rcn_casework::run(ctx, stop).await) })
-                }
-                Service::Gateway => {
-                    let listener =
-                        TcpListener::bind(config.http_addr).await.with_context(|| {
-                            format!("cannot listen on {} (RCN_HTTP_ADDR)", config.http_addr)
-                        })?;
-                    http_addr = Some(listener.local_addr()?);
-                    tasks.spawn(
-                        async move { (service, rcn_gateway::serve(ctx, listener, stop).await) },
-                    )
-                }
-            };
+                .with_context(|| format!("starting {name}"))?;
+            let started = launch(ctx, shutdown.clone())
+                .await
+                .with_context(|| format!("starting {name}"))?;
+            http_addr = http_addr.or(started.http_addr);
+            let task = started.task;
+            tasks.spawn(async move { (name, task.await) });
         }
         Ok(Self {
             tasks,
@@ -122,24 +195,74 @@ impl Stack {
             };
             match result {
                 Ok(()) if self.shutdown.is_cancelled() => {
-                    tracing::info!(service = service.name(), "stopped")
+                    tracing::info!(service, "stopped")
                 }
                 Ok(()) => {
-                    tracing::error!(
-                        service = service.name(),
-                        "stopped on its own; stopping the others"
-                    );
+                    tracing::error!(service, "stopped on its own; stopping the others");
                     self.shutdown.cancel();
-                    first_error
-                        .get_or_insert(anyhow::anyhow!("{} stopped unexpectedly", service.name()));
+                    first_error.get_or_insert(anyhow::anyhow!("{service} stopped unexpectedly"));
                 }
                 Err(e) => {
-                    tracing::error!(service = service.name(), error = %format!("{e:#}"), "failed; stopping the others");
+                    tracing::error!(service, error = %format!("{e:#}"), "failed; stopping the others");
                     self.shutdown.cancel();
-                    first_error.get_or_insert(e.context(format!("{} failed", service.name())));
+                    first_error.get_or_insert(e.context(format!("{service} failed")));
                 }
             }
         }
         first_error.map_or(Ok(()), Err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prepare(names: &[&str], vars: &[(&str, &str)]) -> anyhow::Result<Prepared> {
+        let services: Vec<_> = names.iter().map(|n| Service::named(n).unwrap()).collect();
+        let env = |k: &str| {
+            vars.iter()
+                .find(|(var, _)| *var == k)
+                .map(|(_, v)| v.to_string())
+        };
+        Stack::prepare(&services, &env)
+    }
+
+    #[test]
+    fn the_registry_names_every_service_once() {
+        let names: Vec<_> = Service::all().iter().map(|s| s.name).collect();
+        assert_eq!(names, ["intake", "router", "casework", "gateway"]);
+        assert_eq!(
+            Service::named("gatway").unwrap_err(),
+            "unknown service \"gatway\"; choose from intake, router, casework, gateway"
+        );
+    }
+
+    #[test]
+    fn every_chosen_service_has_its_settings_checked_before_any_starts() {
+        let all = ["intake", "router", "casework", "gateway"];
+        assert_eq!(
+            format!("{:?}", prepare(&all, &[]).unwrap()),
+            format!("{all:?}")
+        );
+        let bad = |names: &[&str], var, value| {
+            prepare(names, &[(var, value)])
+                .map(|_| ())
+                .unwrap_err()
+                .to_string()
+        };
+        let e = bad(&all, "RCN_CASEWORK_DEADLINES", "housing=soon");
+        assert!(e.starts_with("RCN_CASEWORK_DEADLINES is invalid"), "{e}");
+        let e = bad(&all, "RCN_ADDRESS_REGISTER_URL", "bag.example.nl");
+        assert!(e.starts_with("RCN_ADDRESS_REGISTER_URL is invalid"), "{e}");
+        let e = bad(&all, "RCN_HTTP_ADDR", "localhost");
+        assert!(e.starts_with("RCN_HTTP_ADDR is invalid"), "{e}");
+        // A service not chosen does not read its settings.
+        assert!(
+            prepare(
+                &["intake", "gateway"],
+                &[("RCN_CASEWORK_DEADLINES", "housing=soon")]
+            )
+            .is_ok()
+        );
     }
 }

@@ -28,13 +28,13 @@ use std::time::{Duration, Instant};
 
 use rcn_contracts::notice::Address;
 use rcn_contracts::value::Gemeentecode;
-use rcn_runtime::Config;
 use rcn_runtime::config::Secret;
 use reqwest::StatusCode;
 use serde::Deserialize;
 
 use crate::breaker::{CircuitBreaker, Permit};
 use crate::rules::AddressLookupResult;
+use crate::settings::AddressRegisterSettings;
 
 /// The delay before the first retry; each further retry waits twice as long.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
@@ -69,27 +69,26 @@ pub struct SetupError(#[source] reqwest::Error);
 
 impl AddressRegister {
     /// The register configured by `RCN_ADDRESS_REGISTER_*`, or `None` when no URL is set.
-    pub fn from_config(config: &Config) -> Result<Option<Self>, SetupError> {
-        let Some(base) = &config.address_register_url else {
+    pub fn from_settings(
+        settings: Option<&AddressRegisterSettings>,
+    ) -> Result<Option<Self>, SetupError> {
+        let Some(settings) = settings else {
             return Ok(None);
         };
         let client = reqwest::Client::builder()
-            .timeout(config.address_register_timeout)
-            .connect_timeout(config.address_register_timeout)
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout)
             .user_agent(concat!("rcn-router/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(SetupError)?;
         Ok(Some(Self {
             client,
-            adressen_url: format!("{}/adressen", base.trim_end_matches('/')),
-            api_key: config.address_register_api_key.clone(),
-            timeout: config.address_register_timeout,
-            retries: config.address_register_retries,
+            adressen_url: format!("{}/adressen", settings.url.trim_end_matches('/')),
+            api_key: settings.api_key.clone(),
+            timeout: settings.timeout,
+            retries: settings.retries,
             first_backoff: FIRST_BACKOFF,
-            breaker: CircuitBreaker::new(
-                config.address_register_breaker_failures,
-                config.address_register_breaker_cooldown,
-            ),
+            breaker: CircuitBreaker::new(settings.breaker_failures, settings.breaker_cooldown),
         }))
     }
 

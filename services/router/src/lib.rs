@@ -16,6 +16,7 @@ pub mod decisions;
 pub mod forwarding;
 pub mod queue;
 pub mod rules;
+pub mod settings;
 
 use std::sync::Arc;
 
@@ -23,15 +24,18 @@ use anyhow::Context as _;
 use rcn_contracts::region::RegionTable;
 use rcn_runtime::{CancellationToken, Ctx, consumer, outbox};
 
+pub use settings::Settings;
+
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// Runs the router until `shutdown`.
-pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
+/// Runs the router with `settings` until `shutdown`.
+pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
     let region = match &ctx.config.region_file {
         Some(path) => RegionTable::load(path)?,
         None => RegionTable::kennemerland(),
     };
-    let register = address_register::AddressRegister::from_config(&ctx.config)?;
+    let register =
+        address_register::AddressRegister::from_settings(settings.address_register.as_ref())?;
     let js = ctx.jetstream();
     let subjects = ctx.subjects();
     rcn_runtime::nats::ensure_stream(&js, &subjects.routing_stream()).await?;

@@ -59,8 +59,8 @@ async fn reminders(app: &App, part: &str, n: usize) -> Vec<(DeadlineKind, Condit
 #[tokio::test]
 async fn a_region_counting_in_working_days_gets_deadlines_clear_of_holidays() {
     let mut app = App::spawn_with(|c| {
-        c.casework_scheduler_interval = Duration::from_secs(3600);
-        c.casework_deadlines = DeadlineRules::parse("id=0wd,housing=0wd,income=5wd").unwrap();
+        c.scheduler_interval = Duration::from_secs(3600);
+        c.deadlines = DeadlineRules::parse("id=0wd,housing=0wd,income=5wd").unwrap();
     })
     .await;
     // Koningsdag 2027 is Tuesday 27 April.
@@ -99,8 +99,8 @@ async fn a_region_counting_in_working_days_gets_deadlines_clear_of_holidays() {
 #[tokio::test]
 async fn reminders_are_raised_once_per_task_and_due_date_across_restarts_and_instances() {
     let mut app = App::spawn_with(|c| {
-        c.casework_scheduler_interval = Duration::from_millis(100);
-        c.casework_due_soon_working_days = 10;
+        c.scheduler_interval = Duration::from_millis(100);
+        c.due_soon_working_days = 10;
     })
     .await;
     // Release in 3 days. Example screening: housing needs action (due in 3 days: due soon),
@@ -175,8 +175,7 @@ async fn reminders_are_raised_once_per_task_and_due_date_across_restarts_and_ins
 
 #[tokio::test]
 async fn many_scheduler_rounds_racing_raise_each_reminder_exactly_once() {
-    let mut app =
-        App::spawn_with(|c| c.casework_scheduler_interval = Duration::from_secs(3600)).await;
+    let mut app = App::spawn_with(|c| c.scheduler_interval = Duration::from_secs(3600)).await;
     for i in 0..20 {
         app.open_case(&format!("n{i}"), "GM0392", days_from_today(30 + i), |n| {
             n.conditions = Default::default()
@@ -192,7 +191,7 @@ async fn many_scheduler_rounds_racing_raise_each_reminder_exactly_once() {
         .connect_with(options)
         .await
         .unwrap();
-    let cw = std::sync::Arc::new(Casework::new(pool, app.subjects.clone(), &app.env.config));
+    let cw = std::sync::Arc::new(Casework::new(pool, app.subjects.clone(), &app.settings));
     let when = days_from_today(60);
     let rounds = (0..10).map(|_| {
         let cw = cw.clone();

@@ -28,7 +28,7 @@ async fn casework(app: &App) -> Casework {
         .connect_with(options)
         .await
         .expect("PostgreSQL");
-    Casework::new(pool, app.subjects.clone(), &app.env.config)
+    Casework::new(pool, app.subjects.clone(), &app.settings)
 }
 
 /// Casework of our own on the app's schema, and `cases` synthetic cases in it (a tenth open, 40 %

@@ -7,11 +7,11 @@ use std::time::Duration;
 use async_nats::HeaderMap;
 use async_nats::jetstream::{self, message::StreamMessage};
 use chrono::NaiveDate;
+use rcn_casework::Settings;
 use rcn_contracts::casework_api::{ApiError, Reply, TaskRef};
 use rcn_contracts::events::RoutingOutcome;
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::{Condition, ReleaseNotice, Subjects};
-use rcn_runtime::config::Config;
 use rcn_runtime::headers;
 use rcn_runtime::testing::{RunningService, TestEnv, eventually, try_count};
 use serde::Serialize;
@@ -30,6 +30,8 @@ pub struct App {
     pub nats: async_nats::Client,
     pub subjects: Subjects,
     pub db: PgPool,
+    /// Casework's own settings, the same for every instance.
+    pub settings: Settings,
     instances: Vec<RunningService>,
     published: u64,
 }
@@ -37,13 +39,14 @@ pub struct App {
 impl App {
     /// One instance whose scheduler, in effect, never runs (its first look is an hour away).
     pub async fn spawn() -> Self {
-        Self::spawn_with(|c| c.casework_scheduler_interval = Duration::from_secs(3600)).await
+        Self::spawn_with(|c| c.scheduler_interval = Duration::from_secs(3600)).await
     }
 
-    /// One instance with `edit` applied to the test configuration.
-    pub async fn spawn_with(edit: impl FnOnce(&mut Config)) -> Self {
-        let mut env = TestEnv::new().await;
-        edit(&mut env.config);
+    /// One instance with `edit` applied to casework's default settings.
+    pub async fn spawn_with(edit: impl FnOnce(&mut Settings)) -> Self {
+        let env = TestEnv::new().await;
+        let mut settings = Settings::default();
+        edit(&mut settings);
         let subjects = env.config.region.subjects();
         let ctx = env.ctx("router-and-gateway-stand-in").await;
         let js = ctx.jetstream();
@@ -57,6 +60,7 @@ impl App {
             nats: ctx.nats.clone(),
             subjects,
             db,
+            settings,
             instances: Vec::new(),
             published: 0,
         };
@@ -67,8 +71,10 @@ impl App {
     /// Starts one more casework instance.
     pub async fn start_instance(&mut self) {
         let ctx = self.env.ctx("casework").await;
-        let instance =
-            RunningService::spawn("casework", |shutdown| rcn_casework::run(ctx, shutdown));
+        let settings = self.settings.clone();
+        let instance = RunningService::spawn("casework", |shutdown| {
+            rcn_casework::run(ctx, settings, shutdown)
+        });
         self.instances.push(instance);
     }
 

@@ -176,8 +176,8 @@ async fn a_cancellation_sent_after_the_plan_still_closes_the_case_whatever_arriv
 #[tokio::test]
 async fn a_case_moved_to_another_municipality_is_announced_there_with_its_reminders() {
     let mut app = App::spawn_with(|c| {
-        c.casework_scheduler_interval = Duration::from_secs(3600);
-        c.casework_due_soon_working_days = 10;
+        c.scheduler_interval = Duration::from_secs(3600);
+        c.due_soon_working_days = 10;
     })
     .await;
     // Release in 3 days. Example screening: housing due in 3 days (due soon), income and debts
@@ -193,7 +193,7 @@ async fn a_case_moved_to_another_municipality_is_announced_there_with_its_remind
         .connect_with(options)
         .await
         .unwrap();
-    let cw = Casework::new(pool, app.subjects.clone(), &app.env.config);
+    let cw = Casework::new(pool, app.subjects.clone(), &app.settings);
     assert_eq!(
         rcn_casework::scheduler::tick(&cw, today()).await.unwrap(),
         3

@@ -60,8 +60,9 @@ impl TestCasework {
             .await
             .expect("the stream can be created");
         let ctx = env.ctx("casework").await;
-        let casework =
-            RunningService::spawn("casework", |shutdown| rcn_casework::run(ctx, shutdown));
+        let casework = RunningService::spawn("casework", |shutdown| {
+            rcn_casework::run(ctx, rcn_casework::Settings::default(), shutdown)
+        });
         let db = env.db().await;
         Self {
             js,

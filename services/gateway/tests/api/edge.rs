@@ -134,6 +134,7 @@ async fn hsts_is_sent_when_configured() {
     let gateway = TestGateway::spawn().await;
     let settings = rcn_gateway::Settings {
         hsts_max_age_secs: Some(31_536_000),
+        ..rcn_gateway::Settings::default()
     };
     let state = rcn_gateway::AppState {
         nats: gateway.env.ctx("hsts-probe").await.nats,

@@ -48,7 +48,7 @@ impl TestGateway {
         let addr = listener.local_addr().expect("bound");
         let ctx = env.ctx("gateway").await;
         let gateway = RunningService::spawn("the gateway", |shutdown| {
-            rcn_gateway::serve(ctx, listener, shutdown)
+            rcn_gateway::serve_with(ctx, rcn_gateway::Settings::default(), listener, shutdown)
         });
         let client = reqwest::Client::new();
         eventually(PATIENCE, "the gateway to answer", || {

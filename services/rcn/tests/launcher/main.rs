@@ -3,4 +3,5 @@
 
 mod demo_feed;
 mod infra;
+mod registry;
 mod restart;

@@ -50,7 +50,9 @@ impl TestRouter {
             .await
             .expect("the stream can be created");
         let ctx = env.ctx("router").await;
-        let router = RunningService::spawn("the router", |shutdown| rcn_router::run(ctx, shutdown));
+        let router = RunningService::spawn("the router", |shutdown| {
+            rcn_router::run(ctx, rcn_router::Settings::default(), shutdown)
+        });
         let db = env.db().await;
         Self {
             js,

@@ -166,9 +166,9 @@ async fn a_register_that_is_down_falls_back_to_the_pc4_table_and_says_so() {
 async fn after_repeated_failures_the_register_is_skipped_until_its_cool_down_has_passed() {
     let register = RegisterStandIn::start(Register::Fails).await;
     let router = RoutingRouter::spawn_with_register(&register.url, |c| {
-        c.address_register_retries = 0;
-        c.address_register_breaker_failures = 2;
-        c.address_register_breaker_cooldown = Duration::from_secs(1);
+        c.retries = 0;
+        c.breaker_failures = 2;
+        c.breaker_cooldown = Duration::from_secs(1);
     })
     .await;
 

@@ -21,6 +21,7 @@ use rcn_contracts::routing_api::{
     WaitingNotice,
 };
 use rcn_contracts::{Gemeentecode, Region};
+use rcn_router::settings::{AddressRegisterSettings, Settings};
 use rcn_runtime::testing::{RunningService, TestEnv, eventually, try_count};
 use rcn_runtime::{Config, headers};
 use sqlx::PgPool;
@@ -41,6 +42,11 @@ pub struct RoutingRouter {
 impl RoutingRouter {
     /// Starts a router on a fresh region and database after `configure` adjusted its config.
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_configured(configure, Settings::default()).await
+    }
+
+    /// Starts a router with `settings` of its own, after `configure` adjusted the shared config.
+    pub async fn spawn_configured(configure: impl FnOnce(&mut Config), settings: Settings) -> Self {
         let mut env = TestEnv::new().await;
         configure(&mut env.config);
         let subjects = env.config.region.subjects();
@@ -50,7 +56,9 @@ impl RoutingRouter {
             .await
             .unwrap();
         let ctx = env.ctx("router").await;
-        let router = RunningService::spawn("the router", |shutdown| rcn_router::run(ctx, shutdown));
+        let router = RunningService::spawn("the router", |shutdown| {
+            rcn_router::run(ctx, settings, shutdown)
+        });
         let db = env.db().await;
         Self {
             nats: client.nats.clone(),
@@ -65,16 +73,16 @@ impl RoutingRouter {
     /// Starts a router that asks `register_url`, with short timeouts so tests stay quick.
     pub async fn spawn_with_register(
         register_url: &str,
-        configure: impl FnOnce(&mut Config),
+        configure: impl FnOnce(&mut AddressRegisterSettings),
     ) -> Self {
-        let url = register_url.to_owned();
-        Self::spawn_with(move |c| {
-            c.address_register_url = Some(url);
-            c.address_register_timeout = Duration::from_millis(300);
-            c.address_register_retries = 2;
-            configure(c);
-        })
-        .await
+        let mut register = AddressRegisterSettings::at(register_url);
+        register.timeout = Duration::from_millis(300);
+        register.retries = 2;
+        configure(&mut register);
+        let settings = Settings {
+            address_register: Some(register),
+        };
+        Self::spawn_configured(|_| {}, settings).await
     }
 
     /// Publishes an accepted notice as intake would, and waits for the router's decision.

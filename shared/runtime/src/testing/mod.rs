@@ -58,7 +58,6 @@ impl TestEnv {
         config.database_url = Some(database_url);
         config.region = Region::parse(&format!("t{}", &id[12..24])).expect("valid region");
         config.pseudonym_key = Some(PseudonymKey::new(format!("test-key-{id}")));
-        config.http_addr = "127.0.0.1:0".parse().expect("valid address");
         config.db_pool_size = 4;
         Self {
             config,
