@@ -2,7 +2,8 @@
 //! one endpoint per verb on `rcn.<region>.api.casework.<verb>`.
 //!
 //! Every request carries the caller's identity in the `Rcn-Identity` header; a request without a
-//! valid one is refused before anything is read. Replies are `{"ok": …}` or `{"error": {code,
+//! valid one is refused before anything is read, and a request without a reply subject is not
+//! carried out at all. Replies are `{"ok": …}` or `{"error": {code,
 //! message}}`; database errors are logged here and answered with a code and a plain sentence,
 //! never with their text.
 
@@ -60,6 +61,12 @@ pub async fn serve(
         .for_each_concurrent(CONCURRENT_REQUESTS, |(verb, request)| {
             let cw = cw.clone();
             async move {
+                // Nobody would hear the outcome, so nobody could safely retry it: a change asked
+                // for without a reply subject is not carried out (the router's kit does the same).
+                if request.message.reply.is_none() {
+                    tracing::warn!(verb, "casework request without a reply subject refused");
+                    return;
+                }
                 let body = handle(
                     &cw,
                     verb,

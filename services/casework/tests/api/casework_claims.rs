@@ -346,3 +346,39 @@ async fn handing_a_task_to_oneself_is_answered_by_who_holds_it() {
     );
     app.stop_all().await;
 }
+
+#[tokio::test]
+async fn a_claim_sent_without_a_reply_subject_is_not_carried_out() {
+    let mut app = App::spawn().await;
+    let case = app
+        .open_case("n1", "GM0392", days_from_today(30), |_| {})
+        .await;
+    let anna = staff("anna", "GM0392");
+    let mut h = async_nats::HeaderMap::new();
+    h.insert(rcn_runtime::headers::IDENTITY, anna.to_header().as_str());
+    let body = serde_json::to_vec(&one(case, Condition::Income)).expect("serialises");
+    // Published, not requested: nobody could learn what became of it.
+    app.nats
+        .publish_with_headers(app.subjects.casework_api("claim"), h, body.into())
+        .await
+        .expect("published");
+    app.nats.flush().await.expect("flushed");
+    // A request that is answered comes after it, so the first has certainly been received.
+    let _: TaskView = app
+        .call(&anna, "claim", &one(case, Condition::Housing))
+        .await
+        .expect("a claim with a reply subject works");
+    // Requests are handled concurrently: give the first one ample time to have done its harm.
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    let held: Option<String> = sqlx::query_scalar(
+        "SELECT claimed_by FROM casework.condition_tasks WHERE case_id = $1 AND condition = 'income'",
+    )
+    .bind(case)
+    .fetch_one(&app.db)
+    .await
+    .expect("the task exists");
+    assert_eq!(
+        held, None,
+        "the claim without a reply subject changed nothing"
+    );
+}
