@@ -14,13 +14,8 @@ use crate::partner_nats_permissions::ShippedAccountsServer;
 
 /// The test environment's settings, with NATS as `lookup` says.
 fn config_with(env: &TestEnv, lookup: &[(&str, &str)]) -> Result<Config, String> {
-    let nats = Config::from_lookup(|k| {
-        lookup
-            .iter()
-            .find(|(name, _)| *name == k)
-            .map(|(_, v)| (*v).to_owned())
-    })
-    .map_err(|e| e.to_string())?;
+    let nats =
+        Config::from_lookup(rcn_runtime::config::lookup_in(lookup)).map_err(|e| e.to_string())?;
     let mut config = env.config.clone();
     config.nats_url = nats.nats_url;
     config.nats_auth = nats.nats_auth;

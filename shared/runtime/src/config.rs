@@ -149,6 +149,17 @@ pub fn process_env(var: &str) -> Option<String> {
     std::env::var(var).ok()
 }
 
+/// A lookup over fixed `(variable, value)` pairs, for settings read in tests and examples
+/// instead of from the process environment.
+pub fn lookup_in<'a>(pairs: &'a [(&str, &str)]) -> impl Fn(&str) -> Option<String> + 'a {
+    move |var: &str| {
+        pairs
+            .iter()
+            .find(|(name, _)| *name == var)
+            .map(|(_, value)| (*value).to_owned())
+    }
+}
+
 /// `get`, with a blank value read as unset (as every settings reader does).
 pub fn non_blank(get: impl Fn(&str) -> Option<String>) -> impl Fn(&str) -> Option<String> {
     move |k: &str| get(k).filter(|v| !v.trim().is_empty())
@@ -185,11 +196,7 @@ mod tests {
     use super::*;
 
     fn with(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: std::collections::HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::from_lookup(|k| map.get(k).cloned())
+        Config::from_lookup(lookup_in(pairs))
     }
 
     #[test]

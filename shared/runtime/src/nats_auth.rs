@@ -139,12 +139,7 @@ mod tests {
     use super::*;
 
     fn auth(pairs: &[(&str, &str)]) -> Result<NatsAuth, ConfigError> {
-        NatsAuth::from_lookup(|k| {
-            pairs
-                .iter()
-                .find(|(name, _)| *name == k)
-                .map(|(_, v)| (*v).to_owned())
-        })
+        NatsAuth::from_lookup(crate::config::lookup_in(pairs))
     }
 
     #[test]
