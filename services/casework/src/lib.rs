@@ -23,6 +23,7 @@ pub mod retry;
 pub mod scheduler;
 pub mod seed;
 pub mod settings;
+pub mod stats;
 pub mod tasks;
 pub mod updates;
 
@@ -46,7 +47,7 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
     let js = ctx.jetstream();
     let subjects = ctx.subjects();
     rcn_runtime::nats::ensure_stream(&js, &subjects.cases_stream()).await?;
-    let pool = ctx.database("casework", &MIGRATIONS).await?;
+    let pool = ctx.database(stats::SCHEMA, &MIGRATIONS).await?;
     // Our own stop: the API failing stops the rest too, without cancelling the caller's token.
     let stop = shutdown.child_token();
     let relay = tokio::spawn(outbox::relay(pool.clone(), js.clone(), stop.clone()));

@@ -5,8 +5,13 @@
 //!   insert one case row and five task rows in one transaction per message, then ack;
 //! - **rcn end to end**: notices submitted over NATS (and over HTTP) until each one's case is
 //!   committed: sustained throughput, and latency percentiles at a fixed offered rate;
-//! - **growth**: the same with 10k and 100k cases already in the database;
+//! - **growth**: the same with 10k and 100k cases already in the database, seeded by casework's
+//!   own library ([`rcn_casework::seed::synthetic_cases`]);
 //! - **footprint**: peak RSS and idle CPU of this process (which runs the whole stack).
+//!
+//! The benchmark reads casework's figures through [`rcn_casework::stats`] and issues its partner
+//! token through [`rcn_gateway::tokens`]: it names no service's tables. The floor's tables live in
+//! a schema of the benchmark's own (`bench_floor_…`), dropped after the run.
 //!
 //! It prints a table and, last, one line:
 //! `e2e_notices_per_s=… floor_per_s=… ratio=… p99_ms=…`.
@@ -299,7 +304,11 @@ struct BenchStack {
     stack: tokio::task::JoinHandle<anyhow::Result<()>>,
     http: std::net::SocketAddr,
     nats: async_nats::Client,
-    db: PgPool,
+    /// Casework's schema, read only through [`rcn_casework::stats`] and seeded only through
+    /// [`rcn_casework::seed`].
+    casework: PgPool,
+    /// The conditions casework gives every case (its settings from the environment).
+    conditions: Vec<rcn_contracts::Condition>,
     client: reqwest::Client,
     /// The partner API token the HTTP runs submit with (as PI-HAARLEM, the example sender).
     token: String,
@@ -318,6 +327,7 @@ impl BenchStack {
             _ => rcn_runtime::config::process_env(var),
         };
         let prepared = Stack::prepare(&Service::all(), &env)?;
+        let conditions = rcn_casework::Settings::from_env()?.conditions;
         let shutdown = CancellationToken::new();
         let stack = Stack::start(&config, prepared, shutdown.clone()).await?;
         let http = stack.http_addr.context("the gateway runs")?;
@@ -327,37 +337,28 @@ impl BenchStack {
             Duration::from_secs(10),
         )
         .await?;
-        let db = PgPoolOptions::new()
-            .max_connections(4)
-            .connect(config.database_url()?)
-            .await?;
+        // Opening the schemas through the services' libraries migrates them as the services do.
+        let casework = rcn_casework::stats::open(config.database_url()?, 4).await?;
+        let tokens = rcn_gateway::tokens::open(config.database_url()?).await?;
         let mut this = Self {
             config,
             shutdown,
             stack: tokio::spawn(stack.wait()),
             http,
             nats,
-            db,
+            casework,
+            conditions,
             client: reqwest::Client::new(),
             token: String::new(),
         };
-        // Wait until intake answers and the gateway's and casework's tables exist.
+        // Wait until intake answers (casework's and the gateway's schemas are migrated above).
         for _ in 0..200 {
             let ready = this
                 .nats
                 .request(this.config.region.subjects().intake_submit(), "{}".into())
                 .await
-                .is_ok()
-                && sqlx::query("SELECT 1 FROM casework.case_notices LIMIT 1")
-                    .execute(&this.db)
-                    .await
-                    .is_ok()
-                && sqlx::query("SELECT 1 FROM gateway.api_tokens LIMIT 1")
-                    .execute(&this.db)
-                    .await
-                    .is_ok();
+                .is_ok();
             if ready {
-                let tokens = rcn_gateway::tokens::open(this.config.database_url()?).await?;
                 this.token = rcn_gateway::tokens::issue(&tokens, "PI-HAARLEM", Some("benchmark"))
                     .await?
                     .token;
@@ -398,11 +399,7 @@ impl BenchStack {
     }
 
     async fn applied(&self) -> anyhow::Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT count(*) FROM casework.case_notices")
-                .fetch_one(&self.db)
-                .await?,
-        )
+        Ok(rcn_casework::stats::applied_notice_count(&self.casework).await?)
     }
 
     /// Submits `n` notices as fast as 64 concurrent senders can, until every case is committed.
@@ -459,10 +456,7 @@ impl BenchStack {
         let mut applied: Vec<(String, DateTime<Utc>)> = Vec::new();
         let deadline = Instant::now() + Duration::from_secs(60);
         while applied.len() < n && Instant::now() < deadline {
-            applied = sqlx::query_as("SELECT notice_key, applied_at FROM casework.case_notices WHERE notice_key = ANY($1)")
-                .bind(&keys)
-                .fetch_all(&self.db)
-                .await?;
+            applied = rcn_casework::stats::applied_at(&self.casework, &keys).await?;
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         anyhow::ensure!(
@@ -486,39 +480,30 @@ impl BenchStack {
         })
     }
 
-    /// Adds `total` cases (with five tasks each) directly, as history already in the database.
+    /// Tops casework up to `total` synthetic cases (most closed, a tenth open with open tasks),
+    /// as history already in the database, through casework's own seeding.
     async fn seed_cases(&self, total: usize) -> anyhow::Result<()> {
-        let present: i64 = sqlx::query_scalar("SELECT count(*) FROM casework.cases")
-            .fetch_one(&self.db)
-            .await?;
-        let missing = (total as i64 - present).max(0);
-        if missing == 0 {
-            return Ok(());
-        }
-        let mut tx = self.db.begin().await?;
-        sqlx::query(
-            "INSERT INTO casework.cases (case_id, episode_key, person_key, gemeentecode, bsn, family_name, date_of_birth,
-                                         institution_code, started_on, expected_release_on, opened_at, opened_by_notice)
-             SELECT gen_random_uuid(), 'seed-' || g || '-' || md5(random()::text), 'p', 'GM0392', '123456782', 'Seed',
-                    DATE '1980-01-01', 'PI-SEED', DATE '2025-01-01', DATE '2025-06-01', now(), 'seed:' || g || '-' || md5(random()::text)
-             FROM generate_series(1, $1) g",
+        let codes: Vec<Gemeentecode> = RegionTable::kennemerland()
+            .municipalities
+            .iter()
+            .map(|m| m.code.clone())
+            .collect();
+        let started = Instant::now();
+        let added = rcn_casework::seed::synthetic_cases(
+            &self.casework,
+            total as u64,
+            &codes,
+            &self.conditions,
+            rcn_casework::cases::today(),
+            |_| {},
         )
-        .bind(missing)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO casework.condition_tasks (case_id, condition, status)
-             SELECT c.case_id, x.condition, 'arranged' FROM casework.cases c
-             CROSS JOIN (VALUES ('id'), ('housing'), ('income'), ('debts'), ('care')) AS x(condition)
-             WHERE c.institution_code = 'PI-SEED'
-             ON CONFLICT DO NOTHING",
-        )
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        sqlx::query("ANALYZE casework.cases")
-            .execute(&self.db)
-            .await?;
+        .await
+        .context("seeding synthetic cases")?;
+        eprintln!(
+            "seeded {added} synthetic cases ({} cases in casework) in {:.1} s",
+            rcn_casework::stats::case_count(&self.casework).await?,
+            started.elapsed().as_secs_f64()
+        );
         Ok(())
     }
 

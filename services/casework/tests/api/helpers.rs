@@ -152,6 +152,11 @@ impl TestCasework {
         .await
     }
 
+    /// The URL of this test's database.
+    pub fn database_url(&self) -> &str {
+        self._env.config.database_url().expect("a database")
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         rcn_runtime::testing::count(&self.db, sql).await
     }

@@ -7,6 +7,7 @@ mod casework_claims;
 mod casework_deadlines;
 mod casework_inbox;
 mod casework_scale;
+mod casework_stats;
 mod casework_status;
 mod casework_support;
 mod casework_updates;
