@@ -156,3 +156,29 @@ async fn no_more_connections_are_served_than_the_cap() {
         .unwrap();
     assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 "));
 }
+
+#[tokio::test]
+async fn a_request_whose_body_never_arrives_gets_503_after_the_request_time_out() {
+    let settings = rcn_gateway::Settings {
+        request_timeout: Duration::from_millis(500),
+        ..Default::default()
+    };
+    let gateway = TestGateway::spawn_with_settings(settings).await;
+    let mut stream = TcpStream::connect(gateway.addr).await.unwrap();
+    let head = format!(
+        "POST /v1/release-notices HTTP/1.1\r\nHost: rcn\r\nAuthorization: Bearer {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{",
+        gateway.token
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    let mut buf = [0u8; 2048];
+    let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+        .await
+        .expect("an answer before the body is complete")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&buf[..n]);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+    assert!(started.elapsed() >= Duration::from_millis(400), "{:?}", started.elapsed());
+}
