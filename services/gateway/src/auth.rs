@@ -61,8 +61,14 @@ impl FromRequestParts<Arc<AppState>> for Partner {
                 None => (None, None),
             };
             tracing::warn!(
-                client = client.map(|ip| ip.to_string()).as_deref().unwrap_or("unknown"),
-                token_id = token_id.map(|id| id.to_string()).as_deref().unwrap_or("none"),
+                client = client
+                    .map(|ip| ip.to_string())
+                    .as_deref()
+                    .unwrap_or("unknown"),
+                token_id = token_id
+                    .map(|id| id.to_string())
+                    .as_deref()
+                    .unwrap_or("none"),
                 failures_from_client = by_address,
                 failures_for_token = by_token,
                 "authentication failed"

@@ -58,7 +58,11 @@ impl AuthLimiter {
     pub fn record_failure(&self, key: Key, now: Instant) -> usize {
         let mut failures = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         if !failures.contains_key(&key) && failures.len() >= MAX_KEYS {
-            failures.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) < self.window));
+            failures.retain(|_, times| {
+                times
+                    .back()
+                    .is_some_and(|t| now.duration_since(*t) < self.window)
+            });
             if failures.len() >= MAX_KEYS
                 && let Some(stalest) = failures
                     .iter()
@@ -104,7 +108,9 @@ mod tests {
             assert_eq!(limiter.blocked(addr(1), t0), None, "failure {i}");
             limiter.record_failure(addr(1), t0);
         }
-        let wait = limiter.blocked(addr(1), t0 + Duration::from_secs(10)).unwrap();
+        let wait = limiter
+            .blocked(addr(1), t0 + Duration::from_secs(10))
+            .unwrap();
         assert_eq!(wait, Duration::from_secs(50));
         // Another address is not affected.
         assert_eq!(limiter.blocked(addr(2), t0), None);

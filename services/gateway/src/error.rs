@@ -47,7 +47,9 @@ pub enum ApiError {
     },
     /// Too many failed authentications from this client address; nothing it sends is checked
     /// until `retry_after_seconds` have passed.
-    #[error("too many failed authentications from this address; try again in {retry_after_seconds} seconds")]
+    #[error(
+        "too many failed authentications from this address; try again in {retry_after_seconds} seconds"
+    )]
     TooManyFailures { retry_after_seconds: u32 },
     /// The request took longer than the gateway allows.
     #[error("the request took longer than {0} ms; try again")]

@@ -47,7 +47,11 @@ async fn repeated_failed_logins_from_one_address_get_429_until_the_window_passes
     let started = Instant::now();
     let r = status_from(&gateway, here, WRONG).await;
     assert_eq!(r.status(), 429);
-    let retry_after: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=2).contains(&retry_after), "Retry-After: {retry_after}");
     assert_eq!(r.headers()["content-type"], "application/problem+json");
     let body: serde_json::Value = r.json().await.unwrap();
@@ -180,5 +184,9 @@ async fn a_request_whose_body_never_arrives_gets_503_after_the_request_time_out(
     let answer = String::from_utf8_lossy(&buf[..n]);
     assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
     assert!(answer.contains("application/problem+json"), "{answer}");
-    assert!(started.elapsed() >= Duration::from_millis(400), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
 }
