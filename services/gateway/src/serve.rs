@@ -32,7 +32,8 @@ pub async fn serve(
     settings: &Settings,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut builder = Builder::new(TokioExecutor::new());
+    // HTTP/1 only, as before: hyper's header-read time-out does not cover HTTP/2.
+    let mut builder = Builder::new(TokioExecutor::new()).http1_only();
     builder
         .http1()
         .timer(TokioTimer::new())
