@@ -1,5 +1,5 @@
 //! What the gateway does for every request before and after a handler, so no answer slips out
-//! without it: limits on what a request may bring (URI length, header size), problem+json for
+//! without it: limits on what a request may bring (URI length, header size, time), problem+json for
 //! paths and methods that do not exist, and the headers every response carries (`API-Version`,
 //! `X-Content-Type-Options`, `Content-Security-Policy`, `Cache-Control`, HSTS when configured).
 //!
@@ -29,7 +29,11 @@ pub fn wrap<S: Clone + Send + Sync + 'static>(router: Router<S>, settings: &Sett
     let mut router = router
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(no_route)
-        .layer(axum::middleware::from_fn(limits));
+        .layer(axum::middleware::from_fn(limits))
+        .layer(axum::middleware::from_fn_with_state(
+            settings.request_timeout,
+            request_timeout,
+        ));
     // Set only when the handler did not: the OpenAPI document chooses its own caching.
     router = router.layer(SetResponseHeaderLayer::if_not_present(
         header::CACHE_CONTROL,
@@ -55,6 +59,22 @@ pub fn wrap<S: Clone + Send + Sync + 'static>(router: Router<S>, settings: &Sett
         ));
     }
     router
+}
+
+/// Answers 503 problem+json when a request (reading its body included) takes longer than
+/// `RCN_GATEWAY_REQUEST_TIMEOUT_MS`; the handler is dropped.
+async fn request_timeout(
+    axum::extract::State(limit): axum::extract::State<std::time::Duration>,
+    request: Request,
+    next: Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(limit_ms = limit.as_millis(), "request timed out");
+            ApiError::RequestTimeout(limit.as_millis()).into_response()
+        }
+    }
 }
 
 /// Refuses a request whose URI or headers are larger than the gateway reads.

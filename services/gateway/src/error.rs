@@ -45,6 +45,15 @@ pub enum ApiError {
         message: String,
         retry_after_seconds: u32,
     },
+    /// Too many failed authentications from this client address; nothing it sends is checked
+    /// until `retry_after_seconds` have passed.
+    #[error(
+        "too many failed authentications from this address; try again in {retry_after_seconds} seconds"
+    )]
+    TooManyFailures { retry_after_seconds: u32 },
+    /// The request took longer than the gateway allows.
+    #[error("the request took longer than {0} ms; try again")]
+    RequestTimeout(u128),
     /// Anything else: logged with its cause, shown as a plain 500.
     #[error("internal error: {0:#}")]
     Internal(anyhow::Error),
@@ -91,6 +100,8 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyFailures { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::RequestTimeout(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -128,6 +139,11 @@ impl ApiError {
             ApiError::Unavailable { .. } => {
                 ("urn:rcn:problem:unavailable", "Temporarily unavailable")
             }
+            ApiError::TooManyFailures { .. } => (
+                "urn:rcn:problem:too-many-failures",
+                "Too many failed authentications",
+            ),
+            ApiError::RequestTimeout(_) => ("urn:rcn:problem:timeout", "Request took too long"),
             ApiError::Internal(_) => ("urn:rcn:problem:internal", "Internal error"),
         }
     }
@@ -190,6 +206,9 @@ impl IntoResponse for ApiError {
         if let ApiError::Unavailable {
             retry_after_seconds,
             ..
+        }
+        | ApiError::TooManyFailures {
+            retry_after_seconds,
         } = &self
             && let Ok(v) = HeaderValue::from_str(&retry_after_seconds.to_string())
         {

@@ -7,10 +7,12 @@
 //! never put personal data in a URL.
 
 mod auth;
+mod auth_limit;
 mod edge;
 mod error;
 pub mod openapi;
 mod routes;
+mod serve;
 pub mod settings;
 pub mod tokens;
 
@@ -45,8 +47,13 @@ pub fn app(state: AppState) -> Router {
 
 /// The HTTP application with `settings`.
 pub fn app_with(state: AppState, settings: &Settings) -> Router {
+    let limiter = Arc::new(auth_limit::AuthLimiter::new(
+        settings.auth_failures_max,
+        settings.auth_failures_window,
+    ));
     edge::wrap(routes::router(), settings)
         .with_state(Arc::new(state))
+        .layer(axum::Extension(limiter))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             // The path only: a query string could carry something personal one day.
             // `institution` is filled in once the caller is authenticated.
@@ -84,8 +91,5 @@ pub async fn serve_with(
         subjects: ctx.subjects(),
         pool,
     };
-    axum::serve(listener, app_with(state, &settings))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await?;
-    Ok(())
+    serve::serve(listener, app_with(state, &settings), &settings, shutdown).await
 }

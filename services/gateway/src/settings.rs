@@ -3,6 +3,7 @@
 //! stays in `rcn_runtime::Config`.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Why a setting could not be used: the variable and what a valid value looks like.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +23,21 @@ pub struct Settings {
     /// `Strict-Transport-Security: max-age=<secs>`. Only for a gateway reached over TLS (behind a
     /// TLS-terminating proxy): over plain HTTP, browsers ignore it. Off by default.
     pub hsts_max_age_secs: Option<u64>,
+    /// `RCN_GATEWAY_AUTH_FAILURES_MAX`: failed authentications one client address may have in
+    /// the window before it gets 429 (10 by default).
+    pub auth_failures_max: u32,
+    /// `RCN_GATEWAY_AUTH_FAILURES_WINDOW_SECS`: the sliding window over which failures are
+    /// counted, and how long an address is refused once over the limit (300 s by default).
+    pub auth_failures_window: Duration,
+    /// `RCN_GATEWAY_HEADER_READ_TIMEOUT_MS`: how long a client may take to send the request line
+    /// and headers before the connection is closed (10 s by default).
+    pub header_read_timeout: Duration,
+    /// `RCN_GATEWAY_REQUEST_TIMEOUT_MS`: how long one request may take, body and answer
+    /// included, before it gets 503 (30 s by default).
+    pub request_timeout: Duration,
+    /// `RCN_GATEWAY_MAX_CONNECTIONS`: the most connections served at once; further ones wait
+    /// in the listen backlog until one closes (1024 by default).
+    pub max_connections: usize,
 }
 
 impl Default for Settings {
@@ -29,7 +45,31 @@ impl Default for Settings {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             hsts_max_age_secs: None,
+            auth_failures_max: 10,
+            auth_failures_window: Duration::from_secs(300),
+            header_read_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_connections: 1024,
         }
+    }
+}
+
+/// A positive whole number from `var`, or `default` when unset or empty.
+fn positive(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    unit: &str,
+    default: u64,
+) -> Result<u64, SettingsError> {
+    match get(var).as_deref().map(str::trim) {
+        None | Some("") => Ok(default),
+        Some(v) => match v.parse::<u64>() {
+            Ok(n) if n > 0 => Ok(n),
+            _ => Err(SettingsError {
+                var,
+                reason: format!("{v:?} is not a positive whole number of {unit} (e.g. {default})"),
+            }),
+        },
     }
 }
 
@@ -65,9 +105,44 @@ impl Settings {
                 }
             },
         };
+        let d = Self::default();
+        let ms = |var, default: Duration| {
+            positive(&get, var, "milliseconds", default.as_millis() as u64)
+                .map(Duration::from_millis)
+        };
         Ok(Self {
             listen,
             hsts_max_age_secs,
+            auth_failures_max: positive(
+                &get,
+                "RCN_GATEWAY_AUTH_FAILURES_MAX",
+                "failures",
+                d.auth_failures_max.into(),
+            )?
+            .try_into()
+            .map_err(|_| SettingsError {
+                var: "RCN_GATEWAY_AUTH_FAILURES_MAX",
+                reason: "is too large".into(),
+            })?,
+            auth_failures_window: Duration::from_secs(positive(
+                &get,
+                "RCN_GATEWAY_AUTH_FAILURES_WINDOW_SECS",
+                "seconds",
+                d.auth_failures_window.as_secs(),
+            )?),
+            header_read_timeout: ms("RCN_GATEWAY_HEADER_READ_TIMEOUT_MS", d.header_read_timeout)?,
+            request_timeout: ms("RCN_GATEWAY_REQUEST_TIMEOUT_MS", d.request_timeout)?,
+            max_connections: positive(
+                &get,
+                "RCN_GATEWAY_MAX_CONNECTIONS",
+                "connections",
+                d.max_connections as u64,
+            )?
+            .try_into()
+            .map_err(|_| SettingsError {
+                var: "RCN_GATEWAY_MAX_CONNECTIONS",
+                reason: "is too large".into(),
+            })?,
         })
     }
 
@@ -100,6 +175,39 @@ mod tests {
             e.to_string(),
             "RCN_HTTP_ADDR is invalid: \"localhost\" is not an address like 127.0.0.1:8080"
         );
+    }
+
+    #[test]
+    fn edge_limits_have_defaults_and_name_the_variable_when_wrong() {
+        let s = read(&[]).unwrap();
+        assert_eq!(s.auth_failures_max, 10);
+        assert_eq!(s.header_read_timeout, Duration::from_secs(10));
+        assert_eq!(s.max_connections, 1024);
+        let s = read(&[
+            ("RCN_GATEWAY_AUTH_FAILURES_MAX", "3"),
+            ("RCN_GATEWAY_AUTH_FAILURES_WINDOW_SECS", "2"),
+            ("RCN_GATEWAY_HEADER_READ_TIMEOUT_MS", "1500"),
+            ("RCN_GATEWAY_REQUEST_TIMEOUT_MS", "800"),
+            ("RCN_GATEWAY_MAX_CONNECTIONS", "2"),
+        ])
+        .unwrap();
+        assert_eq!(s.auth_failures_max, 3);
+        assert_eq!(s.auth_failures_window, Duration::from_secs(2));
+        assert_eq!(s.header_read_timeout, Duration::from_millis(1500));
+        assert_eq!(s.request_timeout, Duration::from_millis(800));
+        assert_eq!(s.max_connections, 2);
+        for var in [
+            "RCN_GATEWAY_AUTH_FAILURES_MAX",
+            "RCN_GATEWAY_AUTH_FAILURES_WINDOW_SECS",
+            "RCN_GATEWAY_HEADER_READ_TIMEOUT_MS",
+            "RCN_GATEWAY_REQUEST_TIMEOUT_MS",
+            "RCN_GATEWAY_MAX_CONNECTIONS",
+        ] {
+            for bad in ["0", "-1", "ten"] {
+                let e = read(&[(var, bad)]).unwrap_err().to_string();
+                assert!(e.starts_with(&format!("{var} is invalid: ")), "{e}");
+            }
+        }
     }
 
     #[test]

@@ -236,7 +236,7 @@ pub async fn authenticate(
 }
 
 /// Splits `rcn_<32 hex id>_<64 hex secret>`.
-fn parse(presented: &str) -> Option<(Uuid, &str)> {
+pub(crate) fn parse(presented: &str) -> Option<(Uuid, &str)> {
     let rest = presented.strip_prefix(PREFIX)?;
     let (id, secret) = rest.split_once('_')?;
     if id.len() != 32 || secret.len() != 64 || !secret.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -42,13 +42,25 @@ impl TestGateway {
     /// Like [`Self::spawn`], with the test environment's configuration changed by `tweak` first
     /// (e.g. another NATS server).
     pub async fn spawn_with(tweak: impl FnOnce(&mut rcn_runtime::Config)) -> Self {
+        Self::spawn_configured(tweak, rcn_gateway::Settings::default()).await
+    }
+
+    /// Like [`Self::spawn`], with the gateway's own `settings` (the listen address is ignored).
+    pub async fn spawn_with_settings(settings: rcn_gateway::Settings) -> Self {
+        Self::spawn_configured(|_| {}, settings).await
+    }
+
+    async fn spawn_configured(
+        tweak: impl FnOnce(&mut rcn_runtime::Config),
+        settings: rcn_gateway::Settings,
+    ) -> Self {
         let mut env = TestEnv::new().await;
         tweak(&mut env.config);
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
         let addr = listener.local_addr().expect("bound");
         let ctx = env.ctx("gateway").await;
         let gateway = RunningService::spawn("the gateway", |shutdown| {
-            rcn_gateway::serve_with(ctx, rcn_gateway::Settings::default(), listener, shutdown)
+            rcn_gateway::serve_with(ctx, settings, listener, shutdown)
         });
         let client = reqwest::Client::new();
         eventually(PATIENCE, "the gateway to answer", || {

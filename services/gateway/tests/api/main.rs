@@ -4,6 +4,7 @@
 //! another service crate (the whole chain is tested end to end in `tests/`).
 
 mod edge;
+mod edge_limits;
 mod health;
 mod helpers;
 mod notices;
