@@ -57,7 +57,9 @@ pub fn router() -> Router<Arc<AppState>> {
         (status = 409, description = "Another notice was already accepted under this notice_id", body = crate::openapi::ProblemRef, content_type = "application/problem+json"),
         (status = 413, description = "The body is larger than 64 KiB", body = crate::openapi::ProblemRef, content_type = "application/problem+json"),
         (status = 415, description = "The body is not declared as JSON", body = crate::openapi::ProblemRef, content_type = "application/problem+json"),
-        (status = 503, description = "Cannot be kept right now; send again later with the same notice_id", body = crate::openapi::ProblemRef, content_type = "application/problem+json",
+        (status = 429, description = "Too many failed authentications from this address; wait before trying again", body = crate::openapi::ProblemRef, content_type = "application/problem+json",
+         headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        (status = 503, description = "Cannot be kept right now, or the request took too long; send again later with the same notice_id", body = crate::openapi::ProblemRef, content_type = "application/problem+json",
          headers(("Retry-After" = u32, description = "Seconds to wait"))),
     ),
     security(("partnerToken" = []))
@@ -124,7 +126,9 @@ pub(crate) async fn submit(
         (status = 400, description = "The notice id is malformed", body = crate::openapi::ProblemRef, content_type = "application/problem+json"),
         (status = 401, description = "No valid API token", body = crate::openapi::ProblemRef, content_type = "application/problem+json"),
         (status = 404, description = "No notice of the caller's institution has this id", body = crate::openapi::ProblemRef, content_type = "application/problem+json"),
-        (status = 503, description = "Cannot be answered right now", body = crate::openapi::ProblemRef, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed authentications from this address; wait before trying again", body = crate::openapi::ProblemRef, content_type = "application/problem+json",
+         headers(("Retry-After" = u32, description = "Seconds to wait"))),
+        (status = 503, description = "Cannot be answered right now, or the request took too long", body = crate::openapi::ProblemRef, content_type = "application/problem+json"),
     ),
     security(("partnerToken" = []))
 )]
