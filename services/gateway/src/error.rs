@@ -4,8 +4,8 @@
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use rcn_contracts::envelope::{ApiProblem, InvalidParam};
 use rcn_contracts::notice::Problem;
-use serde::Serialize;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -65,25 +65,6 @@ fn no_route_message(trailing_slash: &bool) -> &'static str {
     } else {
         "there is nothing at this path (the API is described at /v1/openapi.json)"
     }
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct ProblemBody<'a> {
-    #[serde(rename = "type")]
-    kind: &'a str,
-    title: &'a str,
-    status: u16,
-    detail: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    invalid_params: Vec<InvalidParam<'a>>,
-}
-
-/// Logius API Design Rules' shape for a field problem: `name` is the JSON path.
-#[derive(Serialize)]
-struct InvalidParam<'a> {
-    name: &'a str,
-    reason: &'a str,
 }
 
 impl ApiError {
@@ -169,18 +150,15 @@ impl IntoResponse for ApiError {
             other => other.to_string(),
         };
         let invalid_params = match &self {
-            ApiError::Invalid(problems) | ApiError::Conflict(problems) => problems
-                .iter()
-                .map(|p| InvalidParam {
-                    name: &p.path,
-                    reason: &p.message,
-                })
-                .collect(),
+            ApiError::Invalid(problems) | ApiError::Conflict(problems) => {
+                problems.iter().cloned().map(InvalidParam::from).collect()
+            }
             _ => Vec::new(),
         };
-        let body = ProblemBody {
-            kind,
-            title,
+        // The one problem+json shape rcn speaks, over HTTP here and over NATS in the envelope.
+        let body = ApiProblem {
+            kind: kind.to_owned(),
+            title: title.to_owned(),
             status: status.as_u16(),
             detail,
             invalid_params,
