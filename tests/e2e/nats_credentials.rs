@@ -38,6 +38,19 @@ async fn intake_logs_in_as_its_own_user_from_configuration_and_serves_a_partner(
     )
     .expect("valid settings");
     assert!(matches!(config.nats_auth, NatsAuth::UserPassword { .. }));
+    // As compose does before the services start: `rcn provision` as the provisioner.
+    let provisioner = config_with(
+        &env,
+        &[
+            ("NATS_URL", &server.url),
+            ("NATS_USER", "provisioner"),
+            ("NATS_PASSWORD", "provisioner-secret"),
+        ],
+    )
+    .expect("valid settings");
+    rcn::nats_provision::provision(&provisioner, &Service::all())
+        .await
+        .expect("the provisioner provisions");
 
     let shutdown = CancellationToken::new();
     let stack = tokio::time::timeout(

@@ -8,7 +8,8 @@ use std::time::Duration;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-pub(crate) const PASSWORDS: [(&str, &str); 5] = [
+pub(crate) const PASSWORDS: [(&str, &str); 6] = [
+    ("RCN_NATS_PROVISIONER_PASSWORD", "provisioner-secret"),
     ("RCN_NATS_INTAKE_PASSWORD", "intake-secret"),
     ("RCN_NATS_ROUTER_PASSWORD", "router-secret"),
     ("RCN_NATS_CASEWORK_PASSWORD", "casework-secret"),
@@ -17,7 +18,7 @@ pub(crate) const PASSWORDS: [(&str, &str); 5] = [
 ];
 
 /// A client whose server errors (permission violations) arrive on the returned channel.
-async fn connect(
+pub(crate) async fn connect(
     url: &str,
     user: &str,
     password: &str,

@@ -54,6 +54,10 @@ impl TestStack {
         let mut env = TestEnv::new().await;
         tweak(&mut env.config);
         let shutdown = CancellationToken::new();
+        // As `rcn run` does on a development server: the same code as `rcn provision`.
+        rcn::nats_provision::provision(&env.config, &Service::all())
+            .await
+            .expect("the streams and consumers are provisioned");
         let stack = Stack::start(
             &env.config,
             every_service_on_a_free_port(),

@@ -67,6 +67,20 @@ pub async fn serve(
                     tracing::warn!(verb, "casework request without a reply subject refused");
                     return;
                 }
+                // Nor one whose answer would go anywhere but an inbox (`$JS.API.…`, an event
+                // subject): casework would publish it in its own name (see `endpoint::is_inbox`).
+                if !request
+                    .message
+                    .reply
+                    .as_deref()
+                    .is_some_and(rcn_runtime::endpoint::is_inbox)
+                {
+                    tracing::warn!(
+                        verb,
+                        "casework request whose reply subject is not an inbox refused"
+                    );
+                    return;
+                }
                 let body = handle(
                     &cw,
                     verb,

@@ -11,7 +11,7 @@ use rcn_contracts::{Condition, ConditionStatus, Gemeentecode, SCHEMA_VERSION, Su
 use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
 
 use rcn_contracts::deadlines::DeadlineRules;
-use rcn_runtime::{Ctx, outbox};
+use rcn_runtime::{Config, outbox};
 
 use crate::settings::Settings;
 use sqlx::{PgConnection, PgPool};
@@ -21,8 +21,8 @@ use uuid::Uuid;
 /// A release this close (in days) or an unexpected release makes a case spoed: same-day handling.
 pub const SPOED_WITHIN_DAYS: u64 = 7;
 
-pub fn spec(ctx: &Ctx) -> ConsumerSpec {
-    let s = ctx.subjects();
+pub fn spec(config: &Config) -> ConsumerSpec {
+    let s = config.region.subjects();
     let mut spec = ConsumerSpec::new(
         &s,
         s.routing_stream(),
@@ -30,8 +30,8 @@ pub fn spec(ctx: &Ctx) -> ConsumerSpec {
         s.routed_any(),
         "casework",
     );
-    spec.batch = ctx.config.consumer_batch;
-    spec.workers = ctx.config.consumer_workers;
+    spec.batch = config.consumer_batch;
+    spec.workers = config.consumer_workers;
     spec
 }
 

@@ -30,7 +30,8 @@ pub mod updates;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use rcn_runtime::{CancellationToken, Ctx, consumer, outbox};
+use rcn_runtime::provision::Resources;
+use rcn_runtime::{CancellationToken, Config, Ctx, consumer, outbox};
 
 pub use settings::Settings;
 
@@ -41,12 +42,22 @@ pub fn migrations() -> &'static sqlx::migrate::Migrator {
     &MIGRATIONS
 }
 
+/// What casework needs on JetStream, made by `rcn provision`: CASES, which it publishes to, and
+/// its two durable consumers on ROUTING (routed notices, out-of-region notices), with the
+/// dead-letter stream.
+pub fn nats_resources(config: &Config) -> anyhow::Result<Resources> {
+    Ok(Resources::new("casework")
+        .stream(config.region.subjects().cases_stream())
+        .consumer(cases::spec(config))
+        .consumer(moved_out::spec(config)))
+}
+
 /// Runs casework with `settings` until `shutdown`: the consumer, the API, the scheduler and the
 /// outbox relay.
 pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
     let js = ctx.jetstream();
     let subjects = ctx.subjects();
-    rcn_runtime::nats::ensure_stream(&js, &subjects.cases_stream()).await?;
+    rcn_runtime::provision::require(&js, &nats_resources(&ctx.config)?).await?;
     let pool = ctx.database(stats::SCHEMA, &MIGRATIONS).await?;
     // Our own stop: the API failing stops the rest too, without cancelling the caller's token.
     let stop = shutdown.child_token();
@@ -66,11 +77,11 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
     };
     let moved_out = tokio::spawn(consumer::run(
         js.clone(),
-        moved_out::spec(&ctx),
+        moved_out::spec(&ctx.config),
         Arc::new(moved_out::MovedOut(cw.clone())),
         stop.clone(),
     ));
-    consumer::run(js, cases::spec(&ctx), cw, stop.clone()).await;
+    consumer::run(js, cases::spec(&ctx.config), cw, stop.clone()).await;
     moved_out.await.context("out-of-region consumer task")?;
     stop.cancel();
     let served = api.await.context("casework API task");

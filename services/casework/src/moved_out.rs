@@ -12,15 +12,15 @@ use std::sync::Arc;
 
 use rcn_contracts::casework_api::CloseReason;
 use rcn_contracts::events::{NoticeRouted, RoutingOutcome};
-use rcn_runtime::Ctx;
+use rcn_runtime::Config;
 use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
 use uuid::Uuid;
 
 use crate::cases::Casework;
 use crate::closing;
 
-pub fn spec(ctx: &Ctx) -> ConsumerSpec {
-    let s = ctx.subjects();
+pub fn spec(config: &Config) -> ConsumerSpec {
+    let s = config.region.subjects();
     let mut spec = ConsumerSpec::new(
         &s,
         s.routing_stream(),
@@ -28,7 +28,7 @@ pub fn spec(ctx: &Ctx) -> ConsumerSpec {
         s.out_of_region_any(),
         "casework",
     );
-    spec.batch = ctx.config.consumer_batch;
+    spec.batch = config.consumer_batch;
     spec.workers = 1;
     spec
 }

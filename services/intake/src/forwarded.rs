@@ -20,13 +20,13 @@ use rcn_contracts::pseudonym::PseudonymKey;
 use rcn_contracts::routing_api::{ForwardedAckReply, ForwardedAckRequest};
 use rcn_contracts::{Region, SCHEMA_VERSION, Subjects};
 use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
-use rcn_runtime::{Ctx, headers};
+use rcn_runtime::{Config, headers};
 
 /// How long the sending region gets to answer an acknowledgement.
 const ACK_TIMEOUT: Duration = Duration::from_secs(5);
 
-pub fn spec(ctx: &Ctx) -> ConsumerSpec {
-    let s = ctx.subjects();
+pub fn spec(config: &Config) -> ConsumerSpec {
+    let s = config.region.subjects();
     let mut spec = ConsumerSpec::new(
         &s,
         s.forwarded_stream(),

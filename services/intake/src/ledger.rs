@@ -3,12 +3,12 @@
 
 use chrono::{DateTime, Utc};
 use rcn_contracts::events::NoticeAccepted;
-use rcn_runtime::Ctx;
+use rcn_runtime::Config;
 use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
 use sqlx::PgPool;
 
-pub fn spec(ctx: &Ctx) -> ConsumerSpec {
-    let s = ctx.subjects();
+pub fn spec(config: &Config) -> ConsumerSpec {
+    let s = config.region.subjects();
     let mut spec = ConsumerSpec::new(
         &s,
         s.notices_stream(),
@@ -16,7 +16,7 @@ pub fn spec(ctx: &Ctx) -> ConsumerSpec {
         s.notice_accepted(),
         "intake",
     );
-    spec.batch = ctx.config.consumer_batch;
+    spec.batch = config.consumer_batch;
     spec.workers = 1;
     spec
 }

@@ -22,7 +22,8 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use futures::StreamExt;
-use rcn_runtime::{CancellationToken, Ctx, consumer};
+use rcn_runtime::provision::Resources;
+use rcn_runtime::{CancellationToken, Config, Ctx, consumer};
 
 pub use submit::{Caller, Intake, MAX_NOTICE_BYTES};
 
@@ -31,25 +32,35 @@ static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// How many submissions intake works on at once per instance.
 const CONCURRENT_SUBMISSIONS: usize = 256;
 
+/// What intake needs on JetStream, made by `rcn provision`: NOTICES, which it publishes to, and
+/// its durable consumers (the receipt ledger on NOTICES, routing outcomes on ROUTING, forwarded
+/// notices on FORWARDED), each with the dead-letter stream.
+pub fn nats_resources(config: &Config) -> anyhow::Result<Resources> {
+    Ok(Resources::new("intake")
+        .stream(config.region.subjects().notices_stream())
+        .consumer(ledger::spec(config))
+        .consumer(outcomes::spec(config))
+        .consumer(forwarded::spec(config)))
+}
+
 /// Runs intake until `shutdown`: the submit and status endpoints, the receipt ledger, the
 /// routing outcomes and notices forwarded by other regions.
 pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
     let js = ctx.jetstream();
     let subjects = ctx.subjects();
-    rcn_runtime::nats::ensure_stream(&js, &subjects.notices_stream()).await?;
+    rcn_runtime::provision::require(&js, &nats_resources(&ctx.config)?).await?;
     let pool = ctx.database("intake", &MIGRATIONS).await?;
     let intake = Arc::new(Intake::new(&ctx, pool.clone())?);
 
     let ledger = tokio::spawn(consumer::run(
         js.clone(),
-        ledger::spec(&ctx),
+        ledger::spec(&ctx.config),
         Arc::new(ledger::Ledger { pool: pool.clone() }),
         shutdown.clone(),
     ));
-    rcn_runtime::nats::ensure_stream(&js, &subjects.routing_stream()).await?;
     let outcomes = tokio::spawn(consumer::run(
         js.clone(),
-        outcomes::spec(&ctx),
+        outcomes::spec(&ctx.config),
         Arc::new(outcomes::Outcomes {
             pool: pool.clone(),
             subjects: subjects.clone(),
@@ -58,7 +69,7 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
     ));
     let forwarded = tokio::spawn(consumer::run(
         js.clone(),
-        forwarded::spec(&ctx),
+        forwarded::spec(&ctx.config),
         Arc::new(forwarded::Forwarded {
             js: js.clone(),
             nats: ctx.nats.clone(),
@@ -112,6 +123,13 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
             );
             async move {
                 let m = &request.message;
+                // A reply to anything but an inbox would publish in intake's name (see
+                // `endpoint::is_inbox`): refused, and not carried out.
+                if m.reply.as_deref().is_some_and(|r| !rcn_runtime::endpoint::is_inbox(r)) {
+                    tracing::warn!(?verb, outcome = "reply-subject-not-an-inbox",
+                        "a request whose reply subject is not an inbox was refused and not carried out");
+                    return;
+                }
                 let body = match verb {
                     Verb::Submit => {
                         serde_json::to_vec(&intake.submit(&m.payload, m.headers.as_ref()).await)

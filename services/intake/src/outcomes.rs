@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use rcn_contracts::events::{RoutingOutcome, RoutingRule};
-use rcn_runtime::Ctx;
+use rcn_runtime::Config;
 use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -15,13 +15,13 @@ use sqlx::PgPool;
 /// The durable name of intake's ROUTING consumer.
 pub const DURABLE: &str = "intake-outcomes";
 
-pub fn spec(ctx: &Ctx) -> ConsumerSpec {
-    let s = ctx.subjects();
+pub fn spec(config: &Config) -> ConsumerSpec {
+    let s = config.region.subjects();
     let stream = s.routing_stream();
     // One filter subject per consumer (nats-server 2.9): the whole routing area.
     let filter = stream.subjects[0].clone();
     let mut spec = ConsumerSpec::new(&s, stream, DURABLE, filter, "intake");
-    spec.batch = ctx.config.consumer_batch;
+    spec.batch = config.consumer_batch;
     spec.workers = 1;
     spec
 }

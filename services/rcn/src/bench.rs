@@ -329,6 +329,7 @@ impl BenchStack {
         let prepared = Stack::prepare(&Service::all(), &env)?;
         let conditions = rcn_casework::Settings::from_env()?.conditions;
         let shutdown = CancellationToken::new();
+        crate::nats_provision::provision(&config, &Service::all()).await?;
         let stack = Stack::start(&config, prepared, shutdown.clone()).await?;
         let http = stack.http_addr.context("the gateway runs")?;
         let nats = rcn_runtime::nats::connect(

@@ -11,5 +11,6 @@ pub mod dlq;
 pub mod feed;
 pub mod inbox_bench;
 pub mod infra;
+pub mod nats_provision;
 pub mod provision;
 pub mod stack;

@@ -38,7 +38,15 @@ enum Command {
         /// Where the launcher keeps its own NATS and PostgreSQL data when it starts them.
         #[arg(long, env = "RCN_DATA_DIR", default_value = ".rcn-data")]
         data_dir: PathBuf,
+        /// Provision the services' streams and consumers first, with this process's NATS user
+        /// (done anyway on the launcher's own nats-server and on one without authorisation).
+        #[arg(long)]
+        provision: bool,
     },
+    /// Create or update every stream and durable consumer the services need (needs NATS_URL and
+    /// the provisioner's NATS credentials). Idempotent; run it before the services start, and
+    /// again after an upgrade.
+    Provision,
     /// Measure notice → case throughput and latency against the raw floor of NATS and
     /// PostgreSQL (own servers unless NATS_URL / DATABASE_URL are set). Not a test: it prints.
     Bench {
@@ -108,6 +116,7 @@ async fn main() -> anyhow::Result<()> {
             demo,
             demo_rate,
             data_dir,
+            provision,
         } => {
             let services = if only.is_empty() {
                 Service::all()
@@ -119,7 +128,22 @@ async fn main() -> anyhow::Result<()> {
             }
             // Every service's own settings are checked before anything starts.
             let prepared = Stack::prepare(&services, &rcn_runtime::config::process_env)?;
-            run(&mut config, prepared, demo.then_some(demo_rate), &data_dir).await
+            let options = RunOptions {
+                demo_rate: demo.then_some(demo_rate),
+                provision,
+            };
+            run(&mut config, &services, prepared, options, &data_dir).await
+        }
+        Command::Provision => {
+            let report = rcn::nats_provision::provision(&config, &Service::all()).await?;
+            print!("{}", rcn::nats_provision::describe(&report));
+            println!(
+                "provisioned {} stream(s) and {} consumer(s) for region {}",
+                report.streams.len(),
+                report.consumers.len(),
+                config.region
+            );
+            Ok(())
         }
         Command::Bench {
             notices,
@@ -221,14 +245,38 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
+/// How `rcn run` runs, besides which services.
+struct RunOptions {
+    /// Synthetic notices per second, with `--demo`.
+    demo_rate: Option<f64>,
+    /// `--provision`: provision first even with NATS credentials configured.
+    provision: bool,
+}
+
 async fn run(
     config: &mut Config,
+    chosen: &[&'static Service],
     services: Prepared,
-    demo_rate: Option<f64>,
+    options: RunOptions,
     data_dir: &std::path::Path,
 ) -> anyhow::Result<()> {
+    let RunOptions {
+        demo_rate,
+        provision,
+    } = options;
     let shutdown = rcn_runtime::shutdown_signal();
+    let own_nats = config.nats_url.is_none();
     let mut own = rcn::provision::OwnServers::provide(config, data_dir).await?;
+    // A deployment's service users may not provision (compose runs `rcn provision` first); the
+    // launcher's own server and one without authorisation are development, where it may.
+    if provision || own_nats || config.nats_auth == rcn_runtime::nats_auth::NatsAuth::None {
+        let report = rcn::nats_provision::provision(config, chosen).await?;
+        tracing::info!(
+            streams = report.streams.len(),
+            consumers = report.consumers.len(),
+            "streams and consumers provisioned"
+        );
+    }
     let stack = Stack::start(config, services, shutdown.clone()).await?;
 
     println!("rcn is running (region {})", config.region);

@@ -11,6 +11,7 @@ use std::net::SocketAddr;
 
 use anyhow::Context as _;
 use futures::future::BoxFuture;
+use rcn_runtime::provision::Resources;
 use rcn_runtime::{CancellationToken, Config, Ctx};
 use tokio::task::JoinSet;
 
@@ -36,6 +37,9 @@ pub struct Service {
     pub name: &'static str,
     /// Reads and checks the service's own settings (no I/O), and says how to start it.
     pub load: fn(Lookup) -> anyhow::Result<Launch>,
+    /// The streams and durable consumers it needs on JetStream, which `rcn provision` makes
+    /// ([`crate::nats_provision`]); the service itself only binds to them.
+    pub resources: fn(&Config) -> anyhow::Result<Resources>,
 }
 
 /// Every service `rcn run` starts, in this order.
@@ -43,6 +47,7 @@ pub static REGISTRY: &[Service] = &[
     Service {
         name: "intake",
         load: |_| Ok(launch((), |ctx, (), stop| rcn_intake::run(ctx, stop))),
+        resources: rcn_intake::nats_resources,
     },
     Service {
         name: "router",
@@ -52,6 +57,7 @@ pub static REGISTRY: &[Service] = &[
                 rcn_router::run,
             ))
         },
+        resources: rcn_router::nats_resources,
     },
     Service {
         name: "casework",
@@ -61,10 +67,13 @@ pub static REGISTRY: &[Service] = &[
                 rcn_casework::run,
             ))
         },
+        resources: rcn_casework::nats_resources,
     },
     Service {
         name: "gateway",
         load: gateway,
+        // The gateway only asks; it reads and writes no stream.
+        resources: |_| Ok(Resources::new("gateway")),
     },
 ];
 

@@ -14,7 +14,7 @@ use rcn_contracts::events::{NoticeAccepted, NoticeRouted, RoutingOutcome};
 use rcn_contracts::region::RegionTable;
 use rcn_contracts::{SCHEMA_VERSION, Subjects};
 use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
-use rcn_runtime::{Ctx, outbox};
+use rcn_runtime::{Config, outbox};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -24,8 +24,8 @@ use crate::{forwarding, rules};
 /// Look-ups in flight at once per batch: enough to hide latency, few enough to be polite.
 const CONCURRENT_LOOKUPS: usize = 8;
 
-pub fn spec(ctx: &Ctx) -> ConsumerSpec {
-    let s = ctx.subjects();
+pub fn spec(config: &Config) -> ConsumerSpec {
+    let s = config.region.subjects();
     let mut spec = ConsumerSpec::new(
         &s,
         s.notices_stream(),
@@ -33,8 +33,8 @@ pub fn spec(ctx: &Ctx) -> ConsumerSpec {
         s.notice_accepted(),
         "router",
     );
-    spec.batch = ctx.config.consumer_batch;
-    spec.workers = ctx.config.consumer_workers;
+    spec.batch = config.consumer_batch;
+    spec.workers = config.consumer_workers;
     spec
 }
 

@@ -22,31 +22,43 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use rcn_contracts::region::RegionTable;
-use rcn_runtime::{CancellationToken, Ctx, consumer, outbox};
+use rcn_runtime::provision::Resources;
+use rcn_runtime::{CancellationToken, Config, Ctx, consumer, outbox};
 
 pub use settings::Settings;
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// Runs the router with `settings` until `shutdown`.
-pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let region = match &ctx.config.region_file {
+/// The region table: `RCN_REGION_FILE`, or the built-in Kennemerland.
+fn region_table(config: &Config) -> anyhow::Result<RegionTable> {
+    Ok(match &config.region_file {
         Some(path) => RegionTable::load(path)?,
         None => RegionTable::kennemerland(),
-    };
+    })
+}
+
+/// What the router needs on JetStream, made by `rcn provision`: ROUTING, which it publishes to;
+/// its durable consumer on NOTICES (with the dead-letter stream); and the FORWARDED stream of
+/// every region it forwards to, so a forward is kept even while that region is not running.
+pub fn nats_resources(config: &Config) -> anyhow::Result<Resources> {
+    let subjects = config.region.subjects();
+    let mut needs = Resources::new("router")
+        .stream(subjects.routing_stream())
+        .consumer(decisions::spec(config));
+    for target in forwarding::target_regions(&region_table(config)?) {
+        needs = needs.other_region_stream(target.subjects().forwarded_stream());
+    }
+    Ok(needs)
+}
+
+/// Runs the router with `settings` until `shutdown`.
+pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let region = region_table(&ctx.config)?;
     let register =
         address_register::AddressRegister::from_settings(settings.address_register.as_ref())?;
     let js = ctx.jetstream();
     let subjects = ctx.subjects();
-    rcn_runtime::nats::ensure_stream(&js, &subjects.routing_stream()).await?;
-    // Forwards must be stored even while the target region is not running (otherwise they wait
-    // in the outbox until it starts): create the targets' FORWARDED streams (the definition is
-    // shared, so the target creating it too changes nothing). Our own is where other regions
-    // forward to us.
-    rcn_runtime::nats::ensure_stream(&js, &subjects.forwarded_stream()).await?;
-    for target in forwarding::target_regions(&region) {
-        rcn_runtime::nats::ensure_stream(&js, &target.subjects().forwarded_stream()).await?;
-    }
+    rcn_runtime::provision::require(&js, &nats_resources(&ctx.config)?).await?;
     let pool = ctx.database("router", &MIGRATIONS).await?;
     tracing::info!(region = %region.name, municipalities = region.municipalities.len(),
         address_register = register.is_some(), "router starting");
@@ -65,7 +77,7 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
         subjects: subjects.clone(),
         register,
     });
-    consumer::run(js, decisions::spec(&ctx), handler, shutdown).await;
+    consumer::run(js, decisions::spec(&ctx.config), handler, shutdown).await;
     relay.await?;
     api.await.context("router API task")??;
     Ok(())

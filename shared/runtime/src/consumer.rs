@@ -8,8 +8,13 @@
 //!
 //! Messages are handled in batches (what is ready, up to `batch`) so a handler can commit many in
 //! one transaction; when a batch fails, its messages are retried one by one so a single poison
-//! message cannot hold back the rest. The loop survives missed heartbeats, reconnects and a lost
-//! consumer by recreating its message stream, and on shutdown finishes the batches it holds.
+//! message cannot hold back the rest. The loop survives missed heartbeats and reconnects by
+//! reopening its message stream, and on shutdown finishes the batches it holds.
+//!
+//! The durable consumer itself is made by provisioning ([`crate::provision`], `rcn provision`)
+//! from this same [`ConsumerSpec`]; the loop only binds to it, because a service's NATS user may
+//! not create or change consumers. A consumer that went missing is waited for, with a warning
+//! that says to run `rcn provision`.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -30,7 +35,7 @@ use crate::headers;
 /// How a durable consumer is set up.
 #[derive(Debug, Clone)]
 pub struct ConsumerSpec {
-    /// The stream to read (created or updated here too, so start order does not matter).
+    /// The stream to read (provisioned with the consumer, so start order does not matter).
     pub stream: StreamDef,
     /// The durable name: one per purpose; instances sharing it share the work.
     pub durable: String,
@@ -83,7 +88,8 @@ impl ConsumerSpec {
         }
     }
 
-    fn consumer_config(&self) -> pull::Config {
+    /// The durable consumer's configuration, as provisioning creates or updates it.
+    pub fn consumer_config(&self) -> pull::Config {
         pull::Config {
             durable_name: Some(self.durable.clone()),
             description: Some(format!("{} reads {}", self.service, self.filter_subject)),
@@ -224,22 +230,19 @@ pub async fn run<H: Handler>(
     let _ = workers.acquire_many(spec.workers as u32).await;
 }
 
+/// Binds to the provisioned durable consumer (`$JS.API.CONSUMER.INFO.<stream>.<durable>`, all a
+/// service's NATS user may ask) and opens its message stream.
 async fn open(js: &jetstream::Context, spec: &ConsumerSpec) -> anyhow::Result<pull::Stream> {
-    let stream = crate::nats::ensure_stream(js, &spec.stream).await?;
-    let stream = js.get_stream(&stream.config.name).await?;
-    let config = spec.consumer_config();
-    let consumer = match stream.create_consumer(config.clone()).await {
-        Ok(c) => c,
-        Err(e) => {
-            // It exists with other settings. nats-server 2.9 cannot update a consumer in place;
-            // keep the existing one (and its position) and say so.
-            tracing::warn!(consumer = %spec.durable, error = %e, "consumer exists with other settings; using it as it is");
-            stream
-                .get_consumer(&spec.durable)
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot get consumer {}: {e}", spec.durable))?
-        }
-    };
+    let consumer: jetstream::consumer::PullConsumer = js
+        .get_consumer_from_stream(&spec.durable, &spec.stream.name)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot bind to durable consumer {} on stream {} ({e}); is it provisioned? run `rcn provision`",
+                spec.durable,
+                spec.stream.name
+            )
+        })?;
     Ok(consumer
         .stream()
         .max_messages_per_batch(spec.batch * 2)

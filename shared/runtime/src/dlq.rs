@@ -45,7 +45,8 @@ pub async fn publish(
             h.insert(headers::TRACE_ID, t.as_str());
         }
     }
-    crate::nats::ensure_stream(js, &spec.dead_letter_stream).await?;
+    // The DLQ stream is provisioned with the consumer (`rcn provision`); without it the publish
+    // fails and the message is nak'ed, so nothing is lost.
     js.publish_with_headers(spec.dead_letter_subject.clone(), h, m.payload.clone())
         .await?
         .await?;

@@ -34,13 +34,21 @@ use serde::Serialize;
 
 use crate::{CancellationToken, headers};
 
+/// Whether `subject` is a requester's inbox (`_INBOX.…`, or `_INBOX_<name>.…` under a custom
+/// inbox prefix as every rcn client and partner uses): the only kind of reply subject a service
+/// answers. NATS lets a requester name any reply subject, and a service's user may publish its
+/// response there (`allow_responses`); answering `$JS.API.STREAM.PURGE.…` or another service's
+/// event subject would do that in the service's name, for a requester who may not.
+pub fn is_inbox(subject: &str) -> bool {
+    subject
+        .strip_prefix("_INBOX")
+        .is_some_and(|rest| rest.starts_with('.') || (rest.starts_with('_') && rest.contains('.')))
+}
+
 /// How long a request may take unless its endpoint says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Requests handled at once per service instance.
 const CONCURRENT_REQUESTS: usize = 32;
-/// Where the service API's error counter is told about a problem (see [`count_error`]); nobody
-/// listens there, and every service may publish under `_INBOX.>`.
-const DISCARD: &str = "_INBOX.rcn.discard";
 
 /// Who may call an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -239,6 +247,9 @@ impl ServiceSpec {
         }
         Ok(RunningService {
             name: self.name,
+            // Under the client's own inbox prefix, the one inbox its NATS user may publish to;
+            // a fresh inbox, so nobody listens there.
+            discard: nats.new_inbox(),
             nats: nats.clone(),
             service,
             streams,
@@ -249,6 +260,8 @@ impl ServiceSpec {
 /// A registered service: call [`RunningService::serve`] to answer until shutdown.
 pub struct RunningService {
     name: String,
+    /// Where the service API's error counter is told about a problem (see [`count_error`]).
+    discard: String,
     nats: async_nats::Client,
     service: async_nats::service::Service,
     streams: Vec<(Arc<Endpoint>, async_nats::service::endpoint::Endpoint)>,
@@ -267,6 +280,7 @@ impl RunningService {
     pub async fn serve(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let RunningService {
             name,
+            discard,
             nats,
             service,
             streams,
@@ -279,7 +293,7 @@ impl RunningService {
         requests
             .take_until(shutdown.cancelled_owned())
             .for_each_concurrent(CONCURRENT_REQUESTS, |(endpoint, request)| {
-                handle(&name, &nats, endpoint, request)
+                handle(&name, &nats, &discard, endpoint, request)
             })
             .await;
         service
@@ -294,6 +308,7 @@ impl RunningService {
 async fn handle(
     service: &str,
     nats: &async_nats::Client,
+    discard: &str,
     endpoint: Arc<Endpoint>,
     mut request: async_nats::service::Request,
 ) {
@@ -305,9 +320,19 @@ async fn handle(
             "",
             "a request must carry a reply subject",
         )]);
-        count_error(&mut request, &problem).await;
+        count_error(&mut request, discard, &problem).await;
         return;
     };
+    if !is_inbox(&reply_to) {
+        tracing::warn!(service, endpoint = %endpoint.name, outcome = "reply-subject-not-an-inbox",
+            "a request whose reply subject is not an inbox was refused and not carried out");
+        let problem = ApiProblem::invalid(vec![rcn_contracts::notice::Problem::new(
+            "",
+            "the reply subject must be an inbox (_INBOX.… or _INBOX_<name>.…)",
+        )]);
+        count_error(&mut request, discard, &problem).await;
+        return;
+    }
     let outcome = endpoint.answer(&request.message).await;
     let took_ms = started.elapsed().as_millis() as u64;
     match outcome {
@@ -323,7 +348,7 @@ async fn handle(
             } else {
                 tracing::info!(service, endpoint = %endpoint.name, outcome = problem.short_kind(), status = problem.status, took_ms, "request refused");
             }
-            count_error(&mut request, &problem).await;
+            count_error(&mut request, discard, &problem).await;
             let mut h = HeaderMap::new();
             h.insert(NATS_SERVICE_ERROR, problem.title.as_str());
             h.insert(NATS_SERVICE_ERROR_CODE, problem.status.to_string().as_str());
@@ -338,15 +363,45 @@ async fn handle(
 /// Counts a problem in the service API's per-endpoint statistics (`num_errors`, `last_error`).
 ///
 /// async-nats counts an error only when it answers with an empty error reply itself; the
-/// requester must get the problem's body instead. So the error reply goes to [`DISCARD`], where
-/// nobody listens, and the caller answers the requester with the body.
-async fn count_error(request: &mut async_nats::service::Request, problem: &ApiProblem) {
-    request.message.reply = Some(DISCARD.into());
+/// requester must get the problem's body instead. So the error reply goes to `discard`, an inbox
+/// of the service's own where nobody listens, and the caller answers the requester with the body.
+async fn count_error(
+    request: &mut async_nats::service::Request,
+    discard: &str,
+    problem: &ApiProblem,
+) {
+    request.message.reply = Some(discard.into());
     let error = async_nats::service::error::Error {
         status: problem.title.clone(),
         code: usize::from(problem.status),
     };
     if let Err(e) = request.respond(Err(error)).await {
         tracing::debug!(error = %e, "could not count an endpoint error");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_inbox;
+
+    #[test]
+    fn only_an_inbox_is_answered() {
+        for inbox in [
+            "_INBOX.abc.1",
+            "_INBOX_gateway.abc",
+            "_INBOX_PI-HAARLEM.x.y",
+        ] {
+            assert!(is_inbox(inbox), "{inbox}");
+        }
+        for other in [
+            "$JS.API.STREAM.PURGE.KENNEMERLAND_NOTICES",
+            "rcn.kennemerland.casework.case_closed.GM0392",
+            "_INBOX",
+            "_INBOX_gateway",
+            "_INBOXES.x",
+            "x._INBOX.y",
+        ] {
+            assert!(!is_inbox(other), "{other}");
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! The plumbing every rcn service stands on: typed configuration, tracing, the NATS and
-//! PostgreSQL connections, idempotent stream set-up, request-reply endpoints (`endpoint`), the
+//! PostgreSQL connections, stream and consumer provisioning (`provision`), request-reply endpoints (`endpoint`), the
 //! consumer loop (ack / nak with back-off / dead-letter), the transactional outbox and its relay,
 //! and graceful shutdown.
 //!
@@ -16,6 +16,7 @@ pub mod headers;
 pub mod nats;
 pub mod nats_auth;
 pub mod outbox;
+pub mod provision;
 pub mod shutdown;
 pub mod telemetry;
 

@@ -1,7 +1,12 @@
 //! NATS connection and idempotent stream set-up.
 //!
-//! Streams are created or updated, never deleted: a restart with a changed limit updates the
-//! stream in place and keeps its messages.
+//! Every client receives its replies under an inbox prefix of its own (`_INBOX_<service>`, see
+//! [`inbox_prefix`]): a service's NATS user may subscribe only there, so no service reads the
+//! replies meant for another.
+//!
+//! Streams are created or updated, never deleted: a change of a limit updates the stream in place
+//! and keeps its messages. Only the provisioning step ([`crate::provision`], `rcn provision`)
+//! does that, with an administrative NATS user; services only bind to what it made.
 
 use std::time::Duration;
 
@@ -19,6 +24,8 @@ pub enum NatsError {
     },
     #[error("cannot read the NATS credentials file (NATS_CREDS_FILE): {source}")]
     Credentials { source: std::io::Error },
+    #[error("cannot look up stream {name}: {reason}")]
+    StreamInfo { name: String, reason: String },
     #[error("cannot create or update stream {name}: {source}")]
     Stream {
         name: String,
@@ -36,7 +43,26 @@ pub async fn connect(
     connect_as(url, &NatsAuth::None, name, patience).await
 }
 
-/// [`connect`] with credentials. The credentials never appear in an error or a log line.
+/// The inbox prefix of the client called `name`: `rcn-intake` receives its replies under
+/// `_INBOX_intake.>`, the only inbox its NATS user may subscribe to (and `rcn-gateway` under
+/// `_INBOX_gateway.>`). Characters a subject token cannot hold become `_`.
+pub fn inbox_prefix(name: &str) -> String {
+    let service = name.strip_prefix("rcn-").unwrap_or(name);
+    let token: String = service
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("_INBOX_{token}")
+}
+
+/// [`connect`] with credentials. The credentials never appear in an error or a log line. The
+/// client's replies arrive under [`inbox_prefix`]`(name)`.
 pub async fn connect_as(
     url: &str,
     auth: &NatsAuth,
@@ -51,6 +77,7 @@ pub async fn connect_as(
             .await
             .map_err(|source| NatsError::Credentials { source })?
             .name(name)
+            .custom_inbox_prefix(inbox_prefix(name))
             .max_reconnects(None)
             .connection_timeout(Duration::from_secs(5))
             .event_callback(|event| async move {
@@ -96,8 +123,9 @@ pub fn stream_config(def: &StreamDef) -> stream::Config {
     }
 }
 
-/// Creates the stream, or updates it in place when it exists with other settings. Two services
-/// racing to create the same stream is normal at start-up: the loser updates on its second try.
+/// Creates the stream, or updates it in place when it exists with other settings. Needs the
+/// JetStream API rights of the provisioner (services never call it; see [`crate::provision`]).
+/// Two launchers racing to create the same stream is normal: the loser updates on its second try.
 pub async fn ensure_stream(
     js: &jetstream::Context,
     def: &StreamDef,
@@ -114,5 +142,18 @@ pub async fn ensure_stream(
                     source,
                 })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inbox_prefix;
+
+    #[test]
+    fn each_service_gets_an_inbox_prefix_of_its_own() {
+        assert_eq!(inbox_prefix("rcn-intake"), "_INBOX_intake");
+        assert_eq!(inbox_prefix("rcn-gateway"), "_INBOX_gateway");
+        assert_eq!(inbox_prefix("partner"), "_INBOX_partner");
+        assert_eq!(inbox_prefix("a.b c*>"), "_INBOX_a_b_c__");
     }
 }

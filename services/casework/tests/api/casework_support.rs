@@ -50,9 +50,8 @@ impl App {
         let subjects = env.config.region.subjects();
         let ctx = env.ctx("router-and-gateway-stand-in").await;
         let js = ctx.jetstream();
-        rcn_runtime::nats::ensure_stream(&js, &subjects.routing_stream())
-            .await
-            .expect("ROUTING stream");
+        env.provision(&[rcn_casework::nats_resources(&env.config).expect("casework's needs")])
+            .await;
         let db = env.db().await;
         let mut app = Self {
             env,

@@ -55,10 +55,10 @@ impl TestCasework {
         let env = TestEnv::new().await;
         let subjects = env.config.region.subjects();
         let js = env.ctx("router-stand-in").await.jetstream();
-        // The router owns ROUTING; here the test publishes in its place.
-        rcn_runtime::nats::ensure_stream(&js, &subjects.routing_stream())
-            .await
-            .expect("the stream can be created");
+        // As `rcn provision` does before casework starts (ROUTING included, which the test
+        // publishes to in the router's place).
+        env.provision(&[rcn_casework::nats_resources(&env.config).expect("casework's needs")])
+            .await;
         let ctx = env.ctx("casework").await;
         let casework = RunningService::spawn("casework", |shutdown| {
             rcn_casework::run(ctx, rcn_casework::Settings::default(), shutdown)

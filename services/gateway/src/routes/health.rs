@@ -39,8 +39,8 @@ async fn ready(State(state): State<Arc<AppState>>) -> (StatusCode, Json<serde_js
 }
 
 /// A request on a subject nobody serves: the server itself answers "no responders", which proves
-/// it reads and routes this connection's messages. The gateway's NATS user may publish on
-/// `rcn.*.api.>`, so the probe needs no permission of its own.
+/// it reads and routes this connection's messages. The gateway's NATS user may publish on this
+/// one subject for it (`services/rcn/deploy/nats/accounts.conf`).
 async fn nats_answers(state: &AppState) -> bool {
     if state.nats.connection_state() != async_nats::connection::State::Connected {
         return false;

@@ -32,6 +32,9 @@ impl TestIntake {
     /// Starts intake and waits until it answers requests.
     pub async fn spawn() -> Self {
         let env = TestEnv::new().await;
+        // As `rcn provision` does before intake starts: intake only binds.
+        env.provision(&[rcn_intake::nats_resources(&env.config).expect("intake's needs")])
+            .await;
         let ctx = env.ctx("intake").await;
         let intake = RunningService::spawn("intake", |shutdown| rcn_intake::run(ctx, shutdown));
         let nats = env.ctx("partner").await.nats;

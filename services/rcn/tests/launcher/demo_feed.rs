@@ -18,6 +18,8 @@ async fn the_demo_feed_waits_for_intake_and_counts_no_failure_while_it_starts() 
 
     // Intake comes up well after the feed began: the feed's first notices find no responder.
     tokio::time::sleep(Duration::from_millis(1500)).await;
+    env.provision(&[rcn_intake::nats_resources(&env.config).unwrap()])
+        .await;
     let ctx = env.ctx("rcn-intake").await;
     let intake = RunningService::spawn("intake", |shutdown| rcn_intake::run(ctx, shutdown));
     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -45,10 +45,10 @@ impl TestRouter {
         let env = TestEnv::new().await;
         let subjects = env.config.region.subjects();
         let js = env.ctx("intake-stand-in").await.jetstream();
-        // Intake owns NOTICES; here the test publishes in its place.
-        rcn_runtime::nats::ensure_stream(&js, &subjects.notices_stream())
-            .await
-            .expect("the stream can be created");
+        // As `rcn provision` does before the router starts (NOTICES included, which the test
+        // publishes to in intake's place).
+        env.provision(&[rcn_router::nats_resources(&env.config).expect("the router's needs")])
+            .await;
         let ctx = env.ctx("router").await;
         let router = RunningService::spawn("the router", |shutdown| {
             rcn_router::run(ctx, rcn_router::Settings::default(), shutdown)

@@ -52,9 +52,8 @@ impl RoutingRouter {
         let subjects = env.config.region.subjects();
         let client = env.ctx("coordinator-stand-in").await;
         let js = client.jetstream();
-        rcn_runtime::nats::ensure_stream(&js, &subjects.notices_stream())
-            .await
-            .unwrap();
+        env.provision(&[rcn_router::nats_resources(&env.config).expect("the router's needs")])
+            .await;
         let ctx = env.ctx("router").await;
         let router = RunningService::spawn("the router", |shutdown| {
             rcn_router::run(ctx, settings, shutdown)

@@ -119,6 +119,23 @@ async fn remove_stale_streams(nats_url: &str) {
 }
 
 impl TestEnv {
+    /// Creates the streams and durable consumers `services` need, as `rcn provision` does (the
+    /// same code), with an administrative connection to the test server: services only bind to
+    /// them.
+    pub async fn provision(&self, services: &[crate::provision::Resources]) {
+        let nats = crate::nats::connect_as(
+            self.config.nats_url().expect("set by TestEnv"),
+            &self.config.nats_auth,
+            "rcn-provision",
+            std::time::Duration::from_secs(10),
+        )
+        .await
+        .expect("connect to the test NATS");
+        crate::provision::apply(&async_nats::jetstream::new(nats), services)
+            .await
+            .expect("the streams and consumers are provisioned");
+    }
+
     /// A service context on this environment, connected as `name`.
     pub async fn ctx(&self, name: &str) -> crate::Ctx {
         crate::Ctx::connect(self.config.clone(), name)

@@ -160,9 +160,10 @@ impl Setup {
         let env = TestEnv::new().await;
         let subjects = env.config.region.subjects();
         let js = env.ctx("runtime-test").await.jetstream();
-        rcn_runtime::nats::ensure_stream(&js, &subjects.notices_stream())
-            .await
-            .expect("the stream can be created");
+        env.provision(&[rcn_runtime::provision::Resources::new("tester")
+            .stream(subjects.notices_stream())
+            .stream(subjects.dead_letter_stream())])
+            .await;
         Self {
             _env: env,
             subjects,
@@ -206,15 +207,18 @@ impl Setup {
             .expect("stored by JetStream");
     }
 
-    /// Starts `consumer::run` with `handler` in a task.
+    /// Provisions the consumer (as `rcn provision` does), then starts `consumer::run` with
+    /// `handler` in a task.
     pub fn start(&self, spec: ConsumerSpec, handler: Arc<Recorder>) -> Running {
         let shutdown = CancellationToken::new();
-        let handle = tokio::spawn(rcn_runtime::consumer::run(
-            self.js.clone(),
-            spec,
-            handler,
-            shutdown.clone(),
-        ));
+        let (js, stop) = (self.js.clone(), shutdown.clone());
+        let handle = tokio::spawn(async move {
+            let needs = rcn_runtime::provision::Resources::new("tester").consumer(spec.clone());
+            rcn_runtime::provision::apply(&js, &[needs])
+                .await
+                .expect("the consumer is provisioned");
+            rcn_runtime::consumer::run(js, spec, handler, stop).await
+        });
         Running {
             shutdown,
             handle: Some(handle),
