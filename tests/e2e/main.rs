@@ -9,5 +9,6 @@ mod notice_to_case;
 mod partner_api;
 mod partner_fuzz;
 mod partner_nats_permissions;
+mod provisioning;
 mod rerouting;
 mod trust_boundary;
