@@ -40,7 +40,10 @@ async fn provisioning_twice_changes_nothing_and_a_changed_setting_is_put_back_in
             .map(|s| format!("{prefix}{s}"))
             .to_vec(),
     );
-    assert!(streams.iter().all(|(_, c)| *c == Change::Created), "{streams:?}");
+    assert!(
+        streams.iter().all(|(_, c)| *c == Change::Created),
+        "{streams:?}"
+    );
     let durables: Vec<_> = consumers
         .iter()
         .map(|(n, _)| n.rsplit('/').next().unwrap_or_default().to_owned())
@@ -53,9 +56,15 @@ async fn provisioning_twice_changes_nothing_and_a_changed_setting_is_put_back_in
         "casework",
         "casework-out-of-region",
     ] {
-        assert!(durables.iter().any(|d| d == durable), "{durable}: {durables:?}");
+        assert!(
+            durables.iter().any(|d| d == durable),
+            "{durable}: {durables:?}"
+        );
     }
-    assert!(consumers.iter().all(|(_, c)| *c == Change::Created), "{consumers:?}");
+    assert!(
+        consumers.iter().all(|(_, c)| *c == Change::Created),
+        "{consumers:?}"
+    );
 
     let again = provision(&env.config, &Service::all())
         .await
