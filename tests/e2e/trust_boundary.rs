@@ -55,6 +55,8 @@ struct Deployment {
     services: Vec<RunningService>,
     /// The provisioner's JetStream, to look at what the attacks left.
     admin: jetstream::Context,
+    /// The provisioner's connection, as an operator's `nats micro ls` uses it.
+    operator: async_nats::Client,
 }
 
 impl Deployment {
@@ -99,7 +101,8 @@ impl Deployment {
             http: http.expect("the gateway runs"),
             db,
             services,
-            admin: jetstream::new(admin_client),
+            admin: jetstream::new(admin_client.clone()),
+            operator: admin_client,
         }
     }
 
@@ -468,6 +471,19 @@ async fn every_service_runs_as_its_own_user_and_none_gets_past_its_own_rights() 
         deployment.stream_messages(NOTICES).await,
         notices_before + 1
     );
+
+    // The operator still sees every service (`nats micro info`) as the provisioner.
+    for service in ["rcn-intake", "rcn-router", "rcn-casework"] {
+        let info = deployment
+            .operator
+            .request(format!("$SRV.INFO.{service}"), "".into())
+            .await
+            .expect("the service answers the operator");
+        assert!(
+            String::from_utf8_lossy(&info.payload).contains(service),
+            "{service}"
+        );
+    }
 
     let refused: usize = [&intake, &router, &casework, &gateway]
         .iter()

@@ -30,7 +30,9 @@ impl std::fmt::Debug for Ctx {
 const PATIENCE: Duration = Duration::from_secs(30);
 
 impl Ctx {
-    /// Connects to NATS as `name` (shown by `nats server report connections`).
+    /// Connects to NATS as `name` (shown by `nats server report connections`), with the replies
+    /// under the inbox prefix of that name (`rcn-intake` → `_INBOX_intake`, the only inbox its
+    /// NATS user may read; see [`crate::nats::inbox_prefix`]).
     pub async fn connect(config: Config, name: &str) -> anyhow::Result<Self> {
         let nats =
             crate::nats::connect_as(config.nats_url()?, &config.nats_auth, name, PATIENCE).await?;
