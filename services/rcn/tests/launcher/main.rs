@@ -3,5 +3,6 @@
 
 mod demo_feed;
 mod infra;
+mod provision;
 mod registry;
 mod restart;
