@@ -10,3 +10,4 @@ mod partner_api;
 mod partner_fuzz;
 mod partner_nats_permissions;
 mod rerouting;
+mod service_api;

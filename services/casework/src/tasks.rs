@@ -183,7 +183,7 @@ mod tests {
     fn code(r: Result<()>) -> Option<ErrorCode> {
         match r {
             Ok(()) => None,
-            Err(crate::error::CaseworkError::Refused(e)) => Some(e.code),
+            Err(crate::error::CaseworkError::Refused(e)) => ErrorCode::of(&e),
             Err(e) => panic!("{e}"),
         }
     }

@@ -47,7 +47,7 @@ pub(crate) struct CaseState {
 pub(crate) fn handler_error(e: CaseworkError) -> HandlerError {
     match e {
         CaseworkError::Db(e) => e.into(),
-        CaseworkError::Refused(e) => HandlerError::Permanent(anyhow::anyhow!("{}", e.message)),
+        CaseworkError::Refused(e) => HandlerError::Permanent(anyhow::anyhow!("{}", e.detail)),
     }
 }
 
