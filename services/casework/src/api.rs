@@ -22,9 +22,9 @@ use rcn_contracts::identity::Identity;
 use rcn_runtime::endpoint::{Caller, Endpoint, Request, ServiceSpec};
 use serde::Serialize;
 
-use crate::cases::{Casework, today};
 use crate::error::{CaseworkError, Result};
 use crate::retry::retrying;
+use crate::state::{Casework, today};
 use crate::{case_detail, claims, closing, inbox, tasks};
 
 /// Requests handled at once per instance.

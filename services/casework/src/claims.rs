@@ -20,9 +20,9 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::access::{self, TaskRow, require_staff, workable};
-use crate::cases::Casework;
 use crate::error::{CaseworkError, Result, claimed_by_other, not_found, refuse, refuse_held};
 use crate::history;
+use crate::state::Casework;
 
 const OPEN_STATUSES: &str = "('unknown', 'needs_action', 'in_progress')";
 

@@ -16,8 +16,8 @@ use rcn_runtime::Ctx;
 use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
 use uuid::Uuid;
 
-use crate::cases::Casework;
 use crate::closing;
+use crate::state::Casework;
 
 pub fn spec(ctx: &Ctx) -> ConsumerSpec {
     let s = ctx.subjects();
