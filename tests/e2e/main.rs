@@ -11,4 +11,5 @@ mod partner_fuzz;
 mod partner_nats_permissions;
 mod provisioning;
 mod rerouting;
+mod service_api;
 mod trust_boundary;

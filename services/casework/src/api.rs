@@ -1,304 +1,142 @@
-//! Casework's request-reply API over NATS (service `rcn-casework`, so `nats micro ls` lists it):
-//! one endpoint per verb on `rcn.<region>.api.casework.<verb>`.
+//! Casework's request-reply API, declared on the endpoint kit (`rcn_runtime::endpoint`, service
+//! `rcn-casework`, so `$SRV.INFO.rcn-casework` and `nats micro ls` list it): one endpoint per
+//! verb on `rcn.<region>.api.casework.<verb>`.
 //!
-//! Every request carries the caller's identity in the `Rcn-Identity` header; a request without a
-//! valid one is refused before anything is read, and a request without a reply subject is not
-//! carried out at all. Replies are `{"ok": …}` or `{"error": {code,
-//! message}}`; database errors are logged here and answered with a code and a plain sentence,
-//! never with their text.
+//! Every verb is for a person: the kit refuses a request without a readable `Rcn-Identity`
+//! before anything is read, and carries out nothing without a reply subject. Replies are the
+//! kit's envelope, `{"ok": …}` or `{"problem": …}`, the problem of one of
+//! `casework_api::ErrorCode`'s kinds; a database error is logged here and answered with a kind
+//! and a plain sentence, never with its text. A request PostgreSQL aborted because of a
+//! concurrent one (a deadlock or serialization failure) runs again ([`retrying`]).
 
+use std::future::Future;
 use std::sync::Arc;
 
-use async_nats::HeaderMap;
-use async_nats::service::ServiceExt;
-use futures::StreamExt;
+use rcn_contracts::Subjects;
 use rcn_contracts::casework_api::{
-    CaseRequest, ClaimCaseRequest, ClaimManyRequest, CloseCaseRequest, ErrorCode, HandoverRequest,
-    InboxQuery, ReassignRequest, Reply, TaskRequest, UpdateStatusRequest, VERBS,
+    CaseRequest, ClaimCaseRequest, ClaimManyRequest, CloseCaseRequest, HandoverRequest, InboxQuery,
+    ReassignRequest, TaskRequest, UpdateStatusRequest,
 };
+use rcn_contracts::envelope::{ApiProblem, RequestBody};
 use rcn_contracts::identity::Identity;
-use rcn_runtime::{CancellationToken, Ctx, headers};
+use rcn_runtime::endpoint::{Caller, Endpoint, Request, ServiceSpec};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
-use crate::cases::{Casework, today};
-use crate::error::{CaseworkError, Result, refuse};
+use crate::error::{CaseworkError, Result};
 use crate::retry::retrying;
+use crate::state::{Casework, today};
 use crate::{case_detail, claims, closing, inbox, tasks};
 
 /// Requests handled at once per instance.
 const CONCURRENT_REQUESTS: usize = 64;
-/// The largest request body accepted, in bytes.
-const MAX_REQUEST_BYTES: usize = 256 * 1024;
 
-/// Serves the API until `shutdown`, then stops the service (NATS stops sending it requests).
-pub async fn serve(
-    ctx: &Ctx,
+/// Casework's service with one endpoint per verb; start it with `.start(&nats)`.
+pub fn service(subjects: &Subjects, cw: Arc<Casework>) -> ServiceSpec {
+    let verb = |name: &'static str| Verb {
+        name,
+        subjects,
+        cw: cw.clone(),
+    };
+    ServiceSpec::new(
+        "rcn-casework",
+        env!("CARGO_PKG_VERSION"),
+        "rcn casework: inbox, claiming and working condition tasks",
+    )
+    .concurrency(CONCURRENT_REQUESTS)
+    .endpoint(
+        verb("inbox")
+            .on(|cw, who, q: InboxQuery| async move { inbox::inbox(&cw, &who, &q, today()).await }),
+    )
+    .endpoint(verb("case").on(|cw, who, r: CaseRequest| async move {
+        case_detail::case_detail(&cw, &who, &r, today()).await
+    }))
+    .endpoint(
+        verb("claim")
+            .on(|cw, who, r: TaskRequest| async move { claims::claim(&cw, &who, r.task).await }),
+    )
+    .endpoint(
+        verb("claim_case").on(|cw, who, r: ClaimCaseRequest| async move {
+            claims::claim_case(&cw, &who, r.case_id).await
+        }),
+    )
+    .endpoint(
+        verb("claim_many").on(|cw, who, r: ClaimManyRequest| async move {
+            claims::claim_many(&cw, &who, &r.tasks).await
+        }),
+    )
+    .endpoint(
+        verb("unclaim")
+            .on(|cw, who, r: TaskRequest| async move { claims::unclaim(&cw, &who, r.task).await }),
+    )
+    .endpoint(
+        verb("handover").on(|cw, who, r: HandoverRequest| async move {
+            claims::handover(&cw, &who, r.task, &r.to_user_id, r.note.as_deref()).await
+        }),
+    )
+    .endpoint(
+        verb("reassign").on(|cw, who, r: ReassignRequest| async move {
+            let to = r.to_user_id.as_deref();
+            let (expected, note) = (r.expected_holder.as_deref(), r.note.as_deref());
+            claims::reassign(&cw, &who, &r.tasks, expected, to, note).await
+        }),
+    )
+    .endpoint(
+        verb("update_status").on(|cw, who, r: UpdateStatusRequest| async move {
+            tasks::update_status(&cw, &who, &r).await
+        }),
+    )
+    .endpoint(
+        verb("close_case").on(|cw, who, r: CloseCaseRequest| async move {
+            closing::close_by_hand(&cw, &who, &r).await
+        }),
+    )
+    .endpoint(
+        verb("task_history").on(|cw, who, r: TaskRequest| async move {
+            tasks::task_history(&cw, &who, r.task).await
+        }),
+    )
+}
+
+/// One verb before its work is given.
+struct Verb<'a> {
+    name: &'static str,
+    subjects: &'a Subjects,
     cw: Arc<Casework>,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    let subjects = ctx.subjects();
-    let service = ctx
-        .nats
-        .service_builder()
-        .description("rcn casework: inbox, claiming and working condition tasks")
-        .start("rcn-casework", env!("CARGO_PKG_VERSION"))
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot start the casework NATS service: {e}"))?;
-    let mut endpoints = Vec::with_capacity(VERBS.len());
-    for verb in VERBS {
-        let endpoint = service
-            .endpoint_builder()
-            .name(verb)
-            .add(subjects.casework_api(verb))
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot add the casework endpoint {verb}: {e}"))?;
-        endpoints.push(endpoint.map(move |request| (verb, request)));
-    }
-    tracing::info!(subjects = %subjects.casework_api("*"), "casework API listening");
-    futures::stream::select_all(endpoints)
-        .take_until(shutdown.cancelled_owned())
-        .for_each_concurrent(CONCURRENT_REQUESTS, |(verb, request)| {
-            let cw = cw.clone();
-            async move {
-                // Nobody would hear the outcome, so nobody could safely retry it: a change asked
-                // for without a reply subject is not carried out (the router's kit does the same).
-                if request.message.reply.is_none() {
-                    tracing::warn!(verb, "casework request without a reply subject refused");
-                    return;
-                }
-                // Nor one whose answer would go anywhere but an inbox (`$JS.API.…`, an event
-                // subject): casework would publish it in its own name (see `endpoint::is_inbox`).
-                if !request
-                    .message
-                    .reply
-                    .as_deref()
-                    .is_some_and(rcn_runtime::endpoint::is_inbox)
-                {
-                    tracing::warn!(
-                        verb,
-                        "casework request whose reply subject is not an inbox refused"
-                    );
-                    return;
-                }
-                let body = handle(
-                    &cw,
-                    verb,
-                    request.message.headers.as_ref(),
-                    &request.message.payload,
-                )
-                .await;
-                if let Err(e) = request.respond(Ok(body.into())).await {
-                    tracing::warn!(verb, error = %e, "could not answer a casework request");
-                }
-            }
-        })
-        .await;
-    service
-        .stop()
-        .await
-        .map_err(|e| anyhow::anyhow!("stopping the casework service: {e}"))?;
-    Ok(())
 }
 
-/// Answers one request: the reply body. A request PostgreSQL aborted because of a concurrent one
-/// (a deadlock or serialization failure) runs again ([`retrying`]).
-pub async fn handle(
-    cw: &Casework,
-    verb: &str,
-    hdrs: Option<&HeaderMap>,
-    payload: &[u8],
-) -> Vec<u8> {
-    let who = match identity(hdrs) {
-        Ok(who) => who,
-        Err(e) => return encode::<()>(verb, None, Err(e)),
-    };
-    let w = &who;
-    match verb {
-        "inbox" => encode(
-            verb,
-            Some(w),
-            retrying(|| async {
-                inbox::inbox(cw, w, &parse::<InboxQuery>(payload)?, today()).await
-            })
-            .await,
-        ),
-        "case" => encode(
-            verb,
-            Some(w),
-            retrying(|| async {
-                case_detail::case_detail(cw, w, &parse::<CaseRequest>(payload)?, today()).await
-            })
-            .await,
-        ),
-        "claim" => encode(
-            verb,
-            Some(w),
-            retrying(|| async { claims::claim(cw, w, parse::<TaskRequest>(payload)?.task).await })
-                .await,
-        ),
-        "unclaim" => encode(
-            verb,
-            Some(w),
-            retrying(|| async {
-                claims::unclaim(cw, w, parse::<TaskRequest>(payload)?.task).await
-            })
-            .await,
-        ),
-        "handover" => encode(
-            verb,
-            Some(w),
-            retrying(|| async {
-                let r = parse::<HandoverRequest>(payload)?;
-                claims::handover(cw, w, r.task, &r.to_user_id, r.note.as_deref()).await
-            })
-            .await,
-        ),
-        "claim_case" => encode(
-            verb,
-            Some(w),
-            retrying(|| async {
-                claims::claim_case(cw, w, parse::<ClaimCaseRequest>(payload)?.case_id).await
-            })
-            .await,
-        ),
-        "claim_many" => encode(
-            verb,
-            Some(w),
-            retrying(|| async {
-                claims::claim_many(cw, w, &parse::<ClaimManyRequest>(payload)?.tasks).await
-            })
-            .await,
-        ),
-        "reassign" => encode(
-            verb,
-            Some(w),
-            retrying(|| async {
-                let r = parse::<ReassignRequest>(payload)?;
-                claims::reassign(
-                    cw,
-                    w,
-                    &r.tasks,
-                    r.expected_holder.as_deref(),
-                    r.to_user_id.as_deref(),
-                    r.note.as_deref(),
-                )
-                .await
-            })
-            .await,
-        ),
-        "update_status" => encode(
-            verb,
-            Some(w),
-            retrying(|| async {
-                tasks::update_status(cw, w, &parse::<UpdateStatusRequest>(payload)?).await
-            })
-            .await,
-        ),
-        "close_case" => encode(
-            verb,
-            Some(w),
-            retrying(|| async {
-                closing::close_by_hand(cw, w, &parse::<CloseCaseRequest>(payload)?).await
-            })
-            .await,
-        ),
-        "task_history" => encode(
-            verb,
-            Some(w),
-            retrying(|| async {
-                tasks::task_history(cw, w, parse::<TaskRequest>(payload)?.task).await
-            })
-            .await,
-        ),
-        _ => encode::<()>(
-            verb,
-            Some(w),
-            Err(refuse(
-                ErrorCode::BadRequest,
-                format!("casework has no verb {verb:?}"),
-            )),
-        ),
-    }
-}
-
-fn identity(hdrs: Option<&HeaderMap>) -> Result<Identity> {
-    let value = hdrs
-        .and_then(|h| h.get(headers::IDENTITY))
-        .map(|v| v.as_str().to_owned());
-    let Some(value) = value else {
-        return Err(refuse(
-            ErrorCode::Unauthenticated,
-            "The request does not say who is asking.",
-        ));
-    };
-    Identity::from_header(&value).map_err(|e| {
-        refuse(
-            ErrorCode::Unauthenticated,
-            format!("The request's identity is not usable: {e}."),
+impl Verb<'_> {
+    /// The endpoint that does `work` for the person asking, as one transaction run again after
+    /// a transient conflict.
+    fn on<Req, Rep, F, Fut>(self, work: F) -> Endpoint
+    where
+        Req: RequestBody + Clone + Send + Sync + 'static,
+        Rep: Serialize + Send + 'static,
+        F: Fn(Arc<Casework>, Identity, Req) -> Fut + Clone + Send + Sync + 'static,
+        Fut: Future<Output = Result<Rep>> + Send + 'static,
+    {
+        let Verb { name, subjects, cw } = self;
+        Endpoint::new(
+            name,
+            subjects.casework_api(name),
+            Caller::Person,
+            move |r: Request<Req>| {
+                let (cw, work) = (cw.clone(), work.clone());
+                async move {
+                    let who = r.person()?.clone();
+                    let body = r.body;
+                    retrying(|| work(cw.clone(), who.clone(), body.clone()))
+                        .await
+                        .map_err(|e| problem(name, &who, &e))
+                }
+            },
         )
-    })
-}
-
-/// The body as `T`; an empty body reads as `{}`.
-fn parse<T: DeserializeOwned>(payload: &[u8]) -> Result<T> {
-    if payload.len() > MAX_REQUEST_BYTES {
-        return Err(refuse(
-            ErrorCode::BadRequest,
-            format!("The request is larger than {MAX_REQUEST_BYTES} bytes."),
-        ));
     }
-    let payload: &[u8] = if payload.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        payload
-    };
-    // The shared decoder refuses trailing input and never repeats the value it found.
-    rcn_contracts::json::decode(payload, "a request").map_err(|p| {
-        let what = if p.path.is_empty() {
-            format!("The request cannot be read: {}.", p.message)
-        } else {
-            format!(
-                "The request does not match what this verb expects: {}: {}.",
-                p.path, p.message
-            )
-        };
-        refuse(ErrorCode::BadRequest, what)
-    })
 }
 
-fn encode<T: Serialize>(verb: &str, who: Option<&Identity>, result: Result<T>) -> Vec<u8> {
-    let reply = match result {
-        Ok(v) => Reply::Ok(v),
-        Err(e) => {
-            match &e {
-                CaseworkError::Db(err) => {
-                    tracing::error!(verb, user = who.map(|w| w.user_id.as_str()), error = %err, "casework request failed")
-                }
-                CaseworkError::Refused(r) => {
-                    tracing::debug!(verb, code = ?r.code, "casework request refused")
-                }
-            }
-            Reply::Error(e.to_api())
-        }
-    };
-    serde_json::to_vec(&reply).expect("a reply serialises")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_request_followed_by_anything_else_is_refused() {
-        assert!(parse::<InboxQuery>(b"{}").is_ok());
-        assert!(parse::<InboxQuery>(b" ").is_ok(), "empty reads as {{}}");
-        for body in [&b"{}xyz"[..], b"{}{}", b"{} 1"] {
-            assert!(
-                parse::<InboxQuery>(body).is_err(),
-                "{}",
-                String::from_utf8_lossy(body)
-            );
-        }
+/// The problem for the caller; a database error is logged here (the kit logs only the outcome).
+fn problem(verb: &str, who: &Identity, e: &CaseworkError) -> ApiProblem {
+    if let CaseworkError::Db(err) = e {
+        tracing::error!(verb, user = %who.user_id, error = %err, "casework request failed");
     }
+    e.to_problem()
 }

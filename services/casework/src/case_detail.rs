@@ -21,9 +21,10 @@ use sqlx::Row;
 use sqlx::types::Json;
 
 use crate::access::{self, parse_stored};
-use crate::cases::{Casework, SPOED_WITHIN_DAYS};
 use crate::error::{Result, not_found, refuse};
 use crate::inbox::mask;
+use crate::spoed::SPOED_WITHIN_DAYS;
+use crate::state::Casework;
 
 /// What a caller is shown of a case of municipality `gemeente`: (full BSN, risk flags).
 pub fn shown(who: &Identity, gemeente: &Gemeentecode) -> (bool, bool) {

@@ -2,24 +2,19 @@
 //! changes is in [`crate::updates`]). A case's tasks start from the institution's screening, each
 //! with its first history entry, and their due dates from the region's deadline rules.
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use rcn_contracts::events::{
     CaseOpened, CaseUpdated, ConditionState, NoticeRouted, RoutingOutcome,
 };
 use rcn_contracts::notice::NoticeKind;
-use rcn_contracts::{Condition, ConditionStatus, Gemeentecode, SCHEMA_VERSION, Subjects};
+use rcn_contracts::{ConditionStatus, Gemeentecode, SCHEMA_VERSION};
 use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
-
-use rcn_contracts::deadlines::DeadlineRules;
 use rcn_runtime::{Config, outbox};
-
-use crate::settings::Settings;
-use sqlx::{PgConnection, PgPool};
-use std::time::Duration;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// A release this close (in days) or an unexpected release makes a case spoed: same-day handling.
-pub const SPOED_WITHIN_DAYS: u64 = 7;
+use crate::spoed::is_spoed;
+use crate::state::{Casework, today};
 
 pub fn spec(config: &Config) -> ConsumerSpec {
     let s = config.region.subjects();
@@ -33,48 +28,6 @@ pub fn spec(config: &Config) -> ConsumerSpec {
     spec.batch = config.consumer_batch;
     spec.workers = config.consumer_workers;
     spec
-}
-
-pub struct Casework {
-    pub pool: PgPool,
-    pub subjects: Subjects,
-    /// The conditions every case gets: five by default, configurable per region.
-    pub conditions: Vec<Condition>,
-    /// When each condition is due, counted back from the release date (per region).
-    pub deadlines: DeadlineRules,
-    /// How many working days before its due date an open task raises a due-soon reminder.
-    pub due_soon_working_days: u32,
-    /// How often the scheduler looks for deadlines.
-    pub scheduler_interval: Duration,
-}
-
-impl Casework {
-    /// Casework with the region's `settings`.
-    pub fn new(pool: PgPool, subjects: Subjects, settings: &Settings) -> Self {
-        Self {
-            pool,
-            subjects,
-            conditions: settings.conditions.clone(),
-            deadlines: settings.deadlines.clone(),
-            due_soon_working_days: settings.due_soon_working_days,
-            scheduler_interval: settings.scheduler_interval,
-        }
-    }
-}
-
-/// Today in the Netherlands: the day deadlines and spoed are reckoned from.
-pub fn today() -> NaiveDate {
-    Utc::now()
-        .with_timezone(&chrono_tz::Europe::Amsterdam)
-        .date_naive()
-}
-
-impl std::fmt::Debug for Casework {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Casework")
-            .field("conditions", &self.conditions)
-            .finish_non_exhaustive()
-    }
 }
 
 impl Handler for Casework {
@@ -185,53 +138,95 @@ impl Casework {
         .execute(&mut *tx)
         .await?;
 
+        let notice = Applied {
+            d,
+            gemeente,
+            case_id,
+            by,
+            now,
+            today,
+            release,
+            spoed,
+        };
         if opened && cancelled {
-            let detail = serde_json::json!({"reason": "cancelled", "note": CANCELLED_UNOPENED, "open_conditions": []});
-            crate::history::record_case(tx, case_id, &by, "closed", detail).await?;
-            tracing::info!(%case_id, notice_key = %routed.notice_key, trace_id = d.trace_id.as_deref(), "episode cancelled before any work was opened");
+            cancelled_before_work(tx, &notice).await
         } else if opened {
-            let states = self.open_tasks(tx, case_id, routed).await?;
-            if notice.kind == NoticeKind::ReleasedUnexpectedly {
-                crate::updates::mark_released_on_open(tx, case_id, release.unwrap_or(today), &by)
-                    .await?;
-            }
-            let opening = Opening {
-                case_id,
-                gemeente,
-                expected_release_on: release,
-                spoed,
-                conditions: states,
-            };
-            self.announce_opened(tx, opening, d, now).await?;
-            tracing::info!(%case_id, notice_key = %routed.notice_key, trace_id = d.trace_id.as_deref(), gemeentecode = %gemeente, spoed, "case opened");
+            self.opened(tx, &notice).await
         } else {
-            let event = CaseUpdated {
-                schema_version: SCHEMA_VERSION,
-                event_id: Uuid::now_v7(),
-                case_id,
-                episode_key: routed.episode_key.clone(),
-                gemeentecode: gemeente.clone(),
-                notice_key: routed.notice_key.clone(),
-                notice_kind: notice.kind,
-                updated_at: now,
-            };
-            let subject = self.subjects.case_updated(gemeente);
-            outbox::enqueue(
-                tx,
-                outbox::Event {
-                    event_id: event.event_id,
-                    subject,
-                    payload: &event,
-                    trace_id: d.trace_id.as_deref(),
-                },
-            )
-            .await?;
-            tracing::info!(%case_id, notice_key = %routed.notice_key, trace_id = d.trace_id.as_deref(), kind = notice.kind.as_str(), "notice attached to case");
-            // After CaseUpdated, so consumers learn of the notice before of what it changed.
-            crate::updates::apply_later_notice(self, tx, case_id, d, gemeente, today).await?;
+            self.attached(tx, &notice).await
         }
+    }
+
+    /// A new case: its tasks from the notice's screening, and `case_opened` to the municipality.
+    async fn opened(&self, tx: &mut PgConnection, n: &Applied<'_>) -> Result<(), HandlerError> {
+        let (routed, case_id) = (&n.d.message, n.case_id);
+        let states = self.open_tasks(tx, case_id, routed).await?;
+        if routed.notice.kind == NoticeKind::ReleasedUnexpectedly {
+            crate::updates::mark_released_on_open(tx, case_id, n.release.unwrap_or(n.today), &n.by)
+                .await?;
+        }
+        let opening = Opening {
+            case_id,
+            gemeente: n.gemeente,
+            expected_release_on: n.release,
+            spoed: n.spoed,
+            conditions: states,
+        };
+        self.announce_opened(tx, opening, n.d, n.now).await?;
+        tracing::info!(%case_id, notice_key = %routed.notice_key, trace_id = n.d.trace_id.as_deref(), gemeentecode = %n.gemeente, spoed = n.spoed, "case opened");
         Ok(())
     }
+
+    /// A later notice of an episode that has its case: `case_updated`, then what it changes.
+    async fn attached(&self, tx: &mut PgConnection, n: &Applied<'_>) -> Result<(), HandlerError> {
+        let (routed, case_id) = (&n.d.message, n.case_id);
+        let event = CaseUpdated {
+            schema_version: SCHEMA_VERSION,
+            event_id: Uuid::now_v7(),
+            case_id,
+            episode_key: routed.episode_key.clone(),
+            gemeentecode: n.gemeente.clone(),
+            notice_key: routed.notice_key.clone(),
+            notice_kind: routed.notice.kind,
+            updated_at: n.now,
+        };
+        let subject = self.subjects.case_updated(n.gemeente);
+        outbox::enqueue(
+            tx,
+            outbox::Event {
+                event_id: event.event_id,
+                subject,
+                payload: &event,
+                trace_id: n.d.trace_id.as_deref(),
+            },
+        )
+        .await?;
+        tracing::info!(%case_id, notice_key = %routed.notice_key, trace_id = n.d.trace_id.as_deref(), kind = routed.notice.kind.as_str(), "notice attached to case");
+        // After CaseUpdated, so consumers learn of the notice before of what it changed.
+        crate::updates::apply_later_notice(self, tx, case_id, n.d, n.gemeente, n.today).await?;
+        Ok(())
+    }
+}
+
+/// A routed notice recorded on its case, and what [`Casework::apply`] decided about it.
+struct Applied<'a> {
+    d: &'a Delivery<NoticeRouted>,
+    gemeente: &'a Gemeentecode,
+    case_id: Uuid,
+    /// Who changes the case: `notice:<key>`.
+    by: String,
+    now: chrono::DateTime<Utc>,
+    today: NaiveDate,
+    release: Option<NaiveDate>,
+    spoed: bool,
+}
+
+/// The episode's first notice cancels it: the case is recorded closed, without work.
+async fn cancelled_before_work(tx: &mut PgConnection, n: &Applied<'_>) -> Result<(), HandlerError> {
+    let detail = serde_json::json!({"reason": "cancelled", "note": CANCELLED_UNOPENED, "open_conditions": []});
+    crate::history::record_case(tx, n.case_id, &n.by, "closed", detail).await?;
+    tracing::info!(case_id = %n.case_id, notice_key = %n.d.message.notice_key, trace_id = n.d.trace_id.as_deref(), "episode cancelled before any work was opened");
+    Ok(())
 }
 
 /// Why a case was recorded closed the moment it was opened.
@@ -334,37 +329,5 @@ impl Casework {
             },
         )
         .await
-    }
-}
-
-/// Spoed: released unexpectedly, or release within [`SPOED_WITHIN_DAYS`] days of today.
-pub fn is_spoed(kind: NoticeKind, release: Option<NaiveDate>, today: NaiveDate) -> bool {
-    kind == NoticeKind::ReleasedUnexpectedly
-        || release.is_some_and(|r| r <= today + Days::new(SPOED_WITHIN_DAYS))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn day(s: &str) -> NaiveDate {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn spoed_means_release_within_a_week_or_unexpected() {
-        let today = day("2026-11-23");
-        assert!(is_spoed(
-            NoticeKind::ReleasePlanned,
-            Some(day("2026-11-30")),
-            today
-        ));
-        assert!(!is_spoed(
-            NoticeKind::ReleasePlanned,
-            Some(day("2026-12-01")),
-            today
-        ));
-        assert!(!is_spoed(NoticeKind::DetentionStarted, None, today));
-        assert!(is_spoed(NoticeKind::ReleasedUnexpectedly, None, today));
     }
 }

@@ -13,18 +13,16 @@
 //! abort a request for a conflict all the same, the API runs it again ([`crate::retry`]).
 
 use rcn_contracts::Condition;
-use rcn_contracts::casework_api::{
-    ApiError, BulkReply, BulkResult, ErrorCode, MAX_BULK, TaskRef, TaskView,
-};
+use rcn_contracts::casework_api::{BulkReply, BulkResult, ErrorCode, MAX_BULK, TaskRef, TaskView};
 use rcn_contracts::casework_events::AssignmentChange;
 use rcn_contracts::identity::{Identity, check_user_id};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::access::{self, TaskRow, require_staff, workable};
-use crate::cases::Casework;
-use crate::error::{CaseworkError, Result, claimed_by_other, not_found, refuse};
+use crate::error::{CaseworkError, Result, claimed_by_other, not_found, refuse, refuse_held};
 use crate::history;
+use crate::state::Casework;
 
 const OPEN_STATUSES: &str = "('unknown', 'needs_action', 'in_progress')";
 
@@ -201,14 +199,14 @@ async fn move_holder(
     let mine = expected == Some(who.user_id.as_str());
     Err(match (row.claimed_by.as_deref(), mine) {
         (holder, true) => not_yours(holder),
-        (holder, false) => CaseworkError::Refused(ApiError {
-            code: ErrorCode::HolderChanged,
-            message: match holder {
+        (holder, false) => refuse_held(
+            ErrorCode::HolderChanged,
+            match holder {
                 Some(h) => format!("The task changed hands since you looked: {h} holds it now."),
                 None => "The task changed hands since you looked: nobody holds it now.".to_owned(),
             },
-            held_by: holder.map(str::to_owned),
-        }),
+            holder,
+        ),
     })
 }
 
@@ -219,11 +217,11 @@ fn not_yours(holder: Option<&str>) -> CaseworkError {
             ErrorCode::NotClaimedByYou,
             "You do not hold this task (nobody does).",
         ),
-        Some(other) => CaseworkError::Refused(ApiError {
-            code: ErrorCode::NotClaimedByYou,
-            message: format!("You do not hold this task; {other} does."),
-            held_by: Some(other.to_owned()),
-        }),
+        Some(other) => refuse_held(
+            ErrorCode::NotClaimedByYou,
+            format!("You do not hold this task; {other} does."),
+            Some(other),
+        ),
     }
 }
 

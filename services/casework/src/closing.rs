@@ -12,9 +12,9 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::access::parse_stored;
-use crate::cases::Casework;
 use crate::error::{Result, not_found, refuse};
 use crate::history;
+use crate::state::Casework;
 use crate::tasks::MAX_NOTE;
 
 /// `close_case`: municipal staff close their municipality's cases, the RCN any case of the region.

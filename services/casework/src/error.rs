@@ -1,13 +1,16 @@
 //! Why a casework request failed: a rule the request breaks (answered as it is), or the database
-//! (logged, and answered with a stable code and a sentence that reveals nothing of it).
+//! (logged, and answered with a problem of a stable kind and a sentence that reveals nothing of
+//! it).
 
-use rcn_contracts::casework_api::{ApiError, ErrorCode};
+use rcn_contracts::casework_api::{ErrorCode, HELD_BY};
+use rcn_contracts::envelope::ApiProblem;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CaseworkError {
-    /// The request breaks a rule; the caller is told which.
-    #[error("{}", .0.message)]
-    Refused(ApiError),
+    /// The request breaks a rule; the caller is told which, as a problem of one of
+    /// [`ErrorCode`]'s kinds.
+    #[error("{}", .0.detail)]
+    Refused(ApiProblem),
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
 }
@@ -29,28 +32,39 @@ impl CaseworkError {
     }
 
     /// The answer for the caller. Database errors become `unavailable` (try again) or `internal`.
-    pub fn to_api(&self) -> ApiError {
+    pub fn to_problem(&self) -> ApiProblem {
         match self {
-            CaseworkError::Refused(e) => e.clone(),
-            e if e.is_transient_conflict() => ApiError::new(
-                ErrorCode::Unavailable,
+            CaseworkError::Refused(p) => p.clone(),
+            e if e.is_transient_conflict() => ErrorCode::Unavailable.problem(
                 "Many changes to these tasks arrived at the same moment. Please try again.",
             ),
-            CaseworkError::Db(e) if rcn_runtime::db::is_unavailable(e) => ApiError::new(
-                ErrorCode::Unavailable,
-                "Casework cannot reach its database right now. Please try again in a minute.",
-            ),
-            CaseworkError::Db(_) => ApiError::new(
-                ErrorCode::Internal,
-                "Something went wrong in casework. It has been logged.",
-            ),
+            CaseworkError::Db(e) if rcn_runtime::db::is_unavailable(e) => ErrorCode::Unavailable
+                .problem(
+                    "Casework cannot reach its database right now. Please try again in a minute.",
+                ),
+            CaseworkError::Db(_) => {
+                ErrorCode::Internal.problem("Something went wrong in casework. It has been logged.")
+            }
         }
     }
 }
 
-/// A refusal with `code` and a message for a person.
+/// A refusal of kind `code` with `message` for a person.
 pub fn refuse(code: ErrorCode, message: impl Into<String>) -> CaseworkError {
-    CaseworkError::Refused(ApiError::new(code, message))
+    CaseworkError::Refused(code.problem(message))
+}
+
+/// A refusal about a task, naming who holds it when someone does.
+pub fn refuse_held(
+    code: ErrorCode,
+    message: impl Into<String>,
+    holder: Option<&str>,
+) -> CaseworkError {
+    let problem = code.problem(message);
+    CaseworkError::Refused(match holder {
+        Some(holder) => problem.with_extension(HELD_BY, holder),
+        None => problem,
+    })
 }
 
 /// The answer for a task or case the caller cannot see: the same whether it does not exist or
@@ -64,13 +78,13 @@ pub fn not_found() -> CaseworkError {
 
 /// Someone else holds the task; says who.
 pub fn claimed_by_other(holder: &str) -> CaseworkError {
-    CaseworkError::Refused(ApiError {
-        code: ErrorCode::ClaimedByOther,
-        message: format!(
+    refuse_held(
+        ErrorCode::ClaimedByOther,
+        format!(
             "{holder} is working on this task. Ask them to hand it over, or pick another task."
         ),
-        held_by: Some(holder.to_owned()),
-    })
+        Some(holder),
+    )
 }
 
 pub type Result<T, E = CaseworkError> = std::result::Result<T, E>;

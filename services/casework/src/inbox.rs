@@ -2,7 +2,7 @@
 //!
 //! Municipal staff see their own municipality only, whatever the query asks; the RCN and
 //! procesregie may see the region or pick a municipality. Spoed is reckoned at read time
-//! (released unexpectedly, marked spoed, or release within [`crate::cases::SPOED_WITHIN_DAYS`]
+//! (released unexpectedly, marked spoed, or release within [`crate::spoed::SPOED_WITHIN_DAYS`]
 //! days of today), so a case becomes spoed as its release date comes near without anyone
 //! touching it. Every case shown is logged in the access log in the same transaction.
 //!
@@ -24,8 +24,9 @@ use sqlx::{Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use crate::access::{self, parse_stored};
-use crate::cases::{Casework, SPOED_WITHIN_DAYS};
 use crate::error::{Result, refuse};
+use crate::spoed::SPOED_WITHIN_DAYS;
+use crate::state::Casework;
 
 /// The statuses of open work: the partial inbox indexes hold tasks of open cases in these only.
 const OPEN_WORK: &str = "t.case_open AND t.status IN ('unknown', 'needs_action', 'in_progress')";
@@ -130,50 +131,12 @@ pub async fn inbox(
     q: &InboxQuery,
     today: NaiveDate,
 ) -> Result<InboxPage> {
-    let gemeente: Option<&Gemeentecode> = match who.role {
-        Role::MunicipalStaff => {
-            let own = access::require_staff(who)?;
-            if q.gemeentecode.as_ref().is_some_and(|g| g != own) {
-                return Err(refuse(
-                    ErrorCode::Forbidden,
-                    "You can only see the cases of your own municipality.",
-                ));
-            }
-            Some(own)
-        }
-        Role::RcnCoordinator | Role::Procesregisseur => q.gemeentecode.as_ref(),
-    };
-    let conditions: Vec<&str> = if q.conditions.is_empty() {
-        cw.conditions.iter().map(|c| c.as_str()).collect()
-    } else {
-        q.conditions.iter().map(|c| c.as_str()).collect()
-    };
-    let statuses: Option<Vec<&str>> =
-        (!q.statuses.is_empty()).then(|| q.statuses.iter().map(|s| s.as_str()).collect());
-    let page = q.page.unwrap_or(1).max(1);
-    let page_size = q.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
-    if page_size == 0 || page_size > MAX_PAGE_SIZE {
-        return Err(refuse(
-            ErrorCode::BadRequest,
-            format!("page_size must be 1 to {MAX_PAGE_SIZE}."),
-        ));
-    }
-    let offset = i64::from(page - 1) * i64::from(page_size);
-    let filter = Filter {
-        gemeente: gemeente.map(Gemeentecode::as_str),
-        holder: (q.scope == InboxScope::Mine).then_some(who.user_id.as_str()),
-        unclaimed: q.scope == InboxScope::Unclaimed,
-        conditions,
-        open_only: q.statuses.iter().all(|s| s.is_open()),
-        statuses,
-        released_by: q
-            .release_within_days
-            .map(|n| today + Days::new(u64::from(n.min(3650)))),
-        overdue: q.overdue,
-        today,
-        spoed_horizon: today + Days::new(SPOED_WITHIN_DAYS),
-        spoed_now_is_today: false,
-    };
+    let Page {
+        filter,
+        page,
+        page_size,
+        offset,
+    } = page_of(cw, who, q, today)?;
 
     let mut tx = cw.pool.begin().await?;
     let stored: Option<NaiveDate> = sqlx::query_scalar("SELECT horizon FROM spoed_horizon")
@@ -228,33 +191,11 @@ pub async fn inbox(
     let mut out = Vec::with_capacity(rows.len());
     let mut seen: Vec<Uuid> = Vec::new();
     for r in rows {
-        let condition: String = r.try_get("condition")?;
-        let status: String = r.try_get("status")?;
-        let gm: String = r.try_get("gemeentecode")?;
-        let bsn: String = r.try_get("bsn")?;
-        let case_id: Uuid = r.try_get("case_id")?;
-        let due_on: Option<NaiveDate> = r.try_get("due_on")?;
-        if !seen.contains(&case_id) {
-            seen.push(case_id);
+        let row = inbox_row(&r, today)?;
+        if !seen.contains(&row.case_id) {
+            seen.push(row.case_id);
         }
-        out.push(InboxRow {
-            case_id,
-            condition: parse_stored(Condition::parse(&condition), "condition", &condition)?,
-            status: parse_stored(ConditionStatus::parse(&status), "status", &status)?,
-            claimed_by: r.try_get("claimed_by")?,
-            due_on,
-            overdue: due_on.is_some_and(|d| d < today),
-            spoed: r.try_get("is_spoed")?,
-            gemeentecode: parse_stored(Gemeentecode::parse(&gm).ok(), "gemeentecode", &gm)?,
-            expected_release_on: r.try_get("expected_release_on")?,
-            person: PersonSummary {
-                family_name: r.try_get("family_name")?,
-                name_prefix: r.try_get("name_prefix")?,
-                given_names: r.try_get("given_names")?,
-                date_of_birth: r.try_get("date_of_birth")?,
-                bsn_masked: mask(&bsn),
-            },
-        });
+        out.push(row);
     }
     access::log_reads(
         &mut tx,
@@ -270,6 +211,101 @@ pub async fn inbox(
         page_size,
         total: counted.min(COUNT_CAP) as u64,
         total_is_lower_bound: counted > COUNT_CAP,
+    })
+}
+
+/// A request's page and the predicates it uses.
+struct Page<'a> {
+    filter: Filter<'a>,
+    page: u32,
+    page_size: u32,
+    offset: i64,
+}
+
+/// What `q` asks for, as far as `who` may see: their own municipality for municipal staff.
+fn page_of<'a>(
+    cw: &'a Casework,
+    who: &'a Identity,
+    q: &'a InboxQuery,
+    today: NaiveDate,
+) -> Result<Page<'a>> {
+    let gemeente: Option<&Gemeentecode> = match who.role {
+        Role::MunicipalStaff => {
+            let own = access::require_staff(who)?;
+            if q.gemeentecode.as_ref().is_some_and(|g| g != own) {
+                return Err(refuse(
+                    ErrorCode::Forbidden,
+                    "You can only see the cases of your own municipality.",
+                ));
+            }
+            Some(own)
+        }
+        Role::RcnCoordinator | Role::Procesregisseur => q.gemeentecode.as_ref(),
+    };
+    let conditions: Vec<&str> = if q.conditions.is_empty() {
+        cw.conditions.iter().map(|c| c.as_str()).collect()
+    } else {
+        q.conditions.iter().map(|c| c.as_str()).collect()
+    };
+    let statuses: Option<Vec<&str>> =
+        (!q.statuses.is_empty()).then(|| q.statuses.iter().map(|s| s.as_str()).collect());
+    let page = q.page.unwrap_or(1).max(1);
+    let page_size = q.page_size.unwrap_or(DEFAULT_PAGE_SIZE);
+    if page_size == 0 || page_size > MAX_PAGE_SIZE {
+        return Err(refuse(
+            ErrorCode::BadRequest,
+            format!("page_size must be 1 to {MAX_PAGE_SIZE}."),
+        ));
+    }
+    let offset = i64::from(page - 1) * i64::from(page_size);
+    let filter = Filter {
+        gemeente: gemeente.map(Gemeentecode::as_str),
+        holder: (q.scope == InboxScope::Mine).then_some(who.user_id.as_str()),
+        unclaimed: q.scope == InboxScope::Unclaimed,
+        conditions,
+        open_only: q.statuses.iter().all(|s| s.is_open()),
+        statuses,
+        released_by: q
+            .release_within_days
+            .map(|n| today + Days::new(u64::from(n.min(3650)))),
+        overdue: q.overdue,
+        today,
+        spoed_horizon: today + Days::new(SPOED_WITHIN_DAYS),
+        spoed_now_is_today: false,
+    };
+    Ok(Page {
+        filter,
+        page,
+        page_size,
+        offset,
+    })
+}
+
+/// One row of the inbox query, the BSN masked.
+fn inbox_row(r: &sqlx::postgres::PgRow, today: NaiveDate) -> Result<InboxRow> {
+    let condition: String = r.try_get("condition")?;
+    let status: String = r.try_get("status")?;
+    let gm: String = r.try_get("gemeentecode")?;
+    let bsn: String = r.try_get("bsn")?;
+    let case_id: Uuid = r.try_get("case_id")?;
+    let due_on: Option<NaiveDate> = r.try_get("due_on")?;
+    Ok(InboxRow {
+        case_id,
+        condition: parse_stored(Condition::parse(&condition), "condition", &condition)?,
+        status: parse_stored(ConditionStatus::parse(&status), "status", &status)?,
+        claimed_by: r.try_get("claimed_by")?,
+        due_on,
+        overdue: due_on.is_some_and(|d| d < today),
+        spoed: r.try_get("is_spoed")?,
+        gemeentecode: parse_stored(Gemeentecode::parse(&gm).ok(), "gemeentecode", &gm)?,
+        expected_release_on: r.try_get("expected_release_on")?,
+        person: PersonSummary {
+            family_name: r.try_get("family_name")?,
+            name_prefix: r.try_get("name_prefix")?,
+            given_names: r.try_get("given_names")?,
+            date_of_birth: r.try_get("date_of_birth")?,
+            bsn_masked: mask(&bsn),
+        },
     })
 }
 

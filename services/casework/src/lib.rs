@@ -23,6 +23,8 @@ pub mod retry;
 pub mod scheduler;
 pub mod seed;
 pub mod settings;
+pub mod spoed;
+pub mod state;
 pub mod stats;
 pub mod tasks;
 pub mod updates;
@@ -62,12 +64,18 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
     // Our own stop: the API failing stops the rest too, without cancelling the caller's token.
     let stop = shutdown.child_token();
     let relay = tokio::spawn(outbox::relay(pool.clone(), js.clone(), stop.clone()));
-    let cw = Arc::new(cases::Casework::new(pool, subjects, &settings));
+    let cw = Arc::new(state::Casework::new(pool, subjects.clone(), &settings));
     let scheduler = tokio::spawn(scheduler::run(cw.clone(), stop.clone()));
     let api = {
-        let (ctx, cw, stop) = (ctx.clone(), cw.clone(), stop.clone());
+        let (running, stop) = (
+            api::service(&subjects, cw.clone()).start(&ctx.nats).await,
+            stop.clone(),
+        );
         tokio::spawn(async move {
-            let served = api::serve(&ctx, cw, stop.clone()).await;
+            let served = match running {
+                Ok(running) => running.serve(stop.clone()).await,
+                Err(e) => Err(e),
+            };
             if let Err(e) = &served {
                 tracing::error!(error = %format!("{e:#}"), "casework API failed; stopping casework");
                 stop.cancel();

@@ -16,8 +16,8 @@ use rcn_runtime::Config;
 use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
 use uuid::Uuid;
 
-use crate::cases::Casework;
 use crate::closing;
+use crate::state::Casework;
 
 pub fn spec(config: &Config) -> ConsumerSpec {
     let s = config.region.subjects();

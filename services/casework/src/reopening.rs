@@ -25,8 +25,9 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::access::TaskRow;
-use crate::cases::{Casework, Opening};
+use crate::cases::Opening;
 use crate::history;
+use crate::state::Casework;
 use crate::updates::{CaseState, lapse_claims, lock_tasks};
 
 /// Whether a case closed for `closed_reason` reopens on a newer notice of `kind`.

@@ -25,9 +25,10 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use crate::access::parse_stored;
-use crate::cases::{Casework, SPOED_WITHIN_DAYS, today};
 use crate::closing;
 use crate::error::Result;
+use crate::spoed::SPOED_WITHIN_DAYS;
+use crate::state::{Casework, today};
 
 /// Reminders raised per transaction.
 const BATCH: i64 = 500;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use rcn_contracts::Condition;
 use rcn_contracts::deadlines::DeadlineRules;
 use rcn_contracts::holidays::LiberationDay;
-use rcn_runtime::config::{ConfigError, non_blank, number};
+use rcn_runtime::config::{ConfigError, Legacy, duration, non_blank, number};
 
 /// How casework is configured for its region.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +23,8 @@ pub struct Settings {
     /// `RCN_CASEWORK_DUE_SOON_WORKING_DAYS`: how many working days before its due date an open
     /// task raises a due-soon reminder.
     pub due_soon_working_days: u32,
-    /// `RCN_CASEWORK_SCHEDULER_INTERVAL_MS`: how often casework looks for deadlines to remind of.
+    /// `RCN_CASEWORK_SCHEDULER_INTERVAL` (e.g. `1m`; or, older, `RCN_CASEWORK_SCHEDULER_INTERVAL_MS`
+    /// in milliseconds): how often casework looks for deadlines to remind of.
     pub scheduler_interval: Duration,
 }
 
@@ -80,12 +81,13 @@ impl Settings {
             conditions,
             deadlines,
             due_soon_working_days: number(&get, "RCN_CASEWORK_DUE_SOON_WORKING_DAYS", 2, 0..=30)?,
-            scheduler_interval: Duration::from_millis(number(
+            scheduler_interval: duration(
                 &get,
-                "RCN_CASEWORK_SCHEDULER_INTERVAL_MS",
-                60_000,
-                50..=3_600_000,
-            )?),
+                "RCN_CASEWORK_SCHEDULER_INTERVAL",
+                Some(Legacy::Millis("RCN_CASEWORK_SCHEDULER_INTERVAL_MS")),
+                Duration::from_secs(60),
+                Duration::from_millis(50)..=Duration::from_secs(3600),
+            )?,
         })
     }
 }
@@ -156,6 +158,8 @@ mod tests {
         assert_eq!(c.deadlines.calendar.liberation_day, LiberationDay::Always);
         assert_eq!(c.due_soon_working_days, 5);
         assert_eq!(c.scheduler_interval, Duration::from_millis(500));
+        let c = with(&[("RCN_CASEWORK_SCHEDULER_INTERVAL", "2m 30s")]).unwrap();
+        assert_eq!(c.scheduler_interval, Duration::from_secs(150));
     }
 
     #[test]
@@ -192,6 +196,15 @@ mod tests {
         assert_eq!(
             e,
             "RCN_CASEWORK_SCHEDULER_INTERVAL_MS is invalid: \"10\" is not a number from 50 to 3600000"
+        );
+        let e = with(&[("RCN_CASEWORK_SCHEDULER_INTERVAL", "often")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(
+                "RCN_CASEWORK_SCHEDULER_INTERVAL is invalid: \"often\" is not a duration"
+            ),
+            "{e}"
         );
     }
 }

@@ -13,9 +13,9 @@ use rcn_contracts::identity::Identity;
 use sqlx::Row;
 
 use crate::access::{self, parse_stored, visible, workable};
-use crate::cases::Casework;
 use crate::error::{Result, claimed_by_other, refuse};
 use crate::history;
+use crate::state::Casework;
 
 /// The longest reason or note accepted, in characters.
 pub const MAX_NOTE: usize = 2000;
@@ -183,7 +183,7 @@ mod tests {
     fn code(r: Result<()>) -> Option<ErrorCode> {
         match r {
             Ok(()) => None,
-            Err(crate::error::CaseworkError::Refused(e)) => Some(e.code),
+            Err(crate::error::CaseworkError::Refused(e)) => ErrorCode::of(&e),
             Err(e) => panic!("{e}"),
         }
     }

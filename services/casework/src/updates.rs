@@ -27,10 +27,11 @@ use sqlx::{PgConnection, Row};
 use uuid::Uuid;
 
 use crate::access::{self, TaskRow};
-use crate::cases::{Casework, is_spoed};
 use crate::closing;
 use crate::error::CaseworkError;
 use crate::history::{self, TaskChange};
+use crate::spoed::is_spoed;
+use crate::state::Casework;
 
 /// A case as a later notice finds it.
 pub(crate) struct CaseState {
@@ -47,7 +48,7 @@ pub(crate) struct CaseState {
 pub(crate) fn handler_error(e: CaseworkError) -> HandlerError {
     match e {
         CaseworkError::Db(e) => e.into(),
-        CaseworkError::Refused(e) => HandlerError::Permanent(anyhow::anyhow!("{}", e.message)),
+        CaseworkError::Refused(e) => HandlerError::Permanent(anyhow::anyhow!("{}", e.detail)),
     }
 }
 

@@ -62,7 +62,7 @@ pub fn wrap<S: Clone + Send + Sync + 'static>(router: Router<S>, settings: &Sett
 }
 
 /// Answers 503 problem+json when a request (reading its body included) takes longer than
-/// `RCN_GATEWAY_REQUEST_TIMEOUT_MS`; the handler is dropped.
+/// `RCN_GATEWAY_REQUEST_TIMEOUT`; the handler is dropped.
 async fn request_timeout(
     axum::extract::State(limit): axum::extract::State<std::time::Duration>,
     request: Request,

@@ -162,6 +162,7 @@ impl IntoResponse for ApiError {
             status: status.as_u16(),
             detail,
             invalid_params,
+            extensions: Default::default(),
         };
         let mut response = (status, Json(body)).into_response();
         response.headers_mut().insert(

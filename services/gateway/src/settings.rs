@@ -5,6 +5,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use rcn_runtime::config::{ConfigError, Legacy, duration, non_blank};
+
 /// Why a setting could not be used: the variable and what a valid value looks like.
 #[derive(Debug, thiserror::Error)]
 #[error("{var} is invalid: {reason}")]
@@ -26,14 +28,16 @@ pub struct Settings {
     /// `RCN_GATEWAY_AUTH_FAILURES_MAX`: failed authentications one client address may have in
     /// the window before it gets 429 (10 by default).
     pub auth_failures_max: u32,
-    /// `RCN_GATEWAY_AUTH_FAILURES_WINDOW_SECS`: the sliding window over which failures are
-    /// counted, and how long an address is refused once over the limit (300 s by default).
+    /// `RCN_GATEWAY_AUTH_FAILURES_WINDOW` (e.g. `5m`; or, older, `…_WINDOW_SECS`): the sliding
+    /// window over which failures are counted, and how long an address is refused once over the
+    /// limit (300 s by default).
     pub auth_failures_window: Duration,
-    /// `RCN_GATEWAY_HEADER_READ_TIMEOUT_MS`: how long a client may take to send the request line
-    /// and headers before the connection is closed (10 s by default).
+    /// `RCN_GATEWAY_HEADER_READ_TIMEOUT` (e.g. `10s`; or, older, `…_TIMEOUT_MS`): how long a
+    /// client may take to send the request line and headers before the connection is closed
+    /// (10 s by default).
     pub header_read_timeout: Duration,
-    /// `RCN_GATEWAY_REQUEST_TIMEOUT_MS`: how long one request may take, body and answer
-    /// included, before it gets 503 (30 s by default).
+    /// `RCN_GATEWAY_REQUEST_TIMEOUT` (e.g. `30s`; or, older, `…_TIMEOUT_MS`): how long one
+    /// request may take, body and answer included, before it gets 503 (30 s by default).
     pub request_timeout: Duration,
     /// `RCN_GATEWAY_MAX_CONNECTIONS`: the most connections served at once; further ones wait
     /// in the listen backlog until one closes (1024 by default).
@@ -50,6 +54,18 @@ impl Default for Settings {
             header_read_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             max_connections: 1024,
+        }
+    }
+}
+
+impl From<ConfigError> for SettingsError {
+    fn from(e: ConfigError) -> Self {
+        match e {
+            ConfigError::Invalid { var, reason } => Self { var, reason },
+            ConfigError::Missing { var, hint } => Self {
+                var,
+                reason: hint.to_owned(),
+            },
         }
     }
 }
@@ -106,10 +122,18 @@ impl Settings {
             },
         };
         let d = Self::default();
-        let ms = |var, default: Duration| {
-            positive(&get, var, "milliseconds", default.as_millis() as u64)
-                .map(Duration::from_millis)
+        let set = non_blank(&get);
+        // A duration of at most `max`, in `humantime` form, or in its older numeric variable.
+        let within = |var, legacy, default, max| {
+            duration(
+                &set,
+                var,
+                Some(legacy),
+                default,
+                Duration::from_millis(1)..=max,
+            )
         };
+        const HOUR: Duration = Duration::from_secs(3600);
         Ok(Self {
             listen,
             hsts_max_age_secs,
@@ -124,14 +148,24 @@ impl Settings {
                 var: "RCN_GATEWAY_AUTH_FAILURES_MAX",
                 reason: "is too large".into(),
             })?,
-            auth_failures_window: Duration::from_secs(positive(
-                &get,
-                "RCN_GATEWAY_AUTH_FAILURES_WINDOW_SECS",
-                "seconds",
-                d.auth_failures_window.as_secs(),
-            )?),
-            header_read_timeout: ms("RCN_GATEWAY_HEADER_READ_TIMEOUT_MS", d.header_read_timeout)?,
-            request_timeout: ms("RCN_GATEWAY_REQUEST_TIMEOUT_MS", d.request_timeout)?,
+            auth_failures_window: within(
+                "RCN_GATEWAY_AUTH_FAILURES_WINDOW",
+                Legacy::Secs("RCN_GATEWAY_AUTH_FAILURES_WINDOW_SECS"),
+                d.auth_failures_window,
+                24 * HOUR,
+            )?,
+            header_read_timeout: within(
+                "RCN_GATEWAY_HEADER_READ_TIMEOUT",
+                Legacy::Millis("RCN_GATEWAY_HEADER_READ_TIMEOUT_MS"),
+                d.header_read_timeout,
+                HOUR,
+            )?,
+            request_timeout: within(
+                "RCN_GATEWAY_REQUEST_TIMEOUT",
+                Legacy::Millis("RCN_GATEWAY_REQUEST_TIMEOUT_MS"),
+                d.request_timeout,
+                HOUR,
+            )?,
             max_connections: positive(
                 &get,
                 "RCN_GATEWAY_MAX_CONNECTIONS",
@@ -196,6 +230,25 @@ mod tests {
         assert_eq!(s.header_read_timeout, Duration::from_millis(1500));
         assert_eq!(s.request_timeout, Duration::from_millis(800));
         assert_eq!(s.max_connections, 2);
+        let s = read(&[
+            ("RCN_GATEWAY_AUTH_FAILURES_WINDOW", "15m"),
+            ("RCN_GATEWAY_HEADER_READ_TIMEOUT", "2s"),
+            ("RCN_GATEWAY_REQUEST_TIMEOUT", "1m 30s"),
+        ])
+        .unwrap();
+        assert_eq!(s.auth_failures_window, Duration::from_secs(900));
+        assert_eq!(s.header_read_timeout, Duration::from_secs(2));
+        assert_eq!(s.request_timeout, Duration::from_secs(90));
+        for var in [
+            "RCN_GATEWAY_AUTH_FAILURES_WINDOW",
+            "RCN_GATEWAY_HEADER_READ_TIMEOUT",
+            "RCN_GATEWAY_REQUEST_TIMEOUT",
+        ] {
+            for bad in ["0s", "-1s", "ten", "5"] {
+                let e = read(&[(var, bad)]).unwrap_err().to_string();
+                assert!(e.starts_with(&format!("{var} is invalid: ")), "{e}");
+            }
+        }
         for var in [
             "RCN_GATEWAY_AUTH_FAILURES_MAX",
             "RCN_GATEWAY_AUTH_FAILURES_WINDOW_SECS",

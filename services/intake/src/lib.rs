@@ -19,18 +19,26 @@ mod status;
 mod submit;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
-use futures::StreamExt;
+use rcn_contracts::intake::{StatusReply, StatusRequest, SubmitReply};
+use rcn_contracts::{ReleaseNotice, Subjects};
+use rcn_runtime::endpoint::{Caller, Endpoint, Request, ServiceSpec};
 use rcn_runtime::provision::Resources;
 use rcn_runtime::{CancellationToken, Config, Ctx, consumer};
+use sqlx::PgPool;
 
-pub use submit::{Caller, Intake, MAX_NOTICE_BYTES};
+pub use rcn_contracts::intake::MAX_NOTICE_BYTES;
+pub use submit::{Intake, Submitter};
 
 static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// How many submissions intake works on at once per instance.
 const CONCURRENT_SUBMISSIONS: usize = 256;
+/// How long a submission may take: JetStream's confirmation (5 s at most), then, for a resend
+/// that raced its first copy, waiting for the first receipt in the ledger.
+const SUBMIT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// What intake needs on JetStream, made by `rcn provision`: NOTICES, which it publishes to, and
 /// its durable consumers (the receipt ledger on NOTICES, routing outcomes on ROUTING, forwarded
@@ -79,122 +87,74 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
         shutdown.clone(),
     ));
 
-    use async_nats::service::ServiceExt;
-    let service = ctx
-        .nats
-        .service_builder()
-        .description("rcn intake: accepts release notices")
-        .start("rcn-intake", env!("CARGO_PKG_VERSION"))
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot start the intake NATS service: {e}"))?;
-    let add = |name: &'static str, subject: String| {
-        let service = &service;
-        async move {
-            service
-                .endpoint_builder()
-                .name(name)
-                .add(subject)
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot add the {name} endpoint: {e}"))
-        }
-    };
-    let submit = add("submit", subjects.intake_submit()).await?;
-    let submit_partner = add("submit-partner", subjects.intake_submit_any()).await?;
-    let status = add("status", subjects.intake_status()).await?;
-    let status_partner = add("status-partner", subjects.intake_status_any()).await?;
-    tracing::info!(subject = %subjects.intake_submit(), "intake listening");
-
-    let submit_prefix = format!("{}.", subjects.intake_submit());
-    let status_prefix = format!("{}.", subjects.intake_status_for("").trim_end_matches('.'));
-    let requests = futures::stream::select_all([
-        submit.map(|r| (Verb::Submit, r)).boxed(),
-        submit_partner.map(|r| (Verb::SubmitPartner, r)).boxed(),
-        status.map(|r| (Verb::Status, r)).boxed(),
-        status_partner.map(|r| (Verb::StatusPartner, r)).boxed(),
-    ])
-    .take_until(shutdown.clone().cancelled_owned());
-    requests
-        .for_each_concurrent(CONCURRENT_SUBMISSIONS, |(verb, request)| {
-            let (intake, pool, submit_prefix, status_prefix) = (
-                intake.clone(),
-                pool.clone(),
-                submit_prefix.clone(),
-                status_prefix.clone(),
-            );
-            async move {
-                let m = &request.message;
-                // A reply to anything but an inbox would publish in intake's name (see
-                // `endpoint::is_inbox`): refused, and not carried out.
-                if m.reply.as_deref().is_some_and(|r| !rcn_runtime::endpoint::is_inbox(r)) {
-                    tracing::warn!(?verb, outcome = "reply-subject-not-an-inbox",
-                        "a request whose reply subject is not an inbox was refused and not carried out");
-                    return;
-                }
-                let body = match verb {
-                    Verb::Submit => {
-                        serde_json::to_vec(&intake.submit(&m.payload, m.headers.as_ref()).await)
-                    }
-                    Verb::SubmitPartner => {
-                        // The NATS account may publish only on its own subject: the subject says who.
-                        let code = m
-                            .subject
-                            .as_str()
-                            .strip_prefix(submit_prefix.as_str())
-                            .unwrap_or_default();
-                        let reply = match rcn_contracts::intake::check_institution_code(code) {
-                            Ok(()) => {
-                                let caller =
-                                    Caller::Partner(rcn_contracts::intake::PartnerIdentity {
-                                        institution_code: code.to_owned(),
-                                        credential: format!("nats:{code}"),
-                                    });
-                                intake
-                                    .submit_as(&caller, &m.payload, m.headers.as_ref())
-                                    .await
-                            }
-                            Err(_) => rcn_contracts::intake::SubmitReply::Forbidden {
-                                message:
-                                    "the submit subject does not name a valid institution code"
-                                        .into(),
-                            },
-                        };
-                        serde_json::to_vec(&reply)
-                    }
-                    Verb::Status => serde_json::to_vec(
-                        &status::answer(&pool, &m.payload, m.headers.as_ref()).await,
-                    ),
-                    Verb::StatusPartner => {
-                        // As with submitting: the subject, which only that account may use, says who.
-                        let code = m
-                            .subject
-                            .as_str()
-                            .strip_prefix(status_prefix.as_str())
-                            .unwrap_or_default();
-                        serde_json::to_vec(&status::answer_partner(&pool, code, &m.payload).await)
-                    }
-                };
-                let body = body.expect("a reply serialises");
-                if let Err(e) = request.respond(Ok(body.into())).await {
-                    tracing::warn!(error = %e, "could not answer a request");
-                }
-            }
-        })
-        .await;
-    service
-        .stop()
-        .await
-        .map_err(|e| anyhow::anyhow!("stopping the intake service: {e}"))?;
+    service(&subjects, intake, pool)
+        .start(&ctx.nats)
+        .await?
+        .serve(shutdown.clone())
+        .await?;
     ledger.await.context("receipt ledger task")?;
     outcomes.await.context("routing outcomes task")?;
     forwarded.await.context("forwarded notices task")?;
     Ok(())
 }
 
-/// Which endpoint a request came in on.
-#[derive(Debug, Clone, Copy)]
-enum Verb {
-    Submit,
-    SubmitPartner,
-    StatusPartner,
-    Status,
+/// Intake's service on the endpoint kit (`$SRV.INFO.rcn-intake` lists it), four endpoints:
+/// submitting and asking the status of a notice, each through the gateway (or a trusted
+/// component) and for a partner on its own NATS account, whose subject says who it is.
+///
+/// They answer in the published partner shapes `SubmitReply` and `StatusReply`, not in the
+/// kit's envelope: partners program against those (`schemas/intake-*.v1.json`), and a new shape
+/// would be a v2 with a transition. The handlers still return a receipt or a problem like any
+/// endpoint; the contract maps that outcome onto the published shape (`rcn_contracts::intake`),
+/// so decoding, who may call, time-outs, logging and the `$SRV` error counts are the kit's.
+pub fn service(subjects: &Subjects, intake: Arc<Intake>, pool: PgPool) -> ServiceSpec {
+    let (i1, i2, p1, p2) = (intake.clone(), intake, pool.clone(), pool);
+    ServiceSpec::new(
+        "rcn-intake",
+        env!("CARGO_PKG_VERSION"),
+        "rcn intake: accepts release notices",
+    )
+    .concurrency(CONCURRENT_SUBMISSIONS)
+    .endpoint(
+        Endpoint::shaped::<SubmitReply, _, _, _, _>(
+            "submit",
+            subjects.intake_submit(),
+            Caller::PartnerOrService,
+            move |r: Request<ReleaseNotice>| {
+                let intake = i1.clone();
+                async move { intake.submit(r).await }
+            },
+        )
+        .timeout(SUBMIT_TIMEOUT),
+    )
+    .endpoint(
+        Endpoint::shaped::<SubmitReply, _, _, _, _>(
+            "submit-partner",
+            subjects.intake_submit_any(),
+            Caller::PartnerAccount,
+            move |r: Request<ReleaseNotice>| {
+                let intake = i2.clone();
+                async move { intake.submit(r).await }
+            },
+        )
+        .timeout(SUBMIT_TIMEOUT),
+    )
+    .endpoint(Endpoint::shaped::<StatusReply, _, _, _, _>(
+        "status",
+        subjects.intake_status(),
+        Caller::Partner,
+        move |r: Request<StatusRequest>| {
+            let pool = p1.clone();
+            async move { status::of_request(&pool, &r).await }
+        },
+    ))
+    .endpoint(Endpoint::shaped::<StatusReply, _, _, _, _>(
+        "status-partner",
+        subjects.intake_status_any(),
+        Caller::PartnerAccount,
+        move |r: Request<StatusRequest>| {
+            let pool = p2.clone();
+            async move { status::of_request(&pool, &r).await }
+        },
+    ))
 }

@@ -4,13 +4,13 @@
 //!
 //! The answer carries no personal data: kind, times, outcome and a municipality code.
 
-use async_nats::HeaderMap;
 use chrono::{DateTime, Utc};
+use rcn_contracts::envelope::ApiProblem;
 use rcn_contracts::intake::{
-    NoticeState, NoticeStatus, PartnerIdentity, StatusReply, StatusRequest,
+    self, DEFAULT_RETRY_AFTER_SECONDS, NoticeState, NoticeStatus, StatusRequest,
 };
 use rcn_contracts::{Gemeentecode, NoticeKind};
-use rcn_runtime::headers;
+use rcn_runtime::endpoint::Request;
 use sqlx::PgPool;
 
 #[derive(Debug, sqlx::FromRow)]
@@ -23,37 +23,26 @@ struct Row {
     decided_at: Option<DateTime<Utc>>,
 }
 
-/// Answers one status request; the caller's institution comes from the `Rcn-Identity` header.
-pub async fn answer(
+/// Answers one status request: the institution is the one the endpoint kit read (from the
+/// `Rcn-Identity` header through the gateway, or from a partner's own subject), never the body.
+pub async fn of_request(
     pool: &PgPool,
-    body: &[u8],
-    request_headers: Option<&HeaderMap>,
-) -> StatusReply {
-    let Some(identity) = request_headers.and_then(|h| h.get(headers::IDENTITY)) else {
-        return refused("the request carries no caller identity");
+    request: &Request<StatusRequest>,
+) -> Result<NoticeStatus, ApiProblem> {
+    let Some(partner) = &request.partner else {
+        return Err(ApiProblem::unauthenticated(
+            "the request carries no caller identity",
+        ));
     };
-    let Ok(identity) = PartnerIdentity::from_header(identity.as_str()) else {
-        return refused("the caller identity is not a partner identity");
-    };
-    let Ok(request) = serde_json::from_slice::<StatusRequest>(body) else {
-        return refused("the request is not a status request ({\"notice_id\": \"…\"})");
-    };
-    lookup(pool, &identity.institution_code, &request.notice_id).await
-}
-
-/// Answers a partner asking on its own NATS subject: the institution is the subject's last token.
-pub async fn answer_partner(pool: &PgPool, institution_code: &str, body: &[u8]) -> StatusReply {
-    if rcn_contracts::intake::check_institution_code(institution_code).is_err() {
-        return refused("the status subject does not name a valid institution code");
-    }
-    let Ok(request) = serde_json::from_slice::<StatusRequest>(body) else {
-        return refused("the request is not a status request ({\"notice_id\": \"…\"})");
-    };
-    lookup(pool, institution_code, &request.notice_id).await
+    lookup(pool, &partner.institution_code, &request.body.notice_id).await
 }
 
 /// The status of `institution_code`'s notice `notice_id`.
-pub async fn lookup(pool: &PgPool, institution_code: &str, notice_id: &str) -> StatusReply {
+pub async fn lookup(
+    pool: &PgPool,
+    institution_code: &str,
+    notice_id: &str,
+) -> Result<NoticeStatus, ApiProblem> {
     let notice_key = format!("{institution_code}:{notice_id}");
     let row = sqlx::query_as::<_, Row>(
         "SELECT r.notice_id, r.kind, r.received_at, o.outcome, o.gemeentecode, o.decided_at
@@ -65,25 +54,26 @@ pub async fn lookup(pool: &PgPool, institution_code: &str, notice_id: &str) -> S
     .await;
     let row = match row {
         Ok(Some(row)) => row,
-        Ok(None) => return StatusReply::NotFound,
+        Ok(None) => {
+            return Err(ApiProblem::not_found(
+                "no notice of your institution has this notice_id",
+            ));
+        }
         Err(e) => {
             tracing::warn!(error = %e, "receipt ledger unavailable for a status request");
-            return StatusReply::Unavailable {
-                message: "the status of notices cannot be read right now; ask again later".into(),
-                retry_after_seconds: 30,
-            };
+            return Err(intake::unavailable(
+                "the status of notices cannot be read right now; ask again later",
+                DEFAULT_RETRY_AFTER_SECONDS,
+            ));
         }
     };
-    match to_status(row) {
-        Some(status) => StatusReply::Found { status },
-        None => {
-            tracing::error!(%notice_key, "a ledger row intake cannot read back");
-            StatusReply::Unavailable {
-                message: "the status of this notice cannot be read right now".into(),
-                retry_after_seconds: 30,
-            }
-        }
-    }
+    to_status(row).ok_or_else(|| {
+        tracing::error!(%notice_key, "a ledger row intake cannot read back");
+        intake::unavailable(
+            "the status of this notice cannot be read right now",
+            DEFAULT_RETRY_AFTER_SECONDS,
+        )
+    })
 }
 
 fn to_status(row: Row) -> Option<NoticeStatus> {
@@ -109,10 +99,4 @@ fn to_status(row: Row) -> Option<NoticeStatus> {
         gemeentecode,
         decided_at: row.decided_at,
     })
-}
-
-fn refused(message: &str) -> StatusReply {
-    StatusReply::Refused {
-        message: message.into(),
-    }
 }

@@ -5,11 +5,16 @@ use std::time::Duration;
 use async_nats::HeaderMap;
 use async_nats::jetstream;
 use chrono::{SubsecRound, Utc};
+use rcn_contracts::envelope::ApiProblem;
 use rcn_contracts::events::NoticeAccepted;
-use rcn_contracts::intake::{PartnerIdentity, Receipt, ReceiptStatus, SubmitReply};
+use rcn_contracts::intake::{
+    self, DEFAULT_RETRY_AFTER_SECONDS, PartnerIdentity, Receipt, ReceiptStatus,
+};
 use rcn_contracts::notice::Problem;
 use rcn_contracts::pseudonym::PseudonymKey;
 use rcn_contracts::{ReleaseNotice, SCHEMA_VERSION, Subjects};
+use rcn_runtime::backoff;
+use rcn_runtime::endpoint::Request;
 use rcn_runtime::{Ctx, headers};
 use sqlx::PgPool;
 
@@ -21,12 +26,10 @@ const PUBLISH_TIMEOUT: Duration = Duration::from_secs(5);
 /// acceptance (JetStream's de-duplication still recognises a resend), and a pool waiting for a
 /// server that is gone would otherwise take its full acquire timeout.
 const LEDGER_TIMEOUT: Duration = Duration::from_millis(500);
-/// The largest notice accepted, in bytes (the gateway enforces the same limit).
-pub const MAX_NOTICE_BYTES: usize = 64 * 1024;
 
 /// Who submits, as far as intake can tell.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Caller {
+pub enum Submitter {
     /// An institution: authenticated by the gateway (API token, `Rcn-Identity` header) or by NATS
     /// (its account may publish only on its own `intake.submit.<institution_code>`). It may send
     /// only notices that name it as their sender.
@@ -37,17 +40,14 @@ pub enum Caller {
     Internal,
 }
 
-impl Caller {
-    /// The caller named by the request headers: a partner when `Rcn-Identity` is set, internal
-    /// when it is absent; `None` when the identity is unreadable (the gateway always sets a valid
-    /// one, so that is refused).
-    pub fn from_headers(request_headers: Option<&HeaderMap>) -> Option<Self> {
-        match request_headers.and_then(|h| h.get(headers::IDENTITY)) {
-            None => Some(Caller::Internal),
-            Some(v) => PartnerIdentity::from_header(v.as_str())
-                .ok()
-                .map(Caller::Partner),
-        }
+impl Submitter {
+    /// The submitter of a request as the endpoint kit read it: the partner it names, or a
+    /// trusted component when it names none.
+    pub fn of<T>(request: &Request<T>) -> Self {
+        request
+            .partner
+            .clone()
+            .map_or(Submitter::Internal, Submitter::Partner)
     }
 }
 
@@ -69,60 +69,28 @@ impl Intake {
         })
     }
 
-    /// Handles one notice submitted on the plain submit subject; the caller is named by the
-    /// `Rcn-Identity` header (see [`Caller::from_headers`]).
-    pub async fn submit(&self, body: &[u8], request_headers: Option<&HeaderMap>) -> SubmitReply {
-        match Caller::from_headers(request_headers) {
-            Some(caller) => self.submit_as(&caller, body, request_headers).await,
-            None => SubmitReply::Forbidden {
-                message: "the caller's identity could not be read; nothing was kept".into(),
-            },
-        }
-    }
-
-    /// Handles one submitted notice from `caller` and says what became of it.
-    pub async fn submit_as(
-        &self,
-        caller: &Caller,
-        body: &[u8],
-        request_headers: Option<&HeaderMap>,
-    ) -> SubmitReply {
-        if body.len() > MAX_NOTICE_BYTES {
-            return rejected(
-                "",
-                format!(
-                    "the notice is {} bytes; at most {MAX_NOTICE_BYTES} are accepted",
-                    body.len()
-                ),
-            );
-        }
-        let notice = match ReleaseNotice::from_json(body) {
-            Ok(n) => n,
-            Err(problem) => {
-                return SubmitReply::Rejected {
-                    problems: vec![problem],
-                };
-            }
-        };
+    /// Handles one submitted notice and says what became of it: the receipt, or why nothing
+    /// was kept.
+    pub async fn submit(&self, request: Request<ReleaseNotice>) -> Result<Receipt, ApiProblem> {
+        let caller = Submitter::of(&request);
+        let notice = request.body;
         // Defence in depth: the gateway checked this already; a partner on NATS is checked here.
-        if let Caller::Partner(identity) = caller
+        if let Submitter::Partner(identity) = &caller
             && identity.institution_code != notice.sender.institution_code
         {
             tracing::warn!(credential = %identity.credential, "a partner sent a notice in another institution's name");
-            return SubmitReply::Forbidden {
-                message: format!(
-                    "you are authenticated as institution {}, but sender.institution_code names another institution; \
-                     an institution may only send its own notices",
-                    identity.institution_code
-                ),
-            };
+            return Err(ApiProblem::forbidden(format!(
+                "you are authenticated as institution {}, but sender.institution_code names another institution; \
+                 an institution may only send its own notices",
+                identity.institution_code
+            )));
         }
         let today = Utc::now()
             .with_timezone(&chrono_tz::Europe::Amsterdam)
             .date_naive();
         let problems = notice.problems(today);
         if !problems.is_empty() {
-            return SubmitReply::Rejected { problems };
+            return Err(ApiProblem::invalid(problems));
         }
         let notice_key = notice.notice_key();
         let fingerprint = notice.fingerprint();
@@ -142,9 +110,8 @@ impl Intake {
 
         // Microseconds: what PostgreSQL keeps, so the ledger returns exactly this receipt later.
         let received_at = Utc::now().trunc_subsecs(6);
-        let trace_id = request_headers
-            .and_then(|h| h.get(headers::TRACE_ID))
-            .map(|v| v.as_str().to_owned())
+        let trace_id = request
+            .trace_id
             .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
         let event = NoticeAccepted {
             schema_version: SCHEMA_VERSION,
@@ -176,25 +143,27 @@ impl Intake {
             }
             Err(e) => {
                 tracing::error!(%notice_key, error = %e, "could not store notice");
-                SubmitReply::Unavailable {
-                    message: "the notice could not be stored right now; send it again later with the same notice_id".into(),
-                    retry_after_seconds: 30,
-                }
+                Err(intake::unavailable(
+                    "the notice could not be stored right now; send it again later with the same notice_id",
+                    DEFAULT_RETRY_AFTER_SECONDS,
+                ))
             }
         }
     }
 
+    /// The receipt of a resend's first copy, which the ledger is about to record: looked for
+    /// as the back-off policy's short poll says; `None` when it does not come or the ledger is
+    /// down (the sender then gets "already received" without the original time).
     async fn wait_for_receipt(&self, notice_key: &str) -> Option<ledger::Entry> {
-        for _ in 0..20 {
+        let mut pauses = backoff::SHORT_POLL.delays();
+        loop {
             match tokio::time::timeout(LEDGER_TIMEOUT, ledger::find(&self.pool, notice_key)).await {
                 Ok(Ok(Some(entry))) => return Some(entry),
                 Ok(Ok(None)) => {}
-                // The ledger is down: the sender gets "already received" without the original time.
                 Ok(Err(_)) | Err(_) => return None,
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(pauses.next()?).await;
         }
-        None
     }
 
     /// Publishes and waits for the PubAck; returns whether JetStream saw it as a duplicate.
@@ -217,14 +186,12 @@ fn accepted(
     notice: &ReleaseNotice,
     received_at: chrono::DateTime<Utc>,
     status: ReceiptStatus,
-) -> SubmitReply {
-    SubmitReply::Accepted {
-        receipt: Receipt {
-            notice_id: notice.notice_id.clone(),
-            received_at,
-            status,
-        },
-    }
+) -> Result<Receipt, ApiProblem> {
+    Ok(Receipt {
+        notice_id: notice.notice_id.clone(),
+        received_at,
+        status,
+    })
 }
 
 /// The answer to a notice whose id was accepted before: its original receipt when the content is
@@ -233,21 +200,13 @@ fn earlier_receipt(
     notice: &ReleaseNotice,
     fingerprint: &str,
     earlier: &ledger::Entry,
-) -> SubmitReply {
+) -> Result<Receipt, ApiProblem> {
     if earlier.fingerprint == fingerprint {
         accepted(notice, earlier.received_at, ReceiptStatus::AlreadyReceived)
     } else {
-        SubmitReply::Conflict {
-            problems: vec![Problem::new(
-                "notice_id",
-                "a different notice was already accepted under this notice_id; send changes as a new notice with its own notice_id",
-            )],
-        }
-    }
-}
-
-fn rejected(path: &str, message: impl Into<String>) -> SubmitReply {
-    SubmitReply::Rejected {
-        problems: vec![Problem::new(path, message)],
+        Err(intake::conflict(vec![Problem::new(
+            "notice_id",
+            "a different notice was already accepted under this notice_id; send changes as a new notice with its own notice_id",
+        )]))
     }
 }

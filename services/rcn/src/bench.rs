@@ -495,7 +495,7 @@ impl BenchStack {
             total as u64,
             &codes,
             &self.conditions,
-            rcn_casework::cases::today(),
+            rcn_casework::state::today(),
             |_| {},
         )
         .await

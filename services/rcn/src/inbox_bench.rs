@@ -10,7 +10,7 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use rcn_casework::cases::{Casework, today};
+use rcn_casework::state::{Casework, today};
 use rcn_contracts::casework_api::{CaseRequest, InboxQuery, InboxScope};
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::region::RegionTable;

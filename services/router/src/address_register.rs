@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use rcn_contracts::notice::Address;
 use rcn_contracts::value::Gemeentecode;
+use rcn_runtime::backoff::OUTSIDE_REGISTER;
 use rcn_runtime::config::Secret;
 use reqwest::StatusCode;
 use serde::Deserialize;
@@ -36,8 +37,6 @@ use crate::breaker::{CircuitBreaker, Permit};
 use crate::rules::AddressLookupResult;
 use crate::settings::AddressRegisterSettings;
 
-/// The delay before the first retry; each further retry waits twice as long.
-const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 /// A larger answer is not an answer to one address.
 const MAX_ANSWER_BYTES: usize = 1024 * 1024;
 
@@ -50,7 +49,6 @@ pub struct AddressRegister {
     api_key: Option<Secret>,
     timeout: Duration,
     retries: u32,
-    first_backoff: Duration,
     breaker: CircuitBreaker,
 }
 
@@ -87,7 +85,6 @@ impl AddressRegister {
             api_key: settings.api_key.clone(),
             timeout: settings.timeout,
             retries: settings.retries,
-            first_backoff: FIRST_BACKOFF,
             breaker: CircuitBreaker::new(settings.breaker_failures, settings.breaker_cooldown),
         }))
     }
@@ -107,11 +104,9 @@ impl AddressRegister {
             };
         }
         let mut attempts = 0;
-        let mut why = String::new();
-        for attempt in 0..=self.retries {
-            if attempt > 0 {
-                tokio::time::sleep(self.first_backoff * 2u32.saturating_pow(attempt - 1)).await;
-            }
+        // The pauses between retries: the one back-off policy, 100 ms doubling.
+        let mut pauses = OUTSIDE_REGISTER.retries(self.retries as usize).delays();
+        let why = loop {
             attempts += 1;
             match self.ask(address).await {
                 Attempt::Answered(result) => {
@@ -126,16 +121,16 @@ impl AddressRegister {
                         attempts,
                     };
                 }
-                Attempt::Failed(w) => {
-                    tracing::debug!(attempt = attempts, why = %w, "address register request failed");
-                    why = w;
+                Attempt::Failed(why) => {
+                    tracing::debug!(attempt = attempts, why = %why, "address register request failed");
+                    match pauses.next() {
+                        Some(pause) => tokio::time::sleep(pause).await,
+                        None => break why,
+                    }
                 }
-                Attempt::Broken(w) => {
-                    why = w;
-                    break;
-                }
+                Attempt::Broken(why) => break why,
             }
-        }
+        };
         if self.breaker.failed(Instant::now()) {
             tracing::warn!(cooldown = ?self.breaker.cooldown(), why = %why,
                 "address register keeps failing; skipping it for a while");

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use rcn_runtime::config::{ConfigError, Secret, non_blank, number};
+use rcn_runtime::config::{ConfigError, Legacy, Secret, duration, non_blank, number};
 
 /// How the router is configured beyond what every service shares.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,14 +22,16 @@ pub struct AddressRegisterSettings {
     pub url: String,
     /// `RCN_ADDRESS_REGISTER_API_KEY`: sent as `X-Api-Key`, as Haal Centraal APIs expect.
     pub api_key: Option<Secret>,
-    /// `RCN_ADDRESS_REGISTER_TIMEOUT_MS`: the most one request may take, connecting included.
+    /// `RCN_ADDRESS_REGISTER_TIMEOUT` (e.g. `2s`; or, older, `RCN_ADDRESS_REGISTER_TIMEOUT_MS`):
+    /// the most one request may take, connecting included.
     pub timeout: Duration,
     /// `RCN_ADDRESS_REGISTER_RETRIES`: extra attempts after a failed request, with back-off.
     pub retries: u32,
     /// `RCN_ADDRESS_REGISTER_BREAKER_FAILURES`: failed look-ups in a row that open the circuit
     /// breaker, so a register that is down does not slow every notice down.
     pub breaker_failures: u32,
-    /// `RCN_ADDRESS_REGISTER_BREAKER_COOLDOWN_SECS`: how long the register is skipped once the
+    /// `RCN_ADDRESS_REGISTER_BREAKER_COOLDOWN` (e.g. `30s`; or, older,
+    /// `RCN_ADDRESS_REGISTER_BREAKER_COOLDOWN_SECS`): how long the register is skipped once the
     /// breaker is open, before one look-up tries it again.
     pub breaker_cooldown: Duration,
 }
@@ -72,20 +74,22 @@ impl Settings {
         let defaults = AddressRegisterSettings::at(url);
         let register = AddressRegisterSettings {
             api_key: get("RCN_ADDRESS_REGISTER_API_KEY").map(Secret::new),
-            timeout: Duration::from_millis(number(
+            timeout: duration(
                 &get,
-                "RCN_ADDRESS_REGISTER_TIMEOUT_MS",
-                2000,
-                50..=60_000,
-            )?),
+                "RCN_ADDRESS_REGISTER_TIMEOUT",
+                Some(Legacy::Millis("RCN_ADDRESS_REGISTER_TIMEOUT_MS")),
+                Duration::from_secs(2),
+                Duration::from_millis(50)..=Duration::from_secs(60),
+            )?,
             retries: number(&get, "RCN_ADDRESS_REGISTER_RETRIES", 2, 0..=5)?,
             breaker_failures: number(&get, "RCN_ADDRESS_REGISTER_BREAKER_FAILURES", 5, 1..=1000)?,
-            breaker_cooldown: Duration::from_secs(number(
+            breaker_cooldown: duration(
                 &get,
-                "RCN_ADDRESS_REGISTER_BREAKER_COOLDOWN_SECS",
-                30,
-                1..=3600,
-            )?),
+                "RCN_ADDRESS_REGISTER_BREAKER_COOLDOWN",
+                Some(Legacy::Secs("RCN_ADDRESS_REGISTER_BREAKER_COOLDOWN_SECS")),
+                Duration::from_secs(30),
+                Duration::from_secs(1)..=Duration::from_secs(3600),
+            )?,
             ..defaults
         };
         Ok(Self {
@@ -139,6 +143,17 @@ mod tests {
         assert_eq!(r.timeout, Duration::from_millis(250));
         assert_eq!((r.retries, r.breaker_failures), (0, 3));
         assert_eq!(r.breaker_cooldown, Duration::from_secs(10));
+
+        let r = with(&[
+            ("RCN_ADDRESS_REGISTER_URL", "https://bag.example.nl/v2"),
+            ("RCN_ADDRESS_REGISTER_TIMEOUT", "750ms"),
+            ("RCN_ADDRESS_REGISTER_BREAKER_COOLDOWN", "2m"),
+        ])
+        .unwrap()
+        .address_register
+        .unwrap();
+        assert_eq!(r.timeout, Duration::from_millis(750));
+        assert_eq!(r.breaker_cooldown, Duration::from_secs(120));
     }
 
     #[test]

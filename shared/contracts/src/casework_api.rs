@@ -3,9 +3,10 @@
 //! `rcn.<region>.api.casework.<verb>` (see [`crate::Subjects::casework_api`]); the caller's
 //! [`crate::identity::Identity`] travels in the `Rcn-Identity` header, never in the body.
 //!
-//! Every reply is a [`Reply`]: `{"ok": …}` or `{"error": {"code": …, "message": …}}`. Codes are
-//! stable (clients branch on them); messages are English sentences for a person and never carry
-//! a database error. A BSN appears masked (`*****6782`), except in the [`CaseDetail`] that the
+//! Every reply is the endpoint kit's envelope ([`crate::envelope::ApiReply`]): `{"ok": …}` or
+//! `{"problem": {type, title, status, detail, invalidParams}}`, the problem's `type` one of
+//! [`ErrorCode`]'s (stable: clients branch on it); `detail` is an English sentence for a person
+//! and never carries a database error. A BSN appears masked (`*****6782`), except in the [`CaseDetail`] that the
 //! staff of the case's own municipality open (they need the number; each such read is logged).
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -14,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::condition::{Condition, ConditionStatus};
-use crate::notice::{NoticeKind, RiskFlag};
+use crate::envelope::{ApiProblem, RequestBody};
+use crate::notice::{NoticeKind, Problem, RiskFlag};
 use crate::value::Gemeentecode;
 
 /// The verbs of the casework API; each is the last segment of its subject.
@@ -32,44 +34,54 @@ pub const VERBS: [&str; 11] = [
     "task_history",
 ];
 
-/// A reply: success with its value, or a typed error.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Reply<T> {
-    Ok(T),
-    Error(ApiError),
-}
+/// The largest request body a casework verb reads, in bytes.
+pub const MAX_REQUEST_BYTES: usize = 256 * 1024;
 
-impl<T> Reply<T> {
-    pub fn into_result(self) -> Result<T, ApiError> {
-        match self {
-            Reply::Ok(v) => Ok(v),
-            Reply::Error(e) => Err(e),
-        }
+/// Reads a casework request: at most [`MAX_REQUEST_BYTES`], one JSON document (the shared
+/// decoder names the JSON path of a problem and never repeats a value); an empty body reads as
+/// `{}`.
+fn decode_request<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    if bytes.len() > MAX_REQUEST_BYTES {
+        return Err(Problem::new(
+            "",
+            format!("the request is larger than {MAX_REQUEST_BYTES} bytes"),
+        ));
     }
+    let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}"
+    } else {
+        bytes
+    };
+    crate::json::decode(bytes, "a casework request")
 }
 
-/// What went wrong, for a program (`code`) and for a person (`message`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct ApiError {
-    pub code: ErrorCode,
-    pub message: String,
-    /// For `claimed_by_other`: who holds the task.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub held_by: Option<String>,
-}
-
-impl ApiError {
-    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            held_by: None,
+macro_rules! request_bodies {
+    ($($t:ty),* $(,)?) => {$(
+        impl RequestBody for $t {
+            fn from_json(bytes: &[u8]) -> Result<Self, Problem> {
+                decode_request(bytes)
+            }
         }
-    }
+    )*};
 }
 
-/// Stable error codes.
+request_bodies!(
+    InboxQuery,
+    CaseRequest,
+    TaskRequest,
+    HandoverRequest,
+    ClaimCaseRequest,
+    ClaimManyRequest,
+    ReassignRequest,
+    UpdateStatusRequest,
+    CloseCaseRequest,
+);
+
+/// The kinds of problem casework answers with, each a problem `type`
+/// (`urn:rcn:problem:<slug>`) with one title and one HTTP status: the generic kinds of the
+/// envelope (`invalid-request`, `not-found`, …) and casework's own (`claimed-by-other`, …).
+/// Clients branch on [`ErrorCode::of`]; the `detail` is an English sentence for a person and
+/// never carries a database error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -81,11 +93,11 @@ pub enum ErrorCode {
     BadRequest,
     /// No such case or task, or not one the caller may see.
     NotFound,
-    /// Someone else holds the task.
+    /// Someone else holds the task (`heldBy` says who).
     ClaimedByOther,
-    /// The caller does not hold the task (for unclaim and handover).
+    /// The caller does not hold the task (for unclaim and handover; `heldBy` says who does).
     NotClaimedByYou,
-    /// For reassign: the task is no longer held by whom the caller expected.
+    /// For reassign: the task is no longer held by whom the caller expected (`heldBy`: by whom).
     HolderChanged,
     /// The task is arranged or not applicable; it cannot be claimed.
     TaskDone,
@@ -99,10 +111,84 @@ pub enum ErrorCode {
     NoChange,
     /// The case is closed; nothing in it changes any more.
     CaseClosed,
-    /// A dependency is down; try again shortly.
+    /// A dependency is down, or the request collided with others; try again shortly.
     Unavailable,
     /// Something unexpected; it has been logged.
     Internal,
+}
+
+/// The extension member of a problem that names who holds the task (a user id), on
+/// `claimed-by-other`, `not-claimed-by-you` and `holder-changed`.
+pub const HELD_BY: &str = "heldBy";
+
+impl ErrorCode {
+    pub const ALL: [ErrorCode; 15] = [
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::BadRequest,
+        ErrorCode::NotFound,
+        ErrorCode::ClaimedByOther,
+        ErrorCode::NotClaimedByYou,
+        ErrorCode::HolderChanged,
+        ErrorCode::TaskDone,
+        ErrorCode::InvalidTransition,
+        ErrorCode::ReasonRequired,
+        ErrorCode::NoteRequired,
+        ErrorCode::NoChange,
+        ErrorCode::CaseClosed,
+        ErrorCode::Unavailable,
+        ErrorCode::Internal,
+    ];
+
+    /// The problem type's last segment, its title and its HTTP status. The generic kinds say
+    /// what the envelope's constructors say ([`ApiProblem::invalid`] and the others).
+    fn parts(self) -> (&'static str, &'static str, u16) {
+        match self {
+            ErrorCode::Unauthenticated => ("unauthenticated", "Unauthenticated", 401),
+            ErrorCode::Forbidden => ("forbidden", "Forbidden", 403),
+            ErrorCode::BadRequest => ("invalid-request", "Invalid request", 400),
+            ErrorCode::NotFound => ("not-found", "Not found", 404),
+            ErrorCode::ClaimedByOther => ("claimed-by-other", "Task held by someone else", 409),
+            ErrorCode::NotClaimedByYou => ("not-claimed-by-you", "Task not held by you", 409),
+            ErrorCode::HolderChanged => ("holder-changed", "Task holder changed", 409),
+            ErrorCode::TaskDone => ("task-done", "Task finished", 409),
+            ErrorCode::InvalidTransition => {
+                ("invalid-transition", "Status change not allowed", 409)
+            }
+            ErrorCode::ReasonRequired => ("reason-required", "Reason required", 400),
+            ErrorCode::NoteRequired => ("note-required", "Note required", 400),
+            ErrorCode::NoChange => ("no-change", "No change", 409),
+            ErrorCode::CaseClosed => ("case-closed", "Case closed", 409),
+            ErrorCode::Unavailable => ("unavailable", "Service unavailable", 503),
+            ErrorCode::Internal => ("internal", "Internal error", 500),
+        }
+    }
+
+    /// The problem's `type` URN.
+    pub fn type_uri(self) -> String {
+        format!("urn:rcn:problem:{}", self.parts().0)
+    }
+
+    /// The HTTP status the gateway answers with.
+    pub fn status(self) -> u16 {
+        self.parts().2
+    }
+
+    /// A problem of this kind, `detail` being the sentence for a person.
+    pub fn problem(self, detail: impl Into<String>) -> ApiProblem {
+        let (kind, title, status) = self.parts();
+        ApiProblem::new(kind, title, status, detail)
+    }
+
+    /// The kind of `problem`, when it is one casework answers with.
+    pub fn of(problem: &ApiProblem) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| problem.kind == c.type_uri())
+    }
+}
+
+/// Who holds the task a problem is about ([`HELD_BY`]).
+pub fn held_by(problem: &ApiProblem) -> Option<&str> {
+    problem.extension_str(HELD_BY)
 }
 
 /// One condition task: the condition of one case.
@@ -277,9 +363,9 @@ pub struct BulkReply {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct BulkResult {
     pub task: TaskRef,
-    /// `None` when this task succeeded.
+    /// `None` when this task succeeded; otherwise why not, as a problem of [`ErrorCode`]'s kinds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<ApiError>,
+    pub error: Option<ApiProblem>,
 }
 
 /// `update_status`.
@@ -500,25 +586,54 @@ mod tests {
     use super::*;
 
     #[test]
-    fn replies_are_tagged_ok_or_error() {
-        let ok: Reply<TaskRequest> = Reply::Ok(TaskRequest {
-            task: TaskRef {
-                case_id: Uuid::nil(),
-                condition: Condition::Id,
-            },
-        });
-        let json = serde_json::to_value(&ok).unwrap();
-        assert_eq!(json["ok"]["task"]["condition"], "id");
-        let err: Reply<TaskRequest> = Reply::Error(ApiError::new(
-            ErrorCode::ClaimedByOther,
-            "Anna holds this task",
-        ));
-        let json = serde_json::to_value(&err).unwrap();
-        assert_eq!(json["error"]["code"], "claimed_by_other");
-        assert_eq!(
-            serde_json::from_value::<Reply<TaskRequest>>(json).unwrap(),
-            err
+    fn a_casework_problem_is_an_envelope_problem_that_names_its_kind_and_holder() {
+        use crate::envelope::ApiReply;
+        let err: ApiReply<TaskRequest> = ApiReply::Problem(
+            ErrorCode::ClaimedByOther
+                .problem("Anna holds this task")
+                .with_extension(HELD_BY, "anna"),
         );
+        let json = serde_json::to_value(&err).unwrap();
+        assert_eq!(json["problem"]["type"], "urn:rcn:problem:claimed-by-other");
+        assert_eq!(json["problem"]["status"], 409);
+        assert_eq!(json["problem"]["heldBy"], "anna");
+        let back = serde_json::from_value::<ApiReply<TaskRequest>>(json).unwrap();
+        assert_eq!(back, err);
+        let p = back.into_result().unwrap_err();
+        assert_eq!(ErrorCode::of(&p), Some(ErrorCode::ClaimedByOther));
+        assert_eq!(held_by(&p), Some("anna"));
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::of(&code.problem("x")), Some(code), "{code:?}");
+        }
+        // The generic kinds are the envelope's own.
+        assert_eq!(
+            ErrorCode::of(&ApiProblem::invalid(vec![])),
+            Some(ErrorCode::BadRequest)
+        );
+        assert_eq!(
+            ErrorCode::of(&ApiProblem::unauthenticated("x")),
+            Some(ErrorCode::Unauthenticated)
+        );
+        assert_eq!(
+            ErrorCode::of(&ApiProblem::not_found("x")),
+            Some(ErrorCode::NotFound)
+        );
+        assert_eq!(ErrorCode::of(&ApiProblem::timed_out("x")), None);
+    }
+
+    #[test]
+    fn a_casework_request_is_one_document_and_empty_reads_as_empty_object() {
+        assert!(InboxQuery::from_json(b"{}").is_ok());
+        assert_eq!(InboxQuery::from_json(b" ").unwrap(), InboxQuery::default());
+        for body in [&b"{}xyz"[..], b"{}{}", b"{} 1"] {
+            assert!(
+                <InboxQuery as RequestBody>::from_json(body).is_err(),
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+        let big = vec![b' '; MAX_REQUEST_BYTES + 1];
+        assert!(<TaskRequest as RequestBody>::from_json(&big).is_err());
     }
 
     #[test]

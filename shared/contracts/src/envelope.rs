@@ -8,6 +8,8 @@
 //! never a value from the request (it may be personal data): an invalid field is named by its
 //! JSON path.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -62,6 +64,11 @@ pub struct ApiProblem {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub invalid_params: Vec<InvalidParam>,
+    /// Members a problem type adds (RFC 9457, section 3.2), e.g. `heldBy` on casework's
+    /// `urn:rcn:problem:claimed-by-other`. Each type documents its own; none carries personal data.
+    /// (Boxed: most problems have none, and a problem is the error side of many a `Result`.)
+    #[serde(flatten, default)]
+    pub extensions: Box<BTreeMap<String, serde_json::Value>>,
 }
 
 /// One thing wrong with a request.
@@ -83,14 +90,30 @@ impl From<Problem> for InvalidParam {
 }
 
 impl ApiProblem {
-    fn new(kind: &str, title: &str, status: u16, detail: impl Into<String>) -> Self {
+    /// A problem of type `urn:rcn:problem:<kind>`. A service that defines its own kinds (casework's
+    /// `claimed-by-other`) gives each one title and one status, like the constructors below.
+    pub fn new(kind: &str, title: &str, status: u16, detail: impl Into<String>) -> Self {
         Self {
             kind: format!("urn:rcn:problem:{kind}"),
             title: title.into(),
             status,
             detail: detail.into(),
             invalid_params: Vec::new(),
+            extensions: Box::default(),
         }
+    }
+
+    /// Adds the extension member `name` (see [`ApiProblem::extensions`]).
+    pub fn with_extension(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.extensions.insert(name.to_owned(), value.into());
+        self
+    }
+
+    /// The extension member `name` when it is a string.
+    pub fn extension_str(&self, name: &str) -> Option<&str> {
+        self.extensions
+            .get(name)
+            .and_then(serde_json::Value::as_str)
     }
 
     /// 400: the request is wrong; every problem found, by JSON path.
@@ -124,6 +147,11 @@ impl ApiProblem {
     /// 409: the request cannot be carried out in the current state.
     pub fn conflict(detail: impl Into<String>) -> Self {
         Self::new("conflict", "Conflict", 409, detail)
+    }
+
+    /// 500: something unexpected went wrong; it has been logged (never its text here).
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::new("internal", "Internal error", 500, detail)
     }
 
     /// 503: the service cannot answer now; nothing was changed, ask again later.
@@ -189,6 +217,18 @@ mod tests {
         assert_eq!(back, reply);
         let forbidden = serde_json::to_value(ApiProblem::forbidden("no")).unwrap();
         assert!(forbidden.get("invalidParams").is_none(), "{forbidden}");
+    }
+
+    #[test]
+    fn an_extension_member_sits_beside_the_standard_ones_and_reads_back() {
+        let p = ApiProblem::conflict("taken").with_extension("heldBy", "anna");
+        let v = serde_json::to_value(&p).unwrap();
+        assert_eq!(v["heldBy"], "anna");
+        assert_eq!(v["status"], 409);
+        let back: ApiProblem = serde_json::from_value(v).unwrap();
+        assert_eq!(back.extension_str("heldBy"), Some("anna"));
+        assert_eq!(back, p);
+        assert!(ApiProblem::conflict("x").extensions.is_empty());
     }
 
     #[test]

@@ -12,8 +12,132 @@ use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::notice::{NoticeKind, Problem};
+use crate::envelope::{ApiProblem, InvalidParam, RequestBody};
+use crate::notice::{NoticeKind, Problem, ReleaseNotice};
 use crate::value::{Gemeentecode, InvalidValue};
+
+/// The largest notice accepted, in bytes (the gateway enforces the same limit).
+pub const MAX_NOTICE_BYTES: usize = 64 * 1024;
+
+/// Seconds a sender is asked to wait when intake cannot answer now, unless the problem says
+/// otherwise ([`RETRY_AFTER`]).
+pub const DEFAULT_RETRY_AFTER_SECONDS: u32 = 30;
+
+/// The extension member of an `unavailable` problem that says how many seconds to wait.
+pub const RETRY_AFTER: &str = "retryAfterSeconds";
+
+/// A submitted notice as intake's endpoints read it: at most [`MAX_NOTICE_BYTES`], then the
+/// notice's own structural checks ([`ReleaseNotice::from_json`]).
+impl RequestBody for ReleaseNotice {
+    fn from_json(bytes: &[u8]) -> Result<Self, Problem> {
+        if bytes.len() > MAX_NOTICE_BYTES {
+            return Err(Problem::new(
+                "",
+                format!(
+                    "the notice is {} bytes; at most {MAX_NOTICE_BYTES} are accepted",
+                    bytes.len()
+                ),
+            ));
+        }
+        ReleaseNotice::from_json(bytes)
+    }
+}
+
+impl RequestBody for StatusRequest {
+    fn from_json(bytes: &[u8]) -> Result<Self, Problem> {
+        crate::json::decode(bytes, "a status request ({\"notice_id\": \"…\"})")
+    }
+}
+
+/// The problems of a 400 or 409 as the notice problems of [`SubmitReply`]: its `invalidParams`,
+/// or its detail for the notice as a whole.
+fn notice_problems(problem: ApiProblem) -> Vec<Problem> {
+    if problem.invalid_params.is_empty() {
+        return vec![Problem::new("", problem.detail)];
+    }
+    problem
+        .invalid_params
+        .into_iter()
+        .map(|p| Problem::new(p.name, p.reason))
+        .collect()
+}
+
+/// 409 with the problems that make it one (a notice_id used for another notice).
+pub fn conflict(problems: Vec<Problem>) -> ApiProblem {
+    let detail = match problems.as_slice() {
+        [one] => format!("{}: {}", one.path, one.message),
+        _ => "the notice conflicts with one accepted before".to_owned(),
+    };
+    ApiProblem {
+        invalid_params: problems.into_iter().map(InvalidParam::from).collect(),
+        ..ApiProblem::conflict(detail)
+    }
+}
+
+/// 503 asking the sender to come back after `retry_after_seconds`.
+pub fn unavailable(detail: impl Into<String>, retry_after_seconds: u32) -> ApiProblem {
+    ApiProblem::unavailable(detail).with_extension(RETRY_AFTER, retry_after_seconds)
+}
+
+fn retry_after(problem: &ApiProblem) -> u32 {
+    problem
+        .extensions
+        .get(RETRY_AFTER)
+        .and_then(serde_json::Value::as_u64)
+        .and_then(|s| u32::try_from(s).ok())
+        .unwrap_or(DEFAULT_RETRY_AFTER_SECONDS)
+}
+
+/// Intake's submit endpoints answer in this published partner shape rather than the kit's
+/// `{"ok"|"problem"}` envelope (a compatibility choice: partners program against `result`).
+/// The handler's outcome maps onto it: the receipt is `accepted`; a 400 is `rejected` and a 409
+/// `conflict` (with the problems by JSON path); a 401 or 403 is `forbidden`; anything else
+/// (503, a time-out, an internal error) is `unavailable`: nothing was kept, send it again.
+impl From<Result<Receipt, ApiProblem>> for SubmitReply {
+    fn from(outcome: Result<Receipt, ApiProblem>) -> Self {
+        let problem = match outcome {
+            Ok(receipt) => return SubmitReply::Accepted { receipt },
+            Err(problem) => problem,
+        };
+        match problem.status {
+            400 | 413 => SubmitReply::Rejected {
+                problems: notice_problems(problem),
+            },
+            409 => SubmitReply::Conflict {
+                problems: notice_problems(problem),
+            },
+            401 | 403 => SubmitReply::Forbidden {
+                message: problem.detail,
+            },
+            _ => SubmitReply::Unavailable {
+                retry_after_seconds: retry_after(&problem),
+                message: problem.detail,
+            },
+        }
+    }
+}
+
+/// The status endpoints answer in the published [`StatusReply`] shape, as [`SubmitReply`] does:
+/// found; 404 is `not_found`; 503 (a time-out, an internal error) `unavailable`; any other
+/// problem (no or an unreadable partner identity, a malformed request) `refused`.
+impl From<Result<NoticeStatus, ApiProblem>> for StatusReply {
+    fn from(outcome: Result<NoticeStatus, ApiProblem>) -> Self {
+        let problem = match outcome {
+            Ok(status) => return StatusReply::Found { status },
+            Err(problem) => problem,
+        };
+        match problem.status {
+            404 => StatusReply::NotFound,
+            s if s >= 500 => StatusReply::Unavailable {
+                retry_after_seconds: retry_after(&problem),
+                message: problem.detail,
+            },
+            _ => StatusReply::Refused {
+                message: problem.detail,
+            },
+        }
+    }
+}
 
 /// What intake answers to a submitted notice.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -183,6 +307,64 @@ mod tests {
             PartnerIdentity::from_header(r#"{"user_id":"anna","role":"rcn_coordinator"}"#).is_err()
         );
         assert!(PartnerIdentity::from_header("").is_err());
+    }
+
+    #[test]
+    fn a_problem_maps_onto_the_published_partner_replies() {
+        let rejected = SubmitReply::from(Err(ApiProblem::invalid(vec![Problem::new(
+            "person.bsn",
+            "fails the 11-proef",
+        )])));
+        assert_eq!(
+            rejected,
+            SubmitReply::Rejected {
+                problems: vec![Problem::new("person.bsn", "fails the 11-proef")]
+            }
+        );
+        let taken = vec![Problem::new("notice_id", "taken")];
+        assert_eq!(
+            SubmitReply::from(Err(conflict(taken.clone()))),
+            SubmitReply::Conflict { problems: taken }
+        );
+        assert_eq!(
+            SubmitReply::from(Err(ApiProblem::unauthenticated("who?"))),
+            SubmitReply::Forbidden {
+                message: "who?".into()
+            }
+        );
+        assert_eq!(
+            SubmitReply::from(Err(unavailable("later", 7))),
+            SubmitReply::Unavailable {
+                message: "later".into(),
+                retry_after_seconds: 7
+            }
+        );
+        assert!(matches!(
+            SubmitReply::from(Err(ApiProblem::timed_out("slow"))),
+            SubmitReply::Unavailable {
+                retry_after_seconds: DEFAULT_RETRY_AFTER_SECONDS,
+                ..
+            }
+        ));
+        assert_eq!(
+            StatusReply::from(Err(ApiProblem::not_found("no"))),
+            StatusReply::NotFound
+        );
+        assert!(matches!(
+            StatusReply::from(Err(ApiProblem::invalid(vec![]))),
+            StatusReply::Refused { .. }
+        ));
+        assert!(matches!(
+            StatusReply::from(Err(ApiProblem::internal("x"))),
+            StatusReply::Unavailable { .. }
+        ));
+    }
+
+    #[test]
+    fn a_notice_over_the_limit_is_refused_before_it_is_read() {
+        let big = vec![b' '; MAX_NOTICE_BYTES + 1];
+        let p = <ReleaseNotice as RequestBody>::from_json(&big).unwrap_err();
+        assert!(p.message.contains("at most 65536"), "{}", p.message);
     }
 
     #[test]

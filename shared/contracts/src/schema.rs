@@ -7,7 +7,7 @@ use schemars::{JsonSchema, schema_for};
 
 use crate::casework_api::{
     BulkReply, CaseClosedReply, CaseDetail, CaseRequest, ClaimCaseRequest, ClaimManyRequest,
-    CloseCaseRequest, HandoverRequest, InboxPage, InboxQuery, ReassignRequest, Reply, TaskHistory,
+    CloseCaseRequest, HandoverRequest, InboxPage, InboxQuery, ReassignRequest, TaskHistory,
     TaskRequest, TaskView, UpdateStatusRequest,
 };
 use crate::casework_events::{
@@ -106,17 +106,29 @@ pub fn all() -> Vec<(&'static str, String)> {
             "casework-reassign-request.v1.json",
             pretty::<ReassignRequest>(),
         ),
-        ("casework-inbox-reply.v1.json", pretty::<Reply<InboxPage>>()),
-        ("casework-case-reply.v1.json", pretty::<Reply<CaseDetail>>()),
-        ("casework-task-reply.v1.json", pretty::<Reply<TaskView>>()),
-        ("casework-bulk-reply.v1.json", pretty::<Reply<BulkReply>>()),
+        (
+            "casework-inbox-reply.v1.json",
+            pretty::<ApiReply<InboxPage>>(),
+        ),
+        (
+            "casework-case-reply.v1.json",
+            pretty::<ApiReply<CaseDetail>>(),
+        ),
+        (
+            "casework-task-reply.v1.json",
+            pretty::<ApiReply<TaskView>>(),
+        ),
+        (
+            "casework-bulk-reply.v1.json",
+            pretty::<ApiReply<BulkReply>>(),
+        ),
         (
             "casework-close-case-reply.v1.json",
-            pretty::<Reply<CaseClosedReply>>(),
+            pretty::<ApiReply<CaseClosedReply>>(),
         ),
         (
             "casework-task-history-reply.v1.json",
-            pretty::<Reply<TaskHistory>>(),
+            pretty::<ApiReply<TaskHistory>>(),
         ),
     ]
 }

@@ -1,10 +1,11 @@
 //! Typed configuration every service shares (NATS, PostgreSQL, region, logging, pseudonym key,
 //! pool and consumer sizes), read from the environment here. Each service reads its own settings
-//! in its own `settings` module, with the helpers below ([`non_blank`], [`number`]); nothing else
+//! in its own `settings` module, with the helpers below ([`non_blank`], [`number`], [`duration`]); nothing else
 //! calls `env::var`. A missing or malformed setting stops start-up with a message naming the
 //! variable and what a valid value looks like.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use rcn_contracts::Region;
 use rcn_contracts::pseudonym::PseudonymKey;
@@ -191,6 +192,61 @@ where
     }
 }
 
+/// The older, numeric form of a duration setting, still read when the new one is unset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Legacy {
+    /// A whole number of milliseconds (`…_MS`).
+    Millis(&'static str),
+    /// A whole number of seconds (`…_SECS`).
+    Secs(&'static str),
+}
+
+/// The duration in `var`, written the way `humantime` reads it (`500ms`, `90s`, `2m`, `1h 30m`);
+/// else the number in its older numeric variable `legacy` (`…_MS` or `…_SECS`), so existing
+/// deployments keep working; else `default`. Outside `range`, or set both ways, it is an error
+/// naming the variable.
+pub fn duration(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    legacy: Option<Legacy>,
+    default: Duration,
+    range: std::ops::RangeInclusive<Duration>,
+) -> Result<Duration, ConfigError> {
+    let old = legacy.and_then(|l| {
+        let name = match l {
+            Legacy::Millis(n) | Legacy::Secs(n) => n,
+        };
+        get(name).map(|_| (l, name))
+    });
+    match (get(var), old) {
+        (Some(_), Some((_, name))) => Err(ConfigError::Invalid {
+            var,
+            reason: format!("{name} (its older form) is set too; set only {var}"),
+        }),
+        (Some(raw), None) => match humantime::parse_duration(raw.trim()) {
+            Ok(d) if range.contains(&d) => Ok(d),
+            _ => Err(ConfigError::Invalid {
+                var,
+                reason: format!(
+                    "{raw:?} is not a duration from {} to {} (e.g. 500ms, 90s, 2m)",
+                    humantime::format_duration(*range.start()),
+                    humantime::format_duration(*range.end())
+                ),
+            }),
+        },
+        (None, Some((Legacy::Millis(name), _))) => {
+            let ms = |d: &Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+            let range = ms(range.start())..=ms(range.end());
+            number(get, name, 0, range).map(Duration::from_millis)
+        }
+        (None, Some((Legacy::Secs(name), _))) => {
+            let range = range.start().as_secs().max(1)..=range.end().as_secs();
+            number(get, name, 0, range).map(Duration::from_secs)
+        }
+        (None, None) => Ok(default),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,5 +285,58 @@ mod tests {
             .to_string();
         assert!(e.contains("at least 16"), "{e}");
         assert!(with(&[("RCN_LOG_FORMAT", "xml")]).is_err());
+    }
+
+    #[test]
+    fn a_duration_reads_as_humantime_or_in_its_older_numeric_form() {
+        let read = |pairs: &[(&str, &str)]| {
+            duration(
+                &non_blank(lookup_in(pairs)),
+                "RCN_X_TIMEOUT",
+                Some(Legacy::Millis("RCN_X_TIMEOUT_MS")),
+                Duration::from_secs(2),
+                Duration::from_millis(50)..=Duration::from_secs(60),
+            )
+        };
+        assert_eq!(read(&[]).unwrap(), Duration::from_secs(2));
+        assert_eq!(
+            read(&[("RCN_X_TIMEOUT", "1m")]).unwrap(),
+            Duration::from_secs(60)
+        );
+        assert_eq!(
+            read(&[("RCN_X_TIMEOUT", "1s 500ms")]).unwrap(),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(
+            read(&[("RCN_X_TIMEOUT_MS", "250")]).unwrap(),
+            Duration::from_millis(250)
+        );
+        assert_eq!(
+            read(&[("RCN_X_TIMEOUT", "2h")]).unwrap_err().to_string(),
+            "RCN_X_TIMEOUT is invalid: \"2h\" is not a duration from 50ms to 1m (e.g. 500ms, 90s, 2m)"
+        );
+        assert!(
+            read(&[("RCN_X_TIMEOUT", "250")]).is_err(),
+            "a unit is required"
+        );
+        assert_eq!(
+            read(&[("RCN_X_TIMEOUT_MS", "10")]).unwrap_err().to_string(),
+            "RCN_X_TIMEOUT_MS is invalid: \"10\" is not a number from 50 to 60000"
+        );
+        let both = read(&[("RCN_X_TIMEOUT", "1s"), ("RCN_X_TIMEOUT_MS", "1000")]);
+        assert!(
+            both.unwrap_err()
+                .to_string()
+                .contains("set only RCN_X_TIMEOUT"),
+            "one setting, one place"
+        );
+        let secs = duration(
+            &lookup_in(&[("RCN_Y_WINDOW_SECS", "7")]),
+            "RCN_Y_WINDOW",
+            Some(Legacy::Secs("RCN_Y_WINDOW_SECS")),
+            Duration::from_secs(300),
+            Duration::from_secs(1)..=Duration::from_secs(3600),
+        );
+        assert_eq!(secs.unwrap(), Duration::from_secs(7));
     }
 }

@@ -30,7 +30,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::headers;
+use crate::{backoff, headers};
 
 /// How a durable consumer is set up.
 #[derive(Debug, Clone)]
@@ -174,16 +174,15 @@ pub async fn run<H: Handler>(
     let spec = Arc::new(spec);
     let workers = Arc::new(Semaphore::new(spec.workers));
     let failures = Failures::default();
-    let mut attempt = 0u32;
+    let mut pauses = backoff::CONSUMER_OPEN.delays();
     while !shutdown.is_cancelled() {
         let messages = match open(&js, &spec).await {
             Ok(m) => {
-                attempt = 0;
+                pauses = backoff::CONSUMER_OPEN.delays();
                 m
             }
             Err(e) => {
-                attempt += 1;
-                let wait = Duration::from_millis(200 * u64::from(attempt.min(25)));
+                let wait = pauses.next().unwrap_or(backoff::CONSUMER_OPEN.max);
                 tracing::warn!(consumer = %spec.durable, error = %e, ?wait, "cannot open consumer; retrying");
                 tokio::select! { _ = shutdown.cancelled() => break, _ = tokio::time::sleep(wait) => continue }
             }

@@ -8,6 +8,8 @@ use std::time::Duration;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
+use crate::backoff;
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("DATABASE_URL is not a PostgreSQL URL: {0}")]
@@ -42,24 +44,26 @@ pub async fn open(
         .min_connections(0)
         .acquire_timeout(Duration::from_secs(10));
     let started = tokio::time::Instant::now();
+    let mut pauses = backoff::STARTUP.delays();
     let pool = loop {
         match pool_options.clone().connect_with(options.clone()).await {
             Ok(pool) => break pool,
             Err(e) if started.elapsed() >= patience => return Err(DbError::Connect(e)),
             Err(e) => {
                 tracing::debug!(error = %e, "PostgreSQL not reachable yet");
-                tokio::time::sleep(Duration::from_millis(250)).await;
+                tokio::time::sleep(pauses.next().unwrap_or(backoff::STARTUP.max)).await;
             }
         }
     };
     // The database may go away while a service starts (a restart, a fail-over): keep trying
     // within `patience` rather than exit half-migrated (migrations run in transactions).
+    let mut pauses = backoff::STARTUP.delays();
     loop {
         match prepare(&pool, schema, migrator).await {
             Ok(()) => return Ok(pool),
             Err(e) if e.is_unavailable() && started.elapsed() < patience => {
                 tracing::warn!(schema, error = %e, "PostgreSQL went away while preparing; retrying");
-                tokio::time::sleep(Duration::from_millis(500)).await;
+                tokio::time::sleep(pauses.next().unwrap_or(backoff::STARTUP.max)).await;
             }
             Err(e) => return Err(e),
         }

@@ -7,7 +7,9 @@
 //! - the caller's identity comes from the `Rcn-Identity` header through [`caller_identity`];
 //! - a request without a reply subject is refused and NOT carried out (logged, counted as an
 //!   error): a change nobody hears about cannot be retried safely by anyone;
-//! - every reply is an [`ApiReply`]: `{"ok": …}` or `{"problem": …}` (problem+json vocabulary);
+//! - every reply is an [`ApiReply`]: `{"ok": …}` or `{"problem": …}` (problem+json vocabulary),
+//!   unless the endpoint answers in a published shape of its own ([`Endpoint::shaped`], intake's
+//!   partner contract), which the same outcome maps onto;
 //! - each request has a time-out, after which it is answered with a problem;
 //! - a log line per request names the service, the endpoint, the outcome and the duration, never
 //!   the payload (it may hold personal data).
@@ -30,6 +32,7 @@ use futures::StreamExt;
 use futures::future::BoxFuture;
 use rcn_contracts::envelope::{ApiProblem, ApiReply, RequestBody};
 use rcn_contracts::identity::Identity;
+use rcn_contracts::intake::{PartnerIdentity, check_institution_code};
 use serde::Serialize;
 
 use crate::{CancellationToken, headers};
@@ -47,8 +50,9 @@ pub fn is_inbox(subject: &str) -> bool {
 
 /// How long a request may take unless its endpoint says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Requests handled at once per service instance.
-const CONCURRENT_REQUESTS: usize = 32;
+/// Requests handled at once per service instance, unless the service says otherwise
+/// ([`ServiceSpec::concurrency`]).
+pub const DEFAULT_CONCURRENCY: usize = 32;
 
 /// Who may call an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,14 +63,28 @@ pub enum Caller {
     /// Another rcn service, which NATS permissions alone let publish on the subject: a request
     /// carrying a person's identity is refused (no person does this).
     Service,
+    /// A detention institution as the gateway authenticated it: the `Rcn-Identity` header is
+    /// required and must be a [`PartnerIdentity`] ([`Request::partner`]).
+    Partner,
+    /// A partner through the gateway (a [`PartnerIdentity`] in `Rcn-Identity`) or, without the
+    /// header, a trusted rcn component (NATS permissions let only those publish there); an
+    /// unreadable header is refused.
+    PartnerOrService,
+    /// A partner on its own NATS account, named by the subject's last token: only that account
+    /// may publish there (NATS permissions), so the subject says who; `Rcn-Identity` is not read.
+    PartnerAccount,
 }
 
 /// A decoded request as a handler sees it.
 #[derive(Debug)]
 pub struct Request<Req> {
     pub body: Req,
-    /// The caller, for [`Caller::Person`] endpoints; `None` for [`Caller::Service`].
+    /// The caller, for [`Caller::Person`] endpoints; `None` for the others.
     pub identity: Option<Identity>,
+    /// The institution asking, for the partner callers ([`Caller::Partner`],
+    /// [`Caller::PartnerAccount`], and [`Caller::PartnerOrService`] with the header); `None`
+    /// otherwise.
+    pub partner: Option<PartnerIdentity>,
     /// The `Rcn-Trace-Id` header, to pass on with what the request causes.
     pub trace_id: Option<String>,
 }
@@ -82,6 +100,14 @@ impl<Req> Request<Req> {
 
 const MISSING_IDENTITY: &str = "the request does not say who is asking (Rcn-Identity header)";
 
+/// Who asks, as the kit read it before the handler runs.
+#[derive(Debug, Default)]
+struct Asker {
+    identity: Option<Identity>,
+    partner: Option<PartnerIdentity>,
+    trace_id: Option<String>,
+}
+
 /// The identity in a request's `Rcn-Identity` header: `None` without the header, a problem when it
 /// does not parse. The one place rcn reads that header.
 pub fn caller_identity(h: Option<&HeaderMap>) -> Result<Option<Identity>, ApiProblem> {
@@ -93,11 +119,36 @@ pub fn caller_identity(h: Option<&HeaderMap>) -> Result<Option<Identity>, ApiPro
     }
 }
 
-type Handler = Arc<
-    dyn Fn(Bytes, Option<Identity>, Option<String>) -> BoxFuture<'static, Result<Bytes, ApiProblem>>
-        + Send
-        + Sync,
->;
+/// The partner identity in a request's `Rcn-Identity` header: `None` without the header, a
+/// problem when it is not a partner's.
+pub fn partner_identity(h: Option<&HeaderMap>) -> Result<Option<PartnerIdentity>, ApiProblem> {
+    match h.and_then(|h| h.get(headers::IDENTITY)) {
+        None => Ok(None),
+        Some(value) => PartnerIdentity::from_header(value.as_str())
+            .map(Some)
+            .map_err(|_| {
+                ApiProblem::unauthenticated(
+                    "the caller's identity could not be read; nothing was kept",
+                )
+            }),
+    }
+}
+
+/// The institution a partner's own subject names (its last token).
+fn subject_partner(subject: &str) -> Result<PartnerIdentity, ApiProblem> {
+    let code = subject.rsplit('.').next().unwrap_or_default();
+    check_institution_code(code)
+        .map_err(|_| ApiProblem::forbidden("the subject does not name a valid institution code"))?;
+    Ok(PartnerIdentity {
+        institution_code: code.to_owned(),
+        credential: format!("nats:{code}"),
+    })
+}
+
+type Handler =
+    Arc<dyn Fn(Bytes, Asker) -> BoxFuture<'static, Result<Bytes, ApiProblem>> + Send + Sync>;
+/// Puts a problem in the endpoint's reply shape.
+type ProblemShape = Arc<dyn Fn(ApiProblem) -> Bytes + Send + Sync>;
 
 /// One endpoint: its name in `$SRV.INFO`, its subject, who may call it, and its handler.
 pub struct Endpoint {
@@ -106,6 +157,7 @@ pub struct Endpoint {
     caller: Caller,
     timeout: Duration,
     handler: Handler,
+    shape_problem: ProblemShape,
 }
 
 impl std::fmt::Debug for Endpoint {
@@ -120,7 +172,8 @@ impl std::fmt::Debug for Endpoint {
 }
 
 impl Endpoint {
-    /// Declares an endpoint whose handler takes a `Request<Req>` and answers `Rep` or a problem.
+    /// Declares an endpoint whose handler takes a `Request<Req>` and answers `Rep` or a problem,
+    /// in the envelope: `{"ok": Rep}` or `{"problem": …}`.
     pub fn new<Req, Rep, F, Fut>(
         name: impl Into<String>,
         subject: impl Into<String>,
@@ -129,22 +182,43 @@ impl Endpoint {
     ) -> Self
     where
         Req: RequestBody + Send + 'static,
-        Rep: Serialize + 'static,
+        Rep: Serialize + Send + 'static,
+        F: Fn(Request<Req>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Rep, ApiProblem>> + Send + 'static,
+    {
+        Self::shaped::<ApiReply<Rep>, Req, Rep, F, Fut>(name, subject, caller, handler)
+    }
+
+    /// Like [`Endpoint::new`], but the reply on the wire is `Shape`, made from the outcome:
+    /// for a published contract older than the envelope (intake's `SubmitReply`). Everything
+    /// else (decoding, who may call, the time-out, logging, `$SRV` counts) is the same; a
+    /// problem still counts as an error however it is shaped.
+    pub fn shaped<Shape, Req, Rep, F, Fut>(
+        name: impl Into<String>,
+        subject: impl Into<String>,
+        caller: Caller,
+        handler: F,
+    ) -> Self
+    where
+        Shape: From<Result<Rep, ApiProblem>> + Serialize + 'static,
+        Req: RequestBody + Send + 'static,
+        Rep: Send + 'static,
         F: Fn(Request<Req>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<Rep, ApiProblem>> + Send + 'static,
     {
         let handler = Arc::new(handler);
-        let erased: Handler = Arc::new(move |payload, identity, trace_id| {
+        let erased: Handler = Arc::new(move |payload, asker: Asker| {
             let handler = handler.clone();
             Box::pin(async move {
                 let body = Req::from_json(&payload).map_err(|p| ApiProblem::invalid(vec![p]))?;
                 let reply = handler(Request {
                     body,
-                    identity,
-                    trace_id,
+                    identity: asker.identity,
+                    partner: asker.partner,
+                    trace_id: asker.trace_id,
                 })
                 .await?;
-                Ok(encode(&ApiReply::Ok(reply)))
+                Ok(encode(&Shape::from(Ok::<Rep, ApiProblem>(reply))))
             })
         });
         Self {
@@ -153,6 +227,7 @@ impl Endpoint {
             caller,
             timeout: DEFAULT_TIMEOUT,
             handler: erased,
+            shape_problem: Arc::new(|p| encode(&Shape::from(Err::<Rep, ApiProblem>(p)))),
         }
     }
 
@@ -163,23 +238,47 @@ impl Endpoint {
         self
     }
 
+    /// Who asks, when this endpoint's [`Caller`] may.
+    fn asker(&self, message: &async_nats::Message) -> Result<Asker, ApiProblem> {
+        let h = message.headers.as_ref();
+        let mut asker = Asker {
+            trace_id: h
+                .and_then(|h| h.get(headers::TRACE_ID))
+                .map(|v| v.as_str().to_owned()),
+            ..Asker::default()
+        };
+        match self.caller {
+            Caller::Person => {
+                asker.identity = Some(
+                    caller_identity(h)?
+                        .ok_or_else(|| ApiProblem::unauthenticated(MISSING_IDENTITY))?,
+                );
+            }
+            Caller::Service => {
+                if caller_identity(h)?.is_some() {
+                    return Err(ApiProblem::forbidden(
+                        "this endpoint is for another rcn service, not for a person",
+                    ));
+                }
+            }
+            Caller::Partner => {
+                asker.partner = Some(
+                    partner_identity(h)?
+                        .ok_or_else(|| ApiProblem::unauthenticated(MISSING_IDENTITY))?,
+                );
+            }
+            Caller::PartnerOrService => asker.partner = partner_identity(h)?,
+            Caller::PartnerAccount => {
+                asker.partner = Some(subject_partner(message.subject.as_str())?)
+            }
+        }
+        Ok(asker)
+    }
+
     /// Checks the caller and runs the handler within the time-out.
     async fn answer(&self, message: &async_nats::Message) -> Result<Bytes, ApiProblem> {
-        let h = message.headers.as_ref();
-        let identity = caller_identity(h)?;
-        match (self.caller, &identity) {
-            (Caller::Person, None) => return Err(ApiProblem::unauthenticated(MISSING_IDENTITY)),
-            (Caller::Service, Some(_)) => {
-                return Err(ApiProblem::forbidden(
-                    "this endpoint is for another rcn service, not for a person",
-                ));
-            }
-            _ => {}
-        }
-        let trace_id = h
-            .and_then(|h| h.get(headers::TRACE_ID))
-            .map(|v| v.as_str().to_owned());
-        let work = (self.handler)(message.payload.clone(), identity, trace_id);
+        let asker = self.asker(message)?;
+        let work = (self.handler)(message.payload.clone(), asker);
         tokio::time::timeout(self.timeout, work)
             .await
             .unwrap_or_else(|_| {
@@ -190,7 +289,7 @@ impl Endpoint {
     }
 }
 
-fn encode<T: Serialize>(reply: &ApiReply<T>) -> Bytes {
+fn encode<T: Serialize>(reply: &T) -> Bytes {
     serde_json::to_vec(reply)
         .expect("a reply serialises")
         .into()
@@ -202,6 +301,7 @@ pub struct ServiceSpec {
     name: String,
     version: String,
     description: String,
+    concurrency: usize,
     endpoints: Vec<Endpoint>,
 }
 
@@ -216,8 +316,22 @@ impl ServiceSpec {
             name: name.into(),
             version: version.into(),
             description: description.into(),
+            concurrency: DEFAULT_CONCURRENCY,
             endpoints: Vec::new(),
         }
+    }
+
+    /// How many requests one instance handles at once (over all its endpoints).
+    pub fn concurrency(mut self, requests: usize) -> Self {
+        self.concurrency = requests.max(1);
+        self
+    }
+
+    /// The endpoints declared so far: name and subject, in order.
+    pub fn endpoints(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.endpoints
+            .iter()
+            .map(|e| (e.name.as_str(), e.subject.as_str()))
     }
 
     pub fn endpoint(mut self, endpoint: Endpoint) -> Self {
@@ -250,6 +364,7 @@ impl ServiceSpec {
             // Under the client's own inbox prefix, the one inbox its NATS user may publish to;
             // a fresh inbox, so nobody listens there.
             discard: nats.new_inbox(),
+            concurrency: self.concurrency,
             nats: nats.clone(),
             service,
             streams,
@@ -262,6 +377,7 @@ pub struct RunningService {
     name: String,
     /// Where the service API's error counter is told about a problem (see [`count_error`]).
     discard: String,
+    concurrency: usize,
     nats: async_nats::Client,
     service: async_nats::service::Service,
     streams: Vec<(Arc<Endpoint>, async_nats::service::endpoint::Endpoint)>,
@@ -281,6 +397,7 @@ impl RunningService {
         let RunningService {
             name,
             discard,
+            concurrency,
             nats,
             service,
             streams,
@@ -292,7 +409,7 @@ impl RunningService {
         );
         requests
             .take_until(shutdown.cancelled_owned())
-            .for_each_concurrent(CONCURRENT_REQUESTS, |(endpoint, request)| {
+            .for_each_concurrent(concurrency, |(endpoint, request)| {
                 handle(&name, &nats, &discard, endpoint, request)
             })
             .await;
@@ -352,7 +469,7 @@ async fn handle(
             let mut h = HeaderMap::new();
             h.insert(NATS_SERVICE_ERROR, problem.title.as_str());
             h.insert(NATS_SERVICE_ERROR_CODE, problem.status.to_string().as_str());
-            let body = encode::<()>(&ApiReply::Problem(problem));
+            let body = (endpoint.shape_problem)(problem);
             if let Err(e) = nats.publish_with_headers(reply_to, h, body).await {
                 tracing::warn!(service, endpoint = %endpoint.name, error = %e, "could not send a problem reply");
             }

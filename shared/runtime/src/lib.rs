@@ -6,6 +6,7 @@
 //! This crate knows no service and no business rule. It must never ack a message before the
 //! handler's work is durable, and never publish an event outside the outbox.
 
+pub mod backoff;
 pub mod config;
 pub mod consumer;
 pub mod ctx;

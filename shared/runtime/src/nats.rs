@@ -10,6 +10,7 @@
 
 use std::time::Duration;
 
+use crate::backoff::{self, Retryable};
 use crate::nats_auth::NatsAuth;
 use async_nats::jetstream::{self, stream};
 use rcn_contracts::StreamDef;
@@ -70,7 +71,7 @@ pub async fn connect_as(
     patience: Duration,
 ) -> Result<async_nats::Client, NatsError> {
     let started = tokio::time::Instant::now();
-    let mut delay = Duration::from_millis(100);
+    let mut pauses = backoff::STARTUP.delays();
     loop {
         let options = auth
             .options()
@@ -100,8 +101,7 @@ pub async fn connect_as(
             }
             Err(e) => {
                 tracing::debug!(error = %e, "NATS not reachable yet");
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(2));
+                tokio::time::sleep(pauses.next().unwrap_or(backoff::STARTUP.max)).await;
             }
         }
     }
@@ -131,18 +131,13 @@ pub async fn ensure_stream(
     def: &StreamDef,
 ) -> Result<stream::Info, NatsError> {
     let config = stream_config(def);
-    match js.create_or_update_stream(config.clone()).await {
-        Ok(info) => Ok(info),
-        Err(_) => {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            js.create_or_update_stream(config)
-                .await
-                .map_err(|source| NatsError::Stream {
-                    name: def.name.clone(),
-                    source,
-                })
-        }
-    }
+    (|| js.create_or_update_stream(config.clone()))
+        .retry(backoff::STREAM_RACE.builder())
+        .await
+        .map_err(|source| NatsError::Stream {
+            name: def.name.clone(),
+            source,
+        })
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use sqlx::{PgConnection, Row};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::headers;
+use crate::{backoff, headers};
 
 /// Events published per relay round (one transaction, pipelined publishes).
 const RELAY_BATCH: i64 = 500;
@@ -106,6 +106,7 @@ pub async fn enqueue<T: Serialize>(
 pub async fn relay(pool: PgPool, js: jetstream::Context, shutdown: CancellationToken) {
     let mut listener = None;
     let mut failures = 0u32;
+    let mut pauses = backoff::OUTBOX_RELAY.delays();
     loop {
         if listener.is_none() {
             listener = listen(&pool).await;
@@ -113,9 +114,13 @@ pub async fn relay(pool: PgPool, js: jetstream::Context, shutdown: CancellationT
         match publish_pending(&pool, &js).await {
             Ok(n) if n as i64 >= RELAY_BATCH => {
                 failures = 0;
+                pauses = backoff::OUTBOX_RELAY.delays();
                 continue;
             }
-            Ok(_) => failures = 0,
+            Ok(_) => {
+                failures = 0;
+                pauses = backoff::OUTBOX_RELAY.delays();
+            }
             Err(e) => {
                 failures += 1;
                 tracing::warn!(error = %e, failures, "outbox relay could not publish; will retry");
@@ -127,7 +132,7 @@ pub async fn relay(pool: PgPool, js: jetstream::Context, shutdown: CancellationT
         let wait = if failures == 0 {
             SWEEP_EVERY
         } else {
-            backoff(failures)
+            pauses.next().unwrap_or(backoff::OUTBOX_RELAY.max)
         };
         tokio::select! {
             _ = shutdown.cancelled() => {}
@@ -150,10 +155,6 @@ pub async fn relay(pool: PgPool, js: jetstream::Context, shutdown: CancellationT
             }
         }
     }
-}
-
-fn backoff(failures: u32) -> Duration {
-    Duration::from_millis(100u64.saturating_mul(1 << failures.min(6))).min(Duration::from_secs(5))
 }
 
 async fn listen(pool: &PgPool) -> Option<PgListener> {

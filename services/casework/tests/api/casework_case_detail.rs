@@ -4,14 +4,15 @@
 //! RCN sees the region's cases with the BSN masked and the risk flags.
 
 use async_nats::HeaderMap;
-use rcn_contracts::casework_api::{CaseDetail, CaseStatus, ErrorCode, Reply, TaskView};
+use rcn_contracts::casework_api::{CaseDetail, CaseStatus, ErrorCode, TaskView};
+use rcn_contracts::envelope::ApiReply;
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::{Condition, ConditionStatus, NoticeKind, RiskFlag};
 use rcn_runtime::headers;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::casework_support::{App, one, rcn, staff};
+use crate::casework_support::{App, CaseworkProblem, one, rcn, staff};
 use crate::helpers::days_from_today;
 
 /// The example notice's BSN.
@@ -29,7 +30,7 @@ async fn haarlem_case_with_risk_flags(app: &mut App) -> Uuid {
 async fn raw_case(app: &App, who: &Identity, case_id: Uuid) -> String {
     let mut h = HeaderMap::new();
     h.insert(headers::IDENTITY, who.to_header().as_str());
-    let reply: Reply<serde_json::Value> = app
+    let reply: ApiReply<serde_json::Value> = app
         .raw_call(
             "case",
             Some(h),
@@ -129,7 +130,7 @@ async fn staff_of_the_municipality_see_the_full_bsn_and_no_risk_flags_and_the_re
         )
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::BadRequest);
+    assert_eq!(e.code(), ErrorCode::BadRequest);
     assert_eq!(
         reads_of(&app, case).await.len(),
         2,
@@ -148,14 +149,14 @@ async fn staff_of_another_municipality_get_not_found_and_nothing_is_logged() {
         .call::<_, CaseDetail>(&vera, "case", &json!({"case_id": case}))
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::NotFound);
+    assert_eq!(e.code(), ErrorCode::NotFound);
     let unknown = app
         .call::<_, CaseDetail>(&vera, "case", &json!({"case_id": Uuid::now_v7()}))
         .await
         .unwrap_err();
     assert_eq!(
-        (unknown.code, unknown.message),
-        (e.code, e.message),
+        (unknown.code(), unknown.detail),
+        (e.code(), e.detail),
         "the same answer as for a case that does not exist"
     );
     // The body cannot widen what the caller sees.
@@ -167,7 +168,7 @@ async fn staff_of_another_municipality_get_not_found_and_nothing_is_logged() {
         )
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::BadRequest);
+    assert_eq!(e.code(), ErrorCode::BadRequest);
     let raw = raw_case(&app, &vera, case).await;
     assert!(!raw.contains(BSN) && !raw.contains("Jansen"), "{raw}");
 
@@ -249,9 +250,9 @@ async fn a_case_request_without_identity_is_unauthenticated_and_reads_nothing() 
     let case = haarlem_case_with_risk_flags(&mut app).await;
     let body = serde_json::to_vec(&json!({"case_id": case})).unwrap();
 
-    let none: Reply<CaseDetail> = app.raw_call("case", None, body.clone()).await;
+    let none: ApiReply<CaseDetail> = app.raw_call("case", None, body.clone()).await;
     assert_eq!(
-        none.into_result().unwrap_err().code,
+        none.into_result().unwrap_err().code(),
         ErrorCode::Unauthenticated
     );
     let mut h = HeaderMap::new();
@@ -259,9 +260,9 @@ async fn a_case_request_without_identity_is_unauthenticated_and_reads_nothing() 
         headers::IDENTITY,
         r#"{"user_id":"anna","role":"municipal_staff"}"#,
     );
-    let incomplete: Reply<CaseDetail> = app.raw_call("case", Some(h), body).await;
+    let incomplete: ApiReply<CaseDetail> = app.raw_call("case", Some(h), body).await;
     assert_eq!(
-        incomplete.into_result().unwrap_err().code,
+        incomplete.into_result().unwrap_err().code(),
         ErrorCode::Unauthenticated
     );
     assert_eq!(

@@ -6,7 +6,7 @@ use rcn_contracts::casework_api::{BulkReply, ErrorCode, TaskHistory, TaskView};
 use rcn_contracts::casework_events::{AssignmentChange, TaskAssigned};
 use serde_json::json;
 
-use crate::casework_support::{App, one, rcn, staff, task};
+use crate::casework_support::{App, CaseworkProblem, one, rcn, staff, task};
 use crate::helpers::days_from_today;
 
 #[tokio::test]
@@ -32,13 +32,13 @@ async fn twenty_colleagues_claiming_the_same_task_at_once_exactly_one_wins() {
     assert_eq!(winners.len(), 1, "exactly one claim succeeds: {results:?}");
     let holder = winners[0].claimed_by.clone().unwrap();
     for loser in results.iter().filter_map(|r| r.as_ref().err()) {
-        assert_eq!(loser.code, ErrorCode::ClaimedByOther);
+        assert_eq!(loser.code(), ErrorCode::ClaimedByOther);
         assert_eq!(
-            loser.held_by.as_deref(),
+            loser.held_by(),
             Some(holder.as_str()),
             "the refusal names the holder"
         );
-        assert!(loser.message.contains(&holder), "{}", loser.message);
+        assert!(loser.detail.contains(&holder), "{}", loser.detail);
     }
     let stored: Option<String> =
         sqlx::query_scalar("SELECT claimed_by FROM casework.condition_tasks WHERE case_id = $1 AND condition = 'housing'")
@@ -84,7 +84,7 @@ async fn claim_unclaim_and_handover_move_the_task_and_keep_its_history() {
         .await
         .unwrap_err();
     assert_eq!(
-        (e.code, e.held_by.as_deref()),
+        (e.code(), e.held_by()),
         (ErrorCode::NotClaimedByYou, Some("anna"))
     );
     let e = app
@@ -96,7 +96,7 @@ async fn claim_unclaim_and_handover_move_the_task_and_keep_its_history() {
         .await
         .unwrap_err();
     assert_eq!(
-        e.code,
+        e.code(),
         ErrorCode::NotClaimedByYou,
         "only the holder hands over"
     );
@@ -181,7 +181,7 @@ async fn claiming_a_case_takes_its_open_tasks_and_names_those_a_colleague_holds(
     let outcome: Vec<(Condition, Option<ErrorCode>)> = reply
         .results
         .iter()
-        .map(|r| (r.task.condition, r.error.as_ref().map(|e| e.code)))
+        .map(|r| (r.task.condition, r.error.as_ref().map(|e| e.code())))
         .collect();
     assert_eq!(
         outcome,
@@ -193,20 +193,20 @@ async fn claiming_a_case_takes_its_open_tasks_and_names_those_a_colleague_holds(
         "done tasks are left alone; the colleague's task is named"
     );
     assert_eq!(
-        reply.results[0].error.as_ref().unwrap().held_by.as_deref(),
+        reply.results[0].error.as_ref().unwrap().held_by(),
         Some("bram")
     );
     let e = app
         .call::<_, TaskView>(&anna, "claim", &one(case, Condition::Id))
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::TaskDone);
+    assert_eq!(e.code(), ErrorCode::TaskDone);
     let e = app
         .call::<_, BulkReply>(&rcn("rcn-1"), "claim_case", &json!({"case_id": case}))
         .await
         .unwrap_err();
     assert_eq!(
-        e.code,
+        e.code(),
         ErrorCode::Forbidden,
         "the RCN does not take municipal work"
     );
@@ -242,7 +242,7 @@ async fn bulk_claim_and_reassign_report_per_task_and_never_override_an_unseen_cl
         .results
         .iter()
         .filter(|r| r.error.is_some())
-        .map(|r| (r.task, r.error.as_ref().unwrap().code))
+        .map(|r| (r.task, r.error.as_ref().unwrap().code()))
         .collect();
     assert_eq!(failed, [(task(b, Condition::Id), ErrorCode::TaskDone)]);
     // Anna gives one task back; then the team lead reassigns Anna's tasks to Bram.
@@ -264,7 +264,11 @@ async fn bulk_claim_and_reassign_report_per_task_and_never_override_an_unseen_cl
     let errors: Vec<_> = reply
         .results
         .iter()
-        .map(|r| r.error.as_ref().map(|e| (e.code, e.held_by.clone())))
+        .map(|r| {
+            r.error
+                .as_ref()
+                .map(|e| (e.code(), e.held_by().map(str::to_owned)))
+        })
         .collect();
     assert_eq!(
         errors,
@@ -292,7 +296,7 @@ async fn bulk_claim_and_reassign_report_per_task_and_never_override_an_unseen_cl
         .call::<_, BulkReply>(&lead, "claim_many", &json!({"tasks": []}))
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::BadRequest);
+    assert_eq!(e.code(), ErrorCode::BadRequest);
     app.stop_all().await;
 }
 
@@ -315,20 +319,20 @@ async fn handing_a_task_to_oneself_is_answered_by_who_holds_it() {
         .await
         .unwrap_err();
     assert_eq!(
-        (e.code, e.held_by.as_deref()),
+        (e.code(), e.held_by()),
         (ErrorCode::NotClaimedByYou, Some("anna"))
     );
-    assert!(!e.message.contains("already hold"), "{}", e.message);
-    assert!(e.message.contains("anna"), "{}", e.message);
+    assert!(!e.detail.contains("already hold"), "{}", e.detail);
+    assert!(e.detail.contains("anna"), "{}", e.detail);
     let e = app
         .call::<_, TaskView>(&bram, "handover", &to_self("bram", Condition::Housing))
         .await
         .unwrap_err();
     assert_eq!(
-        (e.code, e.held_by.as_deref()),
+        (e.code(), e.held_by()),
         (ErrorCode::NotClaimedByYou, None),
         "nobody holds housing: {}",
-        e.message
+        e.detail
     );
 
     // Anna does hold it: she is asked to name a colleague.
@@ -336,8 +340,8 @@ async fn handing_a_task_to_oneself_is_answered_by_who_holds_it() {
         .call::<_, TaskView>(&anna, "handover", &to_self("anna", Condition::Income))
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::BadRequest);
-    assert!(e.message.contains("already hold"), "{}", e.message);
+    assert_eq!(e.code(), ErrorCode::BadRequest);
+    assert!(e.detail.contains("already hold"), "{}", e.detail);
     assert_eq!(
         app.count("SELECT count(*) FROM casework.task_history WHERE change = 'handed_over'")
             .await,

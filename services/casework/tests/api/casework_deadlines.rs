@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use rcn_casework::cases::Casework;
+use rcn_casework::state::Casework;
 use rcn_contracts::casework_events::{DeadlineKind, TaskDeadline};
 use rcn_contracts::deadlines::DeadlineRules;
 use rcn_contracts::notice::NoticeKind;

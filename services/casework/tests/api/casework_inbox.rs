@@ -5,12 +5,13 @@
 use async_nats::HeaderMap;
 use rcn_contracts::Condition;
 use rcn_contracts::casework_api::{
-    BulkReply, CaseClosedReply, ErrorCode, InboxPage, Reply, TaskHistory, TaskView,
+    BulkReply, CaseClosedReply, ErrorCode, InboxPage, TaskHistory, TaskView,
 };
+use rcn_contracts::envelope::ApiReply;
 use rcn_runtime::headers;
 use serde_json::json;
 
-use crate::casework_support::{App, one, rcn, staff, task};
+use crate::casework_support::{App, CaseworkProblem, one, rcn, staff, task};
 use crate::helpers::{days_from_today, today};
 
 fn keys(page: &InboxPage) -> Vec<(uuid::Uuid, Condition)> {
@@ -46,7 +47,7 @@ async fn staff_of_one_municipality_never_see_or_change_a_case_of_another() {
         )
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::Forbidden);
+    assert_eq!(e.code(), ErrorCode::Forbidden);
 
     // Every way of touching Velsen's case answers as if it did not exist.
     let housing = one(velsen_case, Condition::Housing);
@@ -76,7 +77,7 @@ async fn staff_of_one_municipality_never_see_or_change_a_case_of_another() {
         .map(|_| ()),
     ];
     for r in refusals {
-        assert_eq!(r.unwrap_err().code, ErrorCode::NotFound);
+        assert_eq!(r.unwrap_err().code(), ErrorCode::NotFound);
     }
     let bulk: BulkReply = app
         .call(
@@ -87,7 +88,7 @@ async fn staff_of_one_municipality_never_see_or_change_a_case_of_another() {
         .await
         .unwrap();
     assert_eq!(
-        bulk.results[0].error.as_ref().unwrap().code,
+        bulk.results[0].error.as_ref().unwrap().code(),
         ErrorCode::NotFound
     );
     assert_eq!(
@@ -181,7 +182,7 @@ async fn the_inbox_shows_spoed_first_then_the_earliest_due_date_and_pages() {
         .call::<_, InboxPage>(&anna, "inbox", &json!({"page_size": 1000}))
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::BadRequest);
+    assert_eq!(e.code(), ErrorCode::BadRequest);
     app.stop_all().await;
 }
 
@@ -254,7 +255,7 @@ async fn inbox_rows_show_the_bsn_masked_and_every_read_is_logged_for_good() {
     let row = &page.rows[0];
     assert_eq!(row.person.bsn_masked, "*****6782");
     assert_eq!(row.person.family_name, "Jansen");
-    let raw: Reply<serde_json::Value> = {
+    let raw: ApiReply<serde_json::Value> = {
         let mut h = HeaderMap::new();
         h.insert(headers::IDENTITY, anna.to_header().as_str());
         app.raw_call("inbox", Some(h), br#"{"scope":"all"}"#.to_vec())
@@ -306,9 +307,9 @@ async fn requests_without_a_valid_identity_or_body_get_a_stable_code_and_nothing
         .await;
     let body = serde_json::to_vec(&one(case, Condition::Housing)).unwrap();
 
-    let none: Reply<TaskView> = app.raw_call("claim", None, body.clone()).await;
+    let none: ApiReply<TaskView> = app.raw_call("claim", None, body.clone()).await;
     assert_eq!(
-        none.into_result().unwrap_err().code,
+        none.into_result().unwrap_err().code(),
         ErrorCode::Unauthenticated
     );
     let mut h = HeaderMap::new();
@@ -316,23 +317,23 @@ async fn requests_without_a_valid_identity_or_body_get_a_stable_code_and_nothing
         headers::IDENTITY,
         r#"{"user_id":"anna","role":"municipal_staff"}"#,
     );
-    let incomplete: Reply<TaskView> = app.raw_call("claim", Some(h), body.clone()).await;
+    let incomplete: ApiReply<TaskView> = app.raw_call("claim", Some(h), body.clone()).await;
     assert_eq!(
-        incomplete.into_result().unwrap_err().code,
+        incomplete.into_result().unwrap_err().code(),
         ErrorCode::Unauthenticated
     );
 
     let anna = staff("anna", "GM0392");
     let mut h = HeaderMap::new();
     h.insert(headers::IDENTITY, anna.to_header().as_str());
-    let garbage: Reply<TaskView> = app
+    let garbage: ApiReply<TaskView> = app
         .raw_call("claim", Some(h.clone()), b"{not json".to_vec())
         .await;
     assert_eq!(
-        garbage.into_result().unwrap_err().code,
+        garbage.into_result().unwrap_err().code(),
         ErrorCode::BadRequest
     );
-    let wrong: Reply<TaskView> = app
+    let wrong: ApiReply<TaskView> = app
         .raw_call(
             "claim",
             Some(h.clone()),
@@ -340,11 +341,11 @@ async fn requests_without_a_valid_identity_or_body_get_a_stable_code_and_nothing
         )
         .await;
     let e = wrong.into_result().unwrap_err();
-    assert_eq!(e.code, ErrorCode::BadRequest);
+    assert_eq!(e.code(), ErrorCode::BadRequest);
     assert!(
-        !e.message.to_lowercase().contains("sql") && !e.message.contains("postgres"),
+        !e.detail.to_lowercase().contains("sql") && !e.detail.contains("postgres"),
         "{}",
-        e.message
+        e.detail
     );
     let unknown = app
         .call::<_, TaskView>(
@@ -354,7 +355,7 @@ async fn requests_without_a_valid_identity_or_body_get_a_stable_code_and_nothing
         )
         .await
         .unwrap_err();
-    assert_eq!(unknown.code, ErrorCode::NotFound);
+    assert_eq!(unknown.code(), ErrorCode::NotFound);
     assert_eq!(
         app.count("SELECT count(*) FROM casework.condition_tasks WHERE claimed_by IS NOT NULL")
             .await,

@@ -6,7 +6,7 @@
 use std::str::FromStr;
 
 use chrono::{Days, NaiveDate};
-use rcn_casework::cases::Casework;
+use rcn_casework::state::Casework;
 use rcn_contracts::casework_api::{InboxPage, InboxQuery, InboxScope};
 use rcn_contracts::identity::Identity;
 use sqlx::PgPool;

@@ -6,7 +6,7 @@ use rcn_contracts::casework_events::TaskStatusChanged;
 use rcn_contracts::{Condition, ConditionStatus};
 use serde_json::json;
 
-use crate::casework_support::{App, one, staff, task};
+use crate::casework_support::{App, CaseworkProblem, one, staff, task};
 use crate::helpers::days_from_today;
 
 #[tokio::test]
@@ -43,12 +43,12 @@ async fn a_task_moves_from_unknown_to_arranged_and_every_step_is_in_its_history(
         .call::<_, TaskView>(&anna, "update_status", &set("arranged", json!({})))
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::NoChange);
+    assert_eq!(e.code(), ErrorCode::NoChange);
     let e = app
         .call::<_, TaskView>(&anna, "update_status", &set("in_progress", json!({})))
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::NoteRequired, "reopening says why");
+    assert_eq!(e.code(), ErrorCode::NoteRequired, "reopening says why");
     let e = app
         .call::<_, TaskView>(
             &anna,
@@ -57,8 +57,8 @@ async fn a_task_moves_from_unknown_to_arranged_and_every_step_is_in_its_history(
         )
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::InvalidTransition);
-    assert!(e.message.contains("unknown"), "{}", e.message);
+    assert_eq!(e.code(), ErrorCode::InvalidTransition);
+    assert!(e.detail.contains("unknown"), "{}", e.detail);
 
     let history: TaskHistory = app
         .call(&anna, "task_history", &one(case, Condition::Income))
@@ -121,7 +121,7 @@ async fn not_applicable_needs_a_reason_and_keeps_it() {
         )
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::ReasonRequired);
+    assert_eq!(e.code(), ErrorCode::ReasonRequired);
     let v: TaskView =
         app.call(&anna, "update_status", &json!({"task": debts, "status": "not_applicable", "reason": "Geen schulden volgens BKR"})).await.unwrap();
     assert_eq!(v.status, ConditionStatus::NotApplicable);
@@ -156,7 +156,7 @@ async fn a_task_a_colleague_holds_cannot_be_changed_by_someone_else() {
         .await
         .unwrap_err();
     assert_eq!(
-        (e.code, e.held_by.as_deref()),
+        (e.code(), e.held_by()),
         (ErrorCode::ClaimedByOther, Some("anna"))
     );
     // An unclaimed task may be updated by any colleague of the municipality.

@@ -8,7 +8,8 @@ use async_nats::HeaderMap;
 use async_nats::jetstream::{self, message::StreamMessage};
 use chrono::NaiveDate;
 use rcn_casework::Settings;
-use rcn_contracts::casework_api::{ApiError, Reply, TaskRef};
+use rcn_contracts::casework_api::{ErrorCode, TaskRef, held_by};
+use rcn_contracts::envelope::{ApiProblem, ApiReply};
 use rcn_contracts::events::RoutingOutcome;
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::{Condition, ReleaseNotice, Subjects};
@@ -150,20 +151,20 @@ impl App {
         who: &Identity,
         verb: &str,
         req: &Req,
-    ) -> Result<Resp, ApiError> {
+    ) -> Result<Resp, ApiProblem> {
         let body = serde_json::to_vec(req).expect("a request serialises");
         let mut h = HeaderMap::new();
         h.insert(headers::IDENTITY, who.to_header().as_str());
         self.raw_call(verb, Some(h), body).await.into_result()
     }
 
-    /// Sends any body with any headers; the decoded reply.
+    /// Sends any body with any headers; the decoded reply (in the kit's envelope).
     pub async fn raw_call<Resp: DeserializeOwned>(
         &self,
         verb: &str,
         h: Option<HeaderMap>,
         body: Vec<u8>,
-    ) -> Reply<Resp> {
+    ) -> ApiReply<Resp> {
         let subject = self.subjects.casework_api(verb);
         let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
@@ -214,6 +215,27 @@ impl App {
 
     pub async fn count(&self, sql: &str) -> i64 {
         rcn_runtime::testing::count(&self.db, sql).await
+    }
+}
+
+/// Casework's reading of a problem it answered with: its kind, and who holds the task.
+pub trait CaseworkProblem {
+    /// The kind; a problem that is none of casework's kinds, or whose status is not its
+    /// kind's, fails the test.
+    fn code(&self) -> ErrorCode;
+    fn held_by(&self) -> Option<&str>;
+}
+
+impl CaseworkProblem for ApiProblem {
+    fn code(&self) -> ErrorCode {
+        let code =
+            ErrorCode::of(self).unwrap_or_else(|| panic!("not a casework problem: {self:?}"));
+        assert_eq!(self.status, code.status(), "{self:?}");
+        code
+    }
+
+    fn held_by(&self) -> Option<&str> {
+        held_by(self)
     }
 }
 

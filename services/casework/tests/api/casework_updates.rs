@@ -8,7 +8,7 @@ use rcn_contracts::casework_events::{CaseClosed, CaseRescheduled};
 use rcn_contracts::notice::NoticeKind;
 use serde_json::json;
 
-use crate::casework_support::{App, one, rcn, staff};
+use crate::casework_support::{App, CaseworkProblem, one, rcn, staff};
 use crate::helpers::{days_from_today, gm, routed_notice, today};
 
 fn later(
@@ -207,7 +207,7 @@ async fn a_cancelling_notice_closes_the_case_and_its_tasks_leave_the_inbox() {
         .call::<_, TaskView>(&anna, "claim", &one(case, Condition::Housing))
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::CaseClosed);
+    assert_eq!(e.code(), ErrorCode::CaseClosed);
     // A notice after closure is kept but changes nothing.
     app.send_notice(&later(
         "n3",
@@ -235,7 +235,7 @@ async fn a_case_closes_by_hand_only_with_a_reason_and_only_once() {
         )
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::NoteRequired);
+    assert_eq!(e.code(), ErrorCode::NoteRequired);
     let e = app
         .call::<_, CaseClosedReply>(
             &anna,
@@ -244,12 +244,12 @@ async fn a_case_closes_by_hand_only_with_a_reason_and_only_once() {
         )
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::BadRequest);
+    assert_eq!(e.code(), ErrorCode::BadRequest);
     let e = app
         .call::<_, CaseClosedReply>(&anna, "close_case", &json!({"case_id": case}))
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::BadRequest, "a reason is required");
+    assert_eq!(e.code(), ErrorCode::BadRequest, "a reason is required");
 
     let closed: CaseClosedReply =
         app.call(&anna, "close_case", &json!({"case_id": case, "reason": "moved_out_of_region", "note": "Verhuisd naar Leeuwarden"})).await.unwrap();
@@ -277,7 +277,7 @@ async fn a_case_closes_by_hand_only_with_a_reason_and_only_once() {
         )
         .await
         .unwrap_err();
-    assert_eq!(e.code, ErrorCode::CaseClosed);
+    assert_eq!(e.code(), ErrorCode::CaseClosed);
     let events = app.wait_for_events("case_closed", 1).await;
     assert!(
         !String::from_utf8(events[0].payload.to_vec())
@@ -312,7 +312,7 @@ async fn a_notice_routed_to_another_municipality_moves_the_case_and_its_claims_l
         .await
         .unwrap_err();
     assert_eq!(
-        e.code,
+        e.code(),
         ErrorCode::NotFound,
         "Haarlem no longer sees the case"
     );

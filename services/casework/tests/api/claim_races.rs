@@ -12,12 +12,13 @@ use rcn_casework::error::CaseworkError;
 use rcn_casework::retry::{ATTEMPTS, retrying};
 
 use rcn_contracts::Condition;
-use rcn_contracts::casework_api::{ApiError, BulkReply, ErrorCode, InboxPage, TaskView};
+use rcn_contracts::casework_api::{BulkReply, ErrorCode, InboxPage, TaskView};
+use rcn_contracts::envelope::ApiProblem;
 use rcn_contracts::identity::Identity;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::casework_support::{App, one, staff, task};
+use crate::casework_support::{App, CaseworkProblem, one, staff, task};
 use crate::helpers::days_from_today;
 
 /// In the order conditions are declared, as a client lists them.
@@ -53,7 +54,7 @@ async fn claiming_a_case_and_many_of_its_tasks_at_once_answers_quickly_and_leave
             let (app, many) = (&app, &many);
             async move {
                 let started = Instant::now();
-                let reply: Result<BulkReply, ApiError> = if i % 2 == 0 {
+                let reply: Result<BulkReply, ApiProblem> = if i % 2 == 0 {
                     app.call(who, "claim_case", &json!({"case_id": case})).await
                 } else {
                     app.call(who, "claim_many", many).await
@@ -73,7 +74,7 @@ async fn claiming_a_case_and_many_of_its_tasks_at_once_answers_quickly_and_leave
                 match &r.error {
                     None => won.push((r.task.condition, who.clone())),
                     Some(e) => {
-                        assert_eq!(e.code, ErrorCode::ClaimedByOther, "round {round}: {e:?}")
+                        assert_eq!(e.code(), ErrorCode::ClaimedByOther, "round {round}: {e:?}")
                     }
                 }
             }
@@ -183,9 +184,9 @@ async fn a_request_postgres_aborts_for_a_deadlock_runs_again_and_is_never_answer
     .await
     .unwrap_err();
     assert_eq!(runs.load(Ordering::SeqCst), ATTEMPTS);
-    let answer = e.to_api();
-    assert_eq!(answer.code, ErrorCode::Unavailable, "{answer:?}");
-    assert!(answer.message.contains("try again"), "{}", answer.message);
+    let answer = e.to_problem();
+    assert_eq!(answer.code(), ErrorCode::Unavailable, "{answer:?}");
+    assert!(answer.detail.contains("try again"), "{}", answer.detail);
 
     // Any other database error is not retried.
     let runs = AtomicU32::new(0);
@@ -196,6 +197,6 @@ async fn a_request_postgres_aborts_for_a_deadlock_runs_again_and_is_never_answer
     .await
     .unwrap_err();
     assert_eq!(runs.load(Ordering::SeqCst), 1);
-    assert_eq!(e.to_api().code, ErrorCode::Internal);
+    assert_eq!(e.to_problem().code(), ErrorCode::Internal);
     app.stop_all().await;
 }

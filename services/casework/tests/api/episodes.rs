@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_nats::HeaderMap;
 use chrono::{DateTime, Utc};
-use rcn_casework::cases::Casework;
+use rcn_casework::state::Casework;
 use rcn_contracts::Condition;
 use rcn_contracts::casework_api::{InboxPage, TaskView};
 use rcn_contracts::casework_events::TaskDeadline;

@@ -168,11 +168,11 @@ pub const MESSAGES: &[Message] = &[
         "router-forwarded-ack-reply.v1.json",
     ),
     api("InboxQuery", "", "casework-inbox-query.v1.json"),
-    msg("InboxReply", "", "casework-inbox-reply.v1.json"),
+    msg("InboxReply", ENVELOPE, "casework-inbox-reply.v1.json"),
     api("CaseRequest", "", "casework-case-request.v1.json"),
-    msg("CaseReply", "", "casework-case-reply.v1.json"),
+    msg("CaseReply", ENVELOPE, "casework-case-reply.v1.json"),
     api("TaskRequest", "", "casework-task-request.v1.json"),
-    msg("TaskReply", "", "casework-task-reply.v1.json"),
+    msg("TaskReply", ENVELOPE, "casework-task-reply.v1.json"),
     api(
         "ClaimCaseRequest",
         "",
@@ -185,7 +185,7 @@ pub const MESSAGES: &[Message] = &[
     ),
     api("HandoverRequest", "", "casework-handover-request.v1.json"),
     api("ReassignRequest", "", "casework-reassign-request.v1.json"),
-    msg("BulkReply", "", "casework-bulk-reply.v1.json"),
+    msg("BulkReply", ENVELOPE, "casework-bulk-reply.v1.json"),
     api(
         "UpdateStatusRequest",
         "",
@@ -196,10 +196,14 @@ pub const MESSAGES: &[Message] = &[
         "",
         "casework-close-case-request.v1.json",
     ),
-    msg("CloseCaseReply", "", "casework-close-case-reply.v1.json"),
+    msg(
+        "CloseCaseReply",
+        ENVELOPE,
+        "casework-close-case-reply.v1.json",
+    ),
     msg(
         "TaskHistoryReply",
-        "",
+        ENVELOPE,
         "casework-task-history-reply.v1.json",
     ),
 ];
@@ -386,7 +390,7 @@ pub(super) fn channels(s: &Subjects, gm: &Gemeentecode) -> Vec<Channel> {
             s.casework_api(verb),
             &format!(
                 "Request-reply for staff (caller in header Rcn-Identity): casework's {verb} verb. \
-                 Every reply is {{\"ok\": …}} or {{\"error\": {{\"code\", \"message\"}}}}."
+                 Every reply is {{\"ok\": …}} or {{\"problem\": …}} (problem+json: type, title, status, detail, invalidParams; heldBy when a colleague holds the task)."
             ),
             request(req, reply),
         ));
