@@ -10,6 +10,10 @@ use crate::{CLIENT_ID, settings};
 /// Signs in at a fake provider with `fault`, following its redirect by hand.
 async fn sign_in_with(fault: Fault) -> Result<SignedIn, OidcError> {
     let provider = FakeProvider::start(CLIENT_ID, fault).await;
+    sign_in_at(&provider).await
+}
+
+async fn sign_in_at(provider: &FakeProvider) -> Result<SignedIn, OidcError> {
     // Never visited: the test reads the provider's redirect itself.
     let oidc = Oidc::new(settings(
         &provider.issuer,
@@ -73,10 +77,24 @@ async fn a_token_signed_with_another_key_is_refused() {
         refused_for(Fault::WrongKey).await,
         IdTokenProblem::Signature
     );
+    let provider = FakeProvider::start(CLIENT_ID, Fault::UnknownKey).await;
+    match sign_in_at(&provider).await {
+        Err(OidcError::IdToken { problem, .. }) => assert_eq!(problem, IdTokenProblem::Signature),
+        other => panic!("expected a refused signature, got {other:?}"),
+    }
     assert_eq!(
-        refused_for(Fault::UnknownKey).await,
-        IdTokenProblem::Signature
+        provider.jwks_fetches(),
+        2,
+        "an unknown key id: the keys were fetched again"
     );
+}
+
+#[tokio::test]
+async fn a_token_signed_with_a_newly_rotated_key_is_accepted_after_fetching_the_keys_again() {
+    let provider = FakeProvider::start(CLIENT_ID, Fault::RotatedKey).await;
+    let signed_in = sign_in_at(&provider).await.expect("signed in");
+    assert_eq!(signed_in.person.identity.user_id, "anna");
+    assert_eq!(provider.jwks_fetches(), 2);
 }
 
 #[tokio::test]

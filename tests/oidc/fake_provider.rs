@@ -5,6 +5,7 @@
 //! that each refusal is for the fault alone.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::extract::{Form, Query, State};
@@ -43,6 +44,9 @@ pub enum Fault {
     WrongIssuer,
     /// Its `at_hash` is for another access token than the one sent with it.
     SwappedAccessToken,
+    /// Not a fault: signed with a key the provider publishes only from its second key set on,
+    /// as after a key rotation; a relying party that fetches the keys again accepts it.
+    RotatedKey,
 }
 
 /// The claims rcn reads, besides `sub`.
@@ -83,11 +87,14 @@ struct Provider {
     client_id: String,
     fault: Fault,
     grants: Mutex<HashMap<String, Grant>>,
+    /// How often the key set was fetched.
+    jwks_fetches: AtomicUsize,
 }
 
 /// A running fake provider.
 pub struct FakeProvider {
     pub issuer: String,
+    state: Arc<Provider>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -106,19 +113,29 @@ impl FakeProvider {
             client_id: client_id.into(),
             fault,
             grants: Mutex::default(),
+            jwks_fetches: AtomicUsize::new(0),
         });
         let app = Router::new()
             .route("/.well-known/openid-configuration", get(discovery))
             .route("/jwks", get(jwks))
             .route("/authorize", get(authorize))
             .route("/token", post(token))
-            .with_state(state);
+            .with_state(state.clone());
         let server = tokio::spawn(async move {
             axum::serve(listener, app)
                 .await
                 .expect("the fake provider serves");
         });
-        Self { issuer, server }
+        Self {
+            issuer,
+            state,
+            server,
+        }
+    }
+
+    /// How often a relying party fetched the key set.
+    pub fn jwks_fetches(&self) -> usize {
+        self.state.jwks_fetches.load(Ordering::SeqCst)
     }
 }
 
@@ -136,9 +153,13 @@ async fn discovery(State(p): State<Arc<Provider>>) -> Response {
     .into_response()
 }
 
-async fn jwks() -> Response {
-    let good = signing_key(&keys().0, "good");
-    Json(CoreJsonWebKeySet::new(vec![good.as_verification_key()])).into_response()
+async fn jwks(State(p): State<Arc<Provider>>) -> Response {
+    let earlier = p.jwks_fetches.fetch_add(1, Ordering::SeqCst);
+    let mut set = vec![signing_key(&keys().0, "good").as_verification_key()];
+    if p.fault == Fault::RotatedKey && earlier > 0 {
+        set.push(signing_key(&keys().1, "rotated").as_verification_key());
+    }
+    Json(CoreJsonWebKeySet::new(set)).into_response()
 }
 
 /// Answers at once, as if the person had signed in.
@@ -218,6 +239,7 @@ async fn token(State(p): State<Arc<Provider>>, Form(f): Form<HashMap<String, Str
     let key = match fault {
         Fault::WrongKey => signing_key(&keys().1, "good"),
         Fault::UnknownKey => signing_key(&keys().1, "rotated-away"),
+        Fault::RotatedKey => signing_key(&keys().1, "rotated"),
         _ => signing_key(&keys().0, "good"),
     };
     let access_token = AccessToken::new(uuid::Uuid::new_v4().to_string());

@@ -227,3 +227,25 @@ async fn a_provider_that_cannot_be_reached_is_said_in_plain_dutch() {
     );
     assert!(e.message_nl().contains("niet bereikbaar"));
 }
+
+#[tokio::test]
+async fn cancelling_at_the_provider_signs_nobody_in_and_says_so() {
+    let world = World::start().await;
+    let browser = Browser::start().await;
+    browser
+        .goto(&world.rp.url("/inloggen/oidc"))
+        .await
+        .expect("go");
+    browser
+        .element(".login-help a")
+        .await
+        .click()
+        .await
+        .expect("cancel");
+    browser.screenshot("oidc-cancelled").await;
+    assert_eq!(browser.text_of("#outcome").await, "Aanmelden mislukt");
+    assert_eq!(browser.text_of("#kind").await, "provider_refused");
+    assert!(browser.text_of("#reason").await.contains("afgebroken"));
+    browser.close().await;
+    world.provider.stop().await;
+}
