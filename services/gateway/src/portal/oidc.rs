@@ -12,6 +12,11 @@
 //!
 //! It never logs a token, code, verifier or the client secret, and it decides nothing about
 //! sessions: it has no storage of its own.
+//!
+//! Wiring: `Settings::oidc` (read from `RCN_OIDC_*`) is `Some` when sign-in with OpenID Connect
+//! is configured; `Oidc::new(settings)` makes the one shared relying party (no I/O: the provider
+//! is discovered on first use). Pages show [`OidcError::message_nl`] under "Geen toegang" when
+//! [`OidcError::is_no_access`], else under "Aanmelden mislukt".
 
 mod claims;
 mod settings;
