@@ -190,4 +190,6 @@ impl TestStack {
         self.stack.stop(PATIENCE).await;
     }
 }
+pub mod browser;
 pub mod crash;
+pub mod oidc_provider;

@@ -11,6 +11,7 @@ mod auth_limit;
 mod edge;
 mod error;
 pub mod openapi;
+pub mod portal;
 mod routes;
 mod serve;
 pub mod settings;

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use rcn_runtime::config::{ConfigError, Legacy, duration, non_blank};
+use crate::portal::oidc::OidcSettings;
 
 /// Why a setting could not be used: the variable and what a valid value looks like.
 #[derive(Debug, thiserror::Error)]
@@ -13,6 +14,15 @@ use rcn_runtime::config::{ConfigError, Legacy, duration, non_blank};
 pub struct SettingsError {
     var: &'static str,
     reason: String,
+}
+
+impl SettingsError {
+    pub(crate) fn new(var: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            var,
+            reason: reason.into(),
+        }
+    }
 }
 
 /// Where the gateway listens and how it presents itself over HTTP.
@@ -42,6 +52,9 @@ pub struct Settings {
     /// `RCN_GATEWAY_MAX_CONNECTIONS`: the most connections served at once; further ones wait
     /// in the listen backlog until one closes (1024 by default).
     pub max_connections: usize,
+    /// `RCN_OIDC_*`: sign-in to the portal with OpenID Connect; `None` (no `RCN_OIDC_ISSUER`)
+    /// turns it off.
+    pub oidc: Option<OidcSettings>,
 }
 
 impl Default for Settings {
@@ -54,6 +67,7 @@ impl Default for Settings {
             header_read_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             max_connections: 1024,
+            oidc: None,
         }
     }
 }
@@ -177,6 +191,7 @@ impl Settings {
                 var: "RCN_GATEWAY_MAX_CONNECTIONS",
                 reason: "is too large".into(),
             })?,
+            oidc: OidcSettings::from_lookup(&get)?,
         })
     }
 
