@@ -8,10 +8,11 @@ use std::time::Duration;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-pub(crate) const PASSWORDS: [(&str, &str); 5] = [
+pub(crate) const PASSWORDS: [(&str, &str); 6] = [
     ("RCN_NATS_INTAKE_PASSWORD", "intake-secret"),
     ("RCN_NATS_ROUTER_PASSWORD", "router-secret"),
     ("RCN_NATS_CASEWORK_PASSWORD", "casework-secret"),
+    ("RCN_NATS_PROCESREGIE_PASSWORD", "procesregie-secret"),
     ("RCN_NATS_GATEWAY_PASSWORD", "gateway-secret"),
     ("RCN_NATS_PI_HAARLEM_PASSWORD", "haarlem-secret"),
 ];

@@ -315,6 +315,7 @@ impl Casework {
             event_id: Uuid::now_v7(),
             case_id: opening.case_id,
             episode_key: routed.episode_key.clone(),
+            person_key: Some(routed.person_key.clone()),
             gemeentecode: opening.gemeente.clone(),
             notice_key: routed.notice_key.clone(),
             expected_release_on: opening.expected_release_on,

@@ -20,6 +20,7 @@ pub mod intake;
 pub mod json;
 pub mod municipality;
 pub mod notice;
+pub mod procesregie_api;
 pub mod pseudonym;
 pub mod region;
 pub mod routing_api;

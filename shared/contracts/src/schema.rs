@@ -19,6 +19,7 @@ use crate::forwarding::NoticeForwarded;
 use crate::identity::Identity;
 use crate::intake::{PartnerIdentity, StatusReply, StatusRequest, SubmitReply};
 use crate::notice::ReleaseNotice;
+use crate::procesregie_api::SettingsView;
 use crate::routing_api::{
     ForwardedAckReply, ForwardedAckRequest, ForwardedListReply, QueueDecideReply,
     QueueDecideRequest, QueueListReply, QueueListRequest,
@@ -117,6 +118,10 @@ pub fn all() -> Vec<(&'static str, String)> {
         (
             "casework-task-history-reply.v1.json",
             pretty::<Reply<TaskHistory>>(),
+        ),
+        (
+            "procesregie-settings-reply.v1.json",
+            pretty::<ApiReply<SettingsView>>(),
         ),
     ]
 }

@@ -66,6 +66,13 @@ pub const CASEWORK_VERBS: &[(&str, &str, &str)] = &[
     ("task_history", "TaskRequest", "TaskHistoryReply"),
 ];
 
+/// Procesregie's verbs with their request and reply message types (`crate::procesregie_api`).
+pub const PROCESREGIE_VERBS: &[(&str, &str, &str)] = &[(
+    "settings",
+    "ProcesregieSettingsRequest",
+    "ProcesregieSettingsReply",
+)];
+
 /// The title of a reply in the endpoint kit's envelope (`crate::envelope`).
 const ENVELOPE: &str =
     "{\"ok\": reply} | {\"problem\": problem+json: type, title, status, detail, invalidParams}";
@@ -201,6 +208,18 @@ pub const MESSAGES: &[Message] = &[
         "TaskHistoryReply",
         "",
         "casework-task-history-reply.v1.json",
+    ),
+    Message {
+        name: "ProcesregieSettingsRequest",
+        title: "An empty body",
+        schema: None,
+        identity: true,
+        traced: false,
+    },
+    msg(
+        "ProcesregieSettingsReply",
+        ENVELOPE,
+        "procesregie-settings-reply.v1.json",
     ),
 ];
 
@@ -387,6 +406,18 @@ pub(super) fn channels(s: &Subjects, gm: &Gemeentecode) -> Vec<Channel> {
             &format!(
                 "Request-reply for staff (caller in header Rcn-Identity): casework's {verb} verb. \
                  Every reply is {{\"ok\": …}} or {{\"error\": {{\"code\", \"message\"}}}}."
+            ),
+            request(req, reply),
+        ));
+    }
+    for (verb, req, reply) in PROCESREGIE_VERBS {
+        out.push(channel(
+            &format!("procesregie_{verb}"),
+            "procesregie_api",
+            s.procesregie_api(verb),
+            &format!(
+                "Request-reply (service rcn-procesregie) for staff, caller in header Rcn-Identity: \
+                 procesregie's {verb} verb."
             ),
             request(req, reply),
         ));

@@ -1,0 +1,54 @@
+//! procesregie — escalation of complex cases into an individueel casusoverleg (ICO) at the Zorg-
+//! en Veiligheidshuis: suggestions by rule from casework's events ([`watch`]), applications
+//! (aanmeldingen), the weekly [`triage`], and the ICO with its plan van aanpak, served over NATS
+//! request-reply by [`api`] and announced on PROCESREGIE through the outbox.
+//!
+//! It must never read another service's tables (it learns about cases from CASES only), never
+//! escalate a case by itself (a rule only suggests; a person decides), and never put a BSN or a
+//! name in a subject, a log line or an event.
+
+pub mod api;
+pub mod settings;
+pub mod triage;
+pub mod watch;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use rcn_runtime::{CancellationToken, Ctx, consumer, outbox};
+
+pub use settings::Settings;
+
+static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// What every endpoint and the consumer share.
+#[derive(Debug)]
+pub struct Procesregie {
+    pub pool: sqlx::PgPool,
+    pub settings: Settings,
+    pub subjects: rcn_contracts::Subjects,
+}
+
+/// Runs procesregie with `settings` until `shutdown`.
+pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let js = ctx.jetstream();
+    let subjects = ctx.subjects();
+    rcn_runtime::nats::ensure_stream(&js, &subjects.procesregie_stream()).await?;
+    let pool = ctx.database("procesregie", &MIGRATIONS).await?;
+    tracing::info!(region = %subjects.region(), "procesregie starting");
+
+    let state = Arc::new(Procesregie {
+        pool: pool.clone(),
+        settings,
+        subjects: subjects.clone(),
+    });
+    let api = api::service(&subjects, state.clone())
+        .start(&ctx.nats)
+        .await?;
+    let api = tokio::spawn(api.serve(shutdown.clone()));
+    let relay = tokio::spawn(outbox::relay(pool, js.clone(), shutdown.clone()));
+    consumer::run(js, watch::spec(&ctx), state, shutdown).await;
+    relay.await?;
+    api.await.context("procesregie API task")??;
+    Ok(())
+}
