@@ -7,8 +7,14 @@
 //! escalate a case by itself (a rule only suggests; a person decides), and never put a BSN or a
 //! name in a subject, a log line or an event.
 
+pub mod access;
 pub mod api;
+pub mod applications;
+pub mod board;
+pub mod ico;
+pub mod publish;
 pub mod settings;
+pub mod suggestions;
 pub mod triage;
 pub mod watch;
 
@@ -27,6 +33,9 @@ pub struct Procesregie {
     pub pool: sqlx::PgPool,
     pub settings: Settings,
     pub subjects: rcn_contracts::Subjects,
+    /// Turns the BSN of a person not in casework into their pseudonym, to find earlier
+    /// referrals; without it such applications carry no pseudonym.
+    pub pseudonyms: Option<rcn_contracts::pseudonym::PseudonymKey>,
 }
 
 /// Runs procesregie with `settings` until `shutdown`.
@@ -41,6 +50,7 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
         pool: pool.clone(),
         settings,
         subjects: subjects.clone(),
+        pseudonyms: ctx.config.pseudonym_key.clone(),
     });
     let api = api::service(&subjects, state.clone())
         .start(&ctx.nats)

@@ -299,6 +299,17 @@ impl Subjects {
         self.subject(&format!("api.procesregie.{verb}"))
     }
 
+    /// One of procesregie's events (`rcn.<region>.procesregie.<event>`); stream PROCESREGIE.
+    pub fn procesregie_event(&self, event: crate::procesregie_events::ProcesregieEvent) -> String {
+        self.subject(&format!("procesregie.{}", event.token()))
+    }
+
+    /// Casework tells procesregie (and the RCN) the risk flags of a case it opened: their own
+    /// subject, so NATS permissions can keep it from readers who may not see risk flags.
+    pub fn risk_flags_noted(&self, gemeente: &Gemeentecode) -> String {
+        self.subject(&format!("casework.risk_flags_noted.{gemeente}"))
+    }
+
     /// Procesregie's events: applications, triage and ICOs, for the monitor. Nothing personal:
     /// ids, dates, outcomes and the municipality.
     pub fn procesregie_stream(&self) -> StreamDef {

@@ -187,3 +187,45 @@ pub fn staff(user: &str, code: &str) -> Identity {
         gemeentecode: Some(gm(code)),
     }
 }
+
+use rcn_contracts::procesregie_api::{
+    ApplicationForm, Criteria, Criterion, Partner, StandalonePerson,
+};
+
+fn yes(why: &str) -> Criterion {
+    Criterion {
+        met: true,
+        explanation: Some(why.into()),
+    }
+}
+
+/// A complete application for a person not in casework, living in `code`, to submit.
+pub fn complete_form(code: &str) -> ApplicationForm {
+    ApplicationForm {
+        person: Some(StandalonePerson {
+            bsn: Some(rcn_contracts::Bsn::parse("123456782").expect("a valid BSN")),
+            family_name: "Jansen".into(),
+            given_names: Some("Piet".into()),
+            date_of_birth: Some("1990-04-01".parse().expect("a date")),
+        }),
+        gemeentecode: Some(gm(code)),
+        reason: Some("Dakloos na detentie, schulden en verslaving; overlast in de buurt".into()),
+        goal: Some("Woonplek, schuldhulp en behandeling binnen drie maanden".into()),
+        criteria: Criteria {
+            a: yes("wonen, financiën, verslaving"),
+            b: yes("zorg (GGZ) en veiligheid (politie, reclassering)"),
+            c: Criterion::default(),
+            d: yes("herhaalde overlast in de wijk"),
+        },
+        partners: vec![Partner {
+            organisation: "Reclassering Nederland".into(),
+            contact: "J. de Vries".into(),
+            phone: "088-8041000".into(),
+            email: "j.devries@reclassering.example".into(),
+        }],
+        informed: Some(true),
+        not_informed_why: None,
+        submit: true,
+        ..Default::default()
+    }
+}
