@@ -13,6 +13,7 @@ pub mod applications;
 pub mod board;
 pub mod ico;
 pub mod publish;
+pub mod scheduler;
 pub mod settings;
 pub mod suggestions;
 pub mod triage;
@@ -57,7 +58,9 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
         .await?;
     let api = tokio::spawn(api.serve(shutdown.clone()));
     let relay = tokio::spawn(outbox::relay(pool, js.clone(), shutdown.clone()));
+    let reminders = tokio::spawn(scheduler::run(state.clone(), shutdown.clone()));
     consumer::run(js, watch::spec(&ctx), state, shutdown).await;
+    reminders.await?;
     relay.await?;
     api.await.context("procesregie API task")??;
     Ok(())

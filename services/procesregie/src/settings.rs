@@ -3,6 +3,8 @@
 //! that suggest escalation. What every service shares (NATS, PostgreSQL, region) stays in
 //! `rcn_runtime::Config`.
 
+use std::time::Duration;
+
 use chrono::NaiveTime;
 use rcn_contracts::holidays::{HolidayCalendar, LiberationDay};
 use rcn_contracts::procesregie_api::{DayOfWeek, HolidayPolicy};
@@ -11,7 +13,7 @@ use rcn_runtime::config::{ConfigError, non_blank, number};
 use crate::triage::TriageRules;
 
 /// How procesregie is configured for its region.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     /// `RCN_PROCESREGIE_CUTOFF`, `RCN_PROCESREGIE_TRIAGE_DAY`, `RCN_PROCESREGIE_TRIAGE_ON_HOLIDAY`
     /// and the holiday calendar (`RCN_GOOD_FRIDAY_OFF`, `RCN_LIBERATION_DAY_OFF`, as casework
@@ -19,6 +21,19 @@ pub struct Settings {
     pub triage: TriageRules,
     /// `RCN_PROCESREGIE_RULE_*`: when a case is suggested for escalation.
     pub rules: SuggestionRules,
+    /// `RCN_PROCESREGIE_SCHEDULER_INTERVAL_MS`: how often procesregie looks for overdue actions
+    /// and reviews, and for cases coming near their release.
+    pub scheduler_interval: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            triage: TriageRules::default(),
+            rules: SuggestionRules::default(),
+            scheduler_interval: Duration::from_secs(60),
+        }
+    }
 }
 
 /// The thresholds of the rules that suggest escalating a case; 0 (or `false`) turns a rule off.
@@ -115,6 +130,12 @@ impl Settings {
                     0..=10,
                 )?,
             },
+            scheduler_interval: Duration::from_millis(number(
+                &get,
+                "RCN_PROCESREGIE_SCHEDULER_INTERVAL_MS",
+                60_000,
+                50..=3_600_000,
+            )?),
         })
     }
 }
@@ -180,6 +201,7 @@ mod tests {
             ("RCN_PROCESREGIE_RULE_OPEN_CONDITIONS", "4"),
             ("RCN_PROCESREGIE_RULE_OPEN_CONDITIONS_DAYS", "21"),
             ("RCN_PROCESREGIE_RULE_SPOED_OVERDUE", "0"),
+            ("RCN_PROCESREGIE_SCHEDULER_INTERVAL_MS", "500"),
         ])
         .unwrap();
         assert_eq!(s.triage.cutoff_day, DayOfWeek::Thursday);
@@ -190,6 +212,7 @@ mod tests {
         assert_eq!(s.triage.triage_day, DayOfWeek::Friday);
         assert_eq!(s.triage.on_holiday, HolidayPolicy::NextWeek);
         assert!(s.triage.calendar.good_friday_off);
+        assert_eq!(s.scheduler_interval, Duration::from_millis(500));
         assert_eq!(
             s.rules,
             SuggestionRules {

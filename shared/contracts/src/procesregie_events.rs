@@ -1,6 +1,7 @@
 //! Events procesregie publishes on PROCESREGIE (`rcn.<region>.procesregie.<event>`), through its
 //! outbox with `Nats-Msg-Id` = `event_id`, for the monitor: an application submitted, triaged,
-//! an ICO opened, an action of its plan van aanpak changed, a review held, the ICO closed.
+//! an ICO opened, an action of its plan van aanpak changed, a review held, the ICO closed, and
+//! once each an action or a review that is overdue.
 //!
 //! They carry ids, dates, statuses, outcomes and the municipality; never a name, a BSN, or the
 //! free text staff write (reasons, goals, notes, action descriptions).
@@ -22,16 +23,20 @@ pub enum ProcesregieEvent {
     IcoActionChanged,
     IcoReviewHeld,
     IcoClosed,
+    IcoActionOverdue,
+    IcoReviewOverdue,
 }
 
 impl ProcesregieEvent {
-    pub const ALL: [ProcesregieEvent; 6] = [
+    pub const ALL: [ProcesregieEvent; 8] = [
         ProcesregieEvent::ApplicationSubmitted,
         ProcesregieEvent::ApplicationTriaged,
         ProcesregieEvent::IcoOpened,
         ProcesregieEvent::IcoActionChanged,
         ProcesregieEvent::IcoReviewHeld,
         ProcesregieEvent::IcoClosed,
+        ProcesregieEvent::IcoActionOverdue,
+        ProcesregieEvent::IcoReviewOverdue,
     ];
 
     pub fn token(self) -> &'static str {
@@ -42,6 +47,8 @@ impl ProcesregieEvent {
             ProcesregieEvent::IcoActionChanged => "ico_action_changed",
             ProcesregieEvent::IcoReviewHeld => "ico_review_held",
             ProcesregieEvent::IcoClosed => "ico_closed",
+            ProcesregieEvent::IcoActionOverdue => "ico_action_overdue",
+            ProcesregieEvent::IcoReviewOverdue => "ico_review_overdue",
         }
     }
 }
@@ -139,4 +146,30 @@ pub struct IcoClosed {
     pub open_actions: u32,
     pub opened_at: DateTime<Utc>,
     pub closed_at: DateTime<Utc>,
+}
+
+/// An action of an open ICO passed its due date while still open; raised once per action and
+/// due date. Subject `rcn.<region>.procesregie.ico_action_overdue`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct IcoActionOverdue {
+    pub schema_version: u32,
+    pub event_id: Uuid,
+    pub ico_id: Uuid,
+    pub action_id: Uuid,
+    pub owner_organisation: String,
+    pub due_on: NaiveDate,
+    pub status: ActionStatus,
+    pub raised_at: DateTime<Utc>,
+}
+
+/// The next review of an open ICO passed without a review held; raised once per planned date.
+/// Subject `rcn.<region>.procesregie.ico_review_overdue`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct IcoReviewOverdue {
+    pub schema_version: u32,
+    pub event_id: Uuid,
+    pub ico_id: Uuid,
+    pub next_review_on: NaiveDate,
+    pub procesregisseur: String,
+    pub raised_at: DateTime<Utc>,
 }

@@ -26,7 +26,8 @@ use crate::procesregie_api::{
     SuggestionView, TriageAgenda, TriageDecision,
 };
 use crate::procesregie_events::{
-    ApplicationSubmitted, ApplicationTriaged, IcoActionChanged, IcoClosed, IcoOpened, IcoReviewHeld,
+    ApplicationSubmitted, ApplicationTriaged, IcoActionChanged, IcoActionOverdue, IcoClosed,
+    IcoOpened, IcoReviewHeld, IcoReviewOverdue,
 };
 use crate::routing_api::{
     ForwardedAckReply, ForwardedAckRequest, ForwardedListReply, QueueDecideReply,
@@ -216,6 +217,8 @@ pub fn all() -> Vec<(&'static str, String)> {
         ("ico-action-changed.v1.json", pretty::<IcoActionChanged>()),
         ("ico-review-held.v1.json", pretty::<IcoReviewHeld>()),
         ("ico-closed.v1.json", pretty::<IcoClosed>()),
+        ("ico-action-overdue.v1.json", pretty::<IcoActionOverdue>()),
+        ("ico-review-overdue.v1.json", pretty::<IcoReviewOverdue>()),
     ]
 }
 

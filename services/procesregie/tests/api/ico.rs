@@ -179,3 +179,73 @@ async fn an_ico_runs_from_the_triage_through_its_plan_and_reviews_to_its_closure
     );
     p.stop().await;
 }
+
+#[tokio::test]
+async fn an_overdue_action_and_an_overdue_review_raise_one_event_each() {
+    let p = TestProcesregie::spawn_with(rcn_procesregie::Settings {
+        scheduler_interval: std::time::Duration::from_millis(100),
+        ..Default::default()
+    })
+    .await;
+    let a = submitted(&p, "GM0392").await;
+    let pr = regisseur("pr-1");
+    let triaged: ApplicationView = p
+        .ask(
+            "triage_decide",
+            &pr,
+            &TriageDecision {
+                application_id: a.application_id,
+                outcome: TriageOutcome::Ico,
+                reason: "voldoet".into(),
+                advice: None,
+            },
+        )
+        .await
+        .unwrap();
+    let ico_id = triaged.outcome.unwrap().ico_id.unwrap();
+    let today = chrono::Utc::now()
+        .with_timezone(&chrono_tz::Europe::Amsterdam)
+        .date_naive();
+    let days = |n: i64| today + chrono::Duration::days(n);
+    for (description, due_on, status) in [
+        ("Te laat", days(-1), ActionStatus::InProgress),
+        ("Op tijd", days(1), ActionStatus::Open),
+        ("Klaar", days(-3), ActionStatus::Done),
+    ] {
+        let _: IcoView = p
+            .ask(
+                "ico_action",
+                &pr,
+                &ActionRequest {
+                    ico_id,
+                    action_id: None,
+                    owner_organisation: "Gemeente Haarlem".into(),
+                    description: description.into(),
+                    due_on,
+                    status,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let _: IcoView = p
+        .ask(
+            "ico_review",
+            &pr,
+            &ReviewRequest {
+                ico_id,
+                held_on: days(-20),
+                notes: "Eerste evaluatie".into(),
+                next_review_on: Some(days(-2)),
+            },
+        )
+        .await
+        .unwrap();
+    p.wait_for_events("ico_action_overdue", 1).await;
+    p.wait_for_events("ico_review_overdue", 1).await;
+    // Several more rounds raise nothing new.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    assert_eq!(p.wait_for_events("ico_action_overdue", 1).await.len(), 1);
+    assert_eq!(p.wait_for_events("ico_review_overdue", 1).await.len(), 1);
+    p.stop().await;
+}

@@ -126,6 +126,16 @@ const PROCESREGIE_EVENTS: &[(ProcesregieEvent, &str, &str)] = &[
         "IcoClosed",
         "An ICO was closed, with its reason.",
     ),
+    (
+        ProcesregieEvent::IcoActionOverdue,
+        "IcoActionOverdue",
+        "An action of an open ICO passed its due date while still open; once per action and due date.",
+    ),
+    (
+        ProcesregieEvent::IcoReviewOverdue,
+        "IcoReviewOverdue",
+        "The next review of an open ICO passed without a review held; once per planned date.",
+    ),
 ];
 
 /// The title of a reply in the endpoint kit's envelope (`crate::envelope`).
@@ -352,6 +362,8 @@ pub const MESSAGES: &[Message] = &[
     event("IcoActionChanged", "ico-action-changed.v1.json"),
     event("IcoReviewHeld", "ico-review-held.v1.json"),
     event("IcoClosed", "ico-closed.v1.json"),
+    event("IcoActionOverdue", "ico-action-overdue.v1.json"),
+    event("IcoReviewOverdue", "ico-review-overdue.v1.json"),
 ];
 
 fn channel(
