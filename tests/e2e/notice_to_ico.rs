@@ -174,7 +174,14 @@ async fn a_notice_with_a_risk_flag_runs_through_suggestion_application_triage_an
         (m.len() >= 6).then_some(m)
     })
     .await;
-    for kind in ProcesregieEvent::ALL {
+    for kind in [
+        ProcesregieEvent::ApplicationSubmitted,
+        ProcesregieEvent::ApplicationTriaged,
+        ProcesregieEvent::IcoOpened,
+        ProcesregieEvent::IcoActionChanged,
+        ProcesregieEvent::IcoReviewHeld,
+        ProcesregieEvent::IcoClosed,
+    ] {
         assert!(
             events.iter().any(|m| m.subject.ends_with(kind.token())),
             "{} on PROCESREGIE",

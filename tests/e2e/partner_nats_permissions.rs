@@ -199,6 +199,19 @@ async fn an_institution_and_a_service_may_publish_only_on_their_own_subjects() {
         "rcn.kennemerland.routing.routed.GM0392",
     )
     .await;
+    // Procesregie publishes its own events, not casework's (whose risk flags it reads).
+    let (procesregie, mut procesregie_errors) =
+        connect(&url, "procesregie", "procesregie-secret", None).await;
+    procesregie
+        .publish("rcn.kennemerland.procesregie.ico_opened", "{}".into())
+        .await
+        .unwrap();
+    refused(
+        &procesregie,
+        &mut procesregie_errors,
+        "rcn.kennemerland.casework.risk_flags_noted.GM0392",
+    )
+    .await;
     let (gateway, mut gateway_errors) = connect(&url, "gateway", "gateway-secret", None).await;
     refused(
         &gateway,
