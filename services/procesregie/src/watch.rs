@@ -1,7 +1,10 @@
 //! Reads casework's events on CASES into procesregie's own picture of each case
-//! (`watched_cases`), from which the suggestion rules work and which shows that a case is in an
-//! ICO. One durable consumer over `rcn.<region>.casework.>`, each message applied once (keyed by
-//! its `event_id`) in the batch's transaction.
+//! (`watched_cases`, `watched_conditions`, `overdue_conditions`): openings, risk flags (their own
+//! subject, `risk_flags_noted`), status changes, new release dates, deadline reminders and
+//! closures. After each it applies the suggestion rules to the case (`crate::suggestions`). One
+//! durable consumer over `rcn.<region>.casework.>` with one worker, so a case's events are
+//! applied in order; each message applied once (keyed by its `event_id`) in the batch's
+//! transaction. It never reads casework's tables.
 
 use chrono::{DateTime, Utc};
 use rcn_contracts::casework_events::{
