@@ -6,6 +6,7 @@ mod forwarding;
 mod municipalities;
 mod nats_credentials;
 mod notice_to_case;
+mod notice_to_ico;
 mod partner_api;
 mod partner_fuzz;
 mod partner_nats_permissions;

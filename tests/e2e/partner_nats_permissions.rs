@@ -8,11 +8,12 @@ use std::time::Duration;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-pub(crate) const PASSWORDS: [(&str, &str); 6] = [
+pub(crate) const PASSWORDS: [(&str, &str); 7] = [
     ("RCN_NATS_PROVISIONER_PASSWORD", "provisioner-secret"),
     ("RCN_NATS_INTAKE_PASSWORD", "intake-secret"),
     ("RCN_NATS_ROUTER_PASSWORD", "router-secret"),
     ("RCN_NATS_CASEWORK_PASSWORD", "casework-secret"),
+    ("RCN_NATS_PROCESREGIE_PASSWORD", "procesregie-secret"),
     ("RCN_NATS_GATEWAY_PASSWORD", "gateway-secret"),
     ("RCN_NATS_PI_HAARLEM_PASSWORD", "haarlem-secret"),
 ];
@@ -197,6 +198,19 @@ async fn an_institution_and_a_service_may_publish_only_on_their_own_subjects() {
         &intake,
         &mut intake_errors,
         "rcn.kennemerland.routing.routed.GM0392",
+    )
+    .await;
+    // Procesregie publishes its own events, not casework's (whose risk flags it reads).
+    let (procesregie, mut procesregie_errors) =
+        connect(&url, "procesregie", "procesregie-secret", None).await;
+    procesregie
+        .publish("rcn.kennemerland.procesregie.ico_opened", "{}".into())
+        .await
+        .unwrap();
+    refused(
+        &procesregie,
+        &mut procesregie_errors,
+        "rcn.kennemerland.casework.risk_flags_noted.GM0392",
     )
     .await;
     let (gateway, mut gateway_errors) = connect(&url, "gateway", "gateway-secret", None).await;

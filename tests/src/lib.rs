@@ -1,6 +1,6 @@
-//! The end-to-end harness: the whole stack (intake, router, casework, gateway) in this process,
-//! on the real NATS and PostgreSQL, in a random region with a fresh database, plus typed helpers
-//! to submit notices as a partner and to look at what came of them.
+//! The end-to-end harness: the whole stack (intake, router, casework, procesregie, gateway) in
+//! this process, on the real NATS and PostgreSQL, in a random region with a fresh database, plus
+//! typed helpers to submit notices as a partner and to look at what came of them.
 
 use std::net::SocketAddr;
 use std::time::Duration;

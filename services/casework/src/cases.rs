@@ -310,6 +310,7 @@ impl Casework {
             event_id: Uuid::now_v7(),
             case_id: opening.case_id,
             episode_key: routed.episode_key.clone(),
+            person_key: Some(routed.person_key.clone()),
             gemeentecode: opening.gemeente.clone(),
             notice_key: routed.notice_key.clone(),
             expected_release_on: opening.expected_release_on,
@@ -325,6 +326,30 @@ impl Casework {
                 event_id: event.event_id,
                 subject,
                 payload: &event,
+                trace_id: d.trace_id.as_deref(),
+            },
+        )
+        .await?;
+        // Risk flags go on a subject of their own, which only procesregie and the RCN read.
+        if routed.notice.risk_flags.is_empty() {
+            return Ok(());
+        }
+        let flags = rcn_contracts::casework_events::RiskFlagsNoted {
+            schema_version: SCHEMA_VERSION,
+            event_id: Uuid::now_v7(),
+            case_id: opening.case_id,
+            episode_key: routed.episode_key.clone(),
+            person_key: routed.person_key.clone(),
+            gemeentecode: opening.gemeente.clone(),
+            risk_flags: routed.notice.risk_flags.clone(),
+            noted_at: at,
+        };
+        outbox::enqueue(
+            tx,
+            outbox::Event {
+                event_id: flags.event_id,
+                subject: self.subjects.risk_flags_noted(opening.gemeente),
+                payload: &flags,
                 trace_id: d.trace_id.as_deref(),
             },
         )

@@ -5,8 +5,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use rcn_runtime::config::{ConfigError, Legacy, duration, non_blank};
 use crate::portal::oidc::OidcSettings;
+use rcn_runtime::config::{ConfigError, Legacy, duration, non_blank};
 
 /// Why a setting could not be used: the variable and what a valid value looks like.
 #[derive(Debug, thiserror::Error)]

@@ -26,7 +26,7 @@ struct Cli {
 enum Command {
     /// Run the stack until Ctrl-C or SIGTERM.
     Run {
-        /// Run only these services (comma-separated): intake, router, casework, gateway.
+        /// Run only these services (comma-separated): intake, router, casework, procesregie, gateway.
         #[arg(long, value_delimiter = ',', value_parser = Service::named)]
         only: Vec<&'static Service>,
         /// Feed a steady stream of synthetic notices (for trying it out; never in production).
@@ -95,7 +95,7 @@ enum Command {
 enum DlqAction {
     /// List dead letters, oldest first.
     List {
-        /// Only this service's (intake, router, casework).
+        /// Only this service's (intake, router, casework, procesregie).
         #[arg(long)]
         service: Option<String>,
     },

@@ -70,6 +70,16 @@ pub static REGISTRY: &[Service] = &[
         resources: rcn_casework::nats_resources,
     },
     Service {
+        name: "procesregie",
+        load: |env| {
+            Ok(launch(
+                rcn_procesregie::Settings::from_lookup(env)?,
+                rcn_procesregie::run,
+            ))
+        },
+        resources: rcn_procesregie::nats_resources,
+    },
+    Service {
         name: "gateway",
         load: gateway,
         // The gateway only asks; it reads and writes no stream.
@@ -239,16 +249,19 @@ mod tests {
     #[test]
     fn the_registry_names_every_service_once() {
         let names: Vec<_> = Service::all().iter().map(|s| s.name).collect();
-        assert_eq!(names, ["intake", "router", "casework", "gateway"]);
+        assert_eq!(
+            names,
+            ["intake", "router", "casework", "procesregie", "gateway"]
+        );
         assert_eq!(
             Service::named("gatway").unwrap_err(),
-            "unknown service \"gatway\"; choose from intake, router, casework, gateway"
+            "unknown service \"gatway\"; choose from intake, router, casework, procesregie, gateway"
         );
     }
 
     #[test]
     fn every_chosen_service_has_its_settings_checked_before_any_starts() {
-        let all = ["intake", "router", "casework", "gateway"];
+        let all = ["intake", "router", "casework", "procesregie", "gateway"];
         assert_eq!(
             format!("{:?}", prepare(&all, &[]).unwrap()),
             format!("{all:?}")
@@ -263,6 +276,8 @@ mod tests {
         assert!(e.starts_with("RCN_CASEWORK_DEADLINES is invalid"), "{e}");
         let e = bad(&all, "RCN_ADDRESS_REGISTER_URL", "bag.example.nl");
         assert!(e.starts_with("RCN_ADDRESS_REGISTER_URL is invalid"), "{e}");
+        let e = bad(&all, "RCN_PROCESREGIE_CUTOFF", "monday noon");
+        assert!(e.starts_with("RCN_PROCESREGIE_CUTOFF is invalid"), "{e}");
         let e = bad(&all, "RCN_HTTP_ADDR", "localhost");
         assert!(e.starts_with("RCN_HTTP_ADDR is invalid"), "{e}");
         // A service not chosen does not read its settings.

@@ -13,7 +13,7 @@ use crate::subjects::{Region, StreamDef, Subjects};
 use crate::value::Gemeentecode;
 use yaml::{Node, map, reference, string, text};
 
-pub use catalogue::{CASEWORK_VERBS, FILTERS};
+pub use catalogue::{CASEWORK_VERBS, FILTERS, PROCESREGIE_VERBS};
 
 /// The region and municipality written into addresses as parameters.
 const REGION: &str = "region";
@@ -103,6 +103,7 @@ fn streams(s: &Subjects) -> Vec<StreamDef> {
         s.cases_stream(),
         s.forwarded_stream(),
         s.dead_letter_stream(),
+        s.procesregie_stream(),
     ]
 }
 

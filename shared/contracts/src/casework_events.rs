@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use crate::casework_api::CloseReason;
 use crate::condition::{Condition, ConditionStatus};
+use crate::notice::RiskFlag;
 use crate::value::Gemeentecode;
 
 /// How the holder of a task changed.
@@ -157,4 +158,19 @@ pub struct CaseClosed {
     /// Conditions still open at closure.
     pub open_conditions: Vec<Condition>,
     pub closed_at: DateTime<Utc>,
+}
+
+/// The risk flags the notice that opened a case carried, for procesregie's suggestion rule and
+/// the RCN. Subject `rcn.<region>.casework.risk_flags_noted.<gemeentecode>`, published only when
+/// there is at least one flag; only procesregie and RCN roles may read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RiskFlagsNoted {
+    pub schema_version: u32,
+    pub event_id: Uuid,
+    pub case_id: Uuid,
+    pub episode_key: String,
+    pub person_key: String,
+    pub gemeentecode: Gemeentecode,
+    pub risk_flags: Vec<RiskFlag>,
+    pub noted_at: DateTime<Utc>,
 }

@@ -108,6 +108,10 @@ pub struct CaseOpened {
     pub event_id: Uuid,
     pub case_id: Uuid,
     pub episode_key: String,
+    /// Pseudonym of the person (as in [`NoticeAccepted`]), so procesregie can show earlier
+    /// referrals of the same person; absent in events from before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_key: Option<String>,
     pub gemeentecode: Gemeentecode,
     /// The notice that opened the case.
     pub notice_key: String,

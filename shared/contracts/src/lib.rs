@@ -20,6 +20,8 @@ pub mod intake;
 pub mod json;
 pub mod municipality;
 pub mod notice;
+pub mod procesregie_api;
+pub mod procesregie_events;
 pub mod pseudonym;
 pub mod region;
 pub mod routing_api;

@@ -11,7 +11,7 @@ use crate::casework_api::{
     TaskRequest, TaskView, UpdateStatusRequest,
 };
 use crate::casework_events::{
-    CaseClosed, CaseRescheduled, TaskAssigned, TaskDeadline, TaskStatusChanged,
+    CaseClosed, CaseRescheduled, RiskFlagsNoted, TaskAssigned, TaskDeadline, TaskStatusChanged,
 };
 use crate::envelope::ApiReply;
 use crate::events::{CaseOpened, CaseUpdated, NoticeAccepted, NoticeRouted};
@@ -19,6 +19,16 @@ use crate::forwarding::NoticeForwarded;
 use crate::identity::Identity;
 use crate::intake::{PartnerIdentity, StatusReply, StatusRequest, SubmitReply};
 use crate::notice::ReleaseNotice;
+use crate::procesregie_api::{
+    ActionRequest, AgendaQuery, ApplicationForm, ApplicationList, ApplicationQuery, ApplicationRef,
+    ApplicationView, CloseIcoRequest, IcoList, IcoQuery, IcoRef, IcoUpdate, IcoView, ReviewRequest,
+    SettingsView, SuggestionDismiss, SuggestionList, SuggestionQuery, SuggestionRef,
+    SuggestionView, TriageAgenda, TriageDecision,
+};
+use crate::procesregie_events::{
+    ApplicationSubmitted, ApplicationTriaged, IcoActionChanged, IcoActionOverdue, IcoClosed,
+    IcoOpened, IcoReviewHeld, IcoReviewOverdue,
+};
 use crate::routing_api::{
     ForwardedAckReply, ForwardedAckRequest, ForwardedListReply, QueueDecideReply,
     QueueDecideRequest, QueueListReply, QueueListRequest,
@@ -130,6 +140,97 @@ pub fn all() -> Vec<(&'static str, String)> {
             "casework-task-history-reply.v1.json",
             pretty::<ApiReply<TaskHistory>>(),
         ),
+        (
+            "procesregie-settings-reply.v1.json",
+            pretty::<ApiReply<SettingsView>>(),
+        ),
+        ("risk-flags-noted.v1.json", pretty::<RiskFlagsNoted>()),
+        (
+            "procesregie-application-form.v1.json",
+            pretty::<ApplicationForm>(),
+        ),
+        (
+            "procesregie-application-ref.v1.json",
+            pretty::<ApplicationRef>(),
+        ),
+        (
+            "procesregie-application-query.v1.json",
+            pretty::<ApplicationQuery>(),
+        ),
+        ("procesregie-agenda-query.v1.json", pretty::<AgendaQuery>()),
+        (
+            "procesregie-triage-decision.v1.json",
+            pretty::<TriageDecision>(),
+        ),
+        ("procesregie-ico-ref.v1.json", pretty::<IcoRef>()),
+        ("procesregie-ico-query.v1.json", pretty::<IcoQuery>()),
+        ("procesregie-ico-update.v1.json", pretty::<IcoUpdate>()),
+        (
+            "procesregie-action-request.v1.json",
+            pretty::<ActionRequest>(),
+        ),
+        (
+            "procesregie-review-request.v1.json",
+            pretty::<ReviewRequest>(),
+        ),
+        (
+            "procesregie-close-ico-request.v1.json",
+            pretty::<CloseIcoRequest>(),
+        ),
+        (
+            "procesregie-suggestion-query.v1.json",
+            pretty::<SuggestionQuery>(),
+        ),
+        (
+            "procesregie-suggestion-ref.v1.json",
+            pretty::<SuggestionRef>(),
+        ),
+        (
+            "procesregie-suggestion-dismiss.v1.json",
+            pretty::<SuggestionDismiss>(),
+        ),
+        (
+            "procesregie-application-reply.v1.json",
+            pretty::<ApiReply<ApplicationView>>(),
+        ),
+        (
+            "procesregie-application-list-reply.v1.json",
+            pretty::<ApiReply<ApplicationList>>(),
+        ),
+        (
+            "procesregie-triage-agenda-reply.v1.json",
+            pretty::<ApiReply<TriageAgenda>>(),
+        ),
+        (
+            "procesregie-ico-reply.v1.json",
+            pretty::<ApiReply<IcoView>>(),
+        ),
+        (
+            "procesregie-ico-list-reply.v1.json",
+            pretty::<ApiReply<IcoList>>(),
+        ),
+        (
+            "procesregie-suggestion-list-reply.v1.json",
+            pretty::<ApiReply<SuggestionList>>(),
+        ),
+        (
+            "procesregie-suggestion-reply.v1.json",
+            pretty::<ApiReply<SuggestionView>>(),
+        ),
+        (
+            "application-submitted.v1.json",
+            pretty::<ApplicationSubmitted>(),
+        ),
+        (
+            "application-triaged.v1.json",
+            pretty::<ApplicationTriaged>(),
+        ),
+        ("ico-opened.v1.json", pretty::<IcoOpened>()),
+        ("ico-action-changed.v1.json", pretty::<IcoActionChanged>()),
+        ("ico-review-held.v1.json", pretty::<IcoReviewHeld>()),
+        ("ico-closed.v1.json", pretty::<IcoClosed>()),
+        ("ico-action-overdue.v1.json", pretty::<IcoActionOverdue>()),
+        ("ico-review-overdue.v1.json", pretty::<IcoReviewOverdue>()),
     ]
 }
 

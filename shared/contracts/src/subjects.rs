@@ -291,6 +291,38 @@ impl Subjects {
     }
 }
 
+/// Subjects of procesregie (escalation into an ICO): its request-reply API and its events.
+impl Subjects {
+    /// Request-reply: one verb of procesregie's API (`settings`, `application_save`, …), for the
+    /// gateway; the caller in the `Rcn-Identity` header.
+    pub fn procesregie_api(&self, verb: &str) -> String {
+        self.subject(&format!("api.procesregie.{verb}"))
+    }
+
+    /// One of procesregie's events (`rcn.<region>.procesregie.<event>`); stream PROCESREGIE.
+    pub fn procesregie_event(&self, event: crate::procesregie_events::ProcesregieEvent) -> String {
+        self.subject(&format!("procesregie.{}", event.token()))
+    }
+
+    /// Casework tells procesregie (and the RCN) the risk flags of a case it opened: their own
+    /// subject, so NATS permissions can keep it from readers who may not see risk flags.
+    pub fn risk_flags_noted(&self, gemeente: &Gemeentecode) -> String {
+        self.subject(&format!("casework.risk_flags_noted.{gemeente}"))
+    }
+
+    /// Procesregie's events: applications, triage and ICOs, for the monitor. Nothing personal:
+    /// ids, dates, outcomes and the municipality.
+    pub fn procesregie_stream(&self) -> StreamDef {
+        StreamDef {
+            name: self.stream_name("PROCESREGIE"),
+            subjects: vec![self.subject("procesregie.>")],
+            max_age: Duration::from_secs(90 * 24 * 3600),
+            duplicate_window: Duration::from_secs(24 * 3600),
+            description: "Applications, triage outcomes and ICOs from procesregie",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

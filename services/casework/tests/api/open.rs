@@ -160,3 +160,50 @@ async fn an_unexpected_release_makes_the_case_spoed() {
     assert!(casework.wait_for_case("PI-HAARLEM:n1").await.spoed);
     casework.stop().await;
 }
+
+#[tokio::test]
+async fn risk_flags_go_to_procesregie_on_their_own_subject_and_only_when_there_are_any() {
+    let casework = TestCasework::spawn().await;
+    let flagged = routed_notice("PI-HAARLEM:n1", "episode-1", days_from_today(30), |n| {
+        n.risk_flags = vec![rcn_contracts::RiskFlag::TBS, rcn_contracts::RiskFlag::LVB]
+    });
+    let plain = routed_notice("PI-HAARLEM:n2", "episode-2", days_from_today(30), |_| {});
+    casework.publish(&flagged, "event-1").await;
+    casework.publish(&plain, "event-2").await;
+    let case = casework.wait_for_case("PI-HAARLEM:n1").await;
+    casework.wait_for_case("PI-HAARLEM:n2").await;
+
+    // Two openings and one risk-flag event, on a subject of its own.
+    let events = casework.wait_for_case_events(3).await;
+    let flags: Vec<_> = events
+        .iter()
+        .filter(|m| m.subject.contains(".casework.risk_flags_noted."))
+        .collect();
+    assert_eq!(
+        flags.len(),
+        1,
+        "{:?}",
+        events.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        flags[0].subject.as_str(),
+        casework.subjects.risk_flags_noted(&gm("GM0392"))
+    );
+    let e: rcn_contracts::casework_events::RiskFlagsNoted =
+        serde_json::from_slice(&flags[0].payload).unwrap();
+    assert_eq!(e.case_id, case.case_id);
+    assert_eq!(
+        e.risk_flags,
+        [rcn_contracts::RiskFlag::TBS, rcn_contracts::RiskFlag::LVB]
+    );
+    assert_eq!(e.person_key, flagged.person_key);
+    // The opening tells no flags; it carries the person's pseudonym for repeat referrals.
+    let opening = events
+        .iter()
+        .find(|m| m.subject.contains("case_opened"))
+        .unwrap();
+    let opened: CaseOpened = serde_json::from_slice(&opening.payload).unwrap();
+    assert!(opened.person_key.is_some());
+    assert!(!String::from_utf8_lossy(&opening.payload).contains("TBS"));
+    casework.stop().await;
+}

@@ -86,7 +86,9 @@ fn a_misspelt_service_lists_the_registered_names() {
     let (status, _, err) = finished(child, Duration::from_secs(20));
     assert!(!status.success());
     assert!(
-        err.contains("unknown service \"gatway\"; choose from intake, router, casework, gateway"),
+        err.contains(
+            "unknown service \"gatway\"; choose from intake, router, casework, procesregie, gateway"
+        ),
         "{err}"
     );
 }

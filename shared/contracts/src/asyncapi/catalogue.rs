@@ -3,6 +3,7 @@
 //! A test checks that every `pub fn … -> String` of `subjects.rs` appears here.
 
 use super::{Channel, Message, Pattern};
+use crate::procesregie_events::ProcesregieEvent;
 use crate::subjects::Subjects;
 use crate::value::Gemeentecode;
 
@@ -64,6 +65,77 @@ pub const CASEWORK_VERBS: &[(&str, &str, &str)] = &[
     ("update_status", "UpdateStatusRequest", "TaskReply"),
     ("close_case", "CloseCaseRequest", "CloseCaseReply"),
     ("task_history", "TaskRequest", "TaskHistoryReply"),
+];
+
+/// Procesregie's verbs with their request and reply message types (`crate::procesregie_api`).
+pub const PROCESREGIE_VERBS: &[(&str, &str, &str)] = &[
+    (
+        "settings",
+        "ProcesregieSettingsRequest",
+        "ProcesregieSettingsReply",
+    ),
+    ("application_save", "ApplicationForm", "ApplicationReply"),
+    ("application_get", "ApplicationRef", "ApplicationReply"),
+    (
+        "application_list",
+        "ApplicationQuery",
+        "ApplicationListReply",
+    ),
+    ("triage_agenda", "AgendaQuery", "TriageAgendaReply"),
+    ("triage_decide", "TriageDecision", "ApplicationReply"),
+    ("ico_get", "IcoRef", "IcoReply"),
+    ("ico_list", "IcoQuery", "IcoListReply"),
+    ("ico_update", "IcoUpdate", "IcoReply"),
+    ("ico_action", "ActionRequest", "IcoReply"),
+    ("ico_review", "ReviewRequest", "IcoReply"),
+    ("ico_close", "CloseIcoRequest", "IcoReply"),
+    ("suggestion_list", "SuggestionQuery", "SuggestionListReply"),
+    ("suggestion_accept", "SuggestionRef", "ApplicationReply"),
+    ("suggestion_dismiss", "SuggestionDismiss", "SuggestionReply"),
+];
+
+/// Procesregie's events with their message types.
+const PROCESREGIE_EVENTS: &[(ProcesregieEvent, &str, &str)] = &[
+    (
+        ProcesregieEvent::ApplicationSubmitted,
+        "ApplicationSubmitted",
+        "A complete application was submitted and put on the agenda of a triage meeting.",
+    ),
+    (
+        ProcesregieEvent::ApplicationTriaged,
+        "ApplicationTriaged",
+        "The triage recorded an application's outcome (ICO, advice, local table, not accepted).",
+    ),
+    (
+        ProcesregieEvent::IcoOpened,
+        "IcoOpened",
+        "An ICO was opened after the triage admitted an application.",
+    ),
+    (
+        ProcesregieEvent::IcoActionChanged,
+        "IcoActionChanged",
+        "An action of an ICO's plan van aanpak was added or changed.",
+    ),
+    (
+        ProcesregieEvent::IcoReviewHeld,
+        "IcoReviewHeld",
+        "A review of an ICO was held.",
+    ),
+    (
+        ProcesregieEvent::IcoClosed,
+        "IcoClosed",
+        "An ICO was closed, with its reason.",
+    ),
+    (
+        ProcesregieEvent::IcoActionOverdue,
+        "IcoActionOverdue",
+        "An action of an open ICO passed its due date while still open; once per action and due date.",
+    ),
+    (
+        ProcesregieEvent::IcoReviewOverdue,
+        "IcoReviewOverdue",
+        "The next review of an open ICO passed without a review held; once per planned date.",
+    ),
 ];
 
 /// The title of a reply in the endpoint kit's envelope (`crate::envelope`).
@@ -206,6 +278,96 @@ pub const MESSAGES: &[Message] = &[
         ENVELOPE,
         "casework-task-history-reply.v1.json",
     ),
+    Message {
+        name: "ProcesregieSettingsRequest",
+        title: "An empty body",
+        schema: None,
+        identity: true,
+        traced: false,
+    },
+    msg(
+        "ProcesregieSettingsReply",
+        ENVELOPE,
+        "procesregie-settings-reply.v1.json",
+    ),
+    api(
+        "ApplicationForm",
+        "A new application or the next version of a draft; submit: true submits it when complete",
+        "procesregie-application-form.v1.json",
+    ),
+    api("ApplicationRef", "", "procesregie-application-ref.v1.json"),
+    api(
+        "ApplicationQuery",
+        "An empty body lists every application the caller may see",
+        "procesregie-application-query.v1.json",
+    ),
+    api(
+        "AgendaQuery",
+        "An empty body shows the next meeting",
+        "procesregie-agenda-query.v1.json",
+    ),
+    api("TriageDecision", "", "procesregie-triage-decision.v1.json"),
+    api("IcoRef", "", "procesregie-ico-ref.v1.json"),
+    api("IcoQuery", "", "procesregie-ico-query.v1.json"),
+    api("IcoUpdate", "", "procesregie-ico-update.v1.json"),
+    api("ActionRequest", "", "procesregie-action-request.v1.json"),
+    api("ReviewRequest", "", "procesregie-review-request.v1.json"),
+    api(
+        "CloseIcoRequest",
+        "",
+        "procesregie-close-ico-request.v1.json",
+    ),
+    api(
+        "SuggestionQuery",
+        "An empty body lists the open suggestions the caller may see",
+        "procesregie-suggestion-query.v1.json",
+    ),
+    api("SuggestionRef", "", "procesregie-suggestion-ref.v1.json"),
+    api(
+        "SuggestionDismiss",
+        "",
+        "procesregie-suggestion-dismiss.v1.json",
+    ),
+    msg(
+        "ApplicationReply",
+        ENVELOPE,
+        "procesregie-application-reply.v1.json",
+    ),
+    msg(
+        "ApplicationListReply",
+        ENVELOPE,
+        "procesregie-application-list-reply.v1.json",
+    ),
+    msg(
+        "TriageAgendaReply",
+        ENVELOPE,
+        "procesregie-triage-agenda-reply.v1.json",
+    ),
+    msg("IcoReply", ENVELOPE, "procesregie-ico-reply.v1.json"),
+    msg(
+        "IcoListReply",
+        ENVELOPE,
+        "procesregie-ico-list-reply.v1.json",
+    ),
+    msg(
+        "SuggestionListReply",
+        ENVELOPE,
+        "procesregie-suggestion-list-reply.v1.json",
+    ),
+    msg(
+        "SuggestionReply",
+        ENVELOPE,
+        "procesregie-suggestion-reply.v1.json",
+    ),
+    event("RiskFlagsNoted", "risk-flags-noted.v1.json"),
+    event("ApplicationSubmitted", "application-submitted.v1.json"),
+    event("ApplicationTriaged", "application-triaged.v1.json"),
+    event("IcoOpened", "ico-opened.v1.json"),
+    event("IcoActionChanged", "ico-action-changed.v1.json"),
+    event("IcoReviewHeld", "ico-review-held.v1.json"),
+    event("IcoClosed", "ico-closed.v1.json"),
+    event("IcoActionOverdue", "ico-action-overdue.v1.json"),
+    event("IcoReviewOverdue", "ico-review-overdue.v1.json"),
 ];
 
 fn channel(
@@ -382,7 +544,23 @@ pub(super) fn channels(s: &Subjects, gm: &Gemeentecode) -> Vec<Channel> {
             "A condition task's due date passed while it was still open.",
             event_on("TaskDeadline"),
         ),
+        channel(
+            "riskFlagsNoted",
+            "risk_flags_noted",
+            s.risk_flags_noted(gm),
+            "The risk flags of the notice that opened a case (only when it had any); for procesregie and the RCN only.",
+            event_on("RiskFlagsNoted"),
+        ),
     ];
+    for (event, message, description) in PROCESREGIE_EVENTS {
+        out.push(channel(
+            &format!("procesregie_{}", event.token()),
+            "procesregie_event",
+            s.procesregie_event(*event),
+            description,
+            event_on(message),
+        ));
+    }
     for (verb, req, reply) in CASEWORK_VERBS {
         out.push(channel(
             &format!("casework_{verb}"),
@@ -391,6 +569,18 @@ pub(super) fn channels(s: &Subjects, gm: &Gemeentecode) -> Vec<Channel> {
             &format!(
                 "Request-reply for staff (caller in header Rcn-Identity): casework's {verb} verb. \
                  Every reply is {{\"ok\": …}} or {{\"problem\": …}} (problem+json: type, title, status, detail, invalidParams; heldBy when a colleague holds the task)."
+            ),
+            request(req, reply),
+        ));
+    }
+    for (verb, req, reply) in PROCESREGIE_VERBS {
+        out.push(channel(
+            &format!("procesregie_{verb}"),
+            "procesregie_api",
+            s.procesregie_api(verb),
+            &format!(
+                "Request-reply (service rcn-procesregie) for staff, caller in header Rcn-Identity: \
+                 procesregie's {verb} verb."
             ),
             request(req, reply),
         ));

@@ -72,6 +72,13 @@ fn every_casework_verb_has_a_channel() {
 }
 
 #[test]
+fn every_procesregie_verb_has_a_channel() {
+    let listed: BTreeSet<&str> = PROCESREGIE_VERBS.iter().map(|(v, _, _)| *v).collect();
+    let verbs: BTreeSet<&str> = crate::procesregie_api::VERBS.into_iter().collect();
+    assert_eq!(listed, verbs);
+}
+
+#[test]
 fn every_message_is_used_has_a_schema_file_and_every_api_schema_is_described() {
     let files: BTreeSet<&str> = crate::schema::all().iter().map(|(f, _)| *f).collect();
     let mut used = BTreeSet::new();

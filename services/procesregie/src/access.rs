@@ -1,0 +1,118 @@
+//! Who may see and do what in procesregie, checked here whatever the gateway decided, and the
+//! append-only log of every read of personal data.
+//!
+//! Procesregisseurs and the RCN see every application, suggestion and ICO of the region;
+//! municipal staff their own municipality's and the applications they made themselves. A caller
+//! who may not see something gets the same `not found` as for something that does not exist.
+
+use rcn_contracts::envelope::ApiProblem;
+use rcn_contracts::identity::{Identity, Role};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// A database failure, as a caller hears it: never the database's own words.
+pub fn db(e: sqlx::Error) -> ApiProblem {
+    tracing::warn!(error = %e, "procesregie database call failed");
+    ApiProblem::unavailable(
+        "procesregie cannot reach its records now; nothing was changed, ask again",
+    )
+}
+
+/// The RCN and procesregisseurs see the whole region.
+pub fn sees_region(who: &Identity) -> bool {
+    matches!(who.role, Role::RcnCoordinator | Role::Procesregisseur)
+}
+
+/// Whether `who` may see a record of municipality `gemeente` made by `applicant`.
+pub fn may_see(who: &Identity, gemeente: Option<&str>, applicant: Option<&str>) -> bool {
+    sees_region(who)
+        || applicant == Some(who.user_id.as_str())
+        || (who.role == Role::MunicipalStaff
+            && gemeente.is_some()
+            && who.gemeentecode.as_ref().map(|g| g.as_str()) == gemeente)
+}
+
+/// The same answer for "does not exist" and "not yours".
+pub fn not_found(what: &str) -> ApiProblem {
+    ApiProblem::not_found(format!("there is no {what} with this id that you may see"))
+}
+
+/// Only procesregisseurs record triage outcomes and run ICOs.
+pub fn require_regisseur(who: &Identity) -> Result<(), ApiProblem> {
+    if who.role == Role::Procesregisseur {
+        Ok(())
+    } else {
+        Err(ApiProblem::forbidden(
+            "only a procesregisseur records triage outcomes and changes an ICO",
+        ))
+    }
+}
+
+/// What a read was about.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Read {
+    pub application_id: Option<Uuid>,
+    pub ico_id: Option<Uuid>,
+    pub case_id: Option<Uuid>,
+}
+
+/// Records that `who` read `what` of each record, in the caller's transaction: a read that
+/// cannot be logged does not happen.
+pub async fn log_reads(
+    conn: &mut PgConnection,
+    who: &Identity,
+    what: &str,
+    reads: &[Read],
+) -> Result<(), ApiProblem> {
+    if reads.is_empty() {
+        return Ok(());
+    }
+    let applications: Vec<Option<Uuid>> = reads.iter().map(|r| r.application_id).collect();
+    let icos: Vec<Option<Uuid>> = reads.iter().map(|r| r.ico_id).collect();
+    let cases: Vec<Option<Uuid>> = reads.iter().map(|r| r.case_id).collect();
+    sqlx::query(
+        "INSERT INTO access_log (user_id, role, gemeentecode, application_id, ico_id, case_id, what)
+         SELECT $1, $2, $3, a, i, c, $7
+         FROM unnest($4::uuid[], $5::uuid[], $6::uuid[]) AS r(a, i, c)",
+    )
+    .bind(&who.user_id)
+    .bind(who.role.as_str())
+    .bind(who.gemeentecode.as_ref().map(|g| g.as_str()))
+    .bind(&applications)
+    .bind(&icos)
+    .bind(&cases)
+    .bind(what)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rcn_contracts::Gemeentecode;
+
+    fn who(role: Role, gm: Option<&str>) -> Identity {
+        Identity {
+            user_id: "u1".into(),
+            role,
+            gemeentecode: gm.map(|g| Gemeentecode::parse(g).unwrap()),
+        }
+    }
+
+    #[test]
+    fn staff_see_their_municipality_and_their_own_applications_the_region_sees_all() {
+        let anna = who(Role::MunicipalStaff, Some("GM0392"));
+        assert!(may_see(&anna, Some("GM0392"), Some("someone")));
+        assert!(!may_see(&anna, Some("GM0453"), Some("someone")));
+        assert!(
+            may_see(&anna, Some("GM0453"), Some("u1")),
+            "her own application"
+        );
+        assert!(!may_see(&anna, None, None));
+        for role in [Role::RcnCoordinator, Role::Procesregisseur] {
+            assert!(may_see(&who(role, None), Some("GM0453"), None));
+        }
+    }
+}

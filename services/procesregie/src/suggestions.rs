@@ -1,0 +1,455 @@
+//! Suggestions to escalate a case, raised by rule from what casework told procesregie: any risk
+//! flag; several conditions still open close to the release; overdue conditions on a spoed case.
+//! Each rule's thresholds are region settings; a suggestion records the rule and what it looked
+//! at, fires at most once per case and rule, and never escalates by itself: a person accepts it
+//! (it becomes a draft application) or dismisses it with a reason.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rcn_contracts::envelope::ApiProblem;
+use rcn_contracts::identity::{Identity, Role};
+use rcn_contracts::notice::Problem;
+use rcn_contracts::procesregie_api::{
+    ApplicationView, MAX_TEXT, SuggestionDismiss, SuggestionList, SuggestionQuery, SuggestionRule,
+    SuggestionStatus, SuggestionView,
+};
+use rcn_contracts::{Gemeentecode, RiskFlag};
+use serde_json::json;
+use sqlx::types::Json;
+use sqlx::{FromRow, PgConnection};
+use uuid::Uuid;
+
+use crate::Procesregie;
+use crate::access::{self, Read, db, not_found};
+use crate::settings::SuggestionRules;
+
+/// What the rules look at for one case.
+#[derive(Debug, FromRow)]
+struct CaseFacts {
+    gemeentecode: String,
+    expected_release_on: Option<NaiveDate>,
+    spoed: bool,
+    open: bool,
+    risk_flags: Json<Vec<RiskFlag>>,
+}
+
+/// A rule that fired, with its inputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fired {
+    pub rule: SuggestionRule,
+    pub inputs: serde_json::Value,
+}
+
+/// The rules, as a pure function of a case's facts at `today` (Amsterdam).
+pub fn rules_fired(
+    rules: &SuggestionRules,
+    today: NaiveDate,
+    spoed: bool,
+    release: Option<NaiveDate>,
+    risk_flags: &[RiskFlag],
+    open_conditions: &[String],
+    overdue_conditions: &[String],
+) -> Vec<Fired> {
+    let mut out = Vec::new();
+    if rules.risk_flags && !risk_flags.is_empty() {
+        out.push(Fired {
+            rule: SuggestionRule::RiskFlag,
+            inputs: json!({ "risk_flags": risk_flags }),
+        });
+    }
+    if let Some(release) = release {
+        let days = (release - today).num_days();
+        if rules.open_conditions > 0
+            && (0..=i64::from(rules.open_conditions_days)).contains(&days)
+            && open_conditions.len() >= rules.open_conditions as usize
+        {
+            out.push(Fired {
+                rule: SuggestionRule::OpenConditionsNearRelease,
+                inputs: json!({
+                    "open_conditions": open_conditions,
+                    "threshold": rules.open_conditions,
+                    "expected_release_on": release,
+                    "days_to_release": days,
+                    "within_days": rules.open_conditions_days,
+                    "evaluated_on": today,
+                }),
+            });
+        }
+    }
+    if rules.spoed_overdue > 0 && spoed && overdue_conditions.len() >= rules.spoed_overdue as usize
+    {
+        out.push(Fired {
+            rule: SuggestionRule::SpoedOverdue,
+            inputs: json!({
+                "overdue_conditions": overdue_conditions,
+                "threshold": rules.spoed_overdue,
+                "spoed": true,
+                "evaluated_on": today,
+            }),
+        });
+    }
+    out
+}
+
+impl Procesregie {
+    /// Applies the rules to `case_id` as it stands in this transaction, at `at`; records each
+    /// rule that fires for the first time.
+    pub async fn evaluate(
+        &self,
+        tx: &mut PgConnection,
+        case_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        let Some(facts): Option<CaseFacts> = sqlx::query_as(
+            "SELECT gemeentecode, expected_release_on, spoed, open, risk_flags FROM watched_cases WHERE case_id = $1",
+        )
+        .bind(case_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(());
+        };
+        if !facts.open {
+            return Ok(());
+        }
+        let open: Vec<String> = sqlx::query_scalar(
+            "SELECT condition FROM watched_conditions
+             WHERE case_id = $1 AND status NOT IN ('arranged', 'not_applicable') ORDER BY condition",
+        )
+        .bind(case_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let overdue: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT o.condition FROM overdue_conditions o
+             LEFT JOIN watched_conditions w ON w.case_id = o.case_id AND w.condition = o.condition
+             WHERE o.case_id = $1 AND coalesce(w.status NOT IN ('arranged', 'not_applicable'), true)
+             ORDER BY o.condition",
+        )
+        .bind(case_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let today = at.with_timezone(&chrono_tz::Europe::Amsterdam).date_naive();
+        for fired in rules_fired(
+            &self.settings.rules,
+            today,
+            facts.spoed,
+            facts.expected_release_on,
+            &facts.risk_flags.0,
+            &open,
+            &overdue,
+        ) {
+            let raised = sqlx::query(
+                "INSERT INTO suggestions (suggestion_id, case_id, gemeentecode, rule, inputs, raised_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id, rule) DO NOTHING",
+            )
+            .bind(Uuid::now_v7())
+            .bind(case_id)
+            .bind(&facts.gemeentecode)
+            .bind(fired.rule.as_str())
+            .bind(&fired.inputs)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if raised == 1 {
+                tracing::info!(%case_id, rule = fired.rule.as_str(), "escalation suggested");
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn list_suggestions(
+        &self,
+        who: &Identity,
+        q: &SuggestionQuery,
+    ) -> Result<SuggestionList, ApiProblem> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let status = q.status.unwrap_or(SuggestionStatus::Open);
+        let rows: Vec<SuggestionRow> = sqlx::query_as(&format!(
+            "SELECT {COLUMNS} FROM suggestions
+             WHERE status = $1 AND ($2::uuid IS NULL OR case_id = $2) AND ($3 OR gemeentecode = $4)
+             ORDER BY raised_at DESC LIMIT 500"
+        ))
+        .bind(status_str(status))
+        .bind(q.case_id)
+        .bind(access::sees_region(who))
+        .bind(who.gemeentecode.as_ref().map(|g| g.as_str()))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db)?;
+        let mut case_ids: Vec<Uuid> = rows.iter().map(|r| r.case_id).collect();
+        if let Some(c) = q.case_id {
+            case_ids.push(c);
+        }
+        case_ids.sort();
+        case_ids.dedup();
+        // The ICOs of cases the caller may see (a case id of another municipality finds none).
+        let icos = crate::ico::of_cases(&mut tx, &case_ids)
+            .await?
+            .into_iter()
+            .filter(|i| {
+                access::sees_region(who) || i.gemeentecode.as_ref() == who.gemeentecode.as_ref()
+            })
+            .collect();
+        let reads: Vec<Read> = rows
+            .iter()
+            .map(|r| Read {
+                case_id: Some(r.case_id),
+                ..Read::default()
+            })
+            .collect();
+        access::log_reads(&mut tx, who, "suggestion_list", &reads).await?;
+        tx.commit().await.map_err(db)?;
+        Ok(SuggestionList {
+            suggestions: rows.iter().map(|r| r.view(who)).collect(),
+            icos,
+        })
+    }
+
+    /// A person accepts a suggestion: it becomes a draft application from the case, to complete
+    /// and submit.
+    pub async fn accept_suggestion(
+        &self,
+        who: &Identity,
+        suggestion_id: Uuid,
+    ) -> Result<ApplicationView, ApiProblem> {
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        let row = self
+            .suggestion_to_decide(&mut tx, who, suggestion_id)
+            .await?;
+        let rule = row.rule();
+        let application_id = Uuid::now_v7();
+        let now = Utc::now();
+        sqlx::query(
+            "INSERT INTO applications (application_id, status, case_id, suggestion_id, person_key,
+                 gemeentecode, applicant_id, applicant_role, applicant_gemeentecode, reason, created_at, updated_at)
+             SELECT $1, 'draft', $2, $3, w.person_key, w.gemeentecode, $4, $5, $6, $7, $8, $8
+             FROM watched_cases w WHERE w.case_id = $2",
+        )
+        .bind(application_id)
+        .bind(row.case_id)
+        .bind(suggestion_id)
+        .bind(&who.user_id)
+        .bind(who.role.as_str())
+        .bind(who.gemeentecode.as_ref().map(|g| g.as_str()))
+        .bind(format!("Voorgesteld door de regel: {}.", rule.dutch()))
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        sqlx::query(
+            "UPDATE suggestions SET status = 'accepted', decided_by = $2, decided_at = $3, application_id = $4
+             WHERE suggestion_id = $1",
+        )
+        .bind(suggestion_id)
+        .bind(&who.user_id)
+        .bind(now)
+        .bind(application_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db)?;
+        let view = self
+            .read_application(&mut tx, who, application_id, "suggestion_accept")
+            .await?;
+        tx.commit().await.map_err(db)?;
+        Ok(view)
+    }
+
+    pub async fn dismiss_suggestion(
+        &self,
+        who: &Identity,
+        d: &SuggestionDismiss,
+    ) -> Result<SuggestionView, ApiProblem> {
+        let reason = d.reason.trim();
+        if reason.is_empty() || reason.chars().count() > MAX_TEXT {
+            return Err(ApiProblem::invalid(vec![Problem::new(
+                "reason",
+                format!(
+                    "give the reason for dismissing the suggestion (1 to {MAX_TEXT} characters)"
+                ),
+            )]));
+        }
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        self.suggestion_to_decide(&mut tx, who, d.suggestion_id)
+            .await?;
+        let row: SuggestionRow = sqlx::query_as(&format!(
+            "UPDATE suggestions SET status = 'dismissed', decided_by = $2, decided_at = now(), dismiss_reason = $3
+             WHERE suggestion_id = $1 RETURNING {COLUMNS}"
+        ))
+        .bind(d.suggestion_id)
+        .bind(&who.user_id)
+        .bind(reason)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+        tx.commit().await.map_err(db)?;
+        Ok(row.view(who))
+    }
+
+    /// The suggestion, locked, when `who` may decide it (the municipality's staff, the RCN or a
+    /// procesregisseur) and nobody has yet.
+    async fn suggestion_to_decide(
+        &self,
+        tx: &mut PgConnection,
+        who: &Identity,
+        suggestion_id: Uuid,
+    ) -> Result<SuggestionRow, ApiProblem> {
+        let row = sqlx::query_as::<_, SuggestionRow>(&format!(
+            "SELECT {COLUMNS} FROM suggestions WHERE suggestion_id = $1 FOR UPDATE"
+        ))
+        .bind(suggestion_id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db)?
+        .filter(|r: &SuggestionRow| access::may_see(who, Some(&r.gemeentecode), None))
+        .ok_or_else(|| not_found("suggestion"))?;
+        if row.status != "open" {
+            return Err(ApiProblem::conflict(format!(
+                "this suggestion was already {} by {}",
+                row.status,
+                row.decided_by.as_deref().unwrap_or("someone")
+            )));
+        }
+        Ok(row)
+    }
+}
+
+const COLUMNS: &str = "suggestion_id, case_id, gemeentecode, rule, inputs, raised_at, status,
+    decided_by, decided_at, dismiss_reason, application_id";
+
+#[derive(Debug, FromRow)]
+struct SuggestionRow {
+    suggestion_id: Uuid,
+    case_id: Uuid,
+    gemeentecode: String,
+    rule: String,
+    inputs: serde_json::Value,
+    raised_at: DateTime<Utc>,
+    status: String,
+    decided_by: Option<String>,
+    decided_at: Option<DateTime<Utc>>,
+    dismiss_reason: Option<String>,
+    application_id: Option<Uuid>,
+}
+
+fn status_str(s: SuggestionStatus) -> &'static str {
+    match s {
+        SuggestionStatus::Open => "open",
+        SuggestionStatus::Accepted => "accepted",
+        SuggestionStatus::Dismissed => "dismissed",
+    }
+}
+
+impl SuggestionRow {
+    fn rule(&self) -> SuggestionRule {
+        SuggestionRule::parse(&self.rule).unwrap_or(SuggestionRule::RiskFlag)
+    }
+
+    fn view(&self, who: &Identity) -> SuggestionView {
+        let rule = self.rule();
+        // Risk-flag details are for procesregie and RCN roles only.
+        let inputs = (rule != SuggestionRule::RiskFlag || who.role != Role::MunicipalStaff)
+            .then(|| self.inputs.clone());
+        SuggestionView {
+            suggestion_id: self.suggestion_id,
+            case_id: self.case_id,
+            gemeentecode: Gemeentecode::parse(&self.gemeentecode)
+                .unwrap_or_else(|_| Gemeentecode::parse("GM0000").expect("a placeholder code")),
+            rule,
+            rule_text: rule.dutch().to_owned(),
+            inputs,
+            raised_at: self.raised_at,
+            status: match self.status.as_str() {
+                "accepted" => SuggestionStatus::Accepted,
+                "dismissed" => SuggestionStatus::Dismissed,
+                _ => SuggestionStatus::Open,
+            },
+            decided_by: self.decided_by.clone(),
+            decided_at: self.decided_at,
+            dismiss_reason: self.dismiss_reason.clone(),
+            application_id: self.application_id,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn conds(n: usize) -> Vec<String> {
+        ["id", "housing", "income", "debts", "care"][..n]
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    }
+
+    fn fired(
+        spoed: bool,
+        release: Option<&str>,
+        flags: &[RiskFlag],
+        open: usize,
+        overdue: usize,
+    ) -> Vec<SuggestionRule> {
+        rules_fired(
+            &SuggestionRules::default(),
+            day("2026-11-23"),
+            spoed,
+            release.map(day),
+            flags,
+            &conds(open),
+            &conds(overdue),
+        )
+        .into_iter()
+        .map(|f| f.rule)
+        .collect()
+    }
+
+    #[test]
+    fn each_rule_fires_at_its_threshold_and_not_just_below() {
+        assert_eq!(
+            fired(false, None, &[RiskFlag::TBS], 0, 0),
+            [SuggestionRule::RiskFlag]
+        );
+        assert!(fired(false, None, &[], 5, 0).is_empty(), "no release date");
+        // Three open, release in 14 days: fires; two open, or 15 days: not.
+        assert_eq!(
+            fired(false, Some("2026-12-07"), &[], 3, 0),
+            [SuggestionRule::OpenConditionsNearRelease]
+        );
+        assert!(fired(false, Some("2026-12-07"), &[], 2, 0).is_empty());
+        assert!(fired(false, Some("2026-12-08"), &[], 5, 0).is_empty());
+        assert!(
+            fired(false, Some("2026-11-22"), &[], 5, 0).is_empty(),
+            "released"
+        );
+        // One overdue condition on a spoed case: fires; not spoed, or none overdue: not.
+        assert_eq!(fired(true, None, &[], 0, 1), [SuggestionRule::SpoedOverdue]);
+        assert!(fired(false, None, &[], 0, 1).is_empty());
+        assert!(fired(true, None, &[], 0, 0).is_empty());
+    }
+
+    #[test]
+    fn a_threshold_of_zero_turns_a_rule_off() {
+        let off = SuggestionRules {
+            risk_flags: false,
+            open_conditions: 0,
+            open_conditions_days: 14,
+            spoed_overdue: 0,
+        };
+        assert!(
+            rules_fired(
+                &off,
+                day("2026-11-23"),
+                true,
+                Some(day("2026-11-24")),
+                &[RiskFlag::TBS],
+                &conds(5),
+                &conds(5)
+            )
+            .is_empty()
+        );
+    }
+}

@@ -1,0 +1,10 @@
+//! Procesregie as a service, against the real NATS and PostgreSQL servers: its API on the
+//! endpoint kit, casework's events in on CASES, its own events out on PROCESREGIE.
+
+mod applications;
+mod cases_in;
+mod helpers;
+mod ico;
+mod service_api;
+mod suggestions;
+mod triage_board;
