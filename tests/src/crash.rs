@@ -37,6 +37,8 @@ pub struct Cluster {
     pub region: Region,
     pub database_url: String,
     key: String,
+    /// The gateway's identity key for this cluster: the gateway signs with it, the others check.
+    identity_key: rcn_runtime::signed_identity::IdentitySigner,
     pub services: Vec<ServiceProcess>,
 }
 
@@ -111,6 +113,7 @@ impl Cluster {
             region: Region::parse(&format!("crash{}", &id[..6])).expect("a region"),
             database_url,
             key: format!("crash-test-key-{id}"),
+            identity_key: rcn_runtime::signed_identity::IdentitySigner::generate(),
             services: Vec::new(),
         }
     }
@@ -146,8 +149,18 @@ impl Cluster {
             .append(true)
             .open(&p.log)
             .expect("a log file");
+        // As in production: only the gateway holds the signing key, the others its public key.
+        let identity_key = if p.service == "gateway" {
+            ("RCN_IDENTITY_SIGNING_KEY", self.identity_key.seed_hex())
+        } else {
+            (
+                "RCN_IDENTITY_PUBLIC_KEY",
+                self.identity_key.public_key_hex(),
+            )
+        };
         let child = Command::new(rcn_binary())
             .args(["run", "--only", p.service])
+            .env(identity_key.0, identity_key.1)
             .env("NATS_URL", self.nats.url())
             .env("DATABASE_URL", &self.database_url)
             .env("RCN_REGION", self.region.as_str())

@@ -1,8 +1,9 @@
 //! Casework's request-reply API over NATS (service `rcn-casework`, so `nats micro ls` lists it):
 //! one endpoint per verb on `rcn.<region>.api.casework.<verb>`.
 //!
-//! Every request carries the caller's identity in the `Rcn-Identity` header; a request without a
-//! valid one is refused before anything is read, and a request without a reply subject is not
+//! Every request carries the caller's identity in the `Rcn-Identity` header, signed by the gateway
+//! for this subject and body (checked by the kit's `caller_identity`); a request without a valid
+//! one is refused before anything is read, and a request without a reply subject is not
 //! carried out at all. Replies are `{"ok": …}` or `{"error": {code,
 //! message}}`; database errors are logged here and answered with a code and a plain sentence,
 //! never with their text.
@@ -17,7 +18,8 @@ use rcn_contracts::casework_api::{
     InboxQuery, ReassignRequest, Reply, TaskRequest, UpdateStatusRequest, VERBS,
 };
 use rcn_contracts::identity::Identity;
-use rcn_runtime::{CancellationToken, Ctx, headers};
+use rcn_runtime::signed_identity::IdentityVerifier;
+use rcn_runtime::{CancellationToken, Ctx};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -38,6 +40,7 @@ pub async fn serve(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let subjects = ctx.subjects();
+    let identities = ctx.config.identity_verifier()?.clone();
     let service = ctx
         .nats
         .service_builder()
@@ -59,7 +62,7 @@ pub async fn serve(
     futures::stream::select_all(endpoints)
         .take_until(shutdown.cancelled_owned())
         .for_each_concurrent(CONCURRENT_REQUESTS, |(verb, request)| {
-            let cw = cw.clone();
+            let (cw, identities) = (cw.clone(), identities.clone());
             async move {
                 // Nobody would hear the outcome, so nobody could safely retry it: a change asked
                 // for without a reply subject is not carried out (the router's kit does the same).
@@ -67,13 +70,14 @@ pub async fn serve(
                     tracing::warn!(verb, "casework request without a reply subject refused");
                     return;
                 }
-                let body = handle(
-                    &cw,
-                    verb,
-                    request.message.headers.as_ref(),
-                    &request.message.payload,
-                )
-                .await;
+                let m = &request.message;
+                let who = identity(
+                    &identities,
+                    m.subject.as_str(),
+                    m.headers.as_ref(),
+                    &m.payload,
+                );
+                let body = handle(&cw, verb, who, &m.payload).await;
                 if let Err(e) = request.respond(Ok(body.into())).await {
                     tracing::warn!(verb, error = %e, "could not answer a casework request");
                 }
@@ -87,15 +91,11 @@ pub async fn serve(
     Ok(())
 }
 
-/// Answers one request: the reply body. A request PostgreSQL aborted because of a concurrent one
-/// (a deadlock or serialization failure) runs again ([`retrying`]).
-pub async fn handle(
-    cw: &Casework,
-    verb: &str,
-    hdrs: Option<&HeaderMap>,
-    payload: &[u8],
-) -> Vec<u8> {
-    let who = match identity(hdrs) {
+/// Answers one request from `who` (its checked identity, see [`identity`]): the reply body. A
+/// request PostgreSQL aborted because of a concurrent one (a deadlock or serialization failure)
+/// runs again ([`retrying`]).
+pub async fn handle(cw: &Casework, verb: &str, who: Result<Identity>, payload: &[u8]) -> Vec<u8> {
+    let who = match who {
         Ok(who) => who,
         Err(e) => return encode::<()>(verb, None, Err(e)),
     };
@@ -208,22 +208,25 @@ pub async fn handle(
     }
 }
 
-fn identity(hdrs: Option<&HeaderMap>) -> Result<Identity> {
-    let value = hdrs
-        .and_then(|h| h.get(headers::IDENTITY))
-        .map(|v| v.as_str().to_owned());
-    let Some(value) = value else {
-        return Err(refuse(
+/// The caller of a request to `subject`: its `Rcn-Identity`, accepted only with the gateway's
+/// signature for this subject and body (the kit's one identity extractor).
+pub fn identity(
+    identities: &IdentityVerifier,
+    subject: &str,
+    hdrs: Option<&HeaderMap>,
+    payload: &[u8],
+) -> Result<Identity> {
+    match rcn_runtime::endpoint::caller_identity(identities, subject, hdrs, payload) {
+        Ok(Some(who)) => Ok(who),
+        Ok(None) => Err(refuse(
             ErrorCode::Unauthenticated,
             "The request does not say who is asking.",
-        ));
-    };
-    Identity::from_header(&value).map_err(|e| {
-        refuse(
+        )),
+        Err(problem) => Err(refuse(
             ErrorCode::Unauthenticated,
-            format!("The request's identity is not usable: {e}."),
-        )
-    })
+            format!("The request's identity is not usable: {}.", problem.detail),
+        )),
+    }
 }
 
 /// The body as `T`; an empty body reads as `{}`.

@@ -39,6 +39,8 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
     rcn_runtime::nats::ensure_stream(&js, &subjects.notices_stream()).await?;
     let pool = ctx.database("intake", &MIGRATIONS).await?;
     let intake = Arc::new(Intake::new(&ctx, pool.clone())?);
+    // The gateway's public key: an identity on a request counts only with its signature.
+    let identities = ctx.config.identity_verifier()?.clone();
 
     let ledger = tokio::spawn(consumer::run(
         js.clone(),
@@ -104,18 +106,33 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
     .take_until(shutdown.clone().cancelled_owned());
     requests
         .for_each_concurrent(CONCURRENT_SUBMISSIONS, |(verb, request)| {
-            let (intake, pool, submit_prefix, status_prefix) = (
+            let (intake, pool, submit_prefix, status_prefix, identities) = (
                 intake.clone(),
                 pool.clone(),
                 submit_prefix.clone(),
                 status_prefix.clone(),
+                identities.clone(),
             );
             async move {
                 let m = &request.message;
+                let identity = || {
+                    rcn_runtime::endpoint::verified_identity(
+                        &identities,
+                        m.subject.as_str(),
+                        m.headers.as_ref(),
+                        &m.payload,
+                    )
+                    .map_err(|problem| format!("{}; nothing was kept or read", problem.detail))
+                };
                 let body = match verb {
-                    Verb::Submit => {
-                        serde_json::to_vec(&intake.submit(&m.payload, m.headers.as_ref()).await)
-                    }
+                    Verb::Submit => serde_json::to_vec(&match identity() {
+                        Ok(identity) => {
+                            intake
+                                .submit(identity, &m.payload, m.headers.as_ref())
+                                .await
+                        }
+                        Err(message) => rcn_contracts::intake::SubmitReply::Forbidden { message },
+                    }),
                     Verb::SubmitPartner => {
                         // The NATS account may publish only on its own subject: the subject says who.
                         let code = m
@@ -142,9 +159,10 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
                         };
                         serde_json::to_vec(&reply)
                     }
-                    Verb::Status => serde_json::to_vec(
-                        &status::answer(&pool, &m.payload, m.headers.as_ref()).await,
-                    ),
+                    Verb::Status => serde_json::to_vec(&match identity() {
+                        Ok(identity) => status::answer(&pool, identity, &m.payload).await,
+                        Err(message) => rcn_contracts::intake::StatusReply::Refused { message },
+                    }),
                     Verb::StatusPartner => {
                         // As with submitting: the subject, which only that account may use, says who.
                         let code = m

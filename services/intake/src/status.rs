@@ -4,13 +4,11 @@
 //!
 //! The answer carries no personal data: kind, times, outcome and a municipality code.
 
-use async_nats::HeaderMap;
 use chrono::{DateTime, Utc};
 use rcn_contracts::intake::{
     NoticeState, NoticeStatus, PartnerIdentity, StatusReply, StatusRequest,
 };
 use rcn_contracts::{Gemeentecode, NoticeKind};
-use rcn_runtime::headers;
 use sqlx::PgPool;
 
 #[derive(Debug, sqlx::FromRow)]
@@ -23,16 +21,13 @@ struct Row {
     decided_at: Option<DateTime<Utc>>,
 }
 
-/// Answers one status request; the caller's institution comes from the `Rcn-Identity` header.
-pub async fn answer(
-    pool: &PgPool,
-    body: &[u8],
-    request_headers: Option<&HeaderMap>,
-) -> StatusReply {
-    let Some(identity) = request_headers.and_then(|h| h.get(headers::IDENTITY)) else {
+/// Answers one status request; the caller's institution comes from the request's `Rcn-Identity`
+/// value, its signature already checked.
+pub async fn answer(pool: &PgPool, identity: Option<&str>, body: &[u8]) -> StatusReply {
+    let Some(identity) = identity else {
         return refused("the request carries no caller identity");
     };
-    let Ok(identity) = PartnerIdentity::from_header(identity.as_str()) else {
+    let Ok(identity) = PartnerIdentity::from_header(identity) else {
         return refused("the caller identity is not a partner identity");
     };
     let Ok(request) = serde_json::from_slice::<StatusRequest>(body) else {

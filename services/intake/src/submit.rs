@@ -38,15 +38,14 @@ pub enum Caller {
 }
 
 impl Caller {
-    /// The caller named by the request headers: a partner when `Rcn-Identity` is set, internal
-    /// when it is absent; `None` when the identity is unreadable (the gateway always sets a valid
-    /// one, so that is refused).
-    pub fn from_headers(request_headers: Option<&HeaderMap>) -> Option<Self> {
-        match request_headers.and_then(|h| h.get(headers::IDENTITY)) {
+    /// The caller named by a request's `Rcn-Identity` value, its signature already checked
+    /// (`rcn_runtime::endpoint::verified_identity`): a partner when set, internal when absent;
+    /// `None` when the identity is unreadable (the gateway always sets a valid one, so that is
+    /// refused).
+    pub fn from_identity(identity: Option<&str>) -> Option<Self> {
+        match identity {
             None => Some(Caller::Internal),
-            Some(v) => PartnerIdentity::from_header(v.as_str())
-                .ok()
-                .map(Caller::Partner),
+            Some(v) => PartnerIdentity::from_header(v).ok().map(Caller::Partner),
         }
     }
 }
@@ -70,9 +69,14 @@ impl Intake {
     }
 
     /// Handles one notice submitted on the plain submit subject; the caller is named by the
-    /// `Rcn-Identity` header (see [`Caller::from_headers`]).
-    pub async fn submit(&self, body: &[u8], request_headers: Option<&HeaderMap>) -> SubmitReply {
-        match Caller::from_headers(request_headers) {
+    /// request's checked `Rcn-Identity` value (see [`Caller::from_identity`]).
+    pub async fn submit(
+        &self,
+        identity: Option<&str>,
+        body: &[u8],
+        request_headers: Option<&HeaderMap>,
+    ) -> SubmitReply {
+        match Caller::from_identity(identity) {
             Some(caller) => self.submit_as(&caller, body, request_headers).await,
             None => SubmitReply::Forbidden {
                 message: "the caller's identity could not be read; nothing was kept".into(),

@@ -76,6 +76,10 @@ enum Command {
         #[arg(long, env = "RCN_DATA_DIR", default_value = ".rcn-data")]
         data_dir: PathBuf,
     },
+    /// Make a new key pair for the identities the gateway signs: prints
+    /// `RCN_IDENTITY_SIGNING_KEY=…` (the gateway's alone; keep it secret) and
+    /// `RCN_IDENTITY_PUBLIC_KEY=…` (every service's).
+    Keys,
     /// Issue, list, rotate and revoke the partner API's tokens (needs DATABASE_URL).
     Tokens {
         #[command(subcommand)]
@@ -144,6 +148,14 @@ async fn main() -> anyhow::Result<()> {
                     uuid::Uuid::new_v4().to_string(),
                 ));
             }
+            if config.identity_signer.is_none()
+                && config.nats_url.is_some()
+                && config.database_url.is_some()
+            {
+                // Nor its signed identities: gateway and services run in this one process.
+                config
+                    .set_identity_signer(rcn_runtime::signed_identity::IdentitySigner::generate());
+            }
             let mut own =
                 rcn::provision::OwnServers::provide(&mut config, &data_dir.join("bench")).await?;
             let options = rcn::bench::BenchOptions {
@@ -208,6 +220,12 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Tokens { action } => tokens::run(&config, action).await,
+        Command::Keys => {
+            let key = rcn_runtime::signed_identity::IdentitySigner::generate();
+            println!("RCN_IDENTITY_SIGNING_KEY={}", key.seed_hex());
+            println!("RCN_IDENTITY_PUBLIC_KEY={}", key.public_key_hex());
+            Ok(())
+        }
         Command::Servers { data_dir } => {
             let shutdown = rcn_runtime::shutdown_signal();
             config.nats_url = None;

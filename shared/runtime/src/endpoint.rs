@@ -4,7 +4,9 @@
 //! its endpoints and their request and error counts:
 //!
 //! - the body is read by the shared decoder (one JSON document, problems named by JSON path);
-//! - the caller's identity comes from the `Rcn-Identity` header through [`caller_identity`];
+//! - the caller's identity comes from the `Rcn-Identity` header through [`caller_identity`], which
+//!   accepts it only with the gateway's valid signature for this subject and body
+//!   ([`crate::signed_identity`]);
 //! - a request without a reply subject is refused and NOT carried out (logged, counted as an
 //!   error): a change nobody hears about cannot be retried safely by anyone;
 //! - every reply is an [`ApiReply`]: `{"ok": …}` or `{"problem": …}` (problem+json vocabulary);
@@ -16,7 +18,7 @@
 //! let service = ServiceSpec::new("rcn-router", env!("CARGO_PKG_VERSION"), "the routing queue")
 //!     .endpoint(Endpoint::new("queue-list", subjects.router_queue_list(), Caller::Person,
 //!         move |r: Request<QueueListRequest>| { let q = q.clone(); async move { q.list(&r).await } }));
-//! service.start(&nats).await?.serve(shutdown).await?;
+//! service.start(&nats, ctx.config.identity_verifier()?).await?.serve(shutdown).await?;
 //! ```
 
 use std::future::Future;
@@ -32,7 +34,9 @@ use rcn_contracts::envelope::{ApiProblem, ApiReply, RequestBody};
 use rcn_contracts::identity::Identity;
 use serde::Serialize;
 
-use crate::{CancellationToken, headers};
+use crate::CancellationToken;
+use crate::headers;
+use crate::signed_identity::IdentityVerifier;
 
 /// How long a request may take unless its endpoint says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -74,15 +78,37 @@ impl<Req> Request<Req> {
 
 const MISSING_IDENTITY: &str = "the request does not say who is asking (Rcn-Identity header)";
 
-/// The identity in a request's `Rcn-Identity` header: `None` without the header, a problem when it
-/// does not parse. The one place rcn reads that header.
-pub fn caller_identity(h: Option<&HeaderMap>) -> Result<Option<Identity>, ApiProblem> {
-    match h.and_then(|h| h.get(headers::IDENTITY)) {
+/// The person in a request to `subject` with body `payload`: `None` without an `Rcn-Identity`
+/// header, a problem (401) when the header is not signed by the gateway for exactly this request
+/// (see [`verified_identity`]) or does not parse. The one place rcn reads a person's identity.
+pub fn caller_identity(
+    verifier: &IdentityVerifier,
+    subject: &str,
+    h: Option<&HeaderMap>,
+    payload: &[u8],
+) -> Result<Option<Identity>, ApiProblem> {
+    match verified_identity(verifier, subject, h, payload)? {
         None => Ok(None),
-        Some(value) => Identity::from_header(value.as_str())
+        Some(value) => Identity::from_header(value)
             .map(Some)
             .map_err(|e| ApiProblem::unauthenticated(e.0)),
     }
+}
+
+/// The raw `Rcn-Identity` value of a request once the gateway's signature on it is checked
+/// (for callers whose identity is not a person's, such as a partner institution's): `None`
+/// without the header, a problem (401) when it is unsigned, expired, replayed or signed for
+/// another subject or body. A refusal is logged without the identity.
+pub fn verified_identity<'h>(
+    verifier: &IdentityVerifier,
+    subject: &str,
+    h: Option<&'h HeaderMap>,
+    payload: &[u8],
+) -> Result<Option<&'h str>, ApiProblem> {
+    verifier.verify(subject, h, payload).map_err(|refused| {
+        tracing::warn!(%subject, reason = %refused, "a request's identity was refused");
+        ApiProblem::unauthenticated(refused.to_string())
+    })
 }
 
 type Handler = Arc<
@@ -156,9 +182,13 @@ impl Endpoint {
     }
 
     /// Checks the caller and runs the handler within the time-out.
-    async fn answer(&self, message: &async_nats::Message) -> Result<Bytes, ApiProblem> {
+    async fn answer(
+        &self,
+        verifier: &IdentityVerifier,
+        message: &async_nats::Message,
+    ) -> Result<Bytes, ApiProblem> {
         let h = message.headers.as_ref();
-        let identity = caller_identity(h)?;
+        let identity = caller_identity(verifier, message.subject.as_str(), h, &message.payload)?;
         match (self.caller, &identity) {
             (Caller::Person, None) => return Err(ApiProblem::unauthenticated(MISSING_IDENTITY)),
             (Caller::Service, Some(_)) => {
@@ -218,8 +248,12 @@ impl ServiceSpec {
     }
 
     /// Registers the service and its endpoints with NATS; requests wait until
-    /// [`RunningService::serve`].
-    pub async fn start(self, nats: &async_nats::Client) -> anyhow::Result<RunningService> {
+    /// [`RunningService::serve`]. `identities` checks the gateway's signature on every identity.
+    pub async fn start(
+        self,
+        nats: &async_nats::Client,
+        identities: &IdentityVerifier,
+    ) -> anyhow::Result<RunningService> {
         let service = nats
             .service_builder()
             .description(self.description)
@@ -239,6 +273,7 @@ impl ServiceSpec {
         }
         Ok(RunningService {
             name: self.name,
+            identities: identities.clone(),
             nats: nats.clone(),
             service,
             streams,
@@ -249,6 +284,7 @@ impl ServiceSpec {
 /// A registered service: call [`RunningService::serve`] to answer until shutdown.
 pub struct RunningService {
     name: String,
+    identities: IdentityVerifier,
     nats: async_nats::Client,
     service: async_nats::service::Service,
     streams: Vec<(Arc<Endpoint>, async_nats::service::endpoint::Endpoint)>,
@@ -267,6 +303,7 @@ impl RunningService {
     pub async fn serve(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let RunningService {
             name,
+            identities,
             nats,
             service,
             streams,
@@ -279,7 +316,7 @@ impl RunningService {
         requests
             .take_until(shutdown.cancelled_owned())
             .for_each_concurrent(CONCURRENT_REQUESTS, |(endpoint, request)| {
-                handle(&name, &nats, endpoint, request)
+                handle(&name, &nats, &identities, endpoint, request)
             })
             .await;
         service
@@ -294,6 +331,7 @@ impl RunningService {
 async fn handle(
     service: &str,
     nats: &async_nats::Client,
+    identities: &IdentityVerifier,
     endpoint: Arc<Endpoint>,
     mut request: async_nats::service::Request,
 ) {
@@ -308,7 +346,7 @@ async fn handle(
         count_error(&mut request, &problem).await;
         return;
     };
-    let outcome = endpoint.answer(&request.message).await;
+    let outcome = endpoint.answer(identities, &request.message).await;
     let took_ms = started.elapsed().as_millis() as u64;
     match outcome {
         Ok(body) => {

@@ -17,6 +17,7 @@ pub mod nats;
 pub mod nats_auth;
 pub mod outbox;
 pub mod shutdown;
+pub mod signed_identity;
 pub mod telemetry;
 
 pub use config::Config;
