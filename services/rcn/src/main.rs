@@ -76,6 +76,11 @@ enum Command {
         #[arg(long, env = "RCN_DATA_DIR", default_value = ".rcn-data")]
         data_dir: PathBuf,
     },
+    /// Create or update the PostgreSQL roles: one login role per service (`rcn_<service>`, owning
+    /// its own schema and nothing else) and the migration role `rcn_migrator`, in the database of
+    /// DATABASE_URL (an administrative user). Passwords from `RCN_DB_PASSWORD_<SERVICE>` and
+    /// `RCN_DB_PASSWORD_MIGRATOR` when set. Idempotent.
+    DbRoles,
     /// Make a new key pair for the identities the gateway signs: prints
     /// `RCN_IDENTITY_SIGNING_KEY=…` (the gateway's alone; keep it secret) and
     /// `RCN_IDENTITY_PUBLIC_KEY=…` (every service's).
@@ -220,6 +225,26 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Tokens { action } => tokens::run(&config, action).await,
+        Command::DbRoles => {
+            use sqlx::Connection as _;
+            let mut admin = sqlx::PgConnection::connect(config.database_url()?)
+                .await
+                .context("connecting to DATABASE_URL")?;
+            let env = rcn_runtime::config::process_env;
+            let prefix = rcn::db_roles::PREFIX;
+            rcn::db_roles::provision(&mut admin, prefix, &|role| {
+                rcn::db_roles::password_from(&env, prefix, role)
+            })
+            .await?;
+            for schema in rcn_runtime::db::SERVICE_SCHEMAS {
+                println!(
+                    "role {} owns schema {schema}",
+                    rcn::db_roles::role(prefix, schema)
+                );
+            }
+            println!("role {} runs migrations", rcn::db_roles::migrator(prefix));
+            Ok(())
+        }
         Command::Keys => {
             let key = rcn_runtime::signed_identity::IdentitySigner::generate();
             println!("RCN_IDENTITY_SIGNING_KEY={}", key.seed_hex());
@@ -297,7 +322,7 @@ async fn run(
 
 /// Issues an API token for PI-HAARLEM, once the gateway's schema exists.
 async fn demo_token(config: &Config) -> anyhow::Result<String> {
-    let url = config.database_url()?;
+    let url = config.database_url_for("gateway")?;
     for _ in 0..100 {
         if let Ok(pool) = rcn_gateway::tokens::open(url).await {
             let issued = rcn_gateway::tokens::issue(&pool, "PI-HAARLEM", Some("demo")).await?;

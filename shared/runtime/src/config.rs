@@ -34,6 +34,10 @@ pub struct Config {
     pub nats_auth: NatsAuth,
     /// `DATABASE_URL`; `None` lets the launcher start its own PostgreSQL.
     pub database_url: Option<String>,
+    /// `RCN_<SCHEMA>_DATABASE_URL` (e.g. `RCN_CASEWORK_DATABASE_URL`): a service's own URL, with
+    /// its own PostgreSQL role, for the schemas of [`crate::db::SERVICE_SCHEMAS`]; a service
+    /// without one uses `DATABASE_URL`.
+    pub service_database_urls: Vec<(String, String)>,
     /// `RCN_REGION`: the subject segment that separates regions (and tests) on one NATS system.
     pub region: Region,
     /// `RCN_REGION_FILE`: the region table (municipalities, PC4s); the built-in Kennemerland when unset.
@@ -122,6 +126,13 @@ impl Config {
             identity_signer,
             identity_verifier,
             database_url: get("DATABASE_URL"),
+            service_database_urls: crate::db::SERVICE_SCHEMAS
+                .iter()
+                .filter_map(|schema| {
+                    get(&format!("RCN_{}_DATABASE_URL", schema.to_uppercase()))
+                        .map(|url| ((*schema).to_owned(), url))
+                })
+                .collect(),
             region,
             region_file: get("RCN_REGION_FILE").map(PathBuf::from),
             pseudonym_key,
@@ -164,6 +175,15 @@ impl Config {
             var: "RCN_IDENTITY_PUBLIC_KEY",
             hint: "services check the gateway's signature on every identity: set it to the public key `rcn keys` printed",
         })
+    }
+
+    /// The URL the service owning `schema` connects with: its own (`RCN_<SCHEMA>_DATABASE_URL`)
+    /// when set, `DATABASE_URL` otherwise.
+    pub fn database_url_for(&self, schema: &str) -> Result<&str, ConfigError> {
+        match self.service_database_urls.iter().find(|(s, _)| s == schema) {
+            Some((_, url)) => Ok(url),
+            None => self.database_url(),
+        }
     }
 
     pub fn pseudonym_key(&self) -> Result<&PseudonymKey, ConfigError> {
@@ -336,6 +356,26 @@ mod tests {
         assert!(
             e.starts_with("RCN_IDENTITY_SIGNING_KEY_FILE is invalid"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn a_service_may_have_a_database_url_of_its_own() {
+        let c = with(&[
+            ("DATABASE_URL", "postgres://admin@db/rcn"),
+            (
+                "RCN_CASEWORK_DATABASE_URL",
+                "postgres://rcn_casework@db/rcn",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.database_url_for("casework").unwrap(),
+            "postgres://rcn_casework@db/rcn"
+        );
+        assert_eq!(
+            c.database_url_for("gateway").unwrap(),
+            "postgres://admin@db/rcn"
         );
     }
 
