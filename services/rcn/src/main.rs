@@ -69,9 +69,11 @@ enum Command {
         #[command(subcommand)]
         action: DlqAction,
     },
-    /// Start only the launcher's own nats-server and PostgreSQL, print their URLs as
-    /// `NATS_URL=…` and `DATABASE_URL=…` lines, and keep them running until stopped. The test
-    /// command uses this on a machine without servers of its own.
+    /// Start only the launcher's own nats-server and PostgreSQL, print their URLs (without
+    /// secrets) as `NATS_URL=…` and `DATABASE_URL=…` lines and where their secrets are
+    /// (`NATS_TOKEN_FILE=…`, `PGPASSFILE=…`, `POSTGRES_PASSWORD_FILE=…`, files of mode 0600), and
+    /// keep them running until stopped. The test command uses this on a machine without servers
+    /// of its own. For development and demonstration only.
     Servers {
         #[arg(long, env = "RCN_DATA_DIR", default_value = ".rcn-data")]
         data_dir: PathBuf,
@@ -257,7 +259,13 @@ async fn main() -> anyhow::Result<()> {
             config.database_url = None;
             let mut own = rcn::provision::OwnServers::provide(&mut config, &data_dir).await?;
             println!("NATS_URL={}", config.nats_url()?);
-            println!("DATABASE_URL={}", config.database_url()?);
+            println!(
+                "DATABASE_URL={}",
+                rcn_runtime::db::without_password(config.database_url()?)
+            );
+            for (var, file) in own.secret_files() {
+                println!("{var}={}", file.display());
+            }
             shutdown.cancelled().await;
             own.stop().await
         }
@@ -280,7 +288,13 @@ async fn run(
         println!("  health           http://{addr}/healthz  http://{addr}/readyz");
     }
     println!("  NATS             {}", config.nats_url()?);
-    println!("  PostgreSQL       {}", config.database_url()?);
+    println!(
+        "  PostgreSQL       {}",
+        rcn_runtime::db::without_password(config.database_url()?)
+    );
+    for (var, file) in own.secret_files() {
+        println!("  secret           {var}={}", file.display());
+    }
     println!(
         "  submit over NATS {}",
         config.region.subjects().intake_submit()

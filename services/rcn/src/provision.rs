@@ -51,6 +51,7 @@ impl OwnServers {
                 .await
                 .context("starting the launcher's own nats-server")?;
             config.nats_url = Some(nats.url());
+            config.nats_auth = nats.auth();
             own.nats = Some(nats);
         }
         if config.database_url.is_none() {
@@ -75,6 +76,20 @@ impl OwnServers {
             config.set_identity_signer(local_identity_key(data_dir)?);
         }
         Ok(own)
+    }
+
+    /// Where the secrets of the servers this launcher started are kept (mode 0600), for
+    /// `rcn servers` to name: (variable for clients, file).
+    pub fn secret_files(&self) -> Vec<(&'static str, &Path)> {
+        let mut files = Vec::new();
+        if let Some(n) = &self.nats {
+            files.push(("NATS_TOKEN_FILE", n.token_file()));
+        }
+        if let Some(p) = &self.postgres {
+            files.push(("PGPASSFILE", p.pgpass_file()));
+            files.push(("POSTGRES_PASSWORD_FILE", p.password_file()));
+        }
+        files
     }
 
     /// Stops the servers this launcher started, gracefully.

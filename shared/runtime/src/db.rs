@@ -194,6 +194,24 @@ pub fn with_user(url: &str, user: &str, password: Option<&str>) -> String {
     )
 }
 
+/// `url` without the password in it, for printing.
+pub fn without_password(url: &str) -> String {
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    match rest[..authority_end].rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            format!(
+                "{}{user}@{host}{}",
+                &url[..scheme_end],
+                &rest[authority_end..]
+            )
+        }
+        None => url.to_owned(),
+    }
+}
+
 /// Percent-encodes what may not stand in a URL's user or password as it is.
 fn encode_userinfo(s: &str) -> String {
     s.bytes()
@@ -221,6 +239,14 @@ mod tests {
         assert_eq!(
             super::with_user("postgres://h:1", "u", None),
             "postgres://u@h:1"
+        );
+        assert_eq!(
+            super::without_password("postgres://u:secret@h:1/x?a=b"),
+            "postgres://u@h:1/x?a=b"
+        );
+        assert_eq!(
+            super::without_password("postgres://h:1/x"),
+            "postgres://h:1/x"
         );
     }
 
