@@ -37,6 +37,8 @@ pub struct Cluster {
     pub region: Region,
     pub database_url: String,
     key: String,
+    /// The gateway's identity key for this cluster: the gateway signs with it, the others check.
+    identity_key: rcn_runtime::signed_identity::IdentitySigner,
     pub services: Vec<ServiceProcess>,
 }
 
@@ -111,6 +113,7 @@ impl Cluster {
             region: Region::parse(&format!("crash{}", &id[..6])).expect("a region"),
             database_url,
             key: format!("crash-test-key-{id}"),
+            identity_key: rcn_runtime::signed_identity::IdentitySigner::generate(),
             services: Vec::new(),
         }
     }
@@ -146,9 +149,20 @@ impl Cluster {
             .append(true)
             .open(&p.log)
             .expect("a log file");
+        // As in production: only the gateway holds the signing key, the others its public key.
+        let identity_key = if p.service == "gateway" {
+            ("RCN_IDENTITY_SIGNING_KEY", self.identity_key.seed_hex())
+        } else {
+            (
+                "RCN_IDENTITY_PUBLIC_KEY",
+                self.identity_key.public_key_hex(),
+            )
+        };
         let child = Command::new(rcn_binary())
             .args(["run", "--only", p.service])
+            .env(identity_key.0, identity_key.1)
             .env("NATS_URL", self.nats.url())
+            .env("NATS_TOKEN", self.nats.token())
             .env("DATABASE_URL", &self.database_url)
             .env("RCN_REGION", self.region.as_str())
             .env("RCN_PSEUDONYM_KEY", &self.key)
@@ -188,13 +202,18 @@ impl Cluster {
 
     /// A partner connection to this cluster's NATS.
     pub async fn partner(&self) -> Partner {
-        let nats =
-            rcn_runtime::nats::connect(&self.nats.url(), "crash-partner", Duration::from_secs(10))
-                .await
-                .expect("connect");
+        let nats = rcn_runtime::nats::connect_as(
+            &self.nats.url(),
+            &self.nats.auth(),
+            "crash-partner",
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("connect");
         Partner {
             nats: Arc::new(Mutex::new(nats)),
             url: self.nats.url(),
+            auth: self.nats.auth(),
             subject: self.region.subjects().intake_submit(),
         }
     }
@@ -305,7 +324,7 @@ impl Cluster {
     }
 
     async fn subject_count(&self, stream: &str, filter: &str) -> usize {
-        let Ok(client) = async_nats::connect(self.nats.url()).await else {
+        let Ok(client) = self.nats.connect("crash-audit").await else {
             return 0;
         };
         let js = async_nats::jetstream::new(client);
@@ -342,6 +361,8 @@ impl Cluster {
 pub struct Partner {
     nats: Arc<Mutex<async_nats::Client>>,
     url: String,
+    /// The launcher's NATS takes only its token.
+    auth: rcn_runtime::nats_auth::NatsAuth,
     subject: String,
 }
 
@@ -366,8 +387,9 @@ impl Partner {
                 },
                 Err(_) if nats.connection_state() != async_nats::connection::State::Connected => {
                     // After a server restart the old connection may linger; reconnect explicitly.
-                    if let Ok(fresh) = rcn_runtime::nats::connect(
+                    if let Ok(fresh) = rcn_runtime::nats::connect_as(
                         &self.url,
+                        &self.auth,
                         "crash-partner",
                         Duration::from_secs(1),
                     )

@@ -43,6 +43,15 @@ pub struct CaseRow {
     pub status: String,
 }
 
+/// The roles the tests' stacks run as (`rcn_t_intake`, …): shared by every test database of the
+/// cluster, each owning its schema in every one of them.
+pub const TEST_ROLE_PREFIX: &str = "rcn_t";
+
+/// The password of a test role (servers with password authentication need one).
+pub fn test_role_password(role: &str) -> Option<String> {
+    Some(format!("{role}-test-only"))
+}
+
 impl TestStack {
     /// Starts every service and waits until the gateway answers.
     pub async fn spawn() -> Self {
@@ -52,6 +61,10 @@ impl TestStack {
     /// Starts every service with the configuration changed by `tweak` first (a region file, …).
     pub async fn spawn_with(tweak: impl FnOnce(&mut rcn_runtime::Config)) -> Self {
         let mut env = TestEnv::new().await;
+        // Every service on its own PostgreSQL role, as compose runs them (`rcn db-roles`).
+        rcn::db_roles::use_own_roles(&mut env.config, TEST_ROLE_PREFIX, &test_role_password)
+            .await
+            .expect("the per-service roles are provisioned");
         tweak(&mut env.config);
         let shutdown = CancellationToken::new();
         // As `rcn run` does on a development server: the same code as `rcn provision`.

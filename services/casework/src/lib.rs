@@ -68,7 +68,9 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
     let scheduler = tokio::spawn(scheduler::run(cw.clone(), stop.clone()));
     let api = {
         let (running, stop) = (
-            api::service(&subjects, cw.clone()).start(&ctx.nats).await,
+            api::service(&subjects, cw.clone())
+                .start(&ctx.nats, ctx.config.identity_verifier()?)
+                .await,
             stop.clone(),
         );
         tokio::spawn(async move {

@@ -39,6 +39,9 @@ pub struct AppState {
     pub nats: async_nats::Client,
     pub subjects: Subjects,
     pub pool: PgPool,
+    /// Signs the identity passed on with each NATS request (`RCN_IDENTITY_SIGNING_KEY`): the
+    /// services believe an identity only with this signature.
+    pub signer: rcn_runtime::signed_identity::IdentitySigner,
 }
 
 /// The HTTP application with default settings, without a socket, so tests can drive it directly.
@@ -84,6 +87,7 @@ pub async fn serve_with(
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     // The gateway's own schema: API tokens (and later sessions).
+    let signer = ctx.config.identity_signer()?.clone();
     let pool = ctx.database("gateway", &tokens::MIGRATIONS).await?;
     let addr: SocketAddr = listener.local_addr()?;
     tracing::info!(%addr, "gateway listening");
@@ -91,6 +95,7 @@ pub async fn serve_with(
         nats: ctx.nats.clone(),
         subjects: ctx.subjects(),
         pool,
+        signer,
     };
     serve::serve(listener, app_with(state, &settings), &settings, shutdown).await
 }

@@ -59,6 +59,8 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
     rcn_runtime::provision::require(&js, &nats_resources(&ctx.config)?).await?;
     let pool = ctx.database("intake", &MIGRATIONS).await?;
     let intake = Arc::new(Intake::new(&ctx, pool.clone())?);
+    // The gateway's public key: an identity on a request counts only with its signature.
+    let identities = ctx.config.identity_verifier()?.clone();
 
     let ledger = tokio::spawn(consumer::run(
         js.clone(),
@@ -88,7 +90,7 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
     ));
 
     service(&subjects, intake, pool)
-        .start(&ctx.nats)
+        .start(&ctx.nats, &identities)
         .await?
         .serve(shutdown.clone())
         .await?;

@@ -63,7 +63,7 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
         pseudonyms: ctx.config.pseudonym_key.clone(),
     });
     let api = api::service(&subjects, state.clone())
-        .start(&ctx.nats)
+        .start(&ctx.nats, ctx.config.identity_verifier()?)
         .await?;
     let api = tokio::spawn(api.serve(shutdown.clone()));
     let relay = tokio::spawn(outbox::relay(pool, js.clone(), shutdown.clone()));

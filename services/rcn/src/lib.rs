@@ -6,6 +6,7 @@
 //! would meet; it must never let one service call into another's code or tables.
 
 pub mod bench;
+pub mod db_roles;
 pub mod demo;
 pub mod dlq;
 pub mod feed;

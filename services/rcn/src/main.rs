@@ -77,13 +77,24 @@ enum Command {
         #[command(subcommand)]
         action: DlqAction,
     },
-    /// Start only the launcher's own nats-server and PostgreSQL, print their URLs as
-    /// `NATS_URL=…` and `DATABASE_URL=…` lines, and keep them running until stopped. The test
-    /// command uses this on a machine without servers of its own.
+    /// Start only the launcher's own nats-server and PostgreSQL, print their URLs (without
+    /// secrets) as `NATS_URL=…` and `DATABASE_URL=…` lines and where their secrets are
+    /// (`NATS_TOKEN_FILE=…`, `PGPASSFILE=…`, `POSTGRES_PASSWORD_FILE=…`, files of mode 0600), and
+    /// keep them running until stopped. The test command uses this on a machine without servers
+    /// of its own. For development and demonstration only.
     Servers {
         #[arg(long, env = "RCN_DATA_DIR", default_value = ".rcn-data")]
         data_dir: PathBuf,
     },
+    /// Create or update the PostgreSQL roles: one login role per service (`rcn_<service>`, owning
+    /// its own schema and nothing else) and the migration role `rcn_migrator`, in the database of
+    /// DATABASE_URL (an administrative user). Passwords from `RCN_DB_PASSWORD_<SERVICE>` and
+    /// `RCN_DB_PASSWORD_MIGRATOR` when set. Idempotent.
+    DbRoles,
+    /// Make a new key pair for the identities the gateway signs: prints
+    /// `RCN_IDENTITY_SIGNING_KEY=…` (the gateway's alone; keep it secret) and
+    /// `RCN_IDENTITY_PUBLIC_KEY=…` (every service's).
+    Keys,
     /// Issue, list, rotate and revoke the partner API's tokens (needs DATABASE_URL).
     Tokens {
         #[command(subcommand)]
@@ -168,6 +179,14 @@ async fn main() -> anyhow::Result<()> {
                     uuid::Uuid::new_v4().to_string(),
                 ));
             }
+            if config.identity_signer.is_none()
+                && config.nats_url.is_some()
+                && config.database_url.is_some()
+            {
+                // Nor its signed identities: gateway and services run in this one process.
+                config
+                    .set_identity_signer(rcn_runtime::signed_identity::IdentitySigner::generate());
+            }
             let mut own =
                 rcn::provision::OwnServers::provide(&mut config, &data_dir.join("bench")).await?;
             let options = rcn::bench::BenchOptions {
@@ -232,13 +251,45 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Tokens { action } => tokens::run(&config, action).await,
+        Command::DbRoles => {
+            use sqlx::Connection as _;
+            let mut admin = sqlx::PgConnection::connect(config.database_url()?)
+                .await
+                .context("connecting to DATABASE_URL")?;
+            let env = rcn_runtime::config::process_env;
+            let prefix = rcn::db_roles::PREFIX;
+            rcn::db_roles::provision(&mut admin, prefix, &|role| {
+                rcn::db_roles::password_from(&env, prefix, role)
+            })
+            .await?;
+            for schema in rcn_runtime::db::SERVICE_SCHEMAS {
+                println!(
+                    "role {} owns schema {schema}",
+                    rcn::db_roles::role(prefix, schema)
+                );
+            }
+            println!("role {} runs migrations", rcn::db_roles::migrator(prefix));
+            Ok(())
+        }
+        Command::Keys => {
+            let key = rcn_runtime::signed_identity::IdentitySigner::generate();
+            println!("RCN_IDENTITY_SIGNING_KEY={}", key.seed_hex());
+            println!("RCN_IDENTITY_PUBLIC_KEY={}", key.public_key_hex());
+            Ok(())
+        }
         Command::Servers { data_dir } => {
             let shutdown = rcn_runtime::shutdown_signal();
             config.nats_url = None;
             config.database_url = None;
             let mut own = rcn::provision::OwnServers::provide(&mut config, &data_dir).await?;
             println!("NATS_URL={}", config.nats_url()?);
-            println!("DATABASE_URL={}", config.database_url()?);
+            println!(
+                "DATABASE_URL={}",
+                rcn_runtime::db::without_password(config.database_url()?)
+            );
+            for (var, file) in own.secret_files() {
+                println!("{var}={}", file.display());
+            }
             shutdown.cancelled().await;
             own.stop().await
         }
@@ -285,7 +336,13 @@ async fn run(
         println!("  health           http://{addr}/healthz  http://{addr}/readyz");
     }
     println!("  NATS             {}", config.nats_url()?);
-    println!("  PostgreSQL       {}", config.database_url()?);
+    println!(
+        "  PostgreSQL       {}",
+        rcn_runtime::db::without_password(config.database_url()?)
+    );
+    for (var, file) in own.secret_files() {
+        println!("  secret           {var}={}", file.display());
+    }
     println!(
         "  submit over NATS {}",
         config.region.subjects().intake_submit()
@@ -327,7 +384,7 @@ async fn run(
 
 /// Issues an API token for PI-HAARLEM, once the gateway's schema exists.
 async fn demo_token(config: &Config) -> anyhow::Result<String> {
-    let url = config.database_url()?;
+    let url = config.database_url_for("gateway")?;
     for _ in 0..100 {
         if let Ok(pool) = rcn_gateway::tokens::open(url).await {
             let issued = rcn_gateway::tokens::issue(&pool, "PI-HAARLEM", Some("demo")).await?;

@@ -2,13 +2,16 @@
 //! not set, the launcher starts its own server under the data folder ([`crate::infra`]); when
 //! the pseudonym key is not set and the launcher runs its own servers, it keeps a random one in
 //! the data folder. With external servers the key must be configured: pseudonyms made with a
-//! throw-away key would not match the ones already stored.
+//! throw-away key would not match the ones already stored. The same goes for the gateway's
+//! identity key (`identity.key`): kept in the data folder for the launcher's own servers, to be
+//! configured otherwise.
 
 use std::path::Path;
 
 use anyhow::Context as _;
 use rcn_contracts::pseudonym::PseudonymKey;
 use rcn_runtime::Config;
+use rcn_runtime::signed_identity::IdentitySigner;
 use sqlx::Connection;
 
 use crate::infra::{NatsProcess, PostgresProcess};
@@ -48,6 +51,7 @@ impl OwnServers {
                 .await
                 .context("starting the launcher's own nats-server")?;
             config.nats_url = Some(nats.url());
+            config.nats_auth = nats.auth();
             own.nats = Some(nats);
         }
         if config.database_url.is_none() {
@@ -65,7 +69,27 @@ impl OwnServers {
             }
             config.pseudonym_key = Some(local_key(data_dir)?);
         }
+        if config.identity_signer.is_none()
+            && config.identity_verifier.is_none()
+            && (own.nats.is_some() || own.postgres.is_some())
+        {
+            config.set_identity_signer(local_identity_key(data_dir)?);
+        }
         Ok(own)
+    }
+
+    /// Where the secrets of the servers this launcher started are kept (mode 0600), for
+    /// `rcn servers` to name: (variable for clients, file).
+    pub fn secret_files(&self) -> Vec<(&'static str, &Path)> {
+        let mut files = Vec::new();
+        if let Some(n) = &self.nats {
+            files.push(("NATS_TOKEN_FILE", n.token_file()));
+        }
+        if let Some(p) = &self.postgres {
+            files.push(("PGPASSFILE", p.pgpass_file()));
+            files.push(("POSTGRES_PASSWORD_FILE", p.password_file()));
+        }
+        files
     }
 
     /// Stops the servers this launcher started, gracefully.
@@ -95,6 +119,33 @@ async fn create_database(admin_url: &str) -> anyhow::Result<String> {
             .await?;
     }
     Ok(rcn_runtime::db::with_database(admin_url, DATABASE))
+}
+
+/// The development identity key kept in the data folder (mode 0600), created on first use: the
+/// gateway of this launcher signs with it and its services check with its public key.
+fn local_identity_key(data_dir: &Path) -> anyhow::Result<IdentitySigner> {
+    let path = data_dir.join("identity.key");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        return IdentitySigner::from_seed_hex(existing.trim())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+    }
+    let key = IdentitySigner::generate();
+    write_secret(&path, &key.seed_hex())?;
+    Ok(key)
+}
+
+/// Writes a secret to a new file only its owner may read (mode 0600 from the start).
+pub fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(secret.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The development key kept in the data folder, created on first use.

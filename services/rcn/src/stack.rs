@@ -125,6 +125,8 @@ fn gateway(env: Lookup) -> anyhow::Result<Launch> {
     let settings = rcn_gateway::Settings::from_lookup(env)?;
     Ok(Box::new(move |ctx, shutdown| {
         Box::pin(async move {
+            // Without its key the gateway could pass on no identity: refuse before listening.
+            ctx.config.identity_signer()?;
             let listener = rcn_gateway::bind(&settings).await?;
             let addr = listener.local_addr()?;
             Ok(Started {

@@ -32,7 +32,7 @@ pub enum TokensAction {
 }
 
 pub async fn run(config: &Config, action: TokensAction) -> anyhow::Result<()> {
-    let pool = tokens::open(config.database_url()?).await?;
+    let pool = tokens::open(config.database_url_for("gateway")?).await?;
     match action {
         TokensAction::Issue {
             institution_code,

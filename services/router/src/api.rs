@@ -24,7 +24,7 @@ use rcn_runtime::endpoint::{Caller, Endpoint, Request, ServiceSpec};
 use crate::forwarding;
 use crate::queue::Queue;
 
-/// The router's service with its four endpoints; start it with `.start(&nats)`.
+/// The router's service with its four endpoints; start it with `.start(&nats, &identities)`.
 pub fn service(subjects: &Subjects, queue: Arc<Queue>) -> ServiceSpec {
     let (q1, q2, q3, q4) = (queue.clone(), queue.clone(), queue.clone(), queue);
     ServiceSpec::new(

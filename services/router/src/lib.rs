@@ -68,7 +68,9 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
         region: region.clone(),
         subjects: subjects.clone(),
     });
-    let api = api::service(&subjects, queue).start(&ctx.nats).await?;
+    let api = api::service(&subjects, queue)
+        .start(&ctx.nats, ctx.config.identity_verifier()?)
+        .await?;
     let api = tokio::spawn(api.serve(shutdown.clone()));
     let relay = tokio::spawn(outbox::relay(pool.clone(), js.clone(), shutdown.clone()));
     let handler = Arc::new(decisions::Router {

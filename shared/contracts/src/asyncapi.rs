@@ -292,16 +292,28 @@ fn components() -> Node {
         "headers",
         map([
             ("type", string("object")),
-            ("required", Node::Inline("[Rcn-Identity]".into())),
+            (
+                "required",
+                Node::Inline("[Rcn-Identity, Rcn-Identity-Signature]".into()),
+            ),
             (
                 "properties",
-                map([(
-                    "Rcn-Identity",
-                    Node::Inline(
-                        "{type: string, description: \"The caller as the gateway authenticated it: an Identity (identity.v1.json) for staff, a PartnerIdentity (partner-identity.v1.json) for institutions.\"}"
-                            .into(),
+                map([
+                    (
+                        "Rcn-Identity",
+                        Node::Inline(
+                            "{type: string, description: \"The caller as the gateway authenticated it: an Identity (identity.v1.json) for staff, a PartnerIdentity (partner-identity.v1.json) for institutions.\"}"
+                                .into(),
+                        ),
                     ),
-                )]),
+                    (
+                        "Rcn-Identity-Signature",
+                        Node::Inline(
+                            "{type: string, pattern: '^v1\\.[0-9]+\\.[0-9]+\\.[0-9a-f]{32}\\.[0-9a-f]{128}$', description: \"The gateway's Ed25519 signature over the identity, the subject, the SHA-256 of the body, the issue and expiry times (ms) and the nonce: v1.<issued>.<expires>.<nonce>.<signature>. Valid for 30 s and for one request.\"}"
+                                .into(),
+                        ),
+                    ),
+                ]),
             ),
         ]),
     )]);

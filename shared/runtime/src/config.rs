@@ -11,6 +11,7 @@ use rcn_contracts::Region;
 use rcn_contracts::pseudonym::PseudonymKey;
 
 use crate::nats_auth::{NatsAuth, check_url_has_no_credentials};
+use crate::signed_identity::{IdentitySigner, IdentityVerifier, read_key_file};
 
 /// Why the configuration could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -34,12 +35,22 @@ pub struct Config {
     pub nats_auth: NatsAuth,
     /// `DATABASE_URL`; `None` lets the launcher start its own PostgreSQL.
     pub database_url: Option<String>,
+    /// `RCN_<SCHEMA>_DATABASE_URL` (e.g. `RCN_CASEWORK_DATABASE_URL`): a service's own URL, with
+    /// its own PostgreSQL role, for the schemas of [`crate::db::SERVICE_SCHEMAS`]; a service
+    /// without one uses `DATABASE_URL`.
+    pub service_database_urls: Vec<(String, String)>,
     /// `RCN_REGION`: the subject segment that separates regions (and tests) on one NATS system.
     pub region: Region,
     /// `RCN_REGION_FILE`: the region table (municipalities, PC4s); the built-in Kennemerland when unset.
     pub region_file: Option<PathBuf>,
     /// `RCN_PSEUDONYM_KEY`: the secret that turns a BSN into a pseudonym; required for intake.
     pub pseudonym_key: Option<PseudonymKey>,
+    /// `RCN_IDENTITY_SIGNING_KEY` (or `…_FILE`): the gateway's Ed25519 key for the identities it
+    /// passes on; only the gateway needs it.
+    pub identity_signer: Option<IdentitySigner>,
+    /// `RCN_IDENTITY_PUBLIC_KEY` (or `…_FILE`): the gateway's public key, with which every service
+    /// checks a request's identity; derived from the signing key when only that is set.
+    pub identity_verifier: Option<IdentityVerifier>,
     /// `RCN_LOG_FORMAT`: `text` for people, `json` for log collectors.
     pub log_json: bool,
     /// `RCN_DB_POOL_SIZE`: connections per service pool.
@@ -109,10 +120,20 @@ impl Config {
                 });
             }
         };
+        let (identity_signer, identity_verifier) = identity_keys(&get)?;
         Ok(Self {
             nats_url,
             nats_auth: NatsAuth::from_lookup(&get)?,
+            identity_signer,
+            identity_verifier,
             database_url: get("DATABASE_URL"),
+            service_database_urls: crate::db::SERVICE_SCHEMAS
+                .iter()
+                .filter_map(|schema| {
+                    get(&format!("RCN_{}_DATABASE_URL", schema.to_uppercase()))
+                        .map(|url| ((*schema).to_owned(), url))
+                })
+                .collect(),
             region,
             region_file: get("RCN_REGION_FILE").map(PathBuf::from),
             pseudonym_key,
@@ -137,11 +158,98 @@ impl Config {
         })
     }
 
+    /// Uses `signer` for signing and its public key for checking identities.
+    pub fn set_identity_signer(&mut self, signer: IdentitySigner) {
+        self.identity_verifier = Some(signer.verifier());
+        self.identity_signer = Some(signer);
+    }
+
+    pub fn identity_signer(&self) -> Result<&IdentitySigner, ConfigError> {
+        self.identity_signer.as_ref().ok_or(ConfigError::Missing {
+            var: "RCN_IDENTITY_SIGNING_KEY",
+            hint: "the gateway signs the identities it passes on: set RCN_IDENTITY_SIGNING_KEY_FILE to a file with the key `rcn keys` made",
+        })
+    }
+
+    pub fn identity_verifier(&self) -> Result<&IdentityVerifier, ConfigError> {
+        self.identity_verifier.as_ref().ok_or(ConfigError::Missing {
+            var: "RCN_IDENTITY_PUBLIC_KEY",
+            hint: "services check the gateway's signature on every identity: set it to the public key `rcn keys` printed",
+        })
+    }
+
+    /// The URL the service owning `schema` connects with: its own (`RCN_<SCHEMA>_DATABASE_URL`)
+    /// when set, `DATABASE_URL` otherwise.
+    pub fn database_url_for(&self, schema: &str) -> Result<&str, ConfigError> {
+        match self.service_database_urls.iter().find(|(s, _)| s == schema) {
+            Some((_, url)) => Ok(url),
+            None => self.database_url(),
+        }
+    }
+
     pub fn pseudonym_key(&self) -> Result<&PseudonymKey, ConfigError> {
         self.pseudonym_key.as_ref().ok_or(ConfigError::Missing {
             var: "RCN_PSEUDONYM_KEY",
             hint: "a random secret of at least 16 characters, the same for every intake instance of the region",
         })
+    }
+}
+
+/// The identity keys: each from its variable or from the file its `…_FILE` variable names.
+fn identity_keys(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<(Option<IdentitySigner>, Option<IdentityVerifier>), ConfigError> {
+    let signer = value_or_file(
+        get,
+        "RCN_IDENTITY_SIGNING_KEY",
+        "RCN_IDENTITY_SIGNING_KEY_FILE",
+    )?
+    .map(|(var, v)| {
+        IdentitySigner::from_seed_hex(&v).map_err(|reason| ConfigError::Invalid { var, reason })
+    })
+    .transpose()?;
+    let verifier = value_or_file(
+        get,
+        "RCN_IDENTITY_PUBLIC_KEY",
+        "RCN_IDENTITY_PUBLIC_KEY_FILE",
+    )?
+    .map(|(var, v)| {
+        IdentityVerifier::from_public_hex(&v).map_err(|reason| ConfigError::Invalid { var, reason })
+    })
+    .transpose()?;
+    match (signer, verifier) {
+        (Some(s), Some(v)) if s.verifier() != v => Err(ConfigError::Invalid {
+            var: "RCN_IDENTITY_PUBLIC_KEY",
+            reason: "it is not the public key of RCN_IDENTITY_SIGNING_KEY".into(),
+        }),
+        (Some(s), _) => {
+            let v = s.verifier();
+            Ok((Some(s), Some(v)))
+        }
+        (None, v) => Ok((None, v)),
+    }
+}
+
+/// The value of `var`, or the contents of the file `file_var` names (for secrets kept in files);
+/// with the variable it came from. Both set is an error.
+pub fn value_or_file(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    file_var: &'static str,
+) -> Result<Option<(&'static str, String)>, ConfigError> {
+    match (get(var), get(file_var)) {
+        (Some(_), Some(_)) => Err(ConfigError::Invalid {
+            var: file_var,
+            reason: format!("set {var} or {file_var}, not both"),
+        }),
+        (Some(v), None) => Ok(Some((var, v))),
+        (None, Some(path)) => read_key_file(std::path::Path::new(&path))
+            .map(|v| Some((file_var, v)))
+            .map_err(|reason| ConfigError::Invalid {
+                var: file_var,
+                reason,
+            }),
+        (None, None) => Ok(None),
     }
 }
 
@@ -264,6 +372,66 @@ mod tests {
         assert_eq!(
             c.nats_url().unwrap_err().to_string(),
             "NATS_URL is not set: e.g. nats://127.0.0.1:4222"
+        );
+    }
+
+    #[test]
+    fn identity_keys_come_from_a_value_or_a_file_and_must_belong_together() {
+        let gateway = IdentitySigner::generate();
+        let seed = gateway.seed_hex();
+        let c = with(&[("RCN_IDENTITY_SIGNING_KEY", &seed)]).unwrap();
+        assert_eq!(c.identity_verifier().unwrap(), &gateway.verifier());
+        let path = std::env::temp_dir().join(format!("rcn-key-{}", uuid::Uuid::new_v4()));
+        std::fs::write(&path, format!("{}\n", gateway.public_key_hex())).unwrap();
+        let c = with(&[("RCN_IDENTITY_PUBLIC_KEY_FILE", path.to_str().unwrap())]).unwrap();
+        assert_eq!(c.identity_verifier().unwrap(), &gateway.verifier());
+        assert!(c.identity_signer.is_none());
+        std::fs::remove_file(&path).unwrap();
+        let other = IdentitySigner::generate().public_key_hex();
+        let e = with(&[
+            ("RCN_IDENTITY_SIGNING_KEY", &seed),
+            ("RCN_IDENTITY_PUBLIC_KEY", &other),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(e.starts_with("RCN_IDENTITY_PUBLIC_KEY is invalid"), "{e}");
+        let e = with(&[("RCN_IDENTITY_PUBLIC_KEY", "not-a-key")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("64 hexadecimal digits"), "{e}");
+        assert!(!e.contains("not-a-key"), "{e}");
+        let e = with(&[])
+            .unwrap()
+            .identity_verifier()
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("RCN_IDENTITY_PUBLIC_KEY is not set"), "{e}");
+        let e = with(&[("RCN_IDENTITY_SIGNING_KEY_FILE", "/nonexistent/key")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("RCN_IDENTITY_SIGNING_KEY_FILE is invalid"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_service_may_have_a_database_url_of_its_own() {
+        let c = with(&[
+            ("DATABASE_URL", "postgres://admin@db/rcn"),
+            (
+                "RCN_CASEWORK_DATABASE_URL",
+                "postgres://rcn_casework@db/rcn",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            c.database_url_for("casework").unwrap(),
+            "postgres://rcn_casework@db/rcn"
+        );
+        assert_eq!(
+            c.database_url_for("gateway").unwrap(),
+            "postgres://admin@db/rcn"
         );
     }
 

@@ -50,9 +50,10 @@ impl Ctx {
         jetstream::new(self.nats.clone())
     }
 
-    /// The service's own database pool (schema `schema`), migrated.
+    /// The service's own database pool (schema `schema`), migrated, on the service's own URL
+    /// (`RCN_<SCHEMA>_DATABASE_URL`, else `DATABASE_URL`).
     pub async fn database(&self, schema: &str, migrator: &Migrator) -> anyhow::Result<PgPool> {
-        let url = self.config.database_url()?;
+        let url = self.config.database_url_for(schema)?;
         Ok(crate::db::open(url, schema, self.config.db_pool_size, migrator, PATIENCE).await?)
     }
 }

@@ -10,6 +10,12 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use crate::backoff;
 
+/// The schema of every rcn service, one per service. Each gets its own PostgreSQL login role with
+/// rights on that schema only (the launcher's `rcn db-roles`) and may be given its own URL
+/// (`RCN_<SCHEMA>_DATABASE_URL`, see [`crate::Config::database_url_for`]). Adding a service is
+/// one line here.
+pub const SERVICE_SCHEMAS: &[&str] = &["intake", "router", "casework", "procesregie", "gateway"];
+
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("DATABASE_URL is not a PostgreSQL URL: {0}")]
@@ -103,10 +109,20 @@ async fn prepare(pool: &PgPool, schema: &str, migrator: &Migrator) -> Result<(),
         .map_err(err)?;
     let prepared = async {
         let ident = schema.replace('"', "");
-        sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{ident}\""))
-            .execute(&mut *conn)
-            .await
-            .map_err(err)?;
+        // A service role may not create schemas (only the provisioning step does), and
+        // PostgreSQL checks that right even for `IF NOT EXISTS`: create only what is missing.
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)")
+                .bind(&ident)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(err)?;
+        if !exists {
+            sqlx::query(&format!("CREATE SCHEMA IF NOT EXISTS \"{ident}\""))
+                .execute(&mut *conn)
+                .await
+                .map_err(err)?;
+        }
         crate::outbox::install(&mut conn).await.map_err(err)?;
         migrator
             .run_direct(&mut *conn)
@@ -163,8 +179,81 @@ pub fn with_database(admin_url: &str, database: &str) -> String {
     format!("{}/{database}{query}", &base[..authority_end])
 }
 
+/// `url` with its user (and password) replaced, for a service's own role.
+pub fn with_user(url: &str, user: &str, password: Option<&str>) -> String {
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let host = rest[..authority_end]
+        .rsplit_once('@')
+        .map_or(&rest[..authority_end], |(_, host)| host);
+    let userinfo = match password {
+        Some(p) => format!("{}:{}", encode_userinfo(user), encode_userinfo(p)),
+        None => encode_userinfo(user),
+    };
+    format!(
+        "{}{userinfo}@{host}{}",
+        &url[..scheme_end],
+        &rest[authority_end..]
+    )
+}
+
+/// `url` without the password in it, for printing.
+pub fn without_password(url: &str) -> String {
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    match rest[..authority_end].rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            format!(
+                "{}{user}@{host}{}",
+                &url[..scheme_end],
+                &rest[authority_end..]
+            )
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// Percent-encodes what may not stand in a URL's user or password as it is.
+fn encode_userinfo(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_user_is_swapped_in_the_url() {
+        assert_eq!(
+            super::with_user("postgres://postgres@127.0.0.1:5432/rcn", "rcn_intake", None),
+            "postgres://rcn_intake@127.0.0.1:5432/rcn"
+        );
+        assert_eq!(
+            super::with_user("postgres://a:b@h:1/x?sslmode=disable", "u", Some("p@ss/w")),
+            "postgres://u:p%40ss%2Fw@h:1/x?sslmode=disable"
+        );
+        assert_eq!(
+            super::with_user("postgres://h:1", "u", None),
+            "postgres://u@h:1"
+        );
+        assert_eq!(
+            super::without_password("postgres://u:secret@h:1/x?a=b"),
+            "postgres://u@h:1/x?a=b"
+        );
+        assert_eq!(
+            super::without_password("postgres://h:1/x"),
+            "postgres://h:1/x"
+        );
+    }
+
     #[test]
     fn database_is_swapped_in_the_url() {
         assert_eq!(

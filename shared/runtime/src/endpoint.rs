@@ -4,7 +4,9 @@
 //! its endpoints and their request and error counts:
 //!
 //! - the body is read by the shared decoder (one JSON document, problems named by JSON path);
-//! - the caller's identity comes from the `Rcn-Identity` header through [`caller_identity`];
+//! - the caller's identity comes from the `Rcn-Identity` header through [`caller_identity`], which
+//!   accepts it only with the gateway's valid signature for this subject and body
+//!   ([`crate::signed_identity`]);
 //! - a request without a reply subject is refused and NOT carried out (logged, counted as an
 //!   error): a change nobody hears about cannot be retried safely by anyone;
 //! - every reply is an [`ApiReply`]: `{"ok": …}` or `{"problem": …}` (problem+json vocabulary),
@@ -18,7 +20,7 @@
 //! let service = ServiceSpec::new("rcn-router", env!("CARGO_PKG_VERSION"), "the routing queue")
 //!     .endpoint(Endpoint::new("queue-list", subjects.router_queue_list(), Caller::Person,
 //!         move |r: Request<QueueListRequest>| { let q = q.clone(); async move { q.list(&r).await } }));
-//! service.start(&nats).await?.serve(shutdown).await?;
+//! service.start(&nats, ctx.config.identity_verifier()?).await?.serve(shutdown).await?;
 //! ```
 
 use std::future::Future;
@@ -35,7 +37,9 @@ use rcn_contracts::identity::Identity;
 use rcn_contracts::intake::{PartnerIdentity, check_institution_code};
 use serde::Serialize;
 
-use crate::{CancellationToken, headers};
+use crate::CancellationToken;
+use crate::headers;
+use crate::signed_identity::IdentityVerifier;
 
 /// Whether `subject` is a requester's inbox (`_INBOX.…`, or `_INBOX_<name>.…` under a custom
 /// inbox prefix as every rcn client and partner uses): the only kind of reply subject a service
@@ -108,29 +112,53 @@ struct Asker {
     trace_id: Option<String>,
 }
 
-/// The identity in a request's `Rcn-Identity` header: `None` without the header, a problem when it
-/// does not parse. The one place rcn reads that header.
-pub fn caller_identity(h: Option<&HeaderMap>) -> Result<Option<Identity>, ApiProblem> {
-    match h.and_then(|h| h.get(headers::IDENTITY)) {
+/// The person in a request to `subject` with body `payload`: `None` without an `Rcn-Identity`
+/// header, a problem (401) when the header is not signed by the gateway for exactly this request
+/// (see [`verified_identity`]) or does not parse. The one place rcn reads a person's identity.
+pub fn caller_identity(
+    verifier: &IdentityVerifier,
+    subject: &str,
+    h: Option<&HeaderMap>,
+    payload: &[u8],
+) -> Result<Option<Identity>, ApiProblem> {
+    match verified_identity(verifier, subject, h, payload)? {
         None => Ok(None),
-        Some(value) => Identity::from_header(value.as_str())
+        Some(value) => Identity::from_header(value)
             .map(Some)
             .map_err(|e| ApiProblem::unauthenticated(e.0)),
     }
 }
 
-/// The partner identity in a request's `Rcn-Identity` header: `None` without the header, a
-/// problem when it is not a partner's.
-pub fn partner_identity(h: Option<&HeaderMap>) -> Result<Option<PartnerIdentity>, ApiProblem> {
-    match h.and_then(|h| h.get(headers::IDENTITY)) {
+/// The raw `Rcn-Identity` value of a request once the gateway's signature on it is checked
+/// (for callers whose identity is not a person's, such as a partner institution's): `None`
+/// without the header, a problem (401) when it is unsigned, expired, replayed or signed for
+/// another subject or body. A refusal is logged without the identity.
+pub fn verified_identity<'h>(
+    verifier: &IdentityVerifier,
+    subject: &str,
+    h: Option<&'h HeaderMap>,
+    payload: &[u8],
+) -> Result<Option<&'h str>, ApiProblem> {
+    verifier.verify(subject, h, payload).map_err(|refused| {
+        tracing::warn!(%subject, reason = %refused, "a request's identity was refused");
+        ApiProblem::unauthenticated(refused.to_string())
+    })
+}
+
+/// The partner identity in a request's `Rcn-Identity` header, once the gateway's signature on it
+/// is checked ([`verified_identity`]): `None` without the header, a problem when it is not
+/// signed for this request or not a partner's.
+pub fn partner_identity(
+    verifier: &IdentityVerifier,
+    subject: &str,
+    h: Option<&HeaderMap>,
+    payload: &[u8],
+) -> Result<Option<PartnerIdentity>, ApiProblem> {
+    match verified_identity(verifier, subject, h, payload)? {
         None => Ok(None),
-        Some(value) => PartnerIdentity::from_header(value.as_str())
-            .map(Some)
-            .map_err(|_| {
-                ApiProblem::unauthenticated(
-                    "the caller's identity could not be read; nothing was kept",
-                )
-            }),
+        Some(value) => PartnerIdentity::from_header(value).map(Some).map_err(|_| {
+            ApiProblem::unauthenticated("the caller's identity could not be read; nothing was kept")
+        }),
     }
 }
 
@@ -239,8 +267,13 @@ impl Endpoint {
     }
 
     /// Who asks, when this endpoint's [`Caller`] may.
-    fn asker(&self, message: &async_nats::Message) -> Result<Asker, ApiProblem> {
+    fn asker(
+        &self,
+        verifier: &IdentityVerifier,
+        message: &async_nats::Message,
+    ) -> Result<Asker, ApiProblem> {
         let h = message.headers.as_ref();
+        let (subject, payload) = (message.subject.as_str(), &message.payload[..]);
         let mut asker = Asker {
             trace_id: h
                 .and_then(|h| h.get(headers::TRACE_ID))
@@ -250,12 +283,12 @@ impl Endpoint {
         match self.caller {
             Caller::Person => {
                 asker.identity = Some(
-                    caller_identity(h)?
+                    caller_identity(verifier, subject, h, payload)?
                         .ok_or_else(|| ApiProblem::unauthenticated(MISSING_IDENTITY))?,
                 );
             }
             Caller::Service => {
-                if caller_identity(h)?.is_some() {
+                if caller_identity(verifier, subject, h, payload)?.is_some() {
                     return Err(ApiProblem::forbidden(
                         "this endpoint is for another rcn service, not for a person",
                     ));
@@ -263,11 +296,13 @@ impl Endpoint {
             }
             Caller::Partner => {
                 asker.partner = Some(
-                    partner_identity(h)?
+                    partner_identity(verifier, subject, h, payload)?
                         .ok_or_else(|| ApiProblem::unauthenticated(MISSING_IDENTITY))?,
                 );
             }
-            Caller::PartnerOrService => asker.partner = partner_identity(h)?,
+            Caller::PartnerOrService => {
+                asker.partner = partner_identity(verifier, subject, h, payload)?
+            }
             Caller::PartnerAccount => {
                 asker.partner = Some(subject_partner(message.subject.as_str())?)
             }
@@ -276,8 +311,12 @@ impl Endpoint {
     }
 
     /// Checks the caller and runs the handler within the time-out.
-    async fn answer(&self, message: &async_nats::Message) -> Result<Bytes, ApiProblem> {
-        let asker = self.asker(message)?;
+    async fn answer(
+        &self,
+        verifier: &IdentityVerifier,
+        message: &async_nats::Message,
+    ) -> Result<Bytes, ApiProblem> {
+        let asker = self.asker(verifier, message)?;
         let work = (self.handler)(message.payload.clone(), asker);
         tokio::time::timeout(self.timeout, work)
             .await
@@ -340,8 +379,12 @@ impl ServiceSpec {
     }
 
     /// Registers the service and its endpoints with NATS; requests wait until
-    /// [`RunningService::serve`].
-    pub async fn start(self, nats: &async_nats::Client) -> anyhow::Result<RunningService> {
+    /// [`RunningService::serve`]. `identities` checks the gateway's signature on every identity.
+    pub async fn start(
+        self,
+        nats: &async_nats::Client,
+        identities: &IdentityVerifier,
+    ) -> anyhow::Result<RunningService> {
         let service = nats
             .service_builder()
             .description(self.description)
@@ -365,6 +408,7 @@ impl ServiceSpec {
             // a fresh inbox, so nobody listens there.
             discard: nats.new_inbox(),
             concurrency: self.concurrency,
+            identities: identities.clone(),
             nats: nats.clone(),
             service,
             streams,
@@ -378,6 +422,7 @@ pub struct RunningService {
     /// Where the service API's error counter is told about a problem (see [`count_error`]).
     discard: String,
     concurrency: usize,
+    identities: IdentityVerifier,
     nats: async_nats::Client,
     service: async_nats::service::Service,
     streams: Vec<(Arc<Endpoint>, async_nats::service::endpoint::Endpoint)>,
@@ -398,6 +443,7 @@ impl RunningService {
             name,
             discard,
             concurrency,
+            identities,
             nats,
             service,
             streams,
@@ -410,7 +456,7 @@ impl RunningService {
         requests
             .take_until(shutdown.cancelled_owned())
             .for_each_concurrent(concurrency, |(endpoint, request)| {
-                handle(&name, &nats, &discard, endpoint, request)
+                handle(&name, &nats, &discard, &identities, endpoint, request)
             })
             .await;
         service
@@ -426,6 +472,7 @@ async fn handle(
     service: &str,
     nats: &async_nats::Client,
     discard: &str,
+    identities: &IdentityVerifier,
     endpoint: Arc<Endpoint>,
     mut request: async_nats::service::Request,
 ) {
@@ -450,7 +497,7 @@ async fn handle(
         count_error(&mut request, discard, &problem).await;
         return;
     }
-    let outcome = endpoint.answer(&request.message).await;
+    let outcome = endpoint.answer(identities, &request.message).await;
     let took_ms = started.elapsed().as_millis() as u64;
     match outcome {
         Ok(body) => {

@@ -7,6 +7,9 @@ pub const MSG_ID: &str = "Nats-Msg-Id";
 pub const TRACE_ID: &str = "Rcn-Trace-Id";
 /// The caller's identity, set by the gateway on requests (the owning service authorises again).
 pub const IDENTITY: &str = "Rcn-Identity";
+/// The gateway's signature over the identity, the subject, the body and an expiry
+/// (see [`crate::signed_identity`]); a service accepts no identity without it.
+pub const IDENTITY_SIGNATURE: &str = "Rcn-Identity-Signature";
 /// Dead-letter headers: why, where from, and how often it was tried.
 pub const DLQ_ERROR: &str = "Rcn-Dlq-Error";
 pub const DLQ_SUBJECT: &str = "Rcn-Dlq-Subject";

@@ -19,6 +19,7 @@ pub mod nats_auth;
 pub mod outbox;
 pub mod provision;
 pub mod shutdown;
+pub mod signed_identity;
 pub mod telemetry;
 
 pub use config::Config;

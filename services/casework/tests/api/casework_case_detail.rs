@@ -3,12 +3,10 @@
 //! reason given; staff of another municipality learn nothing, not even that the case exists; the
 //! RCN sees the region's cases with the BSN masked and the risk flags.
 
-use async_nats::HeaderMap;
 use rcn_contracts::casework_api::{CaseDetail, CaseStatus, ErrorCode, TaskView};
 use rcn_contracts::envelope::ApiReply;
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::{Condition, ConditionStatus, NoticeKind, RiskFlag};
-use rcn_runtime::headers;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -28,12 +26,10 @@ async fn haarlem_case_with_risk_flags(app: &mut App) -> Uuid {
 
 /// The reply to `case` as raw JSON, to check what is and is not on the wire.
 async fn raw_case(app: &App, who: &Identity, case_id: Uuid) -> String {
-    let mut h = HeaderMap::new();
-    h.insert(headers::IDENTITY, who.to_header().as_str());
     let reply: ApiReply<serde_json::Value> = app
         .raw_call(
             "case",
-            Some(h),
+            Some(&who.to_header()),
             serde_json::to_vec(&json!({"case_id": case_id})).expect("a request serialises"),
         )
         .await;
@@ -255,12 +251,13 @@ async fn a_case_request_without_identity_is_unauthenticated_and_reads_nothing() 
         none.into_result().unwrap_err().code(),
         ErrorCode::Unauthenticated
     );
-    let mut h = HeaderMap::new();
-    h.insert(
-        headers::IDENTITY,
-        r#"{"user_id":"anna","role":"municipal_staff"}"#,
-    );
-    let incomplete: ApiReply<CaseDetail> = app.raw_call("case", Some(h), body).await;
+    let incomplete: ApiReply<CaseDetail> = app
+        .raw_call(
+            "case",
+            Some(r#"{"user_id":"anna","role":"municipal_staff"}"#),
+            body,
+        )
+        .await;
     assert_eq!(
         incomplete.into_result().unwrap_err().code(),
         ErrorCode::Unauthenticated

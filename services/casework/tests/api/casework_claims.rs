@@ -358,9 +358,12 @@ async fn a_claim_sent_without_a_reply_subject_is_not_carried_out() {
         .open_case("n1", "GM0392", days_from_today(30), |_| {})
         .await;
     let anna = staff("anna", "GM0392");
-    let mut h = async_nats::HeaderMap::new();
-    h.insert(rcn_runtime::headers::IDENTITY, anna.to_header().as_str());
     let body = serde_json::to_vec(&one(case, Condition::Income)).expect("serialises");
+    let h = app.env.signed(
+        &anna.to_header(),
+        &app.subjects.casework_api("claim"),
+        &body,
+    );
     // Published, not requested: nobody could learn what became of it.
     app.nats
         .publish_with_headers(app.subjects.casework_api("claim"), h, body.into())

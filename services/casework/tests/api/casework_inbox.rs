@@ -9,6 +9,7 @@ use rcn_contracts::casework_api::{
 };
 use rcn_contracts::envelope::ApiReply;
 use rcn_runtime::headers;
+use rcn_runtime::signed_identity::{IdentitySigner, unix_ms_now};
 use serde_json::json;
 
 use crate::casework_support::{App, CaseworkProblem, one, rcn, staff, task};
@@ -256,10 +257,12 @@ async fn inbox_rows_show_the_bsn_masked_and_every_read_is_logged_for_good() {
     assert_eq!(row.person.bsn_masked, "*****6782");
     assert_eq!(row.person.family_name, "Jansen");
     let raw: ApiReply<serde_json::Value> = {
-        let mut h = HeaderMap::new();
-        h.insert(headers::IDENTITY, anna.to_header().as_str());
-        app.raw_call("inbox", Some(h), br#"{"scope":"all"}"#.to_vec())
-            .await
+        app.raw_call(
+            "inbox",
+            Some(&anna.to_header()),
+            br#"{"scope":"all"}"#.to_vec(),
+        )
+        .await
     };
     assert!(
         !serde_json::to_string(&raw).unwrap().contains("123456782"),
@@ -312,23 +315,66 @@ async fn requests_without_a_valid_identity_or_body_get_a_stable_code_and_nothing
         none.into_result().unwrap_err().code(),
         ErrorCode::Unauthenticated
     );
-    let mut h = HeaderMap::new();
-    h.insert(
-        headers::IDENTITY,
-        r#"{"user_id":"anna","role":"municipal_staff"}"#,
-    );
-    let incomplete: ApiReply<TaskView> = app.raw_call("claim", Some(h), body.clone()).await;
+    let incomplete: ApiReply<TaskView> = app
+        .raw_call(
+            "claim",
+            Some(r#"{"user_id":"anna","role":"municipal_staff"}"#),
+            body.clone(),
+        )
+        .await;
     assert_eq!(
         incomplete.into_result().unwrap_err().code(),
         ErrorCode::Unauthenticated
     );
 
+    // A valid identity the gateway did not sign for exactly this request changes nothing.
     let anna = staff("anna", "GM0392");
-    let mut h = HeaderMap::new();
-    h.insert(headers::IDENTITY, anna.to_header().as_str());
-    let garbage: ApiReply<TaskView> = app
-        .raw_call("claim", Some(h.clone()), b"{not json".to_vec())
-        .await;
+    let who = anna.to_header();
+    let subject = app.subjects.casework_api("claim");
+    let mut unsigned = HeaderMap::new();
+    unsigned.insert(headers::IDENTITY, who.as_str());
+    let now = unix_ms_now();
+    let mut expired = unsigned.clone();
+    let stale = app.env.signer().signature_value(
+        &who,
+        &subject,
+        &body,
+        now - 60_000,
+        now - 30_000,
+        [9; 16],
+    );
+    expired.insert(headers::IDENTITY_SIGNATURE, stale.as_str());
+    let forgeries = [
+        ("unsigned", unsigned),
+        ("expired", expired),
+        (
+            "signed for another verb",
+            app.env
+                .signed(&who, &app.subjects.casework_api("unclaim"), &body),
+        ),
+        (
+            "signed for another body",
+            app.env.signed(&who, &subject, b"{}"),
+        ),
+        (
+            "signed with another key",
+            IdentitySigner::generate().sign(&who, &subject, &body),
+        ),
+    ];
+    for (what, h) in forgeries {
+        let refused: ApiReply<TaskView> = app.raw_call_with("claim", h, body.clone()).await;
+        let e = refused.into_result().unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Unauthenticated, "{what}: {e:?}");
+    }
+    assert_eq!(
+        app.count("SELECT count(*) FROM casework.condition_tasks WHERE claimed_by IS NOT NULL")
+            .await,
+        0,
+        "no forged request claimed anything"
+    );
+
+    let h = Some(who.as_str());
+    let garbage: ApiReply<TaskView> = app.raw_call("claim", h, b"{not json".to_vec()).await;
     assert_eq!(
         garbage.into_result().unwrap_err().code(),
         ErrorCode::BadRequest
@@ -336,7 +382,7 @@ async fn requests_without_a_valid_identity_or_body_get_a_stable_code_and_nothing
     let wrong: ApiReply<TaskView> = app
         .raw_call(
             "claim",
-            Some(h.clone()),
+            h,
             br#"{"task":{"case_id":"x","condition":"weather"}}"#.to_vec(),
         )
         .await;

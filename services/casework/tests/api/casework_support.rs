@@ -153,25 +153,59 @@ impl App {
         req: &Req,
     ) -> Result<Resp, ApiProblem> {
         let body = serde_json::to_vec(req).expect("a request serialises");
-        let mut h = HeaderMap::new();
-        h.insert(headers::IDENTITY, who.to_header().as_str());
-        self.raw_call(verb, Some(h), body).await.into_result()
+        self.raw_call(verb, Some(&who.to_header()), body)
+            .await
+            .into_result()
     }
 
-    /// Sends any body with any headers; the decoded reply (in the kit's envelope).
+    /// Sends any body as `identity` (an `Rcn-Identity` value, signed as the gateway signs; `None`:
+    /// no identity at all); the decoded reply.
     pub async fn raw_call<Resp: DeserializeOwned>(
         &self,
         verb: &str,
-        h: Option<HeaderMap>,
+        identity: Option<&str>,
+        body: Vec<u8>,
+    ) -> ApiReply<Resp> {
+        self.raw_call_signing(verb, identity.map(|i| (i, &self.env)), body)
+            .await
+    }
+
+    /// Sends any body with exactly the headers `h` (forged or damaged signatures); the decoded
+    /// reply.
+    pub async fn raw_call_with<Resp: DeserializeOwned>(
+        &self,
+        verb: &str,
+        h: HeaderMap,
+        body: Vec<u8>,
+    ) -> ApiReply<Resp> {
+        self.send(verb, || Some(h.clone()), body).await
+    }
+
+    async fn raw_call_signing<Resp: DeserializeOwned>(
+        &self,
+        verb: &str,
+        signing: Option<(&str, &TestEnv)>,
+        body: Vec<u8>,
+    ) -> ApiReply<Resp> {
+        let subject = self.subjects.casework_api(verb);
+        // Signed anew for every attempt: a signature is good for one request.
+        let headers = || signing.map(|(identity, env)| env.signed(identity, &subject, &body));
+        self.send(verb, headers, body.clone()).await
+    }
+
+    async fn send<Resp: DeserializeOwned>(
+        &self,
+        verb: &str,
+        headers: impl Fn() -> Option<HeaderMap>,
         body: Vec<u8>,
     ) -> ApiReply<Resp> {
         let subject = self.subjects.casework_api(verb);
         let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
-            let sent = match &h {
+            let sent = match headers() {
                 Some(h) => {
                     self.nats
-                        .request_with_headers(subject.clone(), h.clone(), body.clone().into())
+                        .request_with_headers(subject.clone(), h, body.clone().into())
                         .await
                 }
                 None => {

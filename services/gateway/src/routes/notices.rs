@@ -18,7 +18,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use rcn_contracts::intake::{StatusReply, StatusRequest, SubmitReply};
 use rcn_contracts::notice::Problem;
-use rcn_runtime::headers;
 
 use crate::auth::Partner;
 use crate::{ApiError, AppState};
@@ -188,8 +187,8 @@ async fn ask_intake<T: serde::de::DeserializeOwned>(
         // Nothing can be kept without NATS: say so at once instead of after a timeout.
         return Err(unavailable());
     }
-    let mut h = async_nats::HeaderMap::new();
-    h.insert(headers::IDENTITY, caller.to_header().as_str());
+    // Signed for this subject and body only, for a short while: nobody on the way can reuse it.
+    let h = state.signer.sign(&caller.to_header(), &subject, &body);
     let request = async_nats::Request::new()
         .payload(body)
         .headers(h)

@@ -8,7 +8,6 @@ use std::time::Duration;
 use futures::StreamExt;
 use rcn_contracts::Subjects;
 use rcn_contracts::intake::SubmitReply;
-use rcn_runtime::headers;
 use rcn_runtime::testing::{RunningService, TestEnv, eventually};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -147,9 +146,12 @@ impl TestGateway {
         let received = Arc::new(Mutex::new(Vec::new()));
         let seen = received.clone();
         let responder = nats.clone();
+        let env = self.env.clone();
         let task = tokio::spawn(async move {
             while let Some(m) = requests.next().await {
-                let Some(inbox) = m.reply else { continue };
+                let Some(inbox) = m.reply.clone() else {
+                    continue;
+                };
                 if m.payload.as_ref() == PROBE {
                     responder
                         .publish(inbox, PROBE.into())
@@ -157,11 +159,7 @@ impl TestGateway {
                         .expect("answered");
                     continue;
                 }
-                let identity = m
-                    .headers
-                    .as_ref()
-                    .and_then(|h| h.get(headers::IDENTITY))
-                    .map(|v| v.as_str().to_owned());
+                let identity = env.identity_of(&m);
                 seen.lock().expect("not poisoned").push(Request {
                     body: m.payload.to_vec(),
                     identity,

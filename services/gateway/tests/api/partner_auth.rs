@@ -9,7 +9,6 @@ use rcn_contracts::intake::{
     NoticeState, NoticeStatus, PartnerIdentity, Receipt, ReceiptStatus, StatusReply, SubmitReply,
 };
 use rcn_contracts::notice::Problem;
-use rcn_runtime::headers;
 use serde_json::Value;
 
 use crate::helpers::{TestGateway, example_notice_bytes, problem};
@@ -25,13 +24,10 @@ async fn stand_in(
     nats.flush().await.expect("test set-up");
     let seen = Arc::new(Mutex::new(Vec::new()));
     let record = seen.clone();
+    let env = gateway.env.clone();
     tokio::spawn(async move {
         while let Some(m) = requests.next().await {
-            let identity = m
-                .headers
-                .as_ref()
-                .and_then(|h| h.get(headers::IDENTITY))
-                .map(|v| v.as_str().to_owned());
+            let identity = env.identity_of(&m);
             record
                 .lock()
                 .expect("test set-up")

@@ -25,7 +25,7 @@ pub struct TestIntake {
     pub subjects: Subjects,
     pub db: PgPool,
     intake: RunningService,
-    _env: TestEnv,
+    pub env: TestEnv,
 }
 
 impl TestIntake {
@@ -46,7 +46,7 @@ impl TestIntake {
             subjects,
             db,
             intake,
-            _env: env,
+            env,
         };
         eventually(PATIENCE, "intake to answer", || async {
             this.nats

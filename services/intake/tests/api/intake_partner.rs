@@ -7,26 +7,38 @@ use rcn_contracts::intake::{
     NoticeState, PartnerIdentity, StatusReply, StatusRequest, SubmitReply,
 };
 use rcn_runtime::headers;
+use rcn_runtime::signed_identity::IdentitySigner;
 
 use crate::helpers::{TestIntake, notice_with_id, receipt};
 
-fn identity(code: &str) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    let id = PartnerIdentity {
+/// The `Rcn-Identity` value the gateway sends for institution `code`.
+fn identity(code: &str) -> String {
+    PartnerIdentity {
         institution_code: code.into(),
         credential: "token:test".into(),
-    };
-    h.insert(headers::IDENTITY, id.to_header().as_str());
-    h
+    }
+    .to_header()
 }
 
+/// Submits `notice` on `subject` as `who` (an `Rcn-Identity` value, signed as the gateway signs).
 async fn submit_as(
     intake: &TestIntake,
     subject: String,
-    h: Option<HeaderMap>,
+    who: Option<&str>,
     notice: &serde_json::Value,
 ) -> SubmitReply {
     let body = serde_json::to_vec(notice).expect("test set-up");
+    let h = who.map(|who| intake.env.signed(who, &subject, &body));
+    submit_with(intake, subject, h, body).await
+}
+
+/// Submits `body` on `subject` with exactly the headers `h`.
+async fn submit_with(
+    intake: &TestIntake,
+    subject: String,
+    h: Option<HeaderMap>,
+    body: Vec<u8>,
+) -> SubmitReply {
     let reply = match h {
         Some(h) => {
             intake
@@ -39,13 +51,13 @@ async fn submit_as(
     serde_json::from_slice(&reply.expect("intake answers").payload).expect("a SubmitReply")
 }
 
-async fn status(intake: &TestIntake, h: Option<HeaderMap>, notice_id: &str) -> StatusReply {
+async fn status(intake: &TestIntake, who: Option<&str>, notice_id: &str) -> StatusReply {
     let body = serde_json::to_vec(&StatusRequest {
         notice_id: notice_id.into(),
     })
     .expect("test set-up");
     let subject = intake.subjects.intake_status();
-    let reply = match h {
+    let reply = match who.map(|who| intake.env.signed(who, &subject, &body)) {
         Some(h) => {
             intake
                 .nats
@@ -64,7 +76,7 @@ async fn a_notice_in_another_institutions_name_is_forbidden_and_not_kept() {
     let reply = submit_as(
         &intake,
         intake.subjects.intake_submit(),
-        Some(identity("PI-ZAANSTAD")),
+        Some(&identity("PI-ZAANSTAD")),
         &notice,
     )
     .await;
@@ -76,22 +88,52 @@ async fn a_notice_in_another_institutions_name_is_forbidden_and_not_kept() {
         "{message}"
     );
 
-    let mut garbled = HeaderMap::new();
-    garbled.insert(headers::IDENTITY, "{\"user_id\":\"x\"}");
     let reply = submit_as(
         &intake,
         intake.subjects.intake_submit(),
-        Some(garbled),
+        Some("{\"user_id\":\"x\"}"),
         &notice,
     )
     .await;
     assert!(matches!(reply, SubmitReply::Forbidden { .. }), "{reply:?}");
     assert!(intake.notices().await.is_empty());
 
+    // The right institution, but not signed by the gateway for this request: refused, not kept.
+    let subject = intake.subjects.intake_submit();
+    let body = serde_json::to_vec(&notice).expect("test set-up");
+    let haarlem = identity("PI-HAARLEM");
+    let mut unsigned = HeaderMap::new();
+    unsigned.insert(headers::IDENTITY, haarlem.as_str());
+    let forgeries = [
+        ("unsigned", unsigned),
+        (
+            "signed with another key",
+            IdentitySigner::generate().sign(&haarlem, &subject, &body),
+        ),
+        (
+            "signed for another body",
+            intake.env.signed(&haarlem, &subject, b"{}"),
+        ),
+        (
+            "signed for the status subject",
+            intake
+                .env
+                .signed(&haarlem, &intake.subjects.intake_status(), &body),
+        ),
+    ];
+    for (what, h) in forgeries {
+        let reply = submit_with(&intake, subject.clone(), Some(h), body.clone()).await;
+        let SubmitReply::Forbidden { message } = reply else {
+            panic!("{what}: expected forbidden, got {reply:?}")
+        };
+        assert!(message.contains("nothing was kept"), "{what}: {message}");
+    }
+    assert!(intake.notices().await.is_empty());
+
     let reply = submit_as(
         &intake,
         intake.subjects.intake_submit(),
-        Some(identity("PI-HAARLEM")),
+        Some(&identity("PI-HAARLEM")),
         &notice,
     )
     .await;
@@ -107,7 +149,7 @@ async fn a_partner_on_nats_is_known_by_its_submit_subject() {
     let reply = submit_as(
         &intake,
         intake.subjects.intake_submit_for("PI-ZAANSTAD"),
-        Some(identity("PI-HAARLEM")),
+        Some(&identity("PI-HAARLEM")),
         &notice,
     )
     .await;
@@ -153,7 +195,7 @@ async fn a_sender_can_ask_about_its_own_notices_only() {
     let accepted = receipt(intake.submit_notice(&notice_with_id("PIH-S1")).await);
     intake.wait_for_ledger("PI-HAARLEM:PIH-S1").await;
 
-    let reply = status(&intake, Some(identity("PI-HAARLEM")), "PIH-S1").await;
+    let reply = status(&intake, Some(&identity("PI-HAARLEM")), "PIH-S1").await;
     let StatusReply::Found { status: found } = reply else {
         panic!("expected the status, got {reply:?}")
     };
@@ -182,7 +224,7 @@ async fn a_sender_can_ask_about_its_own_notices_only() {
 }
 
 async fn status_of(intake: &TestIntake, code: &str, notice_id: &str) -> StatusReply {
-    status(intake, Some(identity(code)), notice_id).await
+    status(intake, Some(&identity(code)), notice_id).await
 }
 
 #[tokio::test]

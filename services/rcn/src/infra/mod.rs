@@ -6,6 +6,12 @@
 //! running stack. It is for development and tests: production gets its servers from compose or
 //! the platform.
 //!
+//! Each server gets a generated secret, kept in a file of mode 0600 beside its folder
+//! (`<root>/nats.token`, `<root>/postgres.password`, with `<root>/postgres.pgpass` for libpq-style
+//! clients), so no other local user gets in: NATS takes only that token, PostgreSQL asks a
+//! password (SCRAM) over TCP, and its socket lies in its own folder of mode 0700. These servers are
+//! for development and demonstration only.
+//!
 //! It must never touch a server it did not start (the machine's own NATS on 4222 and PostgreSQL
 //! on 5432 included: it refuses a port that is already taken instead of talking to whoever holds
 //! it), never initialise over or delete a folder that holds data, and never leave a server
@@ -53,6 +59,52 @@ impl LocalServers {
         let (nats, postgres) = tokio::join!(self.nats.stop(), self.postgres.stop());
         nats.and(postgres)
     }
+}
+
+/// The secret kept in `path`: read when the file exists (and made private again if it was not),
+/// otherwise generated and written to a new file of mode 0600.
+pub fn secret_file(path: &Path) -> Result<String> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    if let Ok(existing) = std::fs::read_to_string(path) {
+        let secret = existing.trim().to_owned();
+        if !secret.is_empty() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .with_context(|| format!("could not make {} private", path.display()))?;
+            return Ok(secret);
+        }
+    }
+    let secret = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let _ = std::fs::remove_file(path);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("could not create {}", path.display()))?;
+    file.write_all(secret.as_bytes())
+        .with_context(|| format!("could not write {}", path.display()))?;
+    Ok(secret)
+}
+
+/// Writes `contents` to `path` with mode 0600 (replacing what was there).
+pub fn private_file(path: &Path, contents: &str) -> Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("could not create {}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    file.write_all(contents.as_bytes())
+        .with_context(|| format!("could not write {}", path.display()))
 }
 
 /// A port on 127.0.0.1 that was free a moment ago (the OS picks it; nothing holds it after).

@@ -16,7 +16,7 @@ use super::process::{
     PORT_RELEASE_WAIT, ServerChild, ServerLog, Startup, kill_child, server_command, spawn_child,
     wait_for_free_port, wait_for_startup,
 };
-use super::{find_binary, free_port};
+use super::{find_binary, free_port, private_file, secret_file};
 
 /// JetStream restores every stream from disk before it accepts clients, so a big store is slow.
 const NATS_START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -34,6 +34,13 @@ pub struct NatsProcess {
     log_path: PathBuf,
     /// `None` after `kill` / `stop` until the next `restart`.
     process: ServerChild,
+    /// The only credential the server accepts (`<store>.token`, mode 0600).
+    token: String,
+    /// Where the token is kept, for clients started elsewhere (`rcn servers` prints it).
+    token_file: PathBuf,
+    /// The server's configuration (`<store>.conf`, mode 0600): the token is given there, not
+    /// on the command line where every local user could read it.
+    config_file: PathBuf,
 }
 
 impl NatsProcess {
@@ -55,19 +62,56 @@ impl NatsProcess {
             Some(port) => port,
             None => free_port()?,
         };
+        let token_file = store_dir.with_extension("token");
+        let token = secret_file(&token_file)?;
+        let config_file = store_dir.with_extension("conf");
+        private_file(
+            &config_file,
+            &format!(
+                "# Written by rcn: clients present the token in {}.\nauthorization {{\n  token: \"{token}\"\n}}\n",
+                token_file.display()
+            ),
+        )?;
         let mut nats = Self {
             binary,
             port,
             log_path: store_dir.join("nats-server.log"),
             store_dir,
             process: ServerChild::new("nats-server", "TERM", NATS_STOP_TIMEOUT),
+            token,
+            token_file,
+            config_file,
         };
         nats.launch(Duration::ZERO).await?;
         Ok(nats)
     }
 
+    /// The address, without the token (see [`Self::auth`]).
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// The credential clients present.
+    pub fn auth(&self) -> rcn_runtime::nats_auth::NatsAuth {
+        rcn_runtime::nats_auth::NatsAuth::Token(rcn_runtime::config::Secret::new(&self.token))
+    }
+
+    /// The token, for clients this process starts (an environment variable of a child).
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// Where the token is kept (mode 0600).
+    pub fn token_file(&self) -> &Path {
+        &self.token_file
+    }
+
+    /// A client of this server, named `name`.
+    pub async fn connect(&self, name: &str) -> Result<async_nats::Client> {
+        Ok(
+            rcn_runtime::nats::connect_as(&self.url(), &self.auth(), name, Duration::from_secs(10))
+                .await?,
+        )
     }
 
     pub fn port(&self) -> u16 {
@@ -109,6 +153,8 @@ impl NatsProcess {
         let (log, log_file) = ServerLog::open(&self.log_path)?;
         let mut command = server_command(&self.binary);
         command
+            .arg("-c")
+            .arg(&self.config_file)
             .arg("-js")
             .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
             .arg(&self.store_dir)

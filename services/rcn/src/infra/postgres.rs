@@ -1,6 +1,8 @@
 //! The launcher's PostgreSQL cluster: created by `initdb` in a folder of ours when that folder is
-//! missing or empty, started on 127.0.0.1 with trust auth (as the `postgres` OS user when we are
-//! root), and killable and restartable on the same port and data for crash tests.
+//! missing or empty, started on 127.0.0.1 (as the `postgres` OS user when we are root) with
+//! password authentication (SCRAM) for a generated password kept in `<data>.password` (mode
+//! 0600), and killable and restartable on the same port and data for crash tests. Only the unix
+//! socket, inside the data folder of mode 0700, trusts its (one possible) user.
 //!
 //! It must never initialise over or delete a folder that holds data, never let durability be
 //! configured away (fsync, synchronous commit and full page writes are forced on), and never
@@ -32,7 +34,7 @@ const POSTGRES_STOP_TIMEOUT: Duration = Duration::from_secs(30);
 /// `sun_path` holds 108 bytes including the NUL; longer socket paths make PostgreSQL refuse to start.
 const MAX_UNIX_SOCKET_PATH: usize = 107;
 
-/// A PostgreSQL cluster started by the launcher, listening on 127.0.0.1 with trust auth.
+/// A PostgreSQL cluster started by the launcher, listening on 127.0.0.1 with password auth.
 pub struct PostgresProcess {
     /// PGDATA; it also holds the unix socket and our log, so one folder is the whole server.
     data_dir: PathBuf,
@@ -46,7 +48,15 @@ pub struct PostgresProcess {
     log_path: PathBuf,
     /// `None` after `kill` / `stop` until the next `restart`.
     process: ServerChild,
+    /// The `postgres` superuser's password (`<data>.password`, mode 0600).
+    password: String,
+    /// Where the password is kept, and the same as a pgpass line (`PGPASSFILE`) for clients.
+    password_file: PathBuf,
+    pgpass_file: PathBuf,
 }
+
+/// The first line of the pg_hba.conf rcn writes: a cluster without it is still on trust auth.
+const HBA_MARKER: &str = "# rcn: password authentication over TCP";
 
 impl PostgresProcess {
     /// Creates the cluster if `data_dir` is missing or empty (`initdb -U postgres --auth=trust
@@ -62,7 +72,18 @@ impl PostgresProcess {
             Some(port) => port,
             None => free_port()?,
         };
+        let password_file = data_dir.with_extension("password");
+        let password = super::secret_file(&password_file)?;
+        let pgpass_file = data_dir.with_extension("pgpass");
+        super::private_file(
+            &pgpass_file,
+            &format!("127.0.0.1:*:*:postgres:{password}\nlocalhost:*:*:postgres:{password}\n"),
+        )?;
+        require_password(&bin_dir, &data_dir, run_as, &password).await?;
         let mut postgres = Self {
+            password,
+            password_file,
+            pgpass_file,
             log_path: data_dir.join("postmaster.log"),
             data_dir,
             port,
@@ -74,8 +95,28 @@ impl PostgresProcess {
         Ok(postgres)
     }
 
+    /// The administrator's URL, password included: for connecting, never for printing (see
+    /// [`Self::public_url`]).
     pub fn url(&self) -> String {
+        format!(
+            "postgres://postgres:{}@127.0.0.1:{}/postgres",
+            self.password, self.port
+        )
+    }
+
+    /// The administrator's URL without the password (clients find it in [`Self::pgpass_file`]).
+    pub fn public_url(&self) -> String {
         format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// Where the password is kept (mode 0600).
+    pub fn password_file(&self) -> &Path {
+        &self.password_file
+    }
+
+    /// The password as a pgpass file (mode 0600), for `PGPASSFILE`.
+    pub fn pgpass_file(&self) -> &Path {
+        &self.pgpass_file
     }
 
     pub fn port(&self) -> u16 {
@@ -165,9 +206,14 @@ impl PostgresProcess {
 
             let port = self.port;
             let left = deadline.saturating_duration_since(Instant::now());
-            match wait_for_startup(&mut child, left, || postgres_answers(port)).await? {
+            let password = self.password.clone();
+            match wait_for_startup(&mut child, left, || {
+                postgres_answers(port, password.clone())
+            })
+            .await?
+            {
                 Startup::Ready(()) => {
-                    info!(url = %self.url(), pid = child.id(), data = %self.data_dir.display(), "PostgreSQL is up");
+                    info!(url = %self.public_url(), pid = child.id(), data = %self.data_dir.display(), "PostgreSQL is up");
                     self.process.set(child);
                     return Ok(());
                 }
@@ -359,6 +405,72 @@ fn check_reachable(data_dir: &Path, user: OsUser) -> Result<()> {
     Ok(())
 }
 
+/// Makes the cluster ask a password over TCP, once: sets the `postgres` role's password in
+/// single-user mode (the password goes in on stdin, never on a command line) and writes a
+/// pg_hba.conf that trusts only the unix socket inside the data folder (mode 0700, so only the
+/// server's own OS user reaches it) and asks SCRAM on 127.0.0.1 and ::1. A cluster made by an
+/// earlier launcher with trust auth is converted the same way.
+async fn require_password(
+    bin_dir: &Path,
+    data_dir: &Path,
+    run_as: Option<OsUser>,
+    password: &str,
+) -> Result<()> {
+    use tokio::io::AsyncWriteExt as _;
+    let hba = data_dir.join("pg_hba.conf");
+    let current = std::fs::read_to_string(&hba).unwrap_or_default();
+    let wanted = format!(
+        "{HBA_MARKER}; the password is in {}\n\
+         local all all trust\n\
+         host  all all 127.0.0.1/32 scram-sha-256\n\
+         host  all all ::1/128      scram-sha-256\n",
+        data_dir.with_extension("password").display()
+    );
+    if current == wanted {
+        return Ok(());
+    }
+    let mut single = Command::new(bin_dir.join("postgres"));
+    single
+        .arg("--single")
+        .arg("-D")
+        .arg(data_dir)
+        .args(["-c", "password_encryption=scram-sha-256", "postgres"])
+        .current_dir(data_dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    if let Some(user) = run_as {
+        single.uid(user.uid).gid(user.gid);
+    }
+    let mut child = single
+        .spawn()
+        .context("could not start PostgreSQL in single-user mode to set its password")?;
+    let mut stdin = child.stdin.take().context("single-user stdin")?;
+    stdin
+        .write_all(format!("ALTER ROLE postgres PASSWORD '{password}';\n").as_bytes())
+        .await?;
+    drop(stdin);
+    let output = timeout(POSTGRES_START_TIMEOUT, child.wait_with_output())
+        .await
+        .context("PostgreSQL in single-user mode did not finish")??;
+    // Its log may quote the statement: the password never goes further.
+    let said = String::from_utf8_lossy(&output.stderr).replace(password, "<password>");
+    if !output.status.success() || said.contains("ERROR") {
+        bail!(
+            "could not set the PostgreSQL password in single-user mode:\n{}",
+            last_lines(&said)
+        );
+    }
+    std::fs::write(&hba, wanted).with_context(|| format!("could not write {}", hba.display()))?;
+    if let Some(user) = run_as {
+        std::os::unix::fs::chown(&hba, Some(user.uid), Some(user.gid))
+            .with_context(|| format!("could not hand {} to postgres", hba.display()))?;
+    }
+    info!(data = %data_dir.display(), "PostgreSQL asks a password over TCP");
+    Ok(())
+}
+
 /// Creates the cluster unless `data_dir` already holds one.
 async fn ensure_cluster(bin_dir: &Path, data_dir: &Path, run_as: Option<OsUser>) -> Result<()> {
     if data_dir.join("PG_VERSION").is_file() {
@@ -463,11 +575,12 @@ fn unix_socket_setting(data_dir: &Path, port: u16) -> String {
 
 /// `Some(())` once PostgreSQL accepts a connection and runs a query (not merely the TCP
 /// handshake: during recovery it accepts sockets and then refuses the session).
-async fn postgres_answers(port: u16) -> Option<()> {
-    let options = PgConnectOptions::new()
+async fn postgres_answers(port: u16, password: String) -> Option<()> {
+    let options = PgConnectOptions::new_without_pgpass()
         .host("127.0.0.1")
         .port(port)
         .username("postgres")
+        .password(&password)
         .database("postgres")
         .ssl_mode(PgSslMode::Disable)
         .application_name("rcn-launcher-probe");

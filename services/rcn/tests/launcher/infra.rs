@@ -76,9 +76,7 @@ async fn nats_relays_a_message_between_clients() {
     assert_ne!(nats.port(), 4222, "never the machine's own server");
     assert!(nats.url().starts_with("nats://127.0.0.1:"));
 
-    let client = async_nats::connect(nats.url())
-        .await
-        .expect("client connects");
+    let client = nats.connect("test").await.expect("client connects");
     let mut inbox = client.subscribe("rcn.test.ping").await.expect("subscribes");
     client
         .publish("rcn.test.ping", "hallo".into())
@@ -90,6 +88,63 @@ async fn nats_relays_a_message_between_clients() {
         .expect("the message arrives in time")
         .expect("the subscription is open");
     assert_eq!(message.payload.as_ref(), b"hallo");
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .expect("the file exists")
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+#[tokio::test]
+async fn the_launchers_servers_let_in_only_who_holds_their_generated_secrets() {
+    let scratch = Scratch::new();
+    let servers = LocalServers::start(&scratch.0).await.expect("both start");
+    let (nats, postgres) = (&servers.nats, &servers.postgres);
+    for file in [
+        nats.token_file(),
+        postgres.password_file(),
+        postgres.pgpass_file(),
+    ] {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+        assert!(file.starts_with(&scratch.0));
+    }
+    assert!(!nats.url().contains(nats.token()));
+    assert!(
+        !postgres.public_url().contains(
+            std::fs::read_to_string(postgres.password_file())
+                .unwrap()
+                .trim()
+        )
+    );
+
+    // NATS: no token, or a wrong one, is not let in.
+    assert!(async_nats::connect(nats.url()).await.is_err());
+    let wrong = async_nats::ConnectOptions::with_token("guessed".into())
+        .connect(nats.url())
+        .await;
+    assert!(wrong.is_err());
+    nats.connect("test").await.expect("the token lets in");
+
+    // PostgreSQL: no password, or a wrong one, is not let in over TCP.
+    let port = postgres.port();
+    let without = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    let options: sqlx::postgres::PgConnectOptions = without.parse().unwrap();
+    let refused = PgConnection::connect_with(&options.clone().password("")).await;
+    assert!(refused.is_err(), "no password, no entry");
+    let refused = PgConnection::connect_with(&options.password("guessed")).await;
+    let Err(sqlx::Error::Database(e)) = refused else {
+        panic!("a wrong password is refused by the server: {refused:?}")
+    };
+    assert_eq!(
+        e.code().as_deref(),
+        Some("28P01"),
+        "password authentication failed"
+    );
+    pool(postgres).await;
 }
 
 #[tokio::test]
@@ -125,9 +180,7 @@ async fn jetstream_messages_survive_a_nats_kill() {
     let mut nats = NatsProcess::start(&scratch.join("nats"), None)
         .await
         .expect("nats starts");
-    let client = async_nats::connect(nats.url())
-        .await
-        .expect("client connects");
+    let client = nats.connect("test").await.expect("client connects");
     let js = jetstream::new(client);
     js.create_stream(stream::Config {
         name: "SURVIVAL".to_owned(),
@@ -154,9 +207,7 @@ async fn jetstream_messages_survive_a_nats_kill() {
     );
 
     nats.restart().await.expect("nats restarts");
-    let client = async_nats::connect(nats.url())
-        .await
-        .expect("client reconnects");
+    let client = nats.connect("test").await.expect("client reconnects");
     let js = jetstream::new(client);
     let mut stream = js
         .get_stream("SURVIVAL")
@@ -223,7 +274,9 @@ async fn stopped_servers_free_their_ports_and_restart_on_them() {
     servers.nats.restart().await.expect("nats restarts");
     servers.postgres.restart().await.expect("postgres restarts");
     assert_eq!(servers.nats.port(), nats_port);
-    async_nats::connect(servers.nats.url())
+    servers
+        .nats
+        .connect("test")
         .await
         .expect("nats serves again");
     let pool = pool(&servers.postgres).await;

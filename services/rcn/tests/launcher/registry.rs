@@ -102,6 +102,7 @@ async fn rcn_run_prints_the_address_the_gateway_really_listens_on() {
         env.config.database_url().expect("set").to_owned(),
     );
     let region = env.config.region.to_string();
+    let key = env.signer().seed_hex();
     let mut child = rcn_run(
         &scratch,
         &["--only", "gateway"],
@@ -109,6 +110,7 @@ async fn rcn_run_prints_the_address_the_gateway_really_listens_on() {
             ("NATS_URL", &nats_url),
             ("DATABASE_URL", &database_url),
             ("RCN_REGION", &region),
+            ("RCN_IDENTITY_SIGNING_KEY", &key),
             ("RCN_HTTP_ADDR", "127.0.0.1:0"),
         ],
     );

@@ -10,8 +10,8 @@ use sqlx::Connection;
 
 use crate::infra::Scratch;
 
-/// Starts `rcn servers` on `data_dir` and returns it with the DATABASE_URL it printed, or the
-/// error output when it exited first.
+/// Starts `rcn servers` on `data_dir` and returns it with the DATABASE_URL it printed, the
+/// password from the file it named put in, or the error output when it exited first.
 fn start_servers(data_dir: &std::path::Path) -> (Child, Result<String, String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_rcn"))
         .args(["servers", "--data-dir"])
@@ -23,9 +23,16 @@ fn start_servers(data_dir: &std::path::Path) -> (Child, Result<String, String>) 
         .spawn()
         .expect("rcn servers starts");
     let stdout = BufReader::new(child.stdout.take().expect("piped"));
+    let mut url = None;
     for line in stdout.lines().map_while(Result::ok) {
-        if let Some(url) = line.strip_prefix("DATABASE_URL=") {
-            return (child, Ok(url.to_owned()));
+        if let Some(printed) = line.strip_prefix("DATABASE_URL=") {
+            url = Some(printed.to_owned());
+        }
+        if let (Some(url), Some(file)) = (&url, line.strip_prefix("POSTGRES_PASSWORD_FILE=")) {
+            let password = std::fs::read_to_string(file).expect("the password file is readable");
+            assert!(!url.contains(password.trim()), "no secret is printed");
+            let url = rcn_runtime::db::with_user(url, "postgres", Some(password.trim()));
+            return (child, Ok(url));
         }
     }
     let mut errors = String::new();

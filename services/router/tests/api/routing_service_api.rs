@@ -9,7 +9,6 @@ use std::time::Duration;
 use futures::StreamExt;
 use rcn_contracts::envelope::ApiReply;
 use rcn_contracts::routing_api::{ForwardedAckReply, ForwardedAckRequest, ManualRoutingKind};
-use rcn_runtime::headers;
 use rcn_runtime::testing::eventually;
 use serde_json::Value;
 
@@ -116,8 +115,11 @@ async fn a_bad_request_gets_a_problem_naming_the_json_path_and_counts_as_an_erro
     assert!(!problem.detail.contains("\"0392\""), "{problem:?}");
 
     // The protocol's error headers travel with the problem, for `nats req` and other clients.
-    let mut h = async_nats::HeaderMap::new();
-    h.insert(headers::IDENTITY, coordinator("c").as_str());
+    let h = router.signed(
+        &coordinator("c"),
+        &router.subjects.router_queue_decide(),
+        b"{}",
+    );
     let raw = router
         .nats
         .request_with_headers(router.subjects.router_queue_decide(), h, "{}".into())
@@ -160,8 +162,11 @@ async fn a_request_without_a_reply_subject_is_refused_and_changes_nothing() {
         "coordinator-7",
     ))
     .unwrap();
-    let mut h = async_nats::HeaderMap::new();
-    h.insert(headers::IDENTITY, coordinator("coordinator-7").as_str());
+    let h = router.signed(
+        &coordinator("coordinator-7"),
+        &router.subjects.router_queue_decide(),
+        &body,
+    );
     router
         .nats
         .publish_with_headers(router.subjects.router_queue_decide(), h, body.into())

@@ -36,7 +36,7 @@ pub struct RoutingRouter {
     pub subjects: Subjects,
     pub db: PgPool,
     router: RunningService,
-    _env: TestEnv,
+    env: TestEnv,
 }
 
 impl RoutingRouter {
@@ -65,7 +65,7 @@ impl RoutingRouter {
             subjects,
             db,
             router,
-            _env: env,
+            env,
         }
     }
 
@@ -164,6 +164,11 @@ impl RoutingRouter {
             .into_result()
     }
 
+    /// Headers carrying `identity` to `subject` with `body`, signed as the gateway signs.
+    pub fn signed(&self, identity: &str, subject: &str, body: &[u8]) -> async_nats::HeaderMap {
+        self.env.signed(identity, subject, body)
+    }
+
     /// A request from an RCN coordinator.
     pub async fn request(&self, subject: String, body: Vec<u8>) -> Vec<u8> {
         self.request_as(&coordinator(COORDINATOR), subject, body)
@@ -176,10 +181,11 @@ impl RoutingRouter {
         eventually(PATIENCE, &format!("an answer on {subject}"), || {
             let (subject, body) = (subject.clone(), body.clone());
             async move {
-                let mut h = async_nats::HeaderMap::new();
-                if !identity.is_empty() {
-                    h.insert(headers::IDENTITY, identity);
-                }
+                let h = if identity.is_empty() {
+                    async_nats::HeaderMap::new()
+                } else {
+                    self.signed(identity, &subject, &body)
+                };
                 self.nats
                     .request_with_headers(subject, h, body.into())
                     .await

@@ -2,7 +2,8 @@
 //!
 //! Each [`TestEnv`] gets a random region (so its subjects and streams are its own) and a fresh
 //! database (so its tables are its own). Servers come from `TEST_NATS_URL` / `TEST_DATABASE_URL`,
-//! defaulting to the machine's local ones. Only compiled with the `testing` feature.
+//! defaulting to the machine's local ones; a NATS token from the file `TEST_NATS_TOKEN_FILE` and
+//! a PostgreSQL password from `PGPASSFILE` when the servers ask for them (the launcher's own). Only compiled with the `testing` feature.
 //!
 //! Alongside it, the pieces every service's test harness needs: a service running in a task
 //! ([`RunningService`]), the messages a stream holds, counts, and "has the service settled".
@@ -21,6 +22,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
+use crate::signed_identity::IdentitySigner;
 
 /// An isolated region and database for one test.
 #[derive(Debug, Clone)]
@@ -32,8 +34,7 @@ pub struct TestEnv {
 impl TestEnv {
     pub async fn new() -> Self {
         crate::telemetry::init_for_tests();
-        let nats_url =
-            std::env::var("TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into());
+        let nats_url = test_nats_url();
         let admin_url = std::env::var("TEST_DATABASE_URL")
             .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
         let id = uuid::Uuid::new_v4().simple().to_string();
@@ -45,7 +46,7 @@ impl TestEnv {
         CLEANED
             .get_or_init(|| async {
                 remove_stale_databases(&mut admin, now).await;
-                remove_stale_streams(&nats_url).await;
+                remove_stale_streams().await;
             })
             .await;
         sqlx::query(&format!("CREATE DATABASE {database_name}"))
@@ -55,10 +56,14 @@ impl TestEnv {
         let database_url = crate::db::with_database(&admin_url, &database_name);
         let mut config = Config::from_lookup(|_| None).expect("defaults are valid");
         config.nats_url = Some(nats_url);
+        config.nats_auth = test_nats_auth();
         config.database_url = Some(database_url);
         config.region = Region::parse(&format!("t{}", &id[12..24])).expect("valid region");
         config.pseudonym_key = Some(PseudonymKey::new(format!("test-key-{id}")));
         config.db_pool_size = 4;
+        // The gateway's key as this test plays it: every identity a test sends is signed with it
+        // through [`TestEnv::signed`], exactly as the gateway signs.
+        config.set_identity_signer(IdentitySigner::generate());
         Self {
             config,
             database_name,
@@ -93,10 +98,47 @@ async fn remove_stale_databases(admin: &mut PgConnection, now: i64) {
     }
 }
 
+/// `TEST_NATS_URL`, the machine's own server by default.
+fn test_nats_url() -> String {
+    std::env::var("TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+/// The token in the file `TEST_NATS_TOKEN_FILE` names (the launcher's own server, `rcn servers`
+/// prints it as `NATS_TOKEN_FILE`); none otherwise.
+fn test_nats_auth() -> crate::nats_auth::NatsAuth {
+    match std::env::var("TEST_NATS_TOKEN_FILE") {
+        Ok(path) => {
+            let token = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("TEST_NATS_TOKEN_FILE {path}: {e}"));
+            crate::nats_auth::NatsAuth::Token(crate::config::Secret::new(token.trim()))
+        }
+        Err(_) => crate::nats_auth::NatsAuth::None,
+    }
+}
+
+/// A client of the test NATS server (`TEST_NATS_URL`, with `TEST_NATS_TOKEN_FILE`'s token).
+pub async fn test_nats(name: &str) -> async_nats::Client {
+    crate::nats::connect_as(
+        &test_nats_url(),
+        &test_nats_auth(),
+        name,
+        std::time::Duration::from_secs(10),
+    )
+    .await
+    .expect("connect to TEST_NATS_URL")
+}
+
 /// Deletes the streams of test regions (`T<12 hex>_…`) created more than an hour ago.
-async fn remove_stale_streams(nats_url: &str) {
+async fn remove_stale_streams() {
     use futures::StreamExt;
-    let Ok(client) = async_nats::connect(nats_url).await else {
+    let Ok(client) = crate::nats::connect_as(
+        &test_nats_url(),
+        &test_nats_auth(),
+        "rcn-test-cleanup",
+        std::time::Duration::from_secs(5),
+    )
+    .await
+    else {
         return;
     };
     let js = async_nats::jetstream::new(client);
@@ -141,6 +183,33 @@ impl TestEnv {
         crate::Ctx::connect(self.config.clone(), name)
             .await
             .expect("connect to the test NATS")
+    }
+
+    /// Headers carrying `identity` (an `Rcn-Identity` value) to `subject` with `body`, signed as
+    /// the gateway signs: the one way tests speak for a person or a partner.
+    pub fn signed(&self, identity: &str, subject: &str, body: &[u8]) -> async_nats::HeaderMap {
+        self.signer().sign(identity, subject, body)
+    }
+
+    /// The `Rcn-Identity` of a request a stand-in received, checked as a service checks it:
+    /// `None` without one, `Some("refused: …")` when its signature does not hold.
+    pub fn identity_of(&self, m: &async_nats::Message) -> Option<String> {
+        let verifier = self
+            .config
+            .identity_verifier()
+            .expect("set by TestEnv::new");
+        match verifier.verify(m.subject.as_str(), m.headers.as_ref(), &m.payload) {
+            Ok(identity) => identity.map(str::to_owned),
+            Err(refused) => Some(format!("refused: {refused}")),
+        }
+    }
+
+    /// The gateway's signing key of this environment.
+    pub fn signer(&self) -> &IdentitySigner {
+        self.config
+            .identity_signer
+            .as_ref()
+            .expect("a test environment signs identities")
     }
 
     /// A plain pool on the test database, for assertions across schemas (`casework.cases`).
