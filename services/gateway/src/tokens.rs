@@ -65,13 +65,39 @@ pub struct TokenInfo {
 }
 
 impl TokenInfo {
-    /// `active`, `revoked`, or `expiring` (revoked at a moment still to come: a rotation's grace).
-    pub fn state(&self, now: DateTime<Utc>) -> &'static str {
+    /// Whether the token is valid at `now` (see [`TokenState`]).
+    pub fn state(&self, now: DateTime<Utc>) -> TokenState {
         match self.revoked_at {
-            None => "active",
-            Some(at) if at > now => "expiring",
-            Some(_) => "revoked",
+            None => TokenState::Active,
+            Some(at) if at > now => TokenState::Expiring,
+            Some(_) => TokenState::Revoked,
         }
+    }
+}
+
+/// Where a token stands; follows from its revocation time, so it is not stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenState {
+    Active,
+    /// Revoked at a moment still to come: a rotation's grace period.
+    Expiring,
+    Revoked,
+}
+
+impl TokenState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenState::Active => "active",
+            TokenState::Expiring => "expiring",
+            TokenState::Revoked => "revoked",
+        }
+    }
+}
+
+impl std::fmt::Display for TokenState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pad`, so a column width (`{:<8}`) applies.
+        f.pad(self.as_str())
     }
 }
 
@@ -294,10 +320,11 @@ mod tests {
             last_used_at: None,
             replaced_by: None,
         };
-        assert_eq!(info.state(now), "active");
+        assert_eq!(info.state(now), TokenState::Active);
         info.revoked_at = Some(now + chrono::Duration::hours(1));
-        assert_eq!(info.state(now), "expiring");
+        assert_eq!(info.state(now), TokenState::Expiring);
         info.revoked_at = Some(now - chrono::Duration::seconds(1));
-        assert_eq!(info.state(now), "revoked");
+        assert_eq!(info.state(now), TokenState::Revoked);
+        assert_eq!(format!("[{:<8}]", TokenState::Active), "[active  ]");
     }
 }
