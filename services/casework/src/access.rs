@@ -81,14 +81,6 @@ pub async fn load_task(
     Ok(row)
 }
 
-/// A stored value that does not parse means the table and the code disagree: a bug, not a refusal.
-pub fn parse_stored<T>(value: Option<T>, column: &str, raw: &str) -> Result<T> {
-    value.ok_or_else(|| {
-        sqlx::Error::Decode(format!("unexpected {column} {raw:?} in casework's tables").into())
-            .into()
-    })
-}
-
 /// The task if the caller may see it; `not_found` otherwise.
 pub fn visible(who: &Identity, row: Option<TaskRow>) -> Result<TaskRow> {
     match row {
