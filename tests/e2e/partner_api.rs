@@ -118,11 +118,8 @@ async fn without_a_valid_token_the_partner_api_answers_401_with_a_bearer_challen
     );
     // The token was used, and that is recorded; the revoked one is listed as revoked.
     let tokens = rcn_gateway::tokens::list(&pool).await.unwrap();
-    assert!(
-        tokens
-            .iter()
-            .any(|t| t.token_id == revoked.token_id && t.state(chrono::Utc::now()) == "revoked")
-    );
+    assert!(tokens.iter().any(|t| t.token_id == revoked.token_id
+        && t.state(chrono::Utc::now()) == rcn_gateway::tokens::TokenState::Revoked));
     stack.stop().await;
 }
 

@@ -9,7 +9,7 @@ use rcn_contracts::casework_api::{ErrorCode, TaskRef};
 use rcn_contracts::events::ConditionState;
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::{Condition, ConditionStatus, Gemeentecode};
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::error::{Result, not_found, refuse};
@@ -50,47 +50,35 @@ pub async fn load_task(
     task: TaskRef,
     lock: bool,
 ) -> Result<Option<TaskRow>> {
-    let sql = format!(
-        "SELECT t.case_id, t.condition, t.status, t.claimed_by, t.due_on, c.gemeentecode, c.episode_key, c.status AS case_status
-         FROM condition_tasks t JOIN cases c ON c.case_id = t.case_id
-         WHERE t.case_id = $1 AND t.condition = $2 {}",
-        if lock { "FOR UPDATE OF t" } else { "" }
-    );
-    let row = sqlx::query(&sql)
-        .bind(task.case_id)
-        .bind(task.condition.as_str())
+    // Two statements rather than one assembled: each is checked by the compiler as it is sent.
+    let row = if lock {
+        sqlx::query_as!(
+            TaskRow,
+            r#"SELECT t.case_id, t.condition AS "condition: Condition", t.status AS "status: ConditionStatus",
+                      t.claimed_by, t.due_on, c.gemeentecode AS "gemeentecode: Gemeentecode", c.episode_key,
+                      c.status = 'open' AS "case_open!"
+               FROM condition_tasks t JOIN cases c ON c.case_id = t.case_id
+               WHERE t.case_id = $1 AND t.condition = $2 FOR UPDATE OF t"#,
+            task.case_id,
+            task.condition as Condition,
+        )
         .fetch_optional(&mut *conn)
-        .await?;
-    row.map(|r| task_row(&r)).transpose()
-}
-
-pub fn task_row(r: &sqlx::postgres::PgRow) -> Result<TaskRow> {
-    let condition: String = r.try_get("condition")?;
-    let status: String = r.try_get("status")?;
-    let gemeente: String = r.try_get("gemeentecode")?;
-    let case_status: String = r.try_get("case_status")?;
-    Ok(TaskRow {
-        case_id: r.try_get("case_id")?,
-        condition: parse_stored(Condition::parse(&condition), "condition", &condition)?,
-        status: parse_stored(ConditionStatus::parse(&status), "status", &status)?,
-        claimed_by: r.try_get("claimed_by")?,
-        due_on: r.try_get("due_on")?,
-        gemeentecode: parse_stored(
-            Gemeentecode::parse(&gemeente).ok(),
-            "gemeentecode",
-            &gemeente,
-        )?,
-        episode_key: r.try_get("episode_key")?,
-        case_open: case_status == "open",
-    })
-}
-
-/// A stored value that does not parse means the table and the code disagree: a bug, not a refusal.
-pub fn parse_stored<T>(value: Option<T>, column: &str, raw: &str) -> Result<T> {
-    value.ok_or_else(|| {
-        sqlx::Error::Decode(format!("unexpected {column} {raw:?} in casework's tables").into())
-            .into()
-    })
+        .await?
+    } else {
+        sqlx::query_as!(
+            TaskRow,
+            r#"SELECT t.case_id, t.condition AS "condition: Condition", t.status AS "status: ConditionStatus",
+                      t.claimed_by, t.due_on, c.gemeentecode AS "gemeentecode: Gemeentecode", c.episode_key,
+                      c.status = 'open' AS "case_open!"
+               FROM condition_tasks t JOIN cases c ON c.case_id = t.case_id
+               WHERE t.case_id = $1 AND t.condition = $2"#,
+            task.case_id,
+            task.condition as Condition,
+        )
+        .fetch_optional(&mut *conn)
+        .await?
+    };
+    Ok(row)
 }
 
 /// The task if the caller may see it; `not_found` otherwise.
@@ -150,16 +138,16 @@ pub async fn log_reads_why(
     if case_ids.is_empty() {
         return Ok(());
     }
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO access_log (user_id, role, gemeentecode, case_id, what, why)
          SELECT $1, $2, $3, id, $5, $6 FROM unnest($4::uuid[]) AS id",
+        who.user_id,
+        who.role as Role,
+        &who.gemeentecode as &Option<Gemeentecode>,
+        case_ids,
+        what,
+        why,
     )
-    .bind(&who.user_id)
-    .bind(who.role.as_str())
-    .bind(who.gemeentecode.as_ref().map(Gemeentecode::as_str))
-    .bind(case_ids)
-    .bind(what)
-    .bind(why)
     .execute(&mut *conn)
     .await?;
     Ok(())

@@ -17,10 +17,8 @@ use rcn_contracts::casework_api::{
 };
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::{Condition, ConditionStatus, Gemeentecode, NoticeKind, RiskFlag};
-use sqlx::Row;
-use sqlx::types::Json;
 
-use crate::access::{self, parse_stored};
+use crate::access;
 use crate::error::{Result, not_found, refuse};
 use crate::inbox::mask;
 use crate::spoed::SPOED_WITHIN_DAYS;
@@ -61,57 +59,46 @@ pub async fn case_detail(
 ) -> Result<CaseDetail> {
     let why = why(req)?;
     let mut tx = cw.pool.begin().await?;
-    let Some(c) = sqlx::query(
-        "SELECT case_id, status, gemeentecode, institution_code, started_on, expected_release_on,
-                released_on, closed_at, closed_reason, family_name, name_prefix, given_names,
-                date_of_birth, bsn, risk_flags,
-                (spoed OR released_on IS NOT NULL OR COALESCE(expected_release_on <= $2 + $3::int, false)) AS is_spoed
-         FROM cases WHERE case_id = $1",
+    let Some(c) = sqlx::query!(
+        r#"SELECT case_id, status AS "status: CaseStatus", gemeentecode AS "gemeentecode: Gemeentecode",
+                institution_code, started_on, expected_release_on,
+                released_on, closed_at, closed_reason AS "closed_reason: CloseReason", family_name,
+                name_prefix, given_names, date_of_birth, bsn, risk_flags,
+                (spoed OR released_on IS NOT NULL OR COALESCE(expected_release_on <= $2::date + $3::int, false)) AS is_spoed
+         FROM cases WHERE case_id = $1"#,
+        req.case_id,
+        today,
+        SPOED_WITHIN_DAYS as i32,
     )
-    .bind(req.case_id)
-    .bind(today)
-    .bind(SPOED_WITHIN_DAYS as i32)
     .fetch_optional(&mut *tx)
     .await?
     else {
         return Err(not_found());
     };
-    let gm: String = c.try_get("gemeentecode")?;
-    let gemeentecode = parse_stored(Gemeentecode::parse(&gm).ok(), "gemeentecode", &gm)?;
+    let gemeentecode = c.gemeentecode;
     if !who.may_see(&gemeentecode) {
         return Err(not_found());
     }
     let (full_bsn, with_risk_flags) = shown(who, &gemeentecode);
 
-    let status: String = c.try_get("status")?;
-    let closed_reason: Option<String> = c.try_get("closed_reason")?;
-    let bsn: String = c.try_get("bsn")?;
     let risk_flags = if with_risk_flags {
-        Some(c.try_get::<Json<Vec<RiskFlag>>, _>("risk_flags")?.0)
+        Some(
+            serde_json::from_value::<Vec<RiskFlag>>(c.risk_flags)
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+        )
     } else {
         None
     };
 
-    let task_rows = sqlx::query(
-        "SELECT condition, status, due_on, claimed_by, note, reason
-         FROM condition_tasks WHERE case_id = $1 ORDER BY condition",
+    let mut tasks = sqlx::query_as!(
+        CaseTask,
+        r#"SELECT condition AS "condition: Condition", status AS "status: ConditionStatus", due_on,
+                  claimed_by, note, reason
+           FROM condition_tasks WHERE case_id = $1 ORDER BY condition"#,
+        req.case_id,
     )
-    .bind(req.case_id)
     .fetch_all(&mut *tx)
     .await?;
-    let mut tasks = Vec::with_capacity(task_rows.len());
-    for r in task_rows {
-        let condition: String = r.try_get("condition")?;
-        let status: String = r.try_get("status")?;
-        tasks.push(CaseTask {
-            condition: parse_stored(Condition::parse(&condition), "condition", &condition)?,
-            status: parse_stored(ConditionStatus::parse(&status), "status", &status)?,
-            due_on: r.try_get("due_on")?,
-            claimed_by: r.try_get("claimed_by")?,
-            note: r.try_get("note")?,
-            reason: r.try_get("reason")?,
-        });
-    }
     // The region's order (ID, housing, income, …); a condition no longer configured goes last.
     tasks.sort_by_key(|t| {
         cw.conditions
@@ -120,44 +107,32 @@ pub async fn case_detail(
             .unwrap_or(usize::MAX)
     });
 
-    let notice_rows = sqlx::query(
-        "SELECT kind, sent_at FROM case_notices WHERE case_id = $1
-         ORDER BY sent_at, received_at, notice_key",
+    let notices = sqlx::query_as!(
+        CaseNoticeRef,
+        r#"SELECT kind AS "kind: NoticeKind", sent_at FROM case_notices WHERE case_id = $1
+           ORDER BY sent_at, received_at, notice_key"#,
+        req.case_id,
     )
-    .bind(req.case_id)
     .fetch_all(&mut *tx)
     .await?;
-    let mut notices = Vec::with_capacity(notice_rows.len());
-    for r in notice_rows {
-        let kind: String = r.try_get("kind")?;
-        notices.push(CaseNoticeRef {
-            kind: parse_stored(
-                NoticeKind::ALL.into_iter().find(|k| k.as_str() == kind),
-                "notice kind",
-                &kind,
-            )?,
-            sent_at: r.try_get("sent_at")?,
-        });
-    }
 
+    let bsn = c.bsn;
     let detail = CaseDetail {
-        case_id: c.try_get("case_id")?,
-        status: parse_stored(CaseStatus::parse(&status), "case status", &status)?,
-        spoed: c.try_get::<Option<bool>, _>("is_spoed")?.unwrap_or(false),
+        case_id: c.case_id,
+        status: c.status,
+        spoed: c.is_spoed.unwrap_or(false),
         gemeentecode,
-        institution_code: c.try_get("institution_code")?,
-        started_on: c.try_get("started_on")?,
-        expected_release_on: c.try_get("expected_release_on")?,
-        released_on: c.try_get("released_on")?,
-        closed_at: c.try_get("closed_at")?,
-        closed_reason: closed_reason
-            .map(|r| parse_stored(CloseReason::parse(&r), "closed_reason", &r))
-            .transpose()?,
+        institution_code: c.institution_code,
+        started_on: c.started_on,
+        expected_release_on: c.expected_release_on,
+        released_on: c.released_on,
+        closed_at: c.closed_at,
+        closed_reason: c.closed_reason,
         person: CasePerson {
-            family_name: c.try_get("family_name")?,
-            name_prefix: c.try_get("name_prefix")?,
-            given_names: c.try_get("given_names")?,
-            date_of_birth: c.try_get("date_of_birth")?,
+            family_name: c.family_name,
+            name_prefix: c.name_prefix,
+            given_names: c.given_names,
+            date_of_birth: c.date_of_birth,
             bsn: if full_bsn { bsn } else { mask(&bsn) },
             bsn_masked: !full_bsn,
         },

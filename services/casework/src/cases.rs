@@ -7,7 +7,7 @@ use rcn_contracts::events::{
     CaseOpened, CaseUpdated, ConditionState, NoticeRouted, RoutingOutcome,
 };
 use rcn_contracts::notice::NoticeKind;
-use rcn_contracts::{ConditionStatus, Gemeentecode, SCHEMA_VERSION};
+use rcn_contracts::{Condition, ConditionStatus, Gemeentecode, SCHEMA_VERSION};
 use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
 use rcn_runtime::{Config, outbox};
 use sqlx::PgConnection;
@@ -60,11 +60,12 @@ impl Casework {
         let routed = &d.message;
         let notice = &routed.notice;
         // A notice is applied once: a redelivery finds it here and changes nothing.
-        let seen: Option<i32> =
-            sqlx::query_scalar("SELECT 1 FROM case_notices WHERE notice_key = $1")
-                .bind(&routed.notice_key)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let seen = sqlx::query_scalar!(
+            "SELECT 1 FROM case_notices WHERE notice_key = $1",
+            routed.notice_key,
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
         if seen.is_some() {
             return Ok(());
         }
@@ -79,39 +80,39 @@ impl Casework {
         // recorded (so a late, older notice of it opens no work either) as a closed case
         // without tasks. A newer notice may reopen it ([`crate::reopening`]).
         let cancelled = notice.kind == NoticeKind::Cancelled;
-        let case_id: Option<Uuid> = sqlx::query_scalar(
+        let case_id = sqlx::query_scalar!(
             "INSERT INTO cases (case_id, episode_key, person_key, gemeentecode, bsn, family_name, name_prefix,
                                 given_names, date_of_birth, institution_code, started_on, expected_release_on,
                                 spoed, risk_flags, opened_at, opened_by_notice,
                                 status, closed_at, closed_reason, closed_by, closed_note)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::timestamptz, $16,
                      CASE WHEN $17 THEN 'closed' ELSE 'open' END,
-                     CASE WHEN $17 THEN $15 END,
+                     CASE WHEN $17 THEN $15::timestamptz END,
                      CASE WHEN $17 THEN 'cancelled' END,
                      CASE WHEN $17 THEN $18 END,
                      CASE WHEN $17 THEN $19 END)
              ON CONFLICT (episode_key) DO NOTHING
              RETURNING case_id",
+            new_case_id,
+            routed.episode_key,
+            routed.person_key,
+            gemeente as &Gemeentecode,
+            person.bsn.expose(),
+            person.family_name,
+            person.name_prefix,
+            person.given_names,
+            person.date_of_birth,
+            notice.sender.institution_code,
+            notice.detention.started_on,
+            release,
+            spoed,
+            sqlx::types::Json(&notice.risk_flags) as _,
+            now,
+            routed.notice_key,
+            cancelled,
+            by,
+            CANCELLED_UNOPENED,
         )
-        .bind(new_case_id)
-        .bind(&routed.episode_key)
-        .bind(&routed.person_key)
-        .bind(gemeente.as_str())
-        .bind(person.bsn.expose())
-        .bind(&person.family_name)
-        .bind(&person.name_prefix)
-        .bind(&person.given_names)
-        .bind(person.date_of_birth)
-        .bind(&notice.sender.institution_code)
-        .bind(notice.detention.started_on)
-        .bind(release)
-        .bind(spoed)
-        .bind(sqlx::types::Json(&notice.risk_flags))
-        .bind(now)
-        .bind(&routed.notice_key)
-        .bind(cancelled)
-        .bind(&by)
-        .bind(CANCELLED_UNOPENED)
         .fetch_optional(&mut *tx)
         .await?;
 
@@ -119,22 +120,24 @@ impl Casework {
         let case_id = match case_id {
             Some(id) => id,
             None => {
-                sqlx::query_scalar("SELECT case_id FROM cases WHERE episode_key = $1")
-                    .bind(&routed.episode_key)
-                    .fetch_one(&mut *tx)
-                    .await?
+                sqlx::query_scalar!(
+                    "SELECT case_id FROM cases WHERE episode_key = $1",
+                    routed.episode_key,
+                )
+                .fetch_one(&mut *tx)
+                .await?
             }
         };
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO case_notices (notice_key, case_id, kind, sent_at, received_at, applied_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
+            routed.notice_key,
+            case_id,
+            notice.kind as NoticeKind,
+            notice.sent_at,
+            routed.received_at,
+            now,
         )
-        .bind(&routed.notice_key)
-        .bind(case_id)
-        .bind(notice.kind.as_str())
-        .bind(notice.sent_at)
-        .bind(routed.received_at)
-        .bind(now)
         .execute(&mut *tx)
         .await?;
 
@@ -274,7 +277,7 @@ impl Casework {
             .collect();
         // One statement for every task and its "opened" history entry: a round trip per row
         // was most of the cost of opening a case.
-        sqlx::query(
+        sqlx::query!(
             "WITH tasks AS (
                  INSERT INTO condition_tasks (case_id, condition, status, note, due_on)
                  SELECT $1, x.condition, x.status, x.note, x.due_on
@@ -283,13 +286,16 @@ impl Casework {
              )
              INSERT INTO task_history (case_id, condition, by_whom, change, to_status, note)
              SELECT $1, condition, $6, 'opened', status, note FROM tasks",
+            case_id,
+            states.iter().map(|s| s.condition).collect::<Vec<Condition>>() as _,
+            states.iter().map(|s| s.status).collect::<Vec<ConditionStatus>>() as _,
+            notes as _,
+            states
+                .iter()
+                .map(|s| release.map(|r| self.deadlines.due_on(s.condition, r)))
+                .collect::<Vec<_>>() as _,
+            format!("notice:{}", routed.notice_key),
         )
-        .bind(case_id)
-        .bind(states.iter().map(|s| s.condition.as_str()).collect::<Vec<_>>())
-        .bind(states.iter().map(|s| s.status.as_str()).collect::<Vec<_>>())
-        .bind(&notes)
-        .bind(states.iter().map(|s| release.map(|r| self.deadlines.due_on(s.condition, r))).collect::<Vec<_>>())
-        .bind(format!("notice:{}", routed.notice_key))
         .execute(&mut *tx)
         .await?;
         Ok(states)

@@ -12,10 +12,10 @@
 //! order PostgreSQL sorts `condition` in), so two of them cannot deadlock. Should PostgreSQL
 //! abort a request for a conflict all the same, the API runs it again ([`crate::retry`]).
 
-use rcn_contracts::Condition;
 use rcn_contracts::casework_api::{BulkReply, BulkResult, ErrorCode, MAX_BULK, TaskRef, TaskView};
 use rcn_contracts::casework_events::AssignmentChange;
 use rcn_contracts::identity::{Identity, check_user_id};
+use rcn_contracts::{Condition, Gemeentecode};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -23,8 +23,6 @@ use crate::access::{self, TaskRow, require_staff, workable};
 use crate::error::{CaseworkError, Result, claimed_by_other, not_found, refuse, refuse_held};
 use crate::history;
 use crate::state::Casework;
-
-const OPEN_STATUSES: &str = "('unknown', 'needs_action', 'in_progress')";
 
 fn view(row: &TaskRow, holder: Option<&str>) -> TaskView {
     TaskView {
@@ -52,18 +50,18 @@ async fn claim_in(
     task: TaskRef,
 ) -> Result<TaskView> {
     let gemeente = require_staff(who)?;
-    let claimed: Option<Uuid> = sqlx::query_scalar(&format!(
+    let claimed = sqlx::query_scalar!(
         "UPDATE condition_tasks t SET claimed_by = $3, claimed_at = now(), updated_at = now()
          FROM cases c
          WHERE t.case_id = $1 AND t.condition = $2 AND c.case_id = t.case_id
            AND c.gemeentecode = $4 AND c.status = 'open'
-           AND t.claimed_by IS NULL AND t.status IN {OPEN_STATUSES}
-         RETURNING t.case_id"
-    ))
-    .bind(task.case_id)
-    .bind(task.condition.as_str())
-    .bind(&who.user_id)
-    .bind(gemeente.as_str())
+           AND t.claimed_by IS NULL AND t.status IN ('unknown', 'needs_action', 'in_progress')
+         RETURNING t.case_id",
+        task.case_id,
+        task.condition as Condition,
+        who.user_id,
+        gemeente as &Gemeentecode,
+    )
     .fetch_optional(&mut *conn)
     .await?;
     // The row as it is now: ours after a successful claim (the UPDATE holds its lock).
@@ -170,7 +168,7 @@ async fn move_holder(
     note: Option<&str>,
 ) -> Result<TaskRow> {
     let gemeente = require_staff(who)?;
-    let before: Option<(Option<String>,)> = sqlx::query_as(
+    let before = sqlx::query_scalar!(
         "UPDATE condition_tasks t
          SET claimed_by = $4, claimed_at = CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, updated_at = now()
          FROM cases c
@@ -178,12 +176,12 @@ async fn move_holder(
            AND c.gemeentecode = $5 AND c.status = 'open'
            AND t.claimed_by IS NOT DISTINCT FROM $3
          RETURNING $3::text",
+        task.case_id,
+        task.condition as Condition,
+        expected,
+        to,
+        gemeente as &Gemeentecode,
     )
-    .bind(task.case_id)
-    .bind(task.condition.as_str())
-    .bind(expected)
-    .bind(to)
-    .bind(gemeente.as_str())
     .fetch_optional(&mut *conn)
     .await?;
     let row = workable(who, access::load_task(conn, task, false).await?)?;
@@ -229,14 +227,14 @@ fn not_yours(holder: Option<&str>) -> CaseworkError {
 pub async fn claim_case(cw: &Casework, who: &Identity, case_id: Uuid) -> Result<BulkReply> {
     require_staff(who)?;
     let mut tx = cw.pool.begin().await?;
-    let conditions: Vec<String> =
-        sqlx::query_scalar("SELECT condition FROM condition_tasks WHERE case_id = $1")
-            .bind(case_id)
-            .fetch_all(&mut *tx)
-            .await?;
+    let conditions = sqlx::query_scalar!(
+        r#"SELECT condition AS "condition: Condition" FROM condition_tasks WHERE case_id = $1"#,
+        case_id,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     let mut tasks: Vec<TaskRef> = conditions
-        .iter()
-        .filter_map(|c| Condition::parse(c))
+        .into_iter()
         .map(|condition| TaskRef { case_id, condition })
         .collect();
     tasks.sort_by(lock_order);

@@ -3,7 +3,9 @@
 //! leave every inbox.
 
 use chrono::{DateTime, Utc};
-use rcn_contracts::casework_api::{CaseClosedReply, CloseCaseRequest, CloseReason, ErrorCode};
+use rcn_contracts::casework_api::{
+    CaseClosedReply, CaseStatus, CloseCaseRequest, CloseReason, ErrorCode,
+};
 use rcn_contracts::casework_events::CaseClosed;
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::{Condition, Gemeentecode, SCHEMA_VERSION, Subjects};
@@ -11,7 +13,6 @@ use rcn_runtime::outbox;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::access::parse_stored;
 use crate::error::{Result, not_found, refuse};
 use crate::history;
 use crate::state::Casework;
@@ -43,19 +44,17 @@ pub async fn close_by_hand(
         ));
     }
     let mut tx = cw.pool.begin().await?;
-    let case: Option<(String, String)> =
-        sqlx::query_as("SELECT gemeentecode, status FROM cases WHERE case_id = $1 FOR UPDATE")
-            .bind(req.case_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let Some((gemeente, status)) = case else {
+    let case = sqlx::query!(
+        r#"SELECT gemeentecode AS "gemeentecode: Gemeentecode", status AS "status: CaseStatus"
+           FROM cases WHERE case_id = $1 FOR UPDATE"#,
+        req.case_id,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(case) = case else {
         return Err(not_found());
     };
-    let gemeente = parse_stored(
-        Gemeentecode::parse(&gemeente).ok(),
-        "gemeentecode",
-        &gemeente,
-    )?;
+    let gemeente = case.gemeentecode;
     if !who.may_see(&gemeente) {
         return Err(not_found());
     }
@@ -65,7 +64,7 @@ pub async fn close_by_hand(
             "Only the municipality's staff or the RCN close a case.",
         ));
     }
-    if status != "open" {
+    if case.status != CaseStatus::Open {
         return Err(refuse(
             ErrorCode::CaseClosed,
             "This case is already closed.",
@@ -98,27 +97,29 @@ pub async fn close(
     note: Option<&str>,
 ) -> Result<DateTime<Utc>> {
     let closed_at = Utc::now();
-    let row: Option<(String, String)> = sqlx::query_as(
-        "UPDATE cases SET status = 'closed', closed_at = $2, closed_reason = $3, closed_by = $4, closed_note = $5
-         WHERE case_id = $1 AND status = 'open' RETURNING episode_key, gemeentecode",
+    let row = sqlx::query!(
+        r#"UPDATE cases SET status = 'closed', closed_at = $2, closed_reason = $3, closed_by = $4, closed_note = $5
+           WHERE case_id = $1 AND status = 'open'
+           RETURNING episode_key, gemeentecode AS "gemeentecode: Gemeentecode""#,
+        case_id,
+        closed_at,
+        reason as CloseReason,
+        by,
+        note,
     )
-    .bind(case_id)
-    .bind(closed_at)
-    .bind(reason.as_str())
-    .bind(by)
-    .bind(note)
     .fetch_optional(&mut *conn)
     .await?;
-    let Some((episode_key, gemeente)) = row else {
+    let Some(row) = row else {
         return Err(refuse(
             ErrorCode::CaseClosed,
             "This case is already closed.",
         ));
     };
-    let open: Vec<String> = sqlx::query_scalar(
-        "SELECT condition FROM condition_tasks WHERE case_id = $1 AND status IN ('unknown', 'needs_action', 'in_progress') ORDER BY condition",
+    let open = sqlx::query_scalar!(
+        r#"SELECT condition AS "condition: Condition" FROM condition_tasks
+           WHERE case_id = $1 AND status IN ('unknown', 'needs_action', 'in_progress') ORDER BY condition"#,
+        case_id,
     )
-    .bind(case_id)
     .fetch_all(&mut *conn)
     .await?;
     history::record_case(
@@ -129,20 +130,16 @@ pub async fn close(
         serde_json::json!({"reason": reason.as_str(), "note": note, "open_conditions": open}),
     )
     .await?;
-    let gemeentecode = parse_stored(
-        Gemeentecode::parse(&gemeente).ok(),
-        "gemeentecode",
-        &gemeente,
-    )?;
+    let gemeentecode = row.gemeentecode;
     let event = CaseClosed {
         schema_version: SCHEMA_VERSION,
         event_id: Uuid::now_v7(),
         case_id,
-        episode_key,
+        episode_key: row.episode_key,
         gemeentecode: gemeentecode.clone(),
         reason,
         by: by.to_owned(),
-        open_conditions: open.iter().filter_map(|c| Condition::parse(c)).collect(),
+        open_conditions: open,
         closed_at,
     };
     let subject = subjects.case_closed(&gemeentecode);

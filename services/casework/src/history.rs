@@ -3,7 +3,7 @@
 
 use chrono::Utc;
 use rcn_contracts::casework_events::{AssignmentChange, TaskAssigned, TaskStatusChanged};
-use rcn_contracts::{ConditionStatus, SCHEMA_VERSION, Subjects};
+use rcn_contracts::{Condition, ConditionStatus, SCHEMA_VERSION, Subjects};
 use rcn_runtime::outbox;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -24,23 +24,23 @@ pub struct TaskChange<'a> {
 pub async fn record_task(
     conn: &mut PgConnection,
     case_id: Uuid,
-    condition: &str,
+    condition: Condition,
     by: &str,
     c: TaskChange<'_>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO task_history (case_id, condition, by_whom, change, from_status, to_status, from_holder, to_holder, note)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        case_id,
+        condition as Condition,
+        by,
+        c.change,
+        c.from_status as Option<ConditionStatus>,
+        c.to_status as Option<ConditionStatus>,
+        c.from_holder,
+        c.to_holder,
+        c.note,
     )
-    .bind(case_id)
-    .bind(condition)
-    .bind(by)
-    .bind(c.change)
-    .bind(c.from_status.map(ConditionStatus::as_str))
-    .bind(c.to_status.map(ConditionStatus::as_str))
-    .bind(c.from_holder)
-    .bind(c.to_holder)
-    .bind(c.note)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -53,13 +53,13 @@ pub async fn record_case(
     change: &str,
     detail: serde_json::Value,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO case_history (case_id, by_whom, change, detail) VALUES ($1, $2, $3, $4)",
+        case_id,
+        by,
+        change,
+        detail,
     )
-    .bind(case_id)
-    .bind(by)
-    .bind(change)
-    .bind(detail)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -82,7 +82,7 @@ pub async fn holder_changed(
         note,
         ..Default::default()
     };
-    record_task(conn, task.case_id, task.condition.as_str(), by, c).await?;
+    record_task(conn, task.case_id, task.condition, by, c).await?;
     let event = TaskAssigned {
         schema_version: SCHEMA_VERSION,
         event_id: Uuid::now_v7(),
@@ -125,7 +125,7 @@ pub async fn status_changed(
         note,
         ..Default::default()
     };
-    record_task(conn, task.case_id, task.condition.as_str(), by, c).await?;
+    record_task(conn, task.case_id, task.condition, by, c).await?;
     let event = TaskStatusChanged {
         schema_version: SCHEMA_VERSION,
         event_id: Uuid::now_v7(),

@@ -10,11 +10,11 @@
 
 use std::sync::Arc;
 
-use rcn_contracts::casework_api::CloseReason;
+use rcn_contracts::NoticeKind;
+use rcn_contracts::casework_api::{CaseStatus, CloseReason};
 use rcn_contracts::events::{NoticeRouted, RoutingOutcome};
 use rcn_runtime::Config;
 use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
-use uuid::Uuid;
 
 use crate::closing;
 use crate::state::Casework;
@@ -52,38 +52,39 @@ impl Handler for MovedOut {
             let RoutingOutcome::OutOfRegion { gemeentecode } = &routed.outcome else {
                 continue;
             };
-            let case: Option<(Uuid, String)> = sqlx::query_as(
-                "SELECT case_id, status FROM cases WHERE episode_key = $1 FOR UPDATE",
+            let case = sqlx::query!(
+                r#"SELECT case_id, status AS "status: CaseStatus" FROM cases WHERE episode_key = $1 FOR UPDATE"#,
+                routed.episode_key,
             )
-            .bind(&routed.episode_key)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some((case_id, status)) = case else {
+            let Some(case) = case else {
                 continue;
             };
-            let applied = sqlx::query(
+            let case_id = case.case_id;
+            let applied = sqlx::query!(
                 "INSERT INTO case_notices (notice_key, case_id, kind, sent_at, received_at, applied_at)
                  VALUES ($1, $2, $3, $4, $5, now()) ON CONFLICT (notice_key) DO NOTHING",
+                routed.notice_key,
+                case_id,
+                routed.notice.kind as NoticeKind,
+                routed.notice.sent_at,
+                routed.received_at,
             )
-            .bind(&routed.notice_key)
-            .bind(case_id)
-            .bind(routed.notice.kind.as_str())
-            .bind(routed.notice.sent_at)
-            .bind(routed.received_at)
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            if applied == 0 || status != "open" {
+            if applied == 0 || case.status != CaseStatus::Open {
                 continue;
             }
             // Notices take effect in the order they were sent: one the case already has from
             // after this one (routing the person into the region again) has the last word.
-            let newer: Option<i32> = sqlx::query_scalar(
+            let newer = sqlx::query_scalar!(
                 "SELECT 1 FROM case_notices WHERE case_id = $1 AND notice_key <> $2 AND sent_at > $3 LIMIT 1",
+                case_id,
+                routed.notice_key,
+                routed.notice.sent_at,
             )
-            .bind(case_id)
-            .bind(&routed.notice_key)
-            .bind(routed.notice.sent_at)
             .fetch_optional(&mut *tx)
             .await?;
             if newer.is_some() {

@@ -17,7 +17,7 @@
 
 use chrono::Utc;
 use rcn_contracts::Gemeentecode;
-use rcn_contracts::casework_api::CloseReason;
+use rcn_contracts::casework_api::{CaseStatus, CloseReason};
 use rcn_contracts::events::NoticeRouted;
 use rcn_contracts::notice::NoticeKind;
 use rcn_runtime::consumer::{Delivery, HandlerError};
@@ -31,12 +31,9 @@ use crate::state::Casework;
 use crate::updates::{CaseState, lapse_claims, lock_tasks};
 
 /// Whether a case closed for `closed_reason` reopens on a newer notice of `kind`.
-pub fn reopens(closed_reason: Option<&str>, kind: NoticeKind) -> bool {
+pub fn reopens(closed_reason: Option<CloseReason>, kind: NoticeKind) -> bool {
     let reopenable = [CloseReason::Cancelled, CloseReason::MovedOutOfRegion];
-    kind != NoticeKind::Cancelled
-        && closed_reason
-            .and_then(CloseReason::parse)
-            .is_some_and(|r| reopenable.contains(&r))
+    kind != NoticeKind::Cancelled && closed_reason.is_some_and(|r| reopenable.contains(&r))
 }
 
 /// Reopens `case` (locked, closed, [`reopens`]) in `gemeente`, in the consumer's transaction.
@@ -52,14 +49,15 @@ pub(crate) async fn reopen(
     let by = format!("notice:{}", routed.notice_key);
     // The tasks as the closure left them, with the municipality that held them then.
     let tasks = lock_tasks(tx, case_id).await?;
-    let closed_at: Option<chrono::DateTime<Utc>> = sqlx::query_scalar(
-        "UPDATE cases c SET status = 'open', gemeentecode = $2,
+    let closed_at = sqlx::query_scalar!(
+        r#"UPDATE cases c SET status = $3, gemeentecode = $2,
                 closed_at = NULL, closed_reason = NULL, closed_by = NULL, closed_note = NULL
          FROM (SELECT closed_at FROM cases WHERE case_id = $1) AS before
-         WHERE c.case_id = $1 RETURNING before.closed_at",
+         WHERE c.case_id = $1 RETURNING before.closed_at AS "closed_at?""#,
+        case_id,
+        gemeente as &Gemeentecode,
+        CaseStatus::Open as CaseStatus,
     )
-    .bind(case_id)
-    .bind(gemeente.as_str())
     .fetch_one(&mut *tx)
     .await?;
     let conditions = if tasks.is_empty() {
@@ -67,7 +65,7 @@ pub(crate) async fn reopen(
     } else {
         let why = format!(
             "the case was closed ({}) and reopened",
-            case.closed_reason.as_deref().unwrap_or("closed")
+            case.closed_reason.map_or("closed", CloseReason::as_str)
         );
         lapse_claims(cw, tx, &tasks, &by, &why).await?;
         tasks.iter().map(TaskRow::state).collect()
@@ -88,7 +86,7 @@ pub(crate) async fn reopen(
         conditions,
     };
     cw.announce_opened(tx, opening, d, Utc::now()).await?;
-    tracing::info!(%case_id, notice_key = %routed.notice_key, closed_reason = case.closed_reason.as_deref(), gemeentecode = %gemeente, "closed case reopened by a newer notice");
+    tracing::info!(%case_id, notice_key = %routed.notice_key, closed_reason = case.closed_reason.map(CloseReason::as_str), gemeentecode = %gemeente, "closed case reopened by a newer notice");
     Ok(())
 }
 
@@ -99,12 +97,29 @@ mod tests {
     #[test]
     fn only_the_episodes_own_closures_reopen_and_never_by_a_cancellation() {
         for (reason, kind, expected) in [
-            (Some("cancelled"), NoticeKind::DetentionStarted, true),
-            (Some("moved_out_of_region"), NoticeKind::Update, true),
-            (Some("moved_out_of_region"), NoticeKind::Cancelled, false),
-            (Some("completed"), NoticeKind::ReleasePlanned, false),
-            (Some("deceased"), NoticeKind::Update, false),
-            (Some("other"), NoticeKind::Update, false),
+            (
+                Some(CloseReason::Cancelled),
+                NoticeKind::DetentionStarted,
+                true,
+            ),
+            (
+                Some(CloseReason::MovedOutOfRegion),
+                NoticeKind::Update,
+                true,
+            ),
+            (
+                Some(CloseReason::MovedOutOfRegion),
+                NoticeKind::Cancelled,
+                false,
+            ),
+            (
+                Some(CloseReason::Completed),
+                NoticeKind::ReleasePlanned,
+                false,
+            ),
+            (Some(CloseReason::Deceased), NoticeKind::Update, false),
+            (Some(CloseReason::Duplicate), NoticeKind::Update, false),
+            (Some(CloseReason::Other), NoticeKind::Update, false),
             (None, NoticeKind::Update, false),
         ] {
             assert_eq!(reopens(reason, kind), expected, "{reason:?} then {kind:?}");

@@ -21,10 +21,8 @@ use rcn_contracts::casework_api::CloseReason;
 use rcn_contracts::casework_events::{DeadlineKind, TaskDeadline};
 use rcn_contracts::{Condition, ConditionStatus, Gemeentecode, SCHEMA_VERSION};
 use rcn_runtime::{CancellationToken, outbox};
-use sqlx::Row;
 use uuid::Uuid;
 
-use crate::access::parse_stored;
 use crate::closing;
 use crate::error::Result;
 use crate::spoed::SPOED_WITHIN_DAYS;
@@ -83,39 +81,39 @@ pub async fn tick(cw: &Casework, today: NaiveDate) -> Result<usize> {
 async fn refresh_spoed(cw: &Casework, today: NaiveDate) -> Result<()> {
     let horizon = today + Days::new(SPOED_WITHIN_DAYS);
     let mut tx = cw.pool.begin().await?;
-    let stored: Option<NaiveDate> =
-        sqlx::query_scalar("SELECT horizon FROM spoed_horizon FOR UPDATE")
-            .fetch_optional(&mut *tx)
-            .await?;
+    let stored = sqlx::query_scalar!("SELECT horizon FROM spoed_horizon FOR UPDATE")
+        .fetch_optional(&mut *tx)
+        .await?;
     // In batches, each the lowest spoed keys first: an index-only walk of the small partial
     // index of tasks not (yet) spoed, which stops at the horizon; usually it finds nothing.
     loop {
-        let keys: Vec<(Uuid, String)> = sqlx::query_as(
-            "SELECT t.case_id, t.condition FROM condition_tasks t
-             WHERE t.case_open AND t.status IN ('unknown', 'needs_action', 'in_progress')
-               AND NOT t.spoed_now AND t.spoed_key <= $1
-             ORDER BY t.spoed_key
-             LIMIT $2",
+        let keys = sqlx::query!(
+            r#"SELECT t.case_id, t.condition AS "condition: Condition" FROM condition_tasks t
+               WHERE t.case_open AND t.status IN ('unknown', 'needs_action', 'in_progress')
+                 AND NOT t.spoed_now AND t.spoed_key <= $1
+               ORDER BY t.spoed_key
+               LIMIT $2"#,
+            horizon,
+            SPOED_BATCH,
         )
-        .bind(horizon)
-        .bind(SPOED_BATCH)
         .fetch_all(&mut *tx)
         .await?;
         if keys.is_empty() {
             break;
         }
-        let (ids, conditions): (Vec<Uuid>, Vec<String>) = keys.into_iter().unzip();
+        let (ids, conditions): (Vec<Uuid>, Vec<Condition>) =
+            keys.into_iter().map(|k| (k.case_id, k.condition)).unzip();
         // The conditions again: a task changed since the walk is left as it now is.
-        sqlx::query(
+        sqlx::query!(
             "UPDATE condition_tasks t SET spoed_now = true
              FROM unnest($1::uuid[], $2::text[]) AS k(case_id, condition)
              WHERE t.case_id = k.case_id AND t.condition = k.condition
                AND t.case_open AND t.status IN ('unknown', 'needs_action', 'in_progress')
                AND NOT t.spoed_now AND t.spoed_key <= $3",
+            &ids,
+            &conditions as &[Condition],
+            horizon,
         )
-        .bind(&ids)
-        .bind(&conditions)
-        .bind(horizon)
         .execute(&mut *tx)
         .await?;
         if (ids.len() as i64) < SPOED_BATCH {
@@ -123,20 +121,20 @@ async fn refresh_spoed(cw: &Casework, today: NaiveDate) -> Result<()> {
         }
     }
     if stored.is_none_or(|s| s > horizon) {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE condition_tasks t SET spoed_now = false
              WHERE t.case_open AND t.status IN ('unknown', 'needs_action', 'in_progress')
                AND t.spoed_now AND t.spoed_key > $1",
+            horizon,
         )
-        .bind(horizon)
         .execute(&mut *tx)
         .await?;
     }
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO spoed_horizon (horizon) VALUES ($1)
          ON CONFLICT (only_row) DO UPDATE SET horizon = EXCLUDED.horizon",
+        horizon,
     )
-    .bind(horizon)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -166,7 +164,11 @@ async fn raise(
         "AND $2::date IS NULL"
     };
     let mut tx = cw.pool.begin().await?;
-    let rows = sqlx::query(&format!(
+    // Assembled, not `query!`: the marker column must be written out so that each kind's
+    // statement matches its partial index (condition_tasks_<kind>_pending), and a missing lower
+    // bound must leave no `$2` range for the planner to misjudge: four fixed shapes from two
+    // choices made here, never from input. Binds and rows are typed all the same (`DueRow`).
+    let rows: Vec<DueRow> = sqlx::query_as(&format!(
         "WITH due AS (
              SELECT t.ctid AS row_id, t.case_id, t.condition, t.due_on FROM condition_tasks t
              WHERE t.case_open AND t.status IN ('unknown', 'needs_action', 'in_progress')
@@ -193,7 +195,7 @@ async fn raise(
          JOIN condition_tasks t ON t.case_id = d.case_id AND t.condition = d.condition
          JOIN cases c ON c.case_id = d.case_id"
     ))
-    .bind(kind.as_str())
+    .bind(kind)
     .bind(from)
     .bind(to)
     .bind(BATCH)
@@ -201,34 +203,27 @@ async fn raise(
     .await?;
     let looked_at = rows.len();
     let mut raised = 0;
-    for r in &rows {
+    for r in rows {
         // Already reminded of this due date (a due date moved back, or another instance).
-        let Some(event_id) = r.try_get::<Option<Uuid>, _>("event_id")? else {
+        let (Some(event_id), Some(raised_at)) = (r.event_id, r.raised_at) else {
             continue;
         };
         raised += 1;
-        let condition: String = r.try_get("condition")?;
-        let status: String = r.try_get("status")?;
-        let gemeente: String = r.try_get("gemeentecode")?;
-        let gemeentecode = parse_stored(
-            Gemeentecode::parse(&gemeente).ok(),
-            "gemeentecode",
-            &gemeente,
-        )?;
+        let gemeentecode = r.gemeentecode;
         let event = TaskDeadline {
             schema_version: SCHEMA_VERSION,
             event_id,
             kind,
-            case_id: r.try_get("case_id")?,
-            episode_key: r.try_get("episode_key")?,
+            case_id: r.case_id,
+            episode_key: r.episode_key,
             gemeentecode: gemeentecode.clone(),
-            condition: parse_stored(Condition::parse(&condition), "condition", &condition)?,
-            due_on: r.try_get("due_on")?,
-            status: parse_stored(ConditionStatus::parse(&status), "status", &status)?,
-            holder: r.try_get("claimed_by")?,
-            spoed: r.try_get::<Option<bool>, _>("spoed")?.unwrap_or(false),
-            expected_release_on: r.try_get("expected_release_on")?,
-            raised_at: r.try_get("raised_at")?,
+            condition: r.condition,
+            due_on: r.due_on,
+            status: r.status,
+            holder: r.claimed_by,
+            spoed: r.spoed.unwrap_or(false),
+            expected_release_on: r.expected_release_on,
+            raised_at,
         };
         let subject = match kind {
             DeadlineKind::DueSoon => cw.subjects.task_due_soon(&gemeentecode),
@@ -249,6 +244,22 @@ async fn raise(
     Ok(Raised { looked_at, raised })
 }
 
+/// A task [`raise`] looked at; `event_id` and `raised_at` only when its reminder is new.
+#[derive(sqlx::FromRow)]
+struct DueRow {
+    case_id: Uuid,
+    condition: Condition,
+    due_on: NaiveDate,
+    event_id: Option<Uuid>,
+    raised_at: Option<chrono::DateTime<chrono::Utc>>,
+    status: ConditionStatus,
+    claimed_by: Option<String>,
+    episode_key: String,
+    gemeentecode: Gemeentecode,
+    expected_release_on: Option<NaiveDate>,
+    spoed: Option<bool>,
+}
+
 /// What one batch of [`raise`] did.
 struct Raised {
     looked_at: usize,
@@ -265,24 +276,25 @@ struct Raised {
 /// for the next look, so nothing that may make a case closable is lost.
 async fn close_completed(cw: &Casework, today: NaiveDate) -> Result<()> {
     let mut tx = cw.pool.begin().await?;
-    let looked: Vec<(Uuid, i64, bool, bool, Option<NaiveDate>)> = sqlx::query_as(
-        "SELECT q.case_id, q.touched,
-                COALESCE(c.status = 'open', false) AS open,
+    let looked = sqlx::query!(
+        r#"SELECT q.case_id AS "case_id!", q.touched AS "touched!",
+                COALESCE(c.status = 'open', false) AS "open!",
                 -- A probe per candidate (an EXISTS may be planned as a hash of every task).
                 COALESCE((SELECT true FROM condition_tasks t
                           WHERE t.case_id = q.case_id AND t.status IN ('unknown', 'needs_action', 'in_progress')
-                          LIMIT 1), false) AS busy,
+                          LIMIT 1), false) AS "busy!",
                 COALESCE(c.released_on, c.expected_release_on) AS release
          FROM closing_candidates q LEFT JOIN cases c ON c.case_id = q.case_id
-         WHERE q.wait_until IS NULL OR q.wait_until < $1",
+         WHERE q.wait_until IS NULL OR q.wait_until < $1"#,
+        today,
     )
-    .bind(today)
     .fetch_all(&mut *tx)
     .await?;
     let (mut forget, mut wait) = (Vec::new(), Vec::new());
     let mut closable = Vec::new();
-    for (case_id, touched, open, busy, release) in looked {
-        match release {
+    for row in looked {
+        let (case_id, touched, open, busy) = (row.case_id, row.touched, row.open, row.busy);
+        match row.release {
             _ if !open || busy => forget.push((case_id, touched)),
             Some(release) if release < today => closable.push(case_id),
             // Not yet released (or no date at all: then it waits for a date to be set).
@@ -291,12 +303,12 @@ async fn close_completed(cw: &Casework, today: NaiveDate) -> Result<()> {
     }
     if !forget.is_empty() {
         let (ids, touched): (Vec<Uuid>, Vec<i64>) = forget.into_iter().unzip();
-        sqlx::query(
+        sqlx::query!(
             "DELETE FROM closing_candidates q USING unnest($1::uuid[], $2::bigint[]) AS f(case_id, touched)
              WHERE q.case_id = f.case_id AND q.touched = f.touched",
+            &ids,
+            &touched,
         )
-        .bind(&ids)
-        .bind(&touched)
         .execute(&mut *tx)
         .await?;
     }
@@ -304,14 +316,14 @@ async fn close_completed(cw: &Casework, today: NaiveDate) -> Result<()> {
         let ids: Vec<Uuid> = wait.iter().map(|w| w.0).collect();
         let touched: Vec<i64> = wait.iter().map(|w| w.1).collect();
         let until: Vec<NaiveDate> = wait.iter().map(|w| w.2).collect();
-        sqlx::query(
+        sqlx::query!(
             "UPDATE closing_candidates q SET wait_until = w.until
              FROM unnest($1::uuid[], $2::bigint[], $3::date[]) AS w(case_id, touched, until)
              WHERE q.case_id = w.case_id AND q.touched = w.touched",
+            &ids,
+            &touched,
+            &until,
         )
-        .bind(&ids)
-        .bind(&touched)
-        .bind(&until)
         .execute(&mut *tx)
         .await?;
     }
@@ -326,16 +338,16 @@ async fn close_completed(cw: &Casework, today: NaiveDate) -> Result<()> {
 /// Closes those of `candidates` that are still closable, each checked again under its lock.
 async fn close_batch(cw: &Casework, today: NaiveDate, candidates: &[Uuid]) -> Result<()> {
     let mut tx = cw.pool.begin().await?;
-    let done: Vec<Uuid> = sqlx::query_scalar(
+    let done = sqlx::query_scalar!(
         "SELECT c.case_id FROM cases c
          WHERE c.case_id = ANY($2) AND c.status = 'open' AND COALESCE(c.released_on, c.expected_release_on) < $1
            AND NOT EXISTS (SELECT 1 FROM condition_tasks t
                            WHERE t.case_id = c.case_id AND t.status IN ('unknown', 'needs_action', 'in_progress'))
          ORDER BY c.case_id
          FOR UPDATE SKIP LOCKED",
+        today,
+        candidates,
     )
-    .bind(today)
-    .bind(candidates)
     .fetch_all(&mut *tx)
     .await?;
     for case_id in &done {
@@ -349,10 +361,12 @@ async fn close_batch(cw: &Casework, today: NaiveDate, candidates: &[Uuid]) -> Re
         )
         .await?;
     }
-    sqlx::query("DELETE FROM closing_candidates WHERE case_id = ANY($1)")
-        .bind(&done)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "DELETE FROM closing_candidates WHERE case_id = ANY($1)",
+        &done,
+    )
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -25,14 +25,14 @@ pub async fn open(database_url: &str, pool_size: u32) -> anyhow::Result<PgPool> 
 
 /// How many cases casework holds, open or closed.
 pub async fn case_count(pool: &PgPool) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM cases")
+    sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM cases"#)
         .fetch_one(pool)
         .await
 }
 
 /// How many notices casework has applied to a case (each once, however often it was delivered).
 pub async fn applied_notice_count(pool: &PgPool) -> sqlx::Result<i64> {
-    sqlx::query_scalar("SELECT count(*) FROM case_notices")
+    sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM case_notices"#)
         .fetch_one(pool)
         .await
 }
@@ -42,8 +42,14 @@ pub async fn applied_at(
     pool: &PgPool,
     notice_keys: &[String],
 ) -> sqlx::Result<Vec<(String, DateTime<Utc>)>> {
-    sqlx::query_as("SELECT notice_key, applied_at FROM case_notices WHERE notice_key = ANY($1)")
-        .bind(notice_keys)
-        .fetch_all(pool)
-        .await
+    let rows = sqlx::query!(
+        "SELECT notice_key, applied_at FROM case_notices WHERE notice_key = ANY($1)",
+        notice_keys,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.notice_key, r.applied_at))
+        .collect())
 }

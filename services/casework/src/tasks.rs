@@ -5,14 +5,13 @@
 //! change itself locks the task row, checks, updates, records history and enqueues the event in
 //! one transaction.
 
-use rcn_contracts::ConditionStatus;
 use rcn_contracts::casework_api::{
     ErrorCode, HistoryEntry, TaskHistory, TaskRef, TaskView, UpdateStatusRequest,
 };
 use rcn_contracts::identity::Identity;
-use sqlx::Row;
+use rcn_contracts::{Condition, ConditionStatus};
 
-use crate::access::{self, parse_stored, visible, workable};
+use crate::access::{self, visible, workable};
 use crate::error::{Result, claimed_by_other, refuse};
 use crate::history;
 use crate::state::Casework;
@@ -91,16 +90,16 @@ pub async fn update_status(
     } else {
         None
     };
-    sqlx::query(
+    sqlx::query!(
         "UPDATE condition_tasks SET status = $3, reason = $4, note = COALESCE($5, note), urgent = urgent AND $6, updated_at = now()
          WHERE case_id = $1 AND condition = $2",
+        req.task.case_id,
+        req.task.condition as Condition,
+        req.status as ConditionStatus,
+        reason,
+        note,
+        req.status.is_open(),
     )
-    .bind(req.task.case_id)
-    .bind(req.task.condition.as_str())
-    .bind(req.status.as_str())
-    .bind(reason)
-    .bind(note)
-    .bind(req.status.is_open())
     .execute(&mut *tx)
     .await?;
     let history_note = match (reason, note) {
@@ -139,31 +138,16 @@ fn view_of(row: &access::TaskRow) -> TaskView {
 pub async fn task_history(cw: &Casework, who: &Identity, task: TaskRef) -> Result<TaskHistory> {
     let mut tx = cw.pool.begin().await?;
     let row = visible(who, access::load_task(&mut tx, task, false).await?)?;
-    let rows = sqlx::query(
-        "SELECT at, by_whom, change, from_status, to_status, from_holder, to_holder, note
-         FROM task_history WHERE case_id = $1 AND condition = $2 ORDER BY id",
+    let entries = sqlx::query_as!(
+        HistoryEntry,
+        r#"SELECT at, by_whom AS by, change, from_status AS "from_status: ConditionStatus",
+                  to_status AS "to_status: ConditionStatus", from_holder, to_holder, note
+           FROM task_history WHERE case_id = $1 AND condition = $2 ORDER BY id"#,
+        task.case_id,
+        task.condition as Condition,
     )
-    .bind(task.case_id)
-    .bind(task.condition.as_str())
     .fetch_all(&mut *tx)
     .await?;
-    let status = |s: Option<String>| -> Result<Option<ConditionStatus>> {
-        s.map(|s| parse_stored(ConditionStatus::parse(&s), "status", &s))
-            .transpose()
-    };
-    let mut entries = Vec::with_capacity(rows.len());
-    for r in rows {
-        entries.push(HistoryEntry {
-            at: r.try_get("at")?,
-            by: r.try_get("by_whom")?,
-            change: r.try_get("change")?,
-            from_status: status(r.try_get("from_status")?)?,
-            to_status: status(r.try_get("to_status")?)?,
-            from_holder: r.try_get("from_holder")?,
-            to_holder: r.try_get("to_holder")?,
-            note: r.try_get("note")?,
-        });
-    }
     access::log_reads(
         &mut tx,
         who,

@@ -16,17 +16,17 @@
 //! on a newer notice routed to a municipality of the region ([`crate::reopening`]).
 
 use chrono::{NaiveDate, Utc};
-use rcn_contracts::casework_api::CloseReason;
+use rcn_contracts::casework_api::{CaseStatus, CloseReason};
 use rcn_contracts::casework_events::{AssignmentChange, CaseRescheduled, TaskDue};
 use rcn_contracts::events::NoticeRouted;
 use rcn_contracts::notice::NoticeKind;
 use rcn_contracts::{Condition, ConditionStatus, Gemeentecode, SCHEMA_VERSION};
 use rcn_runtime::consumer::{Delivery, HandlerError};
 use rcn_runtime::outbox;
-use sqlx::{PgConnection, Row};
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::access::{self, TaskRow};
+use crate::access::TaskRow;
 use crate::closing;
 use crate::error::CaseworkError;
 use crate::history::{self, TaskChange};
@@ -35,9 +35,9 @@ use crate::state::Casework;
 
 /// A case as a later notice finds it.
 pub(crate) struct CaseState {
-    pub gemeentecode: String,
-    pub status: String,
-    pub closed_reason: Option<String>,
+    pub gemeentecode: Gemeentecode,
+    pub status: CaseStatus,
+    pub closed_reason: Option<CloseReason>,
     pub expected_release_on: Option<NaiveDate>,
     pub released_on: Option<NaiveDate>,
     pub spoed: bool,
@@ -62,28 +62,21 @@ pub async fn apply_later_notice(
 ) -> Result<(), HandlerError> {
     let routed = &d.message;
     let notice = &routed.notice;
-    let r = sqlx::query(
-        "SELECT gemeentecode, status, closed_reason, expected_release_on, released_on, spoed, institution_code, episode_key
-         FROM cases WHERE case_id = $1 FOR UPDATE",
+    let mut case = sqlx::query_as!(
+        CaseState,
+        r#"SELECT gemeentecode AS "gemeentecode: Gemeentecode", status AS "status: CaseStatus",
+                  closed_reason AS "closed_reason: CloseReason", expected_release_on, released_on, spoed,
+                  institution_code, episode_key
+           FROM cases WHERE case_id = $1 FOR UPDATE"#,
+        case_id,
     )
-    .bind(case_id)
     .fetch_one(&mut *tx)
     .await?;
-    let mut case = CaseState {
-        gemeentecode: r.try_get("gemeentecode")?,
-        status: r.try_get("status")?,
-        closed_reason: r.try_get("closed_reason")?,
-        expected_release_on: r.try_get("expected_release_on")?,
-        released_on: r.try_get("released_on")?,
-        spoed: r.try_get("spoed")?,
-        institution_code: r.try_get("institution_code")?,
-        episode_key: r.try_get("episode_key")?,
-    };
-    let newest_before: Option<chrono::DateTime<Utc>> = sqlx::query_scalar(
+    let newest_before = sqlx::query_scalar!(
         "SELECT max(sent_at) FROM case_notices WHERE case_id = $1 AND notice_key <> $2",
+        case_id,
+        routed.notice_key,
     )
-    .bind(case_id)
-    .bind(&routed.notice_key)
     .fetch_one(&mut *tx)
     .await?;
     if newest_before.is_some_and(|newest| notice.sent_at < newest) {
@@ -91,18 +84,16 @@ pub async fn apply_later_notice(
         return Ok(());
     }
     let by = format!("notice:{}", routed.notice_key);
-    if case.status != "open" {
+    if case.status != CaseStatus::Open {
         // Reopening undoes the closure, so it takes a notice sent strictly after every other:
         // of two sent at the same instant, arrival order is no proof of which came last.
         let sent_after_all = newest_before.is_none_or(|newest| notice.sent_at > newest);
-        if !(sent_after_all
-            && crate::reopening::reopens(case.closed_reason.as_deref(), notice.kind))
-        {
+        if !(sent_after_all && crate::reopening::reopens(case.closed_reason, notice.kind)) {
             return Ok(());
         }
         crate::reopening::reopen(cw, tx, case_id, &case, d, gemeente).await?;
-        case.status = "open".to_owned();
-        case.gemeentecode = gemeente.as_str().to_owned();
+        case.status = CaseStatus::Open;
+        case.gemeentecode = gemeente.clone();
     }
 
     if notice.kind == NoticeKind::Cancelled {
@@ -111,17 +102,19 @@ pub async fn apply_later_notice(
             .map_err(handler_error)?;
         return Ok(());
     }
-    if gemeente.as_str() != case.gemeentecode {
+    if *gemeente != case.gemeentecode {
         reroute(cw, tx, case_id, &case, gemeente, d).await?;
     }
     if notice.kind == NoticeKind::Transferred
         && notice.sender.institution_code != case.institution_code
     {
-        sqlx::query("UPDATE cases SET institution_code = $2 WHERE case_id = $1")
-            .bind(case_id)
-            .bind(&notice.sender.institution_code)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "UPDATE cases SET institution_code = $2 WHERE case_id = $1",
+            case_id,
+            notice.sender.institution_code,
+        )
+        .execute(&mut *tx)
+        .await?;
         let detail = serde_json::json!({"from": case.institution_code, "to": notice.sender.institution_code});
         history::record_case(tx, case_id, &by, "transferred", detail).await?;
     }
@@ -151,18 +144,17 @@ pub(crate) async fn lock_tasks(
     tx: &mut PgConnection,
     case_id: Uuid,
 ) -> Result<Vec<TaskRow>, HandlerError> {
-    let rows = sqlx::query(
-        "SELECT t.case_id, t.condition, t.status, t.claimed_by, t.due_on, c.gemeentecode, c.episode_key, c.status AS case_status
-         FROM condition_tasks t JOIN cases c ON c.case_id = t.case_id
-         WHERE t.case_id = $1 ORDER BY t.condition COLLATE \"C\" FOR NO KEY UPDATE OF t",
+    Ok(sqlx::query_as!(
+        TaskRow,
+        r#"SELECT t.case_id, t.condition AS "condition: Condition", t.status AS "status: ConditionStatus",
+                  t.claimed_by, t.due_on, c.gemeentecode AS "gemeentecode: Gemeentecode", c.episode_key,
+                  c.status = 'open' AS "case_open!"
+           FROM condition_tasks t JOIN cases c ON c.case_id = t.case_id
+           WHERE t.case_id = $1 ORDER BY t.condition COLLATE "C" FOR NO KEY UPDATE OF t"#,
+        case_id,
     )
-    .bind(case_id)
     .fetch_all(&mut *tx)
-    .await?;
-    rows.iter()
-        .map(access::task_row)
-        .collect::<Result<_, _>>()
-        .map_err(handler_error)
+    .await?)
 }
 
 /// Ends every claim on `tasks` (locked by [`lock_tasks`]), each recorded and announced as lapsed
@@ -177,10 +169,13 @@ pub(crate) async fn lapse_claims(
     let Some(first) = tasks.first() else {
         return Ok(());
     };
-    sqlx::query("UPDATE condition_tasks SET claimed_by = NULL, claimed_at = NULL, updated_at = now() WHERE case_id = $1 AND claimed_by IS NOT NULL")
-        .bind(first.case_id)
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE condition_tasks SET claimed_by = NULL, claimed_at = NULL, updated_at = now()
+         WHERE case_id = $1 AND claimed_by IS NOT NULL",
+        first.case_id,
+    )
+    .execute(&mut *tx)
+    .await?;
     for task in tasks.iter().filter(|t| t.claimed_by.is_some()) {
         history::holder_changed(
             tx,
@@ -213,11 +208,13 @@ async fn reroute(
     // All of them, not only those claimed now: a claim cannot slip in before the case moves.
     let tasks = lock_tasks(tx, case_id).await?;
     lapse_claims(cw, tx, &tasks, by, &format!("the case moved to {to}")).await?;
-    sqlx::query("UPDATE cases SET gemeentecode = $2 WHERE case_id = $1")
-        .bind(case_id)
-        .bind(to.as_str())
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE cases SET gemeentecode = $2 WHERE case_id = $1",
+        case_id,
+        to as &Gemeentecode,
+    )
+    .execute(&mut *tx)
+    .await?;
     history::record_case(
         tx,
         case_id,
@@ -258,36 +255,40 @@ async fn reschedule(
         case.released_on
     };
     let spoed = released_on.is_some() || is_spoed(d.message.notice.kind, Some(release), today);
-    sqlx::query("UPDATE cases SET expected_release_on = $2, released_on = $3, spoed = $4 WHERE case_id = $1")
-        .bind(case_id)
-        .bind(release)
-        .bind(released_on)
-        .bind(spoed)
-        .execute(&mut *tx)
-        .await?;
-    let tasks = sqlx::query("SELECT condition, status, due_on FROM condition_tasks WHERE case_id = $1 ORDER BY condition COLLATE \"C\" FOR UPDATE")
-        .bind(case_id)
-        .fetch_all(&mut *tx)
-        .await?;
+    sqlx::query!(
+        "UPDATE cases SET expected_release_on = $2, released_on = $3, spoed = $4 WHERE case_id = $1",
+        case_id,
+        release,
+        released_on,
+        spoed,
+    )
+    .execute(&mut *tx)
+    .await?;
+    let tasks = sqlx::query!(
+        r#"SELECT condition AS "condition: Condition", status AS "status: ConditionStatus", due_on
+           FROM condition_tasks WHERE case_id = $1 ORDER BY condition COLLATE "C" FOR UPDATE"#,
+        case_id,
+    )
+    .fetch_all(&mut *tx)
+    .await?;
     let mut due = Vec::with_capacity(tasks.len());
     for t in tasks {
-        let name: String = t.try_get("condition")?;
-        let status: String = t.try_get("status")?;
-        let old: Option<NaiveDate> = t.try_get("due_on")?;
-        let Some(condition) = Condition::parse(&name) else {
-            continue;
-        };
-        let open = ConditionStatus::parse(&status).is_some_and(ConditionStatus::is_open);
+        let condition = t.condition;
+        let old = t.due_on;
+        let open = t.status.is_open();
         let new = cw.deadlines.due_on(condition, release);
         let urgent = unexpected && open;
         if old != Some(new) || urgent {
-            sqlx::query("UPDATE condition_tasks SET due_on = $3, urgent = urgent OR $4, updated_at = now() WHERE case_id = $1 AND condition = $2")
-                .bind(case_id)
-                .bind(&name)
-                .bind(new)
-                .bind(urgent)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query!(
+                "UPDATE condition_tasks SET due_on = $3, urgent = urgent OR $4, updated_at = now()
+                 WHERE case_id = $1 AND condition = $2",
+                case_id,
+                condition as Condition,
+                new,
+                urgent,
+            )
+            .execute(&mut *tx)
+            .await?;
         }
         if old != Some(new) {
             let note = match old {
@@ -297,7 +298,7 @@ async fn reschedule(
             history::record_task(
                 tx,
                 case_id,
-                &name,
+                condition,
                 by,
                 TaskChange {
                     change: "deadline",
@@ -312,7 +313,7 @@ async fn reschedule(
             history::record_task(
                 tx,
                 case_id,
-                &name,
+                condition,
                 by,
                 TaskChange {
                     change: "urgent",
@@ -365,24 +366,27 @@ pub async fn mark_released_on_open(
     released: NaiveDate,
     by: &str,
 ) -> Result<(), HandlerError> {
-    sqlx::query("UPDATE cases SET released_on = $2 WHERE case_id = $1")
-        .bind(case_id)
-        .bind(released)
-        .execute(&mut *tx)
-        .await?;
-    let open: Vec<String> = sqlx::query_scalar(
-        "UPDATE condition_tasks SET urgent = true WHERE case_id = $1 AND status IN ('unknown', 'needs_action', 'in_progress')
-         RETURNING condition",
+    sqlx::query!(
+        "UPDATE cases SET released_on = $2 WHERE case_id = $1",
+        case_id,
+        released,
     )
-    .bind(case_id)
+    .execute(&mut *tx)
+    .await?;
+    let open = sqlx::query_scalar!(
+        r#"UPDATE condition_tasks SET urgent = true
+           WHERE case_id = $1 AND status IN ('unknown', 'needs_action', 'in_progress')
+           RETURNING condition AS "condition: Condition""#,
+        case_id,
+    )
     .fetch_all(&mut *tx)
     .await?;
-    for name in open {
+    for condition in open {
         let note = "released unexpectedly: urgent";
         history::record_task(
             tx,
             case_id,
-            &name,
+            condition,
             by,
             TaskChange {
                 change: "urgent",

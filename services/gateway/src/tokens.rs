@@ -65,13 +65,39 @@ pub struct TokenInfo {
 }
 
 impl TokenInfo {
-    /// `active`, `revoked`, or `expiring` (revoked at a moment still to come: a rotation's grace).
-    pub fn state(&self, now: DateTime<Utc>) -> &'static str {
+    /// Whether the token is valid at `now` (see [`TokenState`]).
+    pub fn state(&self, now: DateTime<Utc>) -> TokenState {
         match self.revoked_at {
-            None => "active",
-            Some(at) if at > now => "expiring",
-            Some(_) => "revoked",
+            None => TokenState::Active,
+            Some(at) if at > now => TokenState::Expiring,
+            Some(_) => TokenState::Revoked,
         }
+    }
+}
+
+/// Where a token stands; follows from its revocation time, so it is not stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenState {
+    Active,
+    /// Revoked at a moment still to come: a rotation's grace period.
+    Expiring,
+    Revoked,
+}
+
+impl TokenState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenState::Active => "active",
+            TokenState::Expiring => "expiring",
+            TokenState::Revoked => "revoked",
+        }
+    }
+}
+
+impl std::fmt::Display for TokenState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // `pad`, so a column width (`{:<8}`) applies.
+        f.pad(self.as_str())
     }
 }
 
@@ -113,13 +139,16 @@ async fn insert(
     let mut secret = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut secret);
     let secret = hex::encode(secret);
-    sqlx::query("INSERT INTO api_tokens (token_id, institution_code, name, secret_hash) VALUES ($1, $2, $3, $4)")
-        .bind(token_id)
-        .bind(institution_code)
-        .bind(name)
-        .bind(hash(&secret).as_slice())
-        .execute(&mut *tx)
-        .await?;
+    let secret_hash = hash(&secret);
+    sqlx::query!(
+        "INSERT INTO api_tokens (token_id, institution_code, name, secret_hash) VALUES ($1, $2, $3, $4)",
+        token_id,
+        institution_code,
+        name,
+        secret_hash.as_slice(),
+    )
+    .execute(&mut *tx)
+    .await?;
     let token = format!("{PREFIX}{}_{secret}", token_id.simple());
     Ok(IssuedToken {
         token_id,
@@ -130,7 +159,8 @@ async fn insert(
 
 /// Every token, newest first.
 pub async fn list(pool: &PgPool) -> Result<Vec<TokenInfo>, TokenError> {
-    Ok(sqlx::query_as(
+    Ok(sqlx::query_as!(
+        TokenInfo,
         "SELECT token_id, institution_code, name, created_at, revoked_at, last_used_at, replaced_by
          FROM api_tokens ORDER BY institution_code, created_at DESC",
     )
@@ -146,11 +176,12 @@ pub async fn rotate(
     grace: Duration,
 ) -> Result<IssuedToken, TokenError> {
     let mut tx = pool.begin().await?;
-    let old: Option<TokenInfo> = sqlx::query_as(
+    let old = sqlx::query_as!(
+        TokenInfo,
         "SELECT token_id, institution_code, name, created_at, revoked_at, last_used_at, replaced_by
          FROM api_tokens WHERE token_id = $1 FOR UPDATE",
+        token_id,
     )
-    .bind(token_id)
     .fetch_optional(&mut *tx)
     .await?;
     let old = old.ok_or(TokenError::NotFound(token_id))?;
@@ -159,13 +190,13 @@ pub async fn rotate(
     }
     let issued = insert(&mut tx, &old.institution_code, old.name.as_deref()).await?;
     let grace_ms = i64::try_from(grace.as_millis()).unwrap_or(i64::MAX);
-    sqlx::query(
-        "UPDATE api_tokens SET revoked_at = now() + make_interval(secs => $2::double precision / 1000), replaced_by = $3
+    sqlx::query!(
+        "UPDATE api_tokens SET revoked_at = now() + make_interval(secs => $2::bigint::double precision / 1000), replaced_by = $3
          WHERE token_id = $1",
+        token_id,
+        grace_ms,
+        issued.token_id,
     )
-    .bind(token_id)
-    .bind(grace_ms)
-    .bind(issued.token_id)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -174,22 +205,24 @@ pub async fn rotate(
 
 /// Revokes `token_id` now (also one still in a rotation's grace period).
 pub async fn revoke(pool: &PgPool, token_id: Uuid) -> Result<TokenInfo, TokenError> {
-    let revoked: Option<TokenInfo> = sqlx::query_as(
+    let revoked = sqlx::query_as!(
+        TokenInfo,
         "UPDATE api_tokens SET revoked_at = now()
          WHERE token_id = $1 AND (revoked_at IS NULL OR revoked_at > now())
          RETURNING token_id, institution_code, name, created_at, revoked_at, last_used_at, replaced_by",
+        token_id,
     )
-    .bind(token_id)
     .fetch_optional(pool)
     .await?;
     match revoked {
         Some(info) => Ok(info),
         None => {
-            let exists: bool =
-                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM api_tokens WHERE token_id = $1)")
-                    .bind(token_id)
-                    .fetch_one(pool)
-                    .await?;
+            let exists = sqlx::query_scalar!(
+                r#"SELECT EXISTS (SELECT 1 FROM api_tokens WHERE token_id = $1) AS "exists!""#,
+                token_id,
+            )
+            .fetch_one(pool)
+            .await?;
             Err(if exists {
                 TokenError::AlreadyRevoked(token_id)
             } else {
@@ -208,25 +241,26 @@ pub async fn authenticate(
     let Some((token_id, secret)) = parse(presented) else {
         return Ok(None);
     };
-    let row: Option<(String, Vec<u8>)> = sqlx::query_as(
+    let row = sqlx::query!(
         "SELECT institution_code, secret_hash FROM api_tokens
          WHERE token_id = $1 AND (revoked_at IS NULL OR revoked_at > now())",
+        token_id,
     )
-    .bind(token_id)
     .fetch_optional(pool)
     .await?;
-    let Some((institution_code, stored)) = row else {
+    let Some(row) = row else {
         return Ok(None);
     };
-    if !bool::from(hash(secret).as_slice().ct_eq(&stored)) {
+    let institution_code = row.institution_code;
+    if !bool::from(hash(secret).as_slice().ct_eq(&row.secret_hash)) {
         return Ok(None);
     }
     // Once a minute at most, so a busy institution does not write on every request.
-    sqlx::query(
+    sqlx::query!(
         "UPDATE api_tokens SET last_used_at = now()
          WHERE token_id = $1 AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+        token_id,
     )
-    .bind(token_id)
     .execute(pool)
     .await?;
     Ok(Some(PartnerIdentity {
@@ -286,10 +320,11 @@ mod tests {
             last_used_at: None,
             replaced_by: None,
         };
-        assert_eq!(info.state(now), "active");
+        assert_eq!(info.state(now), TokenState::Active);
         info.revoked_at = Some(now + chrono::Duration::hours(1));
-        assert_eq!(info.state(now), "expiring");
+        assert_eq!(info.state(now), TokenState::Expiring);
         info.revoked_at = Some(now - chrono::Duration::seconds(1));
-        assert_eq!(info.state(now), "revoked");
+        assert_eq!(info.state(now), TokenState::Revoked);
+        assert_eq!(format!("[{:<8}]", TokenState::Active), "[active  ]");
     }
 }

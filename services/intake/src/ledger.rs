@@ -2,6 +2,7 @@
 //! resend get its original receipt, and lets a sender later ask what became of a notice.
 
 use chrono::{DateTime, Utc};
+use rcn_contracts::NoticeKind;
 use rcn_contracts::events::NoticeAccepted;
 use rcn_runtime::Config;
 use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
@@ -21,17 +22,20 @@ pub fn spec(config: &Config) -> ConsumerSpec {
     spec
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct Entry {
     pub received_at: DateTime<Utc>,
     pub fingerprint: String,
 }
 
 pub async fn find(pool: &PgPool, notice_key: &str) -> Result<Option<Entry>, sqlx::Error> {
-    sqlx::query_as("SELECT received_at, fingerprint FROM receipts WHERE notice_key = $1")
-        .bind(notice_key)
-        .fetch_optional(pool)
-        .await
+    sqlx::query_as!(
+        Entry,
+        "SELECT received_at, fingerprint FROM receipts WHERE notice_key = $1",
+        notice_key,
+    )
+    .fetch_optional(pool)
+    .await
 }
 
 pub struct Ledger {
@@ -45,17 +49,17 @@ impl Handler for Ledger {
         let mut tx = self.pool.begin().await?;
         for d in batch {
             let n = &d.message;
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO receipts (notice_key, notice_id, institution_code, kind, episode_key, fingerprint, received_at)
                  VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (notice_key) DO NOTHING",
+                n.notice_key,
+                n.notice.notice_id,
+                n.notice.sender.institution_code,
+                n.notice.kind as NoticeKind,
+                n.episode_key,
+                n.notice.fingerprint(),
+                n.received_at,
             )
-            .bind(&n.notice_key)
-            .bind(&n.notice.notice_id)
-            .bind(&n.notice.sender.institution_code)
-            .bind(n.notice.kind.as_str())
-            .bind(&n.episode_key)
-            .bind(n.notice.fingerprint())
-            .bind(n.received_at)
             .execute(&mut *tx)
             .await?;
         }

@@ -6,7 +6,7 @@
 //! events there without intake dead-lettering them.
 
 use chrono::{DateTime, Utc};
-use rcn_contracts::events::{RoutingOutcome, RoutingRule};
+use rcn_contracts::events::{RoutingOutcome, RoutingOutcomeKind, RoutingRule};
 use rcn_runtime::Config;
 use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
 use serde::Deserialize;
@@ -69,29 +69,22 @@ impl Handler for Outcomes {
                     "a routing decision that does not decode: {e}"
                 ))
             })?;
-            let (outcome, gemeentecode) = match &decision.outcome {
-                RoutingOutcome::Routed { gemeentecode } => ("routed", Some(gemeentecode.as_str())),
-                RoutingOutcome::OutOfRegion { gemeentecode } => {
-                    ("out_of_region", Some(gemeentecode.as_str()))
-                }
-                RoutingOutcome::Unroutable => ("unroutable", None),
-            };
             // The latest decision wins: a notice first waiting in the manual queue is later
             // decided by hand. A redelivered older decision changes nothing.
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO notice_outcomes (notice_key, outcome, gemeentecode, rule, decided_at, event_id)
                  VALUES ($1, $2, $3, $4, $5, $6)
                  ON CONFLICT (notice_key) DO UPDATE
                  SET outcome = EXCLUDED.outcome, gemeentecode = EXCLUDED.gemeentecode, rule = EXCLUDED.rule,
                      decided_at = EXCLUDED.decided_at, event_id = EXCLUDED.event_id
                  WHERE notice_outcomes.decided_at < EXCLUDED.decided_at",
+                decision.notice_key,
+                decision.outcome.kind() as RoutingOutcomeKind,
+                decision.outcome.gemeentecode().map(|g| g.as_str()),
+                decision.rule as RoutingRule,
+                decision.decided_at,
+                decision.event_id,
             )
-            .bind(&decision.notice_key)
-            .bind(outcome)
-            .bind(gemeentecode)
-            .bind(decision.rule.as_str())
-            .bind(decision.decided_at)
-            .bind(decision.event_id)
             .execute(&mut *tx)
             .await?;
         }

@@ -6,6 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use rcn_contracts::envelope::ApiProblem;
+use rcn_contracts::events::RoutingOutcomeKind;
 use rcn_contracts::intake::{
     self, DEFAULT_RETRY_AFTER_SECONDS, NoticeState, NoticeStatus, StatusRequest,
 };
@@ -13,12 +14,12 @@ use rcn_contracts::{Gemeentecode, NoticeKind};
 use rcn_runtime::endpoint::Request;
 use sqlx::PgPool;
 
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 struct Row {
     notice_id: String,
-    kind: String,
+    kind: NoticeKind,
     received_at: DateTime<Utc>,
-    outcome: Option<String>,
+    outcome: Option<RoutingOutcomeKind>,
     gemeentecode: Option<String>,
     decided_at: Option<DateTime<Utc>>,
 }
@@ -44,12 +45,15 @@ pub async fn lookup(
     notice_id: &str,
 ) -> Result<NoticeStatus, ApiProblem> {
     let notice_key = format!("{institution_code}:{notice_id}");
-    let row = sqlx::query_as::<_, Row>(
-        "SELECT r.notice_id, r.kind, r.received_at, o.outcome, o.gemeentecode, o.decided_at
-         FROM receipts r LEFT JOIN notice_outcomes o ON o.notice_key = r.notice_key
-         WHERE r.notice_key = $1",
+    let row = sqlx::query_as!(
+        Row,
+        r#"SELECT r.notice_id, r.kind AS "kind: NoticeKind", r.received_at,
+                  o.outcome AS "outcome?: RoutingOutcomeKind", o.gemeentecode AS "gemeentecode?",
+                  o.decided_at AS "decided_at?"
+           FROM receipts r LEFT JOIN notice_outcomes o ON o.notice_key = r.notice_key
+           WHERE r.notice_key = $1"#,
+        notice_key,
     )
-    .bind(&notice_key)
     .fetch_optional(pool)
     .await;
     let row = match row {
@@ -77,15 +81,11 @@ pub async fn lookup(
 }
 
 fn to_status(row: Row) -> Option<NoticeStatus> {
-    let kind = NoticeKind::ALL
-        .into_iter()
-        .find(|k| k.as_str() == row.kind)?;
-    let status = match row.outcome.as_deref() {
+    let status = match row.outcome {
         None => NoticeState::Accepted,
-        Some("routed") => NoticeState::Routed,
-        Some("out_of_region") => NoticeState::OutOfRegion,
-        Some("unroutable") => NoticeState::AwaitingManualRouting,
-        Some(_) => return None,
+        Some(RoutingOutcomeKind::Routed) => NoticeState::Routed,
+        Some(RoutingOutcomeKind::OutOfRegion) => NoticeState::OutOfRegion,
+        Some(RoutingOutcomeKind::Unroutable) => NoticeState::AwaitingManualRouting,
     };
     let gemeentecode = match row.gemeentecode {
         Some(code) => Some(Gemeentecode::parse(&code).ok()?),
@@ -93,7 +93,7 @@ fn to_status(row: Row) -> Option<NoticeStatus> {
     };
     Some(NoticeStatus {
         notice_id: row.notice_id,
-        kind,
+        kind: row.kind,
         received_at: row.received_at,
         status,
         gemeentecode,

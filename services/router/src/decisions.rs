@@ -10,7 +10,9 @@ use std::collections::HashSet;
 
 use chrono::Utc;
 use futures::StreamExt;
-use rcn_contracts::events::{NoticeAccepted, NoticeRouted, RoutingOutcome};
+use rcn_contracts::events::{
+    NoticeAccepted, NoticeRouted, RoutingOutcome, RoutingOutcomeKind, RoutingRule,
+};
 use rcn_contracts::region::RegionTable;
 use rcn_contracts::{SCHEMA_VERSION, Subjects};
 use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};
@@ -63,13 +65,14 @@ impl Handler for Router {
             .iter()
             .map(|d| d.message.notice_key.as_str())
             .collect();
-        let decided: HashSet<String> =
-            sqlx::query_scalar("SELECT notice_key FROM decisions WHERE notice_key = ANY($1)")
-                .bind(&keys)
-                .fetch_all(&self.pool)
-                .await?
-                .into_iter()
-                .collect();
+        let decided: HashSet<String> = sqlx::query_scalar!(
+            "SELECT notice_key FROM decisions WHERE notice_key = ANY($1)",
+            &keys as &[&str],
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .collect();
         let pending: Vec<_> = batch
             .iter()
             .map(|d| self.look_up(&d.message, &decided))
@@ -92,16 +95,20 @@ impl Handler for Router {
             );
             let (outcome, gemeentecode, subject) = match &decision.outcome {
                 RoutingOutcome::Routed { gemeentecode } => (
-                    "routed",
+                    RoutingOutcomeKind::Routed,
                     Some(gemeentecode),
                     self.subjects.routed(gemeentecode),
                 ),
                 RoutingOutcome::OutOfRegion { gemeentecode } => (
-                    "out_of_region",
+                    RoutingOutcomeKind::OutOfRegion,
                     Some(gemeentecode),
                     self.subjects.out_of_region(gemeentecode),
                 ),
-                RoutingOutcome::Unroutable => ("unroutable", None, self.subjects.unroutable()),
+                RoutingOutcome::Unroutable => (
+                    RoutingOutcomeKind::Unroutable,
+                    None,
+                    self.subjects.unroutable(),
+                ),
             };
             // Only a notice waiting for a person keeps its payload: the manual decision announces it.
             let kept = matches!(decision.outcome, RoutingOutcome::Unroutable)
@@ -109,23 +116,23 @@ impl Handler for Router {
             let decided_at = Utc::now();
             // The notice key makes this idempotent: a redelivered notice finds its decision and
             // produces no second event.
-            let inserted = sqlx::query(
+            let inserted = sqlx::query!(
                 "INSERT INTO decisions (notice_key, episode_key, outcome, gemeentecode, rule, reason, ambiguous,
                                         inputs, decided_at, received_at, notice)
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
                  ON CONFLICT (notice_key) DO NOTHING",
+                accepted.notice_key,
+                accepted.episode_key,
+                outcome as RoutingOutcomeKind,
+                gemeentecode.map(|g| g.as_str()),
+                decision.rule as RoutingRule,
+                decision.reason,
+                decision.ambiguous,
+                sqlx::types::Json(inputs(accepted, lookup.as_ref())) as _,
+                decided_at,
+                accepted.received_at,
+                kept as _,
             )
-            .bind(&accepted.notice_key)
-            .bind(&accepted.episode_key)
-            .bind(outcome)
-            .bind(gemeentecode.map(|g| g.as_str()))
-            .bind(decision.rule.as_str())
-            .bind(&decision.reason)
-            .bind(decision.ambiguous)
-            .bind(sqlx::types::Json(inputs(accepted, lookup.as_ref())))
-            .bind(decided_at)
-            .bind(accepted.received_at)
-            .bind(kept)
             .execute(&mut *tx)
             .await?
             .rows_affected()
@@ -177,7 +184,7 @@ impl Handler for Router {
                 };
                 forwarding::enqueue(&mut tx, forward).await?;
             }
-            tracing::info!(notice_key = %accepted.notice_key, trace_id = d.trace_id.as_deref(), outcome,
+            tracing::info!(notice_key = %accepted.notice_key, trace_id = d.trace_id.as_deref(), outcome = outcome.as_str(),
                 gemeentecode = gemeentecode.map(|g| g.as_str()), rule = decision.rule.as_str(),
                 forwarded_to = forwarded_to.as_deref(), "notice routed");
         }

@@ -23,7 +23,7 @@ use rcn_contracts::routing_api::{
 use rcn_contracts::subjects::Region;
 use rcn_contracts::value::Gemeentecode;
 use rcn_runtime::outbox;
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 /// The rcn regions this region may forward to: the known regions of its neighbours.
@@ -73,15 +73,15 @@ pub async fn enqueue(tx: &mut PgConnection, f: Forward<'_>) -> Result<(), sqlx::
         forwarded_at: f.at,
         accepted: f.accepted.clone(),
     };
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO forwards (notice_key, target_region, gemeentecode, event_id, forwarded_at)
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (notice_key) DO NOTHING",
+        f.accepted.notice_key,
+        f.target.as_str(),
+        f.gemeentecode.as_str(),
+        event.event_id,
+        f.at,
     )
-    .bind(&f.accepted.notice_key)
-    .bind(f.target.as_str())
-    .bind(f.gemeentecode.as_str())
-    .bind(event.event_id)
-    .bind(f.at)
     .execute(&mut *tx)
     .await?
     .rows_affected()
@@ -104,7 +104,7 @@ pub async fn enqueue(tx: &mut PgConnection, f: Forward<'_>) -> Result<(), sqlx::
 
 /// The forwards not yet acknowledged, oldest first.
 pub async fn unacknowledged(pool: &PgPool) -> Result<ForwardedListReply, ApiProblem> {
-    let rows = sqlx::query(
+    let rows = sqlx::query!(
         "SELECT notice_key, target_region, gemeentecode, forwarded_at FROM forwards
          WHERE acknowledged_at IS NULL ORDER BY forwarded_at, notice_key",
     )
@@ -120,13 +120,13 @@ pub async fn unacknowledged(pool: &PgPool) -> Result<ForwardedListReply, ApiProb
         }
     };
     let forwards = rows
-        .iter()
+        .into_iter()
         .filter_map(|row| {
             Some(ForwardedNotice {
-                notice_key: row.get("notice_key"),
-                target_region: row.get("target_region"),
-                gemeentecode: Gemeentecode::parse(row.get::<&str, _>("gemeentecode")).ok()?,
-                forwarded_at: row.get("forwarded_at"),
+                gemeentecode: Gemeentecode::parse(&row.gemeentecode).ok()?,
+                notice_key: row.notice_key,
+                target_region: row.target_region,
+                forwarded_at: row.forwarded_at,
             })
         })
         .collect();
@@ -146,30 +146,28 @@ pub async fn acknowledge(
     }
     let now = Utc::now().trunc_subsecs(6);
     // One statement, so two acknowledgements at once cannot both "acknowledge".
-    let row = sqlx::query(
-        "WITH updated AS (
+    let row = sqlx::query!(
+        r#"WITH updated AS (
              UPDATE forwards SET acknowledged_at = $3
              WHERE notice_key = $1 AND target_region = $2 AND acknowledged_at IS NULL
              RETURNING acknowledged_at
          )
-         SELECT true AS just_now, acknowledged_at FROM updated
+         SELECT true AS "just_now!", acknowledged_at FROM updated
          UNION ALL
          SELECT false, acknowledged_at FROM forwards WHERE notice_key = $1 AND target_region = $2
-         ORDER BY just_now DESC LIMIT 1",
+         ORDER BY 1 DESC LIMIT 1"#,
+        request.notice_key.trim(),
+        request.region,
+        now,
     )
-    .bind(request.notice_key.trim())
-    .bind(&request.region)
-    .bind(now)
     .fetch_optional(pool)
     .await;
     match row {
         Ok(Some(row)) => {
             // A concurrent acknowledgement that committed during this statement is not in its
             // snapshot: then the time is this attempt's, off by moments.
-            let at = row
-                .get::<Option<DateTime<Utc>>, _>("acknowledged_at")
-                .unwrap_or(now);
-            if row.get::<bool, _>("just_now") {
+            let at = row.acknowledged_at.unwrap_or(now);
+            if row.just_now {
                 tracing::info!(notice_key = %request.notice_key, region = %request.region, "forward acknowledged");
                 Ok(ForwardedAckReply::Acknowledged {
                     acknowledged_at: at,

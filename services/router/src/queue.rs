@@ -9,9 +9,11 @@
 //!
 //! It must never answer with a database error's text, and never show a full BSN or a name.
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{SubsecRound, Utc};
 use rcn_contracts::envelope::ApiProblem;
-use rcn_contracts::events::{NoticeAccepted, NoticeRouted, RoutingOutcome, RoutingRule};
+use rcn_contracts::events::{
+    NoticeAccepted, NoticeRouted, RoutingOutcome, RoutingOutcomeKind, RoutingRule,
+};
 use rcn_contracts::notice::Problem;
 use rcn_contracts::region::RegionTable;
 use rcn_contracts::routing_api::{
@@ -21,8 +23,7 @@ use rcn_contracts::routing_api::{
 use rcn_contracts::value::Gemeentecode;
 use rcn_contracts::{SCHEMA_VERSION, Subjects};
 use rcn_runtime::outbox;
-use sqlx::types::Json;
-use sqlx::{PgPool, Row};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::forwarding;
@@ -50,34 +51,30 @@ impl Queue {
     }
 
     async fn waiting(&self, limit: u32) -> Result<(Vec<WaitingNotice>, bool), sqlx::Error> {
-        let rows = sqlx::query(
+        let rows = sqlx::query!(
             "SELECT d.notice_key, d.received_at, d.decided_at, d.reason, d.ambiguous, d.inputs, d.notice
              FROM decisions d
-             WHERE d.outcome = 'unroutable'
+             WHERE d.outcome = 'unroutable' -- a literal, so the partial index decisions_waiting serves
                AND NOT EXISTS (SELECT 1 FROM manual_decisions m WHERE m.notice_key = d.notice_key)
              ORDER BY d.received_at, d.notice_key
              LIMIT $1",
+            i64::from(limit) + 1,
         )
-        .bind(i64::from(limit) + 1)
         .fetch_all(&self.pool)
         .await?;
         let more = rows.len() > limit as usize;
         let mut notices = Vec::with_capacity(rows.len());
-        for row in rows.iter().take(limit as usize) {
+        for row in rows.into_iter().take(limit as usize) {
             // A notice that no longer parses (an older contract) is still listed, without details.
-            let accepted: Option<NoticeAccepted> = row
-                .try_get::<Option<Json<NoticeAccepted>>, _>("notice")
-                .ok()
-                .flatten()
-                .map(|j| j.0);
+            let accepted = kept_notice(row.notice);
             let notice = accepted.as_ref().map(|a| &a.notice);
             notices.push(WaitingNotice {
-                notice_key: row.get("notice_key"),
-                received_at: row.get("received_at"),
-                queued_at: row.get("decided_at"),
-                reason: row.get("reason"),
-                ambiguous: row.get("ambiguous"),
-                inputs: row.get::<Json<serde_json::Value>, _>("inputs").0,
+                notice_key: row.notice_key,
+                received_at: row.received_at,
+                queued_at: row.decided_at,
+                reason: row.reason,
+                ambiguous: row.ambiguous,
+                inputs: row.inputs,
                 notice_kind: notice.map(|n| n.kind),
                 institution_code: notice.map(|n| n.sender.institution_code.clone()),
                 bsn_masked: notice.map(|n| n.person.bsn.masked()),
@@ -176,10 +173,11 @@ impl Queue {
     ) -> Result<Result<QueueDecideReply, ApiProblem>, sqlx::Error> {
         let key = request.notice_key.trim();
         let mut tx = self.pool.begin().await?;
-        let Some(row) = sqlx::query(
-            "SELECT outcome, gemeentecode, rule, notice FROM decisions WHERE notice_key = $1",
+        let Some(row) = sqlx::query!(
+            r#"SELECT outcome AS "outcome: RoutingOutcomeKind", gemeentecode, rule AS "rule: RoutingRule", notice
+               FROM decisions WHERE notice_key = $1"#,
+            key,
         )
-        .bind(key)
         .fetch_optional(&mut *tx)
         .await?
         else {
@@ -187,14 +185,13 @@ impl Queue {
                 message: format!("no notice has the key {key:?}"),
             }));
         };
-        let outcome: String = row.get("outcome");
-        if outcome != "unroutable" {
-            let code: Option<String> = row.get("gemeentecode");
-            let rule: String = row.get("rule");
+        if row.outcome != RoutingOutcomeKind::Unroutable {
             return Ok(Ok(QueueDecideReply::NotWaiting {
                 message: format!(
-                    "notice {key} is not waiting for a decision: rule {rule} decided {outcome} {}",
-                    code.unwrap_or_default()
+                    "notice {key} is not waiting for a decision: rule {} decided {} {}",
+                    row.rule.as_str(),
+                    row.outcome.as_str(),
+                    row.gemeentecode.unwrap_or_default()
                 ),
             }));
         }
@@ -204,13 +201,13 @@ impl Queue {
                 RoutingOutcome::Routed {
                     gemeentecode: code.clone(),
                 },
-                "routed",
+                RoutingOutcomeKind::Routed,
             ),
             ManualRoutingKind::OutOfRegion => (
                 RoutingOutcome::OutOfRegion {
                     gemeentecode: code.clone(),
                 },
-                "out_of_region",
+                RoutingOutcomeKind::OutOfRegion,
             ),
         };
         // Microseconds: what PostgreSQL keeps, so this reply and a later "already decided" agree.
@@ -218,17 +215,17 @@ impl Queue {
         let event_id = Uuid::now_v7();
         let decided_by = request.decided_by.trim();
         let why = request.why.trim();
-        let inserted = sqlx::query(
+        let inserted = sqlx::query!(
             "INSERT INTO manual_decisions (notice_key, outcome, gemeentecode, decided_by, why, decided_at, event_id)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (notice_key) DO NOTHING",
+            key,
+            kind as RoutingOutcomeKind,
+            code.as_str(),
+            decided_by,
+            why,
+            decided_at,
+            event_id,
         )
-        .bind(key)
-        .bind(kind)
-        .bind(code.as_str())
-        .bind(decided_by)
-        .bind(why)
-        .bind(decided_at)
-        .bind(event_id)
         .execute(&mut *tx)
         .await?
         .rows_affected()
@@ -238,11 +235,7 @@ impl Queue {
             tx.rollback().await?;
             return self.already_decided(key).await.map(Ok);
         }
-        let Some(Json(accepted)) = row
-            .try_get::<Option<Json<NoticeAccepted>>, _>("notice")
-            .ok()
-            .flatten()
-        else {
+        let Some(accepted) = kept_notice(row.notice) else {
             tx.rollback().await?;
             tracing::error!(notice_key = %key, "a waiting notice has no kept payload; it cannot be decided here");
             return Ok(Err(ApiProblem::conflict(format!(
@@ -301,12 +294,14 @@ impl Queue {
             forwarding::enqueue(&mut tx, forward).await?;
         }
         // The event carries the notice on; the router no longer needs its copy.
-        sqlx::query("UPDATE decisions SET notice = NULL WHERE notice_key = $1")
-            .bind(key)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "UPDATE decisions SET notice = NULL WHERE notice_key = $1",
+            key
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
-        tracing::info!(notice_key = %key, trace_id, outcome = kind, gemeentecode = %code, decided_by,
+        tracing::info!(notice_key = %key, trace_id, outcome = kind.as_str(), gemeentecode = %code, decided_by,
             forwarded_to = forwarded_to.as_deref(), "notice routed by hand");
         Ok(Ok(QueueDecideReply::Decided {
             decision: ManualDecision {
@@ -321,26 +316,28 @@ impl Queue {
     }
 
     async fn already_decided(&self, key: &str) -> Result<QueueDecideReply, sqlx::Error> {
-        let row = sqlx::query(
-            "SELECT m.outcome, m.gemeentecode, m.decided_by, m.why, m.decided_at, f.target_region
-             FROM manual_decisions m LEFT JOIN forwards f ON f.notice_key = m.notice_key
-             WHERE m.notice_key = $1",
+        let row = sqlx::query!(
+            r#"SELECT m.outcome AS "outcome: RoutingOutcomeKind", m.gemeentecode, m.decided_by, m.why,
+                      m.decided_at, f.target_region AS "target_region?"
+               FROM manual_decisions m LEFT JOIN forwards f ON f.notice_key = m.notice_key
+               WHERE m.notice_key = $1"#,
+            key,
         )
-        .bind(key)
         .fetch_one(&self.pool)
         .await?;
-        let code: String = row.get("gemeentecode");
-        let code = Gemeentecode::parse(&code).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
-        let outcome = match row.get::<String, _>("outcome").as_str() {
-            "out_of_region" => RoutingOutcome::OutOfRegion {
+        let code =
+            Gemeentecode::parse(&row.gemeentecode).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        // A manual decision is never `unroutable` (the table's CHECK says so).
+        let outcome = match row.outcome {
+            RoutingOutcomeKind::OutOfRegion => RoutingOutcome::OutOfRegion {
                 gemeentecode: code.clone(),
             },
-            _ => RoutingOutcome::Routed {
+            RoutingOutcomeKind::Routed | RoutingOutcomeKind::Unroutable => RoutingOutcome::Routed {
                 gemeentecode: code.clone(),
             },
         };
-        let decided_by: String = row.get("decided_by");
-        let decided_at: DateTime<Utc> = row.get("decided_at");
+        let decided_by = row.decided_by;
+        let decided_at = row.decided_at;
         let message = format!(
             "notice {key} was already decided by {decided_by} at {}: {} {code}; nothing was changed",
             decided_at.format("%Y-%m-%d %H:%M:%S UTC"),
@@ -355,11 +352,17 @@ impl Queue {
                 notice_key: key.to_owned(),
                 outcome,
                 decided_by,
-                why: row.get("why"),
+                why: row.why,
                 decided_at,
-                forwarded_to: row.get("target_region"),
+                forwarded_to: row.target_region,
             },
             message,
         })
     }
+}
+
+/// The notice a waiting decision keeps; `None` when there is none or it no longer parses (an
+/// older contract).
+fn kept_notice(kept: Option<serde_json::Value>) -> Option<NoticeAccepted> {
+    serde_json::from_value(kept?).ok()
 }

@@ -72,6 +72,45 @@ pub enum RoutingOutcome {
     Unroutable,
 }
 
+impl RoutingOutcome {
+    /// The outcome without its municipality: what the router's and intake's tables store.
+    pub fn kind(&self) -> RoutingOutcomeKind {
+        match self {
+            RoutingOutcome::Routed { .. } => RoutingOutcomeKind::Routed,
+            RoutingOutcome::OutOfRegion { .. } => RoutingOutcomeKind::OutOfRegion,
+            RoutingOutcome::Unroutable => RoutingOutcomeKind::Unroutable,
+        }
+    }
+
+    /// The municipality the outcome names (none when unroutable).
+    pub fn gemeentecode(&self) -> Option<&Gemeentecode> {
+        match self {
+            RoutingOutcome::Routed { gemeentecode }
+            | RoutingOutcome::OutOfRegion { gemeentecode } => Some(gemeentecode),
+            RoutingOutcome::Unroutable => None,
+        }
+    }
+}
+
+/// [`RoutingOutcome`] without its municipality, as stored (`outcome` columns).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoutingOutcomeKind {
+    Routed,
+    OutOfRegion,
+    Unroutable,
+}
+
+impl RoutingOutcomeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoutingOutcomeKind::Routed => "routed",
+            RoutingOutcomeKind::OutOfRegion => "out_of_region",
+            RoutingOutcomeKind::Unroutable => "unroutable",
+        }
+    }
+}
+
 /// The router's decision about one notice, with why. Subject
 /// `rcn.<region>.routing.{routed|out_of_region}.<gemeentecode>` or `rcn.<region>.routing.unroutable`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -26,6 +26,8 @@ pub mod pseudonym;
 pub mod region;
 pub mod routing_api;
 pub mod schema;
+#[cfg(feature = "sqlx")]
+pub mod sql;
 pub mod subjects;
 pub mod value;
 

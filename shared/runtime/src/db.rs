@@ -102,12 +102,16 @@ async fn prepare(pool: &PgPool, schema: &str, migrator: &Migrator) -> Result<(),
         source,
     };
     let mut conn = pool.acquire().await.map_err(err)?;
-    sqlx::query("SELECT pg_advisory_lock(hashtext('rcn-schema-' || $1))")
-        .bind(schema)
-        .execute(&mut *conn)
-        .await
-        .map_err(err)?;
+    sqlx::query!(
+        "SELECT pg_advisory_lock(hashtext('rcn-schema-' || $1))",
+        schema
+    )
+    .execute(&mut *conn)
+    .await
+    .map_err(err)?;
     let prepared = async {
+        // An identifier cannot be a bind parameter, so this one statement is assembled (from the
+        // service's own schema name, never from input) and not checked at compile time.
         let ident = schema.replace('"', "");
         // A service role may not create schemas (only the provisioning step does), and
         // PostgreSQL checks that right even for `IF NOT EXISTS`: create only what is missing.
@@ -134,16 +138,21 @@ async fn prepare(pool: &PgPool, schema: &str, migrator: &Migrator) -> Result<(),
     }
     .await;
     // Unlock even when preparing failed; closing the connection would release it too.
-    let _ = sqlx::query("SELECT pg_advisory_unlock(hashtext('rcn-schema-' || $1))")
-        .bind(schema)
-        .execute(&mut *conn)
-        .await;
+    let _ = sqlx::query_scalar!(
+        "SELECT pg_advisory_unlock(hashtext('rcn-schema-' || $1))",
+        schema
+    )
+    .fetch_one(&mut *conn)
+    .await;
     prepared
 }
 
 /// Whether PostgreSQL answers.
 pub async fn ping(pool: &PgPool) -> bool {
-    sqlx::query("SELECT 1").execute(pool).await.is_ok()
+    sqlx::query_scalar!("SELECT 1 AS one")
+        .fetch_one(pool)
+        .await
+        .is_ok()
 }
 
 /// Whether an error means PostgreSQL cannot be reached right now (as opposed to a query that is

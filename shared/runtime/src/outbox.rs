@@ -15,8 +15,9 @@ use std::time::Duration;
 use async_nats::HeaderMap;
 use async_nats::jetstream;
 use serde::Serialize;
+use sqlx::PgConnection;
 use sqlx::postgres::{PgListener, PgPool};
-use sqlx::{PgConnection, Row};
+use sqlx::types::Json;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -26,47 +27,19 @@ use crate::{backoff, headers};
 const RELAY_BATCH: i64 = 500;
 /// How often the relay looks without being told; only matters when a notification was lost.
 const SWEEP_EVERY: Duration = Duration::from_secs(2);
-/// The NOTIFY channel, per schema so each service's relay wakes only for its own events.
-const CHANNEL_SQL: &str = "current_schema() || '_outbox'";
+
+/// The outbox table's DDL, idempotent (see [`install`]).
+pub const OUTBOX_SQL: &str = include_str!("sql/outbox.sql");
 
 /// Creates the outbox table in the connection's schema. Idempotent; run at start-up.
+///
+/// The DDL lives in `sql/outbox.sql`, which `.ci/sqlx-prepare` also applies to the scratch
+/// database the query macros are checked against, so both see the same table.
 pub async fn install(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "CREATE TABLE IF NOT EXISTS outbox (
-            seq        bigserial   PRIMARY KEY,
-            event_id   uuid        NOT NULL UNIQUE,
-            subject    text        NOT NULL,
-            payload    bytea       NOT NULL,
-            headers    jsonb       NOT NULL DEFAULT '{}',
-            created_at timestamptz NOT NULL DEFAULT now()
-        )",
-    )
-    .execute(&mut *conn)
-    .await?;
-    // An event the broker refused waits until `retry_at` (with back-off by `attempts`), so a
-    // batch of refused events cannot stand in front of the events behind them. Added to tables
-    // created before these columns existed.
-    sqlx::query(
-        "ALTER TABLE outbox
-             ADD COLUMN IF NOT EXISTS attempts integer     NOT NULL DEFAULT 0,
-             ADD COLUMN IF NOT EXISTS retry_at timestamptz",
-    )
-    .execute(&mut *conn)
-    .await?;
-    // Wakes the relay at commit: a statement-level trigger costs no round trip per event, and
-    // NOTIFY is delivered once per transaction however many events it holds.
-    sqlx::query(
-        "CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
-         BEGIN PERFORM pg_notify(TG_TABLE_SCHEMA || '_outbox', ''); RETURN NULL; END $$",
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
-        "CREATE OR REPLACE TRIGGER outbox_notify AFTER INSERT ON outbox
-         FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify()",
-    )
-    .execute(&mut *conn)
-    .await?;
+    // A plain string runs as one simple-protocol query, which may hold several statements.
+    // (`sqlx::raw_sql` would too, but its future is not `Send` for every lifetime, which breaks
+    // spawning a service.)
+    sqlx::Executor::execute(&mut *conn, OUTBOX_SQL).await?;
     Ok(())
 }
 
@@ -91,13 +64,15 @@ pub async fn enqueue<T: Serialize>(
     if let Some(t) = event.trace_id {
         hdrs.insert(headers::TRACE_ID, t);
     }
-    sqlx::query("INSERT INTO outbox (event_id, subject, payload, headers) VALUES ($1, $2, $3, $4)")
-        .bind(event.event_id)
-        .bind(&event.subject)
-        .bind(payload)
-        .bind(sqlx::types::Json(hdrs))
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO outbox (event_id, subject, payload, headers) VALUES ($1, $2, $3, $4)",
+        event.event_id,
+        event.subject,
+        payload,
+        sqlx::types::Json(hdrs) as _,
+    )
+    .execute(&mut *conn)
+    .await?;
 
     Ok(())
 }
@@ -158,7 +133,7 @@ pub async fn relay(pool: PgPool, js: jetstream::Context, shutdown: CancellationT
 }
 
 async fn listen(pool: &PgPool) -> Option<PgListener> {
-    let channel: String = sqlx::query_scalar(&format!("SELECT {CHANNEL_SQL}"))
+    let channel = sqlx::query_scalar!(r#"SELECT current_schema() || '_outbox' AS "channel!""#)
         .fetch_one(pool)
         .await
         .ok()?;
@@ -194,12 +169,13 @@ const MAX_RETRY_DELAY_SECS: f64 = 30.0;
 pub async fn publish_pending(pool: &PgPool, js: &jetstream::Context) -> Result<usize, RelayError> {
     let mut tx = pool.begin().await?;
     // SKIP LOCKED lets several relays (several instances of a service) share the work.
-    let rows = sqlx::query(
-        "SELECT seq, event_id, subject, payload, headers FROM outbox
-         WHERE retry_at IS NULL OR retry_at <= now()
-         ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED",
+    let rows = sqlx::query!(
+        r#"SELECT seq, event_id, subject, payload, headers AS "headers: Json<HashMap<String, String>>"
+           FROM outbox
+           WHERE retry_at IS NULL OR retry_at <= now()
+           ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED"#,
+        RELAY_BATCH,
     )
-    .bind(RELAY_BATCH)
     .fetch_all(&mut *tx)
     .await?;
     if rows.is_empty() {
@@ -210,21 +186,18 @@ pub async fn publish_pending(pool: &PgPool, js: &jetstream::Context) -> Result<u
     // does not hold back the others: one bad event must not stop a service's whole outbox.
     let mut acks = Vec::with_capacity(rows.len());
     let mut first_error = None;
-    for row in &rows {
-        let event_id: Uuid = row.get("event_id");
-        let subject: String = row.get("subject");
-        let payload: Vec<u8> = row.get("payload");
-        let extra: sqlx::types::Json<HashMap<String, String>> = row.get("headers");
+    for row in rows {
+        let subject = row.subject;
         let mut hdrs = HeaderMap::new();
-        hdrs.insert(headers::MSG_ID, event_id.to_string().as_str());
-        for (k, v) in &extra.0 {
+        hdrs.insert(headers::MSG_ID, row.event_id.to_string().as_str());
+        for (k, v) in &row.headers.0 {
             hdrs.insert(k.as_str(), v.as_str());
         }
         match js
-            .publish_with_headers(subject.clone(), hdrs, payload.into())
+            .publish_with_headers(subject.clone(), hdrs, row.payload.into())
             .await
         {
-            Ok(ack) => acks.push((row.get::<i64, _>("seq"), subject, ack)),
+            Ok(ack) => acks.push((row.seq, subject, ack)),
             Err(e) => {
                 // The connection itself failed: the rest would fail the same way.
                 first_error.get_or_insert(RelayError::Publish {
@@ -250,17 +223,16 @@ pub async fn publish_pending(pool: &PgPool, js: &jetstream::Context) -> Result<u
             }
         }
     }
-    sqlx::query("DELETE FROM outbox WHERE seq = ANY($1)")
-        .bind(&seqs)
+    sqlx::query!("DELETE FROM outbox WHERE seq = ANY($1)", &seqs)
         .execute(&mut *tx)
         .await?;
-    sqlx::query(
+    sqlx::query!(
         "UPDATE outbox SET attempts = attempts + 1,
-             retry_at = now() + make_interval(secs => least($2, 0.5 * 2 ^ least(attempts, 10)))
+             retry_at = now() + make_interval(secs => least($2::float8, 0.5 * 2 ^ least(attempts, 10)))
          WHERE seq = ANY($1)",
+        &refused,
+        MAX_RETRY_DELAY_SECS,
     )
-    .bind(&refused)
-    .bind(MAX_RETRY_DELAY_SECS)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

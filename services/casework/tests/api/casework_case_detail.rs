@@ -268,3 +268,37 @@ async fn a_case_request_without_identity_is_unauthenticated_and_reads_nothing() 
     );
     app.stop_all().await;
 }
+
+/// Statuses are enums on both sides: the table refuses a word no variant has, and a word that got
+/// in anyway (here: with the constraint dropped by hand) fails the read as an internal error,
+/// never shown as a guess.
+#[tokio::test]
+async fn a_stored_status_no_enum_has_is_refused_by_the_table_and_never_read_as_a_guess() {
+    let mut app = App::spawn().await;
+    let case = haarlem_case_with_risk_flags(&mut app).await;
+    let archive = || {
+        sqlx::query("UPDATE casework.cases SET status = 'archived' WHERE case_id = $1").bind(case)
+    };
+    let refused = archive()
+        .execute(&app.db)
+        .await
+        .expect_err("the CHECK refuses a status no CaseStatus has");
+    assert!(
+        refused.to_string().contains("cases_status_known"),
+        "{refused}"
+    );
+
+    sqlx::query("ALTER TABLE casework.cases DROP CONSTRAINT cases_status_known")
+        .execute(&app.db)
+        .await
+        .expect("the constraint can be dropped");
+    archive()
+        .execute(&app.db)
+        .await
+        .expect("without its CHECK the table takes any word");
+    let read = app
+        .call::<_, CaseDetail>(&rcn("rita"), "case", &json!({"case_id": case}))
+        .await
+        .expect_err("a status casework does not know is not shown");
+    assert_eq!(read.code(), ErrorCode::Internal, "{read:?}");
+}

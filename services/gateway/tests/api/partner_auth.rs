@@ -310,7 +310,10 @@ async fn tokens_are_issued_listed_rotated_and_revoked() {
     let now = chrono::Utc::now();
     let listed = rcn_gateway::tokens::list(&pool).await.unwrap();
     let find = |id| listed.iter().find(|t| t.token_id == id).unwrap().clone();
-    assert_eq!(find(first.token_id).state(now), "expiring");
+    assert_eq!(
+        find(first.token_id).state(now),
+        rcn_gateway::tokens::TokenState::Expiring
+    );
     assert_eq!(find(first.token_id).replaced_by, Some(second.token_id));
     assert_eq!(
         find(second.token_id).name.as_deref(),
