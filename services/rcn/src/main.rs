@@ -26,7 +26,7 @@ struct Cli {
 enum Command {
     /// Run the stack until Ctrl-C or SIGTERM.
     Run {
-        /// Run only these services (comma-separated): intake, router, casework, gateway.
+        /// Run only these services (comma-separated): intake, router, casework, gateway, monitor.
         #[arg(long, value_delimiter = ',', value_parser = Service::named)]
         only: Vec<&'static Service>,
         /// Feed a steady stream of synthetic notices (for trying it out; never in production).
@@ -81,6 +81,18 @@ enum Command {
         #[command(subcommand)]
         action: tokens::TokensAction,
     },
+    /// The monitor's read models (needs NATS_URL and DATABASE_URL).
+    Monitor {
+        #[command(subcommand)]
+        action: MonitorAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum MonitorAction {
+    /// Replay NOTICES, ROUTING, CASES and DLQ from the start into fresh tables and put them in
+    /// place of the live ones (the running monitor goes on with them).
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -208,6 +220,22 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Tokens { action } => tokens::run(&config, action).await,
+        Command::Monitor {
+            action: MonitorAction::Rebuild,
+        } => {
+            let report = rcn_monitor::rebuild::run(&config).await?;
+            for (feed, n) in &report.replayed {
+                println!("{:<22} {n} message(s) replayed", feed.durable());
+            }
+            if report.skipped > 0 {
+                println!(
+                    "{} message(s) skipped: the monitor dead-letters them (see rcn dlq list --service monitor)",
+                    report.skipped
+                );
+            }
+            println!("the monitor's tables are rebuilt");
+            Ok(())
+        }
         Command::Servers { data_dir } => {
             let shutdown = rcn_runtime::shutdown_signal();
             config.nats_url = None;

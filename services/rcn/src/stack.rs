@@ -66,6 +66,15 @@ pub static REGISTRY: &[Service] = &[
         name: "gateway",
         load: gateway,
     },
+    Service {
+        name: "monitor",
+        load: |env| {
+            Ok(launch(
+                rcn_monitor::Settings::from_lookup(env)?,
+                rcn_monitor::run,
+            ))
+        },
+    },
 ];
 
 impl Service {
@@ -230,16 +239,19 @@ mod tests {
     #[test]
     fn the_registry_names_every_service_once() {
         let names: Vec<_> = Service::all().iter().map(|s| s.name).collect();
-        assert_eq!(names, ["intake", "router", "casework", "gateway"]);
+        assert_eq!(
+            names,
+            ["intake", "router", "casework", "gateway", "monitor"]
+        );
         assert_eq!(
             Service::named("gatway").unwrap_err(),
-            "unknown service \"gatway\"; choose from intake, router, casework, gateway"
+            "unknown service \"gatway\"; choose from intake, router, casework, gateway, monitor"
         );
     }
 
     #[test]
     fn every_chosen_service_has_its_settings_checked_before_any_starts() {
-        let all = ["intake", "router", "casework", "gateway"];
+        let all = ["intake", "router", "casework", "gateway", "monitor"];
         assert_eq!(
             format!("{:?}", prepare(&all, &[]).unwrap()),
             format!("{all:?}")
@@ -256,6 +268,11 @@ mod tests {
         assert!(e.starts_with("RCN_ADDRESS_REGISTER_URL is invalid"), "{e}");
         let e = bad(&all, "RCN_HTTP_ADDR", "localhost");
         assert!(e.starts_with("RCN_HTTP_ADDR is invalid"), "{e}");
+        let e = bad(&all, "RCN_MONITOR_UNCLAIMED_WORKING_DAYS", "soon");
+        assert!(
+            e.starts_with("RCN_MONITOR_UNCLAIMED_WORKING_DAYS is invalid"),
+            "{e}"
+        );
         // A service not chosen does not read its settings.
         assert!(
             prepare(

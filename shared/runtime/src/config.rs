@@ -191,6 +191,55 @@ where
     }
 }
 
+/// The socket address in `var` (`127.0.0.1:9464`), `None` when unset.
+pub fn socket_addr(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+    match get(var) {
+        None => Ok(None),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| ConfigError::Invalid {
+                var,
+                reason: format!("{raw:?} is not an address like 127.0.0.1:9464"),
+            }),
+    }
+}
+
+/// The holiday calendar working days are counted in: `RCN_GOOD_FRIDAY_OFF` (`true`/`false`,
+/// default false) and `RCN_LIBERATION_DAY_OFF` (`always`, `lustrum` or `never`, default lustrum),
+/// for every service that counts working days.
+pub fn holiday_calendar(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<rcn_contracts::holidays::HolidayCalendar, ConfigError> {
+    use rcn_contracts::holidays::{HolidayCalendar, LiberationDay};
+    let good_friday_off = match get("RCN_GOOD_FRIDAY_OFF").as_deref().map(str::trim) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                var: "RCN_GOOD_FRIDAY_OFF",
+                reason: format!("{other:?} is neither true nor false"),
+            });
+        }
+    };
+    let liberation_day = match get("RCN_LIBERATION_DAY_OFF") {
+        None => LiberationDay::default(),
+        Some(raw) => LiberationDay::parse(&raw).ok_or_else(|| ConfigError::Invalid {
+            var: "RCN_LIBERATION_DAY_OFF",
+            reason: format!("{raw:?} is not always, lustrum or never"),
+        })?,
+    };
+    let calendar = HolidayCalendar {
+        good_friday_off,
+        liberation_day,
+    };
+    Ok(calendar)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

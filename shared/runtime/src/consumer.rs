@@ -83,7 +83,8 @@ impl ConsumerSpec {
         }
     }
 
-    fn consumer_config(&self) -> pull::Config {
+    /// The durable pull consumer this spec describes (deliver all, explicit ack).
+    pub fn consumer_config(&self) -> pull::Config {
         pull::Config {
             durable_name: Some(self.durable.clone()),
             description: Some(format!("{} reads {}", self.service, self.filter_subject)),
@@ -147,11 +148,37 @@ pub struct Delivery<T> {
     /// 1 on the first delivery.
     pub delivered: i64,
     pub stream_sequence: u64,
+    /// When the stream stored the message.
+    pub published_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// How a message body becomes what a handler takes: JSON for every `Deserialize` type, or the
+/// bytes as they are ([`RawPayload`]).
+pub trait Payload: Sized + Send + Sync + 'static {
+    fn decode(bytes: &[u8]) -> Result<Self, String>;
+}
+
+impl<T: DeserializeOwned + Send + Sync + 'static> Payload for T {
+    fn decode(bytes: &[u8]) -> Result<Self, String> {
+        serde_json::from_slice(bytes).map_err(|e| e.to_string())
+    }
+}
+
+/// A message body left undecoded, for a consumer that must take any message, JSON or not (the
+/// monitor counting dead letters, which are often the messages that did not decode): it never
+/// fails to decode, so it is never dead-lettered for its content.
+#[derive(Debug, Clone)]
+pub struct RawPayload(pub bytes::Bytes);
+
+impl Payload for RawPayload {
+    fn decode(bytes: &[u8]) -> Result<Self, String> {
+        Ok(Self(bytes::Bytes::copy_from_slice(bytes)))
+    }
 }
 
 /// Handles batches of decoded messages; `Ok` means every message's effect is committed.
 pub trait Handler: Send + Sync + 'static {
-    type Message: DeserializeOwned + Send + Sync + 'static;
+    type Message: Payload;
     fn handle(
         &self,
         batch: &[Delivery<Self::Message>],
@@ -364,9 +391,11 @@ async fn settle_failure<T>(
     failures.forget([d.stream_sequence]);
 }
 
-fn decode<T: DeserializeOwned>(m: &jetstream::Message) -> Result<Delivery<T>, String> {
+/// A JetStream message as a handler receives it; for code that feeds a [`Handler`] from a
+/// consumer of its own (a replay), not through [`run`].
+pub fn decode<T: Payload>(m: &jetstream::Message) -> Result<Delivery<T>, String> {
     let info = m.info().map_err(|e| e.to_string())?;
-    let message = serde_json::from_slice(&m.payload).map_err(|e| e.to_string())?;
+    let message = T::decode(&m.payload)?;
     let header = |name: &str| {
         m.headers
             .as_ref()
@@ -380,6 +409,11 @@ fn decode<T: DeserializeOwned>(m: &jetstream::Message) -> Result<Delivery<T>, St
         trace_id: header(headers::TRACE_ID),
         delivered: info.delivered,
         stream_sequence: info.stream_sequence,
+        published_at: chrono::DateTime::from_timestamp(
+            info.published.unix_timestamp(),
+            info.published.nanosecond(),
+        )
+        .unwrap_or_default(),
     })
 }
 

@@ -1,0 +1,64 @@
+//! monitor — regional throughput for the RCN coordinator, and the operators' metrics.
+//!
+//! [`read_models`] consume every stream (NOTICES, ROUTING, CASES, DLQ) into the monitor's own
+//! tables, idempotently; [`rebuild`] replays the streams from the start into fresh tables;
+//! [`figures`] computes the dashboard's counts and durations from them, served by [`api`] on
+//! `rcn.<region>.api.monitor.figures`. The process also serves Prometheus `/metrics` when
+//! `RCN_MONITOR_METRICS_ADDR` is set.
+//!
+//! It must never let a BSN, a name or case detail out: figures, exports, metric labels and log
+//! lines hold counts, durations, codes and periods only.
+
+pub mod api;
+pub mod figures;
+pub mod read_models;
+pub mod rebuild;
+pub mod settings;
+pub mod working_days;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use rcn_contracts::region::RegionTable;
+use rcn_runtime::{CancellationToken, Ctx};
+
+pub use settings::Settings;
+
+/// The monitor's schema.
+pub const SCHEMA: &str = "monitor";
+
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The region table of the configuration (the built-in Kennemerland when no file is set).
+pub fn region_table(config: &rcn_runtime::Config) -> anyhow::Result<RegionTable> {
+    Ok(match &config.region_file {
+        Some(path) => RegionTable::load(path)?,
+        None => RegionTable::kennemerland(),
+    })
+}
+
+/// Runs the monitor with `settings` until `shutdown`.
+pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let region = region_table(&ctx.config)?;
+    let subjects = ctx.subjects();
+    let pool = ctx.database(SCHEMA, &MIGRATIONS).await?;
+    let metrics = match settings.metrics_addr {
+        Some(addr) => Some(rcn_runtime::metrics::serve(addr, shutdown.clone()).await?),
+        None => None,
+    };
+    tracing::info!(region = %region.name, metrics = ?settings.metrics_addr, "monitor starting");
+    let dashboard = Arc::new(api::Dashboard {
+        pool: pool.clone(),
+        region,
+        settings,
+    });
+    let api = api::service(&subjects, dashboard).start(&ctx.nats).await?;
+    let api = tokio::spawn(api.serve(shutdown.clone()));
+    let handlers = read_models::Handlers::new(pool, &subjects);
+    read_models::run(ctx.jetstream(), &subjects, &ctx.config, handlers, shutdown).await;
+    api.await.context("monitor API task")??;
+    if let Some(metrics) = metrics {
+        metrics.await.context("metrics server task")?;
+    }
+    Ok(())
+}
