@@ -10,6 +10,9 @@
 //! one transaction; when a batch fails, its messages are retried one by one so a single poison
 //! message cannot hold back the rest. The loop survives missed heartbeats, reconnects and a lost
 //! consumer by recreating its message stream, and on shutdown finishes the batches it holds.
+//!
+//! Each message's outcome, redeliveries, batch time and the consumer's pending count go to the
+//! process's metrics ([`crate::metrics`]), labelled by the durable name only.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -327,10 +330,22 @@ async fn process<H: Handler>(
     if deliveries.is_empty() {
         return;
     }
+    let consumer = spec.durable.clone();
+    let redelivered = deliveries.iter().filter(|d| d.delivered > 1).count();
+    metrics::counter!("rcn_consumer_redelivered_total", "consumer" => consumer.clone())
+        .increment(redelivered as u64);
+    if let Some(pending) = raws.last().and_then(|m| m.info().ok()).map(|i| i.pending) {
+        metrics::gauge!("rcn_consumer_pending", "consumer" => consumer.clone()).set(pending as f64);
+    }
+    let started = std::time::Instant::now();
     let span = tracing::info_span!("batch", consumer = %spec.durable, size = deliveries.len());
-    match handler.handle(&deliveries).instrument(span.clone()).await {
+    let handled = handler.handle(&deliveries).instrument(span.clone()).await;
+    metrics::histogram!("rcn_consumer_batch_seconds", "consumer" => consumer.clone())
+        .record(started.elapsed().as_secs_f64());
+    match handled {
         Ok(()) => {
             failures.forget(deliveries.iter().map(|d| d.stream_sequence));
+            count(spec, "handled", deliveries.len());
             for m in &raws {
                 ack(m, AckKind::Ack).await;
             }
@@ -346,6 +361,7 @@ async fn process<H: Handler>(
                 match handler.handle(one).instrument(span).await {
                     Ok(()) => {
                         failures.forget([d.stream_sequence]);
+                        count(spec, "handled", 1);
                         ack(m, AckKind::Ack).await;
                     }
                     Err(e) => settle_failure(js, spec, failures, m, d, e).await,
@@ -368,6 +384,7 @@ async fn settle_failure<T>(
             let delay = spec.delay_after(d.delivered.min(2));
             tracing::warn!(consumer = %spec.durable, msg_id = d.msg_id.as_deref(), delivered = d.delivered, ?delay,
                 error = %format!("{e:#}"), "a dependency is unavailable; the message waits");
+            count(spec, "waiting", 1);
             ack(m, AckKind::Nak(Some(delay))).await;
             return;
         }
@@ -377,6 +394,7 @@ async fn settle_failure<T>(
                 let delay = spec.delay_after(attempts);
                 tracing::warn!(consumer = %spec.durable, msg_id = d.msg_id.as_deref(), trace_id = d.trace_id.as_deref(),
                     attempts, ?delay, error = %format!("{e:#}"), "handling failed; will retry");
+                count(spec, "retried", 1);
                 ack(m, AckKind::Nak(Some(delay))).await;
                 return;
             }
@@ -426,12 +444,22 @@ async fn dead_letter(
     why: &str,
 ) {
     match crate::dlq::publish(js, spec, m, why).await {
-        Ok(()) => ack(m, AckKind::Term).await,
+        Ok(()) => {
+            count(spec, "dead_lettered", 1);
+            ack(m, AckKind::Term).await
+        }
         Err(e) => {
             tracing::error!(consumer = %spec.durable, error = %e, "cannot dead-letter; will retry the message");
             ack(m, AckKind::Nak(Some(Duration::from_secs(5)))).await;
         }
     }
+}
+
+/// Counts `n` messages of the consumer of `spec` with `outcome` (`handled`, `waiting` for a
+/// dependency, `retried`, `dead_lettered`) in `rcn_consumer_messages_total`.
+fn count(spec: &ConsumerSpec, outcome: &'static str, n: usize) {
+    metrics::counter!("rcn_consumer_messages_total", "consumer" => spec.durable.clone(), "outcome" => outcome)
+        .increment(n as u64);
 }
 
 async fn ack(m: &jetstream::Message, kind: AckKind) {

@@ -184,3 +184,24 @@ where
 {
     eventually(PATIENCE, what, check).await
 }
+
+/// A local address no one listens on now.
+pub fn free_address() -> std::net::SocketAddr {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    probe.local_addr().expect("its address")
+}
+
+/// `GET /metrics` on `addr`: the body.
+pub async fn scrape(addr: std::net::SocketAddr) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr)
+        .await
+        .expect("the metrics address answers");
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: monitor\r\n\r\n")
+        .await
+        .expect("sent");
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.expect("read");
+    assert!(out.starts_with("HTTP/1.1 200 OK"), "{out}");
+    out
+}

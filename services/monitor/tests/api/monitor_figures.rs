@@ -361,7 +361,15 @@ async fn with_two_working_days_the_case_opened_before_christmas_is_not_yet_late(
 
 #[tokio::test]
 async fn no_output_holds_the_bsn_a_name_a_notice_or_a_case() {
-    let (mut monitor, story) = december().await;
+    let metrics_addr = crate::helpers::free_address();
+    let mut monitor = TestMonitor::spawn(rcn_monitor::Settings {
+        metrics_addr: Some(metrics_addr),
+        ..settings()
+    })
+    .await;
+    let story = story::december(&monitor.subjects);
+    monitor.publish(&story.messages).await;
+    monitor.wait_until_settled().await;
     let mut outputs = Vec::new();
     for scope in [
         region(),
@@ -380,7 +388,19 @@ async fn no_output_holds_the_bsn_a_name_a_notice_or_a_case() {
     }
     // The endpoint's answer and the metrics the process serves.
     outputs.push(crate::monitor_read_models::ask_figures_as_coordinator(&monitor).await);
-    outputs.push(rcn_runtime::metrics::render());
+    let metrics = crate::helpers::scrape(metrics_addr).await;
+    for series in [
+        "rcn_consumer_messages_total{consumer=\"monitor-cases\",outcome=\"handled\"}",
+        "rcn_consumer_messages_total{consumer=\"monitor-dead-letters\",outcome=\"handled\"}",
+        "rcn_consumer_pending{consumer=\"monitor-notices\"}",
+        "rcn_request_seconds_bucket{service=\"rcn-monitor\",endpoint=\"figures\",outcome=\"ok\"",
+    ] {
+        assert!(
+            metrics.contains(series),
+            "/metrics has {series}:\n{metrics}"
+        );
+    }
+    outputs.push(metrics);
     let sent = [
         story::BSN,
         story::FAMILY_NAME,
