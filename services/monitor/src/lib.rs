@@ -3,8 +3,8 @@
 //! [`read_models`] consume every stream (NOTICES, ROUTING, CASES, DLQ) into the monitor's own
 //! tables, idempotently; [`rebuild`] replays the streams from the start into fresh tables;
 //! [`figures`] computes the dashboard's counts and durations from them, served by [`api`] on
-//! `rcn.<region>.api.monitor.figures`. The process also serves Prometheus `/metrics` when
-//! `RCN_MONITOR_METRICS_ADDR` is set.
+//! `rcn.<region>.api.monitor.figures`. Its process serves Prometheus `/metrics` like every rcn
+//! process (`RCN_METRICS_ADDR`, `rcn_runtime::metrics`).
 //!
 //! It must never let a BSN, a name or case detail out: figures, exports, metric labels and log
 //! lines hold counts, durations, codes and periods only.
@@ -42,11 +42,7 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
     let region = region_table(&ctx.config)?;
     let subjects = ctx.subjects();
     let pool = ctx.database(SCHEMA, &MIGRATIONS).await?;
-    let metrics = match settings.metrics_addr {
-        Some(addr) => Some(rcn_runtime::metrics::serve(addr, shutdown.clone()).await?),
-        None => None,
-    };
-    tracing::info!(region = %region.name, metrics = ?settings.metrics_addr, "monitor starting");
+    tracing::info!(region = %region.name, "monitor starting");
     let dashboard = Arc::new(api::Dashboard {
         pool: pool.clone(),
         region,
@@ -57,8 +53,5 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
     let handlers = read_models::Handlers::new(pool, &subjects);
     read_models::run(ctx.jetstream(), &subjects, &ctx.config, handlers, shutdown).await;
     api.await.context("monitor API task")??;
-    if let Some(metrics) = metrics {
-        metrics.await.context("metrics server task")?;
-    }
     Ok(())
 }

@@ -1,8 +1,6 @@
 //! The monitor's own settings, read from the environment here and nowhere else. What every
 //! service shares (NATS, PostgreSQL, region) stays in `rcn_runtime::Config`.
 
-use std::net::SocketAddr;
-
 use rcn_contracts::holidays::HolidayCalendar;
 use rcn_runtime::config::{ConfigError, non_blank, number};
 
@@ -16,9 +14,6 @@ pub struct Settings {
     /// `RCN_GOOD_FRIDAY_OFF` and `RCN_LIBERATION_DAY_OFF`, as casework reads them: the days that
     /// do not count as working days in ages and overdue tiers.
     pub calendar: HolidayCalendar,
-    /// `RCN_MONITOR_METRICS_ADDR` (e.g. `127.0.0.1:9464`): where Prometheus scrapes `/metrics`;
-    /// unset serves none.
-    pub metrics_addr: Option<SocketAddr>,
 }
 
 impl Default for Settings {
@@ -26,7 +21,6 @@ impl Default for Settings {
         Self {
             unclaimed_after_working_days: 2,
             calendar: HolidayCalendar::default(),
-            metrics_addr: None,
         }
     }
 }
@@ -48,7 +42,6 @@ impl Settings {
                 0..=60,
             )?,
             calendar: rcn_runtime::config::holiday_calendar(&get)?,
-            metrics_addr: rcn_runtime::config::socket_addr(&get, "RCN_MONITOR_METRICS_ADDR")?,
         })
     }
 }
@@ -69,13 +62,11 @@ mod tests {
             ("RCN_MONITOR_UNCLAIMED_WORKING_DAYS", "5"),
             ("RCN_GOOD_FRIDAY_OFF", "true"),
             ("RCN_LIBERATION_DAY_OFF", "always"),
-            ("RCN_MONITOR_METRICS_ADDR", "127.0.0.1:9464"),
         ])
         .unwrap();
         assert_eq!(s.unclaimed_after_working_days, 5);
         assert!(s.calendar.good_friday_off);
         assert_eq!(s.calendar.liberation_day, LiberationDay::Always);
-        assert_eq!(s.metrics_addr, Some("127.0.0.1:9464".parse().unwrap()));
     }
 
     #[test]
@@ -87,10 +78,6 @@ mod tests {
             e.starts_with("RCN_MONITOR_UNCLAIMED_WORKING_DAYS is invalid"),
             "{e}"
         );
-        let e = with(&[("RCN_MONITOR_METRICS_ADDR", "localhost")])
-            .unwrap_err()
-            .to_string();
-        assert!(e.starts_with("RCN_MONITOR_METRICS_ADDR is invalid"), "{e}");
         let e = with(&[("RCN_LIBERATION_DAY_OFF", "sometimes")])
             .unwrap_err()
             .to_string();

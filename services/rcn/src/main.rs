@@ -257,12 +257,16 @@ async fn run(
 ) -> anyhow::Result<()> {
     let shutdown = rcn_runtime::shutdown_signal();
     let mut own = rcn::provision::OwnServers::provide(config, data_dir).await?;
+    rcn_runtime::metrics::serve_configured(config).await?;
     let stack = Stack::start(config, services, shutdown.clone()).await?;
 
     println!("rcn is running (region {})", config.region);
     if let Some(addr) = stack.http_addr {
         println!("  partner API      http://{addr}/v1/release-notices");
         println!("  health           http://{addr}/healthz  http://{addr}/readyz");
+    }
+    if let Some(addr) = config.metrics_addr {
+        println!("  metrics          http://{addr}/metrics");
     }
     println!("  NATS             {}", config.nats_url()?);
     println!("  PostgreSQL       {}", config.database_url()?);

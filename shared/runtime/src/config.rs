@@ -47,6 +47,9 @@ pub struct Config {
     pub consumer_workers: usize,
     /// `RCN_CONSUMER_BATCH`: messages a consumer commits in one transaction at most.
     pub consumer_batch: usize,
+    /// `RCN_METRICS_ADDR` (e.g. `127.0.0.1:9464`): where this process serves Prometheus
+    /// `/metrics`; unset serves none.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// A credential from the environment: usable, but never shown by `Debug`.
@@ -119,6 +122,7 @@ impl Config {
             db_pool_size: number(&get, "RCN_DB_POOL_SIZE", 8, 1..=200)?,
             consumer_workers: number(&get, "RCN_CONSUMER_WORKERS", 4, 1..=64)?,
             consumer_batch: number(&get, "RCN_CONSUMER_BATCH", 64, 1..=1000)?,
+            metrics_addr: socket_addr(&get, "RCN_METRICS_ADDR")?,
         })
     }
 
@@ -278,5 +282,15 @@ mod tests {
             .to_string();
         assert!(e.contains("at least 16"), "{e}");
         assert!(with(&[("RCN_LOG_FORMAT", "xml")]).is_err());
+        let e = with(&[("RCN_METRICS_ADDR", "9464")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("RCN_METRICS_ADDR is invalid"), "{e}");
+        assert_eq!(
+            with(&[("RCN_METRICS_ADDR", "0.0.0.0:9464")])
+                .unwrap()
+                .metrics_addr,
+            Some("0.0.0.0:9464".parse().unwrap())
+        );
     }
 }

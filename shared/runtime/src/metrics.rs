@@ -3,7 +3,8 @@
 //! of the service's settings. The shared parts record into it: the consumer loop (messages
 //! handled, redelivered, retried, dead-lettered, and pending per consumer), the outbox relay
 //! (backlog and the age of its oldest event, per schema) and the endpoint kit (request latency
-//! per service, endpoint and outcome).
+//! per service, endpoint and outcome). A process serves it when `RCN_METRICS_ADDR` is set
+//! ([`serve_configured`]); under the launcher one address shows every service of the process.
 //!
 //! Labels name consumers, schemas, services, endpoints and outcomes — never a subject with a
 //! value from a message, a notice key, a user or anything personal.
@@ -83,6 +84,15 @@ pub async fn serve(
             }
         }
     }))
+}
+
+/// Serves `/metrics` on the configuration's `RCN_METRICS_ADDR`, if set, for as long as the
+/// process runs: the one line each process's `main` (and the launcher) calls.
+pub async fn serve_configured(config: &crate::Config) -> std::io::Result<()> {
+    if let Some(addr) = config.metrics_addr {
+        serve(addr, CancellationToken::new()).await?;
+    }
+    Ok(())
 }
 
 /// One request, one answer, then the connection closes (what a scraper needs; no keep-alive).

@@ -362,11 +362,12 @@ async fn with_two_working_days_the_case_opened_before_christmas_is_not_yet_late(
 #[tokio::test]
 async fn no_output_holds_the_bsn_a_name_a_notice_or_a_case() {
     let metrics_addr = crate::helpers::free_address();
-    let mut monitor = TestMonitor::spawn(rcn_monitor::Settings {
-        metrics_addr: Some(metrics_addr),
-        ..settings()
-    })
-    .await;
+    let stop_metrics = rcn_runtime::CancellationToken::new();
+    let _metrics = rcn_runtime::metrics::serve(metrics_addr, stop_metrics.clone())
+        .await
+        .expect("the metrics address is free");
+    let _stop_metrics = stop_metrics.drop_guard();
+    let mut monitor = TestMonitor::spawn(settings()).await;
     let story = story::december(&monitor.subjects);
     monitor.publish(&story.messages).await;
     monitor.wait_until_settled().await;
