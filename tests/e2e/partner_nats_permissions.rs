@@ -8,10 +8,11 @@ use std::time::Duration;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-pub(crate) const PASSWORDS: [(&str, &str); 5] = [
+pub(crate) const PASSWORDS: [(&str, &str); 6] = [
     ("RCN_NATS_INTAKE_PASSWORD", "intake-secret"),
     ("RCN_NATS_ROUTER_PASSWORD", "router-secret"),
     ("RCN_NATS_CASEWORK_PASSWORD", "casework-secret"),
+    ("RCN_NATS_MONITOR_PASSWORD", "monitor-secret"),
     ("RCN_NATS_GATEWAY_PASSWORD", "gateway-secret"),
     ("RCN_NATS_PI_HAARLEM_PASSWORD", "haarlem-secret"),
 ];
@@ -196,6 +197,14 @@ async fn an_institution_and_a_service_may_publish_only_on_their_own_subjects() {
         &intake,
         &mut intake_errors,
         "rcn.kennemerland.routing.routed.GM0392",
+    )
+    .await;
+    // The monitor only reads: it may not publish anyone's events.
+    let (monitor, mut monitor_errors) = connect(&url, "monitor", "monitor-secret", None).await;
+    refused(
+        &monitor,
+        &mut monitor_errors,
+        "rcn.kennemerland.casework.case_opened.GM0392",
     )
     .await;
     let (gateway, mut gateway_errors) = connect(&url, "gateway", "gateway-secret", None).await;

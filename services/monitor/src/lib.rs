@@ -10,6 +10,7 @@
 //! lines hold counts, durations, codes and periods only.
 
 pub mod api;
+pub mod bench;
 pub mod figures;
 pub mod read_models;
 pub mod rebuild;

@@ -61,6 +61,10 @@ enum Command {
         /// kept in schema casework_scale between runs.
         #[arg(long)]
         inbox_scale: Option<u64>,
+        /// Instead: the monitor's figures over this many synthetic cases (schema monitor_scale,
+        /// replaced on every run).
+        #[arg(long)]
+        monitor_scale: Option<u64>,
         #[arg(long, env = "RCN_DATA_DIR", default_value = ".rcn-data")]
         data_dir: PathBuf,
     },
@@ -140,6 +144,7 @@ async fn main() -> anyhow::Result<()> {
             growth,
             backfill,
             inbox_scale,
+            monitor_scale,
             data_dir,
         } => {
             if notices == 0 || !(0.1..=100_000.0).contains(&rate) || latency_seconds == 0 {
@@ -165,10 +170,12 @@ async fn main() -> anyhow::Result<()> {
                 growth,
                 backfill,
             };
-            let result = match inbox_scale {
-                Some(0) => Err(anyhow::anyhow!("--inbox-scale must be at least 1")),
-                Some(cases) => rcn::inbox_bench::run(&config, cases).await,
-                None => rcn::bench::run(&config, &options).await,
+            let result = match (inbox_scale, monitor_scale) {
+                (Some(0), _) => Err(anyhow::anyhow!("--inbox-scale must be at least 1")),
+                (_, Some(0)) => Err(anyhow::anyhow!("--monitor-scale must be at least 1")),
+                (Some(cases), _) => rcn::inbox_bench::run(&config, cases).await,
+                (None, Some(cases)) => rcn_monitor::bench::run(&config, cases).await.map(|_| ()),
+                (None, None) => rcn::bench::run(&config, &options).await,
             };
             own.stop().await?;
             result
