@@ -267,18 +267,22 @@ async fn at_release(
     today: NaiveDate,
 ) -> Result<(Vec<ConditionAtRelease>, Vec<ReleaseSummary>), sqlx::Error> {
     let rows: Vec<(NaiveDate, String, Uuid, String, String)> = sqlx::query_as(
-        "SELECT date_trunc($1, c.release_on::timestamp)::date, c.gemeentecode, c.case_id,
-                t.condition,
-                COALESCE((SELECT s.status FROM task_statuses s
-                          WHERE s.case_id = c.case_id AND s.condition = t.condition
-                            AND s.at < ((c.release_on + 1)::timestamp AT TIME ZONE 'Europe/Amsterdam')
-                          ORDER BY s.at DESC, s.event_id DESC LIMIT 1), 'unknown')
-         FROM cases c
-         CROSS JOIN LATERAL (SELECT DISTINCT condition FROM task_statuses s
-                             WHERE s.case_id = c.case_id) t
-         WHERE c.first_opened_at IS NOT NULL AND c.release_on BETWEEN $2 AND $3
-           AND c.release_on < $4
-           AND NOT (c.closed AND c.close_reason IN ('cancelled', 'duplicate', 'moved_out_of_region'))",
+        // One sort over the released cases' statuses, not a look-up per case and condition: per
+        // task, the latest status before the end of the release day comes first; a task with
+        // none before then was unknown at release.
+        "WITH released AS (
+             SELECT case_id, gemeentecode,
+                    date_trunc($1, release_on::timestamp)::date AS period,
+                    (release_on + 1)::timestamp AT TIME ZONE 'Europe/Amsterdam' AS release_end
+             FROM cases
+             WHERE first_opened_at IS NOT NULL AND release_on BETWEEN $2 AND $3
+               AND release_on < $4
+               AND NOT (closed AND close_reason IN ('cancelled', 'duplicate', 'moved_out_of_region')))
+         SELECT DISTINCT ON (r.case_id, s.condition)
+                r.period, r.gemeentecode, r.case_id, s.condition,
+                CASE WHEN s.at < r.release_end THEN s.status ELSE 'unknown' END
+         FROM released r JOIN task_statuses s ON s.case_id = r.case_id
+         ORDER BY r.case_id, s.condition, (s.at < r.release_end) DESC, s.at DESC, s.event_id DESC",
     )
     .bind(g)
     .bind(p.from)
