@@ -8,12 +8,13 @@ use std::time::Duration;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-pub(crate) const PASSWORDS: [(&str, &str); 7] = [
+pub(crate) const PASSWORDS: [(&str, &str); 8] = [
     ("RCN_NATS_PROVISIONER_PASSWORD", "provisioner-secret"),
     ("RCN_NATS_INTAKE_PASSWORD", "intake-secret"),
     ("RCN_NATS_ROUTER_PASSWORD", "router-secret"),
     ("RCN_NATS_CASEWORK_PASSWORD", "casework-secret"),
     ("RCN_NATS_PROCESREGIE_PASSWORD", "procesregie-secret"),
+    ("RCN_NATS_MONITOR_PASSWORD", "monitor-secret"),
     ("RCN_NATS_GATEWAY_PASSWORD", "gateway-secret"),
     ("RCN_NATS_PI_HAARLEM_PASSWORD", "haarlem-secret"),
 ];
@@ -211,6 +212,14 @@ async fn an_institution_and_a_service_may_publish_only_on_their_own_subjects() {
         &procesregie,
         &mut procesregie_errors,
         "rcn.kennemerland.casework.risk_flags_noted.GM0392",
+    )
+    .await;
+    // The monitor only reads: it may not publish anyone's events.
+    let (monitor, mut monitor_errors) = connect(&url, "monitor", "monitor-secret", None).await;
+    refused(
+        &monitor,
+        &mut monitor_errors,
+        "rcn.kennemerland.casework.case_opened.GM0392",
     )
     .await;
     let (gateway, mut gateway_errors) = connect(&url, "gateway", "gateway-secret", None).await;

@@ -26,7 +26,7 @@ struct Cli {
 enum Command {
     /// Run the stack until Ctrl-C or SIGTERM.
     Run {
-        /// Run only these services (comma-separated): intake, router, casework, procesregie, gateway.
+        /// Run only these services (comma-separated): intake, router, casework, procesregie, gateway, monitor.
         #[arg(long, value_delimiter = ',', value_parser = Service::named)]
         only: Vec<&'static Service>,
         /// Feed a steady stream of synthetic notices (for trying it out; never in production).
@@ -69,6 +69,10 @@ enum Command {
         /// kept in schema casework_scale between runs.
         #[arg(long)]
         inbox_scale: Option<u64>,
+        /// Instead: the monitor's figures over this many synthetic cases (schema monitor_scale,
+        /// replaced on every run).
+        #[arg(long)]
+        monitor_scale: Option<u64>,
         #[arg(long, env = "RCN_DATA_DIR", default_value = ".rcn-data")]
         data_dir: PathBuf,
     },
@@ -100,6 +104,18 @@ enum Command {
         #[command(subcommand)]
         action: tokens::TokensAction,
     },
+    /// The monitor's read models (needs NATS_URL and DATABASE_URL).
+    Monitor {
+        #[command(subcommand)]
+        action: MonitorAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum MonitorAction {
+    /// Replay NOTICES, ROUTING, CASES and DLQ from the start into fresh tables and put them in
+    /// place of the live ones (the running monitor goes on with them).
+    Rebuild,
 }
 
 #[derive(Subcommand)]
@@ -163,6 +179,7 @@ async fn main() -> anyhow::Result<()> {
             growth,
             backfill,
             inbox_scale,
+            monitor_scale,
             data_dir,
         } => {
             if notices == 0 || !(0.1..=100_000.0).contains(&rate) || latency_seconds == 0 {
@@ -196,10 +213,12 @@ async fn main() -> anyhow::Result<()> {
                 growth,
                 backfill,
             };
-            let result = match inbox_scale {
-                Some(0) => Err(anyhow::anyhow!("--inbox-scale must be at least 1")),
-                Some(cases) => rcn::inbox_bench::run(&config, cases).await,
-                None => rcn::bench::run(&config, &options).await,
+            let result = match (inbox_scale, monitor_scale) {
+                (Some(0), _) => Err(anyhow::anyhow!("--inbox-scale must be at least 1")),
+                (_, Some(0)) => Err(anyhow::anyhow!("--monitor-scale must be at least 1")),
+                (Some(cases), _) => rcn::inbox_bench::run(&config, cases).await,
+                (None, Some(cases)) => rcn_monitor::bench::run(&config, cases).await.map(|_| ()),
+                (None, None) => rcn::bench::run(&config, &options).await,
             };
             own.stop().await?;
             result
@@ -277,6 +296,22 @@ async fn main() -> anyhow::Result<()> {
             println!("RCN_IDENTITY_PUBLIC_KEY={}", key.public_key_hex());
             Ok(())
         }
+        Command::Monitor {
+            action: MonitorAction::Rebuild,
+        } => {
+            let report = rcn_monitor::rebuild::run(&config).await?;
+            for (feed, n) in &report.replayed {
+                println!("{:<22} {n} message(s) replayed", feed.durable());
+            }
+            if report.skipped > 0 {
+                println!(
+                    "{} message(s) skipped: the monitor dead-letters them (see rcn dlq list --service monitor)",
+                    report.skipped
+                );
+            }
+            println!("the monitor's tables are rebuilt");
+            Ok(())
+        }
         Command::Servers { data_dir } => {
             let shutdown = rcn_runtime::shutdown_signal();
             config.nats_url = None;
@@ -328,12 +363,16 @@ async fn run(
             "streams and consumers provisioned"
         );
     }
+    rcn_runtime::metrics::serve_configured(config).await?;
     let stack = Stack::start(config, services, shutdown.clone()).await?;
 
     println!("rcn is running (region {})", config.region);
     if let Some(addr) = stack.http_addr {
         println!("  partner API      http://{addr}/v1/release-notices");
         println!("  health           http://{addr}/healthz  http://{addr}/readyz");
+    }
+    if let Some(addr) = config.metrics_addr {
+        println!("  metrics          http://{addr}/metrics");
     }
     println!("  NATS             {}", config.nats_url()?);
     println!(

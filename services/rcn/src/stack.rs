@@ -85,6 +85,16 @@ pub static REGISTRY: &[Service] = &[
         // The gateway only asks; it reads and writes no stream.
         resources: |_| Ok(Resources::new("gateway")),
     },
+    Service {
+        name: "monitor",
+        load: |env| {
+            Ok(launch(
+                rcn_monitor::Settings::from_lookup(env)?,
+                rcn_monitor::run,
+            ))
+        },
+        resources: rcn_monitor::nats_resources,
+    },
 ];
 
 impl Service {
@@ -253,17 +263,31 @@ mod tests {
         let names: Vec<_> = Service::all().iter().map(|s| s.name).collect();
         assert_eq!(
             names,
-            ["intake", "router", "casework", "procesregie", "gateway"]
+            [
+                "intake",
+                "router",
+                "casework",
+                "procesregie",
+                "gateway",
+                "monitor"
+            ]
         );
         assert_eq!(
             Service::named("gatway").unwrap_err(),
-            "unknown service \"gatway\"; choose from intake, router, casework, procesregie, gateway"
+            "unknown service \"gatway\"; choose from intake, router, casework, procesregie, gateway, monitor"
         );
     }
 
     #[test]
     fn every_chosen_service_has_its_settings_checked_before_any_starts() {
-        let all = ["intake", "router", "casework", "procesregie", "gateway"];
+        let all = [
+            "intake",
+            "router",
+            "casework",
+            "procesregie",
+            "gateway",
+            "monitor",
+        ];
         assert_eq!(
             format!("{:?}", prepare(&all, &[]).unwrap()),
             format!("{all:?}")
@@ -282,6 +306,11 @@ mod tests {
         assert!(e.starts_with("RCN_PROCESREGIE_CUTOFF is invalid"), "{e}");
         let e = bad(&all, "RCN_HTTP_ADDR", "localhost");
         assert!(e.starts_with("RCN_HTTP_ADDR is invalid"), "{e}");
+        let e = bad(&all, "RCN_MONITOR_UNCLAIMED_WORKING_DAYS", "soon");
+        assert!(
+            e.starts_with("RCN_MONITOR_UNCLAIMED_WORKING_DAYS is invalid"),
+            "{e}"
+        );
         // A service not chosen does not read its settings.
         assert!(
             prepare(

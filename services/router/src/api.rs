@@ -27,6 +27,7 @@ use crate::queue::Queue;
 /// The router's service with its four endpoints; start it with `.start(&nats, &identities)`.
 pub fn service(subjects: &Subjects, queue: Arc<Queue>) -> ServiceSpec {
     let (q1, q2, q3, q4) = (queue.clone(), queue.clone(), queue.clone(), queue);
+    let own = subjects.clone();
     ServiceSpec::new(
         "rcn-router",
         env!("CARGO_PKG_VERSION"),
@@ -77,8 +78,8 @@ pub fn service(subjects: &Subjects, queue: Arc<Queue>) -> ServiceSpec {
         subjects.router_forwarded_ack(),
         Caller::Service,
         move |r: Request<ForwardedAckRequest>| {
-            let queue = q4.clone();
-            async move { forwarding::acknowledge(&queue.pool, &r.body).await }
+            let (queue, own) = (q4.clone(), own.clone());
+            async move { forwarding::acknowledge(&queue.pool, &own, &r.body).await }
         },
     ))
 }

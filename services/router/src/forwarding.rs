@@ -14,7 +14,7 @@ use rcn_contracts::SCHEMA_VERSION;
 use rcn_contracts::Subjects;
 use rcn_contracts::envelope::ApiProblem;
 use rcn_contracts::events::{NoticeAccepted, RoutingRule};
-use rcn_contracts::forwarding::NoticeForwarded;
+use rcn_contracts::forwarding::{ForwardAcknowledged, NoticeForwarded};
 use rcn_contracts::notice::Problem;
 use rcn_contracts::region::RegionTable;
 use rcn_contracts::routing_api::{
@@ -133,9 +133,12 @@ pub async fn unacknowledged(pool: &PgPool) -> Result<ForwardedListReply, ApiProb
     Ok(ForwardedListReply::Forwarded { forwards })
 }
 
-/// Records that the target region received a forwarded notice; once.
+/// Records that the target region received a forwarded notice; once. The first
+/// acknowledgement is announced on ROUTING (`forward_acknowledged`, through the outbox in the same
+/// transaction), so the monitor can count the forwards still waiting.
 pub async fn acknowledge(
     pool: &PgPool,
+    subjects: &Subjects,
     request: &ForwardedAckRequest,
 ) -> Result<ForwardedAckReply, ApiProblem> {
     if request.notice_key.trim().is_empty() || Region::parse(&request.region).is_err() {
@@ -145,23 +148,7 @@ pub async fn acknowledge(
         )]));
     }
     let now = Utc::now().trunc_subsecs(6);
-    // One statement, so two acknowledgements at once cannot both "acknowledge".
-    let row = sqlx::query!(
-        r#"WITH updated AS (
-             UPDATE forwards SET acknowledged_at = $3
-             WHERE notice_key = $1 AND target_region = $2 AND acknowledged_at IS NULL
-             RETURNING acknowledged_at
-         )
-         SELECT true AS "just_now!", acknowledged_at FROM updated
-         UNION ALL
-         SELECT false, acknowledged_at FROM forwards WHERE notice_key = $1 AND target_region = $2
-         ORDER BY 1 DESC LIMIT 1"#,
-        request.notice_key.trim(),
-        request.region,
-        now,
-    )
-    .fetch_optional(pool)
-    .await;
+    let row = record_acknowledgement(pool, subjects, request, now).await;
     match row {
         Ok(Some(row)) => {
             // A concurrent acknowledgement that committed during this statement is not in its
@@ -191,4 +178,79 @@ pub async fn acknowledge(
             ))
         }
     }
+}
+
+/// What [`record_acknowledgement`] found.
+struct Acknowledgement {
+    just_now: bool,
+    acknowledged_at: Option<DateTime<Utc>>,
+}
+
+/// Marks the forward acknowledged (one statement, so two acknowledgements at once cannot both
+/// "acknowledge") and, the first time, enqueues the event announcing it; one transaction.
+async fn record_acknowledgement(
+    pool: &PgPool,
+    subjects: &Subjects,
+    request: &ForwardedAckRequest,
+    now: DateTime<Utc>,
+) -> Result<Option<Acknowledgement>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let row = sqlx::query!(
+        r#"WITH updated AS (
+             UPDATE forwards SET acknowledged_at = $3
+             WHERE notice_key = $1 AND target_region = $2 AND acknowledged_at IS NULL
+             RETURNING acknowledged_at, gemeentecode, forwarded_at
+         )
+         SELECT true AS "just_now!", acknowledged_at, gemeentecode AS "gemeentecode!",
+                forwarded_at AS "forwarded_at!"
+         FROM updated
+         UNION ALL
+         SELECT false, acknowledged_at, gemeentecode, forwarded_at FROM forwards
+         WHERE notice_key = $1 AND target_region = $2
+         ORDER BY 1 DESC LIMIT 1"#,
+        request.notice_key.trim(),
+        request.region,
+        now,
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let found = Acknowledgement {
+        just_now: row.just_now,
+        acknowledged_at: row.acknowledged_at,
+    };
+    if found.just_now {
+        // A code the router stored itself always parses; a row that somehow does not is still
+        // acknowledged, only not announced.
+        match Gemeentecode::parse(&row.gemeentecode) {
+            Ok(gemeentecode) => {
+                let event = ForwardAcknowledged {
+                    schema_version: SCHEMA_VERSION,
+                    event_id: Uuid::now_v7(),
+                    notice_key: request.notice_key.trim().to_owned(),
+                    target_region: request.region.clone(),
+                    gemeentecode,
+                    forwarded_at: row.forwarded_at,
+                    acknowledged_at: found.acknowledged_at.unwrap_or(now),
+                };
+                outbox::enqueue(
+                    &mut tx,
+                    outbox::Event {
+                        event_id: event.event_id,
+                        subject: subjects.forward_acknowledged(),
+                        payload: &event,
+                        trace_id: None,
+                    },
+                )
+                .await?;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "a forward with an unreadable gemeentecode was acknowledged without an event")
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(Some(found))
 }

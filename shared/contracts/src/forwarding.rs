@@ -28,3 +28,20 @@ pub struct NoticeForwarded {
     /// pseudonyms under the sender's key: the receiver derives its own from the notice.
     pub accepted: NoticeAccepted,
 }
+
+/// The region a notice was forwarded to acknowledged it: the forward no longer waits. Subject
+/// `rcn.<region>.routing.forward_acknowledged` (stream ROUTING of the forwarding region),
+/// `Nats-Msg-Id` = `event_id`. The monitor counts forwards still waiting from it; it carries no
+/// personal data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ForwardAcknowledged {
+    pub schema_version: u32,
+    pub event_id: Uuid,
+    /// `<institution_code>:<notice_id>` of the forwarded notice.
+    pub notice_key: String,
+    /// The region that acknowledged.
+    pub target_region: String,
+    pub gemeentecode: Gemeentecode,
+    pub forwarded_at: DateTime<Utc>,
+    pub acknowledged_at: DateTime<Utc>,
+}

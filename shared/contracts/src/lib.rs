@@ -18,6 +18,7 @@ pub mod holidays;
 pub mod identity;
 pub mod intake;
 pub mod json;
+pub mod monitor_api;
 pub mod municipality;
 pub mod notice;
 pub mod procesregie_api;

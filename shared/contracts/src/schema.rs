@@ -15,9 +15,10 @@ use crate::casework_events::{
 };
 use crate::envelope::ApiReply;
 use crate::events::{CaseOpened, CaseUpdated, NoticeAccepted, NoticeRouted};
-use crate::forwarding::NoticeForwarded;
+use crate::forwarding::{ForwardAcknowledged, NoticeForwarded};
 use crate::identity::Identity;
 use crate::intake::{PartnerIdentity, StatusReply, StatusRequest, SubmitReply};
+use crate::monitor_api::{Figures, FiguresRequest};
 use crate::notice::ReleaseNotice;
 use crate::procesregie_api::{
     ActionRequest, AgendaQuery, ApplicationForm, ApplicationList, ApplicationQuery, ApplicationRef,
@@ -231,6 +232,18 @@ pub fn all() -> Vec<(&'static str, String)> {
         ("ico-closed.v1.json", pretty::<IcoClosed>()),
         ("ico-action-overdue.v1.json", pretty::<IcoActionOverdue>()),
         ("ico-review-overdue.v1.json", pretty::<IcoReviewOverdue>()),
+        (
+            "forward-acknowledged.v1.json",
+            pretty::<ForwardAcknowledged>(),
+        ),
+        (
+            "monitor-figures-request.v1.json",
+            pretty::<FiguresRequest>(),
+        ),
+        (
+            "monitor-figures-reply.v1.json",
+            pretty::<ApiReply<Figures>>(),
+        ),
     ]
 }
 

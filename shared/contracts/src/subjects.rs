@@ -219,6 +219,11 @@ impl Subjects {
     pub fn router_forwarded_list(&self) -> String {
         self.subject("api.router.forwarded.list")
     }
+
+    /// The region a notice was forwarded to acknowledged it; stream ROUTING.
+    pub fn forward_acknowledged(&self) -> String {
+        self.subject("routing.forward_acknowledged")
+    }
 }
 
 /// Subjects of casework's work on cases (stream CASES) and of its request-reply API.
@@ -320,6 +325,15 @@ impl Subjects {
             duplicate_window: Duration::from_secs(24 * 3600),
             description: "Applications, triage outcomes and ICOs from procesregie",
         }
+    }
+}
+
+/// Subjects of the monitor's request-reply API (issue 15).
+impl Subjects {
+    /// Request-reply: the regional throughput figures for the dashboard (caller in
+    /// `Rcn-Identity`).
+    pub fn monitor_figures(&self) -> String {
+        self.subject("api.monitor.figures")
     }
 }
 

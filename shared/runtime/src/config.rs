@@ -59,6 +59,9 @@ pub struct Config {
     pub consumer_workers: usize,
     /// `RCN_CONSUMER_BATCH`: messages a consumer commits in one transaction at most.
     pub consumer_batch: usize,
+    /// `RCN_METRICS_ADDR` (e.g. `127.0.0.1:9464`): where this process serves Prometheus
+    /// `/metrics`; unset serves none.
+    pub metrics_addr: Option<std::net::SocketAddr>,
 }
 
 /// A credential from the environment: usable, but never shown by `Debug`.
@@ -141,6 +144,7 @@ impl Config {
             db_pool_size: number(&get, "RCN_DB_POOL_SIZE", 8, 1..=200)?,
             consumer_workers: number(&get, "RCN_CONSUMER_WORKERS", 4, 1..=64)?,
             consumer_batch: number(&get, "RCN_CONSUMER_BATCH", 64, 1..=1000)?,
+            metrics_addr: socket_addr(&get, "RCN_METRICS_ADDR")?,
         })
     }
 
@@ -355,6 +359,55 @@ pub fn duration(
     }
 }
 
+/// The socket address in `var` (`127.0.0.1:9464`), `None` when unset.
+pub fn socket_addr(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+) -> Result<Option<std::net::SocketAddr>, ConfigError> {
+    match get(var) {
+        None => Ok(None),
+        Some(raw) => raw
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| ConfigError::Invalid {
+                var,
+                reason: format!("{raw:?} is not an address like 127.0.0.1:9464"),
+            }),
+    }
+}
+
+/// The holiday calendar working days are counted in: `RCN_GOOD_FRIDAY_OFF` (`true`/`false`,
+/// default false) and `RCN_LIBERATION_DAY_OFF` (`always`, `lustrum` or `never`, default lustrum),
+/// for every service that counts working days.
+pub fn holiday_calendar(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<rcn_contracts::holidays::HolidayCalendar, ConfigError> {
+    use rcn_contracts::holidays::{HolidayCalendar, LiberationDay};
+    let good_friday_off = match get("RCN_GOOD_FRIDAY_OFF").as_deref().map(str::trim) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                var: "RCN_GOOD_FRIDAY_OFF",
+                reason: format!("{other:?} is neither true nor false"),
+            });
+        }
+    };
+    let liberation_day = match get("RCN_LIBERATION_DAY_OFF") {
+        None => LiberationDay::default(),
+        Some(raw) => LiberationDay::parse(&raw).ok_or_else(|| ConfigError::Invalid {
+            var: "RCN_LIBERATION_DAY_OFF",
+            reason: format!("{raw:?} is not always, lustrum or never"),
+        })?,
+    };
+    let calendar = HolidayCalendar {
+        good_friday_off,
+        liberation_day,
+    };
+    Ok(calendar)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,6 +506,16 @@ mod tests {
             .to_string();
         assert!(e.contains("at least 16"), "{e}");
         assert!(with(&[("RCN_LOG_FORMAT", "xml")]).is_err());
+        let e = with(&[("RCN_METRICS_ADDR", "9464")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("RCN_METRICS_ADDR is invalid"), "{e}");
+        assert_eq!(
+            with(&[("RCN_METRICS_ADDR", "0.0.0.0:9464")])
+                .unwrap()
+                .metrics_addr,
+            Some("0.0.0.0:9464".parse().unwrap())
+        );
     }
 
     #[test]

@@ -15,6 +15,9 @@
 //! from this same [`ConsumerSpec`]; the loop only binds to it, because a service's NATS user may
 //! not create or change consumers. A consumer that went missing is waited for, with a warning
 //! that says to run `rcn provision`.
+//!
+//! Each message's outcome, redeliveries, batch time and the consumer's pending count go to the
+//! process's metrics ([`crate::metrics`]), labelled by the durable name only.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -153,11 +156,37 @@ pub struct Delivery<T> {
     /// 1 on the first delivery.
     pub delivered: i64,
     pub stream_sequence: u64,
+    /// When the stream stored the message.
+    pub published_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// How a message body becomes what a handler takes: JSON for every `Deserialize` type, or the
+/// bytes as they are ([`RawPayload`]).
+pub trait Payload: Sized + Send + Sync + 'static {
+    fn decode(bytes: &[u8]) -> Result<Self, String>;
+}
+
+impl<T: DeserializeOwned + Send + Sync + 'static> Payload for T {
+    fn decode(bytes: &[u8]) -> Result<Self, String> {
+        serde_json::from_slice(bytes).map_err(|e| e.to_string())
+    }
+}
+
+/// A message body left undecoded, for a consumer that must take any message, JSON or not (the
+/// monitor counting dead letters, which are often the messages that did not decode): it never
+/// fails to decode, so it is never dead-lettered for its content.
+#[derive(Debug, Clone)]
+pub struct RawPayload(pub bytes::Bytes);
+
+impl Payload for RawPayload {
+    fn decode(bytes: &[u8]) -> Result<Self, String> {
+        Ok(Self(bytes::Bytes::copy_from_slice(bytes)))
+    }
 }
 
 /// Handles batches of decoded messages; `Ok` means every message's effect is committed.
 pub trait Handler: Send + Sync + 'static {
-    type Message: DeserializeOwned + Send + Sync + 'static;
+    type Message: Payload;
     fn handle(
         &self,
         batch: &[Delivery<Self::Message>],
@@ -302,10 +331,22 @@ async fn process<H: Handler>(
     if deliveries.is_empty() {
         return;
     }
+    let consumer = spec.durable.clone();
+    let redelivered = deliveries.iter().filter(|d| d.delivered > 1).count();
+    metrics::counter!("rcn_consumer_redelivered_total", "consumer" => consumer.clone())
+        .increment(redelivered as u64);
+    if let Some(pending) = raws.last().and_then(|m| m.info().ok()).map(|i| i.pending) {
+        metrics::gauge!("rcn_consumer_pending", "consumer" => consumer.clone()).set(pending as f64);
+    }
+    let started = std::time::Instant::now();
     let span = tracing::info_span!("batch", consumer = %spec.durable, size = deliveries.len());
-    match handler.handle(&deliveries).instrument(span.clone()).await {
+    let handled = handler.handle(&deliveries).instrument(span.clone()).await;
+    metrics::histogram!("rcn_consumer_batch_seconds", "consumer" => consumer.clone())
+        .record(started.elapsed().as_secs_f64());
+    match handled {
         Ok(()) => {
             failures.forget(deliveries.iter().map(|d| d.stream_sequence));
+            count(spec, "handled", deliveries.len());
             for m in &raws {
                 ack(m, AckKind::Ack).await;
             }
@@ -321,6 +362,7 @@ async fn process<H: Handler>(
                 match handler.handle(one).instrument(span).await {
                     Ok(()) => {
                         failures.forget([d.stream_sequence]);
+                        count(spec, "handled", 1);
                         ack(m, AckKind::Ack).await;
                     }
                     Err(e) => settle_failure(js, spec, failures, m, d, e).await,
@@ -343,6 +385,7 @@ async fn settle_failure<T>(
             let delay = spec.delay_after(d.delivered.min(2));
             tracing::warn!(consumer = %spec.durable, msg_id = d.msg_id.as_deref(), delivered = d.delivered, ?delay,
                 error = %format!("{e:#}"), "a dependency is unavailable; the message waits");
+            count(spec, "waiting", 1);
             ack(m, AckKind::Nak(Some(delay))).await;
             return;
         }
@@ -352,6 +395,7 @@ async fn settle_failure<T>(
                 let delay = spec.delay_after(attempts);
                 tracing::warn!(consumer = %spec.durable, msg_id = d.msg_id.as_deref(), trace_id = d.trace_id.as_deref(),
                     attempts, ?delay, error = %format!("{e:#}"), "handling failed; will retry");
+                count(spec, "retried", 1);
                 ack(m, AckKind::Nak(Some(delay))).await;
                 return;
             }
@@ -366,9 +410,11 @@ async fn settle_failure<T>(
     failures.forget([d.stream_sequence]);
 }
 
-fn decode<T: DeserializeOwned>(m: &jetstream::Message) -> Result<Delivery<T>, String> {
+/// A JetStream message as a handler receives it; for code that feeds a [`Handler`] from a
+/// consumer of its own (a replay), not through [`run`].
+pub fn decode<T: Payload>(m: &jetstream::Message) -> Result<Delivery<T>, String> {
     let info = m.info().map_err(|e| e.to_string())?;
-    let message = serde_json::from_slice(&m.payload).map_err(|e| e.to_string())?;
+    let message = T::decode(&m.payload)?;
     let header = |name: &str| {
         m.headers
             .as_ref()
@@ -382,6 +428,11 @@ fn decode<T: DeserializeOwned>(m: &jetstream::Message) -> Result<Delivery<T>, St
         trace_id: header(headers::TRACE_ID),
         delivered: info.delivered,
         stream_sequence: info.stream_sequence,
+        published_at: chrono::DateTime::from_timestamp(
+            info.published.unix_timestamp(),
+            info.published.nanosecond(),
+        )
+        .unwrap_or_default(),
     })
 }
 
@@ -394,12 +445,22 @@ async fn dead_letter(
     why: &str,
 ) {
     match crate::dlq::publish(js, spec, m, why).await {
-        Ok(()) => ack(m, AckKind::Term).await,
+        Ok(()) => {
+            count(spec, "dead_lettered", 1);
+            ack(m, AckKind::Term).await
+        }
         Err(e) => {
             tracing::error!(consumer = %spec.durable, error = %e, "cannot dead-letter; will retry the message");
             ack(m, AckKind::Nak(Some(Duration::from_secs(5)))).await;
         }
     }
+}
+
+/// Counts `n` messages of the consumer of `spec` with `outcome` (`handled`, `waiting` for a
+/// dependency, `retried`, `dead_lettered`) in `rcn_consumer_messages_total`.
+fn count(spec: &ConsumerSpec, outcome: &'static str, n: usize) {
+    metrics::counter!("rcn_consumer_messages_total", "consumer" => spec.durable.clone(), "outcome" => outcome)
+        .increment(n as u64);
 }
 
 async fn ack(m: &jetstream::Message, kind: AckKind) {

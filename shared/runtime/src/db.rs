@@ -14,7 +14,14 @@ use crate::backoff;
 /// rights on that schema only (the launcher's `rcn db-roles`) and may be given its own URL
 /// (`RCN_<SCHEMA>_DATABASE_URL`, see [`crate::Config::database_url_for`]). Adding a service is
 /// one line here.
-pub const SERVICE_SCHEMAS: &[&str] = &["intake", "router", "casework", "procesregie", "gateway"];
+pub const SERVICE_SCHEMAS: &[&str] = &[
+    "intake",
+    "router",
+    "casework",
+    "procesregie",
+    "gateway",
+    "monitor",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {

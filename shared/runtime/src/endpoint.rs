@@ -499,6 +499,12 @@ async fn handle(
     }
     let outcome = endpoint.answer(identities, &request.message).await;
     let took_ms = started.elapsed().as_millis() as u64;
+    let kind = outcome
+        .as_ref()
+        .map_or_else(|p| p.short_kind().to_owned(), |_| "ok".into());
+    metrics::histogram!("rcn_request_seconds", "service" => service.to_owned(),
+        "endpoint" => endpoint.name.clone(), "outcome" => kind)
+    .record(started.elapsed().as_secs_f64());
     match outcome {
         Ok(body) => {
             tracing::debug!(service, endpoint = %endpoint.name, outcome = "ok", took_ms, "request answered");

@@ -14,6 +14,7 @@ pub mod db;
 pub mod dlq;
 pub mod endpoint;
 pub mod headers;
+pub mod metrics;
 pub mod nats;
 pub mod nats_auth;
 pub mod outbox;

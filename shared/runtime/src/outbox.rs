@@ -82,9 +82,14 @@ pub async fn relay(pool: PgPool, js: jetstream::Context, shutdown: CancellationT
     let mut listener = None;
     let mut failures = 0u32;
     let mut pauses = backoff::OUTBOX_RELAY.delays();
+    let mut measured: Option<std::time::Instant> = None;
     loop {
         if listener.is_none() {
             listener = listen(&pool).await;
+        }
+        if measured.is_none_or(|at| at.elapsed() >= MEASURE_EVERY) {
+            measure(&pool).await;
+            measured = Some(std::time::Instant::now());
         }
         match publish_pending(&pool, &js).await {
             Ok(n) if n as i64 >= RELAY_BATCH => {
@@ -129,6 +134,26 @@ pub async fn relay(pool: PgPool, js: jetstream::Context, shutdown: CancellationT
                 break;
             }
         }
+    }
+}
+
+/// How often the relay records the outbox's backlog at most.
+const MEASURE_EVERY: Duration = Duration::from_secs(1);
+
+/// Records the backlog (`rcn_outbox_backlog`) and the age of the oldest event waiting
+/// (`rcn_outbox_oldest_seconds`), per schema: an outbox older than a minute means events are not
+/// going out.
+async fn measure(pool: &PgPool) {
+    let row: Result<(String, i64, f64), _> = sqlx::query_as(
+        "SELECT current_schema()::text, count(*),
+                COALESCE(extract(epoch FROM now() - min(created_at))::float8, 0)
+         FROM outbox",
+    )
+    .fetch_one(pool)
+    .await;
+    if let Ok((schema, backlog, oldest)) = row {
+        metrics::gauge!("rcn_outbox_backlog", "schema" => schema.clone()).set(backlog as f64);
+        metrics::gauge!("rcn_outbox_oldest_seconds", "schema" => schema).set(oldest);
     }
 }
 

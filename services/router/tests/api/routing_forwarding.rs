@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use rcn_contracts::envelope::ApiReply;
-use rcn_contracts::forwarding::NoticeForwarded;
+use rcn_contracts::forwarding::{ForwardAcknowledged, NoticeForwarded};
 use rcn_contracts::routing_api::{
     ForwardedAckReply, ForwardedAckRequest, ForwardedListReply, ManualRoutingKind, QueueDecideReply,
 };
@@ -194,6 +194,24 @@ async fn a_forward_stays_listed_until_the_region_it_went_to_acknowledges_it_once
         forward_row(&router, "PI-HAARLEM:f1").await,
         Some((target.to_string(), "GM0394".to_owned(), true))
     );
+    // The first acknowledgement, and only it, is announced on ROUTING for the monitor.
+    let acks: Vec<ForwardAcknowledged> =
+        eventually(PATIENCE, "the acknowledgement event", || async {
+            let m = stream_messages(&router.js, &router.subjects.routing_stream()).await;
+            let acks: Vec<ForwardAcknowledged> = m
+                .iter()
+                .filter(|m| m.subject.as_str() == router.subjects.forward_acknowledged())
+                .map(|m| serde_json::from_slice(&m.payload).expect("a ForwardAcknowledged"))
+                .collect();
+            (!acks.is_empty()).then_some(acks)
+        })
+        .await;
+    assert_eq!(acks.len(), 1, "{acks:?}");
+    assert_eq!(
+        (acks[0].notice_key.as_str(), acks[0].target_region.as_str()),
+        ("PI-HAARLEM:f1", target.as_str())
+    );
+    assert_eq!(acks[0].acknowledged_at, acknowledged_at);
     router.stop().await;
 }
 

@@ -40,7 +40,7 @@ pub const PARAMETERS: &[(&str, &str)] = &[
     ),
     (
         "service",
-        "The service that gave up on the message: intake, router or casework.",
+        "The service that gave up on the message: intake, router, casework or monitor.",
     ),
 ];
 
@@ -190,6 +190,7 @@ pub const MESSAGES: &[Message] = &[
     event("TaskAssigned", "task-assigned.v1.json"),
     event("TaskStatusChanged", "task-status-changed.v1.json"),
     event("TaskDeadline", "task-deadline.v1.json"),
+    event("ForwardAcknowledged", "forward-acknowledged.v1.json"),
     Message {
         name: "DeadLetter",
         title: "The original message, unchanged; headers Rcn-Dlq-Subject, Rcn-Dlq-Stream, Rcn-Dlq-Sequence, Rcn-Dlq-Delivered, Rcn-Dlq-Service, Rcn-Dlq-Msg-Id and Rcn-Dlq-Error say where it came from and why it failed",
@@ -368,6 +369,12 @@ pub const MESSAGES: &[Message] = &[
     event("IcoClosed", "ico-closed.v1.json"),
     event("IcoActionOverdue", "ico-action-overdue.v1.json"),
     event("IcoReviewOverdue", "ico-review-overdue.v1.json"),
+    api(
+        "FiguresRequest",
+        "An empty body asks for the last twelve months by month",
+        "monitor-figures-request.v1.json",
+    ),
+    msg("FiguresReply", ENVELOPE, "monitor-figures-reply.v1.json"),
 ];
 
 fn channel(
@@ -487,6 +494,20 @@ pub(super) fn channels(s: &Subjects, gm: &Gemeentecode) -> Vec<Channel> {
             s.router_forwarded_ack(),
             "Request-reply: the region a notice was forwarded to acknowledges that it arrived.",
             request("ForwardedAckRequest", "ForwardedAckReply"),
+        ),
+        channel(
+            "forwardAcknowledged",
+            "forward_acknowledged",
+            s.forward_acknowledged(),
+            "The region a notice was forwarded to acknowledged it; the forward no longer waits.",
+            event_on("ForwardAcknowledged"),
+        ),
+        channel(
+            "monitorFigures",
+            "monitor_figures",
+            s.monitor_figures(),
+            "Request-reply for RCN coordinators and procesregisseurs (the region, or one municipality) and municipal staff (their own municipality): counts and durations only, never a person or a case.",
+            request("FiguresRequest", "FiguresReply"),
         ),
         channel(
             "caseOpened",

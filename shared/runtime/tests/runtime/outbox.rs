@@ -301,3 +301,57 @@ async fn a_full_batch_of_events_that_cannot_be_stored_does_not_hold_back_the_nex
     );
     outbox.stop().await;
 }
+
+#[tokio::test]
+async fn the_relay_reports_the_backlog_and_the_age_of_the_oldest_event_waiting() {
+    rcn_runtime::metrics::handle();
+    let env = TestEnv::new().await;
+    let url = env
+        .config
+        .database_url()
+        .expect("set by TestEnv")
+        .to_owned();
+    // A schema of its own, so the gauges of this test are no other test's.
+    let pool = rcn_runtime::db::open(
+        &url,
+        "t_outbox_metrics",
+        2,
+        &sqlx::migrate::Migrator::DEFAULT,
+        Duration::from_secs(5),
+    )
+    .await
+    .expect("the outbox schema is set up");
+    let js = env.ctx("outbox-metrics-test").await.jetstream();
+    let mut tx = pool.begin().await.expect("a transaction");
+    let (id, ping) = event(1);
+    outbox::enqueue(
+        &mut tx,
+        outbox::Event {
+            event_id: id,
+            // No stream takes it: it stays, and ages.
+            subject: format!("rcn.{}.nowhere", env.config.region),
+            payload: &ping,
+            trace_id: None,
+        },
+    )
+    .await
+    .expect("enqueued");
+    tx.commit().await.expect("committed");
+    let shutdown = CancellationToken::new();
+    let relay = tokio::spawn(outbox::relay(pool.clone(), js, shutdown.clone()));
+    let metrics = eventually(PATIENCE, "the outbox gauges", || async {
+        let text = rcn_runtime::metrics::render();
+        let oldest = text
+            .lines()
+            .find_map(|l| l.strip_prefix("rcn_outbox_oldest_seconds{schema=\"t_outbox_metrics\"} "))
+            .and_then(|v| v.parse::<f64>().ok())?;
+        (oldest >= 1.0).then_some(text)
+    })
+    .await;
+    assert!(
+        metrics.contains("rcn_outbox_backlog{schema=\"t_outbox_metrics\"} 1\n"),
+        "{metrics}"
+    );
+    shutdown.cancel();
+    relay.await.expect("the relay stops");
+}

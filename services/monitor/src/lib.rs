@@ -1,0 +1,73 @@
+//! monitor — regional throughput for the RCN coordinator, and the operators' metrics.
+//!
+//! [`read_models`] consume every stream (NOTICES, ROUTING, CASES, DLQ) into the monitor's own
+//! tables, idempotently; [`rebuild`] replays the streams from the start into fresh tables;
+//! [`figures`] computes the dashboard's counts and durations from them, served by [`api`] on
+//! `rcn.<region>.api.monitor.figures`. Its process serves Prometheus `/metrics` like every rcn
+//! process (`RCN_METRICS_ADDR`, `rcn_runtime::metrics`).
+//!
+//! It must never let a BSN, a name or case detail out: figures, exports, metric labels and log
+//! lines hold counts, durations, codes and periods only.
+
+pub mod api;
+pub mod bench;
+pub mod figures;
+pub mod read_models;
+pub mod rebuild;
+pub mod settings;
+pub mod working_days;
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use rcn_contracts::region::RegionTable;
+use rcn_runtime::provision::Resources;
+use rcn_runtime::{CancellationToken, Config, Ctx};
+
+pub use settings::Settings;
+
+/// The monitor's schema.
+pub const SCHEMA: &str = "monitor";
+
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The region table of the configuration (the built-in Kennemerland when no file is set).
+pub fn region_table(config: &rcn_runtime::Config) -> anyhow::Result<RegionTable> {
+    Ok(match &config.region_file {
+        Some(path) => RegionTable::load(path)?,
+        None => RegionTable::kennemerland(),
+    })
+}
+
+/// What the monitor needs on JetStream, made by `rcn provision`: one durable consumer per stream
+/// it reads (NOTICES, ROUTING, CASES, DLQ). It publishes no events of its own.
+pub fn nats_resources(config: &Config) -> anyhow::Result<Resources> {
+    let subjects = config.region.subjects();
+    Ok(read_models::Feed::ALL
+        .into_iter()
+        .fold(Resources::new("monitor"), |r, feed| {
+            r.consumer(feed.spec(&subjects, config))
+        }))
+}
+
+/// Runs the monitor with `settings` until `shutdown`.
+pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let region = region_table(&ctx.config)?;
+    let subjects = ctx.subjects();
+    rcn_runtime::provision::require(&ctx.jetstream(), &nats_resources(&ctx.config)?).await?;
+    let pool = ctx.database(SCHEMA, &MIGRATIONS).await?;
+    tracing::info!(region = %region.name, "monitor starting");
+    let dashboard = Arc::new(api::Dashboard {
+        pool: pool.clone(),
+        region,
+        settings,
+    });
+    let api = api::service(&subjects, dashboard)
+        .start(&ctx.nats, ctx.config.identity_verifier()?)
+        .await?;
+    let api = tokio::spawn(api.serve(shutdown.clone()));
+    let handlers = read_models::Handlers::new(pool, &subjects);
+    read_models::run(ctx.jetstream(), &subjects, &ctx.config, handlers, shutdown).await;
+    api.await.context("monitor API task")??;
+    Ok(())
+}
