@@ -45,6 +45,7 @@ fn arbitrary_input_never_panics_never_5xx_and_a_refusal_stores_nothing() {
             nats: stack.nats.clone(),
             subjects: stack.env.config.region.subjects(),
             pool,
+            portal: Default::default(),
         };
         let app = rcn_gateway::app(state);
         let js = stack.env.ctx("fuzz-probe").await.jetstream();

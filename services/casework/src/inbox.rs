@@ -142,6 +142,13 @@ pub async fn inbox(
             Some(own)
         }
         Role::RcnCoordinator | Role::Procesregisseur => q.gemeentecode.as_ref(),
+        // No inbox of their own until their issues give them one.
+        Role::PrivacyOfficer | Role::Administrator => {
+            return Err(refuse(
+                ErrorCode::Forbidden,
+                "Your role has no inbox: it sees and works no cases.",
+            ));
+        }
     };
     let conditions: Vec<&str> = if q.conditions.is_empty() {
         cw.conditions.iter().map(|c| c.as_str()).collect()

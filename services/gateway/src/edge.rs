@@ -39,10 +39,15 @@ pub fn wrap<S: Clone + Send + Sync + 'static>(router: Router<S>, settings: &Sett
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-store"),
     ));
+    // The portal's pages set a stricter policy of their own (scripts and styles from the
+    // gateway only); everything else gets this one.
+    router = router.layer(SetResponseHeaderLayer::if_not_present(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("frame-ancestors 'none'"),
+    ));
     for (name, value) in [
         ("api-version", crate::API_VERSION),
         ("x-content-type-options", "nosniff"),
-        ("content-security-policy", "frame-ancestors 'none'"),
     ] {
         router = router.layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static(name),

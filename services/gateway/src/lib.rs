@@ -1,5 +1,5 @@
 //! gateway — the only HTTP server users see: the partner API for detention institutions and
-//! (later) the staff portal. It speaks the Dutch government's API Design Rules (version in the
+//! the staff portal (see [`portal`]). It speaks the Dutch government's API Design Rules (version in the
 //! path, `API-Version` header, `application/problem+json` errors) and turns every request into a
 //! NATS request to the service that owns the data.
 //!
@@ -11,6 +11,7 @@ mod auth_limit;
 mod edge;
 mod error;
 pub mod openapi;
+pub mod portal;
 mod routes;
 mod serve;
 pub mod settings;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub nats: async_nats::Client,
     pub subjects: Subjects,
     pub pool: PgPool,
+    /// The staff portal's sign-in and session settings.
+    pub portal: settings::PortalSettings,
 }
 
 /// The HTTP application with default settings, without a socket, so tests can drive it directly.
@@ -90,6 +93,7 @@ pub async fn serve_with(
         nats: ctx.nats.clone(),
         subjects: ctx.subjects(),
         pool,
+        portal: settings.portal.clone(),
     };
     serve::serve(listener, app_with(state, &settings), &settings, shutdown).await
 }

@@ -140,6 +140,7 @@ async fn hsts_is_sent_when_configured() {
         nats: gateway.env.ctx("hsts-probe").await.nats,
         subjects: gateway.subjects.clone(),
         pool: gateway.env.db().await,
+        portal: Default::default(),
     };
     let response = rcn_gateway::app_with(state, &settings)
         .oneshot(
