@@ -14,6 +14,7 @@ pub mod form;
 pub mod inbox;
 pub mod login;
 pub mod page;
+pub mod routing;
 pub mod services;
 pub mod session;
 pub mod users;
@@ -42,6 +43,8 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/casussen/{case_id}/overdragen", post(case::hand_over))
         .route("/casussen/{case_id}/status", post(case::change_status))
         .route("/casussen/{case_id}/sluiten", post(case::close))
+        .route("/routering", get(routing::queue))
+        .route("/routering/beslissen", post(routing::decide))
         .route("/assets/{*path}", get(assets::asset))
         .layer(DefaultBodyLimit::max(form::MAX_FORM_BYTES))
 }
