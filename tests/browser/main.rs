@@ -268,3 +268,72 @@ async fn an_idle_session_expires_and_the_sign_in_page_says_so() {
     anna.close().await;
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn an_rcn_coordinator_routes_a_waiting_notice_and_the_case_reaches_the_municipality() {
+    let stack = TestStack::spawn().await;
+    add_user(&stack, "anna", "Anna de Vries", Some("GM0392")).await;
+    add_user(&stack, "rita", "Rita Visser", None).await;
+    // No BRP municipality and no address: no rule can route it.
+    let mut notice = release_notice_json();
+    let today = chrono::Utc::now().date_naive();
+    notice["notice_id"] = format!("BROWSER-{}", Uuid::new_v4().simple()).into();
+    notice["sent_at"] = chrono::Utc::now().to_rfc3339().into();
+    notice["detention"]["started_on"] = (today - chrono::Days::new(20)).to_string().into();
+    notice["detention"]["expected_release_on"] = (today + chrono::Days::new(60)).to_string().into();
+    notice["person"]["family_name"] = "Wachtrij".into();
+    let person = notice["person"].as_object_mut().expect("a person");
+    person.remove("brp_municipality");
+    person.remove("address");
+    person.insert("no_fixed_abode".into(), true.into());
+    assert_eq!(stack.post_notice(&notice).await.status(), 202);
+    let key = format!(
+        "PI-HAARLEM:{}",
+        notice["notice_id"].as_str().expect("an id")
+    );
+    let (outcome, _, _) = stack.wait_for_decision(&key).await;
+    assert_eq!(outcome, "unroutable");
+
+    let rita = Browser::open(&base(&stack), "routering").await;
+    rita.sign_in("rita", PASSWORD).await;
+    assert_eq!(rita.path().await, "/taken/gemeente");
+    assert!(rita.main_text().await.contains("Taken in de regio"));
+    rita.check_page("01-taken-in-de-regio").await;
+    rita.click("a[href='/routering']").await;
+    let queue = rita.main_text().await;
+    assert!(
+        queue.contains(&key),
+        "the waiting notice is listed: {queue}"
+    );
+    assert!(
+        !queue.contains("123456782"),
+        "the queue shows the BSN masked"
+    );
+    rita.check_page("02-routeringswachtrij").await;
+    rita.select("#g-melding-0", "GM0392").await;
+    rita.fill(
+        "#w-melding-0",
+        "Volgens de casemanager woont hij bij zijn zus in Haarlem.",
+    )
+    .await;
+    rita.click("#h-melding-0 ~ form button[type=submit]").await;
+    assert!(
+        rita.text("[role=status]")
+            .await
+            .contains("toegewezen aan Haarlem"),
+        "the decision is confirmed"
+    );
+    rita.check_page("03-beslist").await;
+    rita.close().await;
+
+    stack.wait_for_case(&key).await;
+    let anna = Browser::open(&base(&stack), "routering-haarlem").await;
+    anna.sign_in("anna", PASSWORD).await;
+    anna.goto("/taken/gemeente").await;
+    assert!(
+        anna.main_text().await.contains("Piet Wachtrij"),
+        "the routed case is in Haarlem's inbox"
+    );
+    anna.close().await;
+    stack.stop().await;
+}
