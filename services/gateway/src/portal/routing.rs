@@ -2,6 +2,7 @@
 //! with what routing looked at and a decision form (a municipality of the region, or one outside
 //! it, and why). The router decides, in the coordinator's own name, and refuses anyone else;
 //! when two coordinators decide the same notice, the first decision stands and the second is told.
+//! Below it: the notices forwarded to another region that have not been acknowledged there yet.
 
 use std::sync::Arc;
 
@@ -10,10 +11,11 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use rcn_contracts::Gemeentecode;
+use rcn_contracts::envelope::NoParameters;
 use rcn_contracts::identity::Role;
 use rcn_contracts::routing_api::{
-    ManualRouting, ManualRoutingKind, QueueDecideReply, QueueDecideRequest, QueueListReply,
-    QueueListRequest,
+    ForwardedListReply, ManualRouting, ManualRoutingKind, QueueDecideReply, QueueDecideRequest,
+    QueueListReply, QueueListRequest,
 };
 
 use crate::AppState;
@@ -42,6 +44,9 @@ struct QueuePage {
     waiting: Vec<Waiting>,
     more: bool,
     municipalities: Vec<(String, String)>,
+    /// Notices sent on to another region and not yet acknowledged there:
+    /// (forwarded at, notice key, municipality, region).
+    forwards: Vec<(String, String, String, String)>,
 }
 
 fn require_rcn(staff: &Staff) -> Result<(), PortalError> {
@@ -85,6 +90,26 @@ pub async fn queue(
             notice_key: n.notice_key,
         })
         .collect();
+    let forwarded: ForwardedListReply = services::endpoint(
+        &state,
+        state.subjects.router_forwarded_list(),
+        &staff.identity,
+        &NoParameters {},
+    )
+    .await?
+    .map_err(|p| PortalError::Forbidden(p.detail))?;
+    let ForwardedListReply::Forwarded { forwards } = forwarded;
+    let forwards = forwards
+        .into_iter()
+        .map(|f| {
+            (
+                fmt::date_time(f.forwarded_at),
+                f.notice_key,
+                fmt::municipality(&f.gemeentecode),
+                f.target_region,
+            )
+        })
+        .collect();
     let municipalities = rcn_contracts::region::RegionTable::kennemerland()
         .municipalities
         .iter()
@@ -95,6 +120,7 @@ pub async fn queue(
         waiting,
         more,
         municipalities,
+        forwards,
     }))
 }
 

@@ -185,6 +185,33 @@ async fn portal_pages_allow_only_the_gateways_own_scripts_and_the_api_keeps_its_
             .starts_with("text/javascript")
     );
     assert_eq!(gateway.get("/assets/../Cargo.toml").await.status(), 404);
+    // A browser gets a Dutch page for a page that does not exist; the API stays problem+json.
+    let missing = gateway
+        .client
+        .get(gateway.url("/bestaat-niet"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(missing.status(), 404);
+    assert!(
+        missing
+            .text()
+            .await
+            .expect("a page")
+            .contains("Niet gevonden")
+    );
+    let api_missing = gateway
+        .client
+        .get(gateway.url("/v1/bestaat-niet"))
+        .header("accept", "text/html")
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(
+        api_missing.headers()["content-type"],
+        "application/problem+json"
+    );
 }
 
 #[tokio::test]
