@@ -196,7 +196,8 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{css} has no option {value}: {e}"));
     }
 
-    /// Clicks the element matching `css` and waits for the page it leads to.
+    /// Clicks the element matching `css` (a link or a form's button) and waits for the page it
+    /// leads to.
     pub async fn click(&self, css: &str) {
         let element = self
             .client
@@ -212,8 +213,34 @@ impl Browser {
             )
             .await
             .expect("the element scrolls into view");
+        // Mark this document, so the wait below knows when the next one has replaced it: a
+        // finished old page also reads `complete`.
+        self.client
+            .execute("window.__rcnOldPage = true", vec![])
+            .await
+            .expect("the page is marked");
         element.click().await.expect("the click lands");
-        self.settle().await;
+        let started = Instant::now();
+        loop {
+            let fresh = self
+                .client
+                .execute(
+                    "return window.__rcnOldPage !== true && document.readyState === 'complete'",
+                    vec![],
+                )
+                .await
+                .ok()
+                .and_then(|v| v.as_bool())
+                .unwrap_or(false);
+            if fresh {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "the click on {css} led to no new page"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Whether an element matches `css`.

@@ -291,7 +291,6 @@ async fn back(
     state: &AppState,
     staff: &Staff,
     case_id: Uuid,
-    anchor: Option<Condition>,
     outcome: Result<String, String>,
 ) -> Result<Response, PortalError> {
     let flash = match outcome {
@@ -299,11 +298,9 @@ async fn back(
         Err(text) => Flash::error(text),
     };
     session::set_flash(state, staff, flash).await?;
-    let to = match anchor {
-        Some(c) => format!("{}#taak-{}", case_href(case_id), c.as_str()),
-        None => case_href(case_id),
-    };
-    Ok(Redirect::to(&to).into_response())
+    // To the top of the page, where the message is: a person must see what happened (or why
+    // not) before anything else.
+    Ok(Redirect::to(&case_href(case_id)).into_response())
 }
 
 /// The Dutch refusal, with the holder's display name when someone else holds the task.
@@ -339,7 +336,7 @@ pub async fn claim(
         )),
         Err(e) => Err(refusal(&state, &e).await?),
     };
-    back(&state, &staff, case_id, Some(task.condition), outcome).await
+    back(&state, &staff, case_id, outcome).await
 }
 
 /// `POST /casussen/{case_id}/alles-claimen`: every open task of the case nobody holds.
@@ -368,7 +365,7 @@ pub async fn claim_case(
         }
         Err(e) => Err(refusal(&state, &e).await?),
     };
-    back(&state, &staff, case_id, None, outcome).await
+    back(&state, &staff, case_id, outcome).await
 }
 
 /// `POST /casussen/{case_id}/vrijgeven`.
@@ -390,7 +387,7 @@ pub async fn release(
         )),
         Err(e) => Err(refusal(&state, &e).await?),
     };
-    back(&state, &staff, case_id, Some(task.condition), outcome).await
+    back(&state, &staff, case_id, outcome).await
 }
 
 /// `POST /casussen/{case_id}/overdragen`: to a colleague of the same municipality.
@@ -407,7 +404,6 @@ pub async fn hand_over(
             &state,
             &staff,
             case_id,
-            Some(task.condition),
             Err("Kies een collega om de taak aan over te dragen.".into()),
         )
         .await;
@@ -422,7 +418,6 @@ pub async fn hand_over(
             &state,
             &staff,
             case_id,
-            Some(task.condition),
             Err("Deze collega is niet bekend in uw gemeente.".into()),
         )
         .await;
@@ -440,7 +435,7 @@ pub async fn hand_over(
         )),
         Err(e) => Err(refusal(&state, &e).await?),
     };
-    back(&state, &staff, case_id, Some(task.condition), outcome).await
+    back(&state, &staff, case_id, outcome).await
 }
 
 /// `POST /casussen/{case_id}/status`: a new status with a note (and a reason for "not
@@ -473,7 +468,7 @@ pub async fn change_status(
         )),
         Err(e) => Err(refusal(&state, &e).await?),
     };
-    back(&state, &staff, case_id, Some(task.condition), outcome).await
+    back(&state, &staff, case_id, outcome).await
 }
 
 /// `POST /casussen/{case_id}/sluiten`: closes the case with a reason.
@@ -504,5 +499,5 @@ pub async fn close(
         )),
         Err(e) => Err(refusal(&state, &e).await?),
     };
-    back(&state, &staff, case_id, None, outcome).await
+    back(&state, &staff, case_id, outcome).await
 }
