@@ -60,6 +60,27 @@ impl TestStack {
 
     /// Starts every service with the configuration changed by `tweak` first (a region file, …).
     pub async fn spawn_with(tweak: impl FnOnce(&mut rcn_runtime::Config)) -> Self {
+        Self::spawn_prepared(tweak, every_service_on_a_free_port()).await
+    }
+
+    /// Starts every service with these service settings (e.g. the gateway's
+    /// `RCN_GATEWAY_SESSION_IDLE_SECS`) besides the free port.
+    pub async fn spawn_with_settings(settings: &[(&str, &str)]) -> Self {
+        let env = |var: &str| {
+            settings
+                .iter()
+                .find(|(k, _)| *k == var)
+                .map(|(_, v)| (*v).to_owned())
+                .or_else(|| (var == "RCN_HTTP_ADDR").then(|| "127.0.0.1:0".to_owned()))
+        };
+        let prepared = Stack::prepare(&Service::all(), &env).expect("the settings are valid");
+        Self::spawn_prepared(|_| {}, prepared).await
+    }
+
+    async fn spawn_prepared(
+        tweak: impl FnOnce(&mut rcn_runtime::Config),
+        prepared: Prepared,
+    ) -> Self {
         let mut env = TestEnv::new().await;
         // Every service on its own PostgreSQL role, as compose runs them (`rcn db-roles`).
         rcn::db_roles::use_own_roles(&mut env.config, TEST_ROLE_PREFIX, &test_role_password)
@@ -71,13 +92,9 @@ impl TestStack {
         rcn::nats_provision::provision(&env.config, &Service::all())
             .await
             .expect("the streams and consumers are provisioned");
-        let stack = Stack::start(
-            &env.config,
-            every_service_on_a_free_port(),
-            shutdown.clone(),
-        )
-        .await
-        .expect("the stack starts");
+        let stack = Stack::start(&env.config, prepared, shutdown.clone())
+            .await
+            .expect("the stack starts");
         let http = stack.http_addr.expect("the gateway runs");
         let client = reqwest::Client::new();
         let db = env.db().await;
@@ -206,3 +223,5 @@ impl TestStack {
 pub mod browser;
 pub mod crash;
 pub mod oidc_provider;
+/// The staff-portal browser suite's harness (tests/browser), with axe-core; `browser` is the sign-in suite's.
+pub mod staff_browser;

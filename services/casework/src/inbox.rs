@@ -249,6 +249,13 @@ fn page_of<'a>(
             Some(own)
         }
         Role::RcnCoordinator | Role::Procesregisseur => q.gemeentecode.as_ref(),
+        // No inbox of their own until their issues give them one.
+        Role::PrivacyOfficer | Role::Administrator => {
+            return Err(refuse(
+                ErrorCode::Forbidden,
+                "Your role has no inbox: it sees and works no cases.",
+            ));
+        }
     };
     let conditions: Vec<Condition> = if q.conditions.is_empty() {
         cw.conditions.clone()

@@ -39,10 +39,15 @@ pub fn wrap<S: Clone + Send + Sync + 'static>(router: Router<S>, settings: &Sett
         header::CACHE_CONTROL,
         HeaderValue::from_static("no-store"),
     ));
+    // The portal's pages set a stricter policy of their own (scripts and styles from the
+    // gateway only); everything else gets this one.
+    router = router.layer(SetResponseHeaderLayer::if_not_present(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("frame-ancestors 'none'"),
+    ));
     for (name, value) in [
         ("api-version", crate::API_VERSION),
         ("x-content-type-options", "nosniff"),
-        ("content-security-policy", "frame-ancestors 'none'"),
     ] {
         router = router.layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static(name),
@@ -101,12 +106,23 @@ async fn limits(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
-/// A path the gateway does not serve (a trailing slash included: `/v1/release-notices/`).
-async fn no_route(request: Request) -> ApiError {
+/// A path the gateway does not serve (a trailing slash included: `/v1/release-notices/`). A
+/// browser asking for a page outside the partner API gets the portal's Dutch page instead of
+/// problem+json.
+async fn no_route(request: Request) -> Response {
     let path = request.uri().path();
+    let wants_html = request
+        .headers()
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if wants_html && !path.starts_with("/v1") {
+        return crate::portal::page::PortalError::NotFound.into_response();
+    }
     ApiError::NoRoute {
         trailing_slash: path.len() > 1 && path.ends_with('/'),
     }
+    .into_response()
 }
 
 /// A path that exists, with a method it does not take (OPTIONS included: there is no CORS

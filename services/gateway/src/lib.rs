@@ -1,5 +1,5 @@
 //! gateway — the only HTTP server users see: the partner API for detention institutions and
-//! (later) the staff portal. It speaks the Dutch government's API Design Rules (version in the
+//! the staff portal (see [`portal`]). It speaks the Dutch government's API Design Rules (version in the
 //! path, `API-Version` header, `application/problem+json` errors) and turns every request into a
 //! NATS request to the service that owns the data.
 //!
@@ -42,6 +42,8 @@ pub struct AppState {
     /// Signs the identity passed on with each NATS request (`RCN_IDENTITY_SIGNING_KEY`): the
     /// services believe an identity only with this signature.
     pub signer: rcn_runtime::signed_identity::IdentitySigner,
+    /// The staff portal's sign-in and session settings.
+    pub portal: settings::PortalSettings,
 }
 
 /// The HTTP application with default settings, without a socket, so tests can drive it directly.
@@ -96,6 +98,7 @@ pub async fn serve_with(
         subjects: ctx.subjects(),
         pool,
         signer,
+        portal: settings.portal.clone(),
     };
     serve::serve(listener, app_with(state, &settings), &settings, shutdown).await
 }

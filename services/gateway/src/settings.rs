@@ -55,6 +55,44 @@ pub struct Settings {
     /// `RCN_OIDC_*`: sign-in to the portal with OpenID Connect; `None` (no `RCN_OIDC_ISSUER`)
     /// turns it off.
     pub oidc: Option<OidcSettings>,
+    /// The staff portal's sign-in and sessions.
+    pub portal: PortalSettings,
+}
+
+/// How staff sign in to the portal and how long a session lasts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalSettings {
+    /// `RCN_GATEWAY_PUBLIC_URL`: the address staff type in their browser (e.g.
+    /// `https://rcn.zvh-kennemerland.nl`). When it is `https://`, the session cookie is sent only
+    /// over TLS (`Secure`, under the `__Host-` prefix). `http://127.0.0.1:8080` by default.
+    pub public_url: String,
+    /// `RCN_GATEWAY_SESSION_IDLE_SECS`: a session unused this long ends (30 minutes by default).
+    pub idle_timeout: Duration,
+    /// `RCN_GATEWAY_SESSION_MAX_SECS`: a session ends this long after sign-in, used or not
+    /// (10 hours by default: one working day).
+    pub absolute_timeout: Duration,
+    /// `RCN_GATEWAY_BUILTIN_ACCOUNTS`: whether the sign-in page offers the built-in accounts
+    /// (`rcn users`); `true` by default, `false` where everyone signs in through the organisation's
+    /// identity provider.
+    pub builtin_accounts: bool,
+}
+
+impl Default for PortalSettings {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:8080".into(),
+            idle_timeout: Duration::from_secs(30 * 60),
+            absolute_timeout: Duration::from_secs(10 * 60 * 60),
+            builtin_accounts: true,
+        }
+    }
+}
+
+impl PortalSettings {
+    /// Whether the portal is reached over TLS, so its cookies must be `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
 }
 
 impl Default for Settings {
@@ -67,6 +105,7 @@ impl Default for Settings {
             header_read_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(30),
             max_connections: 1024,
+            portal: PortalSettings::default(),
             oidc: None,
         }
     }
@@ -101,6 +140,58 @@ fn positive(
             }),
         },
     }
+}
+
+fn portal_from_lookup(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<PortalSettings, SettingsError> {
+    let d = PortalSettings::default();
+    const PUBLIC_URL: &str = "RCN_GATEWAY_PUBLIC_URL";
+    let public_url = match get(PUBLIC_URL).as_deref().map(str::trim) {
+        None | Some("") => d.public_url,
+        Some(v) => {
+            let scheme_ok = v.starts_with("https://") || v.starts_with("http://");
+            let rest = v.split_once("://").map_or("", |(_, rest)| rest);
+            if !scheme_ok || rest.is_empty() || rest.contains(char::is_whitespace) {
+                return Err(SettingsError {
+                    var: PUBLIC_URL,
+                    reason: format!(
+                        "{v:?} is not an http:// or https:// address like https://rcn.example.nl"
+                    ),
+                });
+            }
+            v.trim_end_matches('/').to_owned()
+        }
+    };
+    const BUILTIN: &str = "RCN_GATEWAY_BUILTIN_ACCOUNTS";
+    let builtin_accounts = match get(BUILTIN).as_deref().map(str::trim) {
+        None | Some("") => d.builtin_accounts,
+        Some("true") => true,
+        Some("false") => false,
+        Some(v) => {
+            return Err(SettingsError {
+                var: BUILTIN,
+                reason: format!("{v:?} is neither true nor false"),
+            });
+        }
+    };
+    let secs = |var, default: Duration| {
+        positive(get, var, "seconds", default.as_secs()).map(Duration::from_secs)
+    };
+    let idle_timeout = secs("RCN_GATEWAY_SESSION_IDLE_SECS", d.idle_timeout)?;
+    let absolute_timeout = secs("RCN_GATEWAY_SESSION_MAX_SECS", d.absolute_timeout)?;
+    if absolute_timeout < idle_timeout {
+        return Err(SettingsError {
+            var: "RCN_GATEWAY_SESSION_MAX_SECS",
+            reason: "is shorter than RCN_GATEWAY_SESSION_IDLE_SECS".into(),
+        });
+    }
+    Ok(PortalSettings {
+        public_url,
+        idle_timeout,
+        absolute_timeout,
+        builtin_accounts,
+    })
 }
 
 impl Settings {
@@ -192,6 +283,7 @@ impl Settings {
                 reason: "is too large".into(),
             })?,
             oidc: OidcSettings::from_lookup(&get)?,
+            portal: portal_from_lookup(&get)?,
         })
     }
 
@@ -275,6 +367,34 @@ mod tests {
                 let e = read(&[(var, bad)]).unwrap_err().to_string();
                 assert!(e.starts_with(&format!("{var} is invalid: ")), "{e}");
             }
+        }
+    }
+
+    #[test]
+    fn portal_sessions_have_defaults_and_secure_cookies_follow_the_public_url() {
+        let p = read(&[]).unwrap().portal;
+        assert_eq!(p.idle_timeout, Duration::from_secs(1800));
+        assert_eq!(p.absolute_timeout, Duration::from_secs(36000));
+        assert!(p.builtin_accounts && !p.secure_cookies());
+        let p = read(&[
+            ("RCN_GATEWAY_PUBLIC_URL", "https://rcn.example.nl/"),
+            ("RCN_GATEWAY_SESSION_IDLE_SECS", "60"),
+            ("RCN_GATEWAY_SESSION_MAX_SECS", "120"),
+            ("RCN_GATEWAY_BUILTIN_ACCOUNTS", "false"),
+        ])
+        .unwrap()
+        .portal;
+        assert_eq!(p.public_url, "https://rcn.example.nl");
+        assert!(p.secure_cookies() && !p.builtin_accounts);
+        assert_eq!(p.idle_timeout, Duration::from_secs(60));
+        for (var, bad) in [
+            ("RCN_GATEWAY_PUBLIC_URL", "rcn.example.nl"),
+            ("RCN_GATEWAY_BUILTIN_ACCOUNTS", "yes"),
+            ("RCN_GATEWAY_SESSION_IDLE_SECS", "0"),
+            ("RCN_GATEWAY_SESSION_MAX_SECS", "10"),
+        ] {
+            let e = read(&[(var, bad)]).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("{var} is invalid: ")), "{e}");
         }
     }
 

@@ -65,6 +65,12 @@ impl Dashboard {
                     regional: false,
                 }
             }
+            // Their dashboards come with their own issues.
+            Role::PrivacyOfficer | Role::Administrator => {
+                return Err(ApiProblem::forbidden(
+                    "the throughput figures are for the RCN, procesregie and municipal staff",
+                ));
+            }
         };
         let now = Utc::now();
         let (from, to) = r

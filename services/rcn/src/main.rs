@@ -2,6 +2,7 @@
 //! it starts its own nats-server and PostgreSQL under the data folder.
 
 mod tokens;
+mod users;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -103,6 +104,11 @@ enum Command {
     Tokens {
         #[command(subcommand)]
         action: tokens::TokensAction,
+    },
+    /// Add, list and disable the staff portal's built-in accounts (needs DATABASE_URL).
+    Users {
+        #[command(subcommand)]
+        action: users::UsersAction,
     },
     /// The monitor's read models (needs NATS_URL and DATABASE_URL).
     Monitor {
@@ -312,6 +318,7 @@ async fn main() -> anyhow::Result<()> {
             println!("the monitor's tables are rebuilt");
             Ok(())
         }
+        Command::Users { action } => users::run(&config, action).await,
         Command::Servers { data_dir } => {
             let shutdown = rcn_runtime::shutdown_signal();
             config.nats_url = None;
@@ -368,6 +375,7 @@ async fn run(
 
     println!("rcn is running (region {})", config.region);
     if let Some(addr) = stack.http_addr {
+        println!("  staff portal     http://{addr}/");
         println!("  partner API      http://{addr}/v1/release-notices");
         println!("  health           http://{addr}/healthz  http://{addr}/readyz");
     }
@@ -392,6 +400,17 @@ async fn run(
         match demo_token(config).await {
             Ok(token) => println!("  demo API token   {token}  (institution PI-HAARLEM)"),
             Err(e) => tracing::warn!(error = %format!("{e:#}"), "could not issue a demo API token"),
+        }
+        // Demo mode also makes one portal account per role and municipality, with fresh
+        // passwords printed here; without --demo, accounts come from `rcn users add`.
+        match demo_accounts(config).await {
+            Ok(accounts) => {
+                println!("  demo portal accounts (sign-in name: password):");
+                for (who, password) in accounts {
+                    println!("    {who}: {password}");
+                }
+            }
+            Err(e) => tracing::warn!(error = %format!("{e:#}"), "could not make the demo accounts"),
         }
     }
     println!("Stop with Ctrl-C.");
@@ -419,6 +438,14 @@ async fn run(
         .await
         .context("stopping the launcher's own servers")?;
     result
+}
+
+/// Makes the demo portal accounts, once the gateway's schema exists.
+async fn demo_accounts(config: &Config) -> anyhow::Result<Vec<(String, String)>> {
+    let pool = rcn_gateway::tokens::open(config.database_url()?).await?;
+    let accounts = users::demo(config, &pool).await;
+    pool.close().await;
+    accounts
 }
 
 /// Issues an API token for PI-HAARLEM, once the gateway's schema exists.

@@ -19,6 +19,11 @@ pub enum Role {
     RcnCoordinator,
     /// Procesregisseur of the Zorg- en Veiligheidshuis: sees the whole region for triage and ICO.
     Procesregisseur,
+    /// Privacy officer (functionaris gegevensbescherming): answers "who saw this person" from the
+    /// access logs. Sees and works no case in casework.
+    PrivacyOfficer,
+    /// Administrator of rcn itself (accounts, partner tokens). Sees and works no case in casework.
+    Administrator,
 }
 
 impl Role {
@@ -27,7 +32,23 @@ impl Role {
             Role::MunicipalStaff => "municipal_staff",
             Role::RcnCoordinator => "rcn_coordinator",
             Role::Procesregisseur => "procesregisseur",
+            Role::PrivacyOfficer => "privacy_officer",
+            Role::Administrator => "administrator",
         }
+    }
+
+    /// Every role, in the order a person picks one.
+    pub const ALL: [Role; 5] = [
+        Role::MunicipalStaff,
+        Role::RcnCoordinator,
+        Role::Procesregisseur,
+        Role::PrivacyOfficer,
+        Role::Administrator,
+    ];
+
+    /// The role named `s` (its `as_str`).
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }
 
@@ -77,6 +98,8 @@ impl Identity {
         match self.role {
             Role::MunicipalStaff => self.gemeentecode.as_ref() == Some(gemeente),
             Role::RcnCoordinator | Role::Procesregisseur => true,
+            // Their own pages come with their own issues; until then no case is theirs to see.
+            Role::PrivacyOfficer | Role::Administrator => false,
         }
     }
 
@@ -138,6 +161,21 @@ mod tests {
         let velsen = Gemeentecode::parse("GM0453").unwrap();
         assert!(rcn.may_see(&velsen));
         assert!(!rcn.may_work(&velsen));
+    }
+
+    #[test]
+    fn the_privacy_officer_and_the_administrator_see_no_case() {
+        let velsen = Gemeentecode::parse("GM0453").unwrap();
+        for role in [Role::PrivacyOfficer, Role::Administrator] {
+            let who = Identity {
+                user_id: "x".into(),
+                role,
+                gemeentecode: Some(velsen.clone()),
+            };
+            assert!(!who.may_see(&velsen) && !who.may_work(&velsen), "{role:?}");
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("admin"), None);
     }
 
     #[test]

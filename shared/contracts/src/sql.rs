@@ -103,6 +103,8 @@ stored_as_text!(Role {
     MunicipalStaff,
     RcnCoordinator,
     Procesregisseur,
+    PrivacyOfficer,
+    Administrator,
 });
 stored_as_text!(RoutingRule {
     BrpRegistration,

@@ -15,4 +15,5 @@ pub fn router() -> Router<Arc<AppState>> {
         .merge(health::router())
         .merge(notices::router())
         .merge(openapi::router())
+        .merge(crate::portal::router())
 }

@@ -141,6 +141,7 @@ async fn hsts_is_sent_when_configured() {
         subjects: gateway.subjects.clone(),
         pool: gateway.env.db().await,
         signer: gateway.env.signer().clone(),
+        portal: Default::default(),
     };
     let response = rcn_gateway::app_with(state, &settings)
         .oneshot(

@@ -9,3 +9,4 @@ mod health;
 mod helpers;
 mod notices;
 mod partner_auth;
+mod portal;
