@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use async_nats::HeaderMap;
 use rcn_contracts::envelope::{ApiProblem, ApiReply};
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::procesregie_api::{
@@ -34,12 +33,13 @@ async fn ask<Req: Serialize, Rep: DeserializeOwned>(
     who: &Identity,
     body: &Req,
 ) -> Result<Rep, ApiProblem> {
-    let mut h = HeaderMap::new();
-    h.insert("Rcn-Identity", who.to_header().as_str());
     let subject = stack.env.config.region.subjects().procesregie_api(verb);
+    let body = serde_json::to_vec(body).unwrap();
+    // Signed as the gateway signs: procesregie believes an identity only so.
+    let h = stack.env.signed(&who.to_header(), &subject, &body);
     let reply = stack
         .nats
-        .request_with_headers(subject, h, serde_json::to_vec(body).unwrap().into())
+        .request_with_headers(subject, h, body.into())
         .await
         .unwrap();
     serde_json::from_slice::<ApiReply<Rep>>(&reply.payload)

@@ -47,6 +47,7 @@ fn arbitrary_input_never_panics_never_5xx_and_a_refusal_stores_nothing() {
             pool,
             signer: stack.env.signer().clone(),
             portal: Default::default(),
+            oidc: None,
         };
         let app = rcn_gateway::app(state);
         let js = stack.env.ctx("fuzz-probe").await.jetstream();

@@ -36,9 +36,16 @@ async fn provisioning_twice_changes_nothing_and_a_changed_setting_is_put_back_in
     let consumers = own(&first.consumers, &prefix);
     assert_eq!(
         streams.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
-        ["CASES", "DLQ", "FORWARDED", "NOTICES", "ROUTING"]
-            .map(|s| format!("{prefix}{s}"))
-            .to_vec(),
+        [
+            "CASES",
+            "DLQ",
+            "FORWARDED",
+            "NOTICES",
+            "PROCESREGIE",
+            "ROUTING"
+        ]
+        .map(|s| format!("{prefix}{s}"))
+        .to_vec(),
     );
     assert!(
         streams.iter().all(|(_, c)| *c == Change::Created),
@@ -55,6 +62,11 @@ async fn provisioning_twice_changes_nothing_and_a_changed_setting_is_put_back_in
         "router",
         "casework",
         "casework-out-of-region",
+        "procesregie-cases",
+        "monitor-notices",
+        "monitor-routing",
+        "monitor-cases",
+        "monitor-dead-letters",
     ] {
         assert!(
             durables.iter().any(|d| d == durable),

@@ -6,6 +6,7 @@
 
 mod bad_tokens;
 mod fake_provider;
+mod portal;
 mod rp;
 mod sign_in;
 

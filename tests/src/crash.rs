@@ -106,11 +106,25 @@ impl Cluster {
             .await
             .expect("create database");
         let database_url = rcn_runtime::db::with_database(&postgres.url(), "rcn");
+        let region = Region::parse(&format!("crash{}", &id[..6])).expect("a region");
+        // As an operator does before the services first start (`rcn provision`): the services'
+        // own processes only bind to their streams and consumers.
+        let (url, token, region_name) = (nats.url(), nats.token(), region.as_str().to_owned());
+        let config = rcn_runtime::Config::from_lookup(|var| match var {
+            "NATS_URL" => Some(url.clone()),
+            "NATS_TOKEN" => Some(token.to_owned()),
+            "RCN_REGION" => Some(region_name.clone()),
+            _ => None,
+        })
+        .expect("a valid configuration");
+        rcn::nats_provision::provision(&config, &rcn::stack::Service::all())
+            .await
+            .expect("the streams and consumers are provisioned");
         Self {
             dir,
             nats,
             postgres,
-            region: Region::parse(&format!("crash{}", &id[..6])).expect("a region"),
+            region,
             database_url,
             key: format!("crash-test-key-{id}"),
             identity_key: rcn_runtime::signed_identity::IdentitySigner::generate(),

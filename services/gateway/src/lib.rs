@@ -44,6 +44,8 @@ pub struct AppState {
     pub signer: rcn_runtime::signed_identity::IdentitySigner,
     /// The staff portal's sign-in and session settings.
     pub portal: settings::PortalSettings,
+    /// Sign-in through the organisation's identity provider (`RCN_OIDC_*`); `None`: off.
+    pub oidc: Option<Arc<portal::oidc::Oidc>>,
 }
 
 /// The HTTP application with default settings, without a socket, so tests can drive it directly.
@@ -99,6 +101,12 @@ pub async fn serve_with(
         pool,
         signer,
         portal: settings.portal.clone(),
+        // No I/O here: the provider is discovered at the first sign-in, so the gateway starts
+        // (and the partner API works) while the identity provider is down.
+        oidc: match &settings.oidc {
+            Some(oidc) => Some(Arc::new(portal::oidc::Oidc::new(oidc.clone())?)),
+            None => None,
+        },
     };
     serve::serve(listener, app_with(state, &settings), &settings, shutdown).await
 }

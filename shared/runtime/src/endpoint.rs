@@ -141,7 +141,7 @@ pub fn verified_identity<'h>(
 ) -> Result<Option<&'h str>, ApiProblem> {
     verifier.verify(subject, h, payload).map_err(|refused| {
         tracing::warn!(%subject, reason = %refused, "a request's identity was refused");
-        ApiProblem::unauthenticated(refused.to_string())
+        ApiProblem::unauthenticated(format!("{refused}; nothing was kept or read"))
     })
 }
 

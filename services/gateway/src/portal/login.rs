@@ -31,6 +31,8 @@ const LOGIN_COOKIE: &str = "rcn_inlog";
 struct LoginPage {
     l: Layout,
     builtin: bool,
+    /// Whether staff may sign in through their organisation's identity provider.
+    oidc: bool,
     token: String,
     user_id: String,
     error: Option<String>,
@@ -74,7 +76,7 @@ pub async fn form(State(state): State<Arc<AppState>>, Query(q): Query<LoginQuery
     login_page(&state, StatusCode::OK, String::new(), None, notice)
 }
 
-fn login_page(
+pub(crate) fn login_page(
     state: &AppState,
     status: StatusCode,
     user_id: String,
@@ -85,6 +87,7 @@ fn login_page(
     let mut response = page::render(&LoginPage {
         l: Layout::public("Inloggen"),
         builtin: state.portal.builtin_accounts,
+        oidc: state.oidc.is_some(),
         token: token.clone(),
         user_id,
         error,

@@ -14,6 +14,7 @@ pub mod form;
 pub mod inbox;
 pub mod login;
 pub mod oidc;
+pub mod oidc_login;
 pub mod page;
 pub mod routing;
 pub mod services;
@@ -33,6 +34,8 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/", get(login::start))
         .route("/inloggen", get(login::form).post(login::submit))
         .route("/uitloggen", post(login::sign_out))
+        .route("/inloggen/oidc", get(oidc_login::begin))
+        .route("/oidc/callback", get(oidc_login::callback))
         .route("/taken", get(inbox::mine))
         .route("/taken/gemeente", get(inbox::municipality))
         .route("/taken/claimen", post(inbox::bulk_claim))

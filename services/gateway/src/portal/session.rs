@@ -334,7 +334,7 @@ pub(crate) fn random_hex() -> String {
     hex::encode(bytes)
 }
 
-fn hash(id: &str) -> [u8; 32] {
+pub(crate) fn hash(id: &str) -> [u8; 32] {
     Sha256::digest(id.as_bytes()).into()
 }
 

@@ -142,6 +142,7 @@ async fn hsts_is_sent_when_configured() {
         pool: gateway.env.db().await,
         signer: gateway.env.signer().clone(),
         portal: Default::default(),
+        oidc: None,
     };
     let response = rcn_gateway::app_with(state, &settings)
         .oneshot(

@@ -62,6 +62,9 @@ impl TestMonitor {
                 .await
                 .expect("the stream can be created");
         }
+        // As `rcn provision` does before the monitor starts: its durable consumers.
+        env.provision(&[rcn_monitor::nats_resources(&env.config).expect("the monitor's needs")])
+            .await;
         let pool = schema_pool(&env).await;
         let mut monitor = Self {
             env,

@@ -8,7 +8,6 @@ use rcn_contracts::envelope::ApiReply;
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::monitor_api::{Figures, Granularity};
 use rcn_contracts::{Gemeentecode, NoticeKind};
-use rcn_runtime::headers;
 use rcn_runtime::testing::count;
 
 use crate::helpers::{Published, TestMonitor, region};
@@ -163,16 +162,17 @@ pub async fn ask_figures_as_coordinator(monitor: &TestMonitor) -> String {
 
 async fn ask(monitor: &TestMonitor, who: Option<&Identity>, body: &[u8]) -> Vec<u8> {
     let nats = monitor.env.ctx("gateway-stand-in").await.nats;
-    let mut h = HeaderMap::new();
-    if let Some(who) = who {
-        h.insert(headers::IDENTITY, who.to_header().as_str());
-    }
     let subject = monitor.subjects.monitor_figures();
     // The service registers as the monitor starts: ask until it answers.
     for _ in 0..100 {
+        // Signed as the gateway signs, anew for every try (a signature is good for one request).
+        let h = match who {
+            Some(who) => monitor.env.signed(&who.to_header(), &subject, body),
+            None => HeaderMap::new(),
+        };
         let reply = tokio::time::timeout(
             Duration::from_secs(5),
-            nats.request_with_headers(subject.clone(), h.clone(), body.to_vec().into()),
+            nats.request_with_headers(subject.clone(), h, body.to_vec().into()),
         )
         .await;
         if let Ok(Ok(reply)) = reply {

@@ -60,11 +60,11 @@ impl TestProcesregie {
         };
         // Ready once its endpoints answer.
         let subject = me.subjects.procesregie_api("settings");
-        let mut h = HeaderMap::new();
-        h.insert(headers::IDENTITY, rcn("rcn-1").to_header().as_str());
         eventually(PATIENCE, "procesregie to answer", || async {
+            // Signed anew for every try: a signature is good for one request.
+            let h = me._env.signed(&rcn("rcn-1").to_header(), &subject, b"{}");
             me.nats
-                .request_with_headers(subject.clone(), h.clone(), "{}".into())
+                .request_with_headers(subject.clone(), h, "{}".into())
                 .await
                 .ok()
         })
@@ -90,12 +90,12 @@ impl TestProcesregie {
         who: &Identity,
         body: Vec<u8>,
     ) -> Result<Rep, ApiProblem> {
-        let mut h = HeaderMap::new();
-        h.insert(headers::IDENTITY, who.to_header().as_str());
+        // Signed as the gateway signs: procesregie believes an identity only so.
+        let subject = self.subjects.procesregie_api(verb);
+        let h = self._env.signed(&who.to_header(), &subject, &body);
         let reply = tokio::time::timeout(
             PATIENCE,
-            self.nats
-                .request_with_headers(self.subjects.procesregie_api(verb), h, body.into()),
+            self.nats.request_with_headers(subject, h, body.into()),
         )
         .await
         .expect("an answer in time")
