@@ -59,14 +59,27 @@ pub fn app_with(state: AppState, settings: &Settings) -> Router {
         settings.auth_failures_max,
         settings.auth_failures_window,
     ));
+    let form_action = settings.oidc.as_ref().and_then(|o| origin_of(&o.issuer));
     edge::wrap(routes::router(), settings)
         .with_state(Arc::new(state))
         .layer(axum::Extension(limiter))
+        .layer(axum::middleware::map_response(
+            move |response: axum::response::Response| {
+                let form_action = form_action.clone();
+                async move { portal::page::allow_form_action(response, form_action.as_deref()) }
+            },
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
             // The path only: a query string could carry something personal one day.
             // `institution` is filled in once the caller is authenticated.
             tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), institution = tracing::field::Empty)
         }))
+}
+
+/// The origin (`scheme://host[:port]`) of `url`.
+fn origin_of(url: &str) -> Option<String> {
+    let url = reqwest::Url::parse(url).ok()?;
+    Some(url.origin().ascii_serialization()).filter(|o| o != "null")
 }
 
 /// Binds `settings.listen` and serves until `shutdown`.

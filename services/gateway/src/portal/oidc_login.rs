@@ -107,7 +107,14 @@ pub async fn callback(
     };
     let person = signed_in.person;
     match session::start(&state, person.identity, person.display_name, logout).await {
-        Ok(cookie) => Ok((cookie, clear_login_cookie(&state), Redirect::to("/")).into_response()),
+        Ok(cookie) => {
+            let mut response = (cookie, Redirect::to("/")).into_response();
+            // Appended, not inserted: the session cookie is a Set-Cookie header too.
+            if let Ok(v) = HeaderValue::from_str(&clear_login_cookie(&state)) {
+                response.headers_mut().append(header::SET_COOKIE, v);
+            }
+            Ok(response)
+        }
         Err(session::SessionError::Disabled) => Err(PortalError::Forbidden(
             "Uw account is bij rcn uitgeschakeld. Neem contact op met de beheerder.".into(),
         )),
@@ -164,14 +171,12 @@ fn login_cookie(headers: &HeaderMap) -> Option<String> {
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-fn clear_login_cookie(state: &AppState) -> [(header::HeaderName, String); 1] {
+/// The `Set-Cookie` value that removes the sign-in's key from the browser.
+fn clear_login_cookie(state: &AppState) -> String {
     let secure = if state.portal.secure_cookies() {
         "; Secure"
     } else {
         ""
     };
-    [(
-        header::SET_COOKIE,
-        format!("{LOGIN_COOKIE}=; Path=/oidc; HttpOnly; SameSite=Lax; Max-Age=0{secure}"),
-    )]
+    format!("{LOGIN_COOKIE}=; Path=/oidc; HttpOnly; SameSite=Lax; Max-Age=0{secure}")
 }

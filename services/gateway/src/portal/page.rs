@@ -92,6 +92,31 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
     }
 }
 
+/// Lets the portal's forms lead to the identity provider's origin as well: signing out is a form
+/// whose answer redirects there (RP-initiated logout), and a browser applies `form-action` to
+/// every redirect of a form's navigation. Only the portal's own CSP is changed.
+pub fn allow_form_action(mut response: Response, origin: Option<&str>) -> Response {
+    let Some(origin) = origin else {
+        return response;
+    };
+    let is_portal = response
+        .headers()
+        .get(header::CONTENT_SECURITY_POLICY)
+        .is_some_and(|v| v.as_bytes() == CSP.as_bytes());
+    if is_portal {
+        let csp = CSP.replace(
+            "form-action 'self'",
+            &format!("form-action 'self' {origin}"),
+        );
+        if let Ok(v) = HeaderValue::from_str(&csp) {
+            response
+                .headers_mut()
+                .insert(header::CONTENT_SECURITY_POLICY, v);
+        }
+    }
+    response
+}
+
 /// Renders `template` as an HTML response.
 pub fn render(template: &impl Template) -> Response {
     match template.render() {
