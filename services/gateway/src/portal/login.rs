@@ -108,14 +108,7 @@ pub(crate) fn login_page(
 }
 
 fn login_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == LOGIN_COOKIE)
-        .map(|(_, v)| v.trim().to_owned())
+    session::key_cookie(headers, &[LOGIN_COOKIE])
 }
 
 /// `POST /inloggen`.

@@ -160,15 +160,7 @@ async fn take_pending(state: &AppState, key: &str) -> Result<Option<PendingLogin
 }
 
 fn login_cookie(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == LOGIN_COOKIE)
-        .map(|(_, v)| v.trim().to_owned())
-        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+    session::key_cookie(headers, &[LOGIN_COOKIE])
 }
 
 /// The `Set-Cookie` value that removes the sign-in's key from the browser.

@@ -287,13 +287,19 @@ pub async fn end_all_of(pool: &sqlx::PgPool, user_id: &str) -> Result<u64, sqlx:
 }
 
 fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    key_cookie(headers, &[COOKIE, SECURE_COOKIE])
+}
+
+/// The value of the first cookie named one of `names` that is a random key of ours (64 hex
+/// digits, as [`random_hex`] makes); anything else is as good as no cookie.
+pub(crate) fn key_cookie(headers: &HeaderMap, names: &[&str]) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE || *name == SECURE_COOKIE)
+        .find(|(name, _)| names.contains(name))
         .map(|(_, value)| value.trim().to_owned())
         .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
 }
