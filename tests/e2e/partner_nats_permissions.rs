@@ -64,33 +64,36 @@ async fn refused(
     assert!(error.contains(subject), "{error}");
 }
 
-/// A nats-server of the test's own, with the accounts file shipped for compose.
+/// A nats-server of the test's own on the configuration shipped for compose: the shipped
+/// `nats-server.conf` and `accounts.conf`, laid out by the launcher's own code
+/// (`rcn::infra::shipped_nats`), which writes only the host's `storage.conf` (a store folder of
+/// the test's; `sync_interval: always` when this nats-server knows it). Port and monitoring port
+/// come from the command line, as the launcher gives them.
 pub(crate) struct ShippedAccountsServer {
     pub url: String,
+    /// The monitoring endpoint (`/varz`, `/connz`).
+    pub monitor: String,
     server: tokio::process::Child,
     dir: std::path::PathBuf,
 }
 
 impl ShippedAccountsServer {
     pub(crate) async fn start() -> Self {
+        use rcn::infra::shipped_nats;
         let dir =
             std::env::temp_dir().join(format!("rcn-nats-perms-{}", uuid::Uuid::new_v4().simple()));
-        std::fs::create_dir_all(&dir).expect("a scratch folder");
-        let shipped = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../services/rcn/deploy/nats/accounts.conf"
-        );
-        std::fs::copy(shipped, dir.join("accounts.conf")).expect("the shipped accounts copied");
+        let binary = rcn::infra::find_binary("nats-server").expect("nats-server is installed");
+        let version = shipped_nats::Version::of(&binary).expect("its version");
+        let region = rcn_contracts::Region::parse(shipped_nats::SHIPPED_REGION).expect("a region");
+        let config = shipped_nats::write(&dir.join("config"), &region, &dir.join("js"), version)
+            .expect("the shipped configuration laid out");
         let port = rcn::infra::free_port().expect("a free port");
-        // The test's own server settings; the accounts are the shipped ones.
-        let config = format!(
-            "listen: 127.0.0.1:{port}\njetstream {{ store_dir: \"{}\" }}\ninclude ./accounts.conf\n",
-            dir.join("js").display()
-        );
-        std::fs::write(dir.join("test.conf"), config).expect("the server config written");
-        let server = tokio::process::Command::new("nats-server")
+        let monitor_port = rcn::infra::free_port().expect("a free port");
+        let server = tokio::process::Command::new(binary)
             .arg("-c")
-            .arg(dir.join("test.conf"))
+            .arg(config)
+            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-m", &monitor_port.to_string()])
             .envs(PASSWORDS)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -109,9 +112,20 @@ impl ShippedAccountsServer {
         .await;
         Self {
             url: format!("nats://127.0.0.1:{port}"),
+            monitor: format!("http://127.0.0.1:{monitor_port}"),
             server,
             dir,
         }
+    }
+
+    /// The server's `/varz`: what configuration it runs.
+    pub(crate) async fn varz(&self) -> serde_json::Value {
+        reqwest::get(format!("{}/varz", self.monitor))
+            .await
+            .expect("the monitoring endpoint answers")
+            .json()
+            .await
+            .expect("JSON")
     }
 
     pub(crate) async fn stop(mut self) {
@@ -124,6 +138,14 @@ impl ShippedAccountsServer {
 async fn an_institution_and_a_service_may_publish_only_on_their_own_subjects() {
     let server = ShippedAccountsServer::start().await;
     let url = server.url.clone();
+    // It is the shipped nats-server.conf that runs, not a test's own.
+    let varz = server.varz().await;
+    assert_eq!(varz["server_name"], "rcn-nats", "{varz}");
+    assert_eq!(
+        varz["jetstream"]["config"]["max_storage"],
+        10_i64 * 1024 * 1024 * 1024,
+        "max_file_store of the shipped file"
+    );
 
     // Intake (a stand-in) answers every institution's submissions.
     let (intake, mut intake_errors) = connect(&url, "intake", "intake-secret", None).await;

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use rcn::stack::{Service, Stack};
-use rcn_contracts::Region;
+use rcn_contracts::identity::{Identity, Role};
+use rcn_contracts::{Gemeentecode, Region};
 use rcn_runtime::testing::{RunningService, TestEnv, eventually};
 use rcn_runtime::{CancellationToken, Config, nats_auth::NatsAuth};
 use tokio::sync::mpsc;
@@ -107,7 +108,7 @@ impl Deployment {
     }
 
     /// Posts the example notice (with `notice_id`) over the partner API and waits for its case.
-    async fn notice_becomes_a_case(&self, notice_id: &str) {
+    async fn notice_becomes_a_case(&self, notice_id: &str) -> uuid::Uuid {
         let url = self.env.config.database_url().expect("set");
         let pool = rcn_gateway::tokens::open(url)
             .await
@@ -145,7 +146,27 @@ impl Deployment {
             .ok()
             .flatten()
         })
-        .await;
+        .await
+    }
+
+    /// Asks casework's `verb` through `gateway`'s connection with `who`'s identity, signed as the
+    /// gateway signs it; the reply envelope as JSON.
+    async fn ask_casework(
+        &self,
+        gateway: &Attacker,
+        verb: &str,
+        who: &Identity,
+        body: serde_json::Value,
+    ) -> serde_json::Value {
+        let subject = format!("rcn.kennemerland.api.casework.{verb}");
+        let body = serde_json::to_vec(&body).expect("JSON");
+        let headers = self.env.signed(&who.to_header(), &subject, &body);
+        let reply = gateway
+            .client
+            .request_with_headers(subject, headers, body.into())
+            .await
+            .expect("casework answers");
+        serde_json::from_slice(&reply.payload).expect("a reply envelope")
     }
 
     async fn stream_messages(&self, name: &str) -> u64 {
@@ -527,4 +548,167 @@ async fn a_service_started_before_provisioning_names_what_is_missing_and_says_to
             .expect_err("casework may not create streams");
     assert!(format!("{error:#}").contains("provisioner"), "{error:#}");
     server.stop().await;
+}
+
+/// A staff member of `gemeentecode`.
+fn staff(user: &str, gemeentecode: &str) -> Identity {
+    Identity {
+        user_id: user.into(),
+        role: Role::MunicipalStaff,
+        gemeentecode: Some(Gemeentecode::parse(gemeentecode).expect("a gemeentecode")),
+    }
+}
+
+/// Another region on the same NATS system, with its own streams (made by the provisioner, who
+/// provisions every region): Kennemerland's users may touch none of it.
+const OTHER: &str = "amsterdam-amstelland";
+const OTHER_STREAMS: &str = "AMSTERDAM_AMSTELLAND";
+
+#[tokio::test]
+async fn a_user_of_one_region_gets_nothing_of_another_and_a_municipality_nothing_of_anothers_case()
+{
+    let deployment = Deployment::start().await;
+    let case_id = deployment.notice_becomes_a_case("TB-2026-000101").await;
+    let url = deployment.server.url.clone();
+
+    // The other region's streams and consumers exist beside Kennemerland's.
+    let mut provisioner = as_user(&deployment.env, &url, "provisioner");
+    provisioner.region = Region::parse(OTHER).expect("a region");
+    rcn::nats_provision::provision(&provisioner, &Service::all())
+        .await
+        .expect("the provisioner provisions the other region");
+    let other_notices = format!("{OTHER_STREAMS}_NOTICES");
+    assert!(deployment.stream_exists(&other_notices).await);
+
+    // Kennemerland's services and partner, on the other region's subjects and streams.
+    let mut casework = Attacker::login(&url, "casework").await;
+    let mut router = Attacker::login(&url, "router").await;
+    let mut intake = Attacker::login(&url, "intake").await;
+    let mut monitor = Attacker::login(&url, "monitor").await;
+    let mut gateway = Attacker::login(&url, "gateway").await;
+    let mut haarlem = Attacker::login(&url, "PI-HAARLEM").await;
+    casework
+        .publish_refused(
+            "read the other region's NOTICES' info",
+            &format!("$JS.API.STREAM.INFO.{other_notices}"),
+        )
+        .await;
+    casework
+        .publish_refused(
+            "get a notice stored in the other region",
+            &format!("$JS.API.STREAM.MSG.GET.{other_notices}"),
+        )
+        .await;
+    router
+        .publish_refused(
+            "pull from the other region's router consumer",
+            &format!("$JS.API.CONSUMER.MSG.NEXT.{other_notices}.router"),
+        )
+        .await;
+    casework
+        .publish_refused(
+            "pull from the other region's casework consumer",
+            &format!("$JS.API.CONSUMER.MSG.NEXT.{OTHER_STREAMS}_ROUTING.casework"),
+        )
+        .await;
+    monitor
+        .publish_refused(
+            "pull the other region's cases",
+            &format!("$JS.API.CONSUMER.MSG.NEXT.{OTHER_STREAMS}_CASES.monitor-cases"),
+        )
+        .await;
+    casework
+        .publish_refused(
+            "purge the other region's ROUTING",
+            &format!("$JS.API.STREAM.PURGE.{OTHER_STREAMS}_ROUTING"),
+        )
+        .await;
+    intake
+        .subscribe_refused(
+            "take the other region's partner submissions",
+            &format!("rcn.{OTHER}.intake.submit.*"),
+        )
+        .await;
+    casework
+        .subscribe_refused(
+            "serve the other region's casework API",
+            &format!("rcn.{OTHER}.api.casework.>"),
+        )
+        .await;
+    gateway
+        .publish_refused(
+            "ask the other region's casework for a case",
+            &format!("rcn.{OTHER}.api.casework.case"),
+        )
+        .await;
+    router
+        .publish_refused(
+            "publish the other region's routing event",
+            &format!("rcn.{OTHER}.routing.forward_acknowledged"),
+        )
+        .await;
+    haarlem
+        .publish_refused(
+            "submit a notice in the other region",
+            &format!("rcn.{OTHER}.intake.submit.PI-HAARLEM"),
+        )
+        .await;
+    haarlem
+        .publish_refused(
+            "ask the other region for a notice's status",
+            &format!("rcn.{OTHER}.intake.status.PI-HAARLEM"),
+        )
+        .await;
+    assert_eq!(deployment.stream_messages(&other_notices).await, 0);
+
+    // A person of Velsen, with an identity the gateway really signed, on Haarlem's case.
+    let velsen = staff("victor@velsen.nl", "GM0453");
+    let haarlem_staff = staff("anna@haarlem.nl", "GM0392");
+    let mut refusals = Vec::new();
+    for (verb, body) in [
+        ("case", serde_json::json!({"case_id": case_id, "why": "curious"})),
+        ("claim_case", serde_json::json!({"case_id": case_id})),
+        (
+            "close_case",
+            serde_json::json!({"case_id": case_id, "reason": "deceased"}),
+        ),
+    ] {
+        let reply = deployment
+            .ask_casework(&gateway, verb, &velsen, body)
+            .await;
+        let problem = &reply["problem"];
+        assert_eq!(problem["status"], 404, "GM0453 {verb}: {reply}");
+        assert_eq!(problem["type"], "urn:rcn:problem:not-found", "{reply}");
+        let line = format!(
+            "GM0453 staff {verb} of a GM0392 case: {} {}",
+            problem["status"], problem["type"]
+        );
+        println!("refused  {line}");
+        refusals.push(line);
+    }
+    // Nothing changed: Haarlem still sees its open case, with no task claimed.
+    let reply = deployment
+        .ask_casework(
+            &gateway,
+            "case",
+            &haarlem_staff,
+            serde_json::json!({"case_id": case_id, "why": "checking"}),
+        )
+        .await;
+    let case = &reply["ok"];
+    assert_eq!(case["status"], "open", "{reply}");
+    let tasks = case["tasks"].as_array().expect("the case's tasks");
+    assert!(!tasks.is_empty());
+    assert!(
+        tasks.iter().all(|t| t["claimed_by"].is_null()),
+        "no task was claimed: {reply}"
+    );
+
+    let refused: usize = [&casework, &router, &intake, &monitor, &gateway, &haarlem]
+        .iter()
+        .map(|a| a.log.len())
+        .sum::<usize>()
+        + refusals.len();
+    println!("{refused} attacks refused");
+    deployment.stop().await;
 }

@@ -109,7 +109,11 @@ impl Cluster {
         let region = Region::parse(&format!("crash{}", &id[..6])).expect("a region");
         // As an operator does before the services first start (`rcn provision`): the services'
         // own processes only bind to their streams and consumers.
-        let (url, token, region_name) = (nats.url(), nats.token(), region.as_str().to_owned());
+        let (url, token, region_name) = (
+            nats.url(),
+            nats.token().expect("a token server"),
+            region.as_str().to_owned(),
+        );
         let config = rcn_runtime::Config::from_lookup(|var| match var {
             "NATS_URL" => Some(url.clone()),
             "NATS_TOKEN" => Some(token.to_owned()),
@@ -176,7 +180,7 @@ impl Cluster {
             .args(["run", "--only", p.service])
             .env(identity_key.0, identity_key.1)
             .env("NATS_URL", self.nats.url())
-            .env("NATS_TOKEN", self.nats.token())
+            .env("NATS_TOKEN", self.nats.token().expect("a token server"))
             .env("DATABASE_URL", &self.database_url)
             .env("RCN_REGION", self.region.as_str())
             .env("RCN_PSEUDONYM_KEY", &self.key)

@@ -32,7 +32,8 @@ use sqlx::PgPool;
 pub use rcn_contracts::intake::MAX_NOTICE_BYTES;
 pub use submit::{Intake, Submitter};
 
-static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The service's migrations, for the launcher to run as the migration role before it starts.
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// How many submissions intake works on at once per instance.
 const CONCURRENT_SUBMISSIONS: usize = 256;

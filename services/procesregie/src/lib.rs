@@ -27,7 +27,8 @@ use rcn_runtime::{CancellationToken, Config, Ctx, consumer, outbox};
 
 pub use settings::Settings;
 
-static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The service's migrations, for the launcher to run as the migration role before it starts.
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// What every endpoint and the consumer share.
 #[derive(Debug)]

@@ -35,10 +35,18 @@ pub async fn run_demo(
     rate: f64,
     stop: CancellationToken,
 ) -> anyhow::Result<FeedTally> {
+    // The feed submits on intake's plain submit subject, as a trusted component does. On a
+    // server with a user per service (`rcn run`'s own) only the gateway's user may, and it reads
+    // replies only under the gateway's inbox prefix, which the client name gives.
+    let name = if config.service_nats_auth.iter().any(|(s, _)| s == "gateway") {
+        "rcn-gateway"
+    } else {
+        "rcn-demo-feed"
+    };
     let nats = rcn_runtime::nats::connect_as(
         config.nats_url()?,
-        &config.nats_auth,
-        "rcn-demo-feed",
+        config.nats_auth_for("gateway"),
+        name,
         Duration::from_secs(30),
     )
     .await?;

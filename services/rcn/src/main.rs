@@ -359,7 +359,13 @@ async fn run(
     } = options;
     let shutdown = rcn_runtime::shutdown_signal();
     let own_nats = config.nats_url.is_none();
-    let mut own = rcn::provision::OwnServers::provide(config, data_dir).await?;
+    // Its own servers run each service as its own NATS user and PostgreSQL role, as compose does.
+    let mut own = rcn::provision::OwnServers::provide_with(
+        config,
+        data_dir,
+        rcn::provision::Access::PerService,
+    )
+    .await?;
     // A deployment's service users may not provision (compose runs `rcn provision` first); the
     // launcher's own server and one without authorisation are development, where it may.
     if provision || own_nats || config.nats_auth == rcn_runtime::nats_auth::NatsAuth::None {
@@ -383,6 +389,9 @@ async fn run(
         println!("  metrics          http://{addr}/metrics");
     }
     println!("  NATS             {}", config.nats_url()?);
+    if let Some(monitor) = own.nats().and_then(|n| n.monitor_url()) {
+        println!("  NATS monitoring  {monitor}");
+    }
     println!(
         "  PostgreSQL       {}",
         rcn_runtime::db::without_password(config.database_url()?)
@@ -442,7 +451,8 @@ async fn run(
 
 /// Makes the demo portal accounts, once the gateway's schema exists.
 async fn demo_accounts(config: &Config) -> anyhow::Result<Vec<(String, String)>> {
-    let pool = rcn_gateway::tokens::open(config.database_url()?).await?;
+    // As the gateway's own role: the accounts are the gateway's.
+    let pool = rcn_gateway::tokens::open(config.database_url_for("gateway")?).await?;
     let accounts = users::demo(config, &pool).await;
     pool.close().await;
     accounts

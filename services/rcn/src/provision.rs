@@ -19,11 +19,34 @@ use crate::infra::{NatsProcess, PostgresProcess};
 /// The database the launcher creates in its own PostgreSQL.
 const DATABASE: &str = "rcn";
 
+/// How the services meet the launcher's own servers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// One administrative credential for every client: a NATS token, the PostgreSQL superuser
+    /// (`rcn servers`, for the tests, which make streams in random regions of their own; the
+    /// benchmark).
+    Shared,
+    /// Each service as its own least-privilege identity, as compose runs them (`rcn run`): NATS
+    /// on the shipped configuration with the shipped accounts for the region, each service as
+    /// its own user; PostgreSQL with the roles of `rcn db-roles`, each service as its own role,
+    /// the migrations run first by the migration role. The launcher itself keeps the
+    /// provisioner and the superuser, for provisioning, the demo's accounts and tokens.
+    PerService,
+}
+
+/// The services that get an identity of their own: every registered one.
+fn service_names() -> Vec<&'static str> {
+    crate::stack::Service::all().iter().map(|s| s.name).collect()
+}
+
 /// The servers this launcher started itself (none when everything was configured).
 #[derive(Default)]
 pub struct OwnServers {
     nats: Option<NatsProcess>,
     postgres: Option<PostgresProcess>,
+    /// The folder of the PostgreSQL roles' password files (mode 0700, files 0600), with
+    /// [`Access::PerService`].
+    role_passwords: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for OwnServers {
@@ -39,19 +62,40 @@ impl std::fmt::Debug for OwnServers {
 }
 
 impl OwnServers {
-    /// Starts what is missing and writes its address into `config`.
+    /// Starts what is missing and writes its address into `config`, every client with the
+    /// administrative credentials ([`Access::Shared`]).
     pub async fn provide(config: &mut Config, data_dir: &Path) -> anyhow::Result<Self> {
+        Self::provide_with(config, data_dir, Access::Shared).await
+    }
+
+    /// Starts what is missing and writes its address into `config`; with
+    /// [`Access::PerService`] also each service's own credentials
+    /// (`config.service_nats_auth`, `config.service_database_urls`).
+    pub async fn provide_with(
+        config: &mut Config,
+        data_dir: &Path,
+        access: Access,
+    ) -> anyhow::Result<Self> {
         let mut own = Self::default();
         if config.nats_url.is_none() || config.database_url.is_none() {
             std::fs::create_dir_all(data_dir)
                 .with_context(|| format!("cannot create data folder {}", data_dir.display()))?;
         }
         if config.nats_url.is_none() {
-            let nats = NatsProcess::start(&data_dir.join("nats"), None)
-                .await
-                .context("starting the launcher's own nats-server")?;
+            let store = data_dir.join("nats");
+            let nats = match access {
+                Access::Shared => NatsProcess::start(&store, None).await,
+                Access::PerService => {
+                    NatsProcess::start_with_accounts(&store, None, &config.region).await
+                }
+            }
+            .context("starting the launcher's own nats-server")?;
             config.nats_url = Some(nats.url());
             config.nats_auth = nats.auth();
+            config.service_nats_auth = service_names()
+                .into_iter()
+                .filter_map(|name| Some((name.to_owned(), nats.user_auth(name)?)))
+                .collect();
             own.nats = Some(nats);
         }
         if config.database_url.is_none() {
@@ -60,6 +104,11 @@ impl OwnServers {
                 .context("starting the launcher's own PostgreSQL")?;
             config.database_url = Some(create_database(&pg.url()).await?);
             own.postgres = Some(pg);
+            if access == Access::PerService {
+                let dir = data_dir.join("postgres.roles");
+                own_roles(config, &dir).await?;
+                own.role_passwords = Some(dir);
+            }
         }
         if config.pseudonym_key.is_none() {
             if own.nats.is_none() && own.postgres.is_none() {
@@ -78,18 +127,29 @@ impl OwnServers {
         Ok(own)
     }
 
-    /// Where the secrets of the servers this launcher started are kept (mode 0600), for
-    /// `rcn servers` to name: (variable for clients, file).
+    /// Where the secrets of the servers this launcher started are kept (mode 0600; folders of
+    /// them 0700), for `rcn servers` and `rcn run` to name: (variable for clients, path).
     pub fn secret_files(&self) -> Vec<(&'static str, &Path)> {
         let mut files = Vec::new();
         if let Some(n) = &self.nats {
-            files.push(("NATS_TOKEN_FILE", n.token_file()));
+            match n.token() {
+                Some(_) => files.push(("NATS_TOKEN_FILE", n.secret_path())),
+                None => files.push(("NATS_PASSWORDS_DIR", n.secret_path())),
+            }
         }
         if let Some(p) = &self.postgres {
             files.push(("PGPASSFILE", p.pgpass_file()));
             files.push(("POSTGRES_PASSWORD_FILE", p.password_file()));
         }
+        if let Some(dir) = &self.role_passwords {
+            files.push(("POSTGRES_ROLE_PASSWORDS_DIR", dir));
+        }
         files
+    }
+
+    /// The launcher's own nats-server, when it started one.
+    pub fn nats(&self) -> Option<&NatsProcess> {
+        self.nats.as_ref()
     }
 
     /// Stops the servers this launcher started, gracefully.
@@ -102,6 +162,42 @@ impl OwnServers {
         }
         Ok(())
     }
+}
+
+/// On the launcher's own PostgreSQL: creates or updates the roles of `rcn db-roles` (prefix
+/// `rcn`) with generated passwords kept in `dir` (one file per role, mode 0600), runs every
+/// service's migrations as the migration role (acting as the service's role, so what it makes
+/// is the service's), and points each service at its own role.
+async fn own_roles(config: &mut Config, dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot make {} private", dir.display()))?;
+    let prefix = crate::db_roles::PREFIX;
+    let roles = rcn_runtime::db::SERVICE_SCHEMAS
+        .iter()
+        .map(|schema| crate::db_roles::role(prefix, schema))
+        .chain([crate::db_roles::migrator(prefix)]);
+    let passwords = roles
+        .map(|role| Ok((role.clone(), crate::infra::secret_file(&dir.join(&role))?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let password = |role: &str| {
+        passwords
+            .iter()
+            .find(|(r, _)| r == role)
+            .map(|(_, p)| p.clone())
+    };
+    crate::db_roles::use_own_roles(config, prefix, &password).await?;
+    let migrator = crate::db_roles::migrator(prefix);
+    let migrator_url =
+        rcn_runtime::db::with_user(config.database_url()?, &migrator, password(&migrator).as_deref());
+    for service in crate::stack::Service::all() {
+        let role = crate::db_roles::role(prefix, service.name);
+        rcn_runtime::db::migrate_as(&migrator_url, service.name, &role, (service.migrations)())
+            .await
+            .with_context(|| format!("migrating {} as {migrator}", service.name))?;
+    }
+    Ok(())
 }
 
 /// Creates the `rcn` database on first start and returns its URL.

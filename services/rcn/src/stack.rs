@@ -13,6 +13,7 @@ use anyhow::Context as _;
 use futures::future::BoxFuture;
 use rcn_runtime::provision::Resources;
 use rcn_runtime::{CancellationToken, Config, Ctx};
+use sqlx::migrate::Migrator;
 use tokio::task::JoinSet;
 
 /// Where settings are read from: a variable's name to its value (the process environment for
@@ -40,6 +41,9 @@ pub struct Service {
     /// The streams and durable consumers it needs on JetStream, which `rcn provision` makes
     /// ([`crate::nats_provision`]); the service itself only binds to them.
     pub resources: fn(&Config) -> anyhow::Result<Resources>,
+    /// Its migrations (of its schema, which is its name), which `rcn run` runs as the migration
+    /// role before the services start ([`crate::provision`]).
+    pub migrations: fn() -> &'static Migrator,
 }
 
 /// Every service `rcn run` starts, in this order.
@@ -48,6 +52,7 @@ pub static REGISTRY: &[Service] = &[
         name: "intake",
         load: |_| Ok(launch((), |ctx, (), stop| rcn_intake::run(ctx, stop))),
         resources: rcn_intake::nats_resources,
+        migrations: || &rcn_intake::MIGRATIONS,
     },
     Service {
         name: "router",
@@ -58,6 +63,7 @@ pub static REGISTRY: &[Service] = &[
             ))
         },
         resources: rcn_router::nats_resources,
+        migrations: || &rcn_router::MIGRATIONS,
     },
     Service {
         name: "casework",
@@ -68,6 +74,7 @@ pub static REGISTRY: &[Service] = &[
             ))
         },
         resources: rcn_casework::nats_resources,
+        migrations: || rcn_casework::migrations(),
     },
     Service {
         name: "procesregie",
@@ -78,12 +85,14 @@ pub static REGISTRY: &[Service] = &[
             ))
         },
         resources: rcn_procesregie::nats_resources,
+        migrations: || &rcn_procesregie::MIGRATIONS,
     },
     Service {
         name: "gateway",
         load: gateway,
         // The gateway only asks; it reads and writes no stream.
         resources: |_| Ok(Resources::new("gateway")),
+        migrations: || &rcn_gateway::tokens::MIGRATIONS,
     },
     Service {
         name: "monitor",
@@ -94,6 +103,7 @@ pub static REGISTRY: &[Service] = &[
             ))
         },
         resources: rcn_monitor::nats_resources,
+        migrations: || &rcn_monitor::MIGRATIONS,
     },
 ];
 
@@ -194,7 +204,10 @@ impl Stack {
         let mut tasks = JoinSet::new();
         let mut http_addr = None;
         for (name, launch) in prepared.0 {
-            let ctx = Ctx::connect(config.clone(), &format!("rcn-{name}"))
+            // Each service on its own NATS user when it has one (`rcn run` on its own server).
+            let mut config = config.clone();
+            config.nats_auth = config.nats_auth_for(name).clone();
+            let ctx = Ctx::connect(config, &format!("rcn-{name}"))
                 .await
                 .with_context(|| format!("starting {name}"))?;
             let started = launch(ctx, shutdown.clone())

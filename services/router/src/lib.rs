@@ -27,7 +27,8 @@ use rcn_runtime::{CancellationToken, Config, Ctx, consumer, outbox};
 
 pub use settings::Settings;
 
-static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+/// The service's migrations, for the launcher to run as the migration role before it starts.
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 /// The region table: `RCN_REGION_FILE`, or the built-in Kennemerland.
 fn region_table(config: &Config) -> anyhow::Result<RegionTable> {

@@ -33,6 +33,11 @@ pub struct Config {
     /// `NATS_USER` + `NATS_PASSWORD`, `NATS_TOKEN`, `NATS_CREDS_FILE` or `NATS_NKEY_SEED`: who
     /// this process is on NATS. Explicit, so nothing secret sits in a URL that gets logged.
     pub nats_auth: NatsAuth,
+    /// Each service's own NATS credential, by service name (`intake`, `gateway`, …), for a
+    /// launcher that runs several services in one process on a server with a user per service
+    /// (`rcn run` on its own nats-server); a service without one uses [`Self::nats_auth`].
+    /// Never read from the environment: one process of a deployment is one user.
+    pub service_nats_auth: Vec<(String, NatsAuth)>,
     /// `DATABASE_URL`; `None` lets the launcher start its own PostgreSQL.
     pub database_url: Option<String>,
     /// `RCN_<SCHEMA>_DATABASE_URL` (e.g. `RCN_CASEWORK_DATABASE_URL`): a service's own URL, with
@@ -127,6 +132,7 @@ impl Config {
         Ok(Self {
             nats_url,
             nats_auth: NatsAuth::from_lookup(&get)?,
+            service_nats_auth: Vec::new(),
             identity_signer,
             identity_verifier,
             database_url: get("DATABASE_URL"),
@@ -180,6 +186,15 @@ impl Config {
             var: "RCN_IDENTITY_PUBLIC_KEY",
             hint: "services check the gateway's signature on every identity: set it to the public key `rcn keys` printed",
         })
+    }
+
+    /// The NATS credential of the service called `service`: its own when the launcher gave it
+    /// one ([`Self::service_nats_auth`]), this process's otherwise.
+    pub fn nats_auth_for(&self, service: &str) -> &NatsAuth {
+        self.service_nats_auth
+            .iter()
+            .find(|(s, _)| s == service)
+            .map_or(&self.nats_auth, |(_, auth)| auth)
     }
 
     /// The URL the service owning `schema` connects with: its own (`RCN_<SCHEMA>_DATABASE_URL`)

@@ -83,6 +83,31 @@ pub async fn open(
     }
 }
 
+/// Runs the migrations of the service owning `schema` (and installs its outbox table) on a
+/// connection of `url`, the migration role's, acting as the service's role `role` (of which the
+/// migration role is a member): what it creates belongs to the service, exactly as if the
+/// service had migrated itself, so the service needs no right beyond its own schema. `rcn run`
+/// migrates every service this way before starting them.
+pub async fn migrate_as(
+    url: &str,
+    schema: &str,
+    role: &str,
+    migrator: &Migrator,
+) -> Result<(), DbError> {
+    let options = PgConnectOptions::from_str(url)
+        .map_err(DbError::Url)?
+        .options([("search_path", schema), ("role", role)])
+        .application_name("rcn-migrator");
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .map_err(DbError::Connect)?;
+    let migrated = prepare(&pool, schema, migrator).await;
+    pool.close().await;
+    migrated
+}
+
 impl DbError {
     /// Whether the failure means PostgreSQL could not be reached, as opposed to a wrong URL or a
     /// migration that fails on its own.

@@ -23,6 +23,7 @@
 mod nats;
 mod postgres;
 mod process;
+pub mod shipped_nats;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

@@ -1,6 +1,11 @@
 //! The launcher's `nats-server -js`: started on a port that is free, with its JetStream store in a
 //! folder of ours, and killable and restartable on the same port and store for crash tests.
 //!
+//! Two kinds: one that lets in a single generated token with every right (`rcn servers` for the
+//! tests, the benchmark, the crash tests), and one on the configuration shipped for production
+//! (`deploy/nats/`, see [`super::shipped_nats`]) with a generated password per user, on which
+//! `rcn run` runs each service as its own user.
+//!
 //! It must never talk to a NATS server it did not start (a taken port is refused, not probed)
 //! and never remove the store: the store is what must survive a kill.
 
@@ -16,7 +21,9 @@ use super::process::{
     PORT_RELEASE_WAIT, ServerChild, ServerLog, Startup, kill_child, server_command, spawn_child,
     wait_for_free_port, wait_for_startup,
 };
-use super::{find_binary, free_port, private_file, secret_file};
+use super::{find_binary, free_port, private_file, secret_file, shipped_nats};
+use rcn_runtime::config::Secret;
+use rcn_runtime::nats_auth::NatsAuth;
 
 /// JetStream restores every stream from disk before it accepts clients, so a big store is slow.
 const NATS_START_TIMEOUT: Duration = Duration::from_secs(30);
@@ -34,79 +41,171 @@ pub struct NatsProcess {
     log_path: PathBuf,
     /// `None` after `kill` / `stop` until the next `restart`.
     process: ServerChild,
-    /// The only credential the server accepts (`<store>.token`, mode 0600).
-    token: String,
-    /// Where the token is kept, for clients started elsewhere (`rcn servers` prints it).
-    token_file: PathBuf,
-    /// The server's configuration (`<store>.conf`, mode 0600): the token is given there, not
-    /// on the command line where every local user could read it.
+    /// Who the server lets in.
+    access: Access,
+    /// The server's configuration: `<store>.conf` for a token server, the shipped
+    /// `nats-server.conf` in `<store>.config/` for one on the shipped accounts.
     config_file: PathBuf,
 }
 
+/// Who a server of the launcher's lets in.
+enum Access {
+    /// One token with every right (`rcn servers`, the benchmark, the crash tests: they make
+    /// streams in regions of their own, which a per-region accounts file cannot name).
+    Token {
+        /// The only credential the server accepts (`<store>.token`, mode 0600).
+        token: String,
+        /// Where the token is kept, for clients started elsewhere (`rcn servers` prints it).
+        file: PathBuf,
+    },
+    /// The shipped accounts file for one region (`rcn run`): every user of it with a generated
+    /// password (`<store>.users/<user>`, mode 0600), given to the server in its environment.
+    Accounts {
+        /// (user, the variable the accounts file reads its password from, the password).
+        users: Vec<(String, String, String)>,
+        /// The folder of the password files.
+        dir: PathBuf,
+        /// The monitoring port (`/connz?auth=1` shows which user each connection is).
+        monitor_port: u16,
+    },
+}
+
 impl NatsProcess {
-    /// Starts `nats-server -js -a 127.0.0.1 -p PORT -sd STORE_DIR` and waits until it greets a
-    /// client with JetStream enabled. `port: None` picks a free one.
+    /// Starts `nats-server -js -a 127.0.0.1 -p PORT -sd STORE_DIR` with a generated token and
+    /// waits until it greets a client with JetStream enabled. `port: None` picks a free one.
     pub async fn start(store_dir: &Path, port: Option<u16>) -> Result<Self> {
-        let binary = find_binary("nats-server").ok_or_else(|| {
-            anyhow!(
-                "nats-server not found on PATH or in /usr/sbin: install it with \
-                 `apt-get install nats-server`, or set NATS_URL to use a running server"
-            )
-        })?;
-        let store_dir = std::path::absolute(store_dir)
-            .with_context(|| format!("invalid NATS store folder {}", store_dir.display()))?;
-        std::fs::create_dir_all(&store_dir).with_context(|| {
-            format!("could not create NATS store folder {}", store_dir.display())
-        })?;
-        let port = match port {
-            Some(port) => port,
-            None => free_port()?,
-        };
-        let token_file = store_dir.with_extension("token");
-        let token = secret_file(&token_file)?;
+        let (binary, store_dir, port) = prepare(store_dir, port)?;
+        let file = store_dir.with_extension("token");
+        let token = secret_file(&file)?;
         let config_file = store_dir.with_extension("conf");
         private_file(
             &config_file,
             &format!(
                 "# Written by rcn: clients present the token in {}.\nauthorization {{\n  token: \"{token}\"\n}}\n",
-                token_file.display()
+                file.display()
             ),
         )?;
-        let mut nats = Self {
+        let mut nats = Self::new(binary, port, store_dir, Access::Token { token, file }, config_file);
+        nats.launch(Duration::ZERO).await?;
+        Ok(nats)
+    }
+
+    /// Starts nats-server on the shipped configuration (`deploy/nats/nats-server.conf` and
+    /// `accounts.conf` for `region`, see [`super::shipped_nats`]) with a generated password per
+    /// user, kept in `<store>.users/<user>` (mode 0600), and waits until it accepts clients.
+    pub async fn start_with_accounts(
+        store_dir: &Path,
+        port: Option<u16>,
+        region: &rcn_contracts::Region,
+    ) -> Result<Self> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let (binary, store_dir, port) = prepare(store_dir, port)?;
+        let version = shipped_nats::Version::of(&binary)?;
+        let config_file = shipped_nats::write(
+            &store_dir.with_extension("config"),
+            region,
+            &store_dir,
+            version,
+        )?;
+        let dir = store_dir.with_extension("users");
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("could not create {}", dir.display()))?;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("could not make {} private", dir.display()))?;
+        let users = shipped_nats::users()
+            .into_iter()
+            .map(|u| {
+                let password = secret_file(&dir.join(&u.user))?;
+                Ok((u.user, u.password_var, password))
+            })
+            .collect::<Result<_>>()?;
+        let access = Access::Accounts {
+            users,
+            dir,
+            monitor_port: free_port()?,
+        };
+        let mut nats = Self::new(binary, port, store_dir, access, config_file);
+        nats.launch(Duration::ZERO).await?;
+        Ok(nats)
+    }
+
+    fn new(
+        binary: PathBuf,
+        port: u16,
+        store_dir: PathBuf,
+        access: Access,
+        config_file: PathBuf,
+    ) -> Self {
+        Self {
             binary,
             port,
             log_path: store_dir.join("nats-server.log"),
             store_dir,
             process: ServerChild::new("nats-server", "TERM", NATS_STOP_TIMEOUT),
-            token,
-            token_file,
+            access,
             config_file,
-        };
-        nats.launch(Duration::ZERO).await?;
-        Ok(nats)
+        }
     }
 
-    /// The address, without the token (see [`Self::auth`]).
+    /// The address, without any secret (see [`Self::auth`]).
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
-    /// The credential clients present.
-    pub fn auth(&self) -> rcn_runtime::nats_auth::NatsAuth {
-        rcn_runtime::nats_auth::NatsAuth::Token(rcn_runtime::config::Secret::new(&self.token))
+    /// The administrative credential: the token, or the shipped `provisioner` user (who may
+    /// create streams and consumers, and nothing a service does).
+    pub fn auth(&self) -> NatsAuth {
+        match &self.access {
+            Access::Token { token, .. } => NatsAuth::Token(Secret::new(token)),
+            Access::Accounts { .. } => self
+                .user_auth("provisioner")
+                .expect("the shipped accounts have a provisioner"),
+        }
     }
 
-    /// The token, for clients this process starts (an environment variable of a child).
-    pub fn token(&self) -> &str {
-        &self.token
+    /// The credential of `user` of the shipped accounts (`intake`, `gateway`, …); `None` on a
+    /// token server or for a user the accounts do not have.
+    pub fn user_auth(&self, user: &str) -> Option<NatsAuth> {
+        match &self.access {
+            Access::Token { .. } => None,
+            Access::Accounts { users, .. } => users.iter().find(|(u, ..)| u == user).map(
+                |(user, _, password)| NatsAuth::UserPassword {
+                    user: user.clone(),
+                    password: Secret::new(password),
+                },
+            ),
+        }
     }
 
-    /// Where the token is kept (mode 0600).
-    pub fn token_file(&self) -> &Path {
-        &self.token_file
+    /// The token of a token server, for clients this process starts (an environment variable
+    /// of a child).
+    pub fn token(&self) -> Option<&str> {
+        match &self.access {
+            Access::Token { token, .. } => Some(token),
+            Access::Accounts { .. } => None,
+        }
     }
 
-    /// A client of this server, named `name`.
+    /// Where the secrets are kept: the token file (mode 0600), or the folder of the users'
+    /// password files (mode 0700, each file 0600).
+    pub fn secret_path(&self) -> &Path {
+        match &self.access {
+            Access::Token { file, .. } => file,
+            Access::Accounts { dir, .. } => dir,
+        }
+    }
+
+    /// The monitoring address of a server on the shipped accounts (`/connz?auth=1`, `/varz`).
+    pub fn monitor_url(&self) -> Option<String> {
+        match &self.access {
+            Access::Token { .. } => None,
+            Access::Accounts { monitor_port, .. } => {
+                Some(format!("http://127.0.0.1:{monitor_port}"))
+            }
+        }
+    }
+
+    /// A client of this server with the administrative credential, named `name`.
     pub async fn connect(&self, name: &str) -> Result<async_nats::Client> {
         Ok(
             rcn_runtime::nats::connect_as(&self.url(), &self.auth(), name, Duration::from_secs(10))
@@ -156,8 +255,24 @@ impl NatsProcess {
             .arg("-c")
             .arg(&self.config_file)
             .arg("-js")
-            .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
-            .arg(&self.store_dir)
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string()]);
+        match &self.access {
+            // The store folder is the shipped configuration's `store_dir` (our storage.conf);
+            // the passwords are read from the environment, which other users cannot see.
+            Access::Accounts {
+                users,
+                monitor_port,
+                ..
+            } => {
+                command
+                    .args(["-m", &monitor_port.to_string()])
+                    .envs(users.iter().map(|(_, var, password)| (var, password)));
+            }
+            Access::Token { .. } => {
+                command.arg("-sd").arg(&self.store_dir);
+            }
+        }
+        command
             .stdout(log_file.try_clone()?)
             .stderr(log_file);
         let mut child = spawn_child(command)
@@ -190,6 +305,25 @@ impl NatsProcess {
         self.process.set(child);
         Ok(())
     }
+}
+
+/// The binary, the store folder (absolute, created) and the port (a free one when `None`).
+fn prepare(store_dir: &Path, port: Option<u16>) -> Result<(PathBuf, PathBuf, u16)> {
+    let binary = find_binary("nats-server").ok_or_else(|| {
+        anyhow!(
+            "nats-server not found on PATH or in /usr/sbin: install it with \
+             `apt-get install nats-server`, or set NATS_URL to use a running server"
+        )
+    })?;
+    let store_dir = std::path::absolute(store_dir)
+        .with_context(|| format!("invalid NATS store folder {}", store_dir.display()))?;
+    std::fs::create_dir_all(&store_dir)
+        .with_context(|| format!("could not create NATS store folder {}", store_dir.display()))?;
+    let port = match port {
+        Some(port) => port,
+        None => free_port()?,
+    };
+    Ok((binary, store_dir, port))
 }
 
 /// The first line a NATS server sends to a client, if it sends one now.

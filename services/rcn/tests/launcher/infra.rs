@@ -105,14 +105,14 @@ async fn the_launchers_servers_let_in_only_who_holds_their_generated_secrets() {
     let servers = LocalServers::start(&scratch.0).await.expect("both start");
     let (nats, postgres) = (&servers.nats, &servers.postgres);
     for file in [
-        nats.token_file(),
+        nats.secret_path(),
         postgres.password_file(),
         postgres.pgpass_file(),
     ] {
         assert_eq!(mode(file), 0o600, "{}", file.display());
         assert!(file.starts_with(&scratch.0));
     }
-    assert!(!nats.url().contains(nats.token()));
+    assert!(!nats.url().contains(nats.token().expect("a token server")));
     assert!(
         !postgres.public_url().contains(
             std::fs::read_to_string(postgres.password_file())

@@ -4,6 +4,7 @@
 mod db_roles;
 mod demo_feed;
 mod infra;
+mod own_identities;
 mod provision;
 mod registry;
 mod restart;
