@@ -666,16 +666,17 @@ async fn a_user_of_one_region_gets_nothing_of_another_and_a_municipality_nothing
     let haarlem_staff = staff("anna@haarlem.nl", "GM0392");
     let mut refusals = Vec::new();
     for (verb, body) in [
-        ("case", serde_json::json!({"case_id": case_id, "why": "curious"})),
+        (
+            "case",
+            serde_json::json!({"case_id": case_id, "why": "curious"}),
+        ),
         ("claim_case", serde_json::json!({"case_id": case_id})),
         (
             "close_case",
             serde_json::json!({"case_id": case_id, "reason": "deceased"}),
         ),
     ] {
-        let reply = deployment
-            .ask_casework(&gateway, verb, &velsen, body)
-            .await;
+        let reply = deployment.ask_casework(&gateway, verb, &velsen, body).await;
         let problem = &reply["problem"];
         assert_eq!(problem["status"], 404, "GM0453 {verb}: {reply}");
         assert_eq!(problem["type"], "urn:rcn:problem:not-found", "{reply}");

@@ -36,7 +36,10 @@ pub enum Access {
 
 /// The services that get an identity of their own: every registered one.
 fn service_names() -> Vec<&'static str> {
-    crate::stack::Service::all().iter().map(|s| s.name).collect()
+    crate::stack::Service::all()
+        .iter()
+        .map(|s| s.name)
+        .collect()
 }
 
 /// The servers this launcher started itself (none when everything was configured).
@@ -189,8 +192,11 @@ async fn own_roles(config: &mut Config, dir: &Path) -> anyhow::Result<()> {
     };
     crate::db_roles::use_own_roles(config, prefix, &password).await?;
     let migrator = crate::db_roles::migrator(prefix);
-    let migrator_url =
-        rcn_runtime::db::with_user(config.database_url()?, &migrator, password(&migrator).as_deref());
+    let migrator_url = rcn_runtime::db::with_user(
+        config.database_url()?,
+        &migrator,
+        password(&migrator).as_deref(),
+    );
     for service in crate::stack::Service::all() {
         let role = crate::db_roles::role(prefix, service.name);
         rcn_runtime::db::migrate_as(&migrator_url, service.name, &role, (service.migrations)())

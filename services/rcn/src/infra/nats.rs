@@ -85,7 +85,13 @@ impl NatsProcess {
                 file.display()
             ),
         )?;
-        let mut nats = Self::new(binary, port, store_dir, Access::Token { token, file }, config_file);
+        let mut nats = Self::new(
+            binary,
+            port,
+            store_dir,
+            Access::Token { token, file },
+            config_file,
+        );
         nats.launch(Duration::ZERO).await?;
         Ok(nats)
     }
@@ -168,12 +174,15 @@ impl NatsProcess {
     pub fn user_auth(&self, user: &str) -> Option<NatsAuth> {
         match &self.access {
             Access::Token { .. } => None,
-            Access::Accounts { users, .. } => users.iter().find(|(u, ..)| u == user).map(
-                |(user, _, password)| NatsAuth::UserPassword {
-                    user: user.clone(),
-                    password: Secret::new(password),
-                },
-            ),
+            Access::Accounts { users, .. } => {
+                users
+                    .iter()
+                    .find(|(u, ..)| u == user)
+                    .map(|(user, _, password)| NatsAuth::UserPassword {
+                        user: user.clone(),
+                        password: Secret::new(password),
+                    })
+            }
         }
     }
 
@@ -251,11 +260,12 @@ impl NatsProcess {
         wait_for_free_port(self.port, "nats-server", port_wait).await?;
         let (log, log_file) = ServerLog::open(&self.log_path)?;
         let mut command = server_command(&self.binary);
-        command
-            .arg("-c")
-            .arg(&self.config_file)
-            .arg("-js")
-            .args(["-a", "127.0.0.1", "-p", &self.port.to_string()]);
+        command.arg("-c").arg(&self.config_file).arg("-js").args([
+            "-a",
+            "127.0.0.1",
+            "-p",
+            &self.port.to_string(),
+        ]);
         match &self.access {
             // The store folder is the shipped configuration's `store_dir` (our storage.conf);
             // the passwords are read from the environment, which other users cannot see.
@@ -272,9 +282,7 @@ impl NatsProcess {
                 command.arg("-sd").arg(&self.store_dir);
             }
         }
-        command
-            .stdout(log_file.try_clone()?)
-            .stderr(log_file);
+        command.stdout(log_file.try_clone()?).stderr(log_file);
         let mut child = spawn_child(command)
             .await
             .with_context(|| format!("could not start {}", self.binary.display()))?;

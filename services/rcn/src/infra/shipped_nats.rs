@@ -156,8 +156,16 @@ mod tests {
         let debian = Version::parse("nats-server: v2.9.10\n").unwrap();
         assert_eq!(debian, Version(2, 9, 10));
         assert!(!debian.syncs_always());
-        assert!(Version::parse("nats-server: v2.10.23").unwrap().syncs_always());
-        assert!(Version::parse("nats-server: v2.11.0-RC.1").unwrap().syncs_always());
+        assert!(
+            Version::parse("nats-server: v2.10.23")
+                .unwrap()
+                .syncs_always()
+        );
+        assert!(
+            Version::parse("nats-server: v2.11.0-RC.1")
+                .unwrap()
+                .syncs_always()
+        );
         assert!(!Version(2, 10, 22).syncs_always());
         assert_eq!(Version::parse("command not found"), None);
     }

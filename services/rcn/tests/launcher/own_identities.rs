@@ -65,7 +65,11 @@ async fn printed(child: &mut Child) -> BTreeMap<String, String> {
                 seen.insert("nats".to_owned(), url.trim().to_owned());
             } else if let Some(url) = line.strip_prefix("PostgreSQL ") {
                 // postgres://postgres@127.0.0.1:<port>/rcn: no secret in it.
-                let port = url.trim().rsplit(':').next().and_then(|p| p.split('/').next());
+                let port = url
+                    .trim()
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| p.split('/').next());
                 if let Some(port) = port {
                     seen.insert("postgres_port".to_owned(), port.to_owned());
                 }
@@ -192,13 +196,11 @@ async fn check(seen: &BTreeMap<String, String>) -> Result<(), String> {
             && error.contains("rcn.kennemerland.intake.accepted"),
         "{error}"
     );
-    let wrong = async_nats::ConnectOptions::with_user_and_password(
-        "casework".into(),
-        "guessed".into(),
-    )
-    .max_reconnects(Some(1))
-    .connect(&url)
-    .await;
+    let wrong =
+        async_nats::ConnectOptions::with_user_and_password("casework".into(), "guessed".into())
+            .max_reconnects(Some(1))
+            .connect(&url)
+            .await;
     assert!(wrong.is_err(), "a wrong password is not let in");
 
     // PostgreSQL: every service's connections are its own role's, its tables are its own (the
@@ -260,17 +262,21 @@ async fn check(seen: &BTreeMap<String, String>) -> Result<(), String> {
     assert!(denied.to_string().contains("permission denied"), "{denied}");
 
     // And the stack works on these identities: the demo's notices become cases.
-    eventually(Duration::from_secs(60), "a demo notice to become a case", || {
-        let admin_url = admin_url.clone();
-        async move {
-            let mut admin = sqlx::PgConnection::connect(&admin_url).await.ok()?;
-            let cases: i64 = sqlx::query_scalar("SELECT count(*) FROM casework.cases")
-                .fetch_one(&mut admin)
-                .await
-                .ok()?;
-            (cases > 0).then_some(())
-        }
-    })
+    eventually(
+        Duration::from_secs(60),
+        "a demo notice to become a case",
+        || {
+            let admin_url = admin_url.clone();
+            async move {
+                let mut admin = sqlx::PgConnection::connect(&admin_url).await.ok()?;
+                let cases: i64 = sqlx::query_scalar("SELECT count(*) FROM casework.cases")
+                    .fetch_one(&mut admin)
+                    .await
+                    .ok()?;
+                (cases > 0).then_some(())
+            }
+        },
+    )
     .await;
     Ok(())
 }
