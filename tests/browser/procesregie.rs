@@ -93,8 +93,22 @@ fn base_of(url: &str) -> String {
 #[tokio::test]
 async fn a_risk_flag_becomes_an_ico_through_suggestion_application_and_triage_in_the_browser() {
     let stack = TestStack::spawn().await;
-    add(&stack, "anna", "Anna de Vries", Role::MunicipalStaff, Some("GM0392")).await;
-    add(&stack, "petra", "Petra Regisseur", Role::Procesregisseur, None).await;
+    add(
+        &stack,
+        "anna",
+        "Anna de Vries",
+        Role::MunicipalStaff,
+        Some("GM0392"),
+    )
+    .await;
+    add(
+        &stack,
+        "petra",
+        "Petra Regisseur",
+        Role::Procesregisseur,
+        None,
+    )
+    .await;
     let mut notice = release_notice_json();
     let today = chrono::Utc::now().date_naive();
     notice["notice_id"] = format!("PROC-{}", Uuid::new_v4().simple()).into();
@@ -103,7 +117,10 @@ async fn a_risk_flag_becomes_an_ico_through_suggestion_application_and_triage_in
     notice["detention"]["expected_release_on"] = (today + chrono::Days::new(40)).to_string().into();
     notice["risk_flags"] = json!(["DOMESTIC_VIOLENCE"]);
     assert_eq!(stack.post_notice(&notice).await.status(), 202);
-    let key = format!("PI-HAARLEM:{}", notice["notice_id"].as_str().expect("an id"));
+    let key = format!(
+        "PI-HAARLEM:{}",
+        notice["notice_id"].as_str().expect("an id")
+    );
     let case = stack.wait_for_case(&key).await;
     let case_path = format!("/casussen/{}", case.case_id);
 
@@ -119,26 +136,53 @@ async fn a_risk_flag_becomes_an_ico_through_suggestion_application_and_triage_in
     anna.check_page("01-suggestie").await;
 
     // Accepting makes a draft from the case.
-    anna.click("#procesregie form[action$='/voorstel/accepteren'] button").await;
-    assert!(anna.path().await.starts_with("/aanmeldingen/"), "{}", anna.path().await);
+    anna.click("#procesregie form[action$='/voorstel/accepteren'] button")
+        .await;
+    assert!(
+        anna.path().await.starts_with("/aanmeldingen/"),
+        "{}",
+        anna.path().await
+    );
     let application_path = anna.path().await;
-    assert!(anna.text("[role=status]").await.contains("voorstel aangenomen"));
+    assert!(
+        anna.text("[role=status]")
+            .await
+            .contains("voorstel aangenomen")
+    );
     assert!(anna.text("#ontbreekt").await.contains("Beschrijf het doel"));
     anna.check_page("02-aanmelding-concept").await;
 
     // First incomplete: submitting saves a draft and names what is missing, beside each field.
-    anna.fill("#f-doel", "Een veilige woonplek en toezicht na ontslag.").await;
+    anna.fill("#f-doel", "Een veilige woonplek en toezicht na ontslag.")
+        .await;
     anna.client
         .execute("document.querySelector('#f-a').checked = true; document.querySelector('#f-b').checked = true", vec![])
         .await
         .expect("the criteria are ticked");
-    anna.fill("#f-a-toelichting", "Wonen, relaties en financiën lopen vast.").await;
+    anna.fill(
+        "#f-a-toelichting",
+        "Wonen, relaties en financiën lopen vast.",
+    )
+    .await;
     anna.fill("#f-partner-0-organisatie", "Veilig Thuis").await;
     anna.click("button[value=indienen]").await;
-    assert_eq!(anna.path().await, application_path, "still the draft's form");
-    assert!(anna.text("[role=alert]").await.contains("nog niet compleet"));
+    assert_eq!(
+        anna.path().await,
+        application_path,
+        "still the draft's form"
+    );
+    assert!(
+        anna.text("[role=alert]")
+            .await
+            .contains("nog niet compleet")
+    );
     let missing = anna.text("#ontbreekt").await;
-    for m in ["Licht criterium B toe", "Criterium C", "Vul de contactpersoon in", "geïnformeerd"] {
+    for m in [
+        "Licht criterium B toe",
+        "Criterium C",
+        "Vul de contactpersoon in",
+        "geïnformeerd",
+    ] {
         assert!(missing.contains(m), "{m} is listed as missing: {missing}");
     }
     assert!(
@@ -159,20 +203,30 @@ async fn a_risk_flag_becomes_an_ico_through_suggestion_application_and_triage_in
     );
     anna.check_page("03-aanmelding-onvolledig").await;
 
-    anna.fill("#f-b-toelichting", "Zorg en veiligheid zijn allebei nodig.").await;
+    anna.fill("#f-b-toelichting", "Zorg en veiligheid zijn allebei nodig.")
+        .await;
     anna.client
         .execute("document.querySelector('#f-c').checked = true; document.querySelector('#f-geinformeerd-nee').checked = true", vec![])
         .await
         .expect("C and 'nee' are chosen");
-    anna.fill("#f-c-toelichting", "Er zijn kinderen in het gezin.").await;
+    anna.fill("#f-c-toelichting", "Er zijn kinderen in het gezin.")
+        .await;
     anna.fill("#f-partner-0-contactpersoon", "K. Smit").await;
     anna.fill("#f-partner-0-telefoon", "0800-2000").await;
-    anna.fill("#f-partner-0-email", "k.smit@veiligthuis.example").await;
-    anna.fill("#f-waarom", "Informeren brengt de partner in gevaar.").await;
+    anna.fill("#f-partner-0-email", "k.smit@veiligthuis.example")
+        .await;
+    anna.fill("#f-waarom", "Informeren brengt de partner in gevaar.")
+        .await;
     anna.click("button[value=indienen]").await;
     let submitted = anna.main_text().await;
-    assert!(submitted.contains("De aanmelding is ingediend"), "{submitted}");
-    assert!(submitted.contains("Op de agenda van de triage van"), "{submitted}");
+    assert!(
+        submitted.contains("De aanmelding is ingediend"),
+        "{submitted}"
+    );
+    assert!(
+        submitted.contains("Op de agenda van de triage van"),
+        "{submitted}"
+    );
     anna.check_page("04-aanmelding-ingediend").await;
     let triage_path = href(&anna, "#uitkomst a[href^='/triage']").await;
 
@@ -180,9 +234,15 @@ async fn a_risk_flag_becomes_an_ico_through_suggestion_application_and_triage_in
     // reason is refused beside the field, then ICO is recorded.
     let petra = Browser::open(&base(&stack), "procesregie").await;
     petra.sign_in("petra", PASSWORD).await;
-    assert_eq!(petra.path().await, "/triage", "a procesregisseur starts at the triage");
+    assert_eq!(
+        petra.path().await,
+        "/triage",
+        "a procesregisseur starts at the triage"
+    );
     petra.goto(&triage_path).await;
-    let application_id = application_path.trim_start_matches("/aanmeldingen/").to_owned();
+    let application_id = application_path
+        .trim_start_matches("/aanmeldingen/")
+        .to_owned();
     let section = format!("#aanmelding-{application_id}");
     let board = petra.main_text().await;
     assert!(board.contains("Deadline voor deze triage"), "{board}");
@@ -190,22 +250,44 @@ async fn a_risk_flag_becomes_an_ico_through_suggestion_application_and_triage_in
     petra.check_page("05-triage").await;
     petra
         .client
-        .execute(&format!("document.querySelector('#u-ico-{application_id}').checked = true"), vec![])
+        .execute(
+            &format!("document.querySelector('#u-ico-{application_id}').checked = true"),
+            vec![],
+        )
         .await
         .expect("ICO is chosen");
-    petra.click(&format!("{section} form button[type=submit]")).await;
+    petra
+        .click(&format!("{section} form button[type=submit]"))
+        .await;
     assert!(
-        petra.text(&format!("#e-reden-{application_id}")).await.contains("Geef de reden"),
+        petra
+            .text(&format!("#e-reden-{application_id}"))
+            .await
+            .contains("Geef de reden"),
         "the missing reason is named beside its field"
     );
     petra.check_page("06-triage-reden-ontbreekt").await;
     petra
-        .fill(&format!("#r-{application_id}"), "A, B en C: huiselijk geweld en geen woning.")
+        .fill(
+            &format!("#r-{application_id}"),
+            "A, B en C: huiselijk geweld en geen woning.",
+        )
         .await;
-    petra.click(&format!("{section} form button[type=submit]")).await;
-    assert!(petra.path().await.starts_with("/icos/"), "{}", petra.path().await);
+    petra
+        .click(&format!("{section} form button[type=submit]"))
+        .await;
+    assert!(
+        petra.path().await.starts_with("/icos/"),
+        "{}",
+        petra.path().await
+    );
     let ico_path = petra.path().await;
-    assert!(petra.text("[role=status]").await.contains("De ICO is geopend"));
+    assert!(
+        petra
+            .text("[role=status]")
+            .await
+            .contains("De ICO is geopend")
+    );
     assert!(petra.text("#ico-status").await.contains("Lopend"));
     petra.check_page("07-ico").await;
 
@@ -214,50 +296,119 @@ async fn a_risk_flag_becomes_an_ico_through_suggestion_application_and_triage_in
     assert!(anna.text("#uitkomst").await.contains("ICO"));
     anna.check_page("08-uitkomst").await;
     anna.goto(&case_path).await;
-    assert!(anna.text("#procesregie").await.contains("Deze casus is in een ICO"));
+    assert!(
+        anna.text("#procesregie")
+            .await
+            .contains("Deze casus is in een ICO")
+    );
     anna.check_page("09-casus-in-ico").await;
 
     // The plan van aanpak: an action (with a refused one first), a review, closure.
     petra.fill("#na-organisatie", "Gemeente Haarlem").await;
-    petra.click("form[aria-labelledby='h-nieuwe-actie'] button").await;
-    assert!(petra.text("#e-na-omschrijving").await.contains("Vul wat er moet gebeuren in"));
+    petra
+        .click("form[aria-labelledby='h-nieuwe-actie'] button")
+        .await;
+    assert!(
+        petra
+            .text("#e-na-omschrijving")
+            .await
+            .contains("Vul wat er moet gebeuren in")
+    );
     petra.fill("#na-omschrijving", "Opvangplek regelen").await;
-    set(&petra, "#na-deadline", &(today + chrono::Days::new(14)).to_string()).await;
+    set(
+        &petra,
+        "#na-deadline",
+        &(today + chrono::Days::new(14)).to_string(),
+    )
+    .await;
     petra.select("#na-status", "in_progress").await;
-    petra.click("form[aria-labelledby='h-nieuwe-actie'] button").await;
-    assert!(petra.text("[role=status]").await.contains("toegevoegd aan het plan van aanpak"));
+    petra
+        .click("form[aria-labelledby='h-nieuwe-actie'] button")
+        .await;
+    assert!(
+        petra
+            .text("[role=status]")
+            .await
+            .contains("toegevoegd aan het plan van aanpak")
+    );
     let plan = petra.text("#h-plan ~ section").await;
-    assert!(plan.contains("Gemeente Haarlem: Opvangplek regelen") && plan.contains("In uitvoering"), "{plan}");
+    assert!(
+        plan.contains("Gemeente Haarlem: Opvangplek regelen") && plan.contains("In uitvoering"),
+        "{plan}"
+    );
     petra.check_page("10-actie").await;
-    petra.select("#h-plan ~ section select[name=status]", "done").await;
+    petra
+        .select("#h-plan ~ section select[name=status]", "done")
+        .await;
     petra.click("#h-plan ~ section form button").await;
-    assert!(petra.text("#h-plan ~ section .rcn-action-status").await.contains("Afgerond"));
+    assert!(
+        petra
+            .text("#h-plan ~ section .rcn-action-status")
+            .await
+            .contains("Afgerond")
+    );
 
     set(&petra, "#ev-datum", &today.to_string()).await;
-    petra.fill("#ev-verslag", "Opvang geregeld; toezicht loopt.").await;
-    set(&petra, "#ev-volgende", &(today + chrono::Days::new(28)).to_string()).await;
-    petra.click("form[aria-labelledby='h-nieuwe-evaluatie'] button").await;
-    assert!(petra.text("[role=status]").await.contains("De evaluatie is vastgelegd"));
+    petra
+        .fill("#ev-verslag", "Opvang geregeld; toezicht loopt.")
+        .await;
+    set(
+        &petra,
+        "#ev-volgende",
+        &(today + chrono::Days::new(28)).to_string(),
+    )
+    .await;
+    petra
+        .click("form[aria-labelledby='h-nieuwe-evaluatie'] button")
+        .await;
+    assert!(
+        petra
+            .text("[role=status]")
+            .await
+            .contains("De evaluatie is vastgelegd")
+    );
     assert!(petra.text("#evaluaties").await.contains("Opvang geregeld"));
     petra.check_page("11-evaluatie").await;
 
     petra.goto("/icos").await;
     assert!(petra.main_text().await.contains("Mijn ICO's"));
-    assert!(petra.has(&format!("a[href='{ico_path}']")).await, "the ICO is in Mijn ICO's");
+    assert!(
+        petra.has(&format!("a[href='{ico_path}']")).await,
+        "the ICO is in Mijn ICO's"
+    );
     petra.check_page("12-mijn-icos").await;
     petra.goto(&ico_path).await;
     petra.click("form[action$='/sluiten'] button").await;
     assert!(petra.text("#e-sl-reden").await.contains("Kies de reden"));
     petra.select("#sl-reden", "handed_back").await;
-    petra.fill("#sl-toelichting", "Terug naar het lokale team.").await;
+    petra
+        .fill("#sl-toelichting", "Terug naar het lokale team.")
+        .await;
     petra.click("form[action$='/sluiten'] button").await;
-    assert!(petra.text("[role=status]").await.contains("De ICO is gesloten"));
-    assert!(petra.text("#ico-gesloten").await.contains("Teruggegeven aan de reguliere keten"));
-    assert!(!petra.has("form[action$='/acties']").await, "a closed ICO takes no changes");
+    assert!(
+        petra
+            .text("[role=status]")
+            .await
+            .contains("De ICO is gesloten")
+    );
+    assert!(
+        petra
+            .text("#ico-gesloten")
+            .await
+            .contains("Teruggegeven aan de reguliere keten")
+    );
+    assert!(
+        !petra.has("form[action$='/acties']").await,
+        "a closed ICO takes no changes"
+    );
     petra.check_page("13-ico-gesloten").await;
 
     anna.goto(&case_path).await;
-    assert!(anna.text("#procesregie").await.contains("Deze casus was in een ICO (gesloten)"));
+    assert!(
+        anna.text("#procesregie")
+            .await
+            .contains("Deze casus was in een ICO (gesloten)")
+    );
     anna.check_page("14-casus-ico-gesloten").await;
     anna.close().await;
     petra.close().await;
@@ -267,8 +418,22 @@ async fn a_risk_flag_becomes_an_ico_through_suggestion_application_and_triage_in
 #[tokio::test]
 async fn two_procesregisseurs_decide_the_same_application_and_the_second_sees_the_first_outcome() {
     let stack = TestStack::spawn().await;
-    add(&stack, "petra", "Petra Regisseur", Role::Procesregisseur, None).await;
-    add(&stack, "quinten", "Quinten Jong", Role::Procesregisseur, None).await;
+    add(
+        &stack,
+        "petra",
+        "Petra Regisseur",
+        Role::Procesregisseur,
+        None,
+    )
+    .await;
+    add(
+        &stack,
+        "quinten",
+        "Quinten Jong",
+        Role::Procesregisseur,
+        None,
+    )
+    .await;
     // A complete application for someone not in casework, as Haarlem's staff would submit it.
     let anna = Identity {
         user_id: "anna".into(),
@@ -284,7 +449,12 @@ async fn two_procesregisseurs_decide_the_same_application_and_the_second_sees_th
         "partners": [{"organisation": "Politie", "contact": "J. de Boer", "phone": "0900-8844", "email": "j.deboer@politie.example"}],
         "informed": true, "submit": true,
     });
-    let subject = stack.env.config.region.subjects().procesregie_api("application_save");
+    let subject = stack
+        .env
+        .config
+        .region
+        .subjects()
+        .procesregie_api("application_save");
     let body = serde_json::to_vec(&form).expect("a body");
     let headers = stack.env.signed(&anna.to_header(), &subject, &body);
     let reply = stack
@@ -292,13 +462,22 @@ async fn two_procesregisseurs_decide_the_same_application_and_the_second_sees_th
         .request_with_headers(subject, headers, body.into())
         .await
         .expect("procesregie answers");
-    let application: ApplicationView = serde_json::from_slice::<ApiReply<ApplicationView>>(&reply.payload)
-        .expect("an envelope")
-        .into_result()
-        .expect("saved");
-    assert_eq!(application.status, ApplicationStatus::Submitted, "{:?}", application.missing);
+    let application: ApplicationView =
+        serde_json::from_slice::<ApiReply<ApplicationView>>(&reply.payload)
+            .expect("an envelope")
+            .into_result()
+            .expect("saved");
+    assert_eq!(
+        application.status,
+        ApplicationStatus::Submitted,
+        "{:?}",
+        application.missing
+    );
     let id = application.application_id;
-    let board = format!("/triage?vergadering={}", application.triage_on.expect("a meeting"));
+    let board = format!(
+        "/triage?vergadering={}",
+        application.triage_on.expect("a meeting")
+    );
 
     let base = base(&stack);
     let (petra, quinten) = tokio::join!(
@@ -310,19 +489,30 @@ async fn two_procesregisseurs_decide_the_same_application_and_the_second_sees_th
     petra.goto(&board).await;
     quinten.goto(&board).await;
     let section = format!("#aanmelding-{id}");
-    assert!(petra.has(&format!("{section} form")).await && quinten.has(&format!("{section} form")).await);
+    assert!(
+        petra.has(&format!("{section} form")).await
+            && quinten.has(&format!("{section} form")).await
+    );
     petra
         .client
-        .execute(&format!("document.querySelector('#u-ico-{id}').checked = true"), vec![])
+        .execute(
+            &format!("document.querySelector('#u-ico-{id}').checked = true"),
+            vec![],
+        )
         .await
         .expect("ICO is chosen");
     petra.fill(&format!("#r-{id}"), "A, B en D").await;
     quinten
         .client
-        .execute(&format!("document.querySelector('#u-not_accepted-{id}').checked = true"), vec![])
+        .execute(
+            &format!("document.querySelector('#u-not_accepted-{id}').checked = true"),
+            vec![],
+        )
         .await
         .expect("not accepted is chosen");
-    quinten.fill(&format!("#r-{id}"), "Past beter bij het lokale team").await;
+    quinten
+        .fill(&format!("#r-{id}"), "Past beter bij het lokale team")
+        .await;
     // Both press at the same moment; procesregie keeps exactly one.
     let button = format!("{section} form button[type=submit]");
     tokio::join!(petra.click(&button), quinten.click(&button));
@@ -332,16 +522,28 @@ async fn two_procesregisseurs_decide_the_same_application_and_the_second_sees_th
     } else {
         (&quinten, &petra, "Quinten Jong", "Niet geaccepteerd")
     };
-    assert!(winner.text("[role=status]").await.contains("Uitkomst vastgelegd"));
+    assert!(
+        winner
+            .text("[role=status]")
+            .await
+            .contains("Uitkomst vastgelegd")
+    );
     let refusal = loser.text("[role=alert]").await;
     assert!(
-        refusal.contains(&format!("{winner_name} heeft de uitkomst van deze aanmelding al vastgelegd: {outcome}"))
-            && refusal.contains("Uw uitkomst is niet vastgelegd"),
+        refusal.contains(&format!(
+            "{winner_name} heeft de uitkomst van deze aanmelding al vastgelegd: {outcome}"
+        )) && refusal.contains("Uw uitkomst is niet vastgelegd"),
         "the second sees who decided what: {refusal}"
     );
     loser.goto(&board).await;
-    assert!(loser.text(&section).await.contains(outcome), "the board shows the outcome taken");
-    assert!(!loser.has(&format!("{section} form")).await, "and no form to decide again");
+    assert!(
+        loser.text(&section).await.contains(outcome),
+        "the board shows the outcome taken"
+    );
+    assert!(
+        !loser.has(&format!("{section} form")).await,
+        "and no form to decide again"
+    );
     loser.check_page("geweigerd").await;
     assert_eq!(
         stack

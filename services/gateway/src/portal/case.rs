@@ -27,11 +27,11 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::portal::form::{self, FormData};
 use crate::portal::page::{self, Layout, PortalError};
-use crate::portal::session::{self, Flash, Staff};
 use crate::portal::procesregie::{
     self,
     suggestion::{CaseProcesregie, DismissRefused},
 };
+use crate::portal::session::{self, Flash, Staff};
 use crate::portal::{fmt, services, users};
 
 /// What the access log says about why the portal opened a case.
@@ -120,7 +120,7 @@ pub async fn page(
         case_id: id,
         why: Some(WHY.into()),
     };
-    let case: CaseDetail = match services::casework(&state, "case", who, &request).await? {
+    let case: CaseDetail = match services::casework(state, "case", who, &request).await? {
         Ok(c) => c,
         Err(e) if ErrorCode::of(&e) == Some(ErrorCode::NotFound) => {
             return Err(PortalError::NotFound);
@@ -135,7 +135,7 @@ pub async fn page(
                 condition: t.condition,
             },
         };
-        let h: Option<TaskHistory> = services::casework(&state, "task_history", who, &req)
+        let h: Option<TaskHistory> = services::casework(state, "task_history", who, &req)
             .await?
             .ok();
         histories.push(h.map(|h| h.entries).unwrap_or_default());

@@ -26,10 +26,13 @@ use uuid::Uuid;
 
 use super::{FieldErrors, call, names, refusal, words};
 use crate::AppState;
+use crate::portal::fmt;
 use crate::portal::form::{self, FormData};
 use crate::portal::page::{self, Layout, PortalError};
 use crate::portal::session::{self, Flash, Staff};
-use crate::portal::fmt;
+
+/// What casework's access log says about why an application's page opened the case.
+const WHY: &str = "portal: application for procesregie names the person it is about";
 
 /// The admission criteria with what each means, as the form explains them.
 pub const CRITERIA: [(&str, &str, &str); 4] = [
@@ -171,20 +174,35 @@ pub async fn list(
     staff: Staff,
 ) -> Result<Response, PortalError> {
     let who = &staff.identity;
-    let reply: ApplicationList = call(&state, "application_list", who, &ApplicationQuery::default())
-        .await?
-        .map_err(|p| refusal(&p).err().unwrap_or(PortalError::NotFound))?;
-    let names = names(&state, reply.applications.iter().map(|a| a.applicant.clone())).await?;
+    let reply: ApplicationList = call(
+        &state,
+        "application_list",
+        who,
+        &ApplicationQuery::default(),
+    )
+    .await?
+    .map_err(|p| refusal(&p).err().unwrap_or(PortalError::NotFound))?;
+    let names = names(
+        &state,
+        reply.applications.iter().map(|a| a.applicant.clone()),
+    )
+    .await?;
     let rows = reply
         .applications
         .into_iter()
         .map(|a| ListRow {
             id: a.application_id,
-            who: a
-                .family_name
-                .clone()
-                .unwrap_or_else(|| if a.case_id.is_some() { "Casus".into() } else { "—".into() }),
-            municipality: a.gemeentecode.as_ref().map_or("—".into(), fmt::municipality),
+            who: a.family_name.clone().unwrap_or_else(|| {
+                if a.case_id.is_some() {
+                    "Casus".into()
+                } else {
+                    "—".into()
+                }
+            }),
+            municipality: a
+                .gemeentecode
+                .as_ref()
+                .map_or("—".into(), fmt::municipality),
             applicant: names.get(&a.applicant).cloned().unwrap_or_default(),
             status: words::application_status(a.status),
             missing: a.missing,
@@ -214,7 +232,16 @@ pub async fn new(
         case_id,
         ..ApplicationForm::default()
     };
-    form_page(&state, &staff, None, &form, None, FieldErrors::default(), Vec::new()).await
+    form_page(
+        &state,
+        &staff,
+        None,
+        &form,
+        None,
+        FieldErrors::default(),
+        Vec::new(),
+    )
+    .await
 }
 
 /// `GET /aanmeldingen/{id}`: a draft as a form to complete, anything else read-only.
@@ -498,7 +525,8 @@ fn earlier_lines(v: &ApplicationView) -> Vec<String> {
         .map(|e| {
             let mut line = format!(
                 "Aanmelding {} ({})",
-                e.submitted_at.map_or("niet ingediend".into(), fmt::date_time),
+                e.submitted_at
+                    .map_or("niet ingediend".into(), fmt::date_time),
                 words::application_status(e.status)
             );
             if let Some(o) = e.outcome {
@@ -571,10 +599,38 @@ async fn form_page(
         .map(|(i, p)| PartnerRow {
             i,
             fields: [
-                ("organisatie", "partner_organisatie", "Organisatie", "text", "organisation", p.organisation),
-                ("contactpersoon", "partner_contactpersoon", "Contactpersoon", "text", "contact", p.contact),
-                ("telefoon", "partner_telefoon", "Telefoon", "tel", "phone", p.phone),
-                ("email", "partner_email", "E-mail", "email", "email", p.email),
+                (
+                    "organisatie",
+                    "partner_organisatie",
+                    "Organisatie",
+                    "text",
+                    "organisation",
+                    p.organisation,
+                ),
+                (
+                    "contactpersoon",
+                    "partner_contactpersoon",
+                    "Contactpersoon",
+                    "text",
+                    "contact",
+                    p.contact,
+                ),
+                (
+                    "telefoon",
+                    "partner_telefoon",
+                    "Telefoon",
+                    "tel",
+                    "phone",
+                    p.phone,
+                ),
+                (
+                    "email",
+                    "partner_email",
+                    "E-mail",
+                    "email",
+                    "email",
+                    p.email,
+                ),
             ]
             .into_iter()
             .map(|(field, name, label, kind, contract, value)| PartnerField {
@@ -609,6 +665,13 @@ async fn form_page(
         }
         s
     });
+    let person = match (person, case_id) {
+        (Some(p), _) => Some(p),
+        (None, Some(c)) => super::case_person(state, &staff.identity, c, WHY)
+            .await?
+            .map(|name| format!("{name}, uit de casus")),
+        (None, None) => None,
+    };
     let title = if draft.is_some() {
         "Aanmelding procesregie (concept)"
     } else {
@@ -628,7 +691,9 @@ async fn form_page(
         date_of_birth: echo("geboortedatum"),
         municipalities: municipalities(
             staff,
-            form.gemeentecode.as_ref().or(staff.identity.gemeentecode.as_ref()),
+            form.gemeentecode
+                .as_ref()
+                .or(staff.identity.gemeentecode.as_ref()),
         ),
         reason: form.reason.clone().unwrap_or_default(),
         goal: form.goal.clone().unwrap_or_default(),
@@ -671,7 +736,12 @@ async fn view_page(
             }
             s
         }
-        None => "De persoon van de casus".into(),
+        None => match a.case_id {
+            Some(c) => super::case_person(state, &staff.identity, c, WHY)
+                .await?
+                .unwrap_or_else(|| "De persoon van de casus".into()),
+            None => "—".into(),
+        },
     };
     let c = &a.criteria;
     let criteria = CRITERIA
@@ -699,7 +769,10 @@ async fn view_page(
         l: Layout::for_staff(staff, "Aanmelding procesregie", "/aanmeldingen"),
         status: words::application_status(a.status),
         person,
-        municipality: a.gemeentecode.as_ref().map_or("—".into(), fmt::municipality),
+        municipality: a
+            .gemeentecode
+            .as_ref()
+            .map_or("—".into(), fmt::municipality),
         applicant: names.get(&a.applicant).cloned().unwrap_or_default(),
         submitted: a.submitted_at.map_or("—".into(), fmt::date_time),
         triage: a

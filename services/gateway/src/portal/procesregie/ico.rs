@@ -23,10 +23,13 @@ use uuid::Uuid;
 
 use super::{Echo, FieldErrors, call, names, refusal, words};
 use crate::AppState;
+use crate::portal::fmt;
 use crate::portal::form::{self, FormData};
 use crate::portal::page::{self, Layout, PortalError};
 use crate::portal::session::{self, Flash, Staff};
-use crate::portal::fmt;
+
+/// What casework's access log says about why the ICO page opened the case.
+const WHY: &str = "portal: ICO page names the person the ICO is about";
 
 pub struct ActionRow {
     pub id: Uuid,
@@ -138,7 +141,10 @@ pub async fn list(
         .map(|i| ListRow {
             id: i.ico_id,
             who: i.family_name.clone().unwrap_or_else(|| "Casus".into()),
-            municipality: i.gemeentecode.as_ref().map_or("—".into(), fmt::municipality),
+            municipality: i
+                .gemeentecode
+                .as_ref()
+                .map_or("—".into(), fmt::municipality),
             status: words::ico_status(i.status),
             regisseur: names.get(&i.procesregisseur).cloned().unwrap_or_default(),
             overdue: i.overdue_actions,
@@ -164,7 +170,15 @@ pub async fn show(
 ) -> Result<Response, PortalError> {
     let id = Uuid::parse_str(&id).map_err(|_| PortalError::NotFound)?;
     let ico = get(&state, &staff, id).await?;
-    render(&state, &staff, ico, "", FieldErrors::default(), Echo::default()).await
+    render(
+        &state,
+        &staff,
+        ico,
+        "",
+        FieldErrors::default(),
+        Echo::default(),
+    )
+    .await
 }
 
 async fn get(state: &AppState, staff: &Staff, id: Uuid) -> Result<IcoView, PortalError> {
@@ -183,7 +197,11 @@ async fn render(
 ) -> Result<Response, PortalError> {
     let mut ids = vec![ico.procesregisseur.clone()];
     ids.extend(ico.reviews.iter().map(|r| r.recorded_by.clone()));
-    ids.extend(ico.actions.iter().flat_map(|a| a.history.iter().map(|h| h.by.clone())));
+    ids.extend(
+        ico.actions
+            .iter()
+            .flat_map(|a| a.history.iter().map(|h| h.by.clone())),
+    );
     let names = names(state, ids).await?;
     let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
     let today = fmt::today();
@@ -236,12 +254,20 @@ async fn render(
             .flatten()
             .collect::<Vec<_>>()
             .join(" "),
-        None => "De persoon van de casus".into(),
+        None => match ico.case_id {
+            Some(c) => super::case_person(state, &staff.identity, c, WHY)
+                .await?
+                .unwrap_or_else(|| "van een casus".into()),
+            None => "—".into(),
+        },
     };
     let page = IcoPage {
         l: Layout::for_staff(staff, format!("ICO {person}"), "/icos"),
         person,
-        municipality: ico.gemeentecode.as_ref().map_or("—".into(), fmt::municipality),
+        municipality: ico
+            .gemeentecode
+            .as_ref()
+            .map_or("—".into(), fmt::municipality),
         status: words::ico_status(ico.status),
         regisseur: name(&ico.procesregisseur),
         opened: fmt::date_time(ico.opened_at),
@@ -271,10 +297,38 @@ async fn render(
             let c = ico.casusregisseur.as_ref();
             let v = |f: fn(&Casusregisseur) -> &str| c.map(f).unwrap_or("").to_owned();
             vec![
-                CrField { id: "cr-naam", name: "naam", label: "Naam van de casusregisseur", field: "casusregisseur.name", value: v(|c| &c.name), kind: "text" },
-                CrField { id: "cr-organisatie", name: "organisatie", label: "Organisatie", field: "casusregisseur.organisation", value: v(|c| &c.organisation), kind: "text" },
-                CrField { id: "cr-telefoon", name: "telefoon", label: "Telefoon", field: "casusregisseur.phone", value: v(|c| &c.phone), kind: "tel" },
-                CrField { id: "cr-email", name: "email", label: "E-mail", field: "casusregisseur.email", value: v(|c| &c.email), kind: "email" },
+                CrField {
+                    id: "cr-naam",
+                    name: "naam",
+                    label: "Naam van de casusregisseur",
+                    field: "casusregisseur.name",
+                    value: v(|c| &c.name),
+                    kind: "text",
+                },
+                CrField {
+                    id: "cr-organisatie",
+                    name: "organisatie",
+                    label: "Organisatie",
+                    field: "casusregisseur.organisation",
+                    value: v(|c| &c.organisation),
+                    kind: "text",
+                },
+                CrField {
+                    id: "cr-telefoon",
+                    name: "telefoon",
+                    label: "Telefoon",
+                    field: "casusregisseur.phone",
+                    value: v(|c| &c.phone),
+                    kind: "tel",
+                },
+                CrField {
+                    id: "cr-email",
+                    name: "email",
+                    label: "E-mail",
+                    field: "casusregisseur.email",
+                    value: v(|c| &c.email),
+                    kind: "email",
+                },
             ]
         },
         refused: refused.to_owned(),
@@ -311,8 +365,7 @@ async fn finish<Req: serde::Serialize>(
     change: Change,
     verb: &str,
     request: &Req,
-    which: &str,
-    echo: Echo,
+    (which, echo): (&str, Echo),
     done: String,
 ) -> Result<Response, PortalError> {
     let id = change.ico.ico_id;
@@ -328,7 +381,13 @@ async fn finish<Req: serde::Serialize>(
     Ok(Redirect::to(&ico_href(id)).into_response())
 }
 
-fn date(f: &FormData, name: &str, field: &str, errors: &mut FieldErrors, required: bool) -> Option<NaiveDate> {
+fn date(
+    f: &FormData,
+    name: &str,
+    field: &str,
+    errors: &mut FieldErrors,
+    required: bool,
+) -> Option<NaiveDate> {
     match f.get(name).map(|d| d.parse::<NaiveDate>()) {
         Some(Ok(d)) => Some(d),
         Some(Err(_)) => {
@@ -344,14 +403,24 @@ fn date(f: &FormData, name: &str, field: &str, errors: &mut FieldErrors, require
     }
 }
 
-fn text(f: &FormData, name: &str, field: &str, max: usize, errors: &mut FieldErrors, what: &str) -> Option<String> {
+fn text(
+    f: &FormData,
+    name: &str,
+    field: &str,
+    max: usize,
+    errors: &mut FieldErrors,
+    what: &str,
+) -> Option<String> {
     match f.get(name) {
         None => {
             errors.add(field, format!("Vul {what} in."));
             None
         }
         Some(v) if v.chars().count() > max => {
-            errors.add(field, format!("Deze tekst is te lang: ten hoogste {max} tekens."));
+            errors.add(
+                field,
+                format!("Deze tekst is te lang: ten hoogste {max} tekens."),
+            );
             None
         }
         Some(v) => Some(v.to_owned()),
@@ -377,8 +446,22 @@ pub async fn action(
     let which = action_id.map_or_else(|| "actie".to_owned(), |a| format!("actie-{a}"));
     let echo = Echo::of(f, &["organisatie", "omschrijving", "deadline", "status"]);
     let mut errors = FieldErrors::default();
-    let owner = text(f, "organisatie", "owner_organisation", MAX_SHORT, &mut errors, "de organisatie die de actie uitvoert");
-    let description = text(f, "omschrijving", "description", MAX_TEXT, &mut errors, "wat er moet gebeuren");
+    let owner = text(
+        f,
+        "organisatie",
+        "owner_organisation",
+        MAX_SHORT,
+        &mut errors,
+        "de organisatie die de actie uitvoert",
+    );
+    let description = text(
+        f,
+        "omschrijving",
+        "description",
+        MAX_TEXT,
+        &mut errors,
+        "wat er moet gebeuren",
+    );
     let due_on = date(f, "deadline", "due_on", &mut errors, true);
     let status = f.get("status").and_then(ActionStatus::parse);
     if status.is_none() {
@@ -390,7 +473,10 @@ pub async fn action(
         return render(&state, &staff, change.ico, &which, errors, echo).await;
     };
     let done = if action_id.is_some() {
-        format!("De actie is bijgewerkt: {}.", words::action_status(status).to_lowercase())
+        format!(
+            "De actie is bijgewerkt: {}.",
+            words::action_status(status).to_lowercase()
+        )
     } else {
         format!("De actie is toegevoegd aan het plan van aanpak ({owner}).")
     };
@@ -402,7 +488,16 @@ pub async fn action(
         due_on,
         status,
     };
-    finish(&state, &staff, change, "ico_action", &request, &which, echo, done).await
+    finish(
+        &state,
+        &staff,
+        change,
+        "ico_action",
+        &request,
+        (&which, echo),
+        done,
+    )
+    .await
 }
 
 /// `POST /icos/{ico_id}/evaluaties`: records a review.
@@ -417,12 +512,22 @@ pub async fn review(
     let echo = Echo::of(f, &["datum", "verslag", "volgende"]);
     let mut errors = FieldErrors::default();
     let held_on = date(f, "datum", "held_on", &mut errors, true);
-    let notes = text(f, "verslag", "notes", MAX_TEXT, &mut errors, "wat er is besproken");
+    let notes = text(
+        f,
+        "verslag",
+        "notes",
+        MAX_TEXT,
+        &mut errors,
+        "wat er is besproken",
+    );
     let next = date(f, "volgende", "next_review_on", &mut errors, false);
     if let (Some(h), Some(n)) = (held_on, next)
         && n <= h
     {
-        errors.add("next_review_on", "De volgende evaluatie ligt na deze evaluatie.");
+        errors.add(
+            "next_review_on",
+            "De volgende evaluatie ligt na deze evaluatie.",
+        );
     }
     let (Some(held_on), Some(notes), true) = (held_on, notes, errors.is_empty()) else {
         return render(&state, &staff, change.ico, "evaluatie", errors, echo).await;
@@ -434,10 +539,22 @@ pub async fn review(
         next_review_on: next,
     };
     let done = match next {
-        Some(n) => format!("De evaluatie is vastgelegd. De volgende evaluatie is op {}.", fmt::date(n)),
+        Some(n) => format!(
+            "De evaluatie is vastgelegd. De volgende evaluatie is op {}.",
+            fmt::date(n)
+        ),
         None => "De evaluatie is vastgelegd.".to_owned(),
     };
-    finish(&state, &staff, change, "ico_review", &request, "evaluatie", echo, done).await
+    finish(
+        &state,
+        &staff,
+        change,
+        "ico_review",
+        &request,
+        ("evaluatie", echo),
+        done,
+    )
+    .await
 }
 
 /// `POST /icos/{ico_id}/casusregisseur`: names the casusregisseur (and changes the goal).
@@ -451,14 +568,40 @@ pub async fn casusregisseur(
     let f = &change.form;
     let echo = Echo::of(f, &["naam", "organisatie", "telefoon", "email", "doel"]);
     let mut errors = FieldErrors::default();
-    let name = text(f, "naam", "casusregisseur.name", MAX_SHORT, &mut errors, "de naam van de casusregisseur");
-    let organisation = text(f, "organisatie", "casusregisseur.organisation", MAX_SHORT, &mut errors, "de organisatie van de casusregisseur");
-    let goal = text(f, "doel", "goal", MAX_TEXT, &mut errors, "het doel van de ICO");
+    let name = text(
+        f,
+        "naam",
+        "casusregisseur.name",
+        MAX_SHORT,
+        &mut errors,
+        "de naam van de casusregisseur",
+    );
+    let organisation = text(
+        f,
+        "organisatie",
+        "casusregisseur.organisation",
+        MAX_SHORT,
+        &mut errors,
+        "de organisatie van de casusregisseur",
+    );
+    let goal = text(
+        f,
+        "doel",
+        "goal",
+        MAX_TEXT,
+        &mut errors,
+        "het doel van de ICO",
+    );
     let email = f.get("email").unwrap_or("").to_owned();
     if !email.is_empty() && !email.contains('@') {
-        errors.add("casusregisseur.email", "Dit is geen e-mailadres. Vul een adres in als naam@organisatie.nl.");
+        errors.add(
+            "casusregisseur.email",
+            "Dit is geen e-mailadres. Vul een adres in als naam@organisatie.nl.",
+        );
     }
-    let (Some(name), Some(organisation), Some(goal), true) = (name, organisation, goal, errors.is_empty()) else {
+    let (Some(name), Some(organisation), Some(goal), true) =
+        (name, organisation, goal, errors.is_empty())
+    else {
         return render(&state, &staff, change.ico, "casusregisseur", errors, echo).await;
     };
     let request = IcoUpdate {
@@ -473,7 +616,16 @@ pub async fn casusregisseur(
         goal: Some(goal),
     };
     let done = format!("{name} is de casusregisseur van deze ICO.");
-    finish(&state, &staff, change, "ico_update", &request, "casusregisseur", echo, done).await
+    finish(
+        &state,
+        &staff,
+        change,
+        "ico_update",
+        &request,
+        ("casusregisseur", echo),
+        done,
+    )
+    .await
 }
 
 /// `POST /icos/{ico_id}/sluiten`: closes the ICO with a reason.
@@ -493,7 +645,10 @@ pub async fn close(
     }
     let note = f.get("toelichting").map(str::to_owned);
     if note.as_ref().is_some_and(|n| n.chars().count() > MAX_TEXT) {
-        errors.add("note", format!("Deze tekst is te lang: ten hoogste {MAX_TEXT} tekens."));
+        errors.add(
+            "note",
+            format!("Deze tekst is te lang: ten hoogste {MAX_TEXT} tekens."),
+        );
     }
     let (Some(reason), true) = (reason, errors.is_empty()) else {
         return render(&state, &staff, change.ico, "sluiten", errors, echo).await;
@@ -503,6 +658,18 @@ pub async fn close(
         reason,
         note,
     };
-    let done = format!("De ICO is gesloten: {}.", words::close_reason(reason).to_lowercase());
-    finish(&state, &staff, change, "ico_close", &request, "sluiten", echo, done).await
+    let done = format!(
+        "De ICO is gesloten: {}.",
+        words::close_reason(reason).to_lowercase()
+    );
+    finish(
+        &state,
+        &staff,
+        change,
+        "ico_close",
+        &request,
+        ("sluiten", echo),
+        done,
+    )
+    .await
 }

@@ -146,3 +146,38 @@ pub async fn names(
     }
     Ok(known)
 }
+
+/// The name of a case's person, asked of casework (which logs the read): procesregie keeps no
+/// names for applications made from a case. `None` when casework does not give it to this person.
+pub async fn case_person(
+    state: &AppState,
+    who: &Identity,
+    case_id: uuid::Uuid,
+    why: &str,
+) -> Result<Option<String>, PortalError> {
+    let request = rcn_contracts::casework_api::CaseRequest {
+        case_id,
+        why: Some(why.into()),
+    };
+    let case = match services::casework::<rcn_contracts::casework_api::CaseDetail>(
+        state, "case", who, &request,
+    )
+    .await
+    {
+        Ok(Ok(c)) => c,
+        Ok(Err(_)) | Err(PortalError::Unavailable) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let p = &case.person;
+    Ok(Some(
+        [
+            p.given_names.as_deref(),
+            p.name_prefix.as_deref(),
+            Some(p.family_name.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" "),
+    ))
+}

@@ -109,7 +109,9 @@ pub async fn for_case(
         .suggestions
         .iter()
         .map(|s| {
-            let mine = refused.as_ref().filter(|r| r.suggestion_id == s.suggestion_id);
+            let mine = refused
+                .as_ref()
+                .filter(|r| r.suggestion_id == s.suggestion_id);
             SuggestionRow {
                 id: s.suggestion_id,
                 rule: s.rule_text.clone(),

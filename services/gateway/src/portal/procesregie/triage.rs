@@ -17,17 +17,17 @@ use chrono::{Days, NaiveDate};
 use rcn_contracts::envelope::NoParameters;
 use rcn_contracts::identity::Role;
 use rcn_contracts::procesregie_api::{
-    AgendaQuery, ApplicationRef, ApplicationStatus, ApplicationSummary, ApplicationView,
-    MAX_TEXT, SettingsView, TriageAgenda, TriageDecision, TriageOutcome,
+    AgendaQuery, ApplicationRef, ApplicationStatus, ApplicationSummary, ApplicationView, MAX_TEXT,
+    SettingsView, TriageAgenda, TriageDecision, TriageOutcome,
 };
 use uuid::Uuid;
 
 use super::{Echo, FieldErrors, call, names, refusal, words};
 use crate::AppState;
+use crate::portal::fmt;
 use crate::portal::form::{self, FormData};
 use crate::portal::page::{self, Layout, PortalError};
 use crate::portal::session::{self, Flash, Staff};
-use crate::portal::fmt;
 
 pub struct Row {
     pub id: Uuid,
@@ -92,7 +92,15 @@ pub async fn board(
         })?),
         None => None,
     };
-    render(&state, &staff, meeting_on, None, FieldErrors::default(), Echo::default()).await
+    render(
+        &state,
+        &staff,
+        meeting_on,
+        None,
+        FieldErrors::default(),
+        Echo::default(),
+    )
+    .await
 }
 
 async fn render(
@@ -104,18 +112,17 @@ async fn render(
     echo: Echo,
 ) -> Result<Response, PortalError> {
     let who = &staff.identity;
-    let agenda: TriageAgenda = match call(state, "triage_agenda", who, &AgendaQuery { meeting_on })
-        .await?
-    {
-        Ok(a) => a,
-        Err(p) if p.status == 400 => {
-            return Err(PortalError::BadRequest(format!(
-                "Op {} is er geen triage. Kies een andere week.",
-                meeting_on.map_or("deze dag".into(), words::day)
-            )));
-        }
-        Err(p) => return Err(refusal(&p).err().unwrap_or(PortalError::NotFound)),
-    };
+    let agenda: TriageAgenda =
+        match call(state, "triage_agenda", who, &AgendaQuery { meeting_on }).await? {
+            Ok(a) => a,
+            Err(p) if p.status == 400 => {
+                return Err(PortalError::BadRequest(format!(
+                    "Op {} is er geen triage. Kies een andere week.",
+                    meeting_on.map_or("deze dag".into(), words::day)
+                )));
+            }
+            Err(p) => return Err(refusal(&p).err().unwrap_or(PortalError::NotFound)),
+        };
     let settings: Option<SettingsView> = call(state, "settings", who, &NoParameters {}).await?.ok();
     let names = names(
         state,
@@ -138,7 +145,10 @@ async fn render(
             }
         }),
         case_id: a.case_id,
-        municipality: a.gemeentecode.as_ref().map_or("—".into(), fmt::municipality),
+        municipality: a
+            .gemeentecode
+            .as_ref()
+            .map_or("—".into(), fmt::municipality),
         applicant: names.get(&a.applicant).cloned().unwrap_or_default(),
         submitted: a.submitted_at.map_or("—".into(), fmt::date_time),
         status: words::application_status(a.status),
@@ -191,7 +201,9 @@ pub async fn decide(
         .get("aanmelding")
         .and_then(|id| Uuid::parse_str(id).ok())
         .ok_or_else(|| PortalError::BadRequest("Het formulier noemt geen aanmelding.".into()))?;
-    let meeting_on = f.get("vergadering").and_then(|d| d.parse::<NaiveDate>().ok());
+    let meeting_on = f
+        .get("vergadering")
+        .and_then(|d| d.parse::<NaiveDate>().ok());
     let echo = Echo::of(&f, &["uitkomst", "reden", "advies"]);
     let outcome = f.get("uitkomst").and_then(TriageOutcome::parse);
     let reason = f.get("reden");
@@ -209,7 +221,10 @@ pub async fn decide(
         _ => {}
     }
     if outcome == Some(TriageOutcome::Advice) && advice.is_none() {
-        errors.add("advice", "Schrijf het advies op: bij de uitkomst advies hoort de tekst.");
+        errors.add(
+            "advice",
+            "Schrijf het advies op: bij de uitkomst advies hoort de tekst.",
+        );
     }
     if advice.is_some_and(|a| a.chars().count() > MAX_TEXT) {
         errors.add(
@@ -233,18 +248,20 @@ pub async fn decide(
     let flash = match call::<ApplicationView>(&state, "triage_decide", &staff.identity, &decision)
         .await?
     {
-        Ok(v) => match v.outcome.and_then(|o| o.ico_id) {
-            Some(ico) => {
-                session::set_flash(
+        Ok(v) => {
+            match v.outcome.and_then(|o| o.ico_id) {
+                Some(ico) => {
+                    session::set_flash(
                     &state,
                     &staff,
                     Flash::ok("Uitkomst vastgelegd: ICO. De ICO is geopend; u bent de procesregisseur."),
                 )
                 .await?;
-                return Ok(Redirect::to(&format!("/icos/{ico}")).into_response());
+                    return Ok(Redirect::to(&format!("/icos/{ico}")).into_response());
+                }
+                None => Flash::ok(format!("Uitkomst vastgelegd: {}.", words::outcome(outcome))),
             }
-            None => Flash::ok(format!("Uitkomst vastgelegd: {}.", words::outcome(outcome))),
-        },
+        }
         Err(p) if p.status == 409 => Flash::error(already_decided(&state, &staff, id, &p).await?),
         Err(p) if p.status == 400 => {
             let errors = FieldErrors::from_problem(&p);
