@@ -7,6 +7,8 @@ use rcn_contracts::identity::Role;
 use rcn_gateway::portal::users::{self, NewUser};
 use rcn_tests::staff_browser::Browser;
 use rcn_tests::{TestStack, release_notice_json};
+
+mod procesregie;
 use uuid::Uuid;
 
 const PASSWORD: &str = "correct horse battery";

@@ -27,6 +27,10 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::portal::form::{self, FormData};
 use crate::portal::page::{self, Layout, PortalError};
+use crate::portal::procesregie::{
+    self,
+    suggestion::{CaseProcesregie, DismissRefused},
+};
 use crate::portal::session::{self, Flash, Staff};
 use crate::portal::{fmt, services, users};
 
@@ -85,6 +89,9 @@ struct CasePage {
     colleagues: Vec<Choice>,
     statuses: Vec<Choice>,
     close_reasons: Vec<Choice>,
+    /// Procesregie's part: suggestions, applications and the ICO; `None` when it does not
+    /// answer now.
+    procesregie: Option<CaseProcesregie>,
 }
 
 fn case_href(id: Uuid) -> String {
@@ -98,12 +105,22 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, PortalError> {
     let id = Uuid::parse_str(&id).map_err(|_| PortalError::NotFound)?;
+    page(&state, &staff, id, None).await
+}
+
+/// The case page; `refused`: a suggestion's dismissal that was refused, shown beside its field.
+pub async fn page(
+    state: &AppState,
+    staff: &Staff,
+    id: Uuid,
+    refused: Option<DismissRefused>,
+) -> Result<Response, PortalError> {
     let who = &staff.identity;
     let request = CaseRequest {
         case_id: id,
         why: Some(WHY.into()),
     };
-    let case: CaseDetail = match services::casework(&state, "case", who, &request).await? {
+    let case: CaseDetail = match services::casework(state, "case", who, &request).await? {
         Ok(c) => c,
         Err(e) if ErrorCode::of(&e) == Some(ErrorCode::NotFound) => {
             return Err(PortalError::NotFound);
@@ -118,7 +135,7 @@ pub async fn show(
                 condition: t.condition,
             },
         };
-        let h: Option<TaskHistory> = services::casework(&state, "task_history", who, &req)
+        let h: Option<TaskHistory> = services::casework(state, "task_history", who, &req)
             .await?
             .ok();
         histories.push(h.map(|h| h.entries).unwrap_or_default());
@@ -222,8 +239,11 @@ pub async fn show(
     .collect::<Vec<_>>()
     .join(" ");
     let any_claimable = tasks.iter().any(|t| t.claimable);
+    let procesregie =
+        procesregie::suggestion::for_case(state, staff, id, &case.gemeentecode, refused).await?;
     let page = CasePage {
-        l: Layout::for_staff(&staff, format!("Casus {person}"), ""),
+        procesregie,
+        l: Layout::for_staff(staff, format!("Casus {person}"), ""),
         id,
         person,
         born: fmt::date(p.date_of_birth),

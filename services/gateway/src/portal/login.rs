@@ -55,9 +55,9 @@ pub struct LoginQuery {
 pub async fn start(staff: Staff) -> Response {
     match staff.identity.role {
         Role::MunicipalStaff => Redirect::to("/taken").into_response(),
-        Role::RcnCoordinator | Role::Procesregisseur => {
-            Redirect::to("/taken/gemeente").into_response()
-        }
+        Role::RcnCoordinator => Redirect::to("/taken/gemeente").into_response(),
+        // The procesregisseur's week turns around the triage.
+        Role::Procesregisseur => Redirect::to("/triage").into_response(),
         Role::PrivacyOfficer | Role::Administrator => page::render(&StartPage {
             l: Layout::for_staff(&staff, "Start", "/"),
         }),

@@ -16,6 +16,7 @@ pub mod login;
 pub mod oidc;
 pub mod oidc_login;
 pub mod page;
+pub mod procesregie;
 pub mod routing;
 pub mod services;
 pub mod session;
@@ -47,6 +48,34 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/casussen/{case_id}/overdragen", post(case::hand_over))
         .route("/casussen/{case_id}/status", post(case::change_status))
         .route("/casussen/{case_id}/sluiten", post(case::close))
+        .route(
+            "/casussen/{case_id}/voorstel/accepteren",
+            post(procesregie::suggestion::accept),
+        )
+        .route(
+            "/casussen/{case_id}/voorstel/afwijzen",
+            post(procesregie::suggestion::dismiss),
+        )
+        .route(
+            "/aanmeldingen",
+            get(procesregie::application::list).post(procesregie::application::create),
+        )
+        .route("/aanmeldingen/nieuw", get(procesregie::application::new))
+        .route(
+            "/aanmeldingen/{application_id}",
+            get(procesregie::application::show).post(procesregie::application::update),
+        )
+        .route("/triage", get(procesregie::triage::board))
+        .route("/triage/beslissen", post(procesregie::triage::decide))
+        .route("/icos", get(procesregie::ico::list))
+        .route("/icos/{ico_id}", get(procesregie::ico::show))
+        .route("/icos/{ico_id}/acties", post(procesregie::ico::action))
+        .route("/icos/{ico_id}/evaluaties", post(procesregie::ico::review))
+        .route(
+            "/icos/{ico_id}/casusregisseur",
+            post(procesregie::ico::casusregisseur),
+        )
+        .route("/icos/{ico_id}/sluiten", post(procesregie::ico::close))
         .route("/routering", get(routing::queue))
         .route("/routering/beslissen", post(routing::decide))
         .route("/assets/{*path}", get(assets::asset))

@@ -82,12 +82,22 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::MunicipalStaff => vec![
             ("/taken", "Mijn taken"),
             ("/taken/gemeente", "Taken van de gemeente"),
+            ("/aanmeldingen", "Aanmeldingen procesregie"),
+            ("/icos", "ICO's"),
         ],
         Role::RcnCoordinator => vec![
             ("/taken/gemeente", "Taken in de regio"),
             ("/routering", "Routeringswachtrij"),
+            ("/aanmeldingen", "Aanmeldingen procesregie"),
+            ("/triage", "Triage"),
+            ("/icos", "ICO's"),
         ],
-        Role::Procesregisseur => vec![("/taken/gemeente", "Taken in de regio")],
+        Role::Procesregisseur => vec![
+            ("/triage", "Triage"),
+            ("/icos", "Mijn ICO's"),
+            ("/aanmeldingen", "Aanmeldingen"),
+            ("/taken/gemeente", "Taken in de regio"),
+        ],
         Role::PrivacyOfficer | Role::Administrator => vec![("/", "Start")],
     }
 }
