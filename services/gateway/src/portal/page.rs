@@ -86,9 +86,12 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::RcnCoordinator => vec![
             ("/taken/gemeente", "Taken in de regio"),
             ("/routering", "Routeringswachtrij"),
+            ("/dode-berichten", "Dode berichten"),
+            ("/partnertoegang", "Partnertoegang"),
         ],
         Role::Procesregisseur => vec![("/taken/gemeente", "Taken in de regio")],
-        Role::PrivacyOfficer | Role::Administrator => vec![("/", "Start")],
+        Role::Administrator => vec![("/", "Start"), ("/partnertoegang", "Partnertoegang")],
+        Role::PrivacyOfficer => vec![("/", "Start")],
     }
 }
 
