@@ -69,9 +69,9 @@ async fn dead_letter(monitor: &TestMonitor, payload: &str) {
             payload.to_owned().into(),
         )
         .await
-        .unwrap()
+        .expect("published")
         .await
-        .unwrap();
+        .expect("stored");
 }
 
 #[tokio::test]
