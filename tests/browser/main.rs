@@ -11,6 +11,8 @@ use rcn_tests::{TestStack, release_notice_json};
 mod procesregie;
 use uuid::Uuid;
 
+mod rcn;
+
 const PASSWORD: &str = "correct horse battery";
 
 /// Adds a built-in account.

@@ -236,12 +236,19 @@ async fn an_institution_and_a_service_may_publish_only_on_their_own_subjects() {
         "rcn.kennemerland.casework.risk_flags_noted.GM0392",
     )
     .await;
-    // The monitor only reads: it may not publish anyone's events.
+    // The monitor reads; its dead-letter desk may replay a letter to the region's event subject it
+    // came from (accounts.conf), but it may not submit notices or publish in another region.
     let (monitor, mut monitor_errors) = connect(&url, "monitor", "monitor-secret", None).await;
     refused(
         &monitor,
         &mut monitor_errors,
-        "rcn.kennemerland.casework.case_opened.GM0392",
+        "rcn.kennemerland.intake.submit",
+    )
+    .await;
+    refused(
+        &monitor,
+        &mut monitor_errors,
+        "rcn.haaglanden.casework.case_opened.GM0392",
     )
     .await;
     let (gateway, mut gateway_errors) = connect(&url, "gateway", "gateway-secret", None).await;

@@ -7,10 +7,13 @@
 //! process (`RCN_METRICS_ADDR`, `rcn_runtime::metrics`).
 //!
 //! It must never let a BSN, a name or case detail out: figures, exports, metric labels and log
-//! lines hold counts, durations, codes and periods only.
+//! lines hold counts, durations, codes and periods only. The one exception is [`desk`], the RCN
+//! coordinator's dead-letter desk (a service of its own, `rcn-dead-letters`), which shows a dead
+//! letter's payload only with a reason and only after logging who asked.
 
 pub mod api;
 pub mod bench;
+pub mod desk;
 pub mod figures;
 pub mod read_models;
 pub mod rebuild;
@@ -66,8 +69,18 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
         .start(&ctx.nats, ctx.config.identity_verifier()?)
         .await?;
     let api = tokio::spawn(api.serve(shutdown.clone()));
+    let desk = Arc::new(desk::Desk {
+        pool: pool.clone(),
+        js: ctx.jetstream(),
+        subjects: subjects.clone(),
+    });
+    let desk = desk::service(&subjects, desk)
+        .start(&ctx.nats, ctx.config.identity_verifier()?)
+        .await?;
+    let desk = tokio::spawn(desk.serve(shutdown.clone()));
     let handlers = read_models::Handlers::new(pool, &subjects);
     read_models::run(ctx.jetstream(), &subjects, &ctx.config, handlers, shutdown).await;
     api.await.context("monitor API task")??;
+    desk.await.context("dead-letter desk task")??;
     Ok(())
 }

@@ -11,7 +11,9 @@
 //!    monitor wrote into the old tables meanwhile is applied again to the new ones (the handlers
 //!    are idempotent, so messages applied twice change nothing).
 //!
-//! It never touches another service's schema or any stream's messages.
+//! The dead-letter desk's log (who looked at or settled a dead letter) is not a read model: the
+//! swap copies it into the new schema. It never touches another service's schema or any
+//! stream's messages.
 
 use std::time::Duration;
 
@@ -217,6 +219,21 @@ async fn swap(admin: &PgPool) -> anyhow::Result<()> {
         .execute(&mut *tx)
         .await?;
     if live {
+        // The dead-letter desk's log is a record, not a read model: it comes along as it is.
+        let has_log: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+            .bind(format!("{SCHEMA}.dead_letter_log"))
+            .fetch_one(&mut *tx)
+            .await?;
+        if has_log {
+            sqlx::query(&format!(
+                "INSERT INTO {REBUILD_SCHEMA}.dead_letter_log
+                     (at, sequence, service, action, user_id, role, gemeentecode, why)
+                 SELECT at, sequence, service, action, user_id, role, gemeentecode, why
+                 FROM {SCHEMA}.dead_letter_log ORDER BY id"
+            ))
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query(&format!(
             "ALTER SCHEMA {SCHEMA} RENAME TO {PREVIOUS_SCHEMA}"
         ))

@@ -136,6 +136,8 @@ enum DlqAction {
     Show { sequence: u64 },
     /// Publish a dead letter to its original subject again and remove it from the queue.
     Replay { sequence: u64 },
+    /// Remove a dead letter from the queue without handling it.
+    Discard { sequence: u64 },
 }
 
 #[tokio::main]
@@ -271,6 +273,13 @@ async fn main() -> anyhow::Result<()> {
                 DlqAction::Replay { sequence } => {
                     let l = rcn::dlq::replay(&js, &subjects, sequence).await?;
                     println!("replayed dead letter {sequence} to {}", l.original_subject);
+                }
+                DlqAction::Discard { sequence } => {
+                    let l = rcn::dlq::discard(&js, &subjects, sequence).await?;
+                    println!(
+                        "discarded dead letter {sequence} (of {}, from {})",
+                        l.service, l.original_subject
+                    );
                 }
             }
             Ok(())

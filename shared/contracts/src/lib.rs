@@ -9,6 +9,7 @@ pub mod asyncapi;
 pub mod casework_api;
 pub mod casework_events;
 pub mod condition;
+pub mod dead_letters_api;
 pub mod deadlines;
 pub mod envelope;
 pub mod events;

@@ -13,6 +13,10 @@ use crate::casework_api::{
 use crate::casework_events::{
     CaseClosed, CaseRescheduled, RiskFlagsNoted, TaskAssigned, TaskDeadline, TaskStatusChanged,
 };
+use crate::dead_letters_api::{
+    DeadLetterActReply, DeadLetterActRequest, DeadLetterListReply, DeadLetterListRequest,
+    DeadLetterShowReply,
+};
 use crate::envelope::ApiReply;
 use crate::events::{CaseOpened, CaseUpdated, NoticeAccepted, NoticeRouted};
 use crate::forwarding::{ForwardAcknowledged, NoticeForwarded};
@@ -243,6 +247,26 @@ pub fn all() -> Vec<(&'static str, String)> {
         (
             "monitor-figures-reply.v1.json",
             pretty::<ApiReply<Figures>>(),
+        ),
+        (
+            "dead-letters-list-request.v1.json",
+            pretty::<DeadLetterListRequest>(),
+        ),
+        (
+            "dead-letters-list-reply.v1.json",
+            pretty::<ApiReply<DeadLetterListReply>>(),
+        ),
+        (
+            "dead-letters-act-request.v1.json",
+            pretty::<DeadLetterActRequest>(),
+        ),
+        (
+            "dead-letters-show-reply.v1.json",
+            pretty::<ApiReply<DeadLetterShowReply>>(),
+        ),
+        (
+            "dead-letters-act-reply.v1.json",
+            pretty::<ApiReply<DeadLetterActReply>>(),
         ),
     ]
 }

@@ -335,6 +335,26 @@ impl Subjects {
     pub fn monitor_figures(&self) -> String {
         self.subject("api.monitor.figures")
     }
+
+    /// Request-reply for RCN coordinators: the dead letters waiting and the latest settled.
+    pub fn dead_letters_list(&self) -> String {
+        self.subject("api.monitor.dead-letters.list")
+    }
+
+    /// Request-reply for RCN coordinators: one dead letter with its payload (the read is logged).
+    pub fn dead_letters_show(&self) -> String {
+        self.subject("api.monitor.dead-letters.show")
+    }
+
+    /// Request-reply for RCN coordinators: publish a dead letter to its original subject again.
+    pub fn dead_letters_replay(&self) -> String {
+        self.subject("api.monitor.dead-letters.replay")
+    }
+
+    /// Request-reply for RCN coordinators: remove a dead letter without handling it.
+    pub fn dead_letters_discard(&self) -> String {
+        self.subject("api.monitor.dead-letters.discard")
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 
 pub mod assets;
 pub mod case;
+pub mod dead_letters;
 pub mod fmt;
 pub mod form;
 pub mod inbox;
@@ -16,6 +17,7 @@ pub mod login;
 pub mod oidc;
 pub mod oidc_login;
 pub mod page;
+pub mod partner_tokens;
 pub mod procesregie;
 pub mod routing;
 pub mod services;
@@ -78,6 +80,30 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/icos/{ico_id}/sluiten", post(procesregie::ico::close))
         .route("/routering", get(routing::queue))
         .route("/routering/beslissen", post(routing::decide))
+        .route("/dode-berichten", get(dead_letters::list))
+        .route("/dode-berichten/{sequence}", get(dead_letters::show))
+        .route(
+            "/dode-berichten/{sequence}/inzien",
+            post(dead_letters::inspect),
+        )
+        .route(
+            "/dode-berichten/{sequence}/opnieuw-aanbieden",
+            post(dead_letters::replay),
+        )
+        .route(
+            "/dode-berichten/{sequence}/verwijderen",
+            post(dead_letters::discard),
+        )
+        .route("/partnertoegang", get(partner_tokens::list))
+        .route("/partnertoegang/uitgeven", post(partner_tokens::issue))
+        .route(
+            "/partnertoegang/{token_id}/vernieuwen",
+            post(partner_tokens::rotate),
+        )
+        .route(
+            "/partnertoegang/{token_id}/intrekken",
+            post(partner_tokens::revoke),
+        )
         .route("/assets/{*path}", get(assets::asset))
         .layer(DefaultBodyLimit::max(form::MAX_FORM_BYTES))
 }

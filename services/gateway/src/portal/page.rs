@@ -91,6 +91,8 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/aanmeldingen", "Aanmeldingen procesregie"),
             ("/triage", "Triage"),
             ("/icos", "ICO's"),
+            ("/dode-berichten", "Dode berichten"),
+            ("/partnertoegang", "Partnertoegang"),
         ],
         Role::Procesregisseur => vec![
             ("/triage", "Triage"),
@@ -98,7 +100,8 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/aanmeldingen", "Aanmeldingen"),
             ("/taken/gemeente", "Taken in de regio"),
         ],
-        Role::PrivacyOfficer | Role::Administrator => vec![("/", "Start")],
+        Role::Administrator => vec![("/", "Start"), ("/partnertoegang", "Partnertoegang")],
+        Role::PrivacyOfficer => vec![("/", "Start")],
     }
 }
 

@@ -375,6 +375,31 @@ pub const MESSAGES: &[Message] = &[
         "monitor-figures-request.v1.json",
     ),
     msg("FiguresReply", ENVELOPE, "monitor-figures-reply.v1.json"),
+    api(
+        "DeadLetterListRequest",
+        "An empty body lists every service's dead letters",
+        "dead-letters-list-request.v1.json",
+    ),
+    msg(
+        "DeadLetterListReply",
+        ENVELOPE,
+        "dead-letters-list-reply.v1.json",
+    ),
+    api(
+        "DeadLetterActRequest",
+        "One dead letter and why",
+        "dead-letters-act-request.v1.json",
+    ),
+    msg(
+        "DeadLetterShowReply",
+        ENVELOPE,
+        "dead-letters-show-reply.v1.json",
+    ),
+    msg(
+        "DeadLetterActReply",
+        ENVELOPE,
+        "dead-letters-act-reply.v1.json",
+    ),
 ];
 
 fn channel(
@@ -508,6 +533,34 @@ pub(super) fn channels(s: &Subjects, gm: &Gemeentecode) -> Vec<Channel> {
             s.monitor_figures(),
             "Request-reply for RCN coordinators and procesregisseurs (the region, or one municipality) and municipal staff (their own municipality): counts and durations only, never a person or a case.",
             request("FiguresRequest", "FiguresReply"),
+        ),
+        channel(
+            "deadLettersList",
+            "dead_letters_list",
+            s.dead_letters_list(),
+            "Request-reply for RCN coordinators (service rcn-dead-letters): the dead letters waiting, without payloads, and the latest settled with who settled them and why.",
+            request("DeadLetterListRequest", "DeadLetterListReply"),
+        ),
+        channel(
+            "deadLettersShow",
+            "dead_letters_show",
+            s.dead_letters_show(),
+            "Request-reply for RCN coordinators: one dead letter with its payload, which may hold personal data; the read is logged with who, role and why.",
+            request("DeadLetterActRequest", "DeadLetterShowReply"),
+        ),
+        channel(
+            "deadLettersReplay",
+            "dead_letters_replay",
+            s.dead_letters_replay(),
+            "Request-reply for RCN coordinators, in their own name and with a reason: publish a dead letter to its original subject again and remove it.",
+            request("DeadLetterActRequest", "DeadLetterActReply"),
+        ),
+        channel(
+            "deadLettersDiscard",
+            "dead_letters_discard",
+            s.dead_letters_discard(),
+            "Request-reply for RCN coordinators, in their own name and with a reason: remove a dead letter without handling it.",
+            request("DeadLetterActRequest", "DeadLetterActReply"),
         ),
         channel(
             "caseOpened",

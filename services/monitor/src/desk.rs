@@ -1,0 +1,247 @@
+//! The RCN's dead-letter desk (service `rcn-dead-letters`, subjects
+//! `rcn.<region>.api.monitor.dead-letters.{list,show,replay,discard}`): what the services gave up
+//! on, for RCN coordinators only, through the kit's one dead-letter implementation
+//! ([`rcn_runtime::dlq`]).
+//!
+//! It is the one part of the monitor that lets personal data out: `show` answers a letter's
+//! payload. So every `show` is written to `dead_letter_log` (who, role, organisation, which
+//! letter, why) *before* it is answered, and a replay or discard is written there after it is
+//! done, with the coordinator's reason; the list shows who settled what. The list itself carries
+//! no payload. Nothing here logs a payload.
+
+use std::sync::Arc;
+
+use async_nats::jetstream;
+use chrono::{DateTime, Utc};
+use rcn_contracts::Subjects;
+use rcn_contracts::dead_letters_api::{
+    DeadLetterActReply, DeadLetterActRequest, DeadLetterAction, DeadLetterListReply,
+    DeadLetterListRequest, DeadLetterShowReply, DeadLetterSummary, SETTLED_SHOWN,
+    SettledDeadLetter,
+};
+use rcn_contracts::envelope::ApiProblem;
+use rcn_contracts::identity::{Identity, Role};
+use rcn_runtime::dlq::{self, DeadLetter, DlqError};
+use rcn_runtime::endpoint::{Caller, Endpoint, Request, ServiceSpec};
+use sqlx::PgPool;
+
+/// What the desk needs.
+pub struct Desk {
+    pub pool: PgPool,
+    pub js: jetstream::Context,
+    pub subjects: Subjects,
+}
+
+/// The desk's service; start it with `.start(&nats, verifier)`.
+pub fn service(subjects: &Subjects, desk: Arc<Desk>) -> ServiceSpec {
+    let (d1, d2, d3, d4) = (desk.clone(), desk.clone(), desk.clone(), desk);
+    ServiceSpec::new(
+        "rcn-dead-letters",
+        env!("CARGO_PKG_VERSION"),
+        "rcn dead-letter desk: list, inspect (logged), replay and discard, for RCN coordinators",
+    )
+    .endpoint(Endpoint::new(
+        "list",
+        subjects.dead_letters_list(),
+        Caller::Person,
+        move |r: Request<DeadLetterListRequest>| {
+            let d = d1.clone();
+            async move { d.list(&r).await }
+        },
+    ))
+    .endpoint(Endpoint::new(
+        "show",
+        subjects.dead_letters_show(),
+        Caller::Person,
+        move |r: Request<DeadLetterActRequest>| {
+            let d = d2.clone();
+            async move { d.show(&r).await }
+        },
+    ))
+    .endpoint(Endpoint::new(
+        "replay",
+        subjects.dead_letters_replay(),
+        Caller::Person,
+        move |r: Request<DeadLetterActRequest>| {
+            let d = d3.clone();
+            async move { d.settle(&r, DeadLetterAction::Replayed).await }
+        },
+    ))
+    .endpoint(Endpoint::new(
+        "discard",
+        subjects.dead_letters_discard(),
+        Caller::Person,
+        move |r: Request<DeadLetterActRequest>| {
+            let d = d4.clone();
+            async move { d.settle(&r, DeadLetterAction::Discarded).await }
+        },
+    ))
+}
+
+fn coordinator<T>(r: &Request<T>) -> Result<&Identity, ApiProblem> {
+    let who = r.person()?;
+    if who.role == Role::RcnCoordinator {
+        Ok(who)
+    } else {
+        Err(ApiProblem::forbidden(
+            "only RCN coordinators work the dead-letter queue",
+        ))
+    }
+}
+
+fn summary(l: &DeadLetter) -> DeadLetterSummary {
+    DeadLetterSummary {
+        sequence: l.sequence,
+        service: l.service.clone(),
+        dead_lettered_at: l.time,
+        error: l.error.clone(),
+        original_subject: l.original_subject.clone(),
+        deliveries: l.delivered.clone(),
+    }
+}
+
+fn problem(e: DlqError) -> ApiProblem {
+    match e {
+        DlqError::NotFound(seq) => ApiProblem::not_found(format!(
+            "there is no dead letter {seq} (any more): it may have been replayed or discarded"
+        )),
+        DlqError::NoOrigin(seq) => ApiProblem::conflict(format!(
+            "dead letter {seq} does not say where it came from; it cannot be replayed"
+        )),
+        DlqError::Nats(e) => {
+            tracing::warn!(error = %e, "the dead-letter stream cannot be used");
+            ApiProblem::unavailable("the dead-letter queue cannot be read right now; ask again")
+        }
+    }
+}
+
+fn database(e: sqlx::Error) -> ApiProblem {
+    tracing::error!(error = %e, "the dead-letter log cannot be written or read");
+    ApiProblem::unavailable("the dead-letter log cannot be used right now; nothing was done")
+}
+
+impl Desk {
+    async fn list(
+        &self,
+        r: &Request<DeadLetterListRequest>,
+    ) -> Result<DeadLetterListReply, ApiProblem> {
+        coordinator(r)?;
+        let waiting = dlq::list(&self.js, &self.subjects, r.body.service.as_deref())
+            .await
+            .map_err(problem)?
+            .iter()
+            .map(summary)
+            .collect();
+        // Runtime SQL like the portal's session store: the log's few statements are exercised by
+        // the desk's API tests.
+        let rows: Vec<(i64, String, String, String, DateTime<Utc>, String)> = sqlx::query_as(
+            "SELECT sequence, service, action, user_id, at, why FROM dead_letter_log
+             WHERE action <> 'inspected' AND ($1::text IS NULL OR service = $1)
+             ORDER BY at DESC, id DESC LIMIT $2",
+        )
+        .bind(r.body.service.as_deref())
+        .bind(SETTLED_SHOWN)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database)?;
+        let settled = rows
+            .into_iter()
+            .map(
+                |(sequence, service, action, by, at, why)| SettledDeadLetter {
+                    sequence: u64::try_from(sequence).unwrap_or_default(),
+                    service,
+                    action: if action == "replayed" {
+                        DeadLetterAction::Replayed
+                    } else {
+                        DeadLetterAction::Discarded
+                    },
+                    by,
+                    at,
+                    why,
+                },
+            )
+            .collect();
+        Ok(DeadLetterListReply { waiting, settled })
+    }
+
+    async fn show(
+        &self,
+        r: &Request<DeadLetterActRequest>,
+    ) -> Result<DeadLetterShowReply, ApiProblem> {
+        let who = coordinator(r)?;
+        let problems = r.body.problems();
+        if !problems.is_empty() {
+            return Err(ApiProblem::invalid(problems));
+        }
+        let letter = dlq::get(&self.js, &self.subjects, r.body.sequence)
+            .await
+            .map_err(problem)?;
+        // Logged before it is answered: no payload leaves without its record.
+        self.log(who, &letter, DeadLetterAction::Inspected, &r.body.why)
+            .await?;
+        Ok(DeadLetterShowReply {
+            letter: summary(&letter),
+            original_msg_id: letter.original_msg_id.clone(),
+            payload: String::from_utf8_lossy(&letter.payload).into_owned(),
+        })
+    }
+
+    async fn settle(
+        &self,
+        r: &Request<DeadLetterActRequest>,
+        action: DeadLetterAction,
+    ) -> Result<DeadLetterActReply, ApiProblem> {
+        let who = coordinator(r)?;
+        let problems = r.body.problems();
+        if !problems.is_empty() {
+            return Err(ApiProblem::invalid(problems));
+        }
+        let seq = r.body.sequence;
+        let letter = match action {
+            DeadLetterAction::Replayed => dlq::replay(&self.js, &self.subjects, seq).await,
+            _ => dlq::discard(&self.js, &self.subjects, seq).await,
+        }
+        .map_err(problem)?;
+        tracing::info!(
+            sequence = seq,
+            service = %letter.service,
+            action = action.as_str(),
+            user = %who.user_id,
+            "dead letter settled"
+        );
+        let at = self.log(who, &letter, action, &r.body.why).await?;
+        Ok(DeadLetterActReply {
+            settled: SettledDeadLetter {
+                sequence: seq,
+                service: letter.service,
+                action,
+                by: who.user_id.clone(),
+                at,
+                why: r.body.why.trim().to_owned(),
+            },
+        })
+    }
+
+    async fn log(
+        &self,
+        who: &Identity,
+        letter: &DeadLetter,
+        action: DeadLetterAction,
+        why: &str,
+    ) -> Result<DateTime<Utc>, ApiProblem> {
+        sqlx::query_scalar(
+            "INSERT INTO dead_letter_log (sequence, service, action, user_id, role, gemeentecode, why)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING at",
+        )
+        .bind(i64::try_from(letter.sequence).unwrap_or(i64::MAX))
+        .bind(&letter.service)
+        .bind(action.as_str())
+        .bind(&who.user_id)
+        .bind(who.role.as_str())
+        .bind(who.gemeentecode.as_ref().map(|g| g.as_str()))
+        .bind(why.trim())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(database)
+    }
+}
