@@ -158,9 +158,8 @@ impl Procesregie {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let status = q.status.unwrap_or(SuggestionStatus::Open);
         let rows: Vec<SuggestionRow> = select_suggestions!(
-            ["SELECT" + COLUMNS + "FROM suggestions
-             WHERE status = $1 AND ($2::uuid IS NULL OR case_id = $2) AND ($3 OR gemeentecode = $4)
-             ORDER BY raised_at DESC LIMIT 500"],
+            "WHERE status = $1 AND ($2::uuid IS NULL OR case_id = $2) AND ($3 OR gemeentecode = $4)
+             ORDER BY raised_at DESC LIMIT 500",
             status as SuggestionStatus,
             q.case_id,
             access::sees_region(who),
@@ -266,9 +265,13 @@ impl Procesregie {
         let mut tx = self.pool.begin().await.map_err(db)?;
         self.suggestion_to_decide(&mut tx, who, d.suggestion_id)
             .await?;
-        let row: SuggestionRow = select_suggestions!(
-            ["UPDATE suggestions SET status = $4, decided_by = $2, decided_at = now(), dismiss_reason = $3
-             WHERE suggestion_id = $1 RETURNING" + COLUMNS],
+        let row = sqlx::query_as!(
+            SuggestionRow,
+            r#"UPDATE suggestions SET status = $4, decided_by = $2, decided_at = now(), dismiss_reason = $3
+               WHERE suggestion_id = $1
+               RETURNING suggestion_id, case_id, gemeentecode, rule AS "rule: SuggestionRule",
+                 inputs, raised_at, status AS "status: SuggestionStatus", decided_by, decided_at,
+                 dismiss_reason, application_id"#,
             d.suggestion_id,
             &who.user_id,
             reason,
@@ -290,7 +293,7 @@ impl Procesregie {
         suggestion_id: Uuid,
     ) -> Result<SuggestionRow, ApiProblem> {
         let row = select_suggestions!(
-            ["SELECT" + COLUMNS + "FROM suggestions WHERE suggestion_id = $1 FOR UPDATE"],
+            "WHERE suggestion_id = $1 FOR UPDATE",
             suggestion_id,
         )
         .fetch_optional(&mut *tx)
@@ -309,23 +312,18 @@ impl Procesregie {
     }
 }
 
-/// `sqlx::query_as!(SuggestionRow, …)`; the query names the columns with the token `COLUMNS`
-/// (one list for every reader, still checked by the compiler), e.g.
-/// `select_suggestions!(["SELECT" + COLUMNS + "FROM suggestions …"], args…)`.
+/// `sqlx::query_as!(SuggestionRow, …)` with every column of [`SuggestionRow`] from
+/// `suggestions`; `$rest` (a string literal) continues after `FROM suggestions`. One column list
+/// for every reader, still checked by the compiler.
 macro_rules! select_suggestions {
-    ([$($sql:tt)+] $(, $arg:expr)* $(,)?) => {
-        select_suggestions!(@sql [] [$($sql)+] $($arg),*)
-    };
-    (@sql [$($done:tt)*] [COLUMNS $($rest:tt)*] $($arg:expr),*) => {
-        select_suggestions!(@sql [$($done)* r#" suggestion_id, case_id, gemeentecode,
-            rule AS "rule: SuggestionRule", inputs, raised_at, status AS "status: SuggestionStatus",
-            decided_by, decided_at, dismiss_reason, application_id "#] [$($rest)*] $($arg),*)
-    };
-    (@sql [$($done:tt)*] [$next:tt $($rest:tt)*] $($arg:expr),*) => {
-        select_suggestions!(@sql [$($done)* $next] [$($rest)*] $($arg),*)
-    };
-    (@sql [$($done:tt)*] [] $($arg:expr),*) => {
-        sqlx::query_as!(SuggestionRow, $($done)* $(, $arg)*)
+    ($rest:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            SuggestionRow,
+            r#"SELECT suggestion_id, case_id, gemeentecode, rule AS "rule: SuggestionRule", inputs,
+                 raised_at, status AS "status: SuggestionStatus", decided_by, decided_at,
+                 dismiss_reason, application_id
+               FROM suggestions "# + $rest $(, $arg)*
+        )
     };
 }
 use select_suggestions;
