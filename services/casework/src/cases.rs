@@ -3,9 +3,7 @@
 //! with its first history entry, and their due dates from the region's deadline rules.
 
 use chrono::{NaiveDate, Utc};
-use rcn_contracts::events::{
-    CaseUpdated, NoticeRouted, RoutingOutcome,
-};
+use rcn_contracts::events::{CaseUpdated, NoticeRouted, RoutingOutcome};
 use rcn_contracts::notice::NoticeKind;
 use rcn_contracts::{Gemeentecode, SCHEMA_VERSION};
 use rcn_runtime::consumer::{ConsumerSpec, Delivery, Handler, HandlerError};

@@ -27,8 +27,8 @@ use uuid::Uuid;
 use crate::access::TaskRow;
 use crate::case_state::{CaseState, lapse_claims, lock_tasks};
 use crate::history;
-use crate::state::Casework;
 use crate::opening::Opening;
+use crate::state::Casework;
 
 /// Whether a case closed for `closed_reason` reopens on a newer notice of `kind`.
 pub fn reopens(closed_reason: Option<CloseReason>, kind: NoticeKind) -> bool {

@@ -6,9 +6,7 @@ use std::time::Duration;
 
 use rcn_contracts::Condition;
 use rcn_contracts::deadlines::DeadlineRules;
-use rcn_runtime::config::{
-    ConfigError, Legacy, duration, holiday_calendar, non_blank, number,
-};
+use rcn_runtime::config::{ConfigError, Legacy, duration, holiday_calendar, non_blank, number};
 
 /// How casework is configured for its region.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,8 +100,8 @@ fn conditions(list: &str) -> Result<Vec<Condition>, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rcn_contracts::holidays::LiberationDay;
     use rcn_contracts::deadlines::DeadlineRule;
+    use rcn_contracts::holidays::LiberationDay;
 
     fn with(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
         Settings::from_lookup(rcn_runtime::config::lookup_in(pairs))

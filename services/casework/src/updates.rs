@@ -27,11 +27,11 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::access::TaskRow;
+use crate::case_state::{CaseState, lapse_claims, lock_tasks};
 use crate::closing;
 use crate::error::CaseworkError;
 use crate::history::{self, TaskChange};
 use crate::spoed::is_spoed;
-use crate::case_state::{CaseState, lapse_claims, lock_tasks};
 use crate::state::Casework;
 
 pub(crate) fn handler_error(e: CaseworkError) -> HandlerError {

@@ -9,13 +9,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::Amsterdam;
+use rcn_contracts::events::RoutingOutcomeKind;
 use rcn_contracts::monitor_api::{
     AgeCount, Backlog, CasesOpened, ConditionAtRelease, DeadLetterCount, DurationFigure, Figures,
     ForwardBacklog, Granularity, MunicipalCount, NoticeCount, OverdueTasks, ReleaseSummary,
     UnclaimedCases, percentile,
 };
 use rcn_contracts::region::RegionTable;
-use rcn_contracts::events::RoutingOutcomeKind;
 use rcn_contracts::{Condition, ConditionStatus, Gemeentecode, NoticeKind};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -471,7 +471,10 @@ async fn cases_opened(
     .fetch_all(&mut *c)
     .await?;
     let mut b: Buckets<NaiveDate, (u64, u64)> = Buckets::new(scope);
-    for (period, gm, spoed) in rows.into_iter().map(|r| (r.period, r.gemeentecode, r.spoed)) {
+    for (period, gm, spoed) in rows
+        .into_iter()
+        .map(|r| (r.period, r.gemeentecode, r.spoed))
+    {
         b.add(period, Some(&gm), |t| {
             t.0 += 1;
             t.1 += u64::from(spoed);

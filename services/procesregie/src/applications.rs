@@ -17,8 +17,8 @@ use rcn_contracts::procesregie_api::{
 use rcn_contracts::procesregie_events::{ApplicationSubmitted, ProcesregieEvent};
 use rcn_contracts::{Gemeentecode, SCHEMA_VERSION};
 use serde::{Deserialize, Serialize};
-use sqlx::types::Json;
 use sqlx::PgConnection;
+use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::Procesregie;

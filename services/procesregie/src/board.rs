@@ -8,7 +8,8 @@ use rcn_contracts::envelope::ApiProblem;
 use rcn_contracts::identity::Identity;
 use rcn_contracts::notice::Problem;
 use rcn_contracts::procesregie_api::{
-    AgendaQuery, ApplicationStatus, ApplicationView, MAX_TEXT, Partner, TriageAgenda, TriageDecision, TriageOutcome,
+    AgendaQuery, ApplicationStatus, ApplicationView, MAX_TEXT, Partner, TriageAgenda,
+    TriageDecision, TriageOutcome,
 };
 use rcn_contracts::procesregie_events::{ApplicationTriaged, IcoOpened, ProcesregieEvent};
 use rcn_contracts::{Gemeentecode, SCHEMA_VERSION};

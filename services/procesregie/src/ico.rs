@@ -16,8 +16,8 @@ use rcn_contracts::procesregie_events::{
     IcoActionChanged, IcoClosed, IcoReviewHeld, ProcesregieEvent,
 };
 use rcn_contracts::{Gemeentecode, SCHEMA_VERSION};
-use sqlx::types::Json;
 use sqlx::PgConnection;
+use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::Procesregie;
@@ -146,8 +146,8 @@ impl Procesregie {
                 .await
         };
         row.map_err(db)?
-        .filter(|r| r.visible_to(who))
-        .ok_or_else(|| not_found("ICO"))
+            .filter(|r| r.visible_to(who))
+            .ok_or_else(|| not_found("ICO"))
     }
 
     /// Loads the ICO to change it: a procesregisseur's, and still open.

@@ -9,13 +9,13 @@ use rcn_contracts::envelope::ApiProblem;
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::notice::Problem;
 use rcn_contracts::procesregie_api::{
-    ApplicationStatus, ApplicationView, MAX_TEXT, SuggestionDismiss, SuggestionList, SuggestionQuery, SuggestionRule,
-    SuggestionStatus, SuggestionView,
+    ApplicationStatus, ApplicationView, MAX_TEXT, SuggestionDismiss, SuggestionList,
+    SuggestionQuery, SuggestionRule, SuggestionStatus, SuggestionView,
 };
 use rcn_contracts::{Gemeentecode, RiskFlag};
 use serde_json::json;
-use sqlx::types::Json;
 use sqlx::PgConnection;
+use sqlx::types::Json;
 use uuid::Uuid;
 
 use crate::Procesregie;
@@ -292,15 +292,12 @@ impl Procesregie {
         who: &Identity,
         suggestion_id: Uuid,
     ) -> Result<SuggestionRow, ApiProblem> {
-        let row = select_suggestions!(
-            "WHERE suggestion_id = $1 FOR UPDATE",
-            suggestion_id,
-        )
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?
-        .filter(|r: &SuggestionRow| access::may_see(who, Some(&r.gemeentecode), None))
-        .ok_or_else(|| not_found("suggestion"))?;
+        let row = select_suggestions!("WHERE suggestion_id = $1 FOR UPDATE", suggestion_id,)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?
+            .filter(|r: &SuggestionRow| access::may_see(who, Some(&r.gemeentecode), None))
+            .ok_or_else(|| not_found("suggestion"))?;
         if row.status != SuggestionStatus::Open {
             return Err(ApiProblem::conflict(format!(
                 "this suggestion was already {} by {}",

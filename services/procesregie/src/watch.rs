@@ -82,15 +82,14 @@ impl Procesregie {
                 "a casework event without an event_id"
             )));
         };
-        let first =
-            sqlx::query!(
-                "INSERT INTO applied_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING",
-                event_id
-            )
-            .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
+        let first = sqlx::query!(
+            "INSERT INTO applied_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING",
+            event_id
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
         if !first {
             return Ok(());
         }
@@ -142,7 +141,7 @@ impl Procesregie {
                     e.spoed,
                 )
                 .execute(&mut *tx)
-                    .await?;
+                .await?;
                 if e.kind == DeadlineKind::Overdue {
                     sqlx::query!(
                         "INSERT INTO overdue_conditions (case_id, condition, due_on, raised_at)
@@ -165,7 +164,7 @@ impl Procesregie {
                     e.case_id
                 )
                 .execute(&mut *tx)
-                    .await?;
+                .await?;
                 return Ok(());
             }
             // Claims and later notices change nothing the rules look at.

@@ -47,8 +47,8 @@ pub async fn begin(State(state): State<Arc<AppState>>) -> Result<Response, Porta
         login_hash.as_slice(),
         pending,
     )
-        .execute(&state.pool)
-        .await?;
+    .execute(&state.pool)
+    .await?;
     let mut response = Redirect::to(url.as_str()).into_response();
     // Lax, not Strict: the provider's redirect back is a top-level navigation from its site.
     let secure = if state.portal.secure_cookies() {

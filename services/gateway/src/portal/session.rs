@@ -194,8 +194,8 @@ pub async fn set_flash(state: &AppState, staff: &Staff, flash: Flash) -> Result<
         staff.session_hash.as_slice(),
         serde_json::to_value(&flash).expect("a flash serialises"),
     )
-        .execute(&state.pool)
-        .await?;
+    .execute(&state.pool)
+    .await?;
     Ok(())
 }
 
@@ -244,7 +244,7 @@ async fn lookup(
     };
     let session_hash = hash(&id);
     let row = sqlx::query!(
-            r#"WITH old AS (
+        r#"WITH old AS (
                  SELECT session_hash, flash FROM portal_sessions WHERE session_hash = $1 FOR UPDATE
              )
              UPDATE portal_sessions s
@@ -255,12 +255,12 @@ async fn lookup(
                AND s.last_seen_at > now() - make_interval(secs => $2::double precision)
              RETURNING s.identity, s.display_name, s.csrf_token,
                  CASE WHEN $3 THEN old.flash END AS flash"#,
-            session_hash.as_slice(),
-            state.portal.idle_timeout.as_secs_f64(),
-            take_flash,
-        )
-        .fetch_optional(&state.pool)
-        .await?;
+        session_hash.as_slice(),
+        state.portal.idle_timeout.as_secs_f64(),
+        take_flash,
+    )
+    .fetch_optional(&state.pool)
+    .await?;
     let Some((identity, display_name, csrf_token, flash)) =
         row.map(|r| (r.identity, r.display_name, r.csrf_token, r.flash))
     else {

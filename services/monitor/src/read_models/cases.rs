@@ -4,10 +4,10 @@
 //! events may arrive in any order. Events this monitor does not know are skipped.
 
 use chrono::{DateTime, Utc};
+use rcn_contracts::casework_api::CloseReason;
 use rcn_contracts::casework_events::{
     AssignmentChange, CaseClosed, CaseRescheduled, TaskAssigned, TaskDeadline, TaskStatusChanged,
 };
-use rcn_contracts::casework_api::CloseReason;
 use rcn_contracts::events::{CaseOpened, CaseUpdated};
 use rcn_contracts::{Condition, ConditionStatus, Gemeentecode};
 use rcn_runtime::consumer::{Delivery, Handler, HandlerError};
