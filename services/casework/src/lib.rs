@@ -11,6 +11,7 @@
 pub mod access;
 pub mod api;
 pub mod case_detail;
+mod case_state;
 pub mod cases;
 pub mod claims;
 pub mod closing;
@@ -18,6 +19,7 @@ pub mod error;
 pub mod history;
 pub mod inbox;
 pub mod moved_out;
+mod opening;
 pub mod reopening;
 pub mod retry;
 pub mod scheduler;

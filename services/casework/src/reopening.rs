@@ -25,10 +25,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::access::TaskRow;
-use crate::cases::Opening;
+use crate::case_state::{CaseState, lapse_claims, lock_tasks};
 use crate::history;
+use crate::opening::Opening;
 use crate::state::Casework;
-use crate::updates::{CaseState, lapse_claims, lock_tasks};
 
 /// Whether a case closed for `closed_reason` reopens on a newer notice of `kind`.
 pub fn reopens(closed_reason: Option<CloseReason>, kind: NoticeKind) -> bool {

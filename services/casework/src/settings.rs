@@ -6,8 +6,7 @@ use std::time::Duration;
 
 use rcn_contracts::Condition;
 use rcn_contracts::deadlines::DeadlineRules;
-use rcn_contracts::holidays::LiberationDay;
-use rcn_runtime::config::{ConfigError, Legacy, duration, non_blank, number};
+use rcn_runtime::config::{ConfigError, Legacy, duration, holiday_calendar, non_blank, number};
 
 /// How casework is configured for its region.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,24 +58,7 @@ impl Settings {
             var: "RCN_CASEWORK_DEADLINES",
             reason: e.0,
         })?;
-        deadlines.calendar.good_friday_off =
-            match get("RCN_GOOD_FRIDAY_OFF").as_deref().map(str::trim) {
-                None | Some("false") => false,
-                Some("true") => true,
-                Some(other) => {
-                    return Err(ConfigError::Invalid {
-                        var: "RCN_GOOD_FRIDAY_OFF",
-                        reason: format!("{other:?} is neither true nor false"),
-                    });
-                }
-            };
-        if let Some(raw) = get("RCN_LIBERATION_DAY_OFF") {
-            deadlines.calendar.liberation_day =
-                LiberationDay::parse(&raw).ok_or_else(|| ConfigError::Invalid {
-                    var: "RCN_LIBERATION_DAY_OFF",
-                    reason: format!("{raw:?} is not always, lustrum or never"),
-                })?;
-        }
+        deadlines.calendar = holiday_calendar(&get)?;
         Ok(Self {
             conditions,
             deadlines,
@@ -119,6 +101,7 @@ fn conditions(list: &str) -> Result<Vec<Condition>, ConfigError> {
 mod tests {
     use super::*;
     use rcn_contracts::deadlines::DeadlineRule;
+    use rcn_contracts::holidays::LiberationDay;
 
     fn with(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
         Settings::from_lookup(rcn_runtime::config::lookup_in(pairs))

@@ -17,7 +17,7 @@
 
 use chrono::{NaiveDate, Utc};
 use rcn_contracts::casework_api::{CaseStatus, CloseReason};
-use rcn_contracts::casework_events::{AssignmentChange, CaseRescheduled, TaskDue};
+use rcn_contracts::casework_events::{CaseRescheduled, TaskDue};
 use rcn_contracts::events::NoticeRouted;
 use rcn_contracts::notice::NoticeKind;
 use rcn_contracts::{Condition, ConditionStatus, Gemeentecode, SCHEMA_VERSION};
@@ -27,23 +27,12 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::access::TaskRow;
+use crate::case_state::{CaseState, lapse_claims, lock_tasks};
 use crate::closing;
 use crate::error::CaseworkError;
 use crate::history::{self, TaskChange};
 use crate::spoed::is_spoed;
 use crate::state::Casework;
-
-/// A case as a later notice finds it.
-pub(crate) struct CaseState {
-    pub gemeentecode: Gemeentecode,
-    pub status: CaseStatus,
-    pub closed_reason: Option<CloseReason>,
-    pub expected_release_on: Option<NaiveDate>,
-    pub released_on: Option<NaiveDate>,
-    pub spoed: bool,
-    pub institution_code: String,
-    pub episode_key: String,
-}
 
 pub(crate) fn handler_error(e: CaseworkError) -> HandlerError {
     match e {
@@ -137,60 +126,6 @@ pub async fn apply_later_notice(
     Ok(())
 }
 
-/// Locks every task of a case, in the one locking order ([`crate::claims::lock_order`]), and
-/// returns them as they are. `NO KEY UPDATE`, the lock a claim's UPDATE takes: it holds claims
-/// off but not the scheduler's reminders, whose foreign key only needs `KEY SHARE`.
-pub(crate) async fn lock_tasks(
-    tx: &mut PgConnection,
-    case_id: Uuid,
-) -> Result<Vec<TaskRow>, HandlerError> {
-    Ok(sqlx::query_as!(
-        TaskRow,
-        r#"SELECT t.case_id, t.condition AS "condition: Condition", t.status AS "status: ConditionStatus",
-                  t.claimed_by, t.due_on, c.gemeentecode AS "gemeentecode: Gemeentecode", c.episode_key,
-                  c.status = 'open' AS "case_open!"
-           FROM condition_tasks t JOIN cases c ON c.case_id = t.case_id
-           WHERE t.case_id = $1 ORDER BY t.condition COLLATE "C" FOR NO KEY UPDATE OF t"#,
-        case_id,
-    )
-    .fetch_all(&mut *tx)
-    .await?)
-}
-
-/// Ends every claim on `tasks` (locked by [`lock_tasks`]), each recorded and announced as lapsed
-/// with `note`.
-pub(crate) async fn lapse_claims(
-    cw: &Casework,
-    tx: &mut PgConnection,
-    tasks: &[TaskRow],
-    by: &str,
-    note: &str,
-) -> Result<(), HandlerError> {
-    let Some(first) = tasks.first() else {
-        return Ok(());
-    };
-    sqlx::query!(
-        "UPDATE condition_tasks SET claimed_by = NULL, claimed_at = NULL, updated_at = now()
-         WHERE case_id = $1 AND claimed_by IS NOT NULL",
-        first.case_id,
-    )
-    .execute(&mut *tx)
-    .await?;
-    for task in tasks.iter().filter(|t| t.claimed_by.is_some()) {
-        history::holder_changed(
-            tx,
-            &cw.subjects,
-            task,
-            AssignmentChange::Lapsed,
-            None,
-            by,
-            Some(note),
-        )
-        .await?;
-    }
-    Ok(())
-}
-
 /// The case moves to another municipality: claims of the old one lapse, and the new one is told
 /// it has the case as if it had been routed there first — `CaseOpened` on its subject now, and
 /// the deadline reminders already raised for the old one raised again for it on the scheduler's
@@ -223,7 +158,7 @@ async fn reroute(
         serde_json::json!({"from": case.gemeentecode, "to": to.as_str()}),
     )
     .await?;
-    let opening = crate::cases::Opening {
+    let opening = crate::opening::Opening {
         case_id,
         gemeente: to,
         expected_release_on: case.expected_release_on,
@@ -264,6 +199,48 @@ async fn reschedule(
     )
     .execute(&mut *tx)
     .await?;
+    let due = move_due_dates(cw, tx, case_id, release, unexpected, by).await?;
+    let detail = serde_json::json!({"from": case.expected_release_on, "to": release, "released_unexpectedly": unexpected});
+    history::record_case(tx, case_id, by, "rescheduled", detail).await?;
+    let event = CaseRescheduled {
+        schema_version: SCHEMA_VERSION,
+        event_id: Uuid::now_v7(),
+        case_id,
+        episode_key: case.episode_key.clone(),
+        gemeentecode: gemeente.clone(),
+        notice_key: d.message.notice_key.clone(),
+        previous_release_on: case.expected_release_on,
+        expected_release_on: Some(release),
+        released_unexpectedly: unexpected,
+        spoed,
+        due,
+        at: Utc::now(),
+    };
+    let subject = cw.subjects.case_rescheduled(gemeente);
+    outbox::enqueue(
+        tx,
+        outbox::Event {
+            event_id: event.event_id,
+            subject,
+            payload: &event,
+            trace_id: d.trace_id.as_deref(),
+        },
+    )
+    .await?;
+    tracing::info!(%case_id, %release, unexpected, spoed, "case rescheduled");
+    Ok(())
+}
+
+/// Moves every task's due date to follow `release`, each move recorded in the task's history;
+/// after an unexpected release every open task is also urgent. Returns the new due dates.
+async fn move_due_dates(
+    cw: &Casework,
+    tx: &mut PgConnection,
+    case_id: Uuid,
+    release: NaiveDate,
+    unexpected: bool,
+    by: &str,
+) -> Result<Vec<TaskDue>, HandlerError> {
     let tasks = sqlx::query!(
         r#"SELECT condition AS "condition: Condition", status AS "status: ConditionStatus", due_on
            FROM condition_tasks WHERE case_id = $1 ORDER BY condition COLLATE "C" FOR UPDATE"#,
@@ -328,35 +305,7 @@ async fn reschedule(
             due_on: Some(new),
         });
     }
-    let detail = serde_json::json!({"from": case.expected_release_on, "to": release, "released_unexpectedly": unexpected});
-    history::record_case(tx, case_id, by, "rescheduled", detail).await?;
-    let event = CaseRescheduled {
-        schema_version: SCHEMA_VERSION,
-        event_id: Uuid::now_v7(),
-        case_id,
-        episode_key: case.episode_key.clone(),
-        gemeentecode: gemeente.clone(),
-        notice_key: d.message.notice_key.clone(),
-        previous_release_on: case.expected_release_on,
-        expected_release_on: Some(release),
-        released_unexpectedly: unexpected,
-        spoed,
-        due,
-        at: Utc::now(),
-    };
-    let subject = cw.subjects.case_rescheduled(gemeente);
-    outbox::enqueue(
-        tx,
-        outbox::Event {
-            event_id: event.event_id,
-            subject,
-            payload: &event,
-            trace_id: d.trace_id.as_deref(),
-        },
-    )
-    .await?;
-    tracing::info!(%case_id, %release, unexpected, spoed, "case rescheduled");
-    Ok(())
+    Ok(due)
 }
 
 /// A case opened by an unexpected release: the release is a fact, every open task urgent.

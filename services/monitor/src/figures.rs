@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::Amsterdam;
+use rcn_contracts::events::RoutingOutcomeKind;
 use rcn_contracts::monitor_api::{
     AgeCount, Backlog, CasesOpened, ConditionAtRelease, DeadLetterCount, DurationFigure, Figures,
     ForwardBacklog, Granularity, MunicipalCount, NoticeCount, OverdueTasks, ReleaseSummary,
@@ -56,7 +57,7 @@ pub async fn compute(
     let today = today(now);
     let mut tx = pool.begin().await?;
     // One snapshot for every figure, read-only.
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut *tx)
         .await?;
     let c = &mut *tx;
@@ -135,18 +136,24 @@ impl<K: Ord + Clone, V: Default> Buckets<K, V> {
     }
 }
 
-/// The SQL for "the first day of the week or month of `col`, in Europe/Amsterdam".
-fn period_of(col: &str) -> String {
-    format!("date_trunc($1, {col} AT TIME ZONE 'Europe/Amsterdam')::date")
+// Every period query buckets a timestamp by `date_trunc($1, ts AT TIME ZONE 'Europe/Amsterdam')`
+// (`$1` the granularity) and keeps the local days from `$2` to `$3`, written out in each query
+// so the compiler checks it.
+
+/// A notice kind ordered by its word, as the figures have always listed them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ByWord(NoticeKind);
+
+impl Ord for ByWord {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.as_str().cmp(other.0.as_str())
+    }
 }
 
-/// The SQL for "`col` falls within the period".
-fn within(col: &str) -> String {
-    format!("({col} AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3")
-}
-
-fn kind(s: &str) -> Option<NoticeKind> {
-    NoticeKind::ALL.into_iter().find(|k| k.as_str() == s)
+impl PartialOrd for ByWord {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 async fn notices_received(
@@ -155,36 +162,35 @@ async fn notices_received(
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<NoticeCount>, sqlx::Error> {
-    let rows: Vec<(NaiveDate, Option<String>, String, String, i64)> = sqlx::query_as(&format!(
-        "SELECT {}, CASE WHEN r.outcome = 'routed' THEN r.gemeentecode END,
-                n.kind, n.institution_code, count(*)
+    let rows = sqlx::query!(
+        r#"SELECT date_trunc($1, n.received_at AT TIME ZONE 'Europe/Amsterdam')::date AS "period!",
+                CASE WHEN r.outcome = 'routed' THEN r.gemeentecode END AS gemeentecode,
+                n.kind AS "kind: NoticeKind", n.institution_code, count(*) AS "count!"
          FROM notices n LEFT JOIN routing r USING (notice_key)
-         WHERE {} GROUP BY 1, 2, 3, 4",
-        period_of("n.received_at"),
-        within("n.received_at")
-    ))
-    .bind(g)
-    .bind(p.from)
-    .bind(p.to)
+         WHERE (n.received_at AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3
+         GROUP BY 1, 2, 3, 4"#,
+        g,
+        p.from,
+        p.to
+    )
     .fetch_all(&mut *c)
     .await?;
-    let mut b: Buckets<(NaiveDate, String, String), u64> = Buckets::new(scope);
-    for (period, gm, kind, institution, n) in rows {
-        b.add((period, kind, institution), gm.as_deref(), |v| {
-            *v += n as u64
-        });
+    let mut b: Buckets<(NaiveDate, ByWord, String), u64> = Buckets::new(scope);
+    for r in rows {
+        let key = (r.period, ByWord(r.kind), r.institution_code);
+        b.add(key, r.gemeentecode.as_deref(), |v| *v += r.count as u64);
     }
     Ok(b.rows
         .into_iter()
-        .filter_map(|(((period, k, institution_code), gemeentecode), count)| {
-            Some(NoticeCount {
+        .map(
+            |(((period, ByWord(kind), institution_code), gemeentecode), count)| NoticeCount {
                 period,
                 gemeentecode,
-                kind: kind(&k)?,
+                kind,
                 institution_code,
                 count,
-            })
-        })
+            },
+        )
         .collect())
 }
 
@@ -210,21 +216,23 @@ async fn time_to_routing(
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<DurationFigure>, sqlx::Error> {
-    let rows: Vec<(NaiveDate, Option<String>, i64)> = sqlx::query_as(&format!(
-        "SELECT {}, CASE WHEN outcome = 'routed' THEN gemeentecode END,
-                floor(extract(epoch FROM decided_at - received_at))::bigint
-         FROM routing WHERE decided_at IS NOT NULL AND received_at IS NOT NULL AND {}",
-        period_of("received_at"),
-        within("received_at")
-    ))
-    .bind(g)
-    .bind(p.from)
-    .bind(p.to)
+    let rows = sqlx::query!(
+        r#"SELECT date_trunc($1, received_at AT TIME ZONE 'Europe/Amsterdam')::date AS "period!",
+                CASE WHEN outcome = 'routed' THEN gemeentecode END AS gemeentecode,
+                floor(extract(epoch FROM decided_at - received_at))::bigint AS "seconds!"
+         FROM routing WHERE decided_at IS NOT NULL AND received_at IS NOT NULL
+           AND (received_at AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3"#,
+        g,
+        p.from,
+        p.to
+    )
     .fetch_all(&mut *c)
     .await?;
     let mut b = Buckets::new(scope);
-    for (period, gm, secs) in rows {
-        b.add(period, gm.as_deref(), |v: &mut Vec<i64>| v.push(secs));
+    for r in rows {
+        b.add(r.period, r.gemeentecode.as_deref(), |v: &mut Vec<i64>| {
+            v.push(r.seconds)
+        });
     }
     Ok(durations(b))
 }
@@ -235,23 +243,26 @@ async fn time_to_first_claim(
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<DurationFigure>, sqlx::Error> {
-    let rows: Vec<(NaiveDate, String, i64)> = sqlx::query_as(&format!(
-        "SELECT {}, c.gemeentecode,
-                floor(extract(epoch FROM min(t.at) - c.notice_received_at))::bigint
+    let rows = sqlx::query!(
+        r#"SELECT date_trunc($1, c.notice_received_at AT TIME ZONE 'Europe/Amsterdam')::date
+                    AS "period!",
+                c.gemeentecode,
+                floor(extract(epoch FROM min(t.at) - c.notice_received_at))::bigint AS "seconds!"
          FROM cases c JOIN task_claims t ON t.case_id = c.case_id AND t.held
-         WHERE c.notice_received_at IS NOT NULL AND {}
-         GROUP BY c.case_id, c.notice_received_at, c.gemeentecode",
-        period_of("c.notice_received_at"),
-        within("c.notice_received_at")
-    ))
-    .bind(g)
-    .bind(p.from)
-    .bind(p.to)
+         WHERE c.notice_received_at IS NOT NULL
+           AND (c.notice_received_at AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3
+         GROUP BY c.case_id, c.notice_received_at, c.gemeentecode"#,
+        g,
+        p.from,
+        p.to
+    )
     .fetch_all(&mut *c)
     .await?;
     let mut b = Buckets::new(scope);
-    for (period, gm, secs) in rows {
-        b.add(period, Some(&gm), |v: &mut Vec<i64>| v.push(secs));
+    for r in rows {
+        b.add(r.period, Some(&r.gemeentecode), |v: &mut Vec<i64>| {
+            v.push(r.seconds)
+        });
     }
     Ok(durations(b))
 }
@@ -266,11 +277,11 @@ async fn at_release(
     scope: &Scope,
     today: NaiveDate,
 ) -> Result<(Vec<ConditionAtRelease>, Vec<ReleaseSummary>), sqlx::Error> {
-    let rows: Vec<(NaiveDate, String, Uuid, String, String)> = sqlx::query_as(
+    let rows = sqlx::query!(
         // One sort over the released cases' statuses, not a look-up per case and condition: per
         // task, the latest status before the end of the release day comes first; a task with
         // none before then was unknown at release.
-        "WITH released AS (
+        r#"WITH released AS (
              SELECT case_id, gemeentecode,
                     date_trunc($1, release_on::timestamp)::date AS period,
                     (release_on + 1)::timestamp AT TIME ZONE 'Europe/Amsterdam' AS release_end
@@ -279,15 +290,17 @@ async fn at_release(
                AND release_on < $4
                AND NOT (closed AND close_reason IN ('cancelled', 'duplicate', 'moved_out_of_region')))
          SELECT DISTINCT ON (r.case_id, s.condition)
-                r.period, r.gemeentecode, r.case_id, s.condition,
+                r.period AS "period!", r.gemeentecode AS "gemeentecode!", r.case_id AS "case_id!",
+                s.condition AS "condition: Condition",
                 CASE WHEN s.at < r.release_end THEN s.status ELSE 'unknown' END
+                    AS "status!: ConditionStatus"
          FROM released r JOIN task_statuses s ON s.case_id = r.case_id
-         ORDER BY r.case_id, s.condition, (s.at < r.release_end) DESC, s.at DESC, s.event_id DESC",
+         ORDER BY r.case_id, s.condition, (s.at < r.release_end) DESC, s.at DESC, s.event_id DESC"#,
+        g,
+        p.from,
+        p.to,
+        today
     )
-    .bind(g)
-    .bind(p.from)
-    .bind(p.to)
-    .bind(today)
     .fetch_all(&mut *c)
     .await?;
     #[derive(Default)]
@@ -305,13 +318,9 @@ async fn at_release(
     }
     let mut per_condition: Buckets<(NaiveDate, Condition), Tally> = Buckets::new(scope);
     let mut per_case: Buckets<NaiveDate, Cases> = Buckets::new(scope);
-    for (period, gm, case_id, condition, status) in rows {
-        let (Some(condition), Some(status)) = (
-            Condition::parse(&condition),
-            ConditionStatus::parse(&status),
-        ) else {
-            continue;
-        };
+    for r in rows {
+        let (period, gm, case_id, condition, status) =
+            (r.period, r.gemeentecode, r.case_id, r.condition, r.status);
         per_condition.add((period, condition), Some(&gm), |t| {
             t.cases += 1;
             match status {
@@ -368,17 +377,17 @@ async fn unclaimed(
     scope: &Scope,
     today: NaiveDate,
 ) -> Result<Vec<UnclaimedCases>, sqlx::Error> {
-    let rows: Vec<(String, NaiveDate)> = sqlx::query_as(
-        "SELECT c.gemeentecode, (c.opened_at AT TIME ZONE 'Europe/Amsterdam')::date
+    let rows = sqlx::query!(
+        r#"SELECT c.gemeentecode, (c.opened_at AT TIME ZONE 'Europe/Amsterdam')::date AS "opened_on!"
          FROM cases c
          WHERE c.opened_at IS NOT NULL AND NOT c.closed
            AND NOT EXISTS (SELECT 1 FROM task_claims t
-                           WHERE t.case_id = c.case_id AND t.held AND t.at >= c.opened_at)",
+                           WHERE t.case_id = c.case_id AND t.held AND t.at >= c.opened_at)"#,
     )
     .fetch_all(&mut *c)
     .await?;
     let mut b: Buckets<(), BTreeMap<u32, u64>> = Buckets::new(scope);
-    for (gm, opened_on) in rows {
+    for (gm, opened_on) in rows.into_iter().map(|r| (r.gemeentecode, r.opened_on)) {
         let age = working_days::between(&settings.calendar, opened_on, today);
         if age >= settings.unclaimed_after_working_days {
             b.add((), Some(&gm), |ages| *ages.entry(age).or_default() += 1);
@@ -408,23 +417,23 @@ async fn overdue(
     scope: &Scope,
     today: NaiveDate,
 ) -> Result<Vec<OverdueTasks>, sqlx::Error> {
-    let rows: Vec<(String, NaiveDate)> = sqlx::query_as(
-        "WITH status AS (
+    let rows = sqlx::query!(
+        r#"WITH status AS (
              SELECT DISTINCT ON (case_id, condition) case_id, condition, status
              FROM task_statuses ORDER BY case_id, condition, at DESC, event_id DESC),
          due AS (
              SELECT DISTINCT ON (case_id, condition) case_id, condition, due_on
              FROM task_dues ORDER BY case_id, condition, at DESC, event_id DESC)
-         SELECT c.gemeentecode, due.due_on
+         SELECT c.gemeentecode, due.due_on AS "due_on!"
          FROM due JOIN status USING (case_id, condition) JOIN cases c USING (case_id)
          WHERE c.opened_at IS NOT NULL AND NOT c.closed AND due.due_on < $1
-           AND status.status NOT IN ('arranged', 'not_applicable')",
+           AND status.status NOT IN ('arranged', 'not_applicable')"#,
+        today
     )
-    .bind(today)
     .fetch_all(&mut *c)
     .await?;
     let mut b: Buckets<(), [u64; 3]> = Buckets::new(scope);
-    for (gm, due_on) in rows {
+    for (gm, due_on) in rows.into_iter().map(|r| (r.gemeentecode, r.due_on)) {
         let late = working_days::between(&settings.calendar, due_on, today);
         let tier = match late {
             0..=2 => 0,
@@ -450,18 +459,22 @@ async fn cases_opened(
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<CasesOpened>, sqlx::Error> {
-    let rows: Vec<(NaiveDate, String, bool)> = sqlx::query_as(&format!(
-        "SELECT {}, gemeentecode, spoed FROM cases WHERE first_opened_at IS NOT NULL AND {}",
-        period_of("first_opened_at"),
-        within("first_opened_at")
-    ))
-    .bind(g)
-    .bind(p.from)
-    .bind(p.to)
+    let rows = sqlx::query!(
+        r#"SELECT date_trunc($1, first_opened_at AT TIME ZONE 'Europe/Amsterdam')::date AS "period!",
+                gemeentecode, spoed
+         FROM cases WHERE first_opened_at IS NOT NULL
+           AND (first_opened_at AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3"#,
+        g,
+        p.from,
+        p.to
+    )
     .fetch_all(&mut *c)
     .await?;
     let mut b: Buckets<NaiveDate, (u64, u64)> = Buckets::new(scope);
-    for (period, gm, spoed) in rows {
+    for (period, gm, spoed) in rows
+        .into_iter()
+        .map(|r| (r.period, r.gemeentecode, r.spoed))
+    {
         b.add(period, Some(&gm), |t| {
             t.0 += 1;
             t.1 += u64::from(spoed);
@@ -479,14 +492,14 @@ async fn cases_opened(
 }
 
 async fn open_spoed(c: &mut Conn, scope: &Scope) -> Result<Vec<MunicipalCount>, sqlx::Error> {
-    let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT gemeentecode, count(*) FROM cases
-         WHERE opened_at IS NOT NULL AND NOT closed AND spoed GROUP BY 1",
+    let rows = sqlx::query!(
+        r#"SELECT gemeentecode, count(*) AS "count!" FROM cases
+         WHERE opened_at IS NOT NULL AND NOT closed AND spoed GROUP BY 1"#,
     )
     .fetch_all(&mut *c)
     .await?;
     let mut b: Buckets<(), u64> = Buckets::new(scope);
-    for (gm, n) in rows {
+    for (gm, n) in rows.into_iter().map(|r| (r.gemeentecode, r.count)) {
         b.add((), Some(&gm), |v| *v += n as u64);
     }
     Ok(b.rows
@@ -499,8 +512,9 @@ async fn open_spoed(c: &mut Conn, scope: &Scope) -> Result<Vec<MunicipalCount>, 
 }
 
 async fn manual_routing(c: &mut Conn, now: DateTime<Utc>) -> Result<Backlog, sqlx::Error> {
-    let since: Vec<DateTime<Utc>> = sqlx::query_scalar(
-        "SELECT unroutable_at FROM routing WHERE unroutable_at IS NOT NULL AND decided_at IS NULL",
+    let since: Vec<DateTime<Utc>> = sqlx::query_scalar!(
+        r#"SELECT unroutable_at AS "unroutable_at!" FROM routing
+         WHERE unroutable_at IS NOT NULL AND decided_at IS NULL"#,
     )
     .fetch_all(&mut *c)
     .await?;
@@ -523,12 +537,14 @@ async fn forwards(
     region: &RegionTable,
     now: DateTime<Utc>,
 ) -> Result<(Vec<ForwardBacklog>, u64), sqlx::Error> {
-    let rows: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT gemeentecode, decided_at FROM routing
-         WHERE outcome = 'out_of_region' AND acknowledged_at IS NULL AND decided_at IS NOT NULL",
+    let rows = sqlx::query!(
+        r#"SELECT gemeentecode AS "gemeentecode!", decided_at AS "decided_at!" FROM routing
+         WHERE outcome = $1 AND acknowledged_at IS NULL AND decided_at IS NOT NULL"#,
+        RoutingOutcomeKind::OutOfRegion as RoutingOutcomeKind,
     )
     .fetch_all(&mut *c)
     .await?;
+    let rows = rows.into_iter().map(|r| (r.gemeentecode, r.decided_at));
     let mut waiting: BTreeMap<String, (u64, i64)> = BTreeMap::new();
     let mut by_hand = 0;
     for (gm, decided_at) in rows {
@@ -564,22 +580,23 @@ async fn dead_letters(
     g: &str,
     p: Period,
 ) -> Result<Vec<DeadLetterCount>, sqlx::Error> {
-    let rows: Vec<(NaiveDate, String, i64)> = sqlx::query_as(&format!(
-        "SELECT {}, service, count(*) FROM dead_letters WHERE {} GROUP BY 1, 2 ORDER BY 1, 2",
-        period_of("at"),
-        within("at")
-    ))
-    .bind(g)
-    .bind(p.from)
-    .bind(p.to)
+    let rows = sqlx::query!(
+        r#"SELECT date_trunc($1, at AT TIME ZONE 'Europe/Amsterdam')::date AS "period!", service,
+                count(*) AS "count!"
+         FROM dead_letters WHERE (at AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3
+         GROUP BY 1, 2 ORDER BY 1, 2"#,
+        g,
+        p.from,
+        p.to
+    )
     .fetch_all(&mut *c)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(period, service, count)| DeadLetterCount {
-            period,
-            service,
-            count: count as u64,
+        .map(|r| DeadLetterCount {
+            period: r.period,
+            service: r.service,
+            count: r.count as u64,
         })
         .collect())
 }

@@ -68,6 +68,7 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
         .connect(url)
         .await
         .context("cannot reach PostgreSQL")?;
+    // DDL naming a schema: an identifier cannot be a bind parameter.
     sqlx::query(&format!("DROP SCHEMA IF EXISTS {REBUILD_SCHEMA} CASCADE"))
         .execute(&admin)
         .await?;
@@ -206,15 +207,19 @@ async fn apply<H: Handler>(
 /// a starting monitor takes to migrate; then drops the old tables.
 async fn swap(admin: &PgPool) -> anyhow::Result<()> {
     let mut tx = admin.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('rcn-schema-' || $1))")
-        .bind(SCHEMA)
-        .execute(&mut *tx)
-        .await?;
-    let live: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)")
-            .bind(SCHEMA)
-            .fetch_one(&mut *tx)
-            .await?;
+    sqlx::query!(
+        "SELECT pg_advisory_xact_lock(hashtext('rcn-schema-' || $1))",
+        SCHEMA
+    )
+    .execute(&mut *tx)
+    .await?;
+    let live: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS "live!""#,
+        SCHEMA
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    // DDL naming schemas (below too): an identifier cannot be a bind parameter.
     sqlx::query(&format!("DROP SCHEMA IF EXISTS {PREVIOUS_SCHEMA} CASCADE"))
         .execute(&mut *tx)
         .await?;

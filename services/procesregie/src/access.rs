@@ -70,18 +70,18 @@ pub async fn log_reads(
     let applications: Vec<Option<Uuid>> = reads.iter().map(|r| r.application_id).collect();
     let icos: Vec<Option<Uuid>> = reads.iter().map(|r| r.ico_id).collect();
     let cases: Vec<Option<Uuid>> = reads.iter().map(|r| r.case_id).collect();
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO access_log (user_id, role, gemeentecode, application_id, ico_id, case_id, what)
          SELECT $1, $2, $3, a, i, c, $7
          FROM unnest($4::uuid[], $5::uuid[], $6::uuid[]) AS r(a, i, c)",
+        &who.user_id,
+        who.role as Role,
+        who.gemeentecode.as_ref().map(|g| g.as_str()),
+        &applications as &[Option<Uuid>],
+        &icos as &[Option<Uuid>],
+        &cases as &[Option<Uuid>],
+        what,
     )
-    .bind(&who.user_id)
-    .bind(who.role.as_str())
-    .bind(who.gemeentecode.as_ref().map(|g| g.as_str()))
-    .bind(&applications)
-    .bind(&icos)
-    .bind(&cases)
-    .bind(what)
     .execute(&mut *conn)
     .await
     .map_err(db)?;

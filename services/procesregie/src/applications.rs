@@ -17,8 +17,8 @@ use rcn_contracts::procesregie_api::{
 use rcn_contracts::procesregie_events::{ApplicationSubmitted, ProcesregieEvent};
 use rcn_contracts::{Gemeentecode, SCHEMA_VERSION};
 use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
 use sqlx::types::Json;
-use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
 use crate::Procesregie;
@@ -34,10 +34,10 @@ pub struct StoredPerson {
 }
 
 /// An application as stored.
-#[derive(Debug, Clone, FromRow)]
+#[derive(Debug, Clone)]
 pub struct ApplicationRow {
     pub application_id: Uuid,
-    pub status: String,
+    pub status: ApplicationStatus,
     pub case_id: Option<Uuid>,
     pub suggestion_id: Option<Uuid>,
     pub person_key: Option<String>,
@@ -54,7 +54,7 @@ pub struct ApplicationRow {
     pub updated_at: DateTime<Utc>,
     pub submitted_at: Option<DateTime<Utc>>,
     pub triage_on: Option<NaiveDate>,
-    pub outcome: Option<String>,
+    pub outcome: Option<TriageOutcome>,
     pub outcome_reason: Option<String>,
     pub advice: Option<String>,
     pub decided_by: Option<String>,
@@ -62,35 +62,37 @@ pub struct ApplicationRow {
     pub ico_id: Option<Uuid>,
 }
 
-/// Every column of [`ApplicationRow`], for `SELECT … FROM applications a`.
-pub const COLUMNS: &str =
-    "a.application_id, a.status, a.case_id, a.suggestion_id, a.person_key, a.person,
-    a.gemeentecode, a.applicant_id, a.reason, a.goal, a.criteria, a.partners, a.informed,
-    a.not_informed_why, a.created_at, a.updated_at, a.submitted_at, a.triage_on, a.outcome,
-    a.outcome_reason, a.advice, a.decided_by, a.decided_at,
-    (SELECT i.ico_id FROM icos i WHERE i.application_id = a.application_id) AS ico_id";
+// Short names for the macro's type overrides (a column alias holds at most 63 bytes), which
+// resolve where the macro is used.
+pub type Status = ApplicationStatus;
+pub type Outcome = TriageOutcome;
+pub type PersonJson = Json<StoredPerson>;
+pub type CriteriaJson = Json<Criteria>;
+pub type PartnersJson = Json<Vec<Partner>>;
 
-pub fn status(raw: &str) -> ApplicationStatus {
-    match raw {
-        "submitted" => ApplicationStatus::Submitted,
-        "triaged" => ApplicationStatus::Triaged,
-        _ => ApplicationStatus::Draft,
-    }
+/// `sqlx::query_as!(ApplicationRow, …)` over `applications a` with every column of
+/// [`ApplicationRow`]; `$rest` (a string literal) continues after `FROM applications a`. One
+/// column list for every reader, still checked by the compiler.
+macro_rules! select_applications {
+    ($rest:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            $crate::applications::ApplicationRow,
+            r#"SELECT a.application_id, a.status AS "status: crate::applications::Status", a.case_id,
+                 a.suggestion_id, a.person_key, a.person AS "person: crate::applications::PersonJson",
+                 a.gemeentecode, a.applicant_id, a.reason, a.goal,
+                 a.criteria AS "criteria: crate::applications::CriteriaJson",
+                 a.partners AS "partners: crate::applications::PartnersJson", a.informed, a.not_informed_why,
+                 a.created_at, a.updated_at, a.submitted_at, a.triage_on,
+                 a.outcome AS "outcome: crate::applications::Outcome", a.outcome_reason, a.advice, a.decided_by,
+                 a.decided_at,
+                 (SELECT i.ico_id FROM icos i WHERE i.application_id = a.application_id) AS ico_id
+               FROM applications a "# + $rest $(, $arg)*
+        )
+    };
 }
-
-pub fn status_str(s: ApplicationStatus) -> &'static str {
-    match s {
-        ApplicationStatus::Draft => "draft",
-        ApplicationStatus::Submitted => "submitted",
-        ApplicationStatus::Triaged => "triaged",
-    }
-}
+pub(crate) use select_applications;
 
 impl ApplicationRow {
-    pub fn status(&self) -> ApplicationStatus {
-        status(&self.status)
-    }
-
     pub fn visible_to(&self, who: &Identity) -> bool {
         access::may_see(
             who,
@@ -128,7 +130,7 @@ impl ApplicationRow {
     pub fn summary(&self) -> ApplicationSummary {
         ApplicationSummary {
             application_id: self.application_id,
-            status: self.status(),
+            status: self.status,
             case_id: self.case_id,
             gemeentecode: self
                 .gemeentecode
@@ -138,15 +140,15 @@ impl ApplicationRow {
             family_name: self.person.as_ref().map(|p| p.0.family_name.clone()),
             submitted_at: self.submitted_at,
             triage_on: self.triage_on,
-            outcome: self.outcome.as_deref().and_then(TriageOutcome::parse),
+            outcome: self.outcome,
             missing: self.missing().len() as u32,
             updated_at: self.updated_at,
         }
     }
 
     fn view(&self, earlier: Vec<EarlierReferral>) -> ApplicationView {
-        let outcome = match (&self.outcome, &self.decided_by, self.decided_at) {
-            (Some(o), Some(by), Some(at)) => TriageOutcome::parse(o).map(|outcome| OutcomeView {
+        let outcome = match (self.outcome, &self.decided_by, self.decided_at) {
+            (Some(outcome), Some(by), Some(at)) => Some(OutcomeView {
                 outcome,
                 reason: self.outcome_reason.clone().unwrap_or_default(),
                 advice: self.advice.clone(),
@@ -159,7 +161,7 @@ impl ApplicationRow {
         let form = self.form();
         ApplicationView {
             application_id: self.application_id,
-            status: self.status(),
+            status: self.status,
             case_id: self.case_id,
             suggestion_id: self.suggestion_id,
             gemeentecode: form.gemeentecode,
@@ -352,13 +354,6 @@ pub fn problems(form: &ApplicationForm) -> Vec<Problem> {
     out
 }
 
-/// The case an application from a case is about, as procesregie knows it from CASES.
-#[derive(Debug, FromRow)]
-struct WatchedCase {
-    gemeentecode: String,
-    person_key: Option<String>,
-}
-
 impl Procesregie {
     /// Saves an application (new, or the next version of the caller's draft); submits it when
     /// asked and complete.
@@ -381,7 +376,7 @@ impl Procesregie {
                 let row = row
                     .filter(|r| r.visible_to(who))
                     .ok_or_else(|| not_found("application"))?;
-                if row.status() != ApplicationStatus::Draft {
+                if row.status != ApplicationStatus::Draft {
                     return Err(ApiProblem::conflict(
                         "this application was submitted and can no longer change",
                     ));
@@ -392,14 +387,15 @@ impl Procesregie {
         // Whom it is about: the case (as CASES told us), or the person given.
         let (case_id, gemeentecode, person_key, person) = match (form.case_id, &form.person) {
             (Some(case_id), _) => {
-                let case = sqlx::query_as::<_, WatchedCase>(
+                // The case an application from a case is about, as procesregie knows it from CASES.
+                let case = sqlx::query!(
                     "SELECT gemeentecode, person_key FROM watched_cases WHERE case_id = $1",
+                    case_id
                 )
-                .bind(case_id)
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(db)?
-                .filter(|c: &WatchedCase| access::may_see(who, Some(&c.gemeentecode), None))
+                .filter(|c| access::may_see(who, Some(&c.gemeentecode), None))
                 .ok_or_else(|| not_found("case"))?;
                 (
                     Some(case_id),
@@ -458,7 +454,15 @@ impl Procesregie {
             .as_ref()
             .map_or_else(Uuid::now_v7, |r| r.application_id);
         let suggestion_id = existing.as_ref().and_then(|r| r.suggestion_id);
-        sqlx::query(
+        let status = if submit {
+            ApplicationStatus::Submitted
+        } else {
+            ApplicationStatus::Draft
+        };
+        let applicant_id = existing
+            .as_ref()
+            .map_or(who.user_id.as_str(), |r| r.applicant_id.as_str());
+        sqlx::query!(
             "INSERT INTO applications (application_id, status, case_id, suggestion_id, person_key, person,
                  gemeentecode, applicant_id, applicant_role, applicant_gemeentecode, reason, goal,
                  criteria, partners, informed, not_informed_why, created_at, updated_at,
@@ -470,39 +474,38 @@ impl Procesregie {
                  criteria = EXCLUDED.criteria, partners = EXCLUDED.partners, informed = EXCLUDED.informed,
                  not_informed_why = EXCLUDED.not_informed_why, updated_at = EXCLUDED.updated_at,
                  submitted_at = EXCLUDED.submitted_at, triage_on = EXCLUDED.triage_on",
+            application_id,
+            status as ApplicationStatus,
+            case_id,
+            suggestion_id,
+            person_key.as_deref(),
+            person.as_ref().map(Json) as Option<Json<&StoredPerson>>,
+            gemeentecode.as_deref(),
+            applicant_id,
+            who.role as Role,
+            who.gemeentecode.as_ref().map(|g| g.as_str()),
+            form.reason.as_deref().map(str::trim),
+            form.goal.as_deref().map(str::trim),
+            Json(&form.criteria) as Json<&Criteria>,
+            Json(&form.partners) as Json<&Vec<Partner>>,
+            form.informed,
+            form.not_informed_why.as_deref().map(str::trim),
+            now,
+            submit.then_some(now),
+            slot.map(|s| s.meeting_on),
         )
-        .bind(application_id)
-        .bind(if submit { "submitted" } else { "draft" })
-        .bind(case_id)
-        .bind(suggestion_id)
-        .bind(&person_key)
-        .bind(person.as_ref().map(Json))
-        .bind(&gemeentecode)
-        .bind(existing.as_ref().map_or(who.user_id.as_str(), |r| r.applicant_id.as_str()))
-        .bind(who.role.as_str())
-        .bind(who.gemeentecode.as_ref().map(|g| g.as_str()))
-        .bind(form.reason.as_deref().map(str::trim))
-        .bind(form.goal.as_deref().map(str::trim))
-        .bind(Json(&form.criteria))
-        .bind(Json(&form.partners))
-        .bind(form.informed)
-        .bind(form.not_informed_why.as_deref().map(str::trim))
-        .bind(now)
-        .bind(submit.then_some(now))
-        .bind(slot.map(|s| s.meeting_on))
         .execute(&mut *tx)
         .await
         .map_err(db)?;
         if let Some(slot) = slot {
             let from_rule = match suggestion_id {
-                Some(id) => sqlx::query_scalar::<_, String>(
-                    "SELECT rule FROM suggestions WHERE suggestion_id = $1",
+                Some(id) => sqlx::query_scalar!(
+                    r#"SELECT rule AS "rule: rcn_contracts::procesregie_api::SuggestionRule" FROM suggestions WHERE suggestion_id = $1"#,
+                    id
                 )
-                .bind(id)
                 .fetch_optional(&mut *tx)
                 .await
-                .map_err(db)?
-                .and_then(|r| rcn_contracts::procesregie_api::SuggestionRule::parse(&r)),
+                .map_err(db)?,
                 None => None,
             };
             let event = ApplicationSubmitted {
@@ -582,17 +585,16 @@ impl Procesregie {
         q: &ApplicationQuery,
     ) -> Result<ApplicationList, ApiProblem> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let rows: Vec<ApplicationRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM applications a
-             WHERE ($1::text IS NULL OR a.status = $1) AND ($2::uuid IS NULL OR a.case_id = $2)
+        let rows: Vec<ApplicationRow> = select_applications!(
+            "WHERE ($1::text IS NULL OR a.status = $1) AND ($2::uuid IS NULL OR a.case_id = $2)
                AND ($3 OR a.applicant_id = $4 OR a.gemeentecode = $5)
-             ORDER BY a.updated_at DESC LIMIT 500"
-        ))
-        .bind(q.status.map(status_str))
-        .bind(q.case_id)
-        .bind(access::sees_region(who))
-        .bind(&who.user_id)
-        .bind(who.gemeentecode.as_ref().map(|g| g.as_str()))
+             ORDER BY a.updated_at DESC LIMIT 500",
+            q.status as Option<ApplicationStatus>,
+            q.case_id,
+            access::sees_region(who),
+            &who.user_id,
+            who.gemeentecode.as_ref().map(|g| g.as_str()),
+        )
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
@@ -618,14 +620,19 @@ pub async fn load(
     application_id: Uuid,
     lock: bool,
 ) -> Result<Option<ApplicationRow>, ApiProblem> {
-    sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM applications a WHERE a.application_id = $1 {}",
-        if lock { "FOR UPDATE OF a" } else { "" }
-    ))
-    .bind(application_id)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db)
+    let row = if lock {
+        select_applications!(
+            "WHERE a.application_id = $1 FOR UPDATE OF a",
+            application_id
+        )
+        .fetch_optional(&mut *conn)
+        .await
+    } else {
+        select_applications!("WHERE a.application_id = $1", application_id)
+            .fetch_optional(&mut *conn)
+            .await
+    };
+    row.map_err(db)
 }
 
 /// The other applications about the person with pseudonym `person_key`, newest first.
@@ -634,23 +641,16 @@ async fn earlier(
     person_key: &str,
     except: Uuid,
 ) -> Result<Vec<EarlierReferral>, ApiProblem> {
-    #[derive(FromRow)]
-    struct Earlier {
-        application_id: Uuid,
-        status: String,
-        submitted_at: Option<DateTime<Utc>>,
-        outcome: Option<String>,
-        ico_id: Option<Uuid>,
-        ico_status: Option<String>,
-    }
-    let rows: Vec<Earlier> = sqlx::query_as(
-        "SELECT a.application_id, a.status, a.submitted_at, a.outcome, i.ico_id, i.status AS ico_status
+    let rows = sqlx::query!(
+        r#"SELECT a.application_id, a.status AS "status: ApplicationStatus", a.submitted_at,
+             a.outcome AS "outcome: TriageOutcome", i.ico_id AS "ico_id?",
+             i.status AS "ico_status?: IcoStatus"
          FROM applications a LEFT JOIN icos i ON i.application_id = a.application_id
          WHERE a.person_key = $1 AND a.application_id <> $2
-         ORDER BY a.created_at DESC",
+         ORDER BY a.created_at DESC"#,
+        person_key,
+        except
     )
-    .bind(person_key)
-    .bind(except)
     .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
@@ -658,17 +658,11 @@ async fn earlier(
         .into_iter()
         .map(|r| EarlierReferral {
             application_id: r.application_id,
-            status: status(&r.status),
+            status: r.status,
             submitted_at: r.submitted_at,
-            outcome: r.outcome.as_deref().and_then(TriageOutcome::parse),
+            outcome: r.outcome,
             ico_id: r.ico_id,
-            ico_status: r.ico_status.map(|s| {
-                if s == "closed" {
-                    IcoStatus::Closed
-                } else {
-                    IcoStatus::Open
-                }
-            }),
+            ico_status: r.ico_status,
         })
         .collect())
 }

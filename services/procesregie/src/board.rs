@@ -8,7 +8,8 @@ use rcn_contracts::envelope::ApiProblem;
 use rcn_contracts::identity::Identity;
 use rcn_contracts::notice::Problem;
 use rcn_contracts::procesregie_api::{
-    AgendaQuery, ApplicationView, MAX_TEXT, TriageAgenda, TriageDecision, TriageOutcome,
+    AgendaQuery, ApplicationStatus, ApplicationView, MAX_TEXT, Partner, TriageAgenda,
+    TriageDecision, TriageOutcome,
 };
 use rcn_contracts::procesregie_events::{ApplicationTriaged, IcoOpened, ProcesregieEvent};
 use rcn_contracts::{Gemeentecode, SCHEMA_VERSION};
@@ -17,7 +18,7 @@ use uuid::Uuid;
 
 use crate::Procesregie;
 use crate::access::{self, Read, db, not_found};
-use crate::applications::{self, ApplicationRow, COLUMNS};
+use crate::applications::{self, ApplicationRow, select_applications};
 
 impl Procesregie {
     /// The agenda of the meeting on `q.meeting_on`, or of the next meeting from today.
@@ -47,18 +48,18 @@ impl Procesregie {
             }
         };
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let on_agenda: Vec<ApplicationRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM applications a
-             WHERE a.triage_on = $1 AND a.status IN ('submitted', 'triaged')
-             ORDER BY a.submitted_at"
-        ))
-        .bind(slot.meeting_on)
+        let on_agenda: Vec<ApplicationRow> = select_applications!(
+            "WHERE a.triage_on = $1 AND a.status = ANY($2) ORDER BY a.submitted_at",
+            slot.meeting_on,
+            &[ApplicationStatus::Submitted, ApplicationStatus::Triaged] as &[ApplicationStatus],
+        )
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
-        let drafts: Vec<ApplicationRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM applications a WHERE a.status = 'draft' ORDER BY a.created_at LIMIT 500"
-        ))
+        let drafts: Vec<ApplicationRow> = select_applications!(
+            "WHERE a.status = $1 ORDER BY a.created_at LIMIT 500",
+            ApplicationStatus::Draft as ApplicationStatus,
+        )
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
@@ -120,18 +121,20 @@ impl Procesregie {
         let mut tx = self.pool.begin().await.map_err(db)?;
         // Only a submitted application takes an outcome: the second of two concurrent decisions
         // waits for the first's row lock, then finds the status changed and updates nothing.
-        let decided: Option<(Uuid,)> = sqlx::query_as(
-            "UPDATE applications SET status = 'triaged', outcome = $2, outcome_reason = $3,
+        let decided = sqlx::query_scalar!(
+            "UPDATE applications SET status = $7, outcome = $2, outcome_reason = $3,
                  advice = $4, decided_by = $5, decided_at = $6, updated_at = $6
-             WHERE application_id = $1 AND status = 'submitted'
+             WHERE application_id = $1 AND status = $8
              RETURNING application_id",
+            d.application_id,
+            d.outcome as TriageOutcome,
+            d.reason.trim(),
+            d.advice.as_deref().map(str::trim),
+            &who.user_id,
+            now,
+            ApplicationStatus::Triaged as ApplicationStatus,
+            ApplicationStatus::Submitted as ApplicationStatus,
         )
-        .bind(d.application_id)
-        .bind(d.outcome.as_str())
-        .bind(d.reason.trim())
-        .bind(d.advice.as_deref().map(str::trim))
-        .bind(&who.user_id)
-        .bind(now)
         .fetch_optional(&mut *tx)
         .await
         .map_err(db)?;
@@ -186,16 +189,16 @@ impl Procesregie {
         trace_id: Option<&str>,
     ) -> Result<Uuid, ApiProblem> {
         let ico_id = Uuid::now_v7();
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO icos (ico_id, application_id, procesregisseur, partners, goal, opened_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
+            ico_id,
+            row.application_id,
+            &who.user_id,
+            Json(&row.partners.0) as Json<&Vec<Partner>>,
+            row.goal.as_deref().unwrap_or_default(),
+            now,
         )
-        .bind(ico_id)
-        .bind(row.application_id)
-        .bind(&who.user_id)
-        .bind(Json(&row.partners.0))
-        .bind(row.goal.clone().unwrap_or_default())
-        .bind(now)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -226,10 +229,7 @@ impl Procesregie {
 
 /// Why an application takes no outcome now: not yet submitted, or someone recorded one first.
 fn already(row: &ApplicationRow) -> ApiProblem {
-    match (
-        row.outcome.as_deref().and_then(TriageOutcome::parse),
-        &row.decided_by,
-    ) {
+    match (row.outcome, &row.decided_by) {
         (Some(outcome), Some(by)) => ApiProblem::conflict(format!(
             "the triage outcome of this application was already recorded by {by}: {} ({}); yours was not recorded",
             outcome.as_str(),

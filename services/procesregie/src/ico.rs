@@ -16,26 +16,26 @@ use rcn_contracts::procesregie_events::{
     IcoActionChanged, IcoClosed, IcoReviewHeld, ProcesregieEvent,
 };
 use rcn_contracts::{Gemeentecode, SCHEMA_VERSION};
+use sqlx::PgConnection;
 use sqlx::types::Json;
-use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
 use crate::Procesregie;
 use crate::access::{self, Read, db, not_found};
 use crate::applications::StoredPerson;
 
-#[derive(Debug, FromRow)]
+#[derive(Debug)]
 struct IcoRow {
     ico_id: Uuid,
     application_id: Uuid,
-    status: String,
+    status: IcoStatus,
     procesregisseur: String,
     casusregisseur: Option<Json<Casusregisseur>>,
     partners: Json<Vec<Partner>>,
     goal: String,
     opened_at: DateTime<Utc>,
     closed_at: Option<DateTime<Utc>>,
-    close_reason: Option<String>,
+    close_reason: Option<IcoCloseReason>,
     close_note: Option<String>,
     case_id: Option<Uuid>,
     gemeentecode: Option<String>,
@@ -45,18 +45,31 @@ struct IcoRow {
     overdue_actions: i64,
 }
 
-const ICO_COLUMNS: &str =
-    "i.ico_id, i.application_id, i.status, i.procesregisseur, i.casusregisseur,
-    i.partners, i.goal, i.opened_at, i.closed_at, i.close_reason, i.close_note, a.case_id,
-    a.gemeentecode, a.applicant_id, a.person,
-    (SELECT r.next_review_on FROM ico_reviews r WHERE r.ico_id = i.ico_id
-      ORDER BY r.held_on DESC, r.recorded_at DESC LIMIT 1) AS next_review_on,
-    (SELECT count(*) FROM ico_actions x WHERE x.ico_id = i.ico_id
-      AND x.status IN ('open', 'in_progress') AND x.due_on < current_date) AS overdue_actions";
+/// `sqlx::query_as!(IcoRow, …)` over `icos i JOIN applications a` with every column of
+/// [`IcoRow`]; `$rest` (a string literal) continues after the join. One column list for every
+/// reader, still checked by the compiler.
+macro_rules! select_icos {
+    ($rest:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            IcoRow,
+            r#"SELECT i.ico_id, i.application_id, i.status AS "status: IcoStatus",
+                 i.procesregisseur, i.casusregisseur AS "casusregisseur: Json<Casusregisseur>",
+                 i.partners AS "partners: Json<Vec<Partner>>", i.goal, i.opened_at, i.closed_at,
+                 i.close_reason AS "close_reason: IcoCloseReason", i.close_note, a.case_id,
+                 a.gemeentecode, a.applicant_id, a.person AS "person: Json<StoredPerson>",
+                 (SELECT r.next_review_on FROM ico_reviews r WHERE r.ico_id = i.ico_id
+                   ORDER BY r.held_on DESC, r.recorded_at DESC LIMIT 1) AS next_review_on,
+                 (SELECT count(*) FROM ico_actions x WHERE x.ico_id = i.ico_id
+                   AND x.status IN ('open', 'in_progress') AND x.due_on < current_date)
+                   AS "overdue_actions!"
+               FROM icos i JOIN applications a USING (application_id) "# + $rest $(, $arg)*
+        )
+    };
+}
 
 impl IcoRow {
     fn open(&self) -> bool {
-        self.status == "open"
+        self.status == IcoStatus::Open
     }
 
     fn visible_to(&self, who: &Identity) -> bool {
@@ -75,7 +88,7 @@ impl IcoRow {
             application_id: self.application_id,
             gemeentecode: self.gemeentecode(),
             family_name: self.person.as_ref().map(|p| p.0.family_name.clone()),
-            status: ico_status(&self.status),
+            status: self.status,
             procesregisseur: self.procesregisseur.clone(),
             overdue_actions: self.overdue_actions as u32,
             next_review_on: self.next_review_on,
@@ -84,24 +97,15 @@ impl IcoRow {
     }
 }
 
-fn ico_status(s: &str) -> IcoStatus {
-    if s == "closed" {
-        IcoStatus::Closed
-    } else {
-        IcoStatus::Open
-    }
-}
-
 /// The ICOs of these cases (for the case page and the suggestion list).
 pub async fn of_cases(
     conn: &mut PgConnection,
     case_ids: &[Uuid],
 ) -> Result<Vec<IcoSummary>, ApiProblem> {
-    let rows: Vec<IcoRow> = sqlx::query_as(&format!(
-        "SELECT {ICO_COLUMNS} FROM icos i JOIN applications a USING (application_id)
-         WHERE a.case_id = ANY($1) ORDER BY i.opened_at DESC"
-    ))
-    .bind(case_ids)
+    let rows: Vec<IcoRow> = select_icos!(
+        "WHERE a.case_id = ANY($1) ORDER BY i.opened_at DESC",
+        case_ids
+    )
     .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
@@ -132,17 +136,18 @@ impl Procesregie {
         ico_id: Uuid,
         lock: bool,
     ) -> Result<IcoRow, ApiProblem> {
-        sqlx::query_as::<_, IcoRow>(&format!(
-            "SELECT {ICO_COLUMNS} FROM icos i JOIN applications a USING (application_id)
-             WHERE i.ico_id = $1 {}",
-            if lock { "FOR UPDATE OF i" } else { "" }
-        ))
-        .bind(ico_id)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(db)?
-        .filter(|r| r.visible_to(who))
-        .ok_or_else(|| not_found("ICO"))
+        let row = if lock {
+            select_icos!("WHERE i.ico_id = $1 FOR UPDATE OF i", ico_id)
+                .fetch_optional(&mut *conn)
+                .await
+        } else {
+            select_icos!("WHERE i.ico_id = $1", ico_id)
+                .fetch_optional(&mut *conn)
+                .await
+        };
+        row.map_err(db)?
+            .filter(|r| r.visible_to(who))
+            .ok_or_else(|| not_found("ICO"))
     }
 
     /// Loads the ICO to change it: a procesregisseur's, and still open.
@@ -170,54 +175,30 @@ impl Procesregie {
         what: &str,
     ) -> Result<IcoView, ApiProblem> {
         let row = self.load_ico(conn, who, ico_id, false).await?;
-        #[derive(FromRow)]
-        struct ActionRow {
-            action_id: Uuid,
-            owner_organisation: String,
-            description: String,
-            due_on: NaiveDate,
-            status: String,
-        }
-        #[derive(FromRow)]
-        struct HistoryRow {
-            action_id: Uuid,
-            at: DateTime<Utc>,
-            by_user: String,
-            owner_organisation: String,
-            description: String,
-            due_on: NaiveDate,
-            status: String,
-        }
-        #[derive(FromRow)]
-        struct ReviewRow {
-            review_id: Uuid,
-            held_on: NaiveDate,
-            notes: String,
-            next_review_on: Option<NaiveDate>,
-            recorded_by: String,
-        }
-        let actions: Vec<ActionRow> = sqlx::query_as(
-            "SELECT action_id, owner_organisation, description, due_on, status FROM ico_actions
-             WHERE ico_id = $1 ORDER BY created_at, action_id",
+        let actions = sqlx::query!(
+            r#"SELECT action_id, owner_organisation, description, due_on,
+                 status AS "status: ActionStatus"
+               FROM ico_actions WHERE ico_id = $1 ORDER BY created_at, action_id"#,
+            ico_id
         )
-        .bind(ico_id)
         .fetch_all(&mut *conn)
         .await
         .map_err(db)?;
-        let history: Vec<HistoryRow> = sqlx::query_as(
-            "SELECT h.action_id, h.at, h.by_user, h.owner_organisation, h.description, h.due_on, h.status
-             FROM ico_action_history h JOIN ico_actions x USING (action_id)
-             WHERE x.ico_id = $1 ORDER BY h.id",
+        let history = sqlx::query!(
+            r#"SELECT h.action_id, h.at, h.by_user, h.owner_organisation, h.description, h.due_on,
+                 h.status AS "status: ActionStatus"
+               FROM ico_action_history h JOIN ico_actions x USING (action_id)
+               WHERE x.ico_id = $1 ORDER BY h.id"#,
+            ico_id
         )
-        .bind(ico_id)
         .fetch_all(&mut *conn)
         .await
         .map_err(db)?;
-        let reviews: Vec<ReviewRow> = sqlx::query_as(
+        let reviews = sqlx::query!(
             "SELECT review_id, held_on, notes, next_review_on, recorded_by FROM ico_reviews
              WHERE ico_id = $1 ORDER BY held_on, recorded_at",
+            ico_id
         )
-        .bind(ico_id)
         .fetch_all(&mut *conn)
         .await
         .map_err(db)?;
@@ -232,7 +213,6 @@ impl Procesregie {
             }],
         )
         .await?;
-        let status = |s: &str| ActionStatus::parse(s).unwrap_or(ActionStatus::Open);
         Ok(IcoView {
             ico_id,
             application_id: row.application_id,
@@ -244,7 +224,7 @@ impl Procesregie {
                 date_of_birth: p.0.date_of_birth,
                 bsn_masked: p.0.bsn_masked.clone(),
             }),
-            status: ico_status(&row.status),
+            status: row.status,
             procesregisseur: row.procesregisseur.clone(),
             casusregisseur: row.casusregisseur.as_ref().map(|c| c.0.clone()),
             partners: row.partners.0.clone(),
@@ -256,14 +236,14 @@ impl Procesregie {
                     owner_organisation: a.owner_organisation.clone(),
                     description: a.description.clone(),
                     due_on: a.due_on,
-                    status: status(&a.status),
+                    status: a.status,
                     history: history
                         .iter()
                         .filter(|h| h.action_id == a.action_id)
                         .map(|h| ActionChange {
                             at: h.at,
                             by: h.by_user.clone(),
-                            status: status(&h.status),
+                            status: h.status,
                             due_on: h.due_on,
                             description: h.description.clone(),
                             owner_organisation: h.owner_organisation.clone(),
@@ -284,7 +264,7 @@ impl Procesregie {
             next_review_on: row.next_review_on,
             opened_at: row.opened_at,
             closed_at: row.closed_at,
-            close_reason: row.close_reason.as_deref().and_then(IcoCloseReason::parse),
+            close_reason: row.close_reason,
             close_note: row.close_note.clone(),
         })
     }
@@ -298,20 +278,16 @@ impl Procesregie {
 
     pub async fn list_icos(&self, who: &Identity, q: &IcoQuery) -> Result<IcoList, ApiProblem> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let rows: Vec<IcoRow> = sqlx::query_as(&format!(
-            "SELECT {ICO_COLUMNS} FROM icos i JOIN applications a USING (application_id)
-             WHERE ($1::text IS NULL OR i.status = $1) AND (NOT $2 OR i.procesregisseur = $3)
+        let rows: Vec<IcoRow> = select_icos!(
+            "WHERE ($1::text IS NULL OR i.status = $1) AND (NOT $2 OR i.procesregisseur = $3)
                AND ($4 OR a.applicant_id = $3 OR a.gemeentecode = $5)
-             ORDER BY i.opened_at DESC LIMIT 500"
-        ))
-        .bind(q.status.map(|s| match s {
-            IcoStatus::Open => "open",
-            IcoStatus::Closed => "closed",
-        }))
-        .bind(q.mine)
-        .bind(&who.user_id)
-        .bind(access::sees_region(who))
-        .bind(who.gemeentecode.as_ref().map(|g| g.as_str()))
+             ORDER BY i.opened_at DESC LIMIT 500",
+            q.status as Option<IcoStatus>,
+            q.mine,
+            &who.user_id,
+            access::sees_region(who),
+            who.gemeentecode.as_ref().map(|g| g.as_str()),
+        )
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
@@ -355,15 +331,15 @@ impl Procesregie {
         invalid_if_any(problems)?;
         let mut tx = self.pool.begin().await.map_err(db)?;
         self.ico_to_change(&mut tx, who, u.ico_id).await?;
-        sqlx::query(
+        sqlx::query!(
             "UPDATE icos SET casusregisseur = coalesce($2, casusregisseur),
                  partners = coalesce($3, partners), goal = coalesce($4, goal)
              WHERE ico_id = $1",
+            u.ico_id,
+            u.casusregisseur.as_ref().map(Json) as Option<Json<&Casusregisseur>>,
+            u.partners.as_ref().map(Json) as Option<Json<&Vec<Partner>>>,
+            u.goal.as_deref().map(str::trim),
         )
-        .bind(u.ico_id)
-        .bind(u.casusregisseur.as_ref().map(Json))
-        .bind(u.partners.as_ref().map(Json))
-        .bind(u.goal.as_deref().map(str::trim))
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -395,33 +371,33 @@ impl Procesregie {
         let (action_id, created) = match a.action_id {
             None => {
                 let id = Uuid::now_v7();
-                sqlx::query(
+                sqlx::query!(
                     "INSERT INTO ico_actions (action_id, ico_id, owner_organisation, description, due_on, status, created_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    id,
+                    a.ico_id,
+                    a.owner_organisation.trim(),
+                    a.description.trim(),
+                    a.due_on,
+                    a.status as ActionStatus,
+                    now,
                 )
-                .bind(id)
-                .bind(a.ico_id)
-                .bind(a.owner_organisation.trim())
-                .bind(a.description.trim())
-                .bind(a.due_on)
-                .bind(a.status.as_str())
-                .bind(now)
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;
                 (id, true)
             }
             Some(id) => {
-                let changed = sqlx::query(
+                let changed = sqlx::query!(
                     "UPDATE ico_actions SET owner_organisation = $3, description = $4, due_on = $5, status = $6
                      WHERE action_id = $1 AND ico_id = $2",
+                    id,
+                    a.ico_id,
+                    a.owner_organisation.trim(),
+                    a.description.trim(),
+                    a.due_on,
+                    a.status as ActionStatus,
                 )
-                .bind(id)
-                .bind(a.ico_id)
-                .bind(a.owner_organisation.trim())
-                .bind(a.description.trim())
-                .bind(a.due_on)
-                .bind(a.status.as_str())
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?
@@ -432,17 +408,17 @@ impl Procesregie {
                 (id, false)
             }
         };
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO ico_action_history (action_id, at, by_user, owner_organisation, description, due_on, status)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            action_id,
+            now,
+            &who.user_id,
+            a.owner_organisation.trim(),
+            a.description.trim(),
+            a.due_on,
+            a.status as ActionStatus,
         )
-        .bind(action_id)
-        .bind(now)
-        .bind(&who.user_id)
-        .bind(a.owner_organisation.trim())
-        .bind(a.description.trim())
-        .bind(a.due_on)
-        .bind(a.status.as_str())
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -490,17 +466,17 @@ impl Procesregie {
         let mut tx = self.pool.begin().await.map_err(db)?;
         self.ico_to_change(&mut tx, who, r.ico_id).await?;
         let review_id = Uuid::now_v7();
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO ico_reviews (review_id, ico_id, held_on, notes, next_review_on, recorded_by, recorded_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            review_id,
+            r.ico_id,
+            r.held_on,
+            r.notes.trim(),
+            r.next_review_on,
+            &who.user_id,
+            now,
         )
-        .bind(review_id)
-        .bind(r.ico_id)
-        .bind(r.held_on)
-        .bind(r.notes.trim())
-        .bind(r.next_review_on)
-        .bind(&who.user_id)
-        .bind(now)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -544,22 +520,23 @@ impl Procesregie {
         let now = Utc::now();
         let mut tx = self.pool.begin().await.map_err(db)?;
         let row = self.ico_to_change(&mut tx, who, c.ico_id).await?;
-        sqlx::query(
-            "UPDATE icos SET status = 'closed', closed_at = $2, close_reason = $3, close_note = $4, closed_by = $5
+        sqlx::query!(
+            "UPDATE icos SET status = $6, closed_at = $2, close_reason = $3, close_note = $4, closed_by = $5
              WHERE ico_id = $1",
+            c.ico_id,
+            now,
+            c.reason as IcoCloseReason,
+            c.note.as_deref().map(str::trim),
+            &who.user_id,
+            IcoStatus::Closed as IcoStatus,
         )
-        .bind(c.ico_id)
-        .bind(now)
-        .bind(c.reason.as_str())
-        .bind(c.note.as_deref().map(str::trim))
-        .bind(&who.user_id)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-        let open_actions: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM ico_actions WHERE ico_id = $1 AND status IN ('open', 'in_progress')",
+        let open_actions: i64 = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "count!" FROM ico_actions WHERE ico_id = $1 AND status IN ('open', 'in_progress')"#,
+            c.ico_id
         )
-        .bind(c.ico_id)
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;

@@ -5,12 +5,11 @@
 
 use std::time::Duration;
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use rcn_contracts::SCHEMA_VERSION;
-use rcn_contracts::procesregie_api::ActionStatus;
+use rcn_contracts::procesregie_api::{ActionStatus, SuggestionRule};
 use rcn_contracts::procesregie_events::{IcoActionOverdue, IcoReviewOverdue, ProcesregieEvent};
 use rcn_runtime::CancellationToken;
-use sqlx::FromRow;
 use uuid::Uuid;
 
 use crate::Procesregie;
@@ -29,22 +28,6 @@ pub async fn run(state: std::sync::Arc<Procesregie>, shutdown: CancellationToken
     }
 }
 
-#[derive(FromRow)]
-struct DueAction {
-    action_id: Uuid,
-    ico_id: Uuid,
-    owner_organisation: String,
-    due_on: NaiveDate,
-    status: String,
-}
-
-#[derive(FromRow)]
-struct DueReview {
-    ico_id: Uuid,
-    next_review_on: NaiveDate,
-    procesregisseur: String,
-}
-
 impl Procesregie {
     /// One round: raises what is overdue today (Europe/Amsterdam) and was not raised before, and
     /// looks at the cases nearing release again.
@@ -55,8 +38,9 @@ impl Procesregie {
             .with_timezone(&chrono_tz::Europe::Amsterdam)
             .date_naive();
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let actions: Vec<DueAction> = sqlx::query_as(
-            "WITH due AS (
+        // The CTE's columns are not known non-null to the compiler: `!` says they are.
+        let actions = sqlx::query!(
+            r#"WITH due AS (
                  SELECT x.action_id, x.ico_id, x.owner_organisation, x.due_on, x.status
                  FROM ico_actions x JOIN icos i USING (ico_id)
                  WHERE i.status = 'open' AND x.status IN ('open', 'in_progress') AND x.due_on < $1
@@ -65,10 +49,13 @@ impl Procesregie {
                  SELECT action_id, due_on, $2 FROM due ON CONFLICT DO NOTHING
                  RETURNING action_id
              )
-             SELECT due.* FROM due JOIN raised USING (action_id)",
+             SELECT due.action_id AS "action_id!", due.ico_id AS "ico_id!",
+                 due.owner_organisation AS "owner_organisation!", due.due_on AS "due_on!",
+                 due.status AS "status!: ActionStatus"
+             FROM due JOIN raised USING (action_id)"#,
+            today,
+            now
         )
-        .bind(today)
-        .bind(now)
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
@@ -80,7 +67,7 @@ impl Procesregie {
                 action_id: a.action_id,
                 owner_organisation: a.owner_organisation,
                 due_on: a.due_on,
-                status: ActionStatus::parse(&a.status).unwrap_or(ActionStatus::Open),
+                status: a.status,
                 raised_at: now,
             };
             self.announce(
@@ -92,8 +79,8 @@ impl Procesregie {
             )
             .await?;
         }
-        let reviews: Vec<DueReview> = sqlx::query_as(
-            "WITH latest AS (
+        let reviews = sqlx::query!(
+            r#"WITH latest AS (
                  SELECT DISTINCT ON (r.ico_id) r.ico_id, r.next_review_on
                  FROM ico_reviews r ORDER BY r.ico_id, r.held_on DESC, r.recorded_at DESC
              ), due AS (
@@ -105,10 +92,12 @@ impl Procesregie {
                  SELECT ico_id, next_review_on, $2 FROM due ON CONFLICT DO NOTHING
                  RETURNING ico_id
              )
-             SELECT due.* FROM due JOIN raised USING (ico_id)",
+             SELECT due.ico_id AS "ico_id!", due.next_review_on AS "next_review_on!",
+                 due.procesregisseur AS "procesregisseur!"
+             FROM due JOIN raised USING (ico_id)"#,
+            today,
+            now
         )
-        .bind(today)
-        .bind(now)
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
@@ -132,14 +121,15 @@ impl Procesregie {
         }
         // Cases whose release comes within the window as the days pass.
         let window = i32::try_from(self.settings.rules.open_conditions_days).unwrap_or(14);
-        let nearing: Vec<Uuid> = sqlx::query_scalar(
+        let nearing: Vec<Uuid> = sqlx::query_scalar!(
             "SELECT w.case_id FROM watched_cases w
-             WHERE w.open AND w.expected_release_on BETWEEN $1 AND $1 + $2
+             WHERE w.open AND w.expected_release_on BETWEEN $1 AND $1 + $2::int
                AND NOT EXISTS (SELECT 1 FROM suggestions s
-                               WHERE s.case_id = w.case_id AND s.rule = 'open_conditions_near_release')",
+                               WHERE s.case_id = w.case_id AND s.rule = $3)",
+            today,
+            window,
+            SuggestionRule::OpenConditionsNearRelease as SuggestionRule,
         )
-        .bind(today)
-        .bind(window)
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;

@@ -9,28 +9,18 @@ use rcn_contracts::envelope::ApiProblem;
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::notice::Problem;
 use rcn_contracts::procesregie_api::{
-    ApplicationView, MAX_TEXT, SuggestionDismiss, SuggestionList, SuggestionQuery, SuggestionRule,
-    SuggestionStatus, SuggestionView,
+    ApplicationStatus, ApplicationView, MAX_TEXT, SuggestionDismiss, SuggestionList,
+    SuggestionQuery, SuggestionRule, SuggestionStatus, SuggestionView,
 };
 use rcn_contracts::{Gemeentecode, RiskFlag};
 use serde_json::json;
+use sqlx::PgConnection;
 use sqlx::types::Json;
-use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
 use crate::Procesregie;
 use crate::access::{self, Read, db, not_found};
 use crate::settings::SuggestionRules;
-
-/// What the rules look at for one case.
-#[derive(Debug, FromRow)]
-struct CaseFacts {
-    gemeentecode: String,
-    expected_release_on: Option<NaiveDate>,
-    spoed: bool,
-    open: bool,
-    risk_flags: Json<Vec<RiskFlag>>,
-}
 
 /// A rule that fired, with its inputs.
 #[derive(Debug, Clone, PartialEq)]
@@ -99,10 +89,13 @@ impl Procesregie {
         case_id: Uuid,
         at: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
-        let Some(facts): Option<CaseFacts> = sqlx::query_as(
-            "SELECT gemeentecode, expected_release_on, spoed, open, risk_flags FROM watched_cases WHERE case_id = $1",
+        // What the rules look at for one case.
+        let Some(facts) = sqlx::query!(
+            r#"SELECT gemeentecode, expected_release_on, spoed, open,
+                 risk_flags AS "risk_flags: Json<Vec<RiskFlag>>"
+               FROM watched_cases WHERE case_id = $1"#,
+            case_id
         )
-        .bind(case_id)
         .fetch_optional(&mut *tx)
         .await?
         else {
@@ -111,20 +104,20 @@ impl Procesregie {
         if !facts.open {
             return Ok(());
         }
-        let open: Vec<String> = sqlx::query_scalar(
+        let open: Vec<String> = sqlx::query_scalar!(
             "SELECT condition FROM watched_conditions
              WHERE case_id = $1 AND status NOT IN ('arranged', 'not_applicable') ORDER BY condition",
+            case_id
         )
-        .bind(case_id)
         .fetch_all(&mut *tx)
         .await?;
-        let overdue: Vec<String> = sqlx::query_scalar(
+        let overdue: Vec<String> = sqlx::query_scalar!(
             "SELECT DISTINCT o.condition FROM overdue_conditions o
              LEFT JOIN watched_conditions w ON w.case_id = o.case_id AND w.condition = o.condition
              WHERE o.case_id = $1 AND coalesce(w.status NOT IN ('arranged', 'not_applicable'), true)
              ORDER BY o.condition",
+            case_id
         )
-        .bind(case_id)
         .fetch_all(&mut *tx)
         .await?;
         let today = at.with_timezone(&chrono_tz::Europe::Amsterdam).date_naive();
@@ -137,16 +130,16 @@ impl Procesregie {
             &open,
             &overdue,
         ) {
-            let raised = sqlx::query(
+            let raised = sqlx::query!(
                 "INSERT INTO suggestions (suggestion_id, case_id, gemeentecode, rule, inputs, raised_at)
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id, rule) DO NOTHING",
+                Uuid::now_v7(),
+                case_id,
+                &facts.gemeentecode,
+                fired.rule as SuggestionRule,
+                &fired.inputs,
+                at,
             )
-            .bind(Uuid::now_v7())
-            .bind(case_id)
-            .bind(&facts.gemeentecode)
-            .bind(fired.rule.as_str())
-            .bind(&fired.inputs)
-            .bind(at)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -164,15 +157,14 @@ impl Procesregie {
     ) -> Result<SuggestionList, ApiProblem> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let status = q.status.unwrap_or(SuggestionStatus::Open);
-        let rows: Vec<SuggestionRow> = sqlx::query_as(&format!(
-            "SELECT {COLUMNS} FROM suggestions
-             WHERE status = $1 AND ($2::uuid IS NULL OR case_id = $2) AND ($3 OR gemeentecode = $4)
-             ORDER BY raised_at DESC LIMIT 500"
-        ))
-        .bind(status_str(status))
-        .bind(q.case_id)
-        .bind(access::sees_region(who))
-        .bind(who.gemeentecode.as_ref().map(|g| g.as_str()))
+        let rows: Vec<SuggestionRow> = select_suggestions!(
+            "WHERE status = $1 AND ($2::uuid IS NULL OR case_id = $2) AND ($3 OR gemeentecode = $4)
+             ORDER BY raised_at DESC LIMIT 500",
+            status as SuggestionStatus,
+            q.case_id,
+            access::sees_region(who),
+            who.gemeentecode.as_ref().map(|g| g.as_str()),
+        )
         .fetch_all(&mut *tx)
         .await
         .map_err(db)?;
@@ -216,34 +208,36 @@ impl Procesregie {
         let row = self
             .suggestion_to_decide(&mut tx, who, suggestion_id)
             .await?;
-        let rule = row.rule();
+        let rule = row.rule;
         let application_id = Uuid::now_v7();
         let now = Utc::now();
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO applications (application_id, status, case_id, suggestion_id, person_key,
                  gemeentecode, applicant_id, applicant_role, applicant_gemeentecode, reason, created_at, updated_at)
-             SELECT $1, 'draft', $2, $3, w.person_key, w.gemeentecode, $4, $5, $6, $7, $8, $8
+             SELECT $1, $9, $2, $3, w.person_key, w.gemeentecode, $4, $5, $6, $7, $8, $8
              FROM watched_cases w WHERE w.case_id = $2",
+            application_id,
+            row.case_id,
+            suggestion_id,
+            &who.user_id,
+            who.role as Role,
+            who.gemeentecode.as_ref().map(|g| g.as_str()),
+            format!("Voorgesteld door de regel: {}.", rule.dutch()),
+            now,
+            ApplicationStatus::Draft as ApplicationStatus,
         )
-        .bind(application_id)
-        .bind(row.case_id)
-        .bind(suggestion_id)
-        .bind(&who.user_id)
-        .bind(who.role.as_str())
-        .bind(who.gemeentecode.as_ref().map(|g| g.as_str()))
-        .bind(format!("Voorgesteld door de regel: {}.", rule.dutch()))
-        .bind(now)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-        sqlx::query(
-            "UPDATE suggestions SET status = 'accepted', decided_by = $2, decided_at = $3, application_id = $4
+        sqlx::query!(
+            "UPDATE suggestions SET status = $5, decided_by = $2, decided_at = $3, application_id = $4
              WHERE suggestion_id = $1",
+            suggestion_id,
+            &who.user_id,
+            now,
+            application_id,
+            SuggestionStatus::Accepted as SuggestionStatus,
         )
-        .bind(suggestion_id)
-        .bind(&who.user_id)
-        .bind(now)
-        .bind(application_id)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -271,13 +265,18 @@ impl Procesregie {
         let mut tx = self.pool.begin().await.map_err(db)?;
         self.suggestion_to_decide(&mut tx, who, d.suggestion_id)
             .await?;
-        let row: SuggestionRow = sqlx::query_as(&format!(
-            "UPDATE suggestions SET status = 'dismissed', decided_by = $2, decided_at = now(), dismiss_reason = $3
-             WHERE suggestion_id = $1 RETURNING {COLUMNS}"
-        ))
-        .bind(d.suggestion_id)
-        .bind(&who.user_id)
-        .bind(reason)
+        let row = sqlx::query_as!(
+            SuggestionRow,
+            r#"UPDATE suggestions SET status = $4, decided_by = $2, decided_at = now(), dismiss_reason = $3
+               WHERE suggestion_id = $1
+               RETURNING suggestion_id, case_id, gemeentecode, rule AS "rule: SuggestionRule",
+                 inputs, raised_at, status AS "status: SuggestionStatus", decided_by, decided_at,
+                 dismiss_reason, application_id"#,
+            d.suggestion_id,
+            &who.user_id,
+            reason,
+            SuggestionStatus::Dismissed as SuggestionStatus,
+        )
         .fetch_one(&mut *tx)
         .await
         .map_err(db)?;
@@ -293,19 +292,16 @@ impl Procesregie {
         who: &Identity,
         suggestion_id: Uuid,
     ) -> Result<SuggestionRow, ApiProblem> {
-        let row = sqlx::query_as::<_, SuggestionRow>(&format!(
-            "SELECT {COLUMNS} FROM suggestions WHERE suggestion_id = $1 FOR UPDATE"
-        ))
-        .bind(suggestion_id)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db)?
-        .filter(|r: &SuggestionRow| access::may_see(who, Some(&r.gemeentecode), None))
-        .ok_or_else(|| not_found("suggestion"))?;
-        if row.status != "open" {
+        let row = select_suggestions!("WHERE suggestion_id = $1 FOR UPDATE", suggestion_id,)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db)?
+            .filter(|r: &SuggestionRow| access::may_see(who, Some(&r.gemeentecode), None))
+            .ok_or_else(|| not_found("suggestion"))?;
+        if row.status != SuggestionStatus::Open {
             return Err(ApiProblem::conflict(format!(
                 "this suggestion was already {} by {}",
-                row.status,
+                row.status.as_str(),
                 row.decided_by.as_deref().unwrap_or("someone")
             )));
         }
@@ -313,39 +309,40 @@ impl Procesregie {
     }
 }
 
-const COLUMNS: &str = "suggestion_id, case_id, gemeentecode, rule, inputs, raised_at, status,
-    decided_by, decided_at, dismiss_reason, application_id";
+/// `sqlx::query_as!(SuggestionRow, …)` with every column of [`SuggestionRow`] from
+/// `suggestions`; `$rest` (a string literal) continues after `FROM suggestions`. One column list
+/// for every reader, still checked by the compiler.
+macro_rules! select_suggestions {
+    ($rest:tt $(, $arg:expr)* $(,)?) => {
+        sqlx::query_as!(
+            SuggestionRow,
+            r#"SELECT suggestion_id, case_id, gemeentecode, rule AS "rule: SuggestionRule", inputs,
+                 raised_at, status AS "status: SuggestionStatus", decided_by, decided_at,
+                 dismiss_reason, application_id
+               FROM suggestions "# + $rest $(, $arg)*
+        )
+    };
+}
+use select_suggestions;
 
-#[derive(Debug, FromRow)]
+#[derive(Debug)]
 struct SuggestionRow {
     suggestion_id: Uuid,
     case_id: Uuid,
     gemeentecode: String,
-    rule: String,
+    rule: SuggestionRule,
     inputs: serde_json::Value,
     raised_at: DateTime<Utc>,
-    status: String,
+    status: SuggestionStatus,
     decided_by: Option<String>,
     decided_at: Option<DateTime<Utc>>,
     dismiss_reason: Option<String>,
     application_id: Option<Uuid>,
 }
 
-fn status_str(s: SuggestionStatus) -> &'static str {
-    match s {
-        SuggestionStatus::Open => "open",
-        SuggestionStatus::Accepted => "accepted",
-        SuggestionStatus::Dismissed => "dismissed",
-    }
-}
-
 impl SuggestionRow {
-    fn rule(&self) -> SuggestionRule {
-        SuggestionRule::parse(&self.rule).unwrap_or(SuggestionRule::RiskFlag)
-    }
-
     fn view(&self, who: &Identity) -> SuggestionView {
-        let rule = self.rule();
+        let rule = self.rule;
         // Risk-flag details are for procesregie and RCN roles only.
         let inputs = (rule != SuggestionRule::RiskFlag || who.role != Role::MunicipalStaff)
             .then(|| self.inputs.clone());
@@ -358,11 +355,7 @@ impl SuggestionRow {
             rule_text: rule.dutch().to_owned(),
             inputs,
             raised_at: self.raised_at,
-            status: match self.status.as_str() {
-                "accepted" => SuggestionStatus::Accepted,
-                "dismissed" => SuggestionStatus::Dismissed,
-                _ => SuggestionStatus::Open,
-            },
+            status: self.status,
             decided_by: self.decided_by.clone(),
             decided_at: self.decided_at,
             dismiss_reason: self.dismiss_reason.clone(),

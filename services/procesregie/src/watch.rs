@@ -82,13 +82,14 @@ impl Procesregie {
                 "a casework event without an event_id"
             )));
         };
-        let first =
-            sqlx::query("INSERT INTO applied_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING")
-                .bind(event_id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                == 1;
+        let first = sqlx::query!(
+            "INSERT INTO applied_events (event_id) VALUES ($1) ON CONFLICT DO NOTHING",
+            event_id
+        )
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
         if !first {
             return Ok(());
         }
@@ -101,12 +102,12 @@ impl Procesregie {
             "risk_flags_noted" => {
                 let e: RiskFlagsNoted = decode(d)?;
                 watch(tx, e.case_id, &e.episode_key, e.gemeentecode.as_str()).await?;
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE watched_cases SET risk_flags = $2, person_key = coalesce(person_key, $3) WHERE case_id = $1",
+                    e.case_id,
+                    Json(&e.risk_flags) as _,
+                    &e.person_key,
                 )
-                .bind(e.case_id)
-                .bind(Json(&e.risk_flags))
-                .bind(&e.person_key)
                 .execute(&mut *tx)
                 .await?;
                 (e.case_id, e.noted_at)
@@ -120,12 +121,12 @@ impl Procesregie {
             "case_rescheduled" => {
                 let e: CaseRescheduled = decode(d)?;
                 watch(tx, e.case_id, &e.episode_key, e.gemeentecode.as_str()).await?;
-                sqlx::query(
+                sqlx::query!(
                     "UPDATE watched_cases SET expected_release_on = $2, spoed = $3 WHERE case_id = $1",
+                    e.case_id,
+                    e.expected_release_on,
+                    e.spoed,
                 )
-                .bind(e.case_id)
-                .bind(e.expected_release_on)
-                .bind(e.spoed)
                 .execute(&mut *tx)
                 .await?;
                 (e.case_id, e.at)
@@ -134,20 +135,22 @@ impl Procesregie {
                 let e: TaskDeadline = decode(d)?;
                 watch(tx, e.case_id, &e.episode_key, e.gemeentecode.as_str()).await?;
                 condition(tx, e.case_id, e.condition, e.status, e.raised_at).await?;
-                sqlx::query("UPDATE watched_cases SET spoed = spoed OR $2 WHERE case_id = $1")
-                    .bind(e.case_id)
-                    .bind(e.spoed)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query!(
+                    "UPDATE watched_cases SET spoed = spoed OR $2 WHERE case_id = $1",
+                    e.case_id,
+                    e.spoed,
+                )
+                .execute(&mut *tx)
+                .await?;
                 if e.kind == DeadlineKind::Overdue {
-                    sqlx::query(
+                    sqlx::query!(
                         "INSERT INTO overdue_conditions (case_id, condition, due_on, raised_at)
                          VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                        e.case_id,
+                        e.condition as Condition,
+                        e.due_on,
+                        e.raised_at,
                     )
-                    .bind(e.case_id)
-                    .bind(e.condition.as_str())
-                    .bind(e.due_on)
-                    .bind(e.raised_at)
                     .execute(&mut *tx)
                     .await?;
                 }
@@ -156,10 +159,12 @@ impl Procesregie {
             "case_closed" => {
                 let e: CaseClosed = decode(d)?;
                 watch(tx, e.case_id, &e.episode_key, e.gemeentecode.as_str()).await?;
-                sqlx::query("UPDATE watched_cases SET open = false WHERE case_id = $1")
-                    .bind(e.case_id)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query!(
+                    "UPDATE watched_cases SET open = false WHERE case_id = $1",
+                    e.case_id
+                )
+                .execute(&mut *tx)
+                .await?;
                 return Ok(());
             }
             // Claims and later notices change nothing the rules look at.
@@ -170,19 +175,19 @@ impl Procesregie {
     }
 
     async fn case_opened(&self, tx: &mut PgConnection, e: &CaseOpened) -> Result<(), sqlx::Error> {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO watched_cases (case_id, episode_key, person_key, gemeentecode, expected_release_on, spoed)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (case_id) DO UPDATE SET gemeentecode = EXCLUDED.gemeentecode,
                  person_key = coalesce(EXCLUDED.person_key, watched_cases.person_key),
                  expected_release_on = EXCLUDED.expected_release_on, spoed = EXCLUDED.spoed, open = true",
+            e.case_id,
+            &e.episode_key,
+            e.person_key.as_deref(),
+            e.gemeentecode.as_str(),
+            e.expected_release_on,
+            e.spoed,
         )
-        .bind(e.case_id)
-        .bind(&e.episode_key)
-        .bind(&e.person_key)
-        .bind(e.gemeentecode.as_str())
-        .bind(e.expected_release_on)
-        .bind(e.spoed)
         .execute(&mut *tx)
         .await?;
         for c in &e.conditions {
@@ -199,13 +204,13 @@ async fn watch(
     episode_key: &str,
     gemeentecode: &str,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO watched_cases (case_id, episode_key, gemeentecode) VALUES ($1, $2, $3)
          ON CONFLICT (case_id) DO NOTHING",
+        case_id,
+        episode_key,
+        gemeentecode,
     )
-    .bind(case_id)
-    .bind(episode_key)
-    .bind(gemeentecode)
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -219,15 +224,15 @@ async fn condition(
     status: ConditionStatus,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO watched_conditions (case_id, condition, status, changed_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (case_id, condition) DO UPDATE SET status = EXCLUDED.status, changed_at = EXCLUDED.changed_at
          WHERE watched_conditions.changed_at <= EXCLUDED.changed_at",
+        case_id,
+        condition as Condition,
+        status as ConditionStatus,
+        at,
     )
-    .bind(case_id)
-    .bind(condition.as_str())
-    .bind(status.as_str())
-    .bind(at)
     .execute(&mut *tx)
     .await?;
     Ok(())

@@ -175,6 +175,8 @@ async fn floor(nats: &async_nats::Client, admin: &PgPool, n: usize) -> anyhow::R
     })
     .await?;
     let schema = name.to_lowercase();
+    // Runtime SQL on purpose: a scratch schema named per run (an identifier cannot be a bind
+    // parameter), with tables of its own that no service owns.
     sqlx::query(&format!("CREATE SCHEMA {schema}"))
         .execute(admin)
         .await?;

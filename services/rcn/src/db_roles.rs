@@ -55,7 +55,7 @@ async fn provision_once(
     password: &dyn Fn(&str) -> Option<String>,
 ) -> Result<(), sqlx::Error> {
     let mut tx = admin.begin().await?;
-    let database: String = sqlx::query_scalar("SELECT current_database()")
+    let database: String = sqlx::query_scalar!(r#"SELECT current_database() AS "database!""#)
         .fetch_one(&mut *tx)
         .await?;
     let migrator = migrator(prefix);
@@ -97,14 +97,14 @@ async fn provision_once(
         exec(&mut tx, &format!("REVOKE ALL ON SCHEMA {s} FROM PUBLIC")).await?;
         // What an administrator created there before the roles existed becomes the service's.
         hand_over_tables(&mut tx, schema, &role).await?;
-        let granted: bool = sqlx::query_scalar(
-            "SELECT pg_has_role($1, $2, 'MEMBER')
+        let granted: bool = sqlx::query_scalar!(
+            r#"SELECT pg_has_role($1, $2, 'MEMBER')
                AND EXISTS (SELECT 1 FROM pg_auth_members m
                             JOIN pg_roles g ON g.oid = m.roleid JOIN pg_roles u ON u.oid = m.member
-                           WHERE g.rolname = $2 AND u.rolname = $1)",
+                           WHERE g.rolname = $2 AND u.rolname = $1) AS "granted!""#,
+            &migrator,
+            &role,
         )
-        .bind(&migrator)
-        .bind(&role)
         .fetch_one(&mut *tx)
         .await?;
         if !granted {
@@ -147,11 +147,12 @@ async fn ensure_role(
     password: Option<String>,
     inherit: bool,
 ) -> Result<(), sqlx::Error> {
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)")
-            .bind(role)
-            .fetch_one(&mut *tx)
-            .await?;
+    let exists: bool = sqlx::query_scalar!(
+        r#"SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1) AS "exists!""#,
+        role
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     let inherit = if inherit { "INHERIT" } else { "NOINHERIT" };
     let attributes =
         format!("LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS {inherit}");
@@ -178,18 +179,19 @@ async fn hand_over_tables(
     schema: &str,
     role: &str,
 ) -> Result<(), sqlx::Error> {
-    let relations: Vec<(String, String)> = sqlx::query_as(
-        "SELECT c.relname::text,
+    let relations = sqlx::query!(
+        r#"SELECT c.relname::text AS "name!",
                 CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END
+                  AS "kind!"
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
           WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm')
-            AND pg_get_userbyid(c.relowner) <> $2",
+            AND pg_get_userbyid(c.relowner) <> $2"#,
+        schema,
+        role,
     )
-    .bind(schema)
-    .bind(role)
     .fetch_all(&mut *tx)
     .await?;
-    for (name, kind) in relations {
+    for (name, kind) in relations.into_iter().map(|r| (r.name, r.kind)) {
         exec(
             tx,
             &format!(

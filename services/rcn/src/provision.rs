@@ -211,11 +211,14 @@ async fn create_database(admin_url: &str) -> anyhow::Result<String> {
     let mut admin = sqlx::PgConnection::connect(admin_url)
         .await
         .context("connecting to the launcher's PostgreSQL")?;
-    let exists: Option<i32> = sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
-        .bind(DATABASE)
-        .fetch_optional(&mut admin)
-        .await?;
+    let exists = sqlx::query_scalar!(
+        r#"SELECT 1 AS "one!" FROM pg_database WHERE datname = $1"#,
+        DATABASE
+    )
+    .fetch_optional(&mut admin)
+    .await?;
     if exists.is_none() {
+        // DDL naming a database: an identifier cannot be a bind parameter.
         sqlx::query(&format!("CREATE DATABASE {DATABASE}"))
             .execute(&mut admin)
             .await?;

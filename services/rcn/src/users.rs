@@ -85,7 +85,7 @@ pub async fn run(config: &Config, action: UsersAction) -> anyhow::Result<()> {
                     "{:<32}  {:<24}  {:<16}  {:<6}  {:<8}  {:<8}  {}",
                     u.user_id,
                     u.display_name,
-                    u.role,
+                    u.role.as_str(),
                     u.gemeentecode.as_deref().unwrap_or("-"),
                     if u.builtin { "built-in" } else { "idp" },
                     if u.disabled_at.is_some() {

@@ -175,6 +175,16 @@ pub enum ApplicationStatus {
     Triaged,
 }
 
+impl ApplicationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApplicationStatus::Draft => "draft",
+            ApplicationStatus::Submitted => "submitted",
+            ApplicationStatus::Triaged => "triaged",
+        }
+    }
+}
+
 /// One admission criterion as the applicant answered it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -511,6 +521,15 @@ pub enum IcoStatus {
     Closed,
 }
 
+impl IcoStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IcoStatus::Open => "open",
+            IcoStatus::Closed => "closed",
+        }
+    }
+}
+
 /// Why an ICO closed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -808,6 +827,16 @@ pub enum SuggestionStatus {
     Accepted,
     /// A person dismissed it, with a reason.
     Dismissed,
+}
+
+impl SuggestionStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuggestionStatus::Open => "open",
+            SuggestionStatus::Accepted => "accepted",
+            SuggestionStatus::Dismissed => "dismissed",
+        }
+    }
 }
 
 /// A suggestion to escalate a case, with the rule and what it looked at.

@@ -15,6 +15,10 @@ use crate::casework_api::{CaseStatus, CloseReason};
 use crate::casework_events::{AssignmentChange, DeadlineKind};
 use crate::events::{RoutingOutcomeKind, RoutingRule};
 use crate::identity::Role;
+use crate::procesregie_api::{
+    ActionStatus, ApplicationStatus, IcoCloseReason, IcoStatus, SuggestionRule, SuggestionStatus,
+    TriageOutcome,
+};
 use crate::{Condition, ConditionStatus, Gemeentecode, NoticeKind};
 
 /// Implements the text mapping for an enum with `fn as_str(self) -> &'static str`. The variant
@@ -126,6 +130,42 @@ stored_as_text!(AssignmentChange {
     Lapsed,
 });
 stored_as_text!(DeadlineKind { DueSoon, Overdue });
+stored_as_text!(ApplicationStatus {
+    Draft,
+    Submitted,
+    Triaged,
+});
+stored_as_text!(TriageOutcome {
+    Ico,
+    Advice,
+    LocalTable,
+    NotAccepted,
+});
+stored_as_text!(IcoStatus { Open, Closed });
+stored_as_text!(IcoCloseReason {
+    GoalReached,
+    HandedBack,
+    NoCooperation,
+    MovedOutOfRegion,
+    DetainedAgain,
+    Deceased,
+});
+stored_as_text!(ActionStatus {
+    Open,
+    InProgress,
+    Done,
+    Cancelled,
+});
+stored_as_text!(SuggestionRule {
+    RiskFlag,
+    OpenConditionsNearRelease,
+    SpoedOverdue,
+});
+stored_as_text!(SuggestionStatus {
+    Open,
+    Accepted,
+    Dismissed,
+});
 
 /// A municipality code is stored as its text (`GM0392`) and checked again when read back.
 impl sqlx::Type<Postgres> for Gemeentecode {
@@ -204,6 +244,13 @@ mod tests {
         RoutingRule,
         RoutingOutcomeKind,
         AssignmentChange,
-        DeadlineKind
+        DeadlineKind,
+        ApplicationStatus,
+        TriageOutcome,
+        IcoStatus,
+        IcoCloseReason,
+        ActionStatus,
+        SuggestionRule,
+        SuggestionStatus
     );
 }

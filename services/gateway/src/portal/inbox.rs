@@ -363,14 +363,15 @@ async fn saved_views(
     user_id: &str,
     path: &str,
 ) -> Result<Vec<(String, String)>, PortalError> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT name, query FROM portal_saved_views WHERE user_id = $1 ORDER BY name",
+        user_id,
     )
-    .bind(user_id)
     .fetch_all(&state.pool)
     .await?;
     Ok(rows
         .into_iter()
+        .map(|r| (r.name, r.query))
         .filter_map(|(name, query)| {
             let (view_path, q) = query.split_once('?').unwrap_or((query.as_str(), ""));
             (view_path == path).then(|| (name, format!("{path}?{q}")))
@@ -402,13 +403,13 @@ pub async fn save_view(
         return Ok(Redirect::to(path).into_response());
     };
     let query = format!("{path}?{}", filters.query(1));
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO portal_saved_views (user_id, name, query) VALUES ($1, $2, $3)
          ON CONFLICT (user_id, name) DO UPDATE SET query = EXCLUDED.query, created_at = now()",
+        &staff.identity.user_id,
+        name,
+        &query,
     )
-    .bind(&staff.identity.user_id)
-    .bind(name)
-    .bind(&query)
     .execute(&state.pool)
     .await?;
     session::set_flash(

@@ -35,17 +35,20 @@ pub async fn begin(State(state): State<Arc<AppState>>) -> Result<Response, Porta
     };
     let key = session::random_hex();
     let pending = serde_json::to_value(&pending).map_err(|e| PortalError::Internal(e.into()))?;
-    sqlx::query(
+    sqlx::query!(
         "DELETE FROM portal_oidc_logins WHERE created_at < now() - make_interval(secs => $1)",
+        FORGET_AFTER_SECS,
     )
-    .bind(FORGET_AFTER_SECS)
     .execute(&state.pool)
     .await?;
-    sqlx::query("INSERT INTO portal_oidc_logins (login_hash, pending) VALUES ($1, $2)")
-        .bind(session::hash(&key).as_slice())
-        .bind(pending)
-        .execute(&state.pool)
-        .await?;
+    let login_hash = session::hash(&key);
+    sqlx::query!(
+        "INSERT INTO portal_oidc_logins (login_hash, pending) VALUES ($1, $2)",
+        login_hash.as_slice(),
+        pending,
+    )
+    .execute(&state.pool)
+    .await?;
     let mut response = Redirect::to(url.as_str()).into_response();
     // Lax, not Strict: the provider's redirect back is a top-level navigation from its site.
     let secure = if state.portal.secure_cookies() {
@@ -150,10 +153,11 @@ fn refused(state: &AppState, e: &OidcError) -> Response {
 
 /// Takes (and deletes) the pending sign-in of `key`: once only.
 async fn take_pending(state: &AppState, key: &str) -> Result<Option<PendingLogin>, PortalError> {
-    let row: Option<serde_json::Value> = sqlx::query_scalar(
+    let login_hash = session::hash(key);
+    let row: Option<serde_json::Value> = sqlx::query_scalar!(
         "DELETE FROM portal_oidc_logins WHERE login_hash = $1 RETURNING pending",
+        login_hash.as_slice(),
     )
-    .bind(session::hash(key).as_slice())
     .fetch_optional(&state.pool)
     .await?;
     Ok(row.and_then(|v| serde_json::from_value(v).ok()))

@@ -15,7 +15,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponseParts, ResponseParts};
 use rand::RngCore;
-use rcn_contracts::identity::Identity;
+use rcn_contracts::identity::{Identity, Role};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -121,19 +121,19 @@ pub async fn start(
     };
     let settings = &state.portal;
     let mut tx = state.pool.begin().await?;
-    let disabled: Option<bool> = sqlx::query_scalar(
+    let disabled: Option<bool> = sqlx::query_scalar!(
         "INSERT INTO portal_users (user_id, display_name, role, gemeentecode, last_sign_in_at)
          VALUES ($1, $2, $3, $4, now())
          ON CONFLICT (user_id) DO UPDATE SET last_sign_in_at = now(),
              display_name = EXCLUDED.display_name, role = EXCLUDED.role,
              gemeentecode = EXCLUDED.gemeentecode
          WHERE portal_users.disabled_at IS NULL
-         RETURNING false",
+         RETURNING false AS \"disabled!\"",
+        &identity.user_id,
+        &display_name,
+        identity.role as Role,
+        identity.gemeentecode.as_ref().map(|g| g.as_str()),
     )
-    .bind(&identity.user_id)
-    .bind(&display_name)
-    .bind(identity.role.as_str())
-    .bind(identity.gemeentecode.as_ref().map(|g| g.as_str()))
     .fetch_optional(&mut *tx)
     .await?;
     if disabled.is_none() {
@@ -141,18 +141,19 @@ pub async fn start(
     }
     let id = random_hex();
     let identity_json = serde_json::to_value(&identity).expect("an identity serialises");
-    sqlx::query(
+    let session_hash = hash(&id);
+    sqlx::query!(
         "INSERT INTO portal_sessions
              (session_hash, user_id, identity, display_name, csrf_token, idp_end_session_url, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, now() + make_interval(secs => $7::double precision))",
+        session_hash.as_slice(),
+        &identity.user_id,
+        identity_json,
+        &display_name,
+        random_hex(),
+        idp_logout.map(|l| l.end_session_url),
+        settings.absolute_timeout.as_secs_f64(),
     )
-    .bind(hash(&id).as_slice())
-    .bind(&identity.user_id)
-    .bind(identity_json)
-    .bind(&display_name)
-    .bind(random_hex())
-    .bind(idp_logout.map(|l| l.end_session_url))
-    .bind(settings.absolute_timeout.as_secs_f64())
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -166,11 +167,11 @@ pub async fn end(
     state: &AppState,
     staff: &Staff,
 ) -> Result<(SetCookie, Option<IdpLogout>), sqlx::Error> {
-    let url: Option<Option<String>> = sqlx::query_scalar(
+    let url: Option<Option<String>> = sqlx::query_scalar!(
         "UPDATE portal_sessions SET ended_at = now() WHERE session_hash = $1 AND ended_at IS NULL
          RETURNING idp_end_session_url",
+        staff.session_hash.as_slice(),
     )
-    .bind(staff.session_hash.as_slice())
     .fetch_optional(&state.pool)
     .await?;
     tracing::info!(user = %staff.identity.user_id, "portal session ended by sign-out");
@@ -188,11 +189,13 @@ pub fn clear_cookie(settings: &crate::settings::PortalSettings) -> SetCookie {
 
 /// Leaves `flash` for the next page this session shows.
 pub async fn set_flash(state: &AppState, staff: &Staff, flash: Flash) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE portal_sessions SET flash = $2 WHERE session_hash = $1")
-        .bind(staff.session_hash.as_slice())
-        .bind(serde_json::to_value(&flash).expect("a flash serialises"))
-        .execute(&state.pool)
-        .await?;
+    sqlx::query!(
+        "UPDATE portal_sessions SET flash = $2 WHERE session_hash = $1",
+        staff.session_hash.as_slice(),
+        serde_json::to_value(&flash).expect("a flash serialises"),
+    )
+    .execute(&state.pool)
+    .await?;
     Ok(())
 }
 
@@ -240,9 +243,8 @@ async fn lookup(
         return Ok(Err(NoSession::Missing));
     };
     let session_hash = hash(&id);
-    let row: Option<(serde_json::Value, String, String, Option<serde_json::Value>)> =
-        sqlx::query_as(
-            "WITH old AS (
+    let row = sqlx::query!(
+        r#"WITH old AS (
                  SELECT session_hash, flash FROM portal_sessions WHERE session_hash = $1 FOR UPDATE
              )
              UPDATE portal_sessions s
@@ -251,14 +253,17 @@ async fn lookup(
              WHERE s.session_hash = old.session_hash AND s.ended_at IS NULL
                AND s.expires_at > now()
                AND s.last_seen_at > now() - make_interval(secs => $2::double precision)
-             RETURNING s.identity, s.display_name, s.csrf_token, CASE WHEN $3 THEN old.flash END",
-        )
-        .bind(session_hash.as_slice())
-        .bind(state.portal.idle_timeout.as_secs_f64())
-        .bind(take_flash)
-        .fetch_optional(&state.pool)
-        .await?;
-    let Some((identity, display_name, csrf_token, flash)) = row else {
+             RETURNING s.identity, s.display_name, s.csrf_token,
+                 CASE WHEN $3 THEN old.flash END AS flash"#,
+        session_hash.as_slice(),
+        state.portal.idle_timeout.as_secs_f64(),
+        take_flash,
+    )
+    .fetch_optional(&state.pool)
+    .await?;
+    let Some((identity, display_name, csrf_token, flash)) =
+        row.map(|r| (r.identity, r.display_name, r.csrf_token, r.flash))
+    else {
         return Ok(Err(NoSession::Expired));
     };
     let Ok(identity) = serde_json::from_value::<Identity>(identity) else {
@@ -277,10 +282,10 @@ async fn lookup(
 
 /// Ends every live session of `user_id` (when the person is disabled).
 pub async fn end_all_of(pool: &sqlx::PgPool, user_id: &str) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
+    Ok(sqlx::query!(
         "UPDATE portal_sessions SET ended_at = now() WHERE user_id = $1 AND ended_at IS NULL",
+        user_id,
     )
-    .bind(user_id)
     .execute(pool)
     .await?
     .rows_affected())

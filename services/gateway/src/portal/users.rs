@@ -28,11 +28,11 @@ pub enum UserError {
 }
 
 /// A person as the portal knows them (never their password hash).
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserInfo {
     pub user_id: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub gemeentecode: Option<String>,
     /// Whether the person has a built-in account (a password), or signs in elsewhere.
     pub builtin: bool,
@@ -76,15 +76,15 @@ pub async fn add(pool: &PgPool, new: NewUser<'_>) -> Result<(), UserError> {
         )));
     }
     let hash = hash_password(new.password)?;
-    let inserted = sqlx::query(
+    let inserted = sqlx::query!(
         "INSERT INTO portal_users (user_id, display_name, role, gemeentecode, password_hash)
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id) DO NOTHING",
+        new.user_id,
+        name,
+        new.role as Role,
+        new.gemeentecode.as_ref().map(|g| g.as_str()),
+        hash,
     )
-    .bind(new.user_id)
-    .bind(name)
-    .bind(new.role.as_str())
-    .bind(new.gemeentecode.as_ref().map(|g| g.as_str()))
-    .bind(hash)
     .execute(pool)
     .await?
     .rows_affected();
@@ -103,11 +103,11 @@ pub async fn reset_password(pool: &PgPool, user_id: &str, password: &str) -> Res
         )));
     }
     let hash = hash_password(password)?;
-    let found = sqlx::query(
+    let found = sqlx::query!(
         "UPDATE portal_users SET password_hash = $2, disabled_at = NULL WHERE user_id = $1",
+        user_id,
+        hash,
     )
-    .bind(user_id)
-    .bind(hash)
     .execute(pool)
     .await?
     .rows_affected();
@@ -119,10 +119,11 @@ pub async fn reset_password(pool: &PgPool, user_id: &str, password: &str) -> Res
 
 /// Every person, by municipality and id.
 pub async fn list(pool: &PgPool) -> Result<Vec<UserInfo>, UserError> {
-    Ok(sqlx::query_as(
-        "SELECT user_id, display_name, role, gemeentecode, password_hash IS NOT NULL AS builtin,
-                created_at, last_sign_in_at, disabled_at
-         FROM portal_users ORDER BY gemeentecode NULLS FIRST, user_id",
+    Ok(sqlx::query_as!(
+        UserInfo,
+        r#"SELECT user_id, display_name, role AS "role: Role", gemeentecode,
+                password_hash IS NOT NULL AS "builtin!", created_at, last_sign_in_at, disabled_at
+         FROM portal_users ORDER BY gemeentecode NULLS FIRST, user_id"#,
     )
     .fetch_all(pool)
     .await?)
@@ -131,10 +132,10 @@ pub async fn list(pool: &PgPool) -> Result<Vec<UserInfo>, UserError> {
 /// Disables a person: they cannot sign in any more, and their open sessions end now. Returns
 /// how many sessions ended.
 pub async fn disable(pool: &PgPool, user_id: &str) -> Result<u64, UserError> {
-    let found = sqlx::query(
+    let found = sqlx::query!(
         "UPDATE portal_users SET disabled_at = COALESCE(disabled_at, now()) WHERE user_id = $1",
+        user_id,
     )
-    .bind(user_id)
     .execute(pool)
     .await?
     .rows_affected();
@@ -151,13 +152,16 @@ pub async fn verify(
     user_id: &str,
     password: &str,
 ) -> Result<Option<(Identity, String)>, sqlx::Error> {
-    let row: Option<(String, String, Option<String>, String)> = sqlx::query_as(
-        "SELECT display_name, role, gemeentecode, password_hash FROM portal_users
-         WHERE user_id = $1 AND disabled_at IS NULL AND password_hash IS NOT NULL",
+    let row = sqlx::query!(
+        r#"SELECT display_name, role AS "role: Role", gemeentecode,
+                password_hash AS "password_hash!"
+         FROM portal_users
+         WHERE user_id = $1 AND disabled_at IS NULL AND password_hash IS NOT NULL"#,
+        user_id,
     )
-    .bind(user_id)
     .fetch_optional(pool)
-    .await?;
+    .await?
+    .map(|r| (r.display_name, r.role, r.gemeentecode, r.password_hash));
     let Some((display_name, role, gemeentecode, stored)) = row else {
         // Spend the time a real check takes, so a wrong name and a wrong password look alike.
         let _ = hash_password(password);
@@ -171,13 +175,10 @@ pub async fn verify(
     if !matches {
         return Ok(None);
     }
-    let (Some(role), Ok(gemeentecode)) = (
-        Role::parse(&role),
-        gemeentecode.as_deref().map(Gemeentecode::parse).transpose(),
-    ) else {
+    let Ok(gemeentecode) = gemeentecode.as_deref().map(Gemeentecode::parse).transpose() else {
         tracing::error!(
             user = user_id,
-            "a built-in account has an unreadable role or municipality"
+            "a built-in account has an unreadable municipality"
         );
         return Ok(None);
     };
@@ -197,16 +198,21 @@ pub async fn colleagues(
     gemeente: &Gemeentecode,
     except: &str,
 ) -> Result<Vec<(String, String)>, sqlx::Error> {
-    sqlx::query_as(
+    let rows = sqlx::query!(
         "SELECT user_id, display_name FROM portal_users
-         WHERE gemeentecode = $1 AND role = 'municipal_staff' AND disabled_at IS NULL
+         WHERE gemeentecode = $1 AND role = $3 AND disabled_at IS NULL
            AND user_id <> $2
          ORDER BY display_name, user_id",
+        gemeente as &Gemeentecode,
+        except,
+        Role::MunicipalStaff as Role,
     )
-    .bind(gemeente.as_str())
-    .bind(except)
     .fetch_all(pool)
-    .await
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.user_id, r.display_name))
+        .collect())
 }
 
 /// The display names of the given user ids that the portal knows (to show a task's holder).
@@ -217,12 +223,16 @@ pub async fn display_names(
     if user_ids.is_empty() {
         return Ok(Default::default());
     }
-    let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT user_id, display_name FROM portal_users WHERE user_id = ANY($1)")
-            .bind(user_ids)
-            .fetch_all(pool)
-            .await?;
-    Ok(rows.into_iter().collect())
+    let rows = sqlx::query!(
+        "SELECT user_id, display_name FROM portal_users WHERE user_id = ANY($1)",
+        user_ids,
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.user_id, r.display_name))
+        .collect())
 }
 
 fn hash_password(password: &str) -> Result<String, UserError> {

@@ -4,6 +4,7 @@
 //! events may arrive in any order. Events this monitor does not know are skipped.
 
 use chrono::{DateTime, Utc};
+use rcn_contracts::casework_api::CloseReason;
 use rcn_contracts::casework_events::{
     AssignmentChange, CaseClosed, CaseRescheduled, TaskAssigned, TaskDeadline, TaskStatusChanged,
 };
@@ -51,23 +52,23 @@ async fn apply(
         "case_opened" => {
             let e: CaseOpened = decode("case_opened", v)?;
             municipality(tx, e.case_id, &e.gemeentecode, e.opened_at, e.event_id).await?;
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE cases SET first_opened_at = $2, notice_received_at = $3
                  WHERE case_id = $1 AND (first_opened_at IS NULL OR $2 < first_opened_at)",
+                e.case_id,
+                e.opened_at,
+                e.notice_received_at,
             )
-            .bind(e.case_id)
-            .bind(e.opened_at)
-            .bind(e.notice_received_at)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE cases SET opened_at = $2, closed = false, close_reason = NULL,
                                   state_at = $2, state_event = $3
                  WHERE case_id = $1 AND (state_at IS NULL OR ($2, $3) > (state_at, state_event))",
+                e.case_id,
+                e.opened_at,
+                e.event_id,
             )
-            .bind(e.case_id)
-            .bind(e.opened_at)
-            .bind(e.event_id)
             .execute(&mut *tx)
             .await?;
             release(
@@ -114,14 +115,14 @@ async fn apply(
         "case_closed" => {
             let e: CaseClosed = decode("case_closed", v)?;
             municipality(tx, e.case_id, &e.gemeentecode, e.closed_at, e.event_id).await?;
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE cases SET closed = true, close_reason = $4, state_at = $2, state_event = $3
                  WHERE case_id = $1 AND (state_at IS NULL OR ($2, $3) > (state_at, state_event))",
+                e.case_id,
+                e.closed_at,
+                e.event_id,
+                e.reason as CloseReason,
             )
-            .bind(e.case_id)
-            .bind(e.closed_at)
-            .bind(e.event_id)
-            .bind(e.reason.as_str())
             .execute(&mut *tx)
             .await?;
         }
@@ -133,16 +134,16 @@ async fn apply(
                     e.change,
                     AssignmentChange::Unclaimed | AssignmentChange::Lapsed
                 );
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO task_claims (event_id, case_id, condition, change, held, at)
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING",
+                e.event_id,
+                e.case_id,
+                e.condition as Condition,
+                e.change as AssignmentChange,
+                held,
+                e.at,
             )
-            .bind(e.event_id)
-            .bind(e.case_id)
-            .bind(e.condition.as_str())
-            .bind(e.change.as_str())
-            .bind(held)
-            .bind(e.at)
             .execute(&mut *tx)
             .await?;
         }
@@ -178,17 +179,17 @@ async fn municipality(
     at: DateTime<Utc>,
     event_id: Uuid,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO cases (case_id, gemeentecode, gemeente_at, gemeente_event) VALUES ($1, $2, $3, $4)
          ON CONFLICT (case_id) DO UPDATE
          SET gemeentecode = EXCLUDED.gemeentecode, gemeente_at = EXCLUDED.gemeente_at,
              gemeente_event = EXCLUDED.gemeente_event
          WHERE (EXCLUDED.gemeente_at, EXCLUDED.gemeente_event) > (cases.gemeente_at, cases.gemeente_event)",
+        case_id,
+        gemeentecode as &Gemeentecode,
+        at,
+        event_id,
     )
-    .bind(case_id)
-    .bind(gemeentecode.as_str())
-    .bind(at)
-    .bind(event_id)
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -202,15 +203,15 @@ async fn release(
     at: DateTime<Utc>,
     event_id: Uuid,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE cases SET release_on = $2, spoed = $3, release_at = $4, release_event = $5
          WHERE case_id = $1 AND (release_at IS NULL OR ($4, $5) > (release_at, release_event))",
+        case_id,
+        release_on,
+        spoed,
+        at,
+        event_id,
     )
-    .bind(case_id)
-    .bind(release_on)
-    .bind(spoed)
-    .bind(at)
-    .bind(event_id)
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -224,15 +225,15 @@ async fn status(
     status: ConditionStatus,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO task_statuses (event_id, condition, case_id, status, at)
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id, condition) DO NOTHING",
+        event_id,
+        condition as Condition,
+        case_id,
+        status as ConditionStatus,
+        at,
     )
-    .bind(event_id)
-    .bind(condition.as_str())
-    .bind(case_id)
-    .bind(status.as_str())
-    .bind(at)
     .execute(&mut *tx)
     .await?;
     Ok(())
@@ -246,15 +247,15 @@ async fn due_on(
     due_on: Option<chrono::NaiveDate>,
     at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO task_dues (event_id, condition, case_id, due_on, at)
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id, condition) DO NOTHING",
+        event_id,
+        condition as Condition,
+        case_id,
+        due_on,
+        at,
     )
-    .bind(event_id)
-    .bind(condition.as_str())
-    .bind(case_id)
-    .bind(due_on)
-    .bind(at)
     .execute(&mut *tx)
     .await?;
     Ok(())

@@ -25,13 +25,13 @@ impl Handler for DeadLetters {
                 .msg_id
                 .clone()
                 .unwrap_or_else(|| format!("seq:{}", d.stream_sequence));
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO dead_letters (dead_letter_id, service, at) VALUES ($1, $2, $3)
                  ON CONFLICT (dead_letter_id) DO NOTHING",
+                id,
+                service,
+                d.published_at,
             )
-            .bind(id)
-            .bind(service)
-            .bind(d.published_at)
             .execute(&mut *tx)
             .await?;
         }

@@ -40,15 +40,15 @@ impl Handler for Notices {
         let mut tx = self.pool.begin().await?;
         for d in batch {
             let a = &d.message;
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO notices (notice_key, kind, institution_code, received_at, forwarded_from)
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT (notice_key) DO NOTHING",
+                &a.notice_key,
+                a.notice.kind as NoticeKind,
+                &a.notice.sender.institution_code,
+                a.received_at,
+                a.forwarded_from.as_deref(),
             )
-            .bind(&a.notice_key)
-            .bind(a.notice.kind.as_str())
-            .bind(&a.notice.sender.institution_code)
-            .bind(a.received_at)
-            .bind(&a.forwarded_from)
             .execute(&mut *tx)
             .await?;
         }

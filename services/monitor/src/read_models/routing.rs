@@ -4,7 +4,8 @@
 //! arrive in any order, and more than once. Other events on `routing.>` are skipped.
 
 use chrono::{DateTime, Utc};
-use rcn_contracts::events::{RoutingOutcome, RoutingRule};
+use rcn_contracts::Gemeentecode;
+use rcn_contracts::events::{RoutingOutcome, RoutingOutcomeKind, RoutingRule};
 use rcn_contracts::forwarding::ForwardAcknowledged;
 use rcn_runtime::consumer::{Delivery, Handler, HandlerError};
 use serde::Deserialize;
@@ -49,13 +50,13 @@ impl Handler for Routing {
             } else if event == "forward_acknowledged" {
                 let ack: ForwardAcknowledged = serde_json::from_value(d.message.clone())
                     .map_err(|e| super::undecodable("a forward acknowledgement", e))?;
-                sqlx::query(
+                sqlx::query!(
                     "INSERT INTO routing (notice_key, acknowledged_at) VALUES ($1, $2)
                      ON CONFLICT (notice_key) DO UPDATE
                      SET acknowledged_at = LEAST(routing.acknowledged_at, EXCLUDED.acknowledged_at)",
+                    &ack.notice_key,
+                    ack.acknowledged_at,
                 )
-                .bind(&ack.notice_key)
-                .bind(ack.acknowledged_at)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -68,49 +69,51 @@ impl Handler for Routing {
 async fn record_decision(tx: &mut PgConnection, d: &Decision) -> Result<(), sqlx::Error> {
     let (outcome, gemeentecode) = match &d.outcome {
         RoutingOutcome::Unroutable => {
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO routing (notice_key, received_at, unroutable_at) VALUES ($1, $2, $3)
                  ON CONFLICT (notice_key) DO UPDATE
                  SET received_at = COALESCE(routing.received_at, EXCLUDED.received_at),
                      unroutable_at = LEAST(routing.unroutable_at, EXCLUDED.unroutable_at)",
+                &d.notice_key,
+                d.received_at,
+                d.decided_at,
             )
-            .bind(&d.notice_key)
-            .bind(d.received_at)
-            .bind(d.decided_at)
             .execute(&mut *tx)
             .await?;
             return Ok(());
         }
-        RoutingOutcome::Routed { gemeentecode } => ("routed", gemeentecode),
-        RoutingOutcome::OutOfRegion { gemeentecode } => ("out_of_region", gemeentecode),
+        RoutingOutcome::Routed { gemeentecode } => (RoutingOutcomeKind::Routed, gemeentecode),
+        RoutingOutcome::OutOfRegion { gemeentecode } => {
+            (RoutingOutcomeKind::OutOfRegion, gemeentecode)
+        }
     };
     // The earliest decision stands (by time, then event id): a notice is decided once, but a
-    // replay must give the same row whatever order the events come in.
-    let earlier = "(routing.decided_at IS NULL OR (EXCLUDED.decided_at, EXCLUDED.decision_event) < (routing.decided_at, routing.decision_event))";
-    let take = |col: &str| {
-        format!("{col} = CASE WHEN {earlier} THEN EXCLUDED.{col} ELSE routing.{col} END")
-    };
-    let sql = format!(
+    // replay must give the same row whatever order the events come in. Every expression reads
+    // the row as it was, so the order of the assignments does not matter.
+    sqlx::query!(
         "INSERT INTO routing (notice_key, received_at, decided_at, decision_event, outcome, gemeentecode, rule)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (notice_key) DO UPDATE
-         SET received_at = COALESCE(routing.received_at, EXCLUDED.received_at), {}, {}, {}, {}, {}",
-        take("outcome"),
-        take("gemeentecode"),
-        take("rule"),
-        take("decision_event"),
-        // Every expression reads the row as it was, so the order of these does not matter.
-        take("decided_at"),
-    );
-    sqlx::query(&sql)
-        .bind(&d.notice_key)
-        .bind(d.received_at)
-        .bind(d.decided_at)
-        .bind(d.event_id)
-        .bind(outcome)
-        .bind(gemeentecode.as_str())
-        .bind(d.rule.as_str())
-        .execute(&mut *tx)
-        .await?;
+         SET received_at = COALESCE(routing.received_at, EXCLUDED.received_at),
+             outcome = CASE WHEN (routing.decided_at IS NULL OR (EXCLUDED.decided_at, EXCLUDED.decision_event) < (routing.decided_at, routing.decision_event))
+                 THEN EXCLUDED.outcome ELSE routing.outcome END,
+             gemeentecode = CASE WHEN (routing.decided_at IS NULL OR (EXCLUDED.decided_at, EXCLUDED.decision_event) < (routing.decided_at, routing.decision_event))
+                 THEN EXCLUDED.gemeentecode ELSE routing.gemeentecode END,
+             rule = CASE WHEN (routing.decided_at IS NULL OR (EXCLUDED.decided_at, EXCLUDED.decision_event) < (routing.decided_at, routing.decision_event))
+                 THEN EXCLUDED.rule ELSE routing.rule END,
+             decision_event = CASE WHEN (routing.decided_at IS NULL OR (EXCLUDED.decided_at, EXCLUDED.decision_event) < (routing.decided_at, routing.decision_event))
+                 THEN EXCLUDED.decision_event ELSE routing.decision_event END,
+             decided_at = CASE WHEN (routing.decided_at IS NULL OR (EXCLUDED.decided_at, EXCLUDED.decision_event) < (routing.decided_at, routing.decision_event))
+                 THEN EXCLUDED.decided_at ELSE routing.decided_at END",
+        &d.notice_key,
+        d.received_at,
+        d.decided_at,
+        d.event_id,
+        outcome as RoutingOutcomeKind,
+        gemeentecode as &Gemeentecode,
+        d.rule as RoutingRule,
+    )
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }

@@ -586,7 +586,9 @@ async fn postgres_answers(port: u16, password: String) -> Option<()> {
         .application_name("rcn-launcher-probe");
     let query = async {
         let mut connection = PgConnection::connect_with(&options).await?;
-        sqlx::query("SELECT 1").execute(&mut connection).await?;
+        sqlx::query_scalar!("SELECT 1 AS ready")
+            .fetch_one(&mut connection)
+            .await?;
         connection.close().await
     };
     matches!(timeout(Duration::from_secs(5), query).await, Ok(Ok(()))).then_some(())
