@@ -15,6 +15,7 @@ use rcn_contracts::procesregie_api::{
     IcoQuery, IcoRef, IcoUpdate, ReviewRequest, RulesView, SettingsView, SuggestionDismiss,
     SuggestionQuery, SuggestionRef, TriageDecision,
 };
+use rcn_contracts::privacy_api::WhoSawRequest;
 use rcn_runtime::endpoint::{Caller, Endpoint, Request, ServiceSpec};
 
 use crate::Procesregie;
@@ -155,13 +156,21 @@ pub fn service(subjects: &Subjects, state: Arc<Procesregie>) -> ServiceSpec {
         SuggestionRef,
         |s, who, b, _t| s.accept_suggestion(who, b.suggestion_id)
     );
-    verb!(
+    let spec = verb!(
         spec,
         subjects,
         state,
         "suggestion_dismiss",
         SuggestionDismiss,
         |s, who, b, _t| s.dismiss_suggestion(who, b)
+    );
+    verb!(
+        spec,
+        subjects,
+        state,
+        "privacy_accesses",
+        WhoSawRequest,
+        |s, who, b, _t| s.who_saw(who, &b.bsn)
     )
 }
 

@@ -23,6 +23,7 @@ pub mod municipality;
 pub mod notice;
 pub mod procesregie_api;
 pub mod procesregie_events;
+pub mod privacy_api;
 pub mod pseudonym;
 pub mod region;
 pub mod routing_api;
