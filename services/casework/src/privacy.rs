@@ -69,9 +69,19 @@ pub async fn log_question(
 pub async fn who_saw(cw: &Casework, who: &Identity, bsn: &Bsn) -> Result<WhoSawReply> {
     require_privacy_officer(who)?;
     let person_key = person_key(cw, bsn)?;
+    who_saw_person(cw, who, &person_key).await
+}
+
+/// [`who_saw`] for the person with pseudonym `person_key`: the question logged, the entries read,
+/// in one transaction (what the benchmark measures).
+pub async fn who_saw_person(
+    cw: &Casework,
+    who: &Identity,
+    person_key: &str,
+) -> Result<WhoSawReply> {
     let mut tx = cw.pool.begin().await?;
-    log_question(&mut tx, who, &person_key, WHO_SAW_VERB).await?;
-    let entries = entries(&mut tx, &person_key).await?;
+    log_question(&mut tx, who, person_key, WHO_SAW_VERB).await?;
+    let entries = entries(&mut tx, person_key).await?;
     tx.commit().await?;
     Ok(reply(entries))
 }

@@ -10,12 +10,12 @@ use std::sync::Arc;
 use chrono::Utc;
 use rcn_contracts::Subjects;
 use rcn_contracts::envelope::NoParameters;
+use rcn_contracts::privacy_api::WhoSawRequest;
 use rcn_contracts::procesregie_api::{
     ActionRequest, AgendaQuery, ApplicationForm, ApplicationQuery, ApplicationRef, CloseIcoRequest,
     IcoQuery, IcoRef, IcoUpdate, ReviewRequest, RulesView, SettingsView, SuggestionDismiss,
     SuggestionQuery, SuggestionRef, TriageDecision,
 };
-use rcn_contracts::privacy_api::WhoSawRequest;
 use rcn_runtime::endpoint::{Caller, Endpoint, Request, ServiceSpec};
 
 use crate::Procesregie;

@@ -37,6 +37,15 @@ impl crate::envelope::RequestBody for WhoSawRequest {
     }
 }
 
+/// The services that keep an access log, with the subject each answers "who saw" on: the one
+/// list the portal and the CLI ask.
+pub fn who_saw_subjects(subjects: &crate::Subjects) -> [(&'static str, String); 2] {
+    [
+        ("casework", subjects.casework_api(WHO_SAW_VERB)),
+        ("procesregie", subjects.procesregie_api(WHO_SAW_VERB)),
+    ]
+}
+
 /// One read or change of the person's data, as the owning service logged it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct AccessEntry {

@@ -132,7 +132,12 @@ async fn only_the_privacy_officer_may_ask_and_a_refused_or_bad_question_logs_not
         role: Role::Administrator,
         gemeentecode: None,
     };
-    for who in [staff("anna", "GM0392"), rcn("rcn-1"), procesregisseur, admin] {
+    for who in [
+        staff("anna", "GM0392"),
+        rcn("rcn-1"),
+        procesregisseur,
+        admin,
+    ] {
         assert_eq!(
             who_saw(&app, &who, PERSON).await.unwrap_err(),
             ErrorCode::Forbidden,

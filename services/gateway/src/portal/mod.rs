@@ -16,6 +16,7 @@ pub mod login;
 pub mod oidc;
 pub mod oidc_login;
 pub mod page;
+pub mod privacy;
 pub mod routing;
 pub mod services;
 pub mod session;
@@ -49,6 +50,8 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/casussen/{case_id}/sluiten", post(case::close))
         .route("/routering", get(routing::queue))
         .route("/routering/beslissen", post(routing::decide))
+        .route("/privacy", get(privacy::show))
+        .route("/privacy/wie-heeft-ingezien", post(privacy::who_saw_form))
         .route("/assets/{*path}", get(assets::asset))
         .layer(DefaultBodyLimit::max(form::MAX_FORM_BYTES))
 }

@@ -88,7 +88,8 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/routering", "Routeringswachtrij"),
         ],
         Role::Procesregisseur => vec![("/taken/gemeente", "Taken in de regio")],
-        Role::PrivacyOfficer | Role::Administrator => vec![("/", "Start")],
+        Role::PrivacyOfficer => vec![("/privacy", "Wie heeft ingezien")],
+        Role::Administrator => vec![("/", "Start")],
     }
 }
 

@@ -5,12 +5,10 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
+use rcn_contracts::Bsn;
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::privacy_api::{WHO_SAW_VERB, WhoSawReply};
-use rcn_contracts::procesregie_api::{
-    ApplicationView, IcoView, TriageDecision, TriageOutcome,
-};
-use rcn_contracts::Bsn;
+use rcn_contracts::procesregie_api::{ApplicationView, IcoView, TriageDecision, TriageOutcome};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -90,8 +88,8 @@ async fn who_saw_returns_exactly_the_reads_of_the_persons_records_and_the_questi
     assert_eq!(reply.service, "procesregie");
     let expected = logged(&p, &[mine.application_id], &[ico_id]).await;
     assert!(
-        expected.contains(&("rcn-1".into(), "ico_get".into()))
-            && expected.contains(&("rcn-2".into(), "application_get".into())),
+        expected.contains(&("rcn-1".into(), "ico".into()))
+            && expected.contains(&("rcn-2".into(), "application".into())),
         "{expected:?}"
     );
     let (question, reads) = reply.entries.split_last().unwrap();
@@ -100,11 +98,17 @@ async fn who_saw_returns_exactly_the_reads_of_the_persons_records_and_the_questi
         .map(|e| (e.user_id.clone(), e.what.clone()))
         .collect();
     assert_eq!(got, expected, "{reply:#?}");
-    assert!(reads.iter().all(|e| {
-        e.application_id == Some(mine.application_id) || e.ico_id == Some(ico_id)
-    }));
+    assert!(
+        reads
+            .iter()
+            .all(|e| { e.application_id == Some(mine.application_id) || e.ico_id == Some(ico_id) })
+    );
     assert_eq!(
-        (question.user_id.as_str(), question.role, question.what.as_str()),
+        (
+            question.user_id.as_str(),
+            question.role,
+            question.what.as_str()
+        ),
         ("fg-1", Role::PrivacyOfficer, WHO_SAW_VERB),
         "the question itself is in the log"
     );
