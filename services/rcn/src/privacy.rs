@@ -114,3 +114,17 @@ pub fn print(answer: &Answer, bsn: &Bsn) {
         println!("! more entries than shown: a service left out its newest");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bsn_is_read_from_one_line_and_a_wrong_one_is_refused_without_echoing_it() {
+        let bsn = read_bsn(&mut &b" 123456782 \n"[..]).unwrap();
+        assert_eq!(bsn.expose(), "123456782");
+        let e = read_bsn(&mut &b"123456783\n"[..]).unwrap_err().to_string();
+        assert!(e.contains("11-proef") && !e.contains("123456783"), "{e}");
+        assert!(read_bsn(&mut &b""[..]).is_err());
+    }
+}
