@@ -203,7 +203,7 @@ pub async fn synthetic_reads(
                 cases[(state >> 33) as usize % cases.len()]
             })
             .collect();
-        let who = if added % 3 == 0 {
+        let who = if added.is_multiple_of(3) {
             Identity {
                 user_id: "seed-rcn".into(),
                 role: Role::RcnCoordinator,

@@ -70,7 +70,7 @@ pub async fn run(config: &Config, rows: u64) -> anyhow::Result<()> {
         .await
         .context("seeding synthetic cases")?;
     let added = rcn_casework::seed::synthetic_reads(&pool, rows, |done| {
-        if done % 200_000 == 0 {
+        if done.is_multiple_of(200_000) {
             eprintln!(
                 "access log at {done} rows ({:.0} s)",
                 started.elapsed().as_secs_f64()

@@ -3,6 +3,8 @@
 //! earlier questions about them, never another person's; the question itself is logged; nobody
 //! but the privacy officer may ask.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use rcn_contracts::casework_api::{CaseDetail, ErrorCode};
 use rcn_contracts::envelope::ApiReply;
 use rcn_contracts::identity::{Identity, Role};
@@ -16,6 +18,15 @@ use crate::helpers::{days_from_today, routed_notice};
 
 const PERSON: &str = "123456782";
 const OTHER: &str = "111222333";
+
+/// (user, role, municipality, case, why) of one entry.
+type Seen<'a> = (
+    &'a str,
+    Role,
+    Option<&'a str>,
+    Option<Uuid>,
+    Option<&'a str>,
+);
 
 fn officer() -> Identity {
     Identity {
@@ -72,7 +83,7 @@ async fn who_saw_returns_exactly_the_reads_of_the_persons_cases_and_the_question
     let reply = who_saw(&app, &officer(), PERSON).await.unwrap();
     assert_eq!(reply.service, "casework");
     assert!(!reply.truncated);
-    let seen: Vec<(&str, Role, Option<&str>, Option<Uuid>, Option<&str>)> = reply
+    let seen: Vec<Seen> = reply
         .entries
         .iter()
         .map(|e| {
