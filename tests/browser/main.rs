@@ -12,6 +12,7 @@ mod procesregie;
 use uuid::Uuid;
 
 mod rcn;
+mod privacy;
 
 const PASSWORD: &str = "correct horse battery";
 

@@ -19,13 +19,14 @@ use rcn_contracts::casework_api::{
 };
 use rcn_contracts::envelope::{ApiProblem, RequestBody};
 use rcn_contracts::identity::Identity;
+use rcn_contracts::privacy_api::{WHO_SAW_VERB, WhoSawRequest};
 use rcn_runtime::endpoint::{Caller, Endpoint, Request, ServiceSpec};
 use serde::Serialize;
 
 use crate::error::{CaseworkError, Result};
 use crate::retry::retrying;
 use crate::state::{Casework, today};
-use crate::{case_detail, claims, closing, inbox, tasks};
+use crate::{case_detail, claims, closing, inbox, privacy, tasks};
 
 /// Requests handled at once per instance.
 const CONCURRENT_REQUESTS: usize = 64;
@@ -93,6 +94,11 @@ pub fn service(subjects: &Subjects, cw: Arc<Casework>) -> ServiceSpec {
     .endpoint(
         verb("task_history").on(|cw, who, r: TaskRequest| async move {
             tasks::task_history(&cw, &who, r.task).await
+        }),
+    )
+    .endpoint(
+        verb(WHO_SAW_VERB).on(|cw, who, r: WhoSawRequest| async move {
+            privacy::who_saw(&cw, &who, &r.bsn).await
         }),
     )
 }

@@ -20,6 +20,7 @@ pub mod history;
 pub mod inbox;
 pub mod moved_out;
 mod opening;
+pub mod privacy;
 pub mod reopening;
 pub mod retry;
 pub mod scheduler;
@@ -66,7 +67,10 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
     // Our own stop: the API failing stops the rest too, without cancelling the caller's token.
     let stop = shutdown.child_token();
     let relay = tokio::spawn(outbox::relay(pool.clone(), js.clone(), stop.clone()));
-    let cw = Arc::new(state::Casework::new(pool, subjects.clone(), &settings));
+    let cw = Arc::new(
+        state::Casework::new(pool, subjects.clone(), &settings)
+            .with_pseudonyms(ctx.config.pseudonym_key.clone()),
+    );
     let scheduler = tokio::spawn(scheduler::run(cw.clone(), stop.clone()));
     let api = {
         let (running, stop) = (

@@ -161,3 +161,69 @@ async fn insert_chunk(
     .await?;
     tx.commit().await
 }
+
+/// The person pseudonym of synthetic case `g` (each synthetic case is a person of its own).
+pub fn person_key(g: u64) -> String {
+    format!("seed-person-{g}")
+}
+
+/// Reads logged per transaction when seeding the access log.
+const READS_PER_BATCH: usize = 20_000;
+
+/// Adds synthetic reads until casework's access log holds `total` rows, through casework's own
+/// [`crate::access::log_reads`]: each read is of a synthetic case picked by a fixed
+/// pseudo-random sequence, by one of 50 Haarlem users or the RCN; returns how many it added.
+/// Needs synthetic cases ([`synthetic_cases`]).
+pub async fn synthetic_reads(
+    pool: &PgPool,
+    total: u64,
+    mut progress: impl FnMut(u64),
+) -> crate::error::Result<u64> {
+    use rcn_contracts::identity::{Identity, Role};
+    let present = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM access_log"#)
+        .fetch_one(pool)
+        .await? as u64;
+    let cases = sqlx::query_scalar!(
+        "SELECT case_id FROM cases WHERE institution_code = 'PI-SEED' ORDER BY opened_by_notice"
+    )
+    .fetch_all(pool)
+    .await?;
+    assert!(!cases.is_empty(), "seed cases before reads");
+    let haarlem = Gemeentecode::parse("GM0392").expect("a code");
+    let mut added = 0u64;
+    let mut state = present.wrapping_mul(6364136223846793005).wrapping_add(1);
+    while present + added < total {
+        let n = READS_PER_BATCH.min((total - present - added) as usize);
+        let picked: Vec<uuid::Uuid> = (0..n)
+            .map(|_| {
+                // A linear congruential sequence: the same reads on every run, spread over all cases.
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                cases[(state >> 33) as usize % cases.len()]
+            })
+            .collect();
+        let who = if added.is_multiple_of(3) {
+            Identity {
+                user_id: "seed-rcn".into(),
+                role: Role::RcnCoordinator,
+                gemeentecode: None,
+            }
+        } else {
+            Identity {
+                user_id: holder(&haarlem, (added / READS_PER_BATCH as u64) as u32),
+                role: Role::MunicipalStaff,
+                gemeentecode: Some(haarlem.clone()),
+            }
+        };
+        let mut tx = pool.begin().await?;
+        crate::access::log_reads(&mut tx, &who, &picked, "inbox").await?;
+        tx.commit().await?;
+        added += n as u64;
+        progress(present + added);
+    }
+    sqlx::raw_sql("VACUUM (ANALYZE) access_log, cases")
+        .execute(pool)
+        .await?;
+    Ok(added)
+}

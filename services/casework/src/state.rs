@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use chrono::{NaiveDate, Utc};
 use rcn_contracts::deadlines::DeadlineRules;
+use rcn_contracts::pseudonym::PseudonymKey;
 use rcn_contracts::{Condition, Subjects};
 use sqlx::PgPool;
 
@@ -26,6 +27,9 @@ pub struct Casework {
     pub due_soon_working_days: u32,
     /// How often the scheduler looks for deadlines.
     pub scheduler_interval: Duration,
+    /// Turns a BSN into the person pseudonym, for the privacy officer's questions; without it
+    /// casework cannot find a person by BSN (and says so).
+    pub pseudonyms: Option<PseudonymKey>,
 }
 
 impl Casework {
@@ -38,7 +42,14 @@ impl Casework {
             deadlines: settings.deadlines.clone(),
             due_soon_working_days: settings.due_soon_working_days,
             scheduler_interval: settings.scheduler_interval,
+            pseudonyms: None,
         }
+    }
+
+    /// The same casework, finding persons with the region's pseudonym `key`.
+    pub fn with_pseudonyms(mut self, key: Option<PseudonymKey>) -> Self {
+        self.pseudonyms = key;
+        self
     }
 }
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use rcn_contracts::Subjects;
 use rcn_contracts::envelope::NoParameters;
+use rcn_contracts::privacy_api::WhoSawRequest;
 use rcn_contracts::procesregie_api::{
     ActionRequest, AgendaQuery, ApplicationForm, ApplicationQuery, ApplicationRef, CloseIcoRequest,
     IcoQuery, IcoRef, IcoUpdate, ReviewRequest, RulesView, SettingsView, SuggestionDismiss,
@@ -155,13 +156,21 @@ pub fn service(subjects: &Subjects, state: Arc<Procesregie>) -> ServiceSpec {
         SuggestionRef,
         |s, who, b, _t| s.accept_suggestion(who, b.suggestion_id)
     );
-    verb!(
+    let spec = verb!(
         spec,
         subjects,
         state,
         "suggestion_dismiss",
         SuggestionDismiss,
         |s, who, b, _t| s.dismiss_suggestion(who, b)
+    );
+    verb!(
+        spec,
+        subjects,
+        state,
+        "privacy_accesses",
+        WhoSawRequest,
+        |s, who, b, _t| s.who_saw(who, &b.bsn)
     )
 }
 

@@ -12,6 +12,7 @@ pub mod api;
 pub mod applications;
 pub mod board;
 pub mod ico;
+pub mod privacy;
 pub mod publish;
 pub mod scheduler;
 pub mod settings;

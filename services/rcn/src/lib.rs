@@ -13,5 +13,7 @@ pub mod feed;
 pub mod inbox_bench;
 pub mod infra;
 pub mod nats_provision;
+pub mod privacy;
 pub mod provision;
 pub mod stack;
+pub mod who_saw_bench;

@@ -74,8 +74,17 @@ enum Command {
         /// replaced on every run).
         #[arg(long)]
         monitor_scale: Option<u64>,
+        /// Instead: "who saw this person" with this many rows in casework's access log (schema
+        /// casework_whosaw, kept between runs and topped up).
+        #[arg(long)]
+        who_saw_scale: Option<u64>,
         #[arg(long, env = "RCN_DATA_DIR", default_value = ".rcn-data")]
         data_dir: PathBuf,
+    },
+    /// The privacy officer's questions (needs NATS_URL and the identity key).
+    Privacy {
+        #[command(subcommand)]
+        action: PrivacyAction,
     },
     /// Inspect and replay the dead-letter queue (needs NATS_URL).
     Dlq {
@@ -140,6 +149,17 @@ enum DlqAction {
     Discard { sequence: u64 },
 }
 
+#[derive(Subcommand)]
+enum PrivacyAction {
+    /// Who saw the person whose BSN is read from standard input (never an argument): every
+    /// read and change in every service's access log, by time. The question is logged.
+    WhoSaw {
+        /// The privacy officer asking (their account id), logged with the question.
+        #[arg(long)]
+        user: String,
+    },
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
@@ -188,6 +208,7 @@ async fn main() -> anyhow::Result<()> {
             backfill,
             inbox_scale,
             monitor_scale,
+            who_saw_scale,
             data_dir,
         } => {
             if notices == 0 || !(0.1..=100_000.0).contains(&rate) || latency_seconds == 0 {
@@ -222,6 +243,12 @@ async fn main() -> anyhow::Result<()> {
                 backfill,
             };
             let result = match (inbox_scale, monitor_scale) {
+                _ if who_saw_scale == Some(0) => {
+                    Err(anyhow::anyhow!("--who-saw-scale must be at least 1"))
+                }
+                _ if who_saw_scale.is_some() => {
+                    rcn::who_saw_bench::run(&config, who_saw_scale.unwrap_or_default()).await
+                }
                 (Some(0), _) => Err(anyhow::anyhow!("--inbox-scale must be at least 1")),
                 (_, Some(0)) => Err(anyhow::anyhow!("--monitor-scale must be at least 1")),
                 (Some(cases), _) => rcn::inbox_bench::run(&config, cases).await,
@@ -230,6 +257,28 @@ async fn main() -> anyhow::Result<()> {
             };
             own.stop().await?;
             result
+        }
+        Command::Privacy {
+            action: PrivacyAction::WhoSaw { user },
+        } => {
+            let bsn = rcn::privacy::read_bsn(&mut std::io::stdin().lock())?;
+            let nats = rcn_runtime::nats::connect_as(
+                config.nats_url()?,
+                &config.nats_auth,
+                "rcn-privacy",
+                Duration::from_secs(5),
+            )
+            .await?;
+            let answer = rcn::privacy::who_saw(
+                &nats,
+                &config.region.subjects(),
+                config.identity_signer()?,
+                &user,
+                &bsn,
+            )
+            .await?;
+            rcn::privacy::print(&answer, &bsn);
+            Ok(())
         }
         Command::Dlq { action } => {
             let nats = rcn_runtime::nats::connect_as(

@@ -22,6 +22,7 @@ pub mod json;
 pub mod monitor_api;
 pub mod municipality;
 pub mod notice;
+pub mod privacy_api;
 pub mod procesregie_api;
 pub mod procesregie_events;
 pub mod pseudonym;

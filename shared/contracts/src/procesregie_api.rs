@@ -27,7 +27,7 @@ macro_rules! request_bodies {
 }
 
 /// Every verb of procesregie's API: `rcn.<region>.api.procesregie.<verb>`.
-pub const VERBS: [&str; 15] = [
+pub const VERBS: [&str; 16] = [
     "settings",
     "application_save",
     "application_get",
@@ -43,6 +43,7 @@ pub const VERBS: [&str; 15] = [
     "suggestion_list",
     "suggestion_accept",
     "suggestion_dismiss",
+    crate::privacy_api::WHO_SAW_VERB,
 ];
 
 /// The longest free text (reason, goal, explanation, notes) accepted, in characters.

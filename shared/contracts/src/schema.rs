@@ -146,6 +146,14 @@ pub fn all() -> Vec<(&'static str, String)> {
             pretty::<ApiReply<TaskHistory>>(),
         ),
         (
+            "privacy-who-saw-request.v1.json",
+            pretty::<crate::privacy_api::WhoSawRequest>(),
+        ),
+        (
+            "privacy-who-saw-reply.v1.json",
+            pretty::<ApiReply<crate::privacy_api::WhoSawReply>>(),
+        ),
+        (
             "procesregie-settings-reply.v1.json",
             pretty::<ApiReply<SettingsView>>(),
         ),

@@ -6,6 +6,7 @@ mod casework_case_detail;
 mod casework_claims;
 mod casework_deadlines;
 mod casework_inbox;
+mod casework_privacy;
 mod casework_scale;
 mod casework_stats;
 mod casework_status;

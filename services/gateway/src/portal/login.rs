@@ -58,7 +58,8 @@ pub async fn start(staff: Staff) -> Response {
         Role::RcnCoordinator => Redirect::to("/taken/gemeente").into_response(),
         // The procesregisseur's week turns around the triage.
         Role::Procesregisseur => Redirect::to("/triage").into_response(),
-        Role::PrivacyOfficer | Role::Administrator => page::render(&StartPage {
+        Role::PrivacyOfficer => Redirect::to("/privacy").into_response(),
+        Role::Administrator => page::render(&StartPage {
             l: Layout::for_staff(&staff, "Start", "/"),
         }),
     }

@@ -19,6 +19,7 @@ pub mod oidc_login;
 pub mod page;
 pub mod partner_tokens;
 pub mod procesregie;
+pub mod privacy;
 pub mod routing;
 pub mod services;
 pub mod session;
@@ -104,6 +105,8 @@ pub fn router() -> Router<Arc<AppState>> {
             "/partnertoegang/{token_id}/intrekken",
             post(partner_tokens::revoke),
         )
+        .route("/privacy", get(privacy::show))
+        .route("/privacy/wie-heeft-ingezien", post(privacy::who_saw_form))
         .route("/assets/{*path}", get(assets::asset))
         .layer(DefaultBodyLimit::max(form::MAX_FORM_BYTES))
 }

@@ -101,7 +101,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/taken/gemeente", "Taken in de regio"),
         ],
         Role::Administrator => vec![("/", "Start"), ("/partnertoegang", "Partnertoegang")],
-        Role::PrivacyOfficer => vec![("/", "Start")],
+        Role::PrivacyOfficer => vec![("/privacy", "Wie heeft ingezien")],
     }
 }
 

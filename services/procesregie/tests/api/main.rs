@@ -5,6 +5,7 @@ mod applications;
 mod cases_in;
 mod helpers;
 mod ico;
+mod privacy;
 mod service_api;
 mod suggestions;
 mod triage_board;

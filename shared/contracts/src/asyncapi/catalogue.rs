@@ -65,6 +65,7 @@ pub const CASEWORK_VERBS: &[(&str, &str, &str)] = &[
     ("update_status", "UpdateStatusRequest", "TaskReply"),
     ("close_case", "CloseCaseRequest", "CloseCaseReply"),
     ("task_history", "TaskRequest", "TaskHistoryReply"),
+    ("privacy_accesses", "WhoSawRequest", "WhoSawReply"),
 ];
 
 /// Procesregie's verbs with their request and reply message types (`crate::procesregie_api`).
@@ -92,6 +93,7 @@ pub const PROCESREGIE_VERBS: &[(&str, &str, &str)] = &[
     ("suggestion_list", "SuggestionQuery", "SuggestionListReply"),
     ("suggestion_accept", "SuggestionRef", "ApplicationReply"),
     ("suggestion_dismiss", "SuggestionDismiss", "SuggestionReply"),
+    ("privacy_accesses", "WhoSawRequest", "WhoSawReply"),
 ];
 
 /// Procesregie's events with their message types.
@@ -279,6 +281,12 @@ pub const MESSAGES: &[Message] = &[
         ENVELOPE,
         "casework-task-history-reply.v1.json",
     ),
+    api(
+        "WhoSawRequest",
+        "The privacy officer's question: the person's BSN, only in this body",
+        "privacy-who-saw-request.v1.json",
+    ),
+    msg("WhoSawReply", ENVELOPE, "privacy-who-saw-reply.v1.json"),
     Message {
         name: "ProcesregieSettingsRequest",
         title: "An empty body",

@@ -1,0 +1,157 @@
+//! `privacy_accesses`: the privacy officer asks procesregie "who saw this person" (issue 16).
+//!
+//! Procesregie answers for its own access log only: every logged read of the person's
+//! applications, of the ICOs made from them and of their cases as procesregie watches them (all
+//! found through the person pseudonym, never the BSN), and every earlier privacy question about
+//! them. Only a privacy officer may ask; the question is logged in the same transaction as the
+//! answer is read.
+//!
+//! The queries are assembled at run time (`sqlx::query_as`), as `access::log_reads` is: the
+//! compile-time check resolves `access_log` through a search path where casework's table of
+//! the same name comes first.
+
+use chrono::{DateTime, Utc};
+use rcn_contracts::envelope::ApiProblem;
+use rcn_contracts::identity::{Identity, Role};
+use rcn_contracts::privacy_api::{AccessEntry, MAX_ENTRIES, WHO_SAW_VERB, WhoSawReply};
+use rcn_contracts::{Bsn, Gemeentecode};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::Procesregie;
+use crate::access::db;
+
+/// The service name in every entry procesregie returns.
+pub const SERVICE: &str = "procesregie";
+
+/// Only the privacy officer asks who saw a person.
+pub fn require_privacy_officer(who: &Identity) -> Result<(), ApiProblem> {
+    if who.role == Role::PrivacyOfficer {
+        Ok(())
+    } else {
+        Err(ApiProblem::forbidden(
+            "only the privacy officer may ask who saw a person",
+        ))
+    }
+}
+
+/// Records that `who` asked `question` about the person `person_key`.
+pub async fn log_question(
+    conn: &mut PgConnection,
+    who: &Identity,
+    person_key: &str,
+    question: &str,
+) -> Result<(), ApiProblem> {
+    sqlx::query(
+        "INSERT INTO privacy_questions (user_id, role, gemeentecode, person_key, question)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&who.user_id)
+    .bind(who.role.as_str())
+    .bind(who.gemeentecode.as_ref().map(|g| g.as_str()))
+    .bind(person_key)
+    .bind(question)
+    .execute(&mut *conn)
+    .await
+    .map_err(db)?;
+    Ok(())
+}
+
+type Row = (
+    DateTime<Utc>,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+);
+
+impl Procesregie {
+    /// The person pseudonym of `bsn`; without the region's key procesregie cannot find a person.
+    pub(crate) fn person_key_of(&self, bsn: &Bsn) -> Result<String, ApiProblem> {
+        self.pseudonyms
+            .as_ref()
+            .map(|k| k.person_key(bsn))
+            .ok_or_else(|| {
+                ApiProblem::unavailable(
+                    "procesregie has no pseudonym key configured, so it cannot find a person",
+                )
+            })
+    }
+
+    /// `privacy_accesses`: every logged read about the person and every privacy question about
+    /// them, oldest first, at most [`MAX_ENTRIES`].
+    pub async fn who_saw(&self, who: &Identity, bsn: &Bsn) -> Result<WhoSawReply, ApiProblem> {
+        require_privacy_officer(who)?;
+        let person_key = self.person_key_of(bsn)?;
+        let mut tx = self.pool.begin().await.map_err(db)?;
+        log_question(&mut tx, who, &person_key, WHO_SAW_VERB).await?;
+        let mut entries = entries(&mut tx, &person_key).await?;
+        tx.commit().await.map_err(db)?;
+        let truncated = entries.len() > MAX_ENTRIES;
+        entries.truncate(MAX_ENTRIES);
+        Ok(WhoSawReply {
+            service: SERVICE.into(),
+            entries,
+            truncated,
+        })
+    }
+}
+
+/// The log entries about person `person_key`, oldest first, one more than [`MAX_ENTRIES`] at most.
+pub async fn entries(
+    conn: &mut PgConnection,
+    person_key: &str,
+) -> Result<Vec<AccessEntry>, ApiProblem> {
+    let rows: Vec<Row> = sqlx::query_as(
+        "WITH apps AS (SELECT application_id, case_id FROM applications WHERE person_key = $1),
+              person_cases AS (
+                  SELECT case_id FROM watched_cases WHERE person_key = $1
+                  UNION SELECT case_id FROM apps WHERE case_id IS NOT NULL),
+              person_icos AS (SELECT i.ico_id FROM icos i JOIN apps USING (application_id)),
+              reads AS (
+                  SELECT a.* FROM access_log a
+                  WHERE a.application_id IN (SELECT application_id FROM apps)
+                  UNION
+                  SELECT a.* FROM access_log a WHERE a.ico_id IN (SELECT ico_id FROM person_icos)
+                  UNION
+                  SELECT a.* FROM access_log a WHERE a.case_id IN (SELECT case_id FROM person_cases))
+         SELECT at, user_id, role, gemeentecode, what, case_id, application_id, ico_id FROM reads
+         UNION ALL
+         SELECT at, user_id, role, gemeentecode, question, NULL, NULL, NULL
+         FROM privacy_questions WHERE person_key = $1
+         ORDER BY 1, 5
+         LIMIT $2",
+    )
+    .bind(person_key)
+    .bind((MAX_ENTRIES + 1) as i64)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(db)?;
+    rows.into_iter().map(entry).collect()
+}
+
+fn entry(row: Row) -> Result<AccessEntry, ApiProblem> {
+    let (at, user_id, role, gemeentecode, what, case_id, application_id, ico_id) = row;
+    let unreadable = || {
+        tracing::error!("procesregie's access log holds a word it does not know");
+        ApiProblem::unavailable("procesregie cannot read its access log now")
+    };
+    Ok(AccessEntry {
+        at,
+        service: SERVICE.into(),
+        user_id,
+        role: Role::parse(&role).ok_or_else(unreadable)?,
+        gemeentecode: match gemeentecode {
+            Some(g) => Some(Gemeentecode::parse(&g).map_err(|_| unreadable())?),
+            None => None,
+        },
+        what,
+        why: None,
+        case_id,
+        application_id,
+        ico_id,
+    })
+}
