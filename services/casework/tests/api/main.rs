@@ -15,3 +15,4 @@ mod claim_races;
 mod episodes;
 mod helpers;
 mod open;
+mod retention;
