@@ -14,4 +14,5 @@ pub mod inbox_bench;
 pub mod infra;
 pub mod nats_provision;
 pub mod provision;
+pub mod retention;
 pub mod stack;

@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use anyhow::Context as _;
 use futures::future::BoxFuture;
 use rcn_runtime::provision::Resources;
+use rcn_runtime::retention::Job;
 use rcn_runtime::{CancellationToken, Config, Ctx};
 use tokio::task::JoinSet;
 
@@ -40,7 +41,14 @@ pub struct Service {
     /// The streams and durable consumers it needs on JetStream, which `rcn provision` makes
     /// ([`crate::nats_provision`]); the service itself only binds to them.
     pub resources: fn(&Config) -> anyhow::Result<Resources>,
+    /// Its retention job over its own schema (`rcn retention`), when it keeps personal data;
+    /// `None` for the gateway (no data about the people in aftercare) and the monitor (its
+    /// aggregates stay).
+    pub retention: Option<RetentionJob>,
 }
+
+/// Opens a service's retention job on a pool of its own.
+pub type RetentionJob = for<'a> fn(&'a Config) -> BoxFuture<'a, anyhow::Result<Job>>;
 
 /// Every service `rcn run` starts, in this order.
 pub static REGISTRY: &[Service] = &[
@@ -48,6 +56,7 @@ pub static REGISTRY: &[Service] = &[
         name: "intake",
         load: |_| Ok(launch((), |ctx, (), stop| rcn_intake::run(ctx, stop))),
         resources: rcn_intake::nats_resources,
+        retention: Some(rcn_intake::retention_job),
     },
     Service {
         name: "router",
@@ -58,6 +67,7 @@ pub static REGISTRY: &[Service] = &[
             ))
         },
         resources: rcn_router::nats_resources,
+        retention: Some(rcn_router::retention_job),
     },
     Service {
         name: "casework",
@@ -68,6 +78,7 @@ pub static REGISTRY: &[Service] = &[
             ))
         },
         resources: rcn_casework::nats_resources,
+        retention: Some(rcn_casework::retention_job),
     },
     Service {
         name: "procesregie",
@@ -78,12 +89,14 @@ pub static REGISTRY: &[Service] = &[
             ))
         },
         resources: rcn_procesregie::nats_resources,
+        retention: None,
     },
     Service {
         name: "gateway",
         load: gateway,
         // The gateway only asks; it reads and writes no stream.
         resources: |_| Ok(Resources::new("gateway")),
+        retention: None,
     },
     Service {
         name: "monitor",
@@ -94,6 +107,7 @@ pub static REGISTRY: &[Service] = &[
             ))
         },
         resources: rcn_monitor::nats_resources,
+        retention: None,
     },
 ];
 
