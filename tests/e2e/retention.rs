@@ -22,13 +22,13 @@ async fn rows_of(stack: &TestStack, notice_key: &str) -> Vec<(&'static str, i64)
             .bind(notice_key)
             .fetch_optional(&stack.db)
             .await
-            .unwrap();
+            .expect("the test database answers");
     let episode: String =
         sqlx::query_scalar("SELECT episode_key FROM router.decisions WHERE notice_key = $1")
             .bind(notice_key)
             .fetch_optional(&stack.db)
             .await
-            .unwrap()
+            .expect("the test database answers")
             .unwrap_or_default();
     let mut rows = Vec::new();
     for (table, sql) in [
@@ -45,7 +45,7 @@ async fn rows_of(stack: &TestStack, notice_key: &str) -> Vec<(&'static str, i64)
             .bind(&episode)
             .fetch_one(&stack.db)
             .await
-            .unwrap();
+            .expect("the test database answers");
         rows.push((table, n));
     }
     let n: i64 = sqlx::query_scalar(
@@ -55,7 +55,7 @@ async fn rows_of(stack: &TestStack, notice_key: &str) -> Vec<(&'static str, i64)
     .bind(&episode)
     .fetch_one(&stack.db)
     .await
-    .unwrap();
+    .expect("the test database answers");
     rows.push(("intake.notice_outcomes", n));
     let case_id = case_id.unwrap_or_default();
     for (table, sql) in [
@@ -84,7 +84,7 @@ async fn rows_of(stack: &TestStack, notice_key: &str) -> Vec<(&'static str, i64)
             .bind(case_id)
             .fetch_one(&stack.db)
             .await
-            .unwrap();
+            .expect("the test database answers");
         rows.push((table, n));
     }
     rows
