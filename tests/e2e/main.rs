@@ -12,5 +12,6 @@ mod partner_fuzz;
 mod partner_nats_permissions;
 mod provisioning;
 mod rerouting;
+mod retention;
 mod service_api;
 mod trust_boundary;

@@ -22,6 +22,7 @@ pub mod moved_out;
 mod opening;
 pub mod privacy;
 pub mod reopening;
+pub mod retention;
 pub mod retry;
 pub mod scheduler;
 pub mod seed;
@@ -52,6 +53,7 @@ pub fn migrations() -> &'static sqlx::migrate::Migrator {
 /// dead-letter stream.
 pub fn nats_resources(config: &Config) -> anyhow::Result<Resources> {
     Ok(Resources::new("casework")
+        .retention(&config.retention)
         .stream(config.region.subjects().cases_stream())
         .consumer(cases::spec(config))
         .consumer(moved_out::spec(config)))
@@ -67,6 +69,15 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
     // Our own stop: the API failing stops the rest too, without cancelling the caller's token.
     let stop = shutdown.child_token();
     let relay = tokio::spawn(outbox::relay(pool.clone(), js.clone(), stop.clone()));
+    let retention = tokio::spawn(
+        rcn_runtime::retention::Job::new(
+            stats::SCHEMA,
+            pool.clone(),
+            ctx.config.retention.clone(),
+            retention::rules(),
+        )
+        .run_daily(stop.clone()),
+    );
     let cw = Arc::new(
         state::Casework::new(pool, subjects.clone(), &settings)
             .with_pseudonyms(ctx.config.pseudonym_key.clone()),
@@ -103,6 +114,19 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
     let served = api.await.context("casework API task");
     scheduler.await.context("deadline scheduler task")?;
     relay.await.context("outbox relay task")?;
+    retention.await.context("retention task")?;
     served??;
     Ok(())
+}
+
+/// Casework's retention job (`rcn retention`), on a pool of its own.
+pub fn retention_job(
+    config: &Config,
+) -> futures::future::BoxFuture<'_, anyhow::Result<rcn_runtime::retention::Job>> {
+    Box::pin(rcn_runtime::retention::open_job(
+        config,
+        stats::SCHEMA,
+        &MIGRATIONS,
+        retention::rules(),
+    ))
 }

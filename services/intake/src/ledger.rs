@@ -50,8 +50,9 @@ impl Handler for Ledger {
         for d in batch {
             let n = &d.message;
             sqlx::query!(
-                "INSERT INTO receipts (notice_key, notice_id, institution_code, kind, episode_key, fingerprint, received_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (notice_key) DO NOTHING",
+                "INSERT INTO receipts (notice_key, notice_id, institution_code, kind, episode_key, fingerprint, received_at,
+                                       release_on)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (notice_key) DO NOTHING",
                 n.notice_key,
                 n.notice.notice_id,
                 n.notice.sender.institution_code,
@@ -59,6 +60,8 @@ impl Handler for Ledger {
                 n.episode_key,
                 n.notice.fingerprint(),
                 n.received_at,
+                // The retention clock of the receipt (`retention.rs`).
+                n.notice.detention.expected_release_on,
             )
             .execute(&mut *tx)
             .await?;

@@ -15,6 +15,7 @@
 mod forwarded;
 mod ledger;
 mod outcomes;
+pub mod retention;
 mod status;
 mod submit;
 
@@ -46,6 +47,7 @@ const SUBMIT_TIMEOUT: Duration = Duration::from_secs(30);
 /// notices on FORWARDED), each with the dead-letter stream.
 pub fn nats_resources(config: &Config) -> anyhow::Result<Resources> {
     Ok(Resources::new("intake")
+        .retention(&config.retention)
         .stream(config.region.subjects().notices_stream())
         .consumer(ledger::spec(config))
         .consumer(outcomes::spec(config))
@@ -63,6 +65,15 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
     // The gateway's public key: an identity on a request counts only with its signature.
     let identities = ctx.config.identity_verifier()?.clone();
 
+    let retention = tokio::spawn(
+        rcn_runtime::retention::Job::new(
+            "intake",
+            pool.clone(),
+            ctx.config.retention.clone(),
+            retention::rules(),
+        )
+        .run_daily(shutdown.clone()),
+    );
     let ledger = tokio::spawn(consumer::run(
         js.clone(),
         ledger::spec(&ctx.config),
@@ -98,6 +109,7 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
     ledger.await.context("receipt ledger task")?;
     outcomes.await.context("routing outcomes task")?;
     forwarded.await.context("forwarded notices task")?;
+    retention.await.context("retention task")?;
     Ok(())
 }
 
@@ -159,5 +171,17 @@ pub fn service(subjects: &Subjects, intake: Arc<Intake>, pool: PgPool) -> Servic
             let pool = p2.clone();
             async move { status::of_request(&pool, &r).await }
         },
+    ))
+}
+
+/// Intake's retention job (`rcn retention`), on a pool of its own.
+pub fn retention_job(
+    config: &Config,
+) -> futures::future::BoxFuture<'_, anyhow::Result<rcn_runtime::retention::Job>> {
+    Box::pin(rcn_runtime::retention::open_job(
+        config,
+        "intake",
+        &MIGRATIONS,
+        retention::rules(),
     ))
 }

@@ -46,11 +46,10 @@ pub fn region_table(config: &rcn_runtime::Config) -> anyhow::Result<RegionTable>
 /// it reads (NOTICES, ROUTING, CASES, DLQ). It publishes no events of its own.
 pub fn nats_resources(config: &Config) -> anyhow::Result<Resources> {
     let subjects = config.region.subjects();
-    Ok(read_models::Feed::ALL
-        .into_iter()
-        .fold(Resources::new("monitor"), |r, feed| {
-            r.consumer(feed.spec(&subjects, config))
-        }))
+    Ok(read_models::Feed::ALL.into_iter().fold(
+        Resources::new("monitor").retention(&config.retention),
+        |r, feed| r.consumer(feed.spec(&subjects, config)),
+    ))
 }
 
 /// Runs the monitor with `settings` until `shutdown`.

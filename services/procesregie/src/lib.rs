@@ -46,6 +46,7 @@ pub struct Procesregie {
 /// to, and its durable consumer over CASES, with the dead-letter stream.
 pub fn nats_resources(config: &Config) -> anyhow::Result<Resources> {
     Ok(Resources::new("procesregie")
+        .retention(&config.retention)
         .stream(config.region.subjects().procesregie_stream())
         .consumer(watch::spec(config)))
 }

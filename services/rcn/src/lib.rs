@@ -15,5 +15,6 @@ pub mod infra;
 pub mod nats_provision;
 pub mod privacy;
 pub mod provision;
+pub mod retention;
 pub mod stack;
 pub mod who_saw_bench;

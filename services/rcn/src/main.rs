@@ -119,6 +119,16 @@ enum Command {
         #[command(subcommand)]
         action: users::UsersAction,
     },
+    /// Retention: run every service's retention job now, show what it would remove
+    /// (`--dry-run`, counts per service and record class, nothing removed), or print the
+    /// deletion logs (`rcn retention log`). Needs DATABASE_URL (or the services' own URLs).
+    Retention {
+        /// Only count what the next run would remove; remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(subcommand)]
+        action: Option<RetentionAction>,
+    },
     /// The monitor's read models (needs NATS_URL and DATABASE_URL).
     Monitor {
         #[command(subcommand)]
@@ -131,6 +141,16 @@ enum MonitorAction {
     /// Replay NOTICES, ROUTING, CASES and DLQ from the start into fresh tables and put them in
     /// place of the live ones (the running monitor goes on with them).
     Rebuild,
+}
+
+#[derive(Subcommand)]
+enum RetentionAction {
+    /// The deletion logs of every service, newest first: record class, rule, count, when.
+    Log {
+        /// Lines per service.
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -333,6 +353,19 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Retention { dry_run, action } => match action {
+            Some(RetentionAction::Log { limit }) => {
+                let lines = rcn::retention::log(&config, limit.clamp(1, 10_000)).await?;
+                print!("{}", rcn::retention::describe_log(&lines));
+                Ok(())
+            }
+            None => {
+                let clock = std::sync::Arc::new(rcn_runtime::retention::SystemClock);
+                let reports = rcn::retention::run(&config, dry_run, clock).await?;
+                print!("{}", rcn::retention::describe(&reports, dry_run));
+                Ok(())
+            }
+        },
         Command::Tokens { action } => tokens::run(&config, action).await,
         Command::DbRoles => {
             use sqlx::Connection as _;

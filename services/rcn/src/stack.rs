@@ -12,6 +12,7 @@ use std::net::SocketAddr;
 use anyhow::Context as _;
 use futures::future::BoxFuture;
 use rcn_runtime::provision::Resources;
+use rcn_runtime::retention::Job;
 use rcn_runtime::{CancellationToken, Config, Ctx};
 use sqlx::migrate::Migrator;
 use tokio::task::JoinSet;
@@ -44,7 +45,14 @@ pub struct Service {
     /// Its migrations (of its schema, which is its name), which `rcn run` runs as the migration
     /// role before the services start ([`crate::provision`]).
     pub migrations: fn() -> &'static Migrator,
+    /// Its retention job over its own schema (`rcn retention`), when it keeps personal data;
+    /// `None` for the gateway (no data about the people in aftercare) and the monitor (its
+    /// aggregates stay).
+    pub retention: Option<RetentionJob>,
 }
+
+/// Opens a service's retention job on a pool of its own.
+pub type RetentionJob = for<'a> fn(&'a Config) -> BoxFuture<'a, anyhow::Result<Job>>;
 
 /// Every service `rcn run` starts, in this order.
 pub static REGISTRY: &[Service] = &[
@@ -53,6 +61,7 @@ pub static REGISTRY: &[Service] = &[
         load: |_| Ok(launch((), |ctx, (), stop| rcn_intake::run(ctx, stop))),
         resources: rcn_intake::nats_resources,
         migrations: || &rcn_intake::MIGRATIONS,
+        retention: Some(rcn_intake::retention_job),
     },
     Service {
         name: "router",
@@ -64,6 +73,7 @@ pub static REGISTRY: &[Service] = &[
         },
         resources: rcn_router::nats_resources,
         migrations: || &rcn_router::MIGRATIONS,
+        retention: Some(rcn_router::retention_job),
     },
     Service {
         name: "casework",
@@ -75,6 +85,7 @@ pub static REGISTRY: &[Service] = &[
         },
         resources: rcn_casework::nats_resources,
         migrations: || rcn_casework::migrations(),
+        retention: Some(rcn_casework::retention_job),
     },
     Service {
         name: "procesregie",
@@ -86,6 +97,7 @@ pub static REGISTRY: &[Service] = &[
         },
         resources: rcn_procesregie::nats_resources,
         migrations: || &rcn_procesregie::MIGRATIONS,
+        retention: None,
     },
     Service {
         name: "gateway",
@@ -93,6 +105,7 @@ pub static REGISTRY: &[Service] = &[
         // The gateway only asks; it reads and writes no stream.
         resources: |_| Ok(Resources::new("gateway")),
         migrations: || &rcn_gateway::tokens::MIGRATIONS,
+        retention: None,
     },
     Service {
         name: "monitor",
@@ -104,6 +117,7 @@ pub static REGISTRY: &[Service] = &[
         },
         resources: rcn_monitor::nats_resources,
         migrations: || &rcn_monitor::MIGRATIONS,
+        retention: None,
     },
 ];
 

@@ -15,6 +15,7 @@ pub mod breaker;
 pub mod decisions;
 pub mod forwarding;
 pub mod queue;
+pub mod retention;
 pub mod rules;
 pub mod settings;
 
@@ -44,6 +45,7 @@ fn region_table(config: &Config) -> anyhow::Result<RegionTable> {
 pub fn nats_resources(config: &Config) -> anyhow::Result<Resources> {
     let subjects = config.region.subjects();
     let mut needs = Resources::new("router")
+        .retention(&config.retention)
         .stream(subjects.routing_stream())
         .consumer(decisions::spec(config));
     for target in forwarding::target_regions(&region_table(config)?) {
@@ -74,6 +76,15 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
         .await?;
     let api = tokio::spawn(api.serve(shutdown.clone()));
     let relay = tokio::spawn(outbox::relay(pool.clone(), js.clone(), shutdown.clone()));
+    let retention = tokio::spawn(
+        rcn_runtime::retention::Job::new(
+            "router",
+            pool.clone(),
+            ctx.config.retention.clone(),
+            retention::rules(),
+        )
+        .run_daily(shutdown.clone()),
+    );
     let handler = Arc::new(decisions::Router {
         pool,
         region,
@@ -82,6 +93,19 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
     });
     consumer::run(js, decisions::spec(&ctx.config), handler, shutdown).await;
     relay.await?;
+    retention.await.context("retention task")?;
     api.await.context("router API task")??;
     Ok(())
+}
+
+/// Router's retention job (`rcn retention`), on a pool of its own.
+pub fn retention_job(
+    config: &Config,
+) -> futures::future::BoxFuture<'_, anyhow::Result<rcn_runtime::retention::Job>> {
+    Box::pin(rcn_runtime::retention::open_job(
+        config,
+        "router",
+        &MIGRATIONS,
+        retention::rules(),
+    ))
 }

@@ -27,6 +27,7 @@ pub mod procesregie_api;
 pub mod procesregie_events;
 pub mod pseudonym;
 pub mod region;
+pub mod retention;
 pub mod routing_api;
 pub mod schema;
 #[cfg(feature = "sqlx")]

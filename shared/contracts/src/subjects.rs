@@ -7,6 +7,7 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::retention::RecordClass;
 use crate::value::{Gemeentecode, InvalidValue};
 
 /// The region segment of every subject, e.g. `kennemerland`: lower-case letters, digits and `-`.
@@ -126,6 +127,7 @@ impl Subjects {
             max_age: Duration::from_secs(30 * 24 * 3600),
             duplicate_window: Duration::from_secs(24 * 3600),
             description: "Release notices accepted by intake",
+            carries: &[RecordClass::Notice],
         }
     }
 
@@ -136,6 +138,7 @@ impl Subjects {
             max_age: Duration::from_secs(30 * 24 * 3600),
             duplicate_window: Duration::from_secs(24 * 3600),
             description: "Routing decisions: routed, out of region, unroutable",
+            carries: &[RecordClass::Notice],
         }
     }
 
@@ -146,6 +149,7 @@ impl Subjects {
             max_age: Duration::from_secs(90 * 24 * 3600),
             duplicate_window: Duration::from_secs(24 * 3600),
             description: "Case and condition events from casework",
+            carries: &[RecordClass::Notice, RecordClass::Case],
         }
     }
 
@@ -156,6 +160,7 @@ impl Subjects {
             max_age: Duration::from_secs(90 * 24 * 3600),
             duplicate_window: Duration::from_secs(120),
             description: "Messages a service could not handle, kept for inspection and replay",
+            carries: &[RecordClass::Notice, RecordClass::Case, RecordClass::Ico],
         }
     }
 
@@ -178,6 +183,9 @@ pub struct StreamDef {
     /// Longer than the longest publisher retry, so a resend is recognised as the same message.
     pub duplicate_window: Duration,
     pub description: &'static str,
+    /// The record classes whose personal data its messages carry: the stream keeps a message no
+    /// longer than the shortest retention among them (`rcn_runtime::retention`).
+    pub carries: &'static [RecordClass],
 }
 
 /// Subjects of the router's request-reply API and of forwarding between regions.
@@ -207,6 +215,7 @@ impl Subjects {
             max_age: Duration::from_secs(30 * 24 * 3600),
             duplicate_window: Duration::from_secs(24 * 3600),
             description: "Release notices forwarded to this region by another rcn region",
+            carries: &[RecordClass::Notice],
         }
     }
 
@@ -324,6 +333,7 @@ impl Subjects {
             max_age: Duration::from_secs(90 * 24 * 3600),
             duplicate_window: Duration::from_secs(24 * 3600),
             description: "Applications, triage outcomes and ICOs from procesregie",
+            carries: &[RecordClass::Ico],
         }
     }
 }

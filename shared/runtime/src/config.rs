@@ -67,6 +67,9 @@ pub struct Config {
     /// `RCN_METRICS_ADDR` (e.g. `127.0.0.1:9464`): where this process serves Prometheus
     /// `/metrics`; unset serves none.
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// `RCN_RETENTION_*`: how long each record class is kept. Shared, because every service's
+    /// job and every stream's maximum age (`rcn provision`) must follow the same rules.
+    pub retention: crate::retention::RetentionPolicy,
 }
 
 /// A credential from the environment: usable, but never shown by `Debug`.
@@ -151,6 +154,7 @@ impl Config {
             consumer_workers: number(&get, "RCN_CONSUMER_WORKERS", 4, 1..=64)?,
             consumer_batch: number(&get, "RCN_CONSUMER_BATCH", 64, 1..=1000)?,
             metrics_addr: socket_addr(&get, "RCN_METRICS_ADDR")?,
+            retention: crate::retention::RetentionPolicy::from_lookup(&get)?,
         })
     }
 

@@ -160,6 +160,7 @@ async fn prepare(pool: &PgPool, schema: &str, migrator: &Migrator) -> Result<(),
                 .map_err(err)?;
         }
         crate::outbox::install(&mut conn).await.map_err(err)?;
+        crate::retention::install(&mut conn).await.map_err(err)?;
         migrator
             .run_direct(&mut *conn)
             .await

@@ -19,6 +19,7 @@ pub mod nats;
 pub mod nats_auth;
 pub mod outbox;
 pub mod provision;
+pub mod retention;
 pub mod shutdown;
 pub mod signed_identity;
 pub mod telemetry;

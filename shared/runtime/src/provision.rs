@@ -19,6 +19,7 @@ use rcn_contracts::StreamDef;
 
 use crate::consumer::ConsumerSpec;
 use crate::nats::{NatsError, ensure_stream, stream_config};
+use crate::retention::RetentionPolicy;
 
 /// What one service needs on JetStream.
 #[derive(Debug, Clone)]
@@ -33,6 +34,9 @@ pub struct Resources {
     pub other_region_streams: Vec<StreamDef>,
     /// Its durable consumers, each with its stream and dead-letter stream.
     pub consumers: Vec<ConsumerSpec>,
+    /// The region's retention rules: every stream keeps a message no longer than the shortest
+    /// retention of the record classes it carries ([`RetentionPolicy::cap`]).
+    pub retention: RetentionPolicy,
 }
 
 impl Resources {
@@ -42,7 +46,19 @@ impl Resources {
             streams: Vec::new(),
             other_region_streams: Vec::new(),
             consumers: Vec::new(),
+            retention: RetentionPolicy::default(),
         }
+    }
+
+    /// The streams' limits follow `policy` (each service passes its `config.retention`).
+    pub fn retention(mut self, policy: &RetentionPolicy) -> Self {
+        self.retention = policy.clone();
+        self
+    }
+
+    /// The streams of its own region, as they must be: capped by the retention rules.
+    pub fn stream_defs(&self) -> impl Iterator<Item = StreamDef> + '_ {
+        self.streams.iter().map(|d| self.retention.cap(d.clone()))
     }
 
     /// A stream of its own region the service publishes to.
@@ -105,6 +121,17 @@ pub enum ProvisionError {
         what: String,
         reason: String,
     },
+    #[error(
+        "stream {stream} keeps messages for {}, longer than the retention it carries allows ({}): run `rcn provision` to update it",
+        humantime::format_duration(*found),
+        humantime::format_duration(*limit)
+    )]
+    KeepsTooLong {
+        service: &'static str,
+        stream: String,
+        found: Duration,
+        limit: Duration,
+    },
     #[error("two services define stream {0} differently; their definitions must agree")]
     Conflict(String),
     #[error(transparent)]
@@ -150,11 +177,16 @@ pub async fn apply(
     js: &jetstream::Context,
     services: &[Resources],
 ) -> Result<Report, ProvisionError> {
-    let mut streams: BTreeMap<&str, &StreamDef> = BTreeMap::new();
+    let mut streams: BTreeMap<String, StreamDef> = BTreeMap::new();
     let mut consumers: BTreeMap<(&str, &str), &ConsumerSpec> = BTreeMap::new();
     for r in services {
-        for def in r.streams.iter().chain(&r.other_region_streams) {
-            if let Some(known) = streams.insert(def.name.as_str(), def)
+        let defs = r.stream_defs().chain(
+            r.other_region_streams
+                .iter()
+                .map(|d| r.retention.cap(d.clone())),
+        );
+        for def in defs {
+            if let Some(known) = streams.insert(def.name.clone(), def.clone())
                 && known != def
             {
                 return Err(ProvisionError::Conflict(def.name.clone()));
@@ -267,8 +299,19 @@ fn same_consumer(existing: &jetstream::consumer::Config, wanted: &pull::Config) 
 /// the info of its own streams and consumers.
 pub async fn require(js: &jetstream::Context, needs: &Resources) -> Result<(), ProvisionError> {
     let service = needs.service;
-    for def in &needs.streams {
+    for def in needs.stream_defs() {
         match js.get_stream(&def.name).await {
+            Ok(s)
+                if s.cached_info().config.max_age.is_zero()
+                    || s.cached_info().config.max_age > def.max_age =>
+            {
+                return Err(ProvisionError::KeepsTooLong {
+                    service,
+                    stream: def.name.clone(),
+                    found: s.cached_info().config.max_age,
+                    limit: def.max_age,
+                });
+            }
             Ok(_) => {}
             Err(e) if is_not_found_stream(&e) => {
                 return Err(ProvisionError::MissingStream {

@@ -152,6 +152,11 @@ impl TestCasework {
         .await
     }
 
+    /// The configuration casework runs with (its retention rules among it).
+    pub fn config(&self) -> &rcn_runtime::Config {
+        &self._env.config
+    }
+
     /// The URL of this test's database.
     pub fn database_url(&self) -> &str {
         self._env.config.database_url().expect("a database")

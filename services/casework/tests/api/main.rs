@@ -16,3 +16,4 @@ mod claim_races;
 mod episodes;
 mod helpers;
 mod open;
+mod retention;

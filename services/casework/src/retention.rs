@@ -1,0 +1,116 @@
+//! Casework's retention rules (the job is the kit's, `rcn_runtime::retention`):
+//! - a closed case goes `RCN_RETENTION_CASE_YEARS` after its closure (closed as completed, by
+//!   hand, cancelled, or moved out of the region: every closure starts the clock), with its tasks,
+//!   their history and reminders, its history and its notices;
+//! - the notices of a closed case go earlier, months after the release, as notices do: a notice
+//!   linked to an open case is kept while the case is open;
+//! - access-log rows go `RCN_RETENTION_ACCESS_LOG_YEARS` after they were written, longer than the
+//!   cases they cover (the settings refuse otherwise).
+//!
+//! Only casework's own tables.
+
+use rcn_contracts::retention::RecordClass;
+use rcn_runtime::retention::{Cutoffs, Rule};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+pub fn rules() -> Vec<Rule> {
+    vec![
+        Rule {
+            class: RecordClass::Case,
+            rule: "closed cases with tasks, history and notices, years after closure",
+            apply: |conn, c, limit| Box::pin(closed_cases(conn, c, limit)),
+        },
+        Rule {
+            class: RecordClass::Notice,
+            rule: "notices of closed cases, months after release",
+            apply: |conn, c, limit| Box::pin(notices_of_closed_cases(conn, c, limit)),
+        },
+        Rule {
+            class: RecordClass::AccessLog,
+            rule: "access-log rows, years after they were written",
+            apply: |conn, c, limit| Box::pin(access_log(conn, c, limit)),
+        },
+    ]
+}
+
+async fn closed_cases(conn: &mut PgConnection, c: Cutoffs, limit: i64) -> Result<u64, sqlx::Error> {
+    let ids: Vec<Uuid> = sqlx::query_scalar!(
+        "SELECT case_id FROM cases WHERE status = 'closed' AND closed_at < $1
+          ORDER BY closed_at LIMIT $2 FOR UPDATE",
+        c.case_closed_before,
+        limit,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    sqlx::query!("DELETE FROM reminders WHERE case_id = ANY($1)", &ids)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!("DELETE FROM task_history WHERE case_id = ANY($1)", &ids)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!(
+        "DELETE FROM closing_candidates WHERE case_id = ANY($1)",
+        &ids
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!("DELETE FROM condition_tasks WHERE case_id = ANY($1)", &ids)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!("DELETE FROM case_history WHERE case_id = ANY($1)", &ids)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!("DELETE FROM case_notices WHERE case_id = ANY($1)", &ids)
+        .execute(&mut *conn)
+        .await?;
+    Ok(
+        sqlx::query!("DELETE FROM cases WHERE case_id = ANY($1)", &ids)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
+async fn notices_of_closed_cases(
+    conn: &mut PgConnection,
+    c: Cutoffs,
+    limit: i64,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query!(
+        "DELETE FROM case_notices WHERE notice_key IN (
+             SELECT n.notice_key FROM case_notices n JOIN cases k USING (case_id)
+              WHERE k.status = 'closed'
+                AND COALESCE(k.released_on, k.expected_release_on,
+                             (k.closed_at AT TIME ZONE 'UTC')::date) < $1
+              LIMIT $2)",
+        c.released_before,
+        limit,
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}
+
+async fn access_log(conn: &mut PgConnection, c: Cutoffs, limit: i64) -> Result<u64, sqlx::Error> {
+    // The append-only trigger lets this transaction, and only it, delete (migration 0007).
+    sqlx::query!("SET LOCAL rcn.retention = 'on'")
+        .execute(&mut *conn)
+        .await?;
+    let removed = sqlx::query!(
+        "DELETE FROM access_log WHERE id IN (
+             SELECT id FROM access_log WHERE at < $1 ORDER BY at LIMIT $2)",
+        c.access_logged_before,
+        limit,
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query!("SET LOCAL rcn.retention = 'off'")
+        .execute(&mut *conn)
+        .await?;
+    Ok(removed)
+}

@@ -1,0 +1,71 @@
+//! Intake's retention rules (the job is the kit's, `rcn_runtime::retention`): a receipt goes 6
+//! months after the release of its episode, with the routing outcome recorded for it; an outcome
+//! whose receipt never came goes 6 months after it was decided. Only intake's own tables.
+
+use rcn_contracts::retention::RecordClass;
+use rcn_runtime::retention::{Cutoffs, Rule};
+use sqlx::PgConnection;
+
+pub fn rules() -> Vec<Rule> {
+    vec![
+        Rule {
+            class: RecordClass::Notice,
+            rule: "receipts and their routing outcomes, months after the episode's last release",
+            apply: |conn, c, limit| Box::pin(receipts(conn, c, limit)),
+        },
+        Rule {
+            class: RecordClass::Notice,
+            rule: "routing outcomes without a receipt, months after the decision",
+            apply: |conn, c, limit| Box::pin(orphan_outcomes(conn, c, limit)),
+        },
+    ]
+}
+
+/// Every receipt of up to `limit` episodes whose latest release (or, without one, receipt) lies
+/// before the cut-off, with their outcomes.
+async fn receipts(conn: &mut PgConnection, c: Cutoffs, limit: i64) -> Result<u64, sqlx::Error> {
+    let keys = sqlx::query_scalar!(
+        "SELECT r.notice_key FROM receipts r
+          WHERE r.episode_key IN (
+                SELECT episode_key FROM receipts GROUP BY episode_key
+                HAVING max(COALESCE(release_on, (received_at AT TIME ZONE 'UTC')::date)) < $1
+                LIMIT $2)
+          FOR UPDATE",
+        c.released_before,
+        limit,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "DELETE FROM notice_outcomes WHERE notice_key = ANY($1)",
+        &keys
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(
+        sqlx::query!("DELETE FROM receipts WHERE notice_key = ANY($1)", &keys)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected(),
+    )
+}
+
+async fn orphan_outcomes(
+    conn: &mut PgConnection,
+    c: Cutoffs,
+    limit: i64,
+) -> Result<u64, sqlx::Error> {
+    let before = c.released_before.and_hms_opt(0, 0, 0).map(|d| d.and_utc());
+    Ok(sqlx::query!(
+        "DELETE FROM notice_outcomes WHERE notice_key IN (
+             SELECT o.notice_key FROM notice_outcomes o
+              WHERE o.decided_at < $1
+                AND NOT EXISTS (SELECT 1 FROM receipts r WHERE r.notice_key = o.notice_key)
+              LIMIT $2)",
+        before,
+        limit,
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}

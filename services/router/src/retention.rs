@@ -1,0 +1,47 @@
+//! The router's retention rules (the job is the kit's, `rcn_runtime::retention`): a routing
+//! decision goes with its notice, 6 months after the release of its episode, together with a
+//! decision by hand and a forward made for it. Only the router's own tables.
+
+use rcn_contracts::retention::RecordClass;
+use rcn_runtime::retention::{Cutoffs, Rule};
+use sqlx::PgConnection;
+
+pub fn rules() -> Vec<Rule> {
+    vec![Rule {
+        class: RecordClass::Notice,
+        rule: "routing decisions (with manual decisions and forwards), months after the episode's last release",
+        apply: |conn, c, limit| Box::pin(decisions(conn, c, limit)),
+    }]
+}
+
+/// Every decision of up to `limit` episodes whose latest release (or, without one, receipt)
+/// lies before the cut-off.
+async fn decisions(conn: &mut PgConnection, c: Cutoffs, limit: i64) -> Result<u64, sqlx::Error> {
+    let keys = sqlx::query_scalar!(
+        "SELECT d.notice_key FROM decisions d
+          WHERE d.episode_key IN (
+                SELECT episode_key FROM decisions GROUP BY episode_key
+                HAVING max(COALESCE(release_on, (received_at AT TIME ZONE 'UTC')::date)) < $1
+                LIMIT $2)
+          FOR UPDATE",
+        c.released_before,
+        limit,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "DELETE FROM manual_decisions WHERE notice_key = ANY($1)",
+        &keys
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!("DELETE FROM forwards WHERE notice_key = ANY($1)", &keys)
+        .execute(&mut *conn)
+        .await?;
+    Ok(
+        sqlx::query!("DELETE FROM decisions WHERE notice_key = ANY($1)", &keys)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected(),
+    )
+}

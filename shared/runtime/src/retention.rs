@@ -1,0 +1,496 @@
+//! Retention on the service kit: how long each record class is kept ([`RetentionPolicy`], one
+//! shared configuration, because every service and `rcn provision` must apply the same rules to
+//! the same classes), the daily job that deletes what has expired in a service's own schema
+//! ([`Job`], one transaction per batch, with an injectable [`Clock`]), and the deletion log it
+//! writes (`retention_log`, in the service's own schema, no personal data).
+//!
+//! A service brings only its [`Rule`]s: which rows of its own tables belong to a class and have
+//! expired at the given [`Cutoffs`]. This module must never reach into another service's schema,
+//! and the log must never hold anything but a class, a rule, a count and a time.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Months, NaiveDate, Utc};
+use futures::future::BoxFuture;
+use rcn_contracts::StreamDef;
+use rcn_contracts::retention::RecordClass;
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::config::{ConfigError, duration, number};
+
+/// How long each record class is kept, for one region. Read from the environment by
+/// [`crate::Config`] (`RCN_RETENTION_*`); a bad value stops start-up naming the variable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionPolicy {
+    /// `RCN_RETENTION_NOTICE_MONTHS` (6): months after the release date that a notice, its
+    /// receipt and its routing decision are kept, unless linked to an open case.
+    pub notice_months: u32,
+    /// `RCN_RETENTION_CASE_YEARS` (2): years after closure that a case is kept.
+    pub case_years: u32,
+    /// `RCN_RETENTION_ICO_YEARS` (2): years after closure that an ICO (and its application) is
+    /// kept.
+    pub ico_years: u32,
+    /// `RCN_RETENTION_ACCESS_LOG_YEARS` (3): years an access-log row is kept; must be more than
+    /// the case and ICO years, so the log outlives what it covers.
+    pub access_log_years: u32,
+    /// `RCN_RETENTION_STREAM_MAX_AGE` (unset): a shorter limit on how long every stream keeps a
+    /// message than the shortest retention it carries (never a longer one).
+    pub stream_max_age: Option<Duration>,
+    /// `RCN_RETENTION_INTERVAL` (24h): how often the job runs.
+    pub interval: Duration,
+    /// `RCN_RETENTION_BATCH` (500): root records removed per transaction.
+    pub batch: i64,
+}
+
+impl Default for RetentionPolicy {
+    fn default() -> Self {
+        Self {
+            notice_months: 6,
+            case_years: 2,
+            ico_years: 2,
+            access_log_years: 3,
+            stream_max_age: None,
+            interval: Duration::from_secs(24 * 3600),
+            batch: 500,
+        }
+    }
+}
+
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+impl RetentionPolicy {
+    /// Reads `RCN_RETENTION_*` through `get` (blank values already unset).
+    pub fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let d = Self::default();
+        let policy = Self {
+            notice_months: number(get, "RCN_RETENTION_NOTICE_MONTHS", d.notice_months, 1..=120)?,
+            case_years: number(get, "RCN_RETENTION_CASE_YEARS", d.case_years, 1..=50)?,
+            ico_years: number(get, "RCN_RETENTION_ICO_YEARS", d.ico_years, 1..=50)?,
+            access_log_years: number(
+                get,
+                "RCN_RETENTION_ACCESS_LOG_YEARS",
+                d.access_log_years,
+                1..=60,
+            )?,
+            stream_max_age: match get("RCN_RETENTION_STREAM_MAX_AGE") {
+                None => None,
+                Some(_) => Some(duration(
+                    get,
+                    "RCN_RETENTION_STREAM_MAX_AGE",
+                    None,
+                    DAY,
+                    Duration::from_secs(1)..=Duration::from_secs(3650 * 24 * 3600),
+                )?),
+            },
+            interval: duration(
+                get,
+                "RCN_RETENTION_INTERVAL",
+                None,
+                d.interval,
+                Duration::from_secs(60)..=Duration::from_secs(7 * 24 * 3600),
+            )?,
+            batch: number(get, "RCN_RETENTION_BATCH", d.batch, 1..=100_000)?,
+        };
+        let covered = policy.case_years.max(policy.ico_years);
+        if policy.access_log_years <= covered {
+            return Err(ConfigError::Invalid {
+                var: "RCN_RETENTION_ACCESS_LOG_YEARS",
+                reason: format!(
+                    "{} years does not outlive the cases and ICOs it covers ({covered} years): choose more",
+                    policy.access_log_years
+                ),
+            });
+        }
+        Ok(policy)
+    }
+
+    /// The shortest time any record of `class` is kept, as a duration (months of 28 days and
+    /// years of 365, so it never overstates).
+    pub fn shortest(&self, class: RecordClass) -> Duration {
+        let days = match class {
+            RecordClass::Notice => 28 * u64::from(self.notice_months),
+            RecordClass::Case => 365 * u64::from(self.case_years),
+            RecordClass::Ico => 365 * u64::from(self.ico_years),
+            RecordClass::AccessLog => 365 * u64::from(self.access_log_years),
+        };
+        DAY * u32::try_from(days).unwrap_or(u32::MAX)
+    }
+
+    /// `def` keeping its messages no longer than the shortest retention of the classes it
+    /// carries (nor than [`Self::stream_max_age`]); its duplicate window shrinks with it, as
+    /// JetStream requires.
+    pub fn cap(&self, mut def: StreamDef) -> StreamDef {
+        let limit = def
+            .carries
+            .iter()
+            .map(|c| self.shortest(*c))
+            .chain(self.stream_max_age)
+            .min();
+        if let Some(limit) = limit {
+            def.max_age = def.max_age.min(limit);
+            def.duplicate_window = def.duplicate_window.min(def.max_age);
+        }
+        def
+    }
+
+    /// Where each class's clock stands at `now`.
+    pub fn cutoffs(&self, now: DateTime<Utc>) -> Cutoffs {
+        let years = |y: u32| Months::new(12 * y);
+        let before = |m: Months| {
+            now.checked_sub_months(m)
+                .unwrap_or(DateTime::<Utc>::MIN_UTC)
+        };
+        Cutoffs {
+            now,
+            released_before: before(Months::new(self.notice_months)).date_naive(),
+            case_closed_before: before(years(self.case_years)),
+            ico_closed_before: before(years(self.ico_years)),
+            access_logged_before: before(years(self.access_log_years)),
+        }
+    }
+}
+
+/// The moment before which each class has expired, for one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cutoffs {
+    pub now: DateTime<Utc>,
+    /// A notice whose release date is before this day has expired (unless linked to an open
+    /// case).
+    pub released_before: NaiveDate,
+    /// A case closed before this moment has expired.
+    pub case_closed_before: DateTime<Utc>,
+    /// An ICO closed before this moment has expired.
+    pub ico_closed_before: DateTime<Utc>,
+    /// An access-log row written before this moment has expired.
+    pub access_logged_before: DateTime<Utc>,
+}
+
+/// Where "now" comes from: the system clock in production, a settable one in tests.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that stands still until set, for tests that let time pass without waiting.
+#[derive(Debug, Clone)]
+pub struct ManualClock(Arc<Mutex<DateTime<Utc>>>);
+
+impl ManualClock {
+    pub fn new(now: DateTime<Utc>) -> Self {
+        Self(Arc::new(Mutex::new(now)))
+    }
+
+    pub fn set(&self, now: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = now;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Removes up to `limit` expired root records of one class (with what hangs on them) on the
+/// connection, inside the job's transaction, and says how many root records it removed.
+pub type RuleFn =
+    for<'c> fn(&'c mut PgConnection, Cutoffs, i64) -> BoxFuture<'c, Result<u64, sqlx::Error>>;
+
+/// One retention rule of a service.
+#[derive(Clone, Copy)]
+pub struct Rule {
+    pub class: RecordClass,
+    /// What the rule removes and when, in words for the privacy officer (no personal data):
+    /// `receipts 6 months after release, no open case`.
+    pub rule: &'static str,
+    pub apply: RuleFn,
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rule")
+            .field("class", &self.class)
+            .field("rule", &self.rule)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What one rule removed (or, in a dry run, would remove) in one run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Removed {
+    pub class: RecordClass,
+    pub rule: &'static str,
+    pub count: u64,
+}
+
+/// One line of a service's deletion log.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct LogEntry {
+    pub run_id: Uuid,
+    pub run_at: DateTime<Utc>,
+    pub class: String,
+    pub rule: String,
+    pub removed: i64,
+}
+
+/// The deletion log table's DDL, idempotent; installed with the outbox in every service schema.
+pub const RETENTION_LOG_SQL: &str = include_str!("sql/retention_log.sql");
+
+/// Creates the deletion log table in the connection's schema. Idempotent; run at start-up.
+pub async fn install(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::Executor::execute(&mut *conn, RETENTION_LOG_SQL).await?;
+    Ok(())
+}
+
+/// A service's retention job: its rules over its own pool.
+#[derive(Clone)]
+pub struct Job {
+    pub service: &'static str,
+    pub pool: PgPool,
+    pub policy: RetentionPolicy,
+    pub rules: Vec<Rule>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Job {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Job")
+            .field("service", &self.service)
+            .field("rules", &self.rules)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Job {
+    pub fn new(
+        service: &'static str,
+        pool: PgPool,
+        policy: RetentionPolicy,
+        rules: Vec<Rule>,
+    ) -> Self {
+        Self {
+            service,
+            pool,
+            policy,
+            rules,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The same job on another clock (tests).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Removes everything expired now, one transaction per batch of each rule; each batch adds
+    /// its count to this run's line in the deletion log in the same transaction, so the log
+    /// never claims more or less than was removed, even when the run is cut short.
+    pub async fn run_once(&self) -> Result<Vec<Removed>, sqlx::Error> {
+        let run_id = Uuid::now_v7();
+        let cutoffs = self.policy.cutoffs(self.clock.now());
+        let mut report = Vec::new();
+        for rule in &self.rules {
+            let mut total = 0;
+            loop {
+                let mut tx = self.pool.begin().await?;
+                let n = (rule.apply)(&mut tx, cutoffs, self.policy.batch).await?;
+                let removed = i64::try_from(n).unwrap_or(i64::MAX);
+                sqlx::query!(
+                    "INSERT INTO retention_log (run_id, run_at, class, rule, removed)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (run_id, class, rule)
+                     DO UPDATE SET removed = retention_log.removed + EXCLUDED.removed",
+                    run_id,
+                    cutoffs.now,
+                    rule.class.as_str(),
+                    rule.rule,
+                    removed,
+                )
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                total += n;
+                if removed < self.policy.batch {
+                    break;
+                }
+            }
+            if total > 0 {
+                tracing::info!(service = self.service, class = %rule.class, rule = rule.rule, removed = total, "retention removed expired records");
+            }
+            report.push(Removed {
+                class: rule.class,
+                rule: rule.rule,
+                count: total,
+            });
+        }
+        Ok(report)
+    }
+
+    /// What [`Self::run_once`] would remove now, without removing it: the same statements in one
+    /// transaction that is rolled back, so the counts are the real run's own.
+    pub async fn dry_run(&self) -> Result<Vec<Removed>, sqlx::Error> {
+        let cutoffs = self.policy.cutoffs(self.clock.now());
+        let mut tx = self.pool.begin().await?;
+        let mut report = Vec::new();
+        for rule in &self.rules {
+            let mut total = 0;
+            loop {
+                let n = (rule.apply)(&mut tx, cutoffs, self.policy.batch).await?;
+                total += n;
+                if i64::try_from(n).unwrap_or(i64::MAX) < self.policy.batch {
+                    break;
+                }
+            }
+            report.push(Removed {
+                class: rule.class,
+                rule: rule.rule,
+                count: total,
+            });
+        }
+        tx.rollback().await?;
+        Ok(report)
+    }
+
+    /// Runs the job every [`RetentionPolicy::interval`] until `shutdown`, the first time one
+    /// minute after start-up (so a restart loop does not hammer the database). A failed run is
+    /// logged and tried again at the next interval.
+    pub async fn run_daily(self, shutdown: crate::CancellationToken) {
+        let mut wait = Duration::from_secs(60).min(self.policy.interval);
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => return,
+                () = tokio::time::sleep(wait) => {}
+            }
+            if let Err(e) = self.run_once().await {
+                tracing::error!(service = self.service, error = %e, "retention run failed; trying again at the next interval");
+            }
+            wait = self.policy.interval;
+        }
+    }
+}
+
+/// The retention job of the service owning `schema`, on a pool of its own (as `rcn retention`
+/// runs it, outside the service): the schema is migrated first, as the service would.
+pub async fn open_job(
+    config: &crate::Config,
+    service: &'static str,
+    migrator: &sqlx::migrate::Migrator,
+    rules: Vec<Rule>,
+) -> anyhow::Result<Job> {
+    let url = config.database_url_for(service)?;
+    let pool = crate::db::open(url, service, 2, migrator, Duration::from_secs(10)).await?;
+    Ok(Job::new(service, pool, config.retention.clone(), rules))
+}
+
+/// The newest `limit` lines of the deletion log on `pool` (the service's own schema).
+pub async fn log(pool: &PgPool, limit: i64) -> Result<Vec<LogEntry>, sqlx::Error> {
+    sqlx::query_as!(
+        LogEntry,
+        "SELECT run_id, run_at, class, rule, removed FROM retention_log
+         ORDER BY run_at DESC, run_id DESC, class, rule LIMIT $1",
+        limit
+    )
+    .fetch_all(pool)
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{lookup_in, non_blank};
+
+    fn read(pairs: &[(&str, &str)]) -> Result<RetentionPolicy, ConfigError> {
+        RetentionPolicy::from_lookup(&non_blank(lookup_in(pairs)))
+    }
+
+    #[test]
+    fn defaults_follow_the_domain_notes() {
+        let p = read(&[]).unwrap();
+        assert_eq!(p, RetentionPolicy::default());
+        assert_eq!((p.notice_months, p.case_years, p.ico_years), (6, 2, 2));
+        assert!(p.access_log_years > p.case_years.max(p.ico_years));
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        for (var, value) in [
+            ("RCN_RETENTION_NOTICE_MONTHS", "six"),
+            ("RCN_RETENTION_NOTICE_MONTHS", "0"),
+            ("RCN_RETENTION_CASE_YEARS", "-1"),
+            ("RCN_RETENTION_ICO_YEARS", "100"),
+            ("RCN_RETENTION_STREAM_MAX_AGE", "forever"),
+            ("RCN_RETENTION_INTERVAL", "1s"),
+            ("RCN_RETENTION_BATCH", "0"),
+        ] {
+            let e = read(&[(var, value)]).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("{var} is invalid")), "{var}: {e}");
+        }
+        let e = read(&[("RCN_RETENTION_CASE_YEARS", "3")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("RCN_RETENTION_ACCESS_LOG_YEARS is invalid"),
+            "the access log must outlive the cases: {e}"
+        );
+        assert!(
+            read(&[
+                ("RCN_RETENTION_CASE_YEARS", "3"),
+                ("RCN_RETENTION_ACCESS_LOG_YEARS", "4")
+            ])
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn cutoffs_count_calendar_months_and_years_back_from_now() {
+        let p = RetentionPolicy::default();
+        let now = "2027-08-31T10:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let c = p.cutoffs(now);
+        assert_eq!(
+            c.released_before,
+            NaiveDate::from_ymd_opt(2027, 2, 28).unwrap()
+        );
+        assert_eq!(
+            c.case_closed_before,
+            "2025-08-31T10:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+        assert_eq!(
+            c.access_logged_before,
+            "2024-08-31T10:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+    }
+
+    #[test]
+    fn a_stream_keeps_messages_no_longer_than_the_shortest_retention_it_carries() {
+        let subjects = rcn_contracts::Region::parse("test").unwrap().subjects();
+        let p = RetentionPolicy {
+            notice_months: 1,
+            ..RetentionPolicy::default()
+        };
+        // 30 days by default, but a one-month notice retention is 28 days at the shortest.
+        assert_eq!(p.cap(subjects.notices_stream()).max_age, DAY * 28);
+        assert_eq!(p.cap(subjects.cases_stream()).max_age, DAY * 28);
+        // Longer retentions leave the stream's own, shorter limit alone.
+        let d = RetentionPolicy::default();
+        assert_eq!(d.cap(subjects.cases_stream()), subjects.cases_stream());
+        let short = RetentionPolicy {
+            stream_max_age: Some(Duration::from_secs(5)),
+            ..RetentionPolicy::default()
+        };
+        let capped = short.cap(subjects.routing_stream());
+        assert_eq!(capped.max_age, Duration::from_secs(5));
+        assert_eq!(capped.duplicate_window, Duration::from_secs(5));
+    }
+}

@@ -1,0 +1,278 @@
+//! Retention across the stack (issue 16): with the clock moved past every retention period, a
+//! closed episode is gone from every table of intake, router and casework, and its messages from
+//! the streams; a notice linked to an open case stays in casework; the monitor's aggregates
+//! survive; the deletion logs count what went; a dry run removes nothing and reports what the
+//! real run then removes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{Months, Utc};
+use rcn_runtime::retention::{Clock, ManualClock};
+use rcn_runtime::testing::eventually;
+use rcn_tests::{PATIENCE, TestStack, release_notice_json};
+
+/// How long the test's streams keep a message (`RCN_RETENTION_STREAM_MAX_AGE`).
+const STREAM_MAX_AGE: Duration = Duration::from_secs(3);
+
+/// Rows of the person's episode in every table of intake, router and casework that holds them.
+async fn rows_of(stack: &TestStack, notice_key: &str) -> Vec<(&'static str, i64)> {
+    let case_id: Option<uuid::Uuid> =
+        sqlx::query_scalar("SELECT case_id FROM casework.case_notices WHERE notice_key = $1")
+            .bind(notice_key)
+            .fetch_optional(&stack.db)
+            .await
+            .expect("the test database answers");
+    let episode: String =
+        sqlx::query_scalar("SELECT episode_key FROM router.decisions WHERE notice_key = $1")
+            .bind(notice_key)
+            .fetch_optional(&stack.db)
+            .await
+            .expect("the test database answers")
+            .unwrap_or_default();
+    let mut rows = Vec::new();
+    for (table, sql) in [
+        (
+            "intake.receipts",
+            "SELECT count(*) FROM intake.receipts WHERE episode_key = $1",
+        ),
+        (
+            "router.decisions",
+            "SELECT count(*) FROM router.decisions WHERE episode_key = $1",
+        ),
+    ] {
+        let n: i64 = sqlx::query_scalar(sql)
+            .bind(&episode)
+            .fetch_one(&stack.db)
+            .await
+            .expect("the test database answers");
+        rows.push((table, n));
+    }
+    let n: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM intake.notice_outcomes o JOIN router.decisions d USING (notice_key)
+          WHERE d.episode_key = $1",
+    )
+    .bind(&episode)
+    .fetch_one(&stack.db)
+    .await
+    .expect("the test database answers");
+    rows.push(("intake.notice_outcomes", n));
+    let case_id = case_id.unwrap_or_default();
+    for (table, sql) in [
+        (
+            "casework.cases",
+            "SELECT count(*) FROM casework.cases WHERE case_id = $1",
+        ),
+        (
+            "casework.condition_tasks",
+            "SELECT count(*) FROM casework.condition_tasks WHERE case_id = $1",
+        ),
+        (
+            "casework.task_history",
+            "SELECT count(*) FROM casework.task_history WHERE case_id = $1",
+        ),
+        (
+            "casework.case_history",
+            "SELECT count(*) FROM casework.case_history WHERE case_id = $1",
+        ),
+        (
+            "casework.case_notices",
+            "SELECT count(*) FROM casework.case_notices WHERE case_id = $1",
+        ),
+    ] {
+        let n: i64 = sqlx::query_scalar(sql)
+            .bind(case_id)
+            .fetch_one(&stack.db)
+            .await
+            .expect("the test database answers");
+        rows.push((table, n));
+    }
+    rows
+}
+
+/// Every row of the monitor's read models.
+async fn monitor_rows(stack: &TestStack) -> i64 {
+    stack
+        .count(
+            "SELECT (SELECT count(*) FROM monitor.notices) + (SELECT count(*) FROM monitor.routing)
+                  + (SELECT count(*) FROM monitor.cases) + (SELECT count(*) FROM monitor.task_statuses)",
+        )
+        .await
+}
+
+fn counts(reports: &[rcn::retention::ServiceReport]) -> Vec<(&'static str, String, u64)> {
+    reports
+        .iter()
+        .flat_map(|r| {
+            r.removed
+                .iter()
+                .map(|x| (r.service, x.class.to_string(), x.count))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_closed_episode_expires_from_every_service_and_stream_while_an_open_case_keeps_its_notice()
+ {
+    let stack = TestStack::spawn_with(|c| c.retention.stream_max_age = Some(STREAM_MAX_AGE)).await;
+    let subjects = stack.env.config.region.subjects();
+    let js = stack.env.ctx("rcn-test-retention").await.jetstream();
+    let notices = js.get_stream(subjects.notices_stream().name).await.unwrap();
+    assert_eq!(
+        notices.cached_info().config.max_age,
+        STREAM_MAX_AGE,
+        "`rcn provision` caps the stream at the retention it carries"
+    );
+
+    // Person A: a case, then cancelled (the closure starts the retention clock).
+    let mut first = release_notice_json();
+    first["notice_id"] = "a1".into();
+    assert_eq!(stack.post_notice(&first).await.status(), 202);
+    let case_a = stack.wait_for_case("PI-HAARLEM:a1").await;
+    let mut cancelled = first.clone();
+    cancelled["notice_id"] = "a2".into();
+    cancelled["kind"] = "cancelled".into();
+    cancelled["sent_at"] = "2026-11-21T09:30:00Z".into();
+    assert_eq!(stack.post_notice(&cancelled).await.status(), 202);
+    eventually(PATIENCE, "case A to close", || async {
+        sqlx::query_scalar::<_, String>("SELECT status FROM casework.cases WHERE case_id = $1")
+            .bind(case_a.case_id)
+            .fetch_one(&stack.db)
+            .await
+            .ok()
+            .filter(|s| s == "closed")
+    })
+    .await;
+    // Person B: an open case.
+    let mut other = release_notice_json();
+    other["notice_id"] = "b1".into();
+    other["person"]["bsn"] = "111222333".into();
+    assert_eq!(stack.post_notice(&other).await.status(), 202);
+    let case_b = stack.wait_for_case("PI-HAARLEM:b1").await;
+    assert_eq!(case_b.status, "open");
+    for key in ["PI-HAARLEM:a1", "PI-HAARLEM:a2", "PI-HAARLEM:b1"] {
+        stack.wait_for_decision(key).await;
+    }
+    eventually(PATIENCE, "intake to record every outcome", || async {
+        (stack
+            .count("SELECT count(*) FROM intake.notice_outcomes")
+            .await
+            == 3)
+            .then_some(())
+    })
+    .await;
+    eventually(PATIENCE, "the monitor to count both cases", || async {
+        (stack.count("SELECT count(*) FROM monitor.cases").await == 2).then_some(())
+    })
+    .await;
+    let monitor_before = monitor_rows(&stack).await;
+    let a_before = rows_of(&stack, "PI-HAARLEM:a1").await;
+    assert!(
+        a_before.iter().all(|(_, n)| *n > 0),
+        "A is in every table: {a_before:?}"
+    );
+
+    // Nothing has expired today.
+    let today = Arc::new(ManualClock::new(Utc::now()));
+    let reports = rcn::retention::run(&stack.env.config, false, today)
+        .await
+        .unwrap();
+    assert!(counts(&reports).iter().all(|(_, _, n)| *n == 0));
+
+    // Four years on: past the notices' months, the cases' years and the access log's years.
+    // Whole seconds, so the log's time (PostgreSQL keeps microseconds) compares equal.
+    let now = chrono::DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+    let later = Arc::new(ManualClock::new(
+        now.checked_add_months(Months::new(48)).unwrap(),
+    ));
+    let dry = rcn::retention::run(&stack.env.config, true, later.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        rows_of(&stack, "PI-HAARLEM:a1").await,
+        a_before,
+        "a dry run removes nothing"
+    );
+    let expected: Vec<(&str, String, u64)> = [
+        ("intake", "notice", 3),
+        ("intake", "notice", 0),
+        ("router", "notice", 3),
+        ("casework", "case", 1),
+        ("casework", "notice", 0),
+        ("casework", "access_log", 0),
+    ]
+    .into_iter()
+    .map(|(s, c, n)| (s, c.to_owned(), n))
+    .collect();
+    assert_eq!(counts(&dry), expected, "{dry:?}");
+
+    let real = rcn::retention::run(&stack.env.config, false, later.clone())
+        .await
+        .unwrap();
+    assert_eq!(
+        counts(&real),
+        counts(&dry),
+        "the run removes what the dry run said"
+    );
+    let a_after = rows_of(&stack, "PI-HAARLEM:a1").await;
+    assert!(
+        a_after.iter().all(|(_, n)| *n == 0),
+        "A is gone from every table: {a_after:?}"
+    );
+    // B's case is open: casework keeps it and its notice.
+    assert_eq!(
+        stack
+            .count(&format!(
+                "SELECT count(*) FROM casework.case_notices WHERE case_id = '{}'",
+                case_b.case_id
+            ))
+            .await,
+        1
+    );
+    assert_eq!(stack.count("SELECT count(*) FROM casework.cases").await, 1);
+    assert_eq!(
+        monitor_rows(&stack).await,
+        monitor_before,
+        "the monitor's aggregates stay"
+    );
+
+    // The deletion logs count it, with no personal data: class, rule, count, time.
+    let log = rcn::retention::log(&stack.env.config, 100).await.unwrap();
+    let logged = |service: &str, class: &str| -> i64 {
+        log.iter()
+            .filter(|(s, e)| *s == service && e.class == class && e.run_at == later.now())
+            .map(|(_, e)| e.removed)
+            .sum()
+    };
+    assert_eq!(logged("intake", "notice"), 3);
+    assert_eq!(logged("router", "notice"), 3);
+    assert_eq!(logged("casework", "case"), 1);
+    assert_eq!(
+        log.iter().filter(|(s, _)| *s == "casework").count(),
+        6,
+        "both runs wrote a line per rule, the dry run none: {log:?}"
+    );
+    let text = rcn::retention::describe_log(&log);
+    assert!(
+        !text.contains("a1") && !text.contains("111222333"),
+        "{text}"
+    );
+
+    // And the streams have let the messages go, as their maximum age says.
+    for def in [
+        subjects.notices_stream(),
+        subjects.routing_stream(),
+        subjects.cases_stream(),
+    ] {
+        let name = def.name.clone();
+        eventually(PATIENCE, &format!("{name} to be empty"), || {
+            let (js, name) = (js.clone(), name.clone());
+            async move {
+                let mut s = js.get_stream(&name).await.ok()?;
+                (s.info().await.ok()?.state.messages == 0).then_some(())
+            }
+        })
+        .await;
+    }
+    stack.stop().await;
+}
