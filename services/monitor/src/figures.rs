@@ -5,7 +5,7 @@
 //! municipality's rows when the scope is one municipality. Ages and overdue tiers count working
 //! days with the region's holiday calendar. Only counts and durations leave this module.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::Amsterdam;
@@ -17,7 +17,6 @@ use rcn_contracts::monitor_api::{
 use rcn_contracts::region::RegionTable;
 use rcn_contracts::{Condition, ConditionStatus, Gemeentecode, NoticeKind};
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use crate::settings::Settings;
 use crate::working_days;
@@ -99,6 +98,45 @@ pub async fn compute(
     Ok(figures)
 }
 
+/// Each query of [`compute`] on its own, timed: what `rcn bench --monitor-scale` reports per
+/// dashboard query.
+pub async fn time_each(
+    pool: &PgPool,
+    region: &RegionTable,
+    settings: &Settings,
+    period: Period,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<Vec<(&'static str, std::time::Duration)>, sqlx::Error> {
+    use std::time::Instant;
+    let today = today(now);
+    let g = period.granularity.as_str();
+    let mut c = pool.acquire().await?;
+    let c = &mut *c;
+    let mut out = Vec::new();
+    macro_rules! timed {
+        ($what:literal, $e:expr) => {{
+            let t = Instant::now();
+            $e.await?;
+            out.push(($what, t.elapsed()));
+        }};
+    }
+    timed!("notices received", notices_received(c, g, period, scope));
+    timed!("time to routing", time_to_routing(c, g, period, scope));
+    timed!("time to first claim", time_to_first_claim(c, g, period, scope));
+    timed!("conditions at release", at_release(c, g, period, scope, today));
+    timed!("unclaimed cases", unclaimed(c, settings, scope, today));
+    timed!("overdue tasks", overdue(c, settings, scope, today));
+    timed!("cases opened", cases_opened(c, g, period, scope));
+    timed!("open spoed cases", open_spoed(c, scope));
+    if scope.regional && scope.gemeentecode.is_none() {
+        timed!("manual routing", manual_routing(c, now));
+        timed!("forwards", forwards(c, region, now));
+        timed!("dead letters", dead_letters(c, g, period));
+    }
+    Ok(out)
+}
+
 type Conn = sqlx::PgConnection;
 
 /// Rows keyed by `(key, municipality)`, where `None` is the region's total.
@@ -149,19 +187,32 @@ fn kind(s: &str) -> Option<NoticeKind> {
     NoticeKind::ALL.into_iter().find(|k| k.as_str() == s)
 }
 
+/// The rows of counter table `n_{name}` within the period, summed per period and `cols`: whole
+/// weeks or months from their own rows, the partial ones at the ends of the range from the day
+/// rows. `$1` the granularity, `$2`..`$3` the days.
+fn leveled(name: &str, cols: &str, sums: &str) -> String {
+    format!(
+        "SELECT CASE WHEN level = 'day' THEN date_trunc($1, start::timestamp)::date ELSE start END,
+                {cols}, {sums}
+         FROM n_{name}
+         WHERE (level = $1 AND start >= $2 AND (start + ('1 ' || $1)::interval)::date - 1 <= $3)
+            OR (level = 'day' AND start BETWEEN $2 AND $3
+                AND NOT (date_trunc($1, start::timestamp)::date >= $2
+                         AND (date_trunc($1, start::timestamp) + ('1 ' || $1)::interval)::date - 1 <= $3))
+         GROUP BY 1, {cols}"
+    )
+}
+
 async fn notices_received(
     c: &mut Conn,
     g: &str,
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<NoticeCount>, sqlx::Error> {
-    let rows: Vec<(NaiveDate, Option<String>, String, String, i64)> = sqlx::query_as(&format!(
-        "SELECT {}, CASE WHEN r.outcome = 'routed' THEN r.gemeentecode END,
-                n.kind, n.institution_code, count(*)
-         FROM notices n LEFT JOIN routing r USING (notice_key)
-         WHERE {} GROUP BY 1, 2, 3, 4",
-        period_of("n.received_at"),
-        within("n.received_at")
+    let rows: Vec<(NaiveDate, String, String, String, i64)> = sqlx::query_as(&leveled(
+        "notices",
+        "gemeentecode, kind, institution_code",
+        "sum(n)::bigint",
     ))
     .bind(g)
     .bind(p.from)
@@ -170,9 +221,9 @@ async fn notices_received(
     .await?;
     let mut b: Buckets<(NaiveDate, String, String), u64> = Buckets::new(scope);
     for (period, gm, kind, institution, n) in rows {
-        b.add((period, kind, institution), gm.as_deref(), |v| {
-            *v += n as u64
-        });
+        if n > 0 {
+            b.add((period, kind, institution), Some(&gm), |v| *v += n as u64);
+        }
     }
     Ok(b.rows
         .into_iter()
@@ -188,20 +239,51 @@ async fn notices_received(
         .collect())
 }
 
-fn durations(b: Buckets<NaiveDate, Vec<i64>>) -> Vec<DurationFigure> {
-    b.rows
+/// The nearest-rank percentile `p` of a histogram (bucket → count): the bucket holding it.
+fn histogram_percentile(h: &BTreeMap<i64, u64>, p: f64) -> Option<i64> {
+    let total: u64 = h.values().sum();
+    if total == 0 {
+        return None;
+    }
+    let rank = ((p * total as f64).ceil() as u64).clamp(1, total);
+    let mut seen = 0;
+    h.iter().find_map(|(bucket, n)| {
+        seen += n;
+        (seen >= rank).then_some(*bucket)
+    })
+}
+
+/// Durations from a histogram counter table, per period and municipality.
+async fn durations(
+    c: &mut Conn,
+    name: &str,
+    g: &str,
+    p: Period,
+    scope: &Scope,
+) -> Result<Vec<DurationFigure>, sqlx::Error> {
+    let rows: Vec<(NaiveDate, String, i64, i64)> =
+        sqlx::query_as(&leveled(name, "gemeentecode, bucket", "sum(n)::bigint"))
+            .bind(g)
+            .bind(p.from)
+            .bind(p.to)
+            .fetch_all(&mut *c)
+            .await?;
+    let mut b: Buckets<NaiveDate, BTreeMap<i64, u64>> = Buckets::new(scope);
+    for (period, gm, bucket, n) in rows {
+        if n > 0 {
+            b.add(period, Some(&gm), |h| *h.entry(bucket).or_default() += n as u64);
+        }
+    }
+    Ok(b.rows
         .into_iter()
-        .map(|((period, gemeentecode), mut secs)| {
-            secs.sort_unstable();
-            DurationFigure {
-                period,
-                gemeentecode,
-                count: secs.len() as u64,
-                p50_seconds: percentile(&secs, 0.5).unwrap_or(0),
-                p90_seconds: percentile(&secs, 0.9).unwrap_or(0),
-            }
+        .map(|((period, gemeentecode), h)| DurationFigure {
+            period,
+            gemeentecode,
+            count: h.values().sum(),
+            p50_seconds: histogram_percentile(&h, 0.5).unwrap_or(0),
+            p90_seconds: histogram_percentile(&h, 0.9).unwrap_or(0),
         })
-        .collect()
+        .collect())
 }
 
 async fn time_to_routing(
@@ -210,23 +292,7 @@ async fn time_to_routing(
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<DurationFigure>, sqlx::Error> {
-    let rows: Vec<(NaiveDate, Option<String>, i64)> = sqlx::query_as(&format!(
-        "SELECT {}, CASE WHEN outcome = 'routed' THEN gemeentecode END,
-                floor(extract(epoch FROM decided_at - received_at))::bigint
-         FROM routing WHERE decided_at IS NOT NULL AND received_at IS NOT NULL AND {}",
-        period_of("received_at"),
-        within("received_at")
-    ))
-    .bind(g)
-    .bind(p.from)
-    .bind(p.to)
-    .fetch_all(&mut *c)
-    .await?;
-    let mut b = Buckets::new(scope);
-    for (period, gm, secs) in rows {
-        b.add(period, gm.as_deref(), |v: &mut Vec<i64>| v.push(secs));
-    }
-    Ok(durations(b))
+    durations(c, "routing_time", g, p, scope).await
 }
 
 async fn time_to_first_claim(
@@ -235,30 +301,11 @@ async fn time_to_first_claim(
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<DurationFigure>, sqlx::Error> {
-    let rows: Vec<(NaiveDate, String, i64)> = sqlx::query_as(&format!(
-        "SELECT {}, c.gemeentecode,
-                floor(extract(epoch FROM min(t.at) - c.notice_received_at))::bigint
-         FROM cases c JOIN task_claims t ON t.case_id = c.case_id AND t.held
-         WHERE c.notice_received_at IS NOT NULL AND {}
-         GROUP BY c.case_id, c.notice_received_at, c.gemeentecode",
-        period_of("c.notice_received_at"),
-        within("c.notice_received_at")
-    ))
-    .bind(g)
-    .bind(p.from)
-    .bind(p.to)
-    .fetch_all(&mut *c)
-    .await?;
-    let mut b = Buckets::new(scope);
-    for (period, gm, secs) in rows {
-        b.add(period, Some(&gm), |v: &mut Vec<i64>| v.push(secs));
-    }
-    Ok(durations(b))
+    durations(c, "claim_time", g, p, scope).await
 }
 
-/// Per condition and per case: where each condition stood at the end of its case's release day,
-/// for the cases released within the period (and before today). Cases closed as cancelled,
-/// duplicate or moved out of the region are not releases of this region.
+/// Per condition: where it stood at the end of the release day, for the cases released within
+/// the period and before today; and per period the cases released with open conditions.
 async fn at_release(
     c: &mut Conn,
     g: &str,
@@ -266,28 +313,21 @@ async fn at_release(
     scope: &Scope,
     today: NaiveDate,
 ) -> Result<(Vec<ConditionAtRelease>, Vec<ReleaseSummary>), sqlx::Error> {
-    let rows: Vec<(NaiveDate, String, Uuid, String, String)> = sqlx::query_as(
-        // One sort over the released cases' statuses, not a look-up per case and condition: per
-        // task, the latest status before the end of the release day comes first; a task with
-        // none before then was unknown at release.
-        "WITH released AS (
-             SELECT case_id, gemeentecode,
-                    date_trunc($1, release_on::timestamp)::date AS period,
-                    (release_on + 1)::timestamp AT TIME ZONE 'Europe/Amsterdam' AS release_end
-             FROM cases
-             WHERE first_opened_at IS NOT NULL AND release_on BETWEEN $2 AND $3
-               AND release_on < $4
-               AND NOT (closed AND close_reason IN ('cancelled', 'duplicate', 'moved_out_of_region')))
-         SELECT DISTINCT ON (r.case_id, s.condition)
-                r.period, r.gemeentecode, r.case_id, s.condition,
-                CASE WHEN s.at < r.release_end THEN s.status ELSE 'unknown' END
-         FROM released r JOIN task_statuses s ON s.case_id = r.case_id
-         ORDER BY r.case_id, s.condition, (s.at < r.release_end) DESC, s.at DESC, s.event_id DESC",
-    )
+    // Releases of today and later have not happened yet.
+    let Some(last) = today.pred_opt().map(|d| d.min(p.to)) else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    if last < p.from {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let rows: Vec<(NaiveDate, String, String, String, i64)> = sqlx::query_as(&leveled(
+        "at_release",
+        "gemeentecode, condition, status",
+        "sum(n)::bigint",
+    ))
     .bind(g)
     .bind(p.from)
-    .bind(p.to)
-    .bind(today)
+    .bind(last)
     .fetch_all(&mut *c)
     .await?;
     #[derive(Default)]
@@ -297,34 +337,24 @@ async fn at_release(
         not_applicable: u64,
         open: u64,
     }
-    #[derive(Default)]
-    struct Cases {
-        released: BTreeSet<Uuid>,
-        with_open: BTreeSet<Uuid>,
-        open: u64,
-    }
     let mut per_condition: Buckets<(NaiveDate, Condition), Tally> = Buckets::new(scope);
-    let mut per_case: Buckets<NaiveDate, Cases> = Buckets::new(scope);
-    for (period, gm, case_id, condition, status) in rows {
+    for (period, gm, condition, status, n) in rows {
         let (Some(condition), Some(status)) = (
             Condition::parse(&condition),
             ConditionStatus::parse(&status),
         ) else {
             continue;
         };
+        if n <= 0 {
+            continue;
+        }
+        let n = n as u64;
         per_condition.add((period, condition), Some(&gm), |t| {
-            t.cases += 1;
+            t.cases += n;
             match status {
-                ConditionStatus::Arranged => t.arranged += 1,
-                ConditionStatus::NotApplicable => t.not_applicable += 1,
-                _ => t.open += 1,
-            }
-        });
-        per_case.add(period, Some(&gm), |t| {
-            t.released.insert(case_id);
-            if status.is_open() {
-                t.with_open.insert(case_id);
-                t.open += 1;
+                ConditionStatus::Arranged => t.arranged += n,
+                ConditionStatus::NotApplicable => t.not_applicable += n,
+                _ => t.open += n,
             }
         });
     }
@@ -346,42 +376,57 @@ async fn at_release(
             }
         })
         .collect();
+    let rows: Vec<(NaiveDate, String, i64, i64, i64)> = sqlx::query_as(&leveled(
+        "releases",
+        "gemeentecode",
+        "sum(released)::bigint, sum(with_open)::bigint, sum(open_conditions)::bigint",
+    ))
+    .bind(g)
+    .bind(p.from)
+    .bind(last)
+    .fetch_all(&mut *c)
+    .await?;
+    let mut per_case: Buckets<NaiveDate, (u64, u64, u64)> = Buckets::new(scope);
+    for (period, gm, released, with_open, open) in rows {
+        if released > 0 {
+            per_case.add(period, Some(&gm), |t| {
+                t.0 += released as u64;
+                t.1 += with_open as u64;
+                t.2 += open as u64;
+            });
+        }
+    }
     let releases = per_case
         .rows
         .into_iter()
         .map(|((period, gemeentecode), t)| ReleaseSummary {
             period,
             gemeentecode,
-            cases_released: t.released.len() as u64,
-            with_open_conditions: t.with_open.len() as u64,
-            open_conditions: t.open,
+            cases_released: t.0,
+            with_open_conditions: t.1,
+            open_conditions: t.2,
         })
         .collect();
     Ok((conditions, releases))
 }
 
 /// Open cases without a claim since they were (last) opened, at least the configured number of
-/// working days old.
+/// working days old: counted per day of opening, aged here.
 async fn unclaimed(
     c: &mut Conn,
     settings: &Settings,
     scope: &Scope,
     today: NaiveDate,
 ) -> Result<Vec<UnclaimedCases>, sqlx::Error> {
-    let rows: Vec<(String, NaiveDate)> = sqlx::query_as(
-        "SELECT c.gemeentecode, (c.opened_at AT TIME ZONE 'Europe/Amsterdam')::date
-         FROM cases c
-         WHERE c.opened_at IS NOT NULL AND NOT c.closed
-           AND NOT EXISTS (SELECT 1 FROM task_claims t
-                           WHERE t.case_id = c.case_id AND t.held AND t.at >= c.opened_at)",
-    )
-    .fetch_all(&mut *c)
-    .await?;
+    let rows: Vec<(String, NaiveDate, i64)> =
+        sqlx::query_as("SELECT gemeentecode, opened_on, n FROM n_unclaimed WHERE n > 0")
+            .fetch_all(&mut *c)
+            .await?;
     let mut b: Buckets<(), BTreeMap<u32, u64>> = Buckets::new(scope);
-    for (gm, opened_on) in rows {
+    for (gm, opened_on, n) in rows {
         let age = working_days::between(&settings.calendar, opened_on, today);
         if age >= settings.unclaimed_after_working_days {
-            b.add((), Some(&gm), |ages| *ages.entry(age).or_default() += 1);
+            b.add((), Some(&gm), |ages| *ages.entry(age).or_default() += n as u64);
         }
     }
     Ok(b.rows
@@ -408,30 +453,20 @@ async fn overdue(
     scope: &Scope,
     today: NaiveDate,
 ) -> Result<Vec<OverdueTasks>, sqlx::Error> {
-    let rows: Vec<(String, NaiveDate)> = sqlx::query_as(
-        "WITH status AS (
-             SELECT DISTINCT ON (case_id, condition) case_id, condition, status
-             FROM task_statuses ORDER BY case_id, condition, at DESC, event_id DESC),
-         due AS (
-             SELECT DISTINCT ON (case_id, condition) case_id, condition, due_on
-             FROM task_dues ORDER BY case_id, condition, at DESC, event_id DESC)
-         SELECT c.gemeentecode, due.due_on
-         FROM due JOIN status USING (case_id, condition) JOIN cases c USING (case_id)
-         WHERE c.opened_at IS NOT NULL AND NOT c.closed AND due.due_on < $1
-           AND status.status NOT IN ('arranged', 'not_applicable')",
-    )
-    .bind(today)
-    .fetch_all(&mut *c)
-    .await?;
+    let rows: Vec<(String, NaiveDate, i64)> =
+        sqlx::query_as("SELECT gemeentecode, due_on, n FROM n_overdue WHERE n > 0 AND due_on < $1")
+            .bind(today)
+            .fetch_all(&mut *c)
+            .await?;
     let mut b: Buckets<(), [u64; 3]> = Buckets::new(scope);
-    for (gm, due_on) in rows {
+    for (gm, due_on, n) in rows {
         let late = working_days::between(&settings.calendar, due_on, today);
         let tier = match late {
             0..=2 => 0,
             3..=5 => 1,
             _ => 2,
         };
-        b.add((), Some(&gm), |t| t[tier] += 1);
+        b.add((), Some(&gm), |t| t[tier] += n as u64);
     }
     Ok(b.rows
         .into_iter()
@@ -450,10 +485,10 @@ async fn cases_opened(
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<CasesOpened>, sqlx::Error> {
-    let rows: Vec<(NaiveDate, String, bool)> = sqlx::query_as(&format!(
-        "SELECT {}, gemeentecode, spoed FROM cases WHERE first_opened_at IS NOT NULL AND {}",
-        period_of("first_opened_at"),
-        within("first_opened_at")
+    let rows: Vec<(NaiveDate, String, i64, i64)> = sqlx::query_as(&leveled(
+        "opened",
+        "gemeentecode",
+        "sum(opened)::bigint, sum(spoed)::bigint",
     ))
     .bind(g)
     .bind(p.from)
@@ -461,11 +496,13 @@ async fn cases_opened(
     .fetch_all(&mut *c)
     .await?;
     let mut b: Buckets<NaiveDate, (u64, u64)> = Buckets::new(scope);
-    for (period, gm, spoed) in rows {
-        b.add(period, Some(&gm), |t| {
-            t.0 += 1;
-            t.1 += u64::from(spoed);
-        });
+    for (period, gm, opened, spoed) in rows {
+        if opened > 0 {
+            b.add(period, Some(&gm), |t| {
+                t.0 += opened as u64;
+                t.1 += spoed as u64;
+            });
+        }
     }
     Ok(b.rows
         .into_iter()
@@ -479,12 +516,10 @@ async fn cases_opened(
 }
 
 async fn open_spoed(c: &mut Conn, scope: &Scope) -> Result<Vec<MunicipalCount>, sqlx::Error> {
-    let rows: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT gemeentecode, count(*) FROM cases
-         WHERE opened_at IS NOT NULL AND NOT closed AND spoed GROUP BY 1",
-    )
-    .fetch_all(&mut *c)
-    .await?;
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT gemeentecode, n FROM n_open_spoed WHERE n > 0")
+            .fetch_all(&mut *c)
+            .await?;
     let mut b: Buckets<(), u64> = Buckets::new(scope);
     for (gm, n) in rows {
         b.add((), Some(&gm), |v| *v += n as u64);

@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod bench;
+pub mod counters;
 pub mod figures;
 pub mod read_models;
 pub mod rebuild;
