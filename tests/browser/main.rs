@@ -9,6 +9,8 @@ use rcn_tests::staff_browser::Browser;
 use rcn_tests::{TestStack, release_notice_json};
 use uuid::Uuid;
 
+mod dashboard;
+
 const PASSWORD: &str = "correct horse battery";
 
 /// Adds a built-in account.

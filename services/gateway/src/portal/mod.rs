@@ -9,6 +9,7 @@
 
 pub mod assets;
 pub mod case;
+pub mod dashboard;
 pub mod fmt;
 pub mod form;
 pub mod inbox;
@@ -49,6 +50,9 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/casussen/{case_id}/sluiten", post(case::close))
         .route("/routering", get(routing::queue))
         .route("/routering/beslissen", post(routing::decide))
+        .route("/overzicht", get(dashboard::show))
+        .route("/overzicht/maandrapport", get(dashboard::report))
+        .route("/overzicht/export/{file}", get(dashboard::export))
         .route("/assets/{*path}", get(assets::asset))
         .layer(DefaultBodyLimit::max(form::MAX_FORM_BYTES))
 }

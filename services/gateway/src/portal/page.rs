@@ -82,12 +82,17 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::MunicipalStaff => vec![
             ("/taken", "Mijn taken"),
             ("/taken/gemeente", "Taken van de gemeente"),
+            ("/overzicht", "Overzicht"),
         ],
         Role::RcnCoordinator => vec![
             ("/taken/gemeente", "Taken in de regio"),
             ("/routering", "Routeringswachtrij"),
+            ("/overzicht", "Overzicht"),
         ],
-        Role::Procesregisseur => vec![("/taken/gemeente", "Taken in de regio")],
+        Role::Procesregisseur => vec![
+            ("/taken/gemeente", "Taken in de regio"),
+            ("/overzicht", "Overzicht"),
+        ],
         Role::PrivacyOfficer | Role::Administrator => vec![("/", "Start")],
     }
 }
