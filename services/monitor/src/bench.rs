@@ -6,7 +6,7 @@
 //!    most, due dates, and some closures.
 //! 2. **Counters**: the projections' own refresh ([`crate::counters`]) over every seeded notice
 //!    and case, in chunks, as after a rebuild: entities per second.
-//! 3. **Catch-up**: 10 000 more notices as events (accepted, routed, case opened, a claim)
+//! 3. **Catch-up**: 3 000 more notices as events (accepted, routed, case opened, a claim)
 //!    through the live handlers, in batches of the consumer's size: notices per second, to set
 //!    beside the back-fill rate of `rcn bench --backfill` (that is how fast they arrive).
 //! 4. **Queries**: each dashboard query alone and the whole figures request, for the region
@@ -33,7 +33,7 @@ const ROUNDS: usize = 20;
 const PATIENCE: Duration = Duration::from_secs(60);
 
 /// Notices sent through the handlers to measure the catch-up.
-const CATCH_UP: usize = 10_000;
+const CATCH_UP: usize = 3_000;
 /// Entities per counters refresh when counting the back-fill.
 const CHUNK: i64 = 5_000;
 
@@ -344,7 +344,10 @@ pub async fn run(config: &Config, cases: u64) -> anyhow::Result<Vec<Measured>> {
         sqlx::query_scalar::<_, i64>("SELECT count(*) FROM cases")
             .fetch_one(&pool)
             .await?;
-        Ok(vec![("raw baseline: SELECT count(*) FROM cases", t.elapsed())])
+        Ok(vec![(
+            "raw baseline: SELECT count(*) FROM cases",
+            t.elapsed(),
+        )])
     })
     .await?;
     let base_p95 = baseline[0].p95_ms;

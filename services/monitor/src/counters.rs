@@ -249,9 +249,11 @@ fn refresh_sql(f: &Figure) -> String {
 /// Takes the projections' lock for the rest of the transaction (one per schema, so a rebuild
 /// runs beside the live monitor).
 pub async fn lock(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':monitor-projection'))")
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':monitor-projection'))",
+    )
+    .execute(&mut *tx)
+    .await?;
     Ok(())
 }
 

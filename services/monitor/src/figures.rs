@@ -67,21 +67,21 @@ pub async fn compute(
         from: period.from,
         to: period.to,
         gemeentecode: scope.gemeentecode.clone(),
-        notices_received: notices_received(c, g, period, scope).await?,
-        time_to_routing: time_to_routing(c, g, period, scope).await?,
-        time_to_first_claim: time_to_first_claim(c, g, period, scope).await?,
+        notices_received: notices_received(c, period, scope).await?,
+        time_to_routing: time_to_routing(c, period, scope).await?,
+        time_to_first_claim: time_to_first_claim(c, period, scope).await?,
         conditions_at_release: Vec::new(),
         releases: Vec::new(),
         unclaimed_cases: unclaimed(c, settings, scope, today).await?,
         overdue_tasks: overdue(c, settings, scope, today).await?,
-        cases_opened: cases_opened(c, g, period, scope).await?,
+        cases_opened: cases_opened(c, period, scope).await?,
         open_spoed_cases: open_spoed(c, scope).await?,
         manual_routing: None,
         forwards_unacknowledged: None,
         forwards_by_hand: None,
         dead_letters: None,
     };
-    let (conditions_at_release, releases) = at_release(c, g, period, scope, today).await?;
+    let (conditions_at_release, releases) = at_release(c, period, scope, today).await?;
     let mut figures = Figures {
         conditions_at_release,
         releases,
@@ -121,13 +121,13 @@ pub async fn time_each(
             out.push(($what, t.elapsed()));
         }};
     }
-    timed!("notices received", notices_received(c, g, period, scope));
-    timed!("time to routing", time_to_routing(c, g, period, scope));
-    timed!("time to first claim", time_to_first_claim(c, g, period, scope));
-    timed!("conditions at release", at_release(c, g, period, scope, today));
+    timed!("notices received", notices_received(c, period, scope));
+    timed!("time to routing", time_to_routing(c, period, scope));
+    timed!("time to first claim", time_to_first_claim(c, period, scope));
+    timed!("conditions at release", at_release(c, period, scope, today));
     timed!("unclaimed cases", unclaimed(c, settings, scope, today));
     timed!("overdue tasks", overdue(c, settings, scope, today));
-    timed!("cases opened", cases_opened(c, g, period, scope));
+    timed!("cases opened", cases_opened(c, period, scope));
     timed!("open spoed cases", open_spoed(c, scope));
     if scope.regional && scope.gemeentecode.is_none() {
         timed!("manual routing", manual_routing(c, now));
@@ -187,36 +187,90 @@ fn kind(s: &str) -> Option<NoticeKind> {
     NoticeKind::ALL.into_iter().find(|k| k.as_str() == s)
 }
 
-/// The rows of counter table `n_{name}` within the period, summed per period and `cols`: whole
-/// weeks or months from their own rows, the partial ones at the ends of the range from the day
-/// rows. `$1` the granularity, `$2`..`$3` the days.
+/// The rows of counter table `n_{name}` within the period, per period and `cols`: the whole
+/// weeks or months inside the range from their own rows (`$2` ≤ start < `$3`), the partial ones
+/// at its ends from the day rows (`$4`..=`$5` and `$6`..=`$7`), so a request reads a few rows per
+/// period and never a year of days. Bind with [`bind_range`].
 fn leveled(name: &str, cols: &str, sums: &str) -> String {
     format!(
-        "SELECT CASE WHEN level = 'day' THEN date_trunc($1, start::timestamp)::date ELSE start END,
-                {cols}, {sums}
-         FROM n_{name}
-         WHERE (level = $1 AND start >= $2 AND (start + ('1 ' || $1)::interval)::date - 1 <= $3)
-            OR (level = 'day' AND start BETWEEN $2 AND $3
-                AND NOT (date_trunc($1, start::timestamp)::date >= $2
-                         AND (date_trunc($1, start::timestamp) + ('1 ' || $1)::interval)::date - 1 <= $3))
+        "SELECT start, {cols}, {sums} FROM n_{name}
+         WHERE level = $1 AND start >= $2 AND start < $3
+         GROUP BY 1, {cols}
+         UNION ALL
+         SELECT date_trunc($1, start::timestamp)::date, {cols}, {sums} FROM n_{name}
+         WHERE level = 'day' AND (start BETWEEN $4 AND $5 OR start BETWEEN $6 AND $7)
          GROUP BY 1, {cols}"
     )
 }
 
+/// The first day of the week or month of `d`.
+fn period_start(g: Granularity, d: NaiveDate) -> NaiveDate {
+    use chrono::Datelike;
+    match g {
+        Granularity::Week => d - chrono::Days::new(u64::from(d.weekday().num_days_from_monday())),
+        Granularity::Month => d.with_day(1).unwrap_or(d),
+    }
+}
+
+fn next_period(g: Granularity, start: NaiveDate) -> NaiveDate {
+    match g {
+        Granularity::Week => start + chrono::Days::new(7),
+        Granularity::Month => start
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(start),
+    }
+}
+
+/// The seven parameters of [`leveled`] for the days `from..=to`.
+fn bind_range<'q, O>(
+    q: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    g: Granularity,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    let first = period_start(g, from);
+    let full_start = if first == from {
+        from
+    } else {
+        next_period(g, first)
+    };
+    let full_end = to.succ_opt().map_or(to, |after| period_start(g, after));
+    let day = chrono::Days::new(1);
+    if full_start < full_end {
+        q.bind(g.as_str())
+            .bind(full_start)
+            .bind(full_end)
+            .bind(from)
+            .bind(full_start - day)
+            .bind(full_end)
+            .bind(to)
+    } else {
+        // No whole period inside: every day from its own row.
+        q.bind(g.as_str())
+            .bind(from)
+            .bind(from)
+            .bind(from)
+            .bind(to)
+            .bind(to)
+            .bind(from - day)
+    }
+}
+
 async fn notices_received(
     c: &mut Conn,
-    g: &str,
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<NoticeCount>, sqlx::Error> {
-    let rows: Vec<(NaiveDate, String, String, String, i64)> = sqlx::query_as(&leveled(
-        "notices",
-        "gemeentecode, kind, institution_code",
-        "sum(n)::bigint",
-    ))
-    .bind(g)
-    .bind(p.from)
-    .bind(p.to)
+    let rows: Vec<(NaiveDate, String, String, String, i64)> = bind_range(
+        sqlx::query_as(&leveled(
+            "notices",
+            "gemeentecode, kind, institution_code",
+            "sum(n)::bigint",
+        )),
+        p.granularity,
+        p.from,
+        p.to,
+    )
     .fetch_all(&mut *c)
     .await?;
     let mut b: Buckets<(NaiveDate, String, String), u64> = Buckets::new(scope);
@@ -257,21 +311,23 @@ fn histogram_percentile(h: &BTreeMap<i64, u64>, p: f64) -> Option<i64> {
 async fn durations(
     c: &mut Conn,
     name: &str,
-    g: &str,
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<DurationFigure>, sqlx::Error> {
-    let rows: Vec<(NaiveDate, String, i64, i64)> =
-        sqlx::query_as(&leveled(name, "gemeentecode, bucket", "sum(n)::bigint"))
-            .bind(g)
-            .bind(p.from)
-            .bind(p.to)
-            .fetch_all(&mut *c)
-            .await?;
+    let rows: Vec<(NaiveDate, String, i64, i64)> = bind_range(
+        sqlx::query_as(&leveled(name, "gemeentecode, bucket", "sum(n)::bigint")),
+        p.granularity,
+        p.from,
+        p.to,
+    )
+    .fetch_all(&mut *c)
+    .await?;
     let mut b: Buckets<NaiveDate, BTreeMap<i64, u64>> = Buckets::new(scope);
     for (period, gm, bucket, n) in rows {
         if n > 0 {
-            b.add(period, Some(&gm), |h| *h.entry(bucket).or_default() += n as u64);
+            b.add(period, Some(&gm), |h| {
+                *h.entry(bucket).or_default() += n as u64
+            });
         }
     }
     Ok(b.rows
@@ -288,27 +344,24 @@ async fn durations(
 
 async fn time_to_routing(
     c: &mut Conn,
-    g: &str,
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<DurationFigure>, sqlx::Error> {
-    durations(c, "routing_time", g, p, scope).await
+    durations(c, "routing_time", p, scope).await
 }
 
 async fn time_to_first_claim(
     c: &mut Conn,
-    g: &str,
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<DurationFigure>, sqlx::Error> {
-    durations(c, "claim_time", g, p, scope).await
+    durations(c, "claim_time", p, scope).await
 }
 
 /// Per condition: where it stood at the end of the release day, for the cases released within
 /// the period and before today; and per period the cases released with open conditions.
 async fn at_release(
     c: &mut Conn,
-    g: &str,
     p: Period,
     scope: &Scope,
     today: NaiveDate,
@@ -320,14 +373,16 @@ async fn at_release(
     if last < p.from {
         return Ok((Vec::new(), Vec::new()));
     }
-    let rows: Vec<(NaiveDate, String, String, String, i64)> = sqlx::query_as(&leveled(
-        "at_release",
-        "gemeentecode, condition, status",
-        "sum(n)::bigint",
-    ))
-    .bind(g)
-    .bind(p.from)
-    .bind(last)
+    let rows: Vec<(NaiveDate, String, String, String, i64)> = bind_range(
+        sqlx::query_as(&leveled(
+            "at_release",
+            "gemeentecode, condition, status",
+            "sum(n)::bigint",
+        )),
+        p.granularity,
+        p.from,
+        last,
+    )
     .fetch_all(&mut *c)
     .await?;
     #[derive(Default)]
@@ -376,14 +431,16 @@ async fn at_release(
             }
         })
         .collect();
-    let rows: Vec<(NaiveDate, String, i64, i64, i64)> = sqlx::query_as(&leveled(
-        "releases",
-        "gemeentecode",
-        "sum(released)::bigint, sum(with_open)::bigint, sum(open_conditions)::bigint",
-    ))
-    .bind(g)
-    .bind(p.from)
-    .bind(last)
+    let rows: Vec<(NaiveDate, String, i64, i64, i64)> = bind_range(
+        sqlx::query_as(&leveled(
+            "releases",
+            "gemeentecode",
+            "sum(released)::bigint, sum(with_open)::bigint, sum(open_conditions)::bigint",
+        )),
+        p.granularity,
+        p.from,
+        last,
+    )
     .fetch_all(&mut *c)
     .await?;
     let mut per_case: Buckets<NaiveDate, (u64, u64, u64)> = Buckets::new(scope);
@@ -426,7 +483,9 @@ async fn unclaimed(
     for (gm, opened_on, n) in rows {
         let age = working_days::between(&settings.calendar, opened_on, today);
         if age >= settings.unclaimed_after_working_days {
-            b.add((), Some(&gm), |ages| *ages.entry(age).or_default() += n as u64);
+            b.add((), Some(&gm), |ages| {
+                *ages.entry(age).or_default() += n as u64
+            });
         }
     }
     Ok(b.rows
@@ -481,18 +540,19 @@ async fn overdue(
 
 async fn cases_opened(
     c: &mut Conn,
-    g: &str,
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<CasesOpened>, sqlx::Error> {
-    let rows: Vec<(NaiveDate, String, i64, i64)> = sqlx::query_as(&leveled(
-        "opened",
-        "gemeentecode",
-        "sum(opened)::bigint, sum(spoed)::bigint",
-    ))
-    .bind(g)
-    .bind(p.from)
-    .bind(p.to)
+    let rows: Vec<(NaiveDate, String, i64, i64)> = bind_range(
+        sqlx::query_as(&leveled(
+            "opened",
+            "gemeentecode",
+            "sum(opened)::bigint, sum(spoed)::bigint",
+        )),
+        p.granularity,
+        p.from,
+        p.to,
+    )
     .fetch_all(&mut *c)
     .await?;
     let mut b: Buckets<NaiveDate, (u64, u64)> = Buckets::new(scope);

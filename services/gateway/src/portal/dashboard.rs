@@ -52,7 +52,13 @@ const LABEL_WIDTH: u32 = 190;
 const BAR_MAX: u32 = 380;
 const ROW: u32 = 26;
 
-fn chart(id: &str, title: &str, label_heading: &str, value_heading: &str, items: Vec<(String, f64, String)>) -> Chart {
+fn chart(
+    id: &str,
+    title: &str,
+    label_heading: &str,
+    value_heading: &str,
+    items: Vec<(String, f64, String)>,
+) -> Chart {
     let max = items.iter().map(|i| i.1).fold(0.0, f64::max);
     let bars = items
         .into_iter()
@@ -143,9 +149,10 @@ fn parse_filters(raw: Option<&str>, staff: &Staff) -> Result<Filters, PortalErro
     let mut from = date("van", "van")?;
     let mut to = date("tot", "tot en met")?;
     if let Some(month) = form.get("maand") {
-        let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").map_err(|_| {
-            PortalError::BadRequest("De maand is geen geldige maand (jjjj-mm).".into())
-        })?;
+        let first =
+            NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").map_err(|_| {
+                PortalError::BadRequest("De maand is geen geldige maand (jjjj-mm).".into())
+            })?;
         let next = first
             .checked_add_months(chrono::Months::new(1))
             .unwrap_or(first);
@@ -172,7 +179,14 @@ fn parse_filters(raw: Option<&str>, staff: &Staff) -> Result<Filters, PortalErro
     };
     // The same filters again, for the download links.
     let mut q = form_urlencoded::Serializer::new(String::new());
-    q.append_pair("periode", if granularity == Granularity::Week { "week" } else { "maand" });
+    q.append_pair(
+        "periode",
+        if granularity == Granularity::Week {
+            "week"
+        } else {
+            "maand"
+        },
+    );
     if let Some(f) = from {
         q.append_pair("van", &f.to_string());
     }
@@ -197,7 +211,11 @@ fn require_role(staff: &Staff) -> Result<(), PortalError> {
     }
 }
 
-async fn ask(state: &AppState, staff: &Staff, request: &FiguresRequest) -> Result<Figures, PortalError> {
+async fn ask(
+    state: &AppState,
+    staff: &Staff,
+    request: &FiguresRequest,
+) -> Result<Figures, PortalError> {
     services::endpoint::<Figures>(state, state.subjects.monitor_figures(), &staff.identity, request)
         .await?
         .map_err(|p| match p.status {
@@ -293,7 +311,8 @@ fn duration(secs: i64) -> String {
 }
 
 fn gm_name(g: &Option<Gemeentecode>) -> String {
-    g.as_ref().map_or_else(|| "Regio".to_owned(), fmt::municipality)
+    g.as_ref()
+        .map_or_else(|| "Regio".to_owned(), fmt::municipality)
 }
 
 fn build(staff: &Staff, f: &Figures, filters: &Filters, report: bool) -> DashboardPage {
@@ -320,7 +339,14 @@ fn build(staff: &Staff, f: &Figures, filters: &Filters, report: bool) -> Dashboa
     }
     charts.push(chart(
         "meldingen",
-        &format!("Meldingen per {} voor {whose}", if g == Granularity::Week { "week" } else { "maand" }),
+        &format!(
+            "Meldingen per {} voor {whose}",
+            if g == Granularity::Week {
+                "week"
+            } else {
+                "maand"
+            }
+        ),
         "Periode",
         "Meldingen",
         per_period
@@ -356,7 +382,10 @@ fn build(staff: &Staff, f: &Figures, filters: &Filters, report: bool) -> Dashboa
             .iter()
             .map(|u| {
                 (
-                    format!("Nog niet opgepakt door gemeente {}", gm_name(&u.gemeentecode)),
+                    format!(
+                        "Nog niet opgepakt door gemeente {}",
+                        gm_name(&u.gemeentecode)
+                    ),
                     u.count as f64,
                     format!("{} (oudste {} werkdagen)", u.count, u.oldest_working_days),
                 )
@@ -393,17 +422,35 @@ fn build(staff: &Staff, f: &Figures, filters: &Filters, report: bool) -> Dashboa
             "Te laat",
             "Taken",
             vec![
-                ("1–2 werkdagen".into(), o.up_to_2_working_days as f64, o.up_to_2_working_days.to_string()),
-                ("3–5 werkdagen".into(), o.from_3_to_5_working_days as f64, o.from_3_to_5_working_days.to_string()),
-                ("meer dan 5 werkdagen".into(), o.over_5_working_days as f64, o.over_5_working_days.to_string()),
+                (
+                    "1–2 werkdagen".into(),
+                    o.up_to_2_working_days as f64,
+                    o.up_to_2_working_days.to_string(),
+                ),
+                (
+                    "3–5 werkdagen".into(),
+                    o.from_3_to_5_working_days as f64,
+                    o.from_3_to_5_working_days.to_string(),
+                ),
+                (
+                    "meer dan 5 werkdagen".into(),
+                    o.over_5_working_days as f64,
+                    o.over_5_working_days.to_string(),
+                ),
             ],
         ));
     }
 
     // Durations.
     for (caption, rows) in [
-        ("Doorlooptijd van melding tot routeringsbesluit", &f.time_to_routing),
-        ("Doorlooptijd van melding tot eerste claim", &f.time_to_first_claim),
+        (
+            "Doorlooptijd van melding tot routeringsbesluit",
+            &f.time_to_routing,
+        ),
+        (
+            "Doorlooptijd van melding tot eerste claim",
+            &f.time_to_first_claim,
+        ),
     ] {
         tables.push(Table {
             caption: format!("{caption} voor {whose} (mediaan en 90e percentiel)"),
@@ -430,7 +477,11 @@ fn build(staff: &Staff, f: &Figures, filters: &Filters, report: bool) -> Dashboa
 
     // Conditions at release over the whole range.
     let mut cond: BTreeMap<&'static str, (u64, u64)> = BTreeMap::new();
-    for c in f.conditions_at_release.iter().filter(|c| c.gemeentecode == scope) {
+    for c in f
+        .conditions_at_release
+        .iter()
+        .filter(|c| c.gemeentecode == scope)
+    {
         let e = cond.entry(fmt::condition(c.condition)).or_default();
         e.0 += c.arranged;
         e.1 += c.cases - c.not_applicable;
@@ -442,7 +493,11 @@ fn build(staff: &Staff, f: &Figures, filters: &Filters, report: bool) -> Dashboa
         "Geregeld",
         cond.iter()
             .map(|(name, (arranged, applies))| {
-                let pct = if *applies > 0 { *arranged as f64 * 100.0 / *applies as f64 } else { 0.0 };
+                let pct = if *applies > 0 {
+                    *arranged as f64 * 100.0 / *applies as f64
+                } else {
+                    0.0
+                };
                 (
                     (*name).to_owned(),
                     pct,
@@ -460,7 +515,13 @@ fn build(staff: &Staff, f: &Figures, filters: &Filters, report: bool) -> Dashboa
             .cases_opened
             .iter()
             .filter(|c| c.gemeentecode == scope)
-            .map(|c| vec![period(g, c.period), c.opened.to_string(), c.spoed.to_string()])
+            .map(|c| {
+                vec![
+                    period(g, c.period),
+                    c.opened.to_string(),
+                    c.spoed.to_string(),
+                ]
+            })
             .collect(),
     });
     tables.push(Table {
@@ -488,10 +549,20 @@ fn build(staff: &Staff, f: &Figures, filters: &Filters, report: bool) -> Dashboa
     if let Some(fw) = &f.forwards_unacknowledged {
         let mut rows: Vec<Vec<String>> = fw
             .iter()
-            .map(|w| vec![w.target_region.clone(), w.waiting.to_string(), duration(w.oldest_seconds)])
+            .map(|w| {
+                vec![
+                    w.target_region.clone(),
+                    w.waiting.to_string(),
+                    duration(w.oldest_seconds),
+                ]
+            })
             .collect();
         if let Some(by_hand) = f.forwards_by_hand.filter(|n| *n > 0) {
-            rows.push(vec!["onbekende regio (met de hand doorsturen)".into(), by_hand.to_string(), "—".into()]);
+            rows.push(vec![
+                "onbekende regio (met de hand doorsturen)".into(),
+                by_hand.to_string(),
+                "—".into(),
+            ]);
         }
         tables.push(Table {
             caption: "Doorgestuurd naar een andere regio, nog niet bevestigd".into(),
@@ -523,7 +594,12 @@ fn build(staff: &Staff, f: &Figures, filters: &Filters, report: bool) -> Dashboa
         .collect();
     let downloads = csv::files(f)
         .into_iter()
-        .map(|(name, _)| (name.to_owned(), format!("/overzicht/export/{name}?{}", filters.query)))
+        .map(|(name, _)| {
+            (
+                name.to_owned(),
+                format!("/overzicht/export/{name}?{}", filters.query),
+            )
+        })
         .collect();
     let month = f.to.format("%Y-%m").to_string();
     let (title, heading) = if report {
@@ -544,7 +620,11 @@ fn build(staff: &Staff, f: &Figures, filters: &Filters, report: bool) -> Dashboa
             "Van {} tot en met {}, per {}. Alleen aantallen en doorlooptijden; geen personen of casussen. Stand van {}.",
             fmt::date(f.from),
             fmt::date(f.to),
-            if g == Granularity::Week { "week" } else { "maand" },
+            if g == Granularity::Week {
+                "week"
+            } else {
+                "maand"
+            },
             fmt::date_time(f.generated_at)
         ),
         heading,
@@ -560,7 +640,9 @@ fn build(staff: &Staff, f: &Figures, filters: &Filters, report: bool) -> Dashboa
         downloads,
         report_link: format!(
             "/overzicht/maandrapport?maand={month}{}",
-            scope.as_ref().map_or(String::new(), |g| format!("&gemeente={}", g.as_str()))
+            scope
+                .as_ref()
+                .map_or(String::new(), |g| format!("&gemeente={}", g.as_str()))
         ),
     }
 }
@@ -579,7 +661,16 @@ mod tests {
 
     #[test]
     fn the_longest_bar_fills_the_chart_and_the_others_scale() {
-        let c = chart("x", "t", "a", "b", vec![("a".into(), 10.0, "10".into()), ("b".into(), 5.0, "5".into())]);
+        let c = chart(
+            "x",
+            "t",
+            "a",
+            "b",
+            vec![
+                ("a".into(), 10.0, "10".into()),
+                ("b".into(), 5.0, "5".into()),
+            ],
+        );
         assert_eq!(c.bars[0].width, BAR_MAX);
         assert_eq!(c.bars[1].width, BAR_MAX / 2);
         assert_eq!(c.bars[1].y, ROW + 4);
