@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 mod rcn;
 mod privacy;
+mod dashboard;
 
 const PASSWORD: &str = "correct horse battery";
 

@@ -317,6 +317,39 @@ impl Browser {
             .collect()
     }
 
+    /// The bytes of `href` as this browser's session fetches it (a download, e.g. a CSV file).
+    pub async fn fetch_bytes(&self, href: &str) -> Vec<u8> {
+        let result = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 fetch(arguments[0], { credentials: 'same-origin' })
+                    .then(r => r.arrayBuffer())
+                    .then(b => done(Array.from(new Uint8Array(b))))
+                    .catch(e => done('ERROR ' + e));",
+                vec![serde_json::Value::from(href)],
+            )
+            .await
+            .expect("the fetch runs");
+        serde_json::from_value(result.clone())
+            .unwrap_or_else(|_| panic!("fetching {href} failed: {result}"))
+    }
+
+    /// The `href` of the first element matching `css`.
+    pub async fn href(&self, css: &str) -> String {
+        let v = self
+            .client
+            .execute(
+                "const e = document.querySelector(arguments[0]); return e ? e.getAttribute('href') : null;",
+                vec![serde_json::Value::from(css)],
+            )
+            .await
+            .expect("the script runs");
+        v.as_str()
+            .unwrap_or_else(|| panic!("no link {css}"))
+            .to_owned()
+    }
+
     /// Checks the page with axe-core (no serious or critical violation) and saves a screenshot
     /// named after `step`. Prints the page's axe result line for the test's log.
     pub async fn check_page(&self, step: &str) {

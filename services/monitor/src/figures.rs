@@ -5,11 +5,10 @@
 //! municipality's rows when the scope is one municipality. Ages and overdue tiers count working
 //! days with the region's holiday calendar. Only counts and durations leave this module.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::Amsterdam;
-use rcn_contracts::events::RoutingOutcomeKind;
 use rcn_contracts::monitor_api::{
     AgeCount, Backlog, CasesOpened, ConditionAtRelease, DeadLetterCount, DurationFigure, Figures,
     ForwardBacklog, Granularity, MunicipalCount, NoticeCount, OverdueTasks, ReleaseSummary,
@@ -18,7 +17,6 @@ use rcn_contracts::monitor_api::{
 use rcn_contracts::region::RegionTable;
 use rcn_contracts::{Condition, ConditionStatus, Gemeentecode, NoticeKind};
 use sqlx::PgPool;
-use uuid::Uuid;
 
 use crate::settings::Settings;
 use crate::working_days;
@@ -57,7 +55,7 @@ pub async fn compute(
     let today = today(now);
     let mut tx = pool.begin().await?;
     // One snapshot for every figure, read-only.
-    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut *tx)
         .await?;
     let c = &mut *tx;
@@ -69,21 +67,21 @@ pub async fn compute(
         from: period.from,
         to: period.to,
         gemeentecode: scope.gemeentecode.clone(),
-        notices_received: notices_received(c, g, period, scope).await?,
-        time_to_routing: time_to_routing(c, g, period, scope).await?,
-        time_to_first_claim: time_to_first_claim(c, g, period, scope).await?,
+        notices_received: notices_received(c, period, scope).await?,
+        time_to_routing: time_to_routing(c, period, scope).await?,
+        time_to_first_claim: time_to_first_claim(c, period, scope).await?,
         conditions_at_release: Vec::new(),
         releases: Vec::new(),
         unclaimed_cases: unclaimed(c, settings, scope, today).await?,
         overdue_tasks: overdue(c, settings, scope, today).await?,
-        cases_opened: cases_opened(c, g, period, scope).await?,
+        cases_opened: cases_opened(c, period, scope).await?,
         open_spoed_cases: open_spoed(c, scope).await?,
         manual_routing: None,
         forwards_unacknowledged: None,
         forwards_by_hand: None,
         dead_letters: None,
     };
-    let (conditions_at_release, releases) = at_release(c, g, period, scope, today).await?;
+    let (conditions_at_release, releases) = at_release(c, period, scope, today).await?;
     let mut figures = Figures {
         conditions_at_release,
         releases,
@@ -98,6 +96,45 @@ pub async fn compute(
     }
     tx.commit().await?;
     Ok(figures)
+}
+
+/// Each query of [`compute`] on its own, timed: what `rcn bench --monitor-scale` reports per
+/// dashboard query.
+pub async fn time_each(
+    pool: &PgPool,
+    region: &RegionTable,
+    settings: &Settings,
+    period: Period,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<Vec<(&'static str, std::time::Duration)>, sqlx::Error> {
+    use std::time::Instant;
+    let today = today(now);
+    let g = period.granularity.as_str();
+    let mut c = pool.acquire().await?;
+    let c = &mut *c;
+    let mut out = Vec::new();
+    macro_rules! timed {
+        ($what:literal, $e:expr) => {{
+            let t = Instant::now();
+            $e.await?;
+            out.push(($what, t.elapsed()));
+        }};
+    }
+    timed!("notices received", notices_received(c, period, scope));
+    timed!("time to routing", time_to_routing(c, period, scope));
+    timed!("time to first claim", time_to_first_claim(c, period, scope));
+    timed!("conditions at release", at_release(c, period, scope, today));
+    timed!("unclaimed cases", unclaimed(c, settings, scope, today));
+    timed!("overdue tasks", overdue(c, settings, scope, today));
+    timed!("cases opened", cases_opened(c, period, scope));
+    timed!("open spoed cases", open_spoed(c, scope));
+    if scope.regional && scope.gemeentecode.is_none() {
+        timed!("manual routing", manual_routing(c, now));
+        timed!("forwards", forwards(c, region, now));
+        timed!("dead letters", dead_letters(c, g, period));
+    }
+    Ok(out)
 }
 
 type Conn = sqlx::PgConnection;
@@ -136,170 +173,215 @@ impl<K: Ord + Clone, V: Default> Buckets<K, V> {
     }
 }
 
-// Every period query buckets a timestamp by `date_trunc($1, ts AT TIME ZONE 'Europe/Amsterdam')`
-// (`$1` the granularity) and keeps the local days from `$2` to `$3`, written out in each query
-// so the compiler checks it.
+/// The SQL for "the first day of the week or month of `col`, in Europe/Amsterdam".
+fn period_of(col: &str) -> String {
+    format!("date_trunc($1, {col} AT TIME ZONE 'Europe/Amsterdam')::date")
+}
 
-/// A notice kind ordered by its word, as the figures have always listed them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct ByWord(NoticeKind);
+/// The SQL for "`col` falls within the period".
+fn within(col: &str) -> String {
+    format!("({col} AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3")
+}
 
-impl Ord for ByWord {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.0.as_str().cmp(other.0.as_str())
+fn kind(s: &str) -> Option<NoticeKind> {
+    NoticeKind::ALL.into_iter().find(|k| k.as_str() == s)
+}
+
+/// The rows of counter table `n_{name}` within the period, per period and `cols`: the whole
+/// weeks or months inside the range from their own rows (`$2` ≤ start < `$3`), the partial ones
+/// at its ends from the day rows (`$4`..=`$5` and `$6`..=`$7`), so a request reads a few rows per
+/// period and never a year of days. Bind with [`bind_range`].
+fn leveled(name: &str, cols: &str, sums: &str) -> String {
+    format!(
+        "SELECT start, {cols}, {sums} FROM n_{name}
+         WHERE level = $1 AND start >= $2 AND start < $3
+         GROUP BY 1, {cols}
+         UNION ALL
+         SELECT date_trunc($1, start::timestamp)::date, {cols}, {sums} FROM n_{name}
+         WHERE level = 'day' AND (start BETWEEN $4 AND $5 OR start BETWEEN $6 AND $7)
+         GROUP BY 1, {cols}"
+    )
+}
+
+/// The first day of the week or month of `d`.
+fn period_start(g: Granularity, d: NaiveDate) -> NaiveDate {
+    use chrono::Datelike;
+    match g {
+        Granularity::Week => d - chrono::Days::new(u64::from(d.weekday().num_days_from_monday())),
+        Granularity::Month => d.with_day(1).unwrap_or(d),
     }
 }
 
-impl PartialOrd for ByWord {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
+fn next_period(g: Granularity, start: NaiveDate) -> NaiveDate {
+    match g {
+        Granularity::Week => start + chrono::Days::new(7),
+        Granularity::Month => start
+            .checked_add_months(chrono::Months::new(1))
+            .unwrap_or(start),
+    }
+}
+
+/// The seven parameters of [`leveled`] for the days `from..=to`.
+fn bind_range<'q, O>(
+    q: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    g: Granularity,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    let first = period_start(g, from);
+    let full_start = if first == from {
+        from
+    } else {
+        next_period(g, first)
+    };
+    let full_end = to.succ_opt().map_or(to, |after| period_start(g, after));
+    let day = chrono::Days::new(1);
+    if full_start < full_end {
+        q.bind(g.as_str())
+            .bind(full_start)
+            .bind(full_end)
+            .bind(from)
+            .bind(full_start - day)
+            .bind(full_end)
+            .bind(to)
+    } else {
+        // No whole period inside: every day from its own row.
+        q.bind(g.as_str())
+            .bind(from)
+            .bind(from)
+            .bind(from)
+            .bind(to)
+            .bind(to)
+            .bind(from - day)
     }
 }
 
 async fn notices_received(
     c: &mut Conn,
-    g: &str,
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<NoticeCount>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT date_trunc($1, n.received_at AT TIME ZONE 'Europe/Amsterdam')::date AS "period!",
-                CASE WHEN r.outcome = 'routed' THEN r.gemeentecode END AS gemeentecode,
-                n.kind AS "kind: NoticeKind", n.institution_code, count(*) AS "count!"
-         FROM notices n LEFT JOIN routing r USING (notice_key)
-         WHERE (n.received_at AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3
-         GROUP BY 1, 2, 3, 4"#,
-        g,
+    let rows: Vec<(NaiveDate, String, String, String, i64)> = bind_range(
+        sqlx::query_as(&leveled(
+            "notices",
+            "gemeentecode, kind, institution_code",
+            "sum(n)::bigint",
+        )),
+        p.granularity,
         p.from,
-        p.to
+        p.to,
     )
     .fetch_all(&mut *c)
     .await?;
-    let mut b: Buckets<(NaiveDate, ByWord, String), u64> = Buckets::new(scope);
-    for r in rows {
-        let key = (r.period, ByWord(r.kind), r.institution_code);
-        b.add(key, r.gemeentecode.as_deref(), |v| *v += r.count as u64);
+    let mut b: Buckets<(NaiveDate, String, String), u64> = Buckets::new(scope);
+    for (period, gm, kind, institution, n) in rows {
+        if n > 0 {
+            b.add((period, kind, institution), Some(&gm), |v| *v += n as u64);
+        }
     }
     Ok(b.rows
         .into_iter()
-        .map(
-            |(((period, ByWord(kind), institution_code), gemeentecode), count)| NoticeCount {
+        .filter_map(|(((period, k, institution_code), gemeentecode), count)| {
+            Some(NoticeCount {
                 period,
                 gemeentecode,
-                kind,
+                kind: kind(&k)?,
                 institution_code,
                 count,
-            },
-        )
+            })
+        })
         .collect())
 }
 
-fn durations(b: Buckets<NaiveDate, Vec<i64>>) -> Vec<DurationFigure> {
-    b.rows
+/// The nearest-rank percentile `p` of a histogram (bucket → count): the bucket holding it.
+fn histogram_percentile(h: &BTreeMap<i64, u64>, p: f64) -> Option<i64> {
+    let total: u64 = h.values().sum();
+    if total == 0 {
+        return None;
+    }
+    let rank = ((p * total as f64).ceil() as u64).clamp(1, total);
+    let mut seen = 0;
+    h.iter().find_map(|(bucket, n)| {
+        seen += n;
+        (seen >= rank).then_some(*bucket)
+    })
+}
+
+/// Durations from a histogram counter table, per period and municipality.
+async fn durations(
+    c: &mut Conn,
+    name: &str,
+    p: Period,
+    scope: &Scope,
+) -> Result<Vec<DurationFigure>, sqlx::Error> {
+    let rows: Vec<(NaiveDate, String, i64, i64)> = bind_range(
+        sqlx::query_as(&leveled(name, "gemeentecode, bucket", "sum(n)::bigint")),
+        p.granularity,
+        p.from,
+        p.to,
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let mut b: Buckets<NaiveDate, BTreeMap<i64, u64>> = Buckets::new(scope);
+    for (period, gm, bucket, n) in rows {
+        if n > 0 {
+            b.add(period, Some(&gm), |h| {
+                *h.entry(bucket).or_default() += n as u64
+            });
+        }
+    }
+    Ok(b.rows
         .into_iter()
-        .map(|((period, gemeentecode), mut secs)| {
-            secs.sort_unstable();
-            DurationFigure {
-                period,
-                gemeentecode,
-                count: secs.len() as u64,
-                p50_seconds: percentile(&secs, 0.5).unwrap_or(0),
-                p90_seconds: percentile(&secs, 0.9).unwrap_or(0),
-            }
+        .map(|((period, gemeentecode), h)| DurationFigure {
+            period,
+            gemeentecode,
+            count: h.values().sum(),
+            p50_seconds: histogram_percentile(&h, 0.5).unwrap_or(0),
+            p90_seconds: histogram_percentile(&h, 0.9).unwrap_or(0),
         })
-        .collect()
+        .collect())
 }
 
 async fn time_to_routing(
     c: &mut Conn,
-    g: &str,
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<DurationFigure>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT date_trunc($1, received_at AT TIME ZONE 'Europe/Amsterdam')::date AS "period!",
-                CASE WHEN outcome = 'routed' THEN gemeentecode END AS gemeentecode,
-                floor(extract(epoch FROM decided_at - received_at))::bigint AS "seconds!"
-         FROM routing WHERE decided_at IS NOT NULL AND received_at IS NOT NULL
-           AND (received_at AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3"#,
-        g,
-        p.from,
-        p.to
-    )
-    .fetch_all(&mut *c)
-    .await?;
-    let mut b = Buckets::new(scope);
-    for r in rows {
-        b.add(r.period, r.gemeentecode.as_deref(), |v: &mut Vec<i64>| {
-            v.push(r.seconds)
-        });
-    }
-    Ok(durations(b))
+    durations(c, "routing_time", p, scope).await
 }
 
 async fn time_to_first_claim(
     c: &mut Conn,
-    g: &str,
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<DurationFigure>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT date_trunc($1, c.notice_received_at AT TIME ZONE 'Europe/Amsterdam')::date
-                    AS "period!",
-                c.gemeentecode,
-                floor(extract(epoch FROM min(t.at) - c.notice_received_at))::bigint AS "seconds!"
-         FROM cases c JOIN task_claims t ON t.case_id = c.case_id AND t.held
-         WHERE c.notice_received_at IS NOT NULL
-           AND (c.notice_received_at AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3
-         GROUP BY c.case_id, c.notice_received_at, c.gemeentecode"#,
-        g,
-        p.from,
-        p.to
-    )
-    .fetch_all(&mut *c)
-    .await?;
-    let mut b = Buckets::new(scope);
-    for r in rows {
-        b.add(r.period, Some(&r.gemeentecode), |v: &mut Vec<i64>| {
-            v.push(r.seconds)
-        });
-    }
-    Ok(durations(b))
+    durations(c, "claim_time", p, scope).await
 }
 
-/// Per condition and per case: where each condition stood at the end of its case's release day,
-/// for the cases released within the period (and before today). Cases closed as cancelled,
-/// duplicate or moved out of the region are not releases of this region.
+/// Per condition: where it stood at the end of the release day, for the cases released within
+/// the period and before today; and per period the cases released with open conditions.
 async fn at_release(
     c: &mut Conn,
-    g: &str,
     p: Period,
     scope: &Scope,
     today: NaiveDate,
 ) -> Result<(Vec<ConditionAtRelease>, Vec<ReleaseSummary>), sqlx::Error> {
-    let rows = sqlx::query!(
-        // One sort over the released cases' statuses, not a look-up per case and condition: per
-        // task, the latest status before the end of the release day comes first; a task with
-        // none before then was unknown at release.
-        r#"WITH released AS (
-             SELECT case_id, gemeentecode,
-                    date_trunc($1, release_on::timestamp)::date AS period,
-                    (release_on + 1)::timestamp AT TIME ZONE 'Europe/Amsterdam' AS release_end
-             FROM cases
-             WHERE first_opened_at IS NOT NULL AND release_on BETWEEN $2 AND $3
-               AND release_on < $4
-               AND NOT (closed AND close_reason IN ('cancelled', 'duplicate', 'moved_out_of_region')))
-         SELECT DISTINCT ON (r.case_id, s.condition)
-                r.period AS "period!", r.gemeentecode AS "gemeentecode!", r.case_id AS "case_id!",
-                s.condition AS "condition: Condition",
-                CASE WHEN s.at < r.release_end THEN s.status ELSE 'unknown' END
-                    AS "status!: ConditionStatus"
-         FROM released r JOIN task_statuses s ON s.case_id = r.case_id
-         ORDER BY r.case_id, s.condition, (s.at < r.release_end) DESC, s.at DESC, s.event_id DESC"#,
-        g,
+    // Releases of today and later have not happened yet.
+    let Some(last) = today.pred_opt().map(|d| d.min(p.to)) else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    if last < p.from {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let rows: Vec<(NaiveDate, String, String, String, i64)> = bind_range(
+        sqlx::query_as(&leveled(
+            "at_release",
+            "gemeentecode, condition, status",
+            "sum(n)::bigint",
+        )),
+        p.granularity,
         p.from,
-        p.to,
-        today
+        last,
     )
     .fetch_all(&mut *c)
     .await?;
@@ -310,30 +392,24 @@ async fn at_release(
         not_applicable: u64,
         open: u64,
     }
-    #[derive(Default)]
-    struct Cases {
-        released: BTreeSet<Uuid>,
-        with_open: BTreeSet<Uuid>,
-        open: u64,
-    }
     let mut per_condition: Buckets<(NaiveDate, Condition), Tally> = Buckets::new(scope);
-    let mut per_case: Buckets<NaiveDate, Cases> = Buckets::new(scope);
-    for r in rows {
-        let (period, gm, case_id, condition, status) =
-            (r.period, r.gemeentecode, r.case_id, r.condition, r.status);
+    for (period, gm, condition, status, n) in rows {
+        let (Some(condition), Some(status)) = (
+            Condition::parse(&condition),
+            ConditionStatus::parse(&status),
+        ) else {
+            continue;
+        };
+        if n <= 0 {
+            continue;
+        }
+        let n = n as u64;
         per_condition.add((period, condition), Some(&gm), |t| {
-            t.cases += 1;
+            t.cases += n;
             match status {
-                ConditionStatus::Arranged => t.arranged += 1,
-                ConditionStatus::NotApplicable => t.not_applicable += 1,
-                _ => t.open += 1,
-            }
-        });
-        per_case.add(period, Some(&gm), |t| {
-            t.released.insert(case_id);
-            if status.is_open() {
-                t.with_open.insert(case_id);
-                t.open += 1;
+                ConditionStatus::Arranged => t.arranged += n,
+                ConditionStatus::NotApplicable => t.not_applicable += n,
+                _ => t.open += n,
             }
         });
     }
@@ -355,42 +431,61 @@ async fn at_release(
             }
         })
         .collect();
+    let rows: Vec<(NaiveDate, String, i64, i64, i64)> = bind_range(
+        sqlx::query_as(&leveled(
+            "releases",
+            "gemeentecode",
+            "sum(released)::bigint, sum(with_open)::bigint, sum(open_conditions)::bigint",
+        )),
+        p.granularity,
+        p.from,
+        last,
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let mut per_case: Buckets<NaiveDate, (u64, u64, u64)> = Buckets::new(scope);
+    for (period, gm, released, with_open, open) in rows {
+        if released > 0 {
+            per_case.add(period, Some(&gm), |t| {
+                t.0 += released as u64;
+                t.1 += with_open as u64;
+                t.2 += open as u64;
+            });
+        }
+    }
     let releases = per_case
         .rows
         .into_iter()
         .map(|((period, gemeentecode), t)| ReleaseSummary {
             period,
             gemeentecode,
-            cases_released: t.released.len() as u64,
-            with_open_conditions: t.with_open.len() as u64,
-            open_conditions: t.open,
+            cases_released: t.0,
+            with_open_conditions: t.1,
+            open_conditions: t.2,
         })
         .collect();
     Ok((conditions, releases))
 }
 
 /// Open cases without a claim since they were (last) opened, at least the configured number of
-/// working days old.
+/// working days old: counted per day of opening, aged here.
 async fn unclaimed(
     c: &mut Conn,
     settings: &Settings,
     scope: &Scope,
     today: NaiveDate,
 ) -> Result<Vec<UnclaimedCases>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT c.gemeentecode, (c.opened_at AT TIME ZONE 'Europe/Amsterdam')::date AS "opened_on!"
-         FROM cases c
-         WHERE c.opened_at IS NOT NULL AND NOT c.closed
-           AND NOT EXISTS (SELECT 1 FROM task_claims t
-                           WHERE t.case_id = c.case_id AND t.held AND t.at >= c.opened_at)"#,
-    )
-    .fetch_all(&mut *c)
-    .await?;
+    let rows: Vec<(String, NaiveDate, i64)> =
+        sqlx::query_as("SELECT gemeentecode, opened_on, n FROM n_unclaimed WHERE n > 0")
+            .fetch_all(&mut *c)
+            .await?;
     let mut b: Buckets<(), BTreeMap<u32, u64>> = Buckets::new(scope);
-    for (gm, opened_on) in rows.into_iter().map(|r| (r.gemeentecode, r.opened_on)) {
+    for (gm, opened_on, n) in rows {
         let age = working_days::between(&settings.calendar, opened_on, today);
         if age >= settings.unclaimed_after_working_days {
-            b.add((), Some(&gm), |ages| *ages.entry(age).or_default() += 1);
+            b.add((), Some(&gm), |ages| {
+                *ages.entry(age).or_default() += n as u64
+            });
         }
     }
     Ok(b.rows
@@ -417,30 +512,20 @@ async fn overdue(
     scope: &Scope,
     today: NaiveDate,
 ) -> Result<Vec<OverdueTasks>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"WITH status AS (
-             SELECT DISTINCT ON (case_id, condition) case_id, condition, status
-             FROM task_statuses ORDER BY case_id, condition, at DESC, event_id DESC),
-         due AS (
-             SELECT DISTINCT ON (case_id, condition) case_id, condition, due_on
-             FROM task_dues ORDER BY case_id, condition, at DESC, event_id DESC)
-         SELECT c.gemeentecode, due.due_on AS "due_on!"
-         FROM due JOIN status USING (case_id, condition) JOIN cases c USING (case_id)
-         WHERE c.opened_at IS NOT NULL AND NOT c.closed AND due.due_on < $1
-           AND status.status NOT IN ('arranged', 'not_applicable')"#,
-        today
-    )
-    .fetch_all(&mut *c)
-    .await?;
+    let rows: Vec<(String, NaiveDate, i64)> =
+        sqlx::query_as("SELECT gemeentecode, due_on, n FROM n_overdue WHERE n > 0 AND due_on < $1")
+            .bind(today)
+            .fetch_all(&mut *c)
+            .await?;
     let mut b: Buckets<(), [u64; 3]> = Buckets::new(scope);
-    for (gm, due_on) in rows.into_iter().map(|r| (r.gemeentecode, r.due_on)) {
+    for (gm, due_on, n) in rows {
         let late = working_days::between(&settings.calendar, due_on, today);
         let tier = match late {
             0..=2 => 0,
             3..=5 => 1,
             _ => 2,
         };
-        b.add((), Some(&gm), |t| t[tier] += 1);
+        b.add((), Some(&gm), |t| t[tier] += n as u64);
     }
     Ok(b.rows
         .into_iter()
@@ -455,30 +540,29 @@ async fn overdue(
 
 async fn cases_opened(
     c: &mut Conn,
-    g: &str,
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<CasesOpened>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT date_trunc($1, first_opened_at AT TIME ZONE 'Europe/Amsterdam')::date AS "period!",
-                gemeentecode, spoed
-         FROM cases WHERE first_opened_at IS NOT NULL
-           AND (first_opened_at AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3"#,
-        g,
+    let rows: Vec<(NaiveDate, String, i64, i64)> = bind_range(
+        sqlx::query_as(&leveled(
+            "opened",
+            "gemeentecode",
+            "sum(opened)::bigint, sum(spoed)::bigint",
+        )),
+        p.granularity,
         p.from,
-        p.to
+        p.to,
     )
     .fetch_all(&mut *c)
     .await?;
     let mut b: Buckets<NaiveDate, (u64, u64)> = Buckets::new(scope);
-    for (period, gm, spoed) in rows
-        .into_iter()
-        .map(|r| (r.period, r.gemeentecode, r.spoed))
-    {
-        b.add(period, Some(&gm), |t| {
-            t.0 += 1;
-            t.1 += u64::from(spoed);
-        });
+    for (period, gm, opened, spoed) in rows {
+        if opened > 0 {
+            b.add(period, Some(&gm), |t| {
+                t.0 += opened as u64;
+                t.1 += spoed as u64;
+            });
+        }
     }
     Ok(b.rows
         .into_iter()
@@ -492,14 +576,12 @@ async fn cases_opened(
 }
 
 async fn open_spoed(c: &mut Conn, scope: &Scope) -> Result<Vec<MunicipalCount>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT gemeentecode, count(*) AS "count!" FROM cases
-         WHERE opened_at IS NOT NULL AND NOT closed AND spoed GROUP BY 1"#,
-    )
-    .fetch_all(&mut *c)
-    .await?;
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT gemeentecode, n FROM n_open_spoed WHERE n > 0")
+            .fetch_all(&mut *c)
+            .await?;
     let mut b: Buckets<(), u64> = Buckets::new(scope);
-    for (gm, n) in rows.into_iter().map(|r| (r.gemeentecode, r.count)) {
+    for (gm, n) in rows {
         b.add((), Some(&gm), |v| *v += n as u64);
     }
     Ok(b.rows
@@ -512,9 +594,8 @@ async fn open_spoed(c: &mut Conn, scope: &Scope) -> Result<Vec<MunicipalCount>, 
 }
 
 async fn manual_routing(c: &mut Conn, now: DateTime<Utc>) -> Result<Backlog, sqlx::Error> {
-    let since: Vec<DateTime<Utc>> = sqlx::query_scalar!(
-        r#"SELECT unroutable_at AS "unroutable_at!" FROM routing
-         WHERE unroutable_at IS NOT NULL AND decided_at IS NULL"#,
+    let since: Vec<DateTime<Utc>> = sqlx::query_scalar(
+        "SELECT unroutable_at FROM routing WHERE unroutable_at IS NOT NULL AND decided_at IS NULL",
     )
     .fetch_all(&mut *c)
     .await?;
@@ -537,14 +618,12 @@ async fn forwards(
     region: &RegionTable,
     now: DateTime<Utc>,
 ) -> Result<(Vec<ForwardBacklog>, u64), sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT gemeentecode AS "gemeentecode!", decided_at AS "decided_at!" FROM routing
-         WHERE outcome = $1 AND acknowledged_at IS NULL AND decided_at IS NOT NULL"#,
-        RoutingOutcomeKind::OutOfRegion as RoutingOutcomeKind,
+    let rows: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
+        "SELECT gemeentecode, decided_at FROM routing
+         WHERE outcome = 'out_of_region' AND acknowledged_at IS NULL AND decided_at IS NOT NULL",
     )
     .fetch_all(&mut *c)
     .await?;
-    let rows = rows.into_iter().map(|r| (r.gemeentecode, r.decided_at));
     let mut waiting: BTreeMap<String, (u64, i64)> = BTreeMap::new();
     let mut by_hand = 0;
     for (gm, decided_at) in rows {
@@ -580,23 +659,22 @@ async fn dead_letters(
     g: &str,
     p: Period,
 ) -> Result<Vec<DeadLetterCount>, sqlx::Error> {
-    let rows = sqlx::query!(
-        r#"SELECT date_trunc($1, at AT TIME ZONE 'Europe/Amsterdam')::date AS "period!", service,
-                count(*) AS "count!"
-         FROM dead_letters WHERE (at AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3
-         GROUP BY 1, 2 ORDER BY 1, 2"#,
-        g,
-        p.from,
-        p.to
-    )
+    let rows: Vec<(NaiveDate, String, i64)> = sqlx::query_as(&format!(
+        "SELECT {}, service, count(*) FROM dead_letters WHERE {} GROUP BY 1, 2 ORDER BY 1, 2",
+        period_of("at"),
+        within("at")
+    ))
+    .bind(g)
+    .bind(p.from)
+    .bind(p.to)
     .fetch_all(&mut *c)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|r| DeadLetterCount {
-            period: r.period,
-            service: r.service,
-            count: r.count as u64,
+        .map(|(period, service, count)| DeadLetterCount {
+            period,
+            service,
+            count: count as u64,
         })
         .collect())
 }

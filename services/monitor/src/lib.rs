@@ -14,6 +14,7 @@
 pub mod api;
 pub mod bench;
 pub mod desk;
+pub mod counters;
 pub mod figures;
 pub mod read_models;
 pub mod rebuild;

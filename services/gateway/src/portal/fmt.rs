@@ -9,7 +9,7 @@ use rcn_contracts::identity::Role;
 use rcn_contracts::municipality::MunicipalityList;
 use rcn_contracts::{Condition, ConditionStatus, Gemeentecode, NoticeKind, RiskFlag};
 
-const MONTHS: [&str; 12] = [
+pub const MONTHS: [&str; 12] = [
     "januari",
     "februari",
     "maart",

@@ -10,6 +10,7 @@
 pub mod assets;
 pub mod case;
 pub mod dead_letters;
+pub mod dashboard;
 pub mod fmt;
 pub mod form;
 pub mod inbox;
@@ -107,6 +108,9 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         .route("/privacy", get(privacy::show))
         .route("/privacy/wie-heeft-ingezien", post(privacy::who_saw_form))
+        .route("/overzicht", get(dashboard::show))
+        .route("/overzicht/maandrapport", get(dashboard::report))
+        .route("/overzicht/export/{file}", get(dashboard::export))
         .route("/assets/{*path}", get(assets::asset))
         .layer(DefaultBodyLimit::max(form::MAX_FORM_BYTES))
 }

@@ -84,6 +84,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/taken/gemeente", "Taken van de gemeente"),
             ("/aanmeldingen", "Aanmeldingen procesregie"),
             ("/icos", "ICO's"),
+            ("/overzicht", "Overzicht"),
         ],
         Role::RcnCoordinator => vec![
             ("/taken/gemeente", "Taken in de regio"),
@@ -93,12 +94,14 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/icos", "ICO's"),
             ("/dode-berichten", "Dode berichten"),
             ("/partnertoegang", "Partnertoegang"),
+            ("/overzicht", "Overzicht"),
         ],
         Role::Procesregisseur => vec![
             ("/triage", "Triage"),
             ("/icos", "Mijn ICO's"),
             ("/aanmeldingen", "Aanmeldingen"),
             ("/taken/gemeente", "Taken in de regio"),
+            ("/overzicht", "Overzicht"),
         ],
         Role::Administrator => vec![("/", "Start"), ("/partnertoegang", "Partnertoegang")],
         Role::PrivacyOfficer => vec![("/privacy", "Wie heeft ingezien")],

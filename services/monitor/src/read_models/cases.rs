@@ -27,13 +27,18 @@ impl Handler for Cases {
 
     async fn handle(&self, batch: &[Delivery<serde_json::Value>]) -> Result<(), HandlerError> {
         let mut tx = self.pool.begin().await?;
+        crate::counters::lock(&mut tx).await?;
+        let mut touched = Vec::with_capacity(batch.len());
         for d in batch {
             let Some(rest) = d.subject.strip_prefix(&self.prefix) else {
                 continue;
             };
             let event = rest.split('.').next().unwrap_or_default();
-            apply(&mut tx, event, &d.message).await?;
+            touched.extend(apply(&mut tx, event, &d.message).await?);
         }
+        touched.sort_unstable();
+        touched.dedup();
+        crate::counters::refresh_cases(&mut tx, &touched).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -47,7 +52,11 @@ async fn apply(
     tx: &mut PgConnection,
     event: &str,
     v: &serde_json::Value,
-) -> Result<(), HandlerError> {
+) -> Result<Option<Uuid>, HandlerError> {
+    let case_id = v
+        .get("case_id")
+        .and_then(|c| c.as_str())
+        .and_then(|c| Uuid::parse_str(c).ok());
     match event {
         "case_opened" => {
             let e: CaseOpened = decode("case_opened", v)?;
@@ -165,9 +174,9 @@ async fn apply(
             )
             .await?;
         }
-        _ => {}
+        _ => return Ok(None),
     }
-    Ok(())
+    Ok(case_id)
 }
 
 /// The case's municipality, as of its latest event; creates the row when this is the first

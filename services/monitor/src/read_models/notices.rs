@@ -38,6 +38,8 @@ impl Handler for Notices {
 
     async fn handle(&self, batch: &[Delivery<Accepted>]) -> Result<(), HandlerError> {
         let mut tx = self.pool.begin().await?;
+        crate::counters::lock(&mut tx).await?;
+        let mut keys = Vec::with_capacity(batch.len());
         for d in batch {
             let a = &d.message;
             sqlx::query!(
@@ -51,7 +53,11 @@ impl Handler for Notices {
             )
             .execute(&mut *tx)
             .await?;
+            keys.push(a.notice_key.clone());
         }
+        keys.sort_unstable();
+        keys.dedup();
+        crate::counters::refresh_notices(&mut tx, &keys).await?;
         tx.commit().await?;
         Ok(())
     }

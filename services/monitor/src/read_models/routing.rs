@@ -36,6 +36,8 @@ impl Handler for Routing {
 
     async fn handle(&self, batch: &[Delivery<serde_json::Value>]) -> Result<(), HandlerError> {
         let mut tx = self.pool.begin().await?;
+        crate::counters::lock(&mut tx).await?;
+        let mut keys = Vec::with_capacity(batch.len());
         for d in batch {
             let Some(event) = d.subject.strip_prefix(&self.prefix) else {
                 continue;
@@ -47,6 +49,7 @@ impl Handler for Routing {
                 let decision: Decision = serde_json::from_value(d.message.clone())
                     .map_err(|e| super::undecodable("a routing decision", e))?;
                 record_decision(&mut tx, &decision).await?;
+                keys.push(decision.notice_key);
             } else if event == "forward_acknowledged" {
                 let ack: ForwardAcknowledged = serde_json::from_value(d.message.clone())
                     .map_err(|e| super::undecodable("a forward acknowledgement", e))?;
@@ -59,8 +62,12 @@ impl Handler for Routing {
                 )
                 .execute(&mut *tx)
                 .await?;
+                keys.push(ack.notice_key);
             }
         }
+        keys.sort_unstable();
+        keys.dedup();
+        crate::counters::refresh_notices(&mut tx, &keys).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1,0 +1,111 @@
+//! The *Overzicht* in a real browser: the RCN coordinator sees the region with data, narrows it
+//! to one municipality by week, downloads a table as CSV (BOM, `;`) and opens the printable
+//! monthly report; a municipal user sees only their own municipality, whatever the address asks.
+
+use rcn_tests::TestStack;
+use rcn_tests::staff_browser::Browser;
+
+use super::{PASSWORD, add_user, base, haarlem_with_a_case};
+
+#[tokio::test]
+async fn the_coordinator_reads_the_regions_overview_filters_it_and_downloads_csv_and_staff_see_only_their_own()
+ {
+    let (stack, _case) = haarlem_with_a_case(TestStack::spawn().await).await;
+    add_user(&stack, "rita", "Rita Coördinator", None).await;
+    let rita = Browser::open(&base(&stack), "overzicht").await;
+    rita.goto("/inloggen").await;
+    rita.sign_in("rita", PASSWORD).await;
+
+    // The monitor counts the Haarlem notice from the streams: wait until the overview has it.
+    let mut text = String::new();
+    for _ in 0..60 {
+        rita.goto("/overzicht").await;
+        text = rita.main_text().await;
+        if text.contains("Meldingen per gemeente") && text.contains("Haarlem 1") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    assert!(text.contains("Overzicht van de regio"), "{text}");
+    assert!(text.contains("Haarlem 1"), "one notice for Haarlem: {text}");
+    assert!(text.contains("Te laat"), "{text}");
+    assert!(
+        text.contains("Routeringswachtrij nu"),
+        "the RCN's own sections: {text}"
+    );
+    assert!(
+        !text.contains("123456782") && !text.contains("Jansen"),
+        "no BSN or name: {text}"
+    );
+    assert!(rita.has("svg.rcn-chart").await, "charts are drawn");
+    rita.check_page("01-regio").await;
+
+    rita.select("#f-gemeente", "GM0392").await;
+    rita.select("#f-periode", "week").await;
+    rita.click(".rcn-filters button[type=submit]").await;
+    let path = rita.path().await;
+    assert!(path.starts_with("/overzicht"), "{path}");
+    let text = rita.main_text().await;
+    assert!(text.contains("Overzicht van gemeente Haarlem"), "{text}");
+    assert!(text.contains("per week"), "{text}");
+    assert!(
+        text.contains("Meldingen per week voor gemeente Haarlem"),
+        "{text}"
+    );
+    rita.check_page("02-haarlem-per-week").await;
+
+    let href = rita
+        .href("a[href^='/overzicht/export/meldingen.csv']")
+        .await;
+    assert!(
+        href.contains("gemeente=GM0392") && href.contains("periode=week"),
+        "{href}"
+    );
+    let csv = rita.fetch_bytes(&href).await;
+    assert_eq!(&csv[..3], b"\xEF\xBB\xBF", "UTF-8 with a byte-order mark");
+    let csv = String::from_utf8(csv).expect("UTF-8");
+    let header = csv.lines().next().unwrap_or_default();
+    assert!(header.contains(';'), "`;` separates the fields: {header}");
+    assert!(csv.contains("GM0392;"), "Haarlem's row: {csv}");
+
+    rita.click("a[href^='/overzicht/maandrapport']").await;
+    let text = rita.main_text().await;
+    assert!(text.contains("Maandrapport"), "{text}");
+    assert!(
+        !rita.has(".rcn-filters").await,
+        "the report has no filter form"
+    );
+    rita.check_page("03-maandrapport").await;
+    rita.close().await;
+
+    // Bloemendaal's staff: their own municipality only, even when the address asks for Haarlem.
+    let carla = Browser::open(&base(&stack), "overzicht-gemeente").await;
+    carla.goto("/inloggen").await;
+    carla.sign_in("carla", PASSWORD).await;
+    carla.goto("/overzicht?gemeente=GM0392").await;
+    let text = carla.main_text().await;
+    assert!(
+        text.contains("Overzicht van gemeente Bloemendaal"),
+        "{text}"
+    );
+    assert!(!text.contains("Haarlem"), "nothing of Haarlem: {text}");
+    assert!(
+        !text.contains("Routeringswachtrij nu"),
+        "not the RCN's sections: {text}"
+    );
+    assert!(
+        !carla.has("#f-gemeente").await,
+        "no municipality filter for staff"
+    );
+    carla.check_page("04-gemeente").await;
+    let csv = carla
+        .fetch_bytes("/overzicht/export/meldingen.csv?gemeente=GM0392")
+        .await;
+    let csv = String::from_utf8(csv).expect("UTF-8");
+    assert!(
+        !csv.contains("GM0392"),
+        "no Haarlem rows in their download: {csv}"
+    );
+    carla.close().await;
+    stack.stop().await;
+}
