@@ -11,9 +11,9 @@ use rcn_tests::{TestStack, release_notice_json};
 mod procesregie;
 use uuid::Uuid;
 
-mod rcn;
-mod privacy;
 mod dashboard;
+mod privacy;
+mod rcn;
 
 const PASSWORD: &str = "correct horse battery";
 

@@ -13,8 +13,8 @@
 
 pub mod api;
 pub mod bench;
-pub mod desk;
 pub mod counters;
+pub mod desk;
 pub mod figures;
 pub mod read_models;
 pub mod rebuild;

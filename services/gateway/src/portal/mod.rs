@@ -9,8 +9,8 @@
 
 pub mod assets;
 pub mod case;
-pub mod dead_letters;
 pub mod dashboard;
+pub mod dead_letters;
 pub mod fmt;
 pub mod form;
 pub mod inbox;
@@ -19,8 +19,8 @@ pub mod oidc;
 pub mod oidc_login;
 pub mod page;
 pub mod partner_tokens;
-pub mod procesregie;
 pub mod privacy;
+pub mod procesregie;
 pub mod routing;
 pub mod services;
 pub mod session;

@@ -74,10 +74,11 @@ async fn printed(child: &mut Child) -> BTreeMap<String, String> {
                     seen.insert("postgres_port".to_owned(), port.to_owned());
                 }
             }
-            if let Some(secret) = line.strip_prefix("secret") {
-                if let Some((var, path)) = secret.trim().split_once('=') {
-                    seen.insert(var.to_owned(), path.to_owned());
-                }
+            if let Some((var, path)) = line
+                .strip_prefix("secret")
+                .and_then(|secret| secret.trim().split_once('='))
+            {
+                seen.insert(var.to_owned(), path.to_owned());
             }
         }
         None
