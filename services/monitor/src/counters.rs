@@ -1,4 +1,4 @@
-//! The pre-aggregated figures (`migrations/0002_figure_counters.sql`): after a batch of events is
+//! The pre-aggregated figures (`migrations/0003_figure_counters.sql`): after a batch of events is
 //! applied, [`refresh`] recomputes what each touched notice or case contributes to every figure
 //! and adds the difference to the counters, in the batch's transaction. A figures request then
 //! reads only the counters ([`crate::figures`]).

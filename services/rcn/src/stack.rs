@@ -285,6 +285,24 @@ mod tests {
         Stack::prepare(&services, &env)
     }
 
+    /// Two migration files with one version number (two branches each adding "0002") pass the
+    /// compiler and fail only when a database is migrated: catch it here.
+    #[test]
+    fn no_service_has_two_migrations_with_one_version() {
+        for service in Service::all() {
+            let mut versions: Vec<i64> = (service.migrations)().iter().map(|m| m.version).collect();
+            let all = versions.len();
+            versions.sort_unstable();
+            versions.dedup();
+            assert_eq!(
+                versions.len(),
+                all,
+                "{} has two migrations with one version",
+                service.name
+            );
+        }
+    }
+
     #[test]
     fn the_registry_names_every_service_once() {
         let names: Vec<_> = Service::all().iter().map(|s| s.name).collect();
