@@ -114,17 +114,32 @@ impl Casework {
             },
         )
         .await?;
-        // Risk flags go on a subject of their own, which only procesregie and the RCN read.
+        self.note_risk_flags(tx, opening.case_id, opening.gemeente, d, at)
+            .await
+    }
+
+    /// Passes on the risk flags a notice of the case carries, on a subject of their own that
+    /// only procesregie and the RCN read: for the notice that opens, moves or reopens the case,
+    /// and for any later notice that brings flags. Nothing is sent for a notice without flags.
+    pub(crate) async fn note_risk_flags(
+        &self,
+        tx: &mut PgConnection,
+        case_id: Uuid,
+        gemeente: &Gemeentecode,
+        d: &Delivery<NoticeRouted>,
+        at: chrono::DateTime<Utc>,
+    ) -> Result<(), sqlx::Error> {
+        let routed = &d.message;
         if routed.notice.risk_flags.is_empty() {
             return Ok(());
         }
         let flags = rcn_contracts::casework_events::RiskFlagsNoted {
             schema_version: SCHEMA_VERSION,
             event_id: Uuid::now_v7(),
-            case_id: opening.case_id,
+            case_id,
             episode_key: routed.episode_key.clone(),
             person_key: routed.person_key.clone(),
-            gemeentecode: opening.gemeente.clone(),
+            gemeentecode: gemeente.clone(),
             risk_flags: routed.notice.risk_flags.clone(),
             noted_at: at,
         };
@@ -132,7 +147,7 @@ impl Casework {
             tx,
             outbox::Event {
                 event_id: flags.event_id,
-                subject: self.subjects.risk_flags_noted(opening.gemeente),
+                subject: self.subjects.risk_flags_noted(gemeente),
                 payload: &flags,
                 trace_id: d.trace_id.as_deref(),
             },

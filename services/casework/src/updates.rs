@@ -73,6 +73,8 @@ pub async fn apply_later_notice(
         return Ok(());
     }
     let by = format!("notice:{}", routed.notice_key);
+    // Whether this notice's risk flags already went out with a `CaseOpened` (reopen or move).
+    let mut flags_noted = false;
     if case.status != CaseStatus::Open {
         // Reopening undoes the closure, so it takes a notice sent strictly after every other:
         // of two sent at the same instant, arrival order is no proof of which came last.
@@ -81,6 +83,7 @@ pub async fn apply_later_notice(
             return Ok(());
         }
         crate::reopening::reopen(cw, tx, case_id, &case, d, gemeente).await?;
+        flags_noted = true;
         case.status = CaseStatus::Open;
         case.gemeentecode = gemeente.clone();
     }
@@ -93,6 +96,11 @@ pub async fn apply_later_notice(
     }
     if *gemeente != case.gemeentecode {
         reroute(cw, tx, case_id, &case, gemeente, d).await?;
+        flags_noted = true;
+    }
+    if !flags_noted {
+        cw.note_risk_flags(tx, case_id, gemeente, d, Utc::now())
+            .await?;
     }
     if notice.kind == NoticeKind::Transferred
         && notice.sender.institution_code != case.institution_code

@@ -102,8 +102,14 @@ impl Procesregie {
             "risk_flags_noted" => {
                 let e: RiskFlagsNoted = decode(d)?;
                 watch(tx, e.case_id, &e.episode_key, e.gemeentecode.as_str()).await?;
+                // A later notice may bring more flags: the case keeps every flag it was ever
+                // noted with (a redelivered event adds nothing).
                 sqlx::query!(
-                    "UPDATE watched_cases SET risk_flags = $2, person_key = coalesce(person_key, $3) WHERE case_id = $1",
+                    "UPDATE watched_cases
+                     SET risk_flags = (SELECT coalesce(jsonb_agg(DISTINCT f ORDER BY f), '[]'::jsonb)
+                                       FROM jsonb_array_elements(risk_flags || $2::jsonb) AS f),
+                         person_key = coalesce(person_key, $3)
+                     WHERE case_id = $1",
                     e.case_id,
                     Json(&e.risk_flags) as _,
                     &e.person_key,

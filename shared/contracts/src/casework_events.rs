@@ -160,9 +160,10 @@ pub struct CaseClosed {
     pub closed_at: DateTime<Utc>,
 }
 
-/// The risk flags the notice that opened a case carried, for procesregie's suggestion rule and
-/// the RCN. Subject `rcn.<region>.casework.risk_flags_noted.<gemeentecode>`, published only when
-/// there is at least one flag; only procesregie and RCN roles may read it.
+/// The risk flags a notice of a case carried (the one that opened, moved or reopened it, or a
+/// later one that brings flags), for procesregie's suggestion rule and the RCN. Subject
+/// `rcn.<region>.casework.risk_flags_noted.<gemeentecode>`, published only when there is at
+/// least one flag; only procesregie and RCN roles may read it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RiskFlagsNoted {
     pub schema_version: u32,

@@ -207,3 +207,40 @@ async fn risk_flags_go_to_procesregie_on_their_own_subject_and_only_when_there_a
     assert!(!String::from_utf8_lossy(&opening.payload).contains("TBS"));
     casework.stop().await;
 }
+
+#[tokio::test]
+async fn a_risk_flag_that_arrives_with_a_later_notice_goes_to_procesregie_too() {
+    let casework = TestCasework::spawn().await;
+    let first = routed_notice("PI-HAARLEM:n1", "episode-1", days_from_today(30), |_| {});
+    let flagged = routed_notice("PI-HAARLEM:n2", "episode-1", days_from_today(40), |n| {
+        n.kind = NoticeKind::ReleaseDateChanged;
+        n.risk_flags = vec![rcn_contracts::RiskFlag::Terrorism];
+    });
+    let plain = routed_notice("PI-HAARLEM:n3", "episode-1", days_from_today(40), |n| {
+        n.kind = NoticeKind::ReleaseDateChanged
+    });
+    casework.publish(&first, "event-1").await;
+    let case = casework.wait_for_case("PI-HAARLEM:n1").await;
+    casework.publish(&flagged, "event-2").await;
+    casework.wait_for_case("PI-HAARLEM:n2").await;
+    casework.publish(&plain, "event-3").await;
+    casework.wait_for_case("PI-HAARLEM:n3").await;
+    casework.wait_until_settled(3).await;
+
+    let events = casework.wait_for_case_events(1).await;
+    let flags: Vec<rcn_contracts::casework_events::RiskFlagsNoted> = events
+        .iter()
+        .filter(|m| m.subject.contains(".casework.risk_flags_noted."))
+        .map(|m| serde_json::from_slice(&m.payload).unwrap())
+        .collect();
+    assert_eq!(
+        flags.len(),
+        1,
+        "one event, for the notice with a flag: {:?}",
+        events.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    assert_eq!(flags[0].case_id, case.case_id);
+    assert_eq!(flags[0].risk_flags, [rcn_contracts::RiskFlag::Terrorism]);
+    assert_eq!(flags[0].person_key, flagged.person_key);
+    casework.stop().await;
+}

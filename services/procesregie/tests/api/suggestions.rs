@@ -217,6 +217,49 @@ async fn a_risk_flag_suggests_and_only_the_region_sees_which_flag() {
     p.stop().await;
 }
 
+#[tokio::test]
+async fn flags_told_later_add_to_those_told_before_and_a_repeat_adds_nothing() {
+    let p = TestProcesregie::spawn().await;
+    let c = case_opened("GM0392", Some(in_days(60)), false, &[(Id, Unknown)]);
+    open(&p, &c).await;
+    let told = |flags: Vec<RiskFlag>| RiskFlagsNoted {
+        schema_version: SCHEMA_VERSION,
+        event_id: Uuid::now_v7(),
+        case_id: c.case_id,
+        episode_key: c.episode_key.clone(),
+        person_key: c.person_key.clone().unwrap(),
+        gemeentecode: c.gemeentecode.clone(),
+        risk_flags: flags,
+        noted_at: Utc::now(),
+    };
+    let subject = p.subjects.risk_flags_noted(&c.gemeentecode);
+    p.publish_case_event(
+        subject.clone(),
+        "r-1",
+        &told(vec![RiskFlag::DomesticViolence]),
+    )
+    .await;
+    p.wait_until_caught_up().await;
+    // A later notice of the case brings another flag; a third the first one once more.
+    p.publish_case_event(subject.clone(), "r-2", &told(vec![RiskFlag::Terrorism]))
+        .await;
+    p.wait_until_caught_up().await;
+    p.publish_case_event(subject, "r-3", &told(vec![RiskFlag::DomesticViolence]))
+        .await;
+    p.wait_until_caught_up().await;
+
+    let held = format!(
+        "SELECT count(*) FROM procesregie.watched_cases WHERE case_id = '{}'
+           AND risk_flags @> '[\"DOMESTIC_VIOLENCE\", \"TERRORISM\"]'
+           AND jsonb_array_length(risk_flags) = 2",
+        c.case_id
+    );
+    assert_eq!(p.count(&held).await, 1, "both flags, each once");
+    let region = suggestions(&p, &regisseur("pr-1"), c.case_id).await;
+    assert_eq!(region.len(), 1, "still one suggestion for the rule");
+    p.stop().await;
+}
+
 fn overdue(c: &CaseOpened, condition: Condition, spoed: bool) -> TaskDeadline {
     TaskDeadline {
         schema_version: SCHEMA_VERSION,
