@@ -75,8 +75,10 @@ pub fn secret_file(path: &Path) -> Result<String> {
             return Ok(secret);
         }
     }
+    // It starts with a letter: nats-server reads a password given through a variable as a config
+    // value, and one starting with a digit (`3e5…`) is taken for a number and refused.
     let secret = format!(
-        "{}{}",
+        "rcn{}{}",
         uuid::Uuid::new_v4().simple(),
         uuid::Uuid::new_v4().simple()
     );
