@@ -291,6 +291,49 @@ async fn a_risk_flag_becomes_an_ico_through_suggestion_application_and_triage_in
     assert!(petra.text("#ico-status").await.contains("Lopend"));
     petra.check_page("07-ico").await;
 
+    // The partners around the ICO: a row without its organisation is refused beside the field
+    // and keeps what was typed; then a second partner joins the one from the application.
+    let open_partners = "document.querySelector('#partners-wijzigen').open = true";
+    petra
+        .client
+        .execute(open_partners, vec![])
+        .await
+        .expect("the partner form opens");
+    petra.fill("#f-partner-1-contactpersoon", "A. Jansen").await;
+    petra.click("#partners-wijzigen button[type=submit]").await;
+    assert!(
+        petra
+            .text("#e-partner-1-organisatie")
+            .await
+            .contains("Vul de organisatie van deze partner in")
+    );
+    petra.check_page("07a-partners-onvolledig").await;
+    petra
+        .fill("#f-partner-1-organisatie", "Reclassering Nederland")
+        .await;
+    petra.fill("#f-partner-1-telefoon", "023-5551234").await;
+    petra
+        .fill("#f-partner-1-email", "a.jansen@reclassering.example")
+        .await;
+    petra.click("#partners-wijzigen button[type=submit]").await;
+    assert!(
+        petra
+            .text("[role=status]")
+            .await
+            .contains("De partners zijn opgeslagen: 2 partners")
+    );
+    let partners = petra.text("#ico-partners").await;
+    assert!(
+        partners.contains("Veilig Thuis") && partners.contains("Reclassering Nederland: A. Jansen"),
+        "{partners}"
+    );
+    petra
+        .client
+        .execute(open_partners, vec![])
+        .await
+        .expect("the partner form opens");
+    petra.check_page("07b-partners").await;
+
     // The applicant sees the outcome; the case shows that it is in an ICO.
     anna.goto(&application_path).await;
     assert!(anna.text("#uitkomst").await.contains("ICO"));

@@ -286,6 +286,34 @@ pub fn missing(form: &ApplicationForm, person: bool) -> Vec<Missing> {
     out
 }
 
+/// What is wrong with partner `i` whatever the state of the form: a field longer than the
+/// contract allows, or an e-mail address that is not one. Shared by the application and the ICO.
+pub fn partner_problems(i: usize, p: &Partner) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for (field, value) in [
+        ("organisation", &p.organisation),
+        ("contact", &p.contact),
+        ("phone", &p.phone),
+        ("email", &p.email),
+    ] {
+        if value.chars().count() > MAX_SHORT {
+            out.push(Problem::new(
+                format!("partners[{i}].{field}"),
+                format!("at most {MAX_SHORT} characters"),
+            ));
+        }
+    }
+    let e = p.email.trim();
+    let plausible = e.contains('@') && !e.starts_with('@') && !e.ends_with('@');
+    if !e.is_empty() && !plausible {
+        out.push(Problem::new(
+            format!("partners[{i}].email"),
+            "not an e-mail address",
+        ));
+    }
+    out
+}
+
 /// Text that is too long, or an e-mail address that is not one: the request is wrong, not
 /// incomplete, and changes nothing.
 pub fn problems(form: &ApplicationForm) -> Vec<Problem> {
@@ -310,16 +338,6 @@ pub fn problems(form: &ApplicationForm) -> Vec<Problem> {
             MAX_TEXT,
         );
     }
-    for (i, p) in form.partners.iter().enumerate() {
-        for (field, value) in [
-            ("organisation", &p.organisation),
-            ("contact", &p.contact),
-            ("phone", &p.phone),
-            ("email", &p.email),
-        ] {
-            long(format!("partners[{i}].{field}"), Some(value), MAX_SHORT);
-        }
-    }
     if let Some(p) = &form.person {
         long("person.family_name".into(), Some(&p.family_name), MAX_SHORT);
         long(
@@ -329,14 +347,7 @@ pub fn problems(form: &ApplicationForm) -> Vec<Problem> {
         );
     }
     for (i, p) in form.partners.iter().enumerate() {
-        let e = p.email.trim();
-        let plausible = e.contains('@') && !e.starts_with('@') && !e.ends_with('@');
-        if !e.is_empty() && !plausible {
-            out.push(Problem::new(
-                format!("partners[{i}].email"),
-                "not an e-mail address",
-            ));
-        }
+        out.extend(partner_problems(i, p));
     }
     if form.case_id.is_some() && form.person.is_some() {
         out.push(Problem::new(

@@ -22,7 +22,7 @@ use uuid::Uuid;
 
 use crate::Procesregie;
 use crate::access::{self, Read, db, not_found};
-use crate::applications::StoredPerson;
+use crate::applications::{self, StoredPerson};
 
 #[derive(Debug)]
 struct IcoRow {
@@ -320,13 +320,22 @@ impl Procesregie {
         if let Some(goal) = &u.goal {
             text_problems(&mut problems, "goal", goal, MAX_TEXT);
         }
-        for (i, p) in u.partners.iter().flatten().enumerate() {
-            text_problems(
-                &mut problems,
-                &format!("partners[{i}].organisation"),
-                &p.organisation,
-                MAX_SHORT,
-            );
+        if let Some(partners) = &u.partners {
+            if partners.is_empty() {
+                problems.push(Problem::new(
+                    "partners",
+                    "an ICO has at least one partner; name one",
+                ));
+            }
+            for (i, p) in partners.iter().enumerate() {
+                if p.organisation.trim().is_empty() {
+                    problems.push(Problem::new(
+                        format!("partners[{i}].organisation"),
+                        "must not be empty",
+                    ));
+                }
+                problems.extend(applications::partner_problems(i, p));
+            }
         }
         invalid_if_any(problems)?;
         let mut tx = self.pool.begin().await.map_err(db)?;

@@ -79,6 +79,7 @@ pub fn router() -> Router<Arc<AppState>> {
             "/icos/{ico_id}/casusregisseur",
             post(procesregie::ico::casusregisseur),
         )
+        .route("/icos/{ico_id}/partners", post(procesregie::ico::partners))
         .route("/icos/{ico_id}/sluiten", post(procesregie::ico::close))
         .route("/routering", get(routing::queue))
         .route("/routering/beslissen", post(routing::decide))

@@ -6,7 +6,8 @@
 
 use rcn_contracts::procesregie_api::{
     ActionRequest, ActionStatus, ApplicationView, Casusregisseur, CloseIcoRequest, IcoCloseReason,
-    IcoList, IcoStatus, IcoUpdate, IcoView, ReviewRequest, TriageDecision, TriageOutcome,
+    IcoList, IcoStatus, IcoUpdate, IcoView, MAX_SHORT, Partner, ReviewRequest, TriageDecision,
+    TriageOutcome,
 };
 use rcn_contracts::procesregie_events::IcoClosed;
 
@@ -248,4 +249,95 @@ async fn an_overdue_action_and_an_overdue_review_raise_one_event_each() {
     assert_eq!(p.wait_for_events("ico_action_overdue", 1).await.len(), 1);
     assert_eq!(p.wait_for_events("ico_review_overdue", 1).await.len(), 1);
     p.stop().await;
+}
+
+#[tokio::test]
+async fn the_partners_of_an_ico_change_only_as_a_whole_valid_list_and_a_refusal_changes_nothing() {
+    let p = TestProcesregie::spawn().await;
+    let a = submitted(&p, "GM0392").await;
+    let pr = regisseur("pr-1");
+    let triaged: ApplicationView = p
+        .ask(
+            "triage_decide",
+            &pr,
+            &TriageDecision {
+                application_id: a.application_id,
+                outcome: TriageOutcome::Ico,
+                reason: "voldoet aan A, B en D".into(),
+                advice: None,
+            },
+        )
+        .await
+        .unwrap();
+    let ico_id = triaged.outcome.unwrap().ico_id.unwrap();
+    let partner = |organisation: &str, email: &str| Partner {
+        organisation: organisation.into(),
+        contact: "A. Jansen".into(),
+        phone: "023-5551234".into(),
+        email: email.into(),
+    };
+    let update = |partners: Vec<Partner>| IcoUpdate {
+        ico_id,
+        casusregisseur: None,
+        partners: Some(partners),
+        goal: None,
+    };
+
+    // Refused, each naming its field: no partner at all, an organisation left empty, an e-mail
+    // address that is not one, a phone number past the contract's length.
+    let mut too_long = partner("Reclassering", "r@reclassering.example");
+    too_long.phone = "0".repeat(MAX_SHORT + 1);
+    for (partners, field) in [
+        (vec![], "partners"),
+        (vec![partner("", "a@b.example")], "partners[0].organisation"),
+        (
+            vec![
+                partner("GGZ", "a@b.example"),
+                partner("Reclassering", "geen-adres"),
+            ],
+            "partners[1].email",
+        ),
+        (vec![too_long], "partners[0].phone"),
+    ] {
+        let problem = p
+            .ask::<_, IcoView>("ico_update", &pr, &update(partners))
+            .await
+            .unwrap_err();
+        assert_eq!(problem.status, 400, "{problem:?}");
+        assert!(
+            problem.invalid_params.iter().any(|i| i.name == field),
+            "{field} is named: {problem:?}"
+        );
+    }
+    let unchanged: IcoView = p
+        .ask("ico_get", &pr, &serde_json::json!({"ico_id": ico_id}))
+        .await
+        .unwrap();
+    assert_eq!(
+        unchanged.partners, a.partners,
+        "no refusal changed the partners"
+    );
+
+    // Only a procesregisseur changes them.
+    let anna = staff("anna", "GM0392");
+    let problem = p
+        .ask::<_, IcoView>(
+            "ico_update",
+            &anna,
+            &update(vec![partner("GGZ", "a@b.example")]),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(problem.status, 403);
+
+    let wanted = vec![
+        partner("Reclassering Nederland", "a.jansen@reclassering.example"),
+        partner("GGZ Noord-Holland-Noord", ""),
+    ];
+    let ico: IcoView = p
+        .ask("ico_update", &pr, &update(wanted.clone()))
+        .await
+        .unwrap();
+    assert_eq!(ico.partners, wanted, "the list is replaced as a whole");
+    assert!(!ico.partners.iter().any(|x| a.partners.contains(x)));
 }

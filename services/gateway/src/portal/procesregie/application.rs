@@ -375,26 +375,7 @@ fn parse(f: &FormData, draft: Option<&ApplicationView>) -> (ApplicationForm, Fie
         met: f.get(key) == Some("ja"),
         explanation: text(&format!("{key}_toelichting")),
     };
-    let column = |name: &str| f.all(name).map(|v| v.trim().to_owned()).collect::<Vec<_>>();
-    let (orgs, contacts, phones, emails) = (
-        column("partner_organisatie"),
-        column("partner_contactpersoon"),
-        column("partner_telefoon"),
-        column("partner_email"),
-    );
-    let partners = (0..orgs.len())
-        .map(|i| Partner {
-            organisation: orgs[i].clone(),
-            contact: contacts.get(i).cloned().unwrap_or_default(),
-            phone: phones.get(i).cloned().unwrap_or_default(),
-            email: emails.get(i).cloned().unwrap_or_default(),
-        })
-        .filter(|p| {
-            ![&p.organisation, &p.contact, &p.phone, &p.email]
-                .iter()
-                .all(|v| v.is_empty())
-        })
-        .collect();
+    let partners = parse_partners(f);
     let case_id = match draft {
         Some(d) => d.case_id,
         None => f.get("casus").and_then(|c| Uuid::parse_str(c).ok()),
@@ -589,63 +570,7 @@ async fn form_page(
                 .map(str::to_owned),
         })
         .collect();
-    // The partners given, and two empty rows to add more (one when there are many).
-    let mut rows: Vec<Partner> = form.partners.clone();
-    let blanks = if rows.len() < 3 { 2 } else { 1 };
-    rows.extend(std::iter::repeat_n(Partner::default(), blanks));
-    let partners = rows
-        .into_iter()
-        .enumerate()
-        .map(|(i, p)| PartnerRow {
-            i,
-            fields: [
-                (
-                    "organisatie",
-                    "partner_organisatie",
-                    "Organisatie",
-                    "text",
-                    "organisation",
-                    p.organisation,
-                ),
-                (
-                    "contactpersoon",
-                    "partner_contactpersoon",
-                    "Contactpersoon",
-                    "text",
-                    "contact",
-                    p.contact,
-                ),
-                (
-                    "telefoon",
-                    "partner_telefoon",
-                    "Telefoon",
-                    "tel",
-                    "phone",
-                    p.phone,
-                ),
-                (
-                    "email",
-                    "partner_email",
-                    "E-mail",
-                    "email",
-                    "email",
-                    p.email,
-                ),
-            ]
-            .into_iter()
-            .map(|(field, name, label, kind, contract, value)| PartnerField {
-                field,
-                name,
-                label,
-                kind,
-                value,
-                error: errors
-                    .get(&format!("partners[{i}].{contract}"))
-                    .map(str::to_owned),
-            })
-            .collect(),
-        })
-        .collect();
+    let partners = partner_rows(form.partners.clone(), &errors);
     let missing = errors
         .all()
         .iter()
@@ -790,6 +715,91 @@ async fn view_page(
         a,
     };
     Ok(page::render(&page))
+}
+
+/// The partner rows as posted (`partner_organisatie`, … repeated once per row), rows left empty
+/// dropped. Shared by the application form and the ICO's partner form.
+pub(super) fn parse_partners(f: &FormData) -> Vec<Partner> {
+    let column = |name: &str| f.all(name).map(|v| v.trim().to_owned()).collect::<Vec<_>>();
+    let (orgs, contacts, phones, emails) = (
+        column("partner_organisatie"),
+        column("partner_contactpersoon"),
+        column("partner_telefoon"),
+        column("partner_email"),
+    );
+    (0..orgs.len())
+        .map(|i| Partner {
+            organisation: orgs[i].clone(),
+            contact: contacts.get(i).cloned().unwrap_or_default(),
+            phone: phones.get(i).cloned().unwrap_or_default(),
+            email: emails.get(i).cloned().unwrap_or_default(),
+        })
+        .filter(|p| {
+            ![&p.organisation, &p.contact, &p.phone, &p.email]
+                .iter()
+                .all(|v| v.is_empty())
+        })
+        .collect()
+}
+
+/// The partner inputs of a form: the partners given with the error of each field
+/// (`partners[i].organisation`, …), and two empty rows to add more (one when there are many).
+pub(super) fn partner_rows(given: Vec<Partner>, errors: &FieldErrors) -> Vec<PartnerRow> {
+    let mut rows = given;
+    let blanks = if rows.len() < 3 { 2 } else { 1 };
+    rows.extend(std::iter::repeat_n(Partner::default(), blanks));
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, p)| PartnerRow {
+            i,
+            fields: [
+                (
+                    "organisatie",
+                    "partner_organisatie",
+                    "Organisatie",
+                    "text",
+                    "organisation",
+                    p.organisation,
+                ),
+                (
+                    "contactpersoon",
+                    "partner_contactpersoon",
+                    "Contactpersoon",
+                    "text",
+                    "contact",
+                    p.contact,
+                ),
+                (
+                    "telefoon",
+                    "partner_telefoon",
+                    "Telefoon",
+                    "tel",
+                    "phone",
+                    p.phone,
+                ),
+                (
+                    "email",
+                    "partner_email",
+                    "E-mail",
+                    "email",
+                    "email",
+                    p.email,
+                ),
+            ]
+            .into_iter()
+            .map(|(field, name, label, kind, contract, value)| PartnerField {
+                field,
+                name,
+                label,
+                kind,
+                value,
+                error: errors
+                    .get(&format!("partners[{i}].{contract}"))
+                    .map(str::to_owned),
+            })
+            .collect(),
+        })
+        .collect()
 }
 
 #[cfg(test)]

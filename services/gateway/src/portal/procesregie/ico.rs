@@ -21,6 +21,7 @@ use rcn_contracts::procesregie_api::{
 };
 use uuid::Uuid;
 
+use super::application::{PartnerRow, parse_partners, partner_rows};
 use super::{Echo, FieldErrors, call, names, refusal, words};
 use crate::AppState;
 use crate::portal::fmt;
@@ -85,7 +86,9 @@ struct IcoPage {
     statuses: Vec<Choice>,
     close_reasons: Vec<Choice>,
     cr_fields: Vec<CrField>,
-    /// The form that was refused (`casusregisseur`, `actie`, `evaluatie`, `sluiten`), its errors
+    /// The inputs of the partner form: what was typed when it was refused, else the partners.
+    partners: Vec<PartnerRow>,
+    /// The form that was refused (`casusregisseur`, `partners`, `actie`, `evaluatie`, `sluiten`), its errors
     /// and what was typed.
     refused: String,
     errors: FieldErrors,
@@ -330,6 +333,11 @@ async fn render(
                     kind: "email",
                 },
             ]
+        },
+        partners: if refused == "partners" {
+            partner_rows(echo.partners().unwrap_or_default().to_vec(), &errors)
+        } else {
+            partner_rows(ico.partners.clone(), &FieldErrors::default())
         },
         refused: refused.to_owned(),
         errors,
@@ -623,6 +631,54 @@ pub async fn casusregisseur(
         "ico_update",
         &request,
         ("casusregisseur", echo),
+        done,
+    )
+    .await
+}
+
+/// `POST /icos/{ico_id}/partners`: replaces the list of partners around the ICO (a row left
+/// empty is dropped; at least one stays).
+pub async fn partners(
+    State(state): State<Arc<AppState>>,
+    staff: Staff,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, PortalError> {
+    let change = begin(&state, &staff, &id, &body).await?;
+    let partners = parse_partners(&change.form);
+    let mut errors = FieldErrors::default();
+    if partners.is_empty() {
+        errors.add("partners", "Noem ten minste één partner van het overleg.");
+    }
+    for (i, p) in partners.iter().enumerate() {
+        if p.organisation.is_empty() {
+            errors.add(
+                format!("partners[{i}].organisation"),
+                "Vul de organisatie van deze partner in.",
+            );
+        }
+    }
+    let echo = Echo::of_partners(partners.clone());
+    if !errors.is_empty() {
+        return render(&state, &staff, change.ico, "partners", errors, echo).await;
+    }
+    let done = match partners.len() {
+        1 => "De partners zijn opgeslagen: 1 partner.".to_owned(),
+        n => format!("De partners zijn opgeslagen: {n} partners."),
+    };
+    let request = IcoUpdate {
+        ico_id: change.ico.ico_id,
+        casusregisseur: None,
+        partners: Some(partners),
+        goal: None,
+    };
+    finish(
+        &state,
+        &staff,
+        change,
+        "ico_update",
+        &request,
+        ("partners", echo),
         done,
     )
     .await

@@ -114,21 +114,39 @@ impl FieldErrors {
 
 /// The values a person typed into a form that was refused, to show them again.
 #[derive(Debug, Default, Clone)]
-pub struct Echo(HashMap<String, String>);
+pub struct Echo {
+    values: HashMap<String, String>,
+    /// The partner rows typed, when the form has them.
+    partners: Option<Vec<rcn_contracts::procesregie_api::Partner>>,
+}
 
 impl Echo {
     pub fn of(form: &crate::portal::form::FormData, names: &[&str]) -> Self {
-        Self(
-            names
+        Self {
+            values: names
                 .iter()
                 .filter_map(|n| form.get(n).map(|v| ((*n).to_owned(), v.to_owned())))
                 .collect(),
-        )
+            partners: None,
+        }
+    }
+
+    /// The partner rows a person typed (`partner_organisatie`, … per row).
+    pub fn of_partners(partners: Vec<rcn_contracts::procesregie_api::Partner>) -> Self {
+        Self {
+            values: HashMap::new(),
+            partners: Some(partners),
+        }
     }
 
     /// The value typed into `name`, or empty.
     pub fn val(&self, name: &str) -> &str {
-        self.0.get(name).map_or("", String::as_str)
+        self.values.get(name).map_or("", String::as_str)
+    }
+
+    /// The partner rows typed, if this form had them.
+    pub fn partners(&self) -> Option<&[rcn_contracts::procesregie_api::Partner]> {
+        self.partners.as_deref()
     }
 }
 
