@@ -225,10 +225,12 @@ async fn swap(admin: &PgPool) -> anyhow::Result<()> {
         .await?;
     if live {
         // The dead-letter desk's log is a record, not a read model: it comes along as it is.
-        let has_log: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-            .bind(format!("{SCHEMA}.dead_letter_log"))
-            .fetch_one(&mut *tx)
-            .await?;
+        let has_log = sqlx::query_scalar!(
+            r#"SELECT to_regclass($1) IS NOT NULL AS "has_log!""#,
+            format!("{SCHEMA}.dead_letter_log")
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         if has_log {
             sqlx::query(&format!(
                 "INSERT INTO {REBUILD_SCHEMA}.dead_letter_log
