@@ -4,6 +4,10 @@
 //! each has a row per municipality and one for the region (`gemeentecode: None`), or only the
 //! municipality's rows when the scope is one municipality. Ages and overdue tiers count working
 //! days with the region's holiday calendar. Only counts and durations leave this module.
+//!
+//! The figures of the cases and notices read the pre-aggregated counters ([`crate::counters`]);
+//! procesregie's (triage, ICOs) aggregate its read models directly, which hold one row per
+//! application or ICO (tens a year per region).
 
 use std::collections::BTreeMap;
 
@@ -12,9 +16,10 @@ use chrono_tz::Europe::Amsterdam;
 use rcn_contracts::events::RoutingOutcomeKind;
 use rcn_contracts::monitor_api::{
     AgeCount, Backlog, CasesOpened, ConditionAtRelease, DeadLetterCount, DurationFigure, Figures,
-    ForwardBacklog, Granularity, MunicipalCount, NoticeCount, OverdueTasks, ReleaseSummary,
-    UnclaimedCases, percentile,
+    ForwardBacklog, Granularity, IcoClosures, IcoFlow, MunicipalCount, NoticeCount, OverdueTasks,
+    ReleaseSummary, TriageBacklog, TriageOutcomes, UnclaimedCases, percentile,
 };
+use rcn_contracts::procesregie_api::{IcoCloseReason, TriageOutcome};
 use rcn_contracts::region::RegionTable;
 use rcn_contracts::{Condition, ConditionStatus, Gemeentecode, NoticeKind};
 use sqlx::PgPool;
@@ -80,6 +85,11 @@ pub async fn compute(
         forwards_unacknowledged: None,
         forwards_by_hand: None,
         dead_letters: None,
+        triage_backlog: triage_backlog(c, scope, now).await?,
+        triage_outcomes: triage_outcomes(c, period, scope).await?,
+        icos: icos(c, period, scope).await?,
+        ico_closures: ico_closures(c, period, scope).await?,
+        icos_open: icos_open(c, scope).await?,
     };
     let (conditions_at_release, releases) = at_release(c, period, scope, today).await?;
     let mut figures = Figures {
@@ -128,6 +138,11 @@ pub async fn time_each(
     timed!("overdue tasks", overdue(c, settings, scope, today));
     timed!("cases opened", cases_opened(c, period, scope));
     timed!("open spoed cases", open_spoed(c, scope));
+    timed!("triage backlog", triage_backlog(c, scope, now));
+    timed!("triage outcomes", triage_outcomes(c, period, scope));
+    timed!("ICOs opened and closed", icos(c, period, scope));
+    timed!("ICO closures", ico_closures(c, period, scope));
+    timed!("ICOs open", icos_open(c, scope));
     if scope.regional && scope.gemeentecode.is_none() {
         timed!("manual routing", manual_routing(c, now));
         timed!("forwards", forwards(c, region, now));
@@ -758,6 +773,180 @@ async fn dead_letters(c: &mut Conn, p: Period) -> Result<Vec<DeadLetterCount>, s
             period: r.period,
             service: r.service,
             count: r.count as u64,
+        })
+        .collect())
+}
+
+/// Applications submitted and not yet triaged: how many, and since when the oldest waits.
+async fn triage_backlog(
+    c: &mut Conn,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<Vec<TriageBacklog>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT gemeentecode AS "gemeentecode: Gemeentecode", count(*) AS "waiting!",
+                  min(submitted_at) AS "oldest!"
+           FROM applications
+           WHERE decided_at IS NULL AND submitted_at IS NOT NULL
+           GROUP BY 1"#
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let mut b: Buckets<(), (u64, Option<DateTime<Utc>>)> = Buckets::new(scope);
+    for r in rows {
+        b.add((), r.gemeentecode, |t| {
+            t.0 += r.waiting as u64;
+            t.1 = Some(t.1.map_or(r.oldest, |o| o.min(r.oldest)));
+        });
+    }
+    Ok(b.rows
+        .into_iter()
+        .map(|(((), gemeentecode), (waiting, oldest))| TriageBacklog {
+            gemeentecode,
+            waiting,
+            oldest_seconds: oldest.map_or(0, |o| (now - o).num_seconds().max(0)),
+        })
+        .collect())
+}
+
+/// What the triages held within the period decided, per period of the triage day.
+async fn triage_outcomes(
+    c: &mut Conn,
+    p: Period,
+    scope: &Scope,
+) -> Result<Vec<TriageOutcomes>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT date_trunc($1, triaged_on::timestamp)::date AS "period!",
+                  gemeentecode AS "gemeentecode: Gemeentecode",
+                  outcome AS "outcome!: TriageOutcome", count(*) AS "n!"
+           FROM applications
+           WHERE decided_at IS NOT NULL AND triaged_on BETWEEN $2 AND $3
+           GROUP BY 1, 2, 3"#,
+        p.granularity.as_str(),
+        p.from,
+        p.to,
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let mut b: Buckets<NaiveDate, [u64; 4]> = Buckets::new(scope);
+    for r in rows {
+        let i = match r.outcome {
+            TriageOutcome::Ico => 0,
+            TriageOutcome::Advice => 1,
+            TriageOutcome::LocalTable => 2,
+            TriageOutcome::NotAccepted => 3,
+        };
+        b.add(r.period, r.gemeentecode, |t| t[i] += r.n as u64);
+    }
+    Ok(b.rows
+        .into_iter()
+        .map(|((period, gemeentecode), t)| TriageOutcomes {
+            period,
+            gemeentecode,
+            ico: t[0],
+            advice: t[1],
+            local_table: t[2],
+            not_accepted: t[3],
+        })
+        .collect())
+}
+
+/// ICOs opened and closed, per period of their local opening and closing day.
+async fn icos(c: &mut Conn, p: Period, scope: &Scope) -> Result<Vec<IcoFlow>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT date_trunc($1, opened_at AT TIME ZONE 'Europe/Amsterdam')::date AS "period!",
+                  gemeentecode AS "gemeentecode: Gemeentecode",
+                  count(*) AS "opened!", 0::bigint AS "closed!"
+           FROM icos
+           WHERE (opened_at AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3
+           GROUP BY 1, 2
+           UNION ALL
+           SELECT date_trunc($1, closed_at AT TIME ZONE 'Europe/Amsterdam')::date, gemeentecode,
+                  0::bigint, count(*)
+           FROM icos
+           WHERE (closed_at AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3
+           GROUP BY 1, 2"#,
+        p.granularity.as_str(),
+        p.from,
+        p.to,
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let mut b: Buckets<NaiveDate, (u64, u64)> = Buckets::new(scope);
+    for r in rows {
+        b.add(r.period, r.gemeentecode, |t| {
+            t.0 += r.opened as u64;
+            t.1 += r.closed as u64;
+        });
+    }
+    Ok(b.rows
+        .into_iter()
+        .map(|((period, gemeentecode), (opened, closed))| IcoFlow {
+            period,
+            gemeentecode,
+            opened,
+            closed,
+        })
+        .collect())
+}
+
+/// ICOs closed within the period, by reason.
+async fn ico_closures(
+    c: &mut Conn,
+    p: Period,
+    scope: &Scope,
+) -> Result<Vec<IcoClosures>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT date_trunc($1, closed_at AT TIME ZONE 'Europe/Amsterdam')::date AS "period!",
+                  gemeentecode AS "gemeentecode: Gemeentecode",
+                  close_reason AS "reason!: IcoCloseReason", count(*) AS "n!"
+           FROM icos
+           WHERE (closed_at AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3
+           GROUP BY 1, 2, 3"#,
+        p.granularity.as_str(),
+        p.from,
+        p.to,
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    // Ordered by the reason's word, as the export lists them.
+    let mut b: Buckets<(NaiveDate, &'static str), u64> = Buckets::new(scope);
+    for r in rows {
+        b.add((r.period, r.reason.as_str()), r.gemeentecode, |n| {
+            *n += r.n as u64
+        });
+    }
+    Ok(b.rows
+        .into_iter()
+        .filter_map(|(((period, reason), gemeentecode), count)| {
+            Some(IcoClosures {
+                period,
+                gemeentecode,
+                reason: IcoCloseReason::from_stored(reason)?,
+                count,
+            })
+        })
+        .collect())
+}
+
+/// ICOs opened and not closed, now.
+async fn icos_open(c: &mut Conn, scope: &Scope) -> Result<Vec<MunicipalCount>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT gemeentecode AS "gemeentecode: Gemeentecode", count(*) AS "n!"
+           FROM icos WHERE opened_at IS NOT NULL AND closed_at IS NULL
+           GROUP BY 1"#
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let mut b: Buckets<(), u64> = Buckets::new(scope);
+    for r in rows {
+        b.add((), r.gemeentecode, |v| *v += r.n as u64);
+    }
+    Ok(b.rows
+        .into_iter()
+        .map(|(((), gemeentecode), count)| MunicipalCount {
+            gemeentecode,
+            count,
         })
         .collect())
 }

@@ -87,6 +87,7 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
             Feed::Notices => replay(&js, spec, *end, &*handlers.notices).await,
             Feed::Routing => replay(&js, spec, *end, &*handlers.routing).await,
             Feed::Cases => replay(&js, spec, *end, &*handlers.cases).await,
+            Feed::Procesregie => replay(&js, spec, *end, &*handlers.procesregie).await,
             Feed::DeadLetters => replay(&js, spec, *end, &*handlers.dead_letters).await,
         }
         .with_context(|| format!("replaying {}", spec.stream.name))?;
