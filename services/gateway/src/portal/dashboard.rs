@@ -24,6 +24,7 @@ use rcn_contracts::monitor_api::{Figures, FiguresRequest, Granularity, csv};
 use crate::AppState;
 use crate::portal::form::FormData;
 use crate::portal::page::{self, Layout, PortalError};
+use crate::portal::procesregie::words;
 use crate::portal::session::Staff;
 use crate::portal::{fmt, services};
 
@@ -534,6 +535,8 @@ fn build(staff: &Staff, f: &Figures, filters: &Filters, report: bool) -> Dashboa
             .collect(),
     });
 
+    procesregie(f, &scope, &whose, &mut charts, &mut tables);
+
     // The RCN's own sections.
     if let Some(m) = &f.manual_routing {
         tables.push(Table {
@@ -645,6 +648,130 @@ fn build(staff: &Staff, f: &Figures, filters: &Filters, report: bool) -> Dashboa
                 .map_or(String::new(), |g| format!("&gemeente={}", g.as_str()))
         ),
     }
+}
+
+/// Procesregie's figures: the triage backlog and outcomes, ICOs opened, closed (and why) and
+/// open now. Counts only, like the rest.
+fn procesregie(
+    f: &Figures,
+    scope: &Option<Gemeentecode>,
+    whose: &str,
+    charts: &mut Vec<Chart>,
+    tables: &mut Vec<Table>,
+) {
+    let g = f.granularity;
+    let per = if g == Granularity::Week {
+        "week"
+    } else {
+        "maand"
+    };
+    tables.push(Table {
+        caption: "Procesregie: aanmeldingen die op de triage wachten, nu".into(),
+        headings: vec!["Gemeente".into(), "Wachtend".into(), "Oudste".into()],
+        rows: f
+            .triage_backlog
+            .iter()
+            .map(|b| {
+                vec![
+                    gm_name(&b.gemeentecode),
+                    b.waiting.to_string(),
+                    duration(b.oldest_seconds),
+                ]
+            })
+            .collect(),
+    });
+    let own: Vec<_> = f
+        .triage_outcomes
+        .iter()
+        .filter(|t| &t.gemeentecode == scope)
+        .collect();
+    let mut totals = [0u64; 4];
+    for t in &own {
+        for (total, n) in totals
+            .iter_mut()
+            .zip([t.ico, t.advice, t.local_table, t.not_accepted])
+        {
+            *total += n;
+        }
+    }
+    charts.push(chart(
+        "triage-uitkomsten",
+        &format!("Procesregie: uitkomst van de triage in de hele periode, {whose}"),
+        "Uitkomst",
+        "Aanmeldingen",
+        if totals.iter().any(|n| *n > 0) {
+            words::OUTCOMES
+                .iter()
+                .zip(totals)
+                .map(|(o, n)| (words::outcome(*o).to_owned(), n as f64, n.to_string()))
+                .collect()
+        } else {
+            Vec::new()
+        },
+    ));
+    tables.push(Table {
+        caption: format!("Procesregie: uitkomst van de triage per {per}, {whose}"),
+        headings: std::iter::once("Periode".to_owned())
+            .chain(
+                words::OUTCOMES
+                    .iter()
+                    .map(|o| words::outcome(*o).to_owned()),
+            )
+            .collect(),
+        rows: own
+            .iter()
+            .map(|t| {
+                vec![
+                    period(g, t.period),
+                    t.ico.to_string(),
+                    t.advice.to_string(),
+                    t.local_table.to_string(),
+                    t.not_accepted.to_string(),
+                ]
+            })
+            .collect(),
+    });
+    tables.push(Table {
+        caption: format!("Procesregie: ICO's geopend en gesloten per {per}, {whose}"),
+        headings: vec!["Periode".into(), "Geopend".into(), "Gesloten".into()],
+        rows: f
+            .icos
+            .iter()
+            .filter(|i| &i.gemeentecode == scope)
+            .map(|i| {
+                vec![
+                    period(g, i.period),
+                    i.opened.to_string(),
+                    i.closed.to_string(),
+                ]
+            })
+            .collect(),
+    });
+    tables.push(Table {
+        caption: format!("Procesregie: gesloten ICO's naar reden, {whose}"),
+        headings: vec!["Periode".into(), "Reden".into(), "Aantal".into()],
+        rows: f
+            .ico_closures
+            .iter()
+            .filter(|c| &c.gemeentecode == scope)
+            .map(|c| {
+                vec![
+                    period(g, c.period),
+                    words::close_reason(c.reason).to_owned(),
+                    c.count.to_string(),
+                ]
+            })
+            .collect(),
+    });
+    tables.push(Table {
+        caption: "Procesregie: lopende ICO's nu".into(),
+        headings: vec!["Gemeente".into(), "Lopend".into()],
+        rows: f
+            .icos_open
+            .iter()
+            .map(|c| vec![gm_name(&c.gemeentecode), c.count.to_string()])
+            .collect(),
+    });
 }
 
 #[cfg(test)]
