@@ -1,12 +1,15 @@
 //! The *Overzicht* in a real browser: the RCN coordinator sees the region with data (procesregie's
-//! triage backlog among it), narrows it to one municipality by week, downloads a table as CSV
-//! (BOM, `;`) and opens the printable monthly report; a municipal user sees only their own municipality, whatever the
+//! triage backlog among it), narrows it to one municipality by week with Dutch `dd-mm-jjjj`
+//! days, is told in Dutch when a day is not a date, downloads a table as CSV (BOM, `;`) and opens
+//! the printable monthly report; a municipal user sees only their own municipality, whatever the
 //! address asks.
 
+use chrono::NaiveDate;
 use rcn_contracts::Gemeentecode;
 use rcn_contracts::envelope::ApiReply;
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::procesregie_api::{ApplicationStatus, ApplicationView};
+use rcn_gateway::portal::fmt;
 use rcn_tests::TestStack;
 use rcn_tests::staff_browser::Browser;
 use serde_json::json;
@@ -54,6 +57,23 @@ async fn submit_an_application(stack: &TestStack) {
         "{:?}",
         application.missing
     );
+}
+
+/// The type and value of the input matching `css`, as the page has them.
+async fn input(b: &Browser, css: &str) -> (String, String, Option<String>) {
+    let v = b
+        .client
+        .execute(
+            "const e = document.querySelector(arguments[0]); return [e.type, e.value, e.getAttribute('aria-invalid')];",
+            vec![json!(css)],
+        )
+        .await
+        .expect("the script runs");
+    (
+        v[0].as_str().unwrap_or_default().to_owned(),
+        v[1].as_str().unwrap_or_default().to_owned(),
+        v[2].as_str().map(str::to_owned),
+    )
 }
 
 /// The text of the page after `caption`, up to the next section's caption.
@@ -117,15 +137,36 @@ async fn the_coordinator_reads_the_regions_overview_filters_it_and_downloads_csv
         !text.contains("Overzichtelijk") && !text.contains("Olga"),
         "no name from the application: {text}"
     );
+    // The period's days in Dutch order, whatever the browser's locale (en-US here).
+    let today = fmt::today();
+    let dutch = |d: NaiveDate| d.format("%d-%m-%Y").to_string();
+    let (kind, value, _) = input(&rita, "#f-tot").await;
+    assert_eq!((kind.as_str(), value), ("text", dutch(today)));
+    assert!(
+        text.contains("dd-mm-jjjj"),
+        "the fields say how to write a day: {text}"
+    );
     rita.check_page("01-regio").await;
 
     rita.select("#f-gemeente", "GM0392").await;
     rita.select("#f-periode", "week").await;
+    let from = today - chrono::Days::new(60);
+    rita.fill("#f-van", &dutch(from)).await;
+    rita.fill("#f-tot", &dutch(today)).await;
     rita.click(".rcn-filters button[type=submit]").await;
     let path = rita.path().await;
     assert!(path.starts_with("/overzicht"), "{path}");
     let text = rita.main_text().await;
     assert!(text.contains("Overzicht van gemeente Haarlem"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "Van {} tot en met {}",
+            fmt::date(from),
+            fmt::date(today)
+        )),
+        "the typed days are the period: {text}"
+    );
+    assert_eq!(input(&rita, "#f-van").await.1, dutch(from));
     assert!(text.contains("per week"), "{text}");
     assert!(
         text.contains("Meldingen per week voor gemeente Haarlem"),
@@ -146,6 +187,22 @@ async fn the_coordinator_reads_the_regions_overview_filters_it_and_downloads_csv
     let header = csv.lines().next().unwrap_or_default();
     assert!(header.contains(';'), "`;` separates the fields: {header}");
     assert!(csv.contains("GM0392;"), "Haarlem's row: {csv}");
+
+    // A day that does not exist, as someone might type it: a Dutch message at the field, the
+    // typed text kept, and the figures of the default period below.
+    rita.fill("#f-van", "31-02-2026").await;
+    rita.click(".rcn-filters button[type=submit]").await;
+    let text = rita.main_text().await;
+    assert!(
+        text.contains("‘31-02-2026’ is geen datum. Vul bij ‘Van’ een datum in als dd-mm-jjjj"),
+        "{text}"
+    );
+    assert_eq!(
+        input(&rita, "#f-van").await,
+        ("text".into(), "31-02-2026".into(), Some("true".into()))
+    );
+    assert!(text.contains("Overzicht van gemeente Haarlem"), "{text}");
+    rita.check_page("02b-datum-fout").await;
 
     rita.click("a[href^='/overzicht/maandrapport']").await;
     let text = rita.main_text().await;
