@@ -13,7 +13,6 @@ use std::sync::Arc;
 
 use async_nats::jetstream;
 use chrono::{DateTime, Utc};
-use rcn_contracts::Subjects;
 use rcn_contracts::dead_letters_api::{
     DeadLetterActReply, DeadLetterActRequest, DeadLetterAction, DeadLetterListReply,
     DeadLetterListRequest, DeadLetterShowReply, DeadLetterSummary, SETTLED_SHOWN,
@@ -21,6 +20,7 @@ use rcn_contracts::dead_letters_api::{
 };
 use rcn_contracts::envelope::ApiProblem;
 use rcn_contracts::identity::{Identity, Role};
+use rcn_contracts::{Gemeentecode, Subjects};
 use rcn_runtime::dlq::{self, DeadLetter, DlqError};
 use rcn_runtime::endpoint::{Caller, Endpoint, Request, ServiceSpec};
 use sqlx::PgPool;
@@ -132,35 +132,28 @@ impl Desk {
             .iter()
             .map(summary)
             .collect();
-        // Runtime SQL like the portal's session store: the log's few statements are exercised by
-        // the desk's API tests.
-        let rows: Vec<(i64, String, String, String, DateTime<Utc>, String)> = sqlx::query_as(
-            "SELECT sequence, service, action, user_id, at, why FROM dead_letter_log
-             WHERE action <> 'inspected' AND ($1::text IS NULL OR service = $1)
-             ORDER BY at DESC, id DESC LIMIT $2",
+        let settled = sqlx::query!(
+            r#"SELECT sequence, service, action AS "action: DeadLetterAction", user_id, at, why
+               FROM dead_letter_log
+               WHERE action <> $1 AND ($2::text IS NULL OR service = $2)
+               ORDER BY at DESC, id DESC LIMIT $3"#,
+            DeadLetterAction::Inspected as DeadLetterAction,
+            r.body.service.as_deref(),
+            SETTLED_SHOWN,
         )
-        .bind(r.body.service.as_deref())
-        .bind(SETTLED_SHOWN)
         .fetch_all(&self.pool)
         .await
-        .map_err(database)?;
-        let settled = rows
-            .into_iter()
-            .map(
-                |(sequence, service, action, by, at, why)| SettledDeadLetter {
-                    sequence: u64::try_from(sequence).unwrap_or_default(),
-                    service,
-                    action: if action == "replayed" {
-                        DeadLetterAction::Replayed
-                    } else {
-                        DeadLetterAction::Discarded
-                    },
-                    by,
-                    at,
-                    why,
-                },
-            )
-            .collect();
+        .map_err(database)?
+        .into_iter()
+        .map(|row| SettledDeadLetter {
+            sequence: u64::try_from(row.sequence).unwrap_or_default(),
+            service: row.service,
+            action: row.action,
+            by: row.user_id,
+            at: row.at,
+            why: row.why,
+        })
+        .collect();
         Ok(DeadLetterListReply { waiting, settled })
     }
 
@@ -229,17 +222,17 @@ impl Desk {
         action: DeadLetterAction,
         why: &str,
     ) -> Result<DateTime<Utc>, ApiProblem> {
-        sqlx::query_scalar(
+        sqlx::query_scalar!(
             "INSERT INTO dead_letter_log (sequence, service, action, user_id, role, gemeentecode, why)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING at",
+            i64::try_from(letter.sequence).unwrap_or(i64::MAX),
+            &letter.service,
+            action as DeadLetterAction,
+            &who.user_id,
+            who.role as Role,
+            who.gemeentecode.as_ref() as Option<&Gemeentecode>,
+            why.trim(),
         )
-        .bind(i64::try_from(letter.sequence).unwrap_or(i64::MAX))
-        .bind(&letter.service)
-        .bind(action.as_str())
-        .bind(&who.user_id)
-        .bind(who.role.as_str())
-        .bind(who.gemeentecode.as_ref().map(|g| g.as_str()))
-        .bind(why.trim())
         .fetch_one(&self.pool)
         .await
         .map_err(database)

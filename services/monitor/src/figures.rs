@@ -4,16 +4,22 @@
 //! each has a row per municipality and one for the region (`gemeentecode: None`), or only the
 //! municipality's rows when the scope is one municipality. Ages and overdue tiers count working
 //! days with the region's holiday calendar. Only counts and durations leave this module.
+//!
+//! The figures of the cases and notices read the pre-aggregated counters ([`crate::counters`]);
+//! procesregie's (triage, ICOs) aggregate its read models directly, which hold one row per
+//! application or ICO (tens a year per region).
 
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::Amsterdam;
+use rcn_contracts::events::RoutingOutcomeKind;
 use rcn_contracts::monitor_api::{
     AgeCount, Backlog, CasesOpened, ConditionAtRelease, DeadLetterCount, DurationFigure, Figures,
-    ForwardBacklog, Granularity, MunicipalCount, NoticeCount, OverdueTasks, ReleaseSummary,
-    UnclaimedCases, percentile,
+    ForwardBacklog, Granularity, IcoClosures, IcoFlow, MunicipalCount, NoticeCount, OverdueTasks,
+    ReleaseSummary, TriageBacklog, TriageOutcomes, UnclaimedCases, percentile,
 };
+use rcn_contracts::procesregie_api::{IcoCloseReason, TriageOutcome};
 use rcn_contracts::region::RegionTable;
 use rcn_contracts::{Condition, ConditionStatus, Gemeentecode, NoticeKind};
 use sqlx::PgPool;
@@ -55,11 +61,10 @@ pub async fn compute(
     let today = today(now);
     let mut tx = pool.begin().await?;
     // One snapshot for every figure, read-only.
-    sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .execute(&mut *tx)
         .await?;
     let c = &mut *tx;
-    let g = period.granularity.as_str();
     let figures = Figures {
         region: region.slug.clone(),
         generated_at: now,
@@ -80,6 +85,11 @@ pub async fn compute(
         forwards_unacknowledged: None,
         forwards_by_hand: None,
         dead_letters: None,
+        triage_backlog: triage_backlog(c, scope, now).await?,
+        triage_outcomes: triage_outcomes(c, period, scope).await?,
+        icos: icos(c, period, scope).await?,
+        ico_closures: ico_closures(c, period, scope).await?,
+        icos_open: icos_open(c, scope).await?,
     };
     let (conditions_at_release, releases) = at_release(c, period, scope, today).await?;
     let mut figures = Figures {
@@ -92,7 +102,7 @@ pub async fn compute(
         let (waiting, by_hand) = forwards(c, region, now).await?;
         figures.forwards_unacknowledged = Some(waiting);
         figures.forwards_by_hand = Some(by_hand);
-        figures.dead_letters = Some(dead_letters(c, g, period).await?);
+        figures.dead_letters = Some(dead_letters(c, period).await?);
     }
     tx.commit().await?;
     Ok(figures)
@@ -110,7 +120,6 @@ pub async fn time_each(
 ) -> Result<Vec<(&'static str, std::time::Duration)>, sqlx::Error> {
     use std::time::Instant;
     let today = today(now);
-    let g = period.granularity.as_str();
     let mut c = pool.acquire().await?;
     let c = &mut *c;
     let mut out = Vec::new();
@@ -129,10 +138,15 @@ pub async fn time_each(
     timed!("overdue tasks", overdue(c, settings, scope, today));
     timed!("cases opened", cases_opened(c, period, scope));
     timed!("open spoed cases", open_spoed(c, scope));
+    timed!("triage backlog", triage_backlog(c, scope, now));
+    timed!("triage outcomes", triage_outcomes(c, period, scope));
+    timed!("ICOs opened and closed", icos(c, period, scope));
+    timed!("ICO closures", ico_closures(c, period, scope));
+    timed!("ICOs open", icos_open(c, scope));
     if scope.regional && scope.gemeentecode.is_none() {
         timed!("manual routing", manual_routing(c, now));
         timed!("forwards", forwards(c, region, now));
-        timed!("dead letters", dead_letters(c, g, period));
+        timed!("dead letters", dead_letters(c, period));
     }
     Ok(out)
 }
@@ -153,10 +167,9 @@ impl<K: Ord + Clone, V: Default> Buckets<K, V> {
         }
     }
 
-    /// Adds to the row of `gm` (when it is a municipality) and to the region's; within a
-    /// municipality's scope, only to that municipality's row.
-    fn add(&mut self, key: K, gm: Option<&str>, f: impl Fn(&mut V)) {
-        let gm = gm.and_then(|g| Gemeentecode::parse(g).ok());
+    /// Adds to the row of `gm` (when there is one) and to the region's; within a municipality's
+    /// scope, only to that municipality's row.
+    fn add(&mut self, key: K, gm: Option<Gemeentecode>, f: impl Fn(&mut V)) {
         match &self.scope.gemeentecode {
             Some(only) => {
                 if gm.as_ref() == Some(only) {
@@ -171,36 +184,6 @@ impl<K: Ord + Clone, V: Default> Buckets<K, V> {
             }
         }
     }
-}
-
-/// The SQL for "the first day of the week or month of `col`, in Europe/Amsterdam".
-fn period_of(col: &str) -> String {
-    format!("date_trunc($1, {col} AT TIME ZONE 'Europe/Amsterdam')::date")
-}
-
-/// The SQL for "`col` falls within the period".
-fn within(col: &str) -> String {
-    format!("({col} AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3")
-}
-
-fn kind(s: &str) -> Option<NoticeKind> {
-    NoticeKind::ALL.into_iter().find(|k| k.as_str() == s)
-}
-
-/// The rows of counter table `n_{name}` within the period, per period and `cols`: the whole
-/// weeks or months inside the range from their own rows (`$2` ≤ start < `$3`), the partial ones
-/// at its ends from the day rows (`$4`..=`$5` and `$6`..=`$7`), so a request reads a few rows per
-/// period and never a year of days. Bind with [`bind_range`].
-fn leveled(name: &str, cols: &str, sums: &str) -> String {
-    format!(
-        "SELECT start, {cols}, {sums} FROM n_{name}
-         WHERE level = $1 AND start >= $2 AND start < $3
-         GROUP BY 1, {cols}
-         UNION ALL
-         SELECT date_trunc($1, start::timestamp)::date, {cols}, {sums} FROM n_{name}
-         WHERE level = 'day' AND (start BETWEEN $4 AND $5 OR start BETWEEN $6 AND $7)
-         GROUP BY 1, {cols}"
-    )
 }
 
 /// The first day of the week or month of `d`.
@@ -221,38 +204,55 @@ fn next_period(g: Granularity, start: NaiveDate) -> NaiveDate {
     }
 }
 
-/// The seven parameters of [`leveled`] for the days `from..=to`.
-fn bind_range<'q, O>(
-    q: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
-    g: Granularity,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
-    let first = period_start(g, from);
-    let full_start = if first == from {
-        from
-    } else {
-        next_period(g, first)
-    };
-    let full_end = to.succ_opt().map_or(to, |after| period_start(g, after));
-    let day = chrono::Days::new(1);
-    if full_start < full_end {
-        q.bind(g.as_str())
-            .bind(full_start)
-            .bind(full_end)
-            .bind(from)
-            .bind(full_start - day)
-            .bind(full_end)
-            .bind(to)
-    } else {
-        // No whole period inside: every day from its own row.
-        q.bind(g.as_str())
-            .bind(from)
-            .bind(from)
-            .bind(from)
-            .bind(to)
-            .bind(to)
-            .bind(from - day)
+/// How a request reads a counter table kept per day, week and month (`level`, `start`): the
+/// whole weeks or months inside the range from their own rows (`level` = `$1`, `whole_from` ≤
+/// start < `whole_to`), the partial ones at its ends from the day rows (`head_*` and `tail_*`,
+/// inclusive), so a request reads a few rows per period and never a year of days. Each counter
+/// query binds these seven as `$1`..`$7`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Levels {
+    level: &'static str,
+    whole_from: NaiveDate,
+    whole_to: NaiveDate,
+    head_from: NaiveDate,
+    head_to: NaiveDate,
+    tail_from: NaiveDate,
+    tail_to: NaiveDate,
+}
+
+impl Levels {
+    /// The days `from..=to`, grouped by `g`.
+    fn new(g: Granularity, from: NaiveDate, to: NaiveDate) -> Self {
+        let first = period_start(g, from);
+        let whole_from = if first == from {
+            from
+        } else {
+            next_period(g, first)
+        };
+        let whole_to = to.succ_opt().map_or(to, |after| period_start(g, after));
+        let day = chrono::Days::new(1);
+        if whole_from < whole_to {
+            Self {
+                level: g.as_str(),
+                whole_from,
+                whole_to,
+                head_from: from,
+                head_to: whole_from - day,
+                tail_from: whole_to,
+                tail_to: to,
+            }
+        } else {
+            // No whole period inside: every day from its own row (the tail range is empty).
+            Self {
+                level: g.as_str(),
+                whole_from: from,
+                whole_to: from,
+                head_from: from,
+                head_to: to,
+                tail_from: to,
+                tail_to: from - day,
+            }
+        }
     }
 }
 
@@ -261,35 +261,54 @@ async fn notices_received(
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<NoticeCount>, sqlx::Error> {
-    let rows: Vec<(NaiveDate, String, String, String, i64)> = bind_range(
-        sqlx::query_as(&leveled(
-            "notices",
-            "gemeentecode, kind, institution_code",
-            "sum(n)::bigint",
-        )),
-        p.granularity,
-        p.from,
-        p.to,
+    let l = Levels::new(p.granularity, p.from, p.to);
+    let rows = sqlx::query!(
+        r#"SELECT start AS "period!", NULLIF(gemeentecode, '') AS "gemeentecode: Gemeentecode",
+                  kind AS "kind!: NoticeKind", institution_code AS "institution_code!",
+                  sum(n)::bigint AS "n!"
+           FROM n_notices
+           WHERE level = $1 AND start >= $2 AND start < $3
+           GROUP BY 1, 2, 3, 4
+           UNION ALL
+           SELECT date_trunc($1, start::timestamp)::date, NULLIF(gemeentecode, ''), kind,
+                  institution_code, sum(n)::bigint
+           FROM n_notices
+           WHERE level = 'day' AND (start BETWEEN $4 AND $5 OR start BETWEEN $6 AND $7)
+           GROUP BY 1, 2, 3, 4"#,
+        l.level,
+        l.whole_from,
+        l.whole_to,
+        l.head_from,
+        l.head_to,
+        l.tail_from,
+        l.tail_to,
     )
     .fetch_all(&mut *c)
     .await?;
-    let mut b: Buckets<(NaiveDate, String, String), u64> = Buckets::new(scope);
-    for (period, gm, kind, institution, n) in rows {
-        if n > 0 {
-            b.add((period, kind, institution), Some(&gm), |v| *v += n as u64);
+    // Ordered by the kind's word, as the export lists them.
+    let mut b: Buckets<(NaiveDate, &'static str, String), u64> = Buckets::new(scope);
+    for r in rows {
+        if r.n > 0 {
+            b.add(
+                (r.period, r.kind.as_str(), r.institution_code),
+                r.gemeentecode,
+                |v| *v += r.n as u64,
+            );
         }
     }
     Ok(b.rows
         .into_iter()
-        .filter_map(|(((period, k, institution_code), gemeentecode), count)| {
-            Some(NoticeCount {
-                period,
-                gemeentecode,
-                kind: kind(&k)?,
-                institution_code,
-                count,
-            })
-        })
+        .filter_map(
+            |(((period, kind, institution_code), gemeentecode), count)| {
+                Some(NoticeCount {
+                    period,
+                    gemeentecode,
+                    kind: NoticeKind::from_stored(kind)?,
+                    institution_code,
+                    count,
+                })
+            },
+        )
         .collect())
 }
 
@@ -307,30 +326,18 @@ fn histogram_percentile(h: &BTreeMap<i64, u64>, p: f64) -> Option<i64> {
     })
 }
 
-/// Durations from a histogram counter table, per period and municipality.
-async fn durations(
-    c: &mut Conn,
-    name: &str,
-    p: Period,
-    scope: &Scope,
-) -> Result<Vec<DurationFigure>, sqlx::Error> {
-    let rows: Vec<(NaiveDate, String, i64, i64)> = bind_range(
-        sqlx::query_as(&leveled(name, "gemeentecode, bucket", "sum(n)::bigint")),
-        p.granularity,
-        p.from,
-        p.to,
-    )
-    .fetch_all(&mut *c)
-    .await?;
+/// One row of a duration histogram: period, municipality, bucket, count.
+type HistogramRow = (NaiveDate, Option<Gemeentecode>, i64, i64);
+
+/// Durations from the rows of a histogram counter table, per period and municipality.
+fn durations(rows: Vec<HistogramRow>, scope: &Scope) -> Vec<DurationFigure> {
     let mut b: Buckets<NaiveDate, BTreeMap<i64, u64>> = Buckets::new(scope);
     for (period, gm, bucket, n) in rows {
         if n > 0 {
-            b.add(period, Some(&gm), |h| {
-                *h.entry(bucket).or_default() += n as u64
-            });
+            b.add(period, gm, |h| *h.entry(bucket).or_default() += n as u64);
         }
     }
-    Ok(b.rows
+    b.rows
         .into_iter()
         .map(|((period, gemeentecode), h)| DurationFigure {
             period,
@@ -339,7 +346,7 @@ async fn durations(
             p50_seconds: histogram_percentile(&h, 0.5).unwrap_or(0),
             p90_seconds: histogram_percentile(&h, 0.9).unwrap_or(0),
         })
-        .collect())
+        .collect()
 }
 
 async fn time_to_routing(
@@ -347,7 +354,35 @@ async fn time_to_routing(
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<DurationFigure>, sqlx::Error> {
-    durations(c, "routing_time", p, scope).await
+    let l = Levels::new(p.granularity, p.from, p.to);
+    let rows = sqlx::query!(
+        r#"SELECT start AS "period!", NULLIF(gemeentecode, '') AS "gemeentecode: Gemeentecode",
+                  bucket AS "bucket!", sum(n)::bigint AS "n!"
+           FROM n_routing_time
+           WHERE level = $1 AND start >= $2 AND start < $3
+           GROUP BY 1, 2, 3
+           UNION ALL
+           SELECT date_trunc($1, start::timestamp)::date, NULLIF(gemeentecode, ''), bucket,
+                  sum(n)::bigint
+           FROM n_routing_time
+           WHERE level = 'day' AND (start BETWEEN $4 AND $5 OR start BETWEEN $6 AND $7)
+           GROUP BY 1, 2, 3"#,
+        l.level,
+        l.whole_from,
+        l.whole_to,
+        l.head_from,
+        l.head_to,
+        l.tail_from,
+        l.tail_to,
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(durations(
+        rows.into_iter()
+            .map(|r| (r.period, r.gemeentecode, r.bucket, r.n))
+            .collect(),
+        scope,
+    ))
 }
 
 async fn time_to_first_claim(
@@ -355,7 +390,35 @@ async fn time_to_first_claim(
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<DurationFigure>, sqlx::Error> {
-    durations(c, "claim_time", p, scope).await
+    let l = Levels::new(p.granularity, p.from, p.to);
+    let rows = sqlx::query!(
+        r#"SELECT start AS "period!", NULLIF(gemeentecode, '') AS "gemeentecode: Gemeentecode",
+                  bucket AS "bucket!", sum(n)::bigint AS "n!"
+           FROM n_claim_time
+           WHERE level = $1 AND start >= $2 AND start < $3
+           GROUP BY 1, 2, 3
+           UNION ALL
+           SELECT date_trunc($1, start::timestamp)::date, NULLIF(gemeentecode, ''), bucket,
+                  sum(n)::bigint
+           FROM n_claim_time
+           WHERE level = 'day' AND (start BETWEEN $4 AND $5 OR start BETWEEN $6 AND $7)
+           GROUP BY 1, 2, 3"#,
+        l.level,
+        l.whole_from,
+        l.whole_to,
+        l.head_from,
+        l.head_to,
+        l.tail_from,
+        l.tail_to,
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(durations(
+        rows.into_iter()
+            .map(|r| (r.period, r.gemeentecode, r.bucket, r.n))
+            .collect(),
+        scope,
+    ))
 }
 
 /// Per condition: where it stood at the end of the release day, for the cases released within
@@ -373,15 +436,27 @@ async fn at_release(
     if last < p.from {
         return Ok((Vec::new(), Vec::new()));
     }
-    let rows: Vec<(NaiveDate, String, String, String, i64)> = bind_range(
-        sqlx::query_as(&leveled(
-            "at_release",
-            "gemeentecode, condition, status",
-            "sum(n)::bigint",
-        )),
-        p.granularity,
-        p.from,
-        last,
+    let l = Levels::new(p.granularity, p.from, last);
+    let rows = sqlx::query!(
+        r#"SELECT start AS "period!", NULLIF(gemeentecode, '') AS "gemeentecode: Gemeentecode",
+                  condition AS "condition!: Condition", status AS "status!: ConditionStatus",
+                  sum(n)::bigint AS "n!"
+           FROM n_at_release
+           WHERE level = $1 AND start >= $2 AND start < $3
+           GROUP BY 1, 2, 3, 4
+           UNION ALL
+           SELECT date_trunc($1, start::timestamp)::date, NULLIF(gemeentecode, ''), condition,
+                  status, sum(n)::bigint
+           FROM n_at_release
+           WHERE level = 'day' AND (start BETWEEN $4 AND $5 OR start BETWEEN $6 AND $7)
+           GROUP BY 1, 2, 3, 4"#,
+        l.level,
+        l.whole_from,
+        l.whole_to,
+        l.head_from,
+        l.head_to,
+        l.tail_from,
+        l.tail_to,
     )
     .fetch_all(&mut *c)
     .await?;
@@ -393,20 +468,14 @@ async fn at_release(
         open: u64,
     }
     let mut per_condition: Buckets<(NaiveDate, Condition), Tally> = Buckets::new(scope);
-    for (period, gm, condition, status, n) in rows {
-        let (Some(condition), Some(status)) = (
-            Condition::parse(&condition),
-            ConditionStatus::parse(&status),
-        ) else {
-            continue;
-        };
-        if n <= 0 {
+    for r in rows {
+        if r.n <= 0 {
             continue;
         }
-        let n = n as u64;
-        per_condition.add((period, condition), Some(&gm), |t| {
+        let n = r.n as u64;
+        per_condition.add((r.period, r.condition), r.gemeentecode, |t| {
             t.cases += n;
-            match status {
+            match r.status {
                 ConditionStatus::Arranged => t.arranged += n,
                 ConditionStatus::NotApplicable => t.not_applicable += n,
                 _ => t.open += n,
@@ -431,25 +500,36 @@ async fn at_release(
             }
         })
         .collect();
-    let rows: Vec<(NaiveDate, String, i64, i64, i64)> = bind_range(
-        sqlx::query_as(&leveled(
-            "releases",
-            "gemeentecode",
-            "sum(released)::bigint, sum(with_open)::bigint, sum(open_conditions)::bigint",
-        )),
-        p.granularity,
-        p.from,
-        last,
+    let rows = sqlx::query!(
+        r#"SELECT start AS "period!", NULLIF(gemeentecode, '') AS "gemeentecode: Gemeentecode",
+                  sum(released)::bigint AS "released!", sum(with_open)::bigint AS "with_open!",
+                  sum(open_conditions)::bigint AS "open_conditions!"
+           FROM n_releases
+           WHERE level = $1 AND start >= $2 AND start < $3
+           GROUP BY 1, 2
+           UNION ALL
+           SELECT date_trunc($1, start::timestamp)::date, NULLIF(gemeentecode, ''),
+                  sum(released)::bigint, sum(with_open)::bigint, sum(open_conditions)::bigint
+           FROM n_releases
+           WHERE level = 'day' AND (start BETWEEN $4 AND $5 OR start BETWEEN $6 AND $7)
+           GROUP BY 1, 2"#,
+        l.level,
+        l.whole_from,
+        l.whole_to,
+        l.head_from,
+        l.head_to,
+        l.tail_from,
+        l.tail_to,
     )
     .fetch_all(&mut *c)
     .await?;
     let mut per_case: Buckets<NaiveDate, (u64, u64, u64)> = Buckets::new(scope);
-    for (period, gm, released, with_open, open) in rows {
-        if released > 0 {
-            per_case.add(period, Some(&gm), |t| {
-                t.0 += released as u64;
-                t.1 += with_open as u64;
-                t.2 += open as u64;
+    for r in rows {
+        if r.released > 0 {
+            per_case.add(r.period, r.gemeentecode, |t| {
+                t.0 += r.released as u64;
+                t.1 += r.with_open as u64;
+                t.2 += r.open_conditions as u64;
             });
         }
     }
@@ -475,16 +555,18 @@ async fn unclaimed(
     scope: &Scope,
     today: NaiveDate,
 ) -> Result<Vec<UnclaimedCases>, sqlx::Error> {
-    let rows: Vec<(String, NaiveDate, i64)> =
-        sqlx::query_as("SELECT gemeentecode, opened_on, n FROM n_unclaimed WHERE n > 0")
-            .fetch_all(&mut *c)
-            .await?;
+    let rows = sqlx::query!(
+        r#"SELECT NULLIF(gemeentecode, '') AS "gemeentecode: Gemeentecode", opened_on, n
+           FROM n_unclaimed WHERE n > 0"#
+    )
+    .fetch_all(&mut *c)
+    .await?;
     let mut b: Buckets<(), BTreeMap<u32, u64>> = Buckets::new(scope);
-    for (gm, opened_on, n) in rows {
-        let age = working_days::between(&settings.calendar, opened_on, today);
+    for r in rows {
+        let age = working_days::between(&settings.calendar, r.opened_on, today);
         if age >= settings.unclaimed_after_working_days {
-            b.add((), Some(&gm), |ages| {
-                *ages.entry(age).or_default() += n as u64
+            b.add((), r.gemeentecode, |ages| {
+                *ages.entry(age).or_default() += r.n as u64
             });
         }
     }
@@ -512,20 +594,22 @@ async fn overdue(
     scope: &Scope,
     today: NaiveDate,
 ) -> Result<Vec<OverdueTasks>, sqlx::Error> {
-    let rows: Vec<(String, NaiveDate, i64)> =
-        sqlx::query_as("SELECT gemeentecode, due_on, n FROM n_overdue WHERE n > 0 AND due_on < $1")
-            .bind(today)
-            .fetch_all(&mut *c)
-            .await?;
+    let rows = sqlx::query!(
+        r#"SELECT NULLIF(gemeentecode, '') AS "gemeentecode: Gemeentecode", due_on, n
+           FROM n_overdue WHERE n > 0 AND due_on < $1"#,
+        today,
+    )
+    .fetch_all(&mut *c)
+    .await?;
     let mut b: Buckets<(), [u64; 3]> = Buckets::new(scope);
-    for (gm, due_on, n) in rows {
-        let late = working_days::between(&settings.calendar, due_on, today);
+    for r in rows {
+        let late = working_days::between(&settings.calendar, r.due_on, today);
         let tier = match late {
             0..=2 => 0,
             3..=5 => 1,
             _ => 2,
         };
-        b.add((), Some(&gm), |t| t[tier] += n as u64);
+        b.add((), r.gemeentecode, |t| t[tier] += r.n as u64);
     }
     Ok(b.rows
         .into_iter()
@@ -543,24 +627,35 @@ async fn cases_opened(
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<CasesOpened>, sqlx::Error> {
-    let rows: Vec<(NaiveDate, String, i64, i64)> = bind_range(
-        sqlx::query_as(&leveled(
-            "opened",
-            "gemeentecode",
-            "sum(opened)::bigint, sum(spoed)::bigint",
-        )),
-        p.granularity,
-        p.from,
-        p.to,
+    let l = Levels::new(p.granularity, p.from, p.to);
+    let rows = sqlx::query!(
+        r#"SELECT start AS "period!", NULLIF(gemeentecode, '') AS "gemeentecode: Gemeentecode",
+                  sum(opened)::bigint AS "opened!", sum(spoed)::bigint AS "spoed!"
+           FROM n_opened
+           WHERE level = $1 AND start >= $2 AND start < $3
+           GROUP BY 1, 2
+           UNION ALL
+           SELECT date_trunc($1, start::timestamp)::date, NULLIF(gemeentecode, ''),
+                  sum(opened)::bigint, sum(spoed)::bigint
+           FROM n_opened
+           WHERE level = 'day' AND (start BETWEEN $4 AND $5 OR start BETWEEN $6 AND $7)
+           GROUP BY 1, 2"#,
+        l.level,
+        l.whole_from,
+        l.whole_to,
+        l.head_from,
+        l.head_to,
+        l.tail_from,
+        l.tail_to,
     )
     .fetch_all(&mut *c)
     .await?;
     let mut b: Buckets<NaiveDate, (u64, u64)> = Buckets::new(scope);
-    for (period, gm, opened, spoed) in rows {
-        if opened > 0 {
-            b.add(period, Some(&gm), |t| {
-                t.0 += opened as u64;
-                t.1 += spoed as u64;
+    for r in rows {
+        if r.opened > 0 {
+            b.add(r.period, r.gemeentecode, |t| {
+                t.0 += r.opened as u64;
+                t.1 += r.spoed as u64;
             });
         }
     }
@@ -576,13 +671,15 @@ async fn cases_opened(
 }
 
 async fn open_spoed(c: &mut Conn, scope: &Scope) -> Result<Vec<MunicipalCount>, sqlx::Error> {
-    let rows: Vec<(String, i64)> =
-        sqlx::query_as("SELECT gemeentecode, n FROM n_open_spoed WHERE n > 0")
-            .fetch_all(&mut *c)
-            .await?;
+    let rows = sqlx::query!(
+        r#"SELECT NULLIF(gemeentecode, '') AS "gemeentecode: Gemeentecode", n
+           FROM n_open_spoed WHERE n > 0"#
+    )
+    .fetch_all(&mut *c)
+    .await?;
     let mut b: Buckets<(), u64> = Buckets::new(scope);
-    for (gm, n) in rows {
-        b.add((), Some(&gm), |v| *v += n as u64);
+    for r in rows {
+        b.add((), r.gemeentecode, |v| *v += r.n as u64);
     }
     Ok(b.rows
         .into_iter()
@@ -594,8 +691,9 @@ async fn open_spoed(c: &mut Conn, scope: &Scope) -> Result<Vec<MunicipalCount>, 
 }
 
 async fn manual_routing(c: &mut Conn, now: DateTime<Utc>) -> Result<Backlog, sqlx::Error> {
-    let since: Vec<DateTime<Utc>> = sqlx::query_scalar(
-        "SELECT unroutable_at FROM routing WHERE unroutable_at IS NOT NULL AND decided_at IS NULL",
+    let since = sqlx::query_scalar!(
+        r#"SELECT unroutable_at AS "unroutable_at!" FROM routing
+           WHERE unroutable_at IS NOT NULL AND decided_at IS NULL"#
     )
     .fetch_all(&mut *c)
     .await?;
@@ -618,23 +716,25 @@ async fn forwards(
     region: &RegionTable,
     now: DateTime<Utc>,
 ) -> Result<(Vec<ForwardBacklog>, u64), sqlx::Error> {
-    let rows: Vec<(String, DateTime<Utc>)> = sqlx::query_as(
-        "SELECT gemeentecode, decided_at FROM routing
-         WHERE outcome = 'out_of_region' AND acknowledged_at IS NULL AND decided_at IS NOT NULL",
+    let rows = sqlx::query!(
+        r#"SELECT gemeentecode AS "gemeentecode!: Gemeentecode", decided_at AS "decided_at!"
+           FROM routing
+           WHERE outcome = $1 AND acknowledged_at IS NULL AND decided_at IS NOT NULL"#,
+        RoutingOutcomeKind::OutOfRegion as RoutingOutcomeKind,
     )
     .fetch_all(&mut *c)
     .await?;
     let mut waiting: BTreeMap<String, (u64, i64)> = BTreeMap::new();
     let mut by_hand = 0;
-    for (gm, decided_at) in rows {
-        let target = Gemeentecode::parse(&gm)
-            .ok()
-            .and_then(|code| region.neighbour(&code).and_then(|n| n.region.clone()));
+    for r in rows {
+        let target = region
+            .neighbour(&r.gemeentecode)
+            .and_then(|n| n.region.clone());
         match target {
             Some(target) => {
                 let w = waiting.entry(target).or_default();
                 w.0 += 1;
-                w.1 = w.1.max((now - decided_at).num_seconds().max(0));
+                w.1 = w.1.max((now - r.decided_at).num_seconds().max(0));
             }
             None => by_hand += 1,
         }
@@ -654,27 +754,233 @@ async fn forwards(
     ))
 }
 
-async fn dead_letters(
-    c: &mut Conn,
-    g: &str,
-    p: Period,
-) -> Result<Vec<DeadLetterCount>, sqlx::Error> {
-    let rows: Vec<(NaiveDate, String, i64)> = sqlx::query_as(&format!(
-        "SELECT {}, service, count(*) FROM dead_letters WHERE {} GROUP BY 1, 2 ORDER BY 1, 2",
-        period_of("at"),
-        within("at")
-    ))
-    .bind(g)
-    .bind(p.from)
-    .bind(p.to)
+async fn dead_letters(c: &mut Conn, p: Period) -> Result<Vec<DeadLetterCount>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT date_trunc($1, at AT TIME ZONE 'Europe/Amsterdam')::date AS "period!",
+                  service, count(*) AS "count!"
+           FROM dead_letters
+           WHERE (at AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3
+           GROUP BY 1, 2 ORDER BY 1, 2"#,
+        p.granularity.as_str(),
+        p.from,
+        p.to,
+    )
     .fetch_all(&mut *c)
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(period, service, count)| DeadLetterCount {
-            period,
-            service,
-            count: count as u64,
+        .map(|r| DeadLetterCount {
+            period: r.period,
+            service: r.service,
+            count: r.count as u64,
         })
         .collect())
+}
+
+/// Applications submitted and not yet triaged: how many, and since when the oldest waits.
+async fn triage_backlog(
+    c: &mut Conn,
+    scope: &Scope,
+    now: DateTime<Utc>,
+) -> Result<Vec<TriageBacklog>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT gemeentecode AS "gemeentecode: Gemeentecode", count(*) AS "waiting!",
+                  min(submitted_at) AS "oldest!"
+           FROM applications
+           WHERE decided_at IS NULL AND submitted_at IS NOT NULL
+           GROUP BY 1"#
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let mut b: Buckets<(), (u64, Option<DateTime<Utc>>)> = Buckets::new(scope);
+    for r in rows {
+        b.add((), r.gemeentecode, |t| {
+            t.0 += r.waiting as u64;
+            t.1 = Some(t.1.map_or(r.oldest, |o| o.min(r.oldest)));
+        });
+    }
+    Ok(b.rows
+        .into_iter()
+        .map(|(((), gemeentecode), (waiting, oldest))| TriageBacklog {
+            gemeentecode,
+            waiting,
+            oldest_seconds: oldest.map_or(0, |o| (now - o).num_seconds().max(0)),
+        })
+        .collect())
+}
+
+/// What the triages held within the period decided, per period of the triage day.
+async fn triage_outcomes(
+    c: &mut Conn,
+    p: Period,
+    scope: &Scope,
+) -> Result<Vec<TriageOutcomes>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT date_trunc($1, triaged_on::timestamp)::date AS "period!",
+                  gemeentecode AS "gemeentecode: Gemeentecode",
+                  outcome AS "outcome!: TriageOutcome", count(*) AS "n!"
+           FROM applications
+           WHERE decided_at IS NOT NULL AND triaged_on BETWEEN $2 AND $3
+           GROUP BY 1, 2, 3"#,
+        p.granularity.as_str(),
+        p.from,
+        p.to,
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let mut b: Buckets<NaiveDate, [u64; 4]> = Buckets::new(scope);
+    for r in rows {
+        let i = match r.outcome {
+            TriageOutcome::Ico => 0,
+            TriageOutcome::Advice => 1,
+            TriageOutcome::LocalTable => 2,
+            TriageOutcome::NotAccepted => 3,
+        };
+        b.add(r.period, r.gemeentecode, |t| t[i] += r.n as u64);
+    }
+    Ok(b.rows
+        .into_iter()
+        .map(|((period, gemeentecode), t)| TriageOutcomes {
+            period,
+            gemeentecode,
+            ico: t[0],
+            advice: t[1],
+            local_table: t[2],
+            not_accepted: t[3],
+        })
+        .collect())
+}
+
+/// ICOs opened and closed, per period of their local opening and closing day.
+async fn icos(c: &mut Conn, p: Period, scope: &Scope) -> Result<Vec<IcoFlow>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT date_trunc($1, opened_at AT TIME ZONE 'Europe/Amsterdam')::date AS "period!",
+                  gemeentecode AS "gemeentecode: Gemeentecode",
+                  count(*) AS "opened!", 0::bigint AS "closed!"
+           FROM icos
+           WHERE (opened_at AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3
+           GROUP BY 1, 2
+           UNION ALL
+           SELECT date_trunc($1, closed_at AT TIME ZONE 'Europe/Amsterdam')::date, gemeentecode,
+                  0::bigint, count(*)
+           FROM icos
+           WHERE (closed_at AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3
+           GROUP BY 1, 2"#,
+        p.granularity.as_str(),
+        p.from,
+        p.to,
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let mut b: Buckets<NaiveDate, (u64, u64)> = Buckets::new(scope);
+    for r in rows {
+        b.add(r.period, r.gemeentecode, |t| {
+            t.0 += r.opened as u64;
+            t.1 += r.closed as u64;
+        });
+    }
+    Ok(b.rows
+        .into_iter()
+        .map(|((period, gemeentecode), (opened, closed))| IcoFlow {
+            period,
+            gemeentecode,
+            opened,
+            closed,
+        })
+        .collect())
+}
+
+/// ICOs closed within the period, by reason.
+async fn ico_closures(
+    c: &mut Conn,
+    p: Period,
+    scope: &Scope,
+) -> Result<Vec<IcoClosures>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT date_trunc($1, closed_at AT TIME ZONE 'Europe/Amsterdam')::date AS "period!",
+                  gemeentecode AS "gemeentecode: Gemeentecode",
+                  close_reason AS "reason!: IcoCloseReason", count(*) AS "n!"
+           FROM icos
+           WHERE (closed_at AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3
+           GROUP BY 1, 2, 3"#,
+        p.granularity.as_str(),
+        p.from,
+        p.to,
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    // Ordered by the reason's word, as the export lists them.
+    let mut b: Buckets<(NaiveDate, &'static str), u64> = Buckets::new(scope);
+    for r in rows {
+        b.add((r.period, r.reason.as_str()), r.gemeentecode, |n| {
+            *n += r.n as u64
+        });
+    }
+    Ok(b.rows
+        .into_iter()
+        .filter_map(|(((period, reason), gemeentecode), count)| {
+            Some(IcoClosures {
+                period,
+                gemeentecode,
+                reason: IcoCloseReason::from_stored(reason)?,
+                count,
+            })
+        })
+        .collect())
+}
+
+/// ICOs opened and not closed, now.
+async fn icos_open(c: &mut Conn, scope: &Scope) -> Result<Vec<MunicipalCount>, sqlx::Error> {
+    let rows = sqlx::query!(
+        r#"SELECT gemeentecode AS "gemeentecode: Gemeentecode", count(*) AS "n!"
+           FROM icos WHERE opened_at IS NOT NULL AND closed_at IS NULL
+           GROUP BY 1"#
+    )
+    .fetch_all(&mut *c)
+    .await?;
+    let mut b: Buckets<(), u64> = Buckets::new(scope);
+    for r in rows {
+        b.add((), r.gemeentecode, |v| *v += r.n as u64);
+    }
+    Ok(b.rows
+        .into_iter()
+        .map(|(((), gemeentecode), count)| MunicipalCount {
+            gemeentecode,
+            count,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn a_range_reads_whole_months_from_their_rows_and_the_ends_from_day_rows() {
+        let l = Levels::new(Granularity::Month, day("2026-10-15"), day("2026-12-10"));
+        assert_eq!(
+            (l.level, l.whole_from, l.whole_to),
+            ("month", day("2026-11-01"), day("2026-12-01"))
+        );
+        assert_eq!(
+            (l.head_from, l.head_to),
+            (day("2026-10-15"), day("2026-10-31"))
+        );
+        assert_eq!(
+            (l.tail_from, l.tail_to),
+            (day("2026-12-01"), day("2026-12-10"))
+        );
+        // Inside one week: days only, and the tail is empty.
+        let l = Levels::new(Granularity::Week, day("2026-12-01"), day("2026-12-03"));
+        assert!(l.whole_from >= l.whole_to);
+        assert_eq!(
+            (l.head_from, l.head_to),
+            (day("2026-12-01"), day("2026-12-03"))
+        );
+        assert!(l.tail_from > l.tail_to);
+    }
 }

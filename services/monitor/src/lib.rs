@@ -1,6 +1,6 @@
 //! monitor — regional throughput for the RCN coordinator, and the operators' metrics.
 //!
-//! [`read_models`] consume every stream (NOTICES, ROUTING, CASES, DLQ) into the monitor's own
+//! [`read_models`] consume every stream (NOTICES, ROUTING, CASES, PROCESREGIE, DLQ) into the monitor's own
 //! tables, idempotently; [`rebuild`] replays the streams from the start into fresh tables;
 //! [`figures`] computes the dashboard's counts and durations from them, served by [`api`] on
 //! `rcn.<region>.api.monitor.figures`. Its process serves Prometheus `/metrics` like every rcn
@@ -44,7 +44,7 @@ pub fn region_table(config: &rcn_runtime::Config) -> anyhow::Result<RegionTable>
 }
 
 /// What the monitor needs on JetStream, made by `rcn provision`: one durable consumer per stream
-/// it reads (NOTICES, ROUTING, CASES, DLQ). It publishes no events of its own.
+/// it reads (NOTICES, ROUTING, CASES, PROCESREGIE, DLQ). It publishes no events of its own.
 pub fn nats_resources(config: &Config) -> anyhow::Result<Resources> {
     let subjects = config.region.subjects();
     Ok(read_models::Feed::ALL.into_iter().fold(

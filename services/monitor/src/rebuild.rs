@@ -87,6 +87,7 @@ pub async fn run(config: &Config) -> anyhow::Result<Report> {
             Feed::Notices => replay(&js, spec, *end, &*handlers.notices).await,
             Feed::Routing => replay(&js, spec, *end, &*handlers.routing).await,
             Feed::Cases => replay(&js, spec, *end, &*handlers.cases).await,
+            Feed::Procesregie => replay(&js, spec, *end, &*handlers.procesregie).await,
             Feed::DeadLetters => replay(&js, spec, *end, &*handlers.dead_letters).await,
         }
         .with_context(|| format!("replaying {}", spec.stream.name))?;
@@ -225,10 +226,12 @@ async fn swap(admin: &PgPool) -> anyhow::Result<()> {
         .await?;
     if live {
         // The dead-letter desk's log is a record, not a read model: it comes along as it is.
-        let has_log: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
-            .bind(format!("{SCHEMA}.dead_letter_log"))
-            .fetch_one(&mut *tx)
-            .await?;
+        let has_log = sqlx::query_scalar!(
+            r#"SELECT to_regclass($1) IS NOT NULL AS "has_log!""#,
+            format!("{SCHEMA}.dead_letter_log")
+        )
+        .fetch_one(&mut *tx)
+        .await?;
         if has_log {
             sqlx::query(&format!(
                 "INSERT INTO {REBUILD_SCHEMA}.dead_letter_log

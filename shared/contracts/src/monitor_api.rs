@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::condition::Condition;
 use crate::notice::{NoticeKind, Problem};
+use crate::procesregie_api::IcoCloseReason;
 use crate::value::Gemeentecode;
 
 /// The longest span one request may cover, in days (three years).
@@ -140,6 +141,21 @@ pub struct Figures {
     pub forwards_by_hand: Option<u64>,
     /// Messages a service gave up on, per period and service.
     pub dead_letters: Option<Vec<DeadLetterCount>>,
+    /// Applications for an ICO submitted and not yet triaged, now.
+    #[serde(default)]
+    pub triage_backlog: Vec<TriageBacklog>,
+    /// Triage outcomes per period of the triage they were decided at.
+    #[serde(default)]
+    pub triage_outcomes: Vec<TriageOutcomes>,
+    /// ICOs opened and closed per period.
+    #[serde(default)]
+    pub icos: Vec<IcoFlow>,
+    /// ICOs closed per period, by the reason they were closed for.
+    #[serde(default)]
+    pub ico_closures: Vec<IcoClosures>,
+    /// ICOs open now.
+    #[serde(default)]
+    pub icos_open: Vec<MunicipalCount>,
 }
 
 /// How many notices of one kind one institution sent in a period.
@@ -252,6 +268,47 @@ pub struct ForwardBacklog {
     pub target_region: String,
     pub waiting: u64,
     pub oldest_seconds: i64,
+}
+
+/// Applications for an ICO waiting for their triage: submitted, no outcome yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TriageBacklog {
+    pub gemeentecode: Option<Gemeentecode>,
+    pub waiting: u64,
+    /// Since the oldest waiting application was submitted.
+    pub oldest_seconds: i64,
+}
+
+/// What the triages of a period decided, per outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct TriageOutcomes {
+    /// The first day of the week or month of the triage.
+    pub period: NaiveDate,
+    pub gemeentecode: Option<Gemeentecode>,
+    /// Admitted: an ICO.
+    pub ico: u64,
+    pub advice: u64,
+    /// Referred to a local table.
+    pub local_table: u64,
+    pub not_accepted: u64,
+}
+
+/// ICOs opened and closed in a period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct IcoFlow {
+    pub period: NaiveDate,
+    pub gemeentecode: Option<Gemeentecode>,
+    pub opened: u64,
+    pub closed: u64,
+}
+
+/// ICOs closed in a period for one reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct IcoClosures {
+    pub period: NaiveDate,
+    pub gemeentecode: Option<Gemeentecode>,
+    pub reason: IcoCloseReason,
+    pub count: u64,
 }
 
 /// Dead letters of one service in a period.
@@ -429,6 +486,79 @@ pub mod csv {
             table(
                 &["gemeente", "open spoedzaken"],
                 f.open_spoed_cases
+                    .iter()
+                    .map(|r| vec![gm(&r.gemeentecode), r.count.to_string()]),
+            ),
+        ));
+        out.push((
+            "triage-wachtrij.csv",
+            table(
+                &["gemeente", "wachtend op triage", "oudste (dagen)"],
+                f.triage_backlog.iter().map(|r| {
+                    vec![
+                        gm(&r.gemeentecode),
+                        r.waiting.to_string(),
+                        decimal(r.oldest_seconds as f64 / 86400.0),
+                    ]
+                }),
+            ),
+        ));
+        out.push((
+            "triage-uitkomsten.csv",
+            table(
+                &[
+                    "periode",
+                    "gemeente",
+                    "ICO",
+                    "advies",
+                    "lokale tafel",
+                    "niet aangenomen",
+                ],
+                f.triage_outcomes.iter().map(|r| {
+                    vec![
+                        r.period.to_string(),
+                        gm(&r.gemeentecode),
+                        r.ico.to_string(),
+                        r.advice.to_string(),
+                        r.local_table.to_string(),
+                        r.not_accepted.to_string(),
+                    ]
+                }),
+            ),
+        ));
+        out.push((
+            "ico-geopend-gesloten.csv",
+            table(
+                &["periode", "gemeente", "geopend", "gesloten"],
+                f.icos.iter().map(|r| {
+                    vec![
+                        r.period.to_string(),
+                        gm(&r.gemeentecode),
+                        r.opened.to_string(),
+                        r.closed.to_string(),
+                    ]
+                }),
+            ),
+        ));
+        out.push((
+            "ico-afsluitredenen.csv",
+            table(
+                &["periode", "gemeente", "reden", "aantal"],
+                f.ico_closures.iter().map(|r| {
+                    vec![
+                        r.period.to_string(),
+                        gm(&r.gemeentecode),
+                        r.reason.as_str().to_owned(),
+                        r.count.to_string(),
+                    ]
+                }),
+            ),
+        ));
+        out.push((
+            "ico-open.csv",
+            table(
+                &["gemeente", "open ICO's"],
+                f.icos_open
                     .iter()
                     .map(|r| vec![gm(&r.gemeentecode), r.count.to_string()]),
             ),

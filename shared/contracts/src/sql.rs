@@ -13,6 +13,7 @@ use sqlx::postgres::{PgArgumentBuffer, PgHasArrayType, PgTypeInfo, PgValueRef, P
 
 use crate::casework_api::{CaseStatus, CloseReason};
 use crate::casework_events::{AssignmentChange, DeadlineKind};
+use crate::dead_letters_api::DeadLetterAction;
 use crate::events::{RoutingOutcomeKind, RoutingRule};
 use crate::identity::Role;
 use crate::procesregie_api::{
@@ -130,6 +131,11 @@ stored_as_text!(AssignmentChange {
     Lapsed,
 });
 stored_as_text!(DeadlineKind { DueSoon, Overdue });
+stored_as_text!(DeadLetterAction {
+    Inspected,
+    Replayed,
+    Discarded,
+});
 stored_as_text!(ApplicationStatus {
     Draft,
     Submitted,

@@ -24,6 +24,7 @@ use rcn_contracts::monitor_api::{Figures, FiguresRequest, Granularity, csv};
 use crate::AppState;
 use crate::portal::form::FormData;
 use crate::portal::page::{self, Layout, PortalError};
+use crate::portal::procesregie::words;
 use crate::portal::session::Staff;
 use crate::portal::{fmt, services};
 
@@ -106,8 +107,13 @@ struct DashboardPage {
     report: bool,
     regional: bool,
     week: bool,
+    /// The period's first and last day as the form shows them (`dd-mm-jjjj`), or as typed when
+    /// they were refused.
     from: String,
     to: String,
+    /// Why a typed day was refused, in Dutch.
+    from_error: Option<String>,
+    to_error: Option<String>,
     month: String,
     /// (code, name, selected)
     municipalities: Vec<(String, String, bool)>,
@@ -122,6 +128,51 @@ struct DashboardPage {
 struct Filters {
     request: FiguresRequest,
     query: String,
+    /// A typed first or last day that is not a date, with why (Dutch): the request then leaves
+    /// that day to its default, and the page shows the message at the field.
+    from_refused: Option<(String, String)>,
+    to_refused: Option<(String, String)>,
+}
+
+impl Filters {
+    /// The first refusal, for the pages that have no form to show it at (export, report).
+    fn refused(&self) -> Result<(), PortalError> {
+        match self.from_refused.as_ref().or(self.to_refused.as_ref()) {
+            Some((_, why)) => Err(PortalError::BadRequest(why.clone())),
+            None => Ok(()),
+        }
+    }
+}
+
+/// A day as staff type it, `dd-mm-jjjj` (also with `/` or `.`, and one-digit day or month), or
+/// as the download links carry it, `jjjj-mm-dd`. The browser's own date picker is not used: it
+/// shows the browser's locale (`12/02/2025` in an American one), not the Dutch order.
+fn parse_day(typed: &str) -> Option<NaiveDate> {
+    let t = typed.trim().replace(['/', '.'], "-");
+    let parts: Vec<&str> = t.split('-').collect();
+    let [a, b, c] = parts[..] else {
+        return None;
+    };
+    if ![a, b, c]
+        .iter()
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let (y, m, d) = match (a.len(), c.len()) {
+        (4, 1..=2) => (a, b, c),
+        (1..=2, 4) => (c, b, a),
+        _ => return None,
+    };
+    if m.len() > 2 {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
+/// `01-12-2026`: how the form shows a day.
+fn typed_day(d: NaiveDate) -> String {
+    d.format("%d-%m-%Y").to_string()
 }
 
 fn parse_filters(raw: Option<&str>, staff: &Staff) -> Result<Filters, PortalError> {
@@ -135,19 +186,40 @@ fn parse_filters(raw: Option<&str>, staff: &Staff) -> Result<Filters, PortalErro
             ));
         }
     };
-    let date = |name: &str, words: &str| -> Result<Option<NaiveDate>, PortalError> {
-        form.get(name)
-            .map(|v| {
-                NaiveDate::parse_from_str(v, "%Y-%m-%d").map_err(|_| {
-                    PortalError::BadRequest(format!(
-                        "De datum ‘{words}’ is geen geldige datum (jjjj-mm-dd)."
-                    ))
-                })
-            })
-            .transpose()
+    // An empty field means "the default", as when it is left out.
+    let day = |name: &str, words: &str| -> (Option<NaiveDate>, Option<(String, String)>) {
+        match form.get(name).map(str::trim).filter(|v| !v.is_empty()) {
+            None => (None, None),
+            Some(v) => match parse_day(v) {
+                Some(d) => (Some(d), None),
+                None => (
+                    None,
+                    Some((
+                        v.to_owned(),
+                        format!(
+                            "‘{v}’ is geen datum. Vul bij ‘{words}’ een datum in als dd-mm-jjjj, \
+                             bijvoorbeeld 01-11-2026."
+                        ),
+                    )),
+                ),
+            },
+        }
     };
-    let mut from = date("van", "van")?;
-    let mut to = date("tot", "tot en met")?;
+    let (mut from, mut from_refused) = day("van", "Van");
+    let (mut to, to_refused) = day("tot", "Tot en met");
+    if let (Some(f), Some(t)) = (from, to)
+        && f > t
+    {
+        from_refused = Some((
+            typed_day(f),
+            format!(
+                "‘Van’ ({}) ligt na ‘Tot en met’ ({}). Kies een eerdere begindatum.",
+                fmt::date(f),
+                fmt::date(t)
+            ),
+        ));
+        from = None;
+    }
     if let Some(month) = form.get("maand") {
         let first =
             NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").map_err(|_| {
@@ -199,6 +271,8 @@ fn parse_filters(raw: Option<&str>, staff: &Staff) -> Result<Filters, PortalErro
     Ok(Filters {
         request,
         query: q.finish(),
+        from_refused,
+        to_refused,
     })
 }
 
@@ -251,6 +325,7 @@ pub async fn report(
 ) -> Result<Response, PortalError> {
     require_role(&staff)?;
     let mut filters = parse_filters(raw.as_deref(), &staff)?;
+    filters.refused()?;
     if filters.request.from.is_none() {
         // Without a month: the last whole month.
         let first = fmt::today().with_day(1).unwrap_or_else(fmt::today);
@@ -274,6 +349,7 @@ pub async fn export(
 ) -> Result<Response, PortalError> {
     require_role(&staff)?;
     let filters = parse_filters(raw.as_deref(), &staff)?;
+    filters.refused()?;
     let figures = ask(&state, &staff, &filters.request).await?;
     let Some((name, content)) = csv::files(&figures).into_iter().find(|(n, _)| *n == file) else {
         return Err(PortalError::NotFound);
@@ -534,6 +610,8 @@ fn build(staff: &Staff, f: &Figures, filters: &Filters, report: bool) -> Dashboa
             .collect(),
     });
 
+    procesregie(f, &scope, &whose, &mut charts, &mut tables);
+
     // The RCN's own sections.
     if let Some(m) = &f.manual_routing {
         tables.push(Table {
@@ -631,8 +709,16 @@ fn build(staff: &Staff, f: &Figures, filters: &Filters, report: bool) -> Dashboa
         report,
         regional,
         week: g == Granularity::Week,
-        from: f.from.to_string(),
-        to: f.to.to_string(),
+        from: filters
+            .from_refused
+            .as_ref()
+            .map_or_else(|| typed_day(f.from), |(typed, _)| typed.clone()),
+        to: filters
+            .to_refused
+            .as_ref()
+            .map_or_else(|| typed_day(f.to), |(typed, _)| typed.clone()),
+        from_error: filters.from_refused.as_ref().map(|(_, why)| why.clone()),
+        to_error: filters.to_refused.as_ref().map(|(_, why)| why.clone()),
         month: month.clone(),
         municipalities,
         charts,
@@ -647,9 +733,157 @@ fn build(staff: &Staff, f: &Figures, filters: &Filters, report: bool) -> Dashboa
     }
 }
 
+/// Procesregie's figures: the triage backlog and outcomes, ICOs opened, closed (and why) and
+/// open now. Counts only, like the rest.
+fn procesregie(
+    f: &Figures,
+    scope: &Option<Gemeentecode>,
+    whose: &str,
+    charts: &mut Vec<Chart>,
+    tables: &mut Vec<Table>,
+) {
+    let g = f.granularity;
+    let per = if g == Granularity::Week {
+        "week"
+    } else {
+        "maand"
+    };
+    tables.push(Table {
+        caption: "Procesregie: aanmeldingen die op de triage wachten, nu".into(),
+        headings: vec!["Gemeente".into(), "Wachtend".into(), "Oudste".into()],
+        rows: f
+            .triage_backlog
+            .iter()
+            .map(|b| {
+                vec![
+                    gm_name(&b.gemeentecode),
+                    b.waiting.to_string(),
+                    duration(b.oldest_seconds),
+                ]
+            })
+            .collect(),
+    });
+    let own: Vec<_> = f
+        .triage_outcomes
+        .iter()
+        .filter(|t| &t.gemeentecode == scope)
+        .collect();
+    let mut totals = [0u64; 4];
+    for t in &own {
+        for (total, n) in totals
+            .iter_mut()
+            .zip([t.ico, t.advice, t.local_table, t.not_accepted])
+        {
+            *total += n;
+        }
+    }
+    charts.push(chart(
+        "triage-uitkomsten",
+        &format!("Procesregie: uitkomst van de triage in de hele periode, {whose}"),
+        "Uitkomst",
+        "Aanmeldingen",
+        if totals.iter().any(|n| *n > 0) {
+            words::OUTCOMES
+                .iter()
+                .zip(totals)
+                .map(|(o, n)| (words::outcome(*o).to_owned(), n as f64, n.to_string()))
+                .collect()
+        } else {
+            Vec::new()
+        },
+    ));
+    tables.push(Table {
+        caption: format!("Procesregie: uitkomst van de triage per {per}, {whose}"),
+        headings: std::iter::once("Periode".to_owned())
+            .chain(
+                words::OUTCOMES
+                    .iter()
+                    .map(|o| words::outcome(*o).to_owned()),
+            )
+            .collect(),
+        rows: own
+            .iter()
+            .map(|t| {
+                vec![
+                    period(g, t.period),
+                    t.ico.to_string(),
+                    t.advice.to_string(),
+                    t.local_table.to_string(),
+                    t.not_accepted.to_string(),
+                ]
+            })
+            .collect(),
+    });
+    tables.push(Table {
+        caption: format!("Procesregie: ICO's geopend en gesloten per {per}, {whose}"),
+        headings: vec!["Periode".into(), "Geopend".into(), "Gesloten".into()],
+        rows: f
+            .icos
+            .iter()
+            .filter(|i| &i.gemeentecode == scope)
+            .map(|i| {
+                vec![
+                    period(g, i.period),
+                    i.opened.to_string(),
+                    i.closed.to_string(),
+                ]
+            })
+            .collect(),
+    });
+    tables.push(Table {
+        caption: format!("Procesregie: gesloten ICO's naar reden, {whose}"),
+        headings: vec!["Periode".into(), "Reden".into(), "Aantal".into()],
+        rows: f
+            .ico_closures
+            .iter()
+            .filter(|c| &c.gemeentecode == scope)
+            .map(|c| {
+                vec![
+                    period(g, c.period),
+                    words::close_reason(c.reason).to_owned(),
+                    c.count.to_string(),
+                ]
+            })
+            .collect(),
+    });
+    tables.push(Table {
+        caption: "Procesregie: lopende ICO's nu".into(),
+        headings: vec!["Gemeente".into(), "Lopend".into()],
+        rows: f
+            .icos_open
+            .iter()
+            .map(|c| vec![gm_name(&c.gemeentecode), c.count.to_string()])
+            .collect(),
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_are_read_as_staff_type_them_and_as_the_links_carry_them() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok();
+        assert_eq!(parse_day("01-12-2026"), d("2026-12-01"));
+        assert_eq!(parse_day(" 1-2-2026 "), d("2026-02-01"));
+        assert_eq!(parse_day("01/12/2026"), d("2026-12-01"));
+        assert_eq!(parse_day("1.12.2026"), d("2026-12-01"));
+        assert_eq!(parse_day("2026-12-01"), d("2026-12-01"));
+        for bad in [
+            "",
+            "31-02-2026",
+            "12/02/25",
+            "2026-1-1-1",
+            "0-12-2026",
+            "01-13-2026",
+            "gisteren",
+            "01-012-2026",
+            "+1-12-2026",
+        ] {
+            assert_eq!(parse_day(bad), None, "{bad:?}");
+        }
+        assert_eq!(typed_day(d("2026-02-01").unwrap()), "01-02-2026");
+    }
 
     #[test]
     fn durations_read_as_dutch_words() {

@@ -1,4 +1,4 @@
-//! The read models: one durable consumer per stream (NOTICES, ROUTING, CASES, DLQ), each writing
+//! The read models: one durable consumer per stream (NOTICES, ROUTING, CASES, PROCESREGIE, DLQ), each writing
 //! only the monitor's own tables, idempotently (see `migrations/0001_read_models.sql`), one
 //! transaction per batch. The same handlers serve `rcn monitor rebuild` ([`crate::rebuild`]).
 //!
@@ -8,6 +8,7 @@
 pub mod cases;
 pub mod dead_letters;
 pub mod notices;
+pub mod procesregie;
 pub mod routing;
 
 use std::sync::Arc;
@@ -27,11 +28,18 @@ pub enum Feed {
     Notices,
     Routing,
     Cases,
+    Procesregie,
     DeadLetters,
 }
 
 impl Feed {
-    pub const ALL: [Feed; 4] = [Feed::Notices, Feed::Routing, Feed::Cases, Feed::DeadLetters];
+    pub const ALL: [Feed; 5] = [
+        Feed::Notices,
+        Feed::Routing,
+        Feed::Cases,
+        Feed::Procesregie,
+        Feed::DeadLetters,
+    ];
 
     /// The durable consumer's name: one per purpose.
     pub fn durable(self) -> &'static str {
@@ -39,6 +47,7 @@ impl Feed {
             Feed::Notices => "monitor-notices",
             Feed::Routing => "monitor-routing",
             Feed::Cases => "monitor-cases",
+            Feed::Procesregie => "monitor-procesregie",
             Feed::DeadLetters => "monitor-dead-letters",
         }
     }
@@ -50,6 +59,7 @@ impl Feed {
             Feed::Notices => subjects.notices_stream(),
             Feed::Routing => subjects.routing_stream(),
             Feed::Cases => subjects.cases_stream(),
+            Feed::Procesregie => subjects.procesregie_stream(),
             Feed::DeadLetters => subjects.dead_letter_stream(),
         };
         let filter = stream.subjects[0].clone();
@@ -66,6 +76,7 @@ pub struct Handlers {
     pub notices: Arc<notices::Notices>,
     pub routing: Arc<routing::Routing>,
     pub cases: Arc<cases::Cases>,
+    pub procesregie: Arc<procesregie::Procesregie>,
     pub dead_letters: Arc<dead_letters::DeadLetters>,
 }
 
@@ -80,6 +91,10 @@ impl Handlers {
             cases: Arc::new(cases::Cases {
                 pool: pool.clone(),
                 prefix: format!("rcn.{}.casework.", subjects.region()),
+            }),
+            procesregie: Arc::new(procesregie::Procesregie {
+                pool: pool.clone(),
+                prefix: format!("rcn.{}.procesregie.", subjects.region()),
             }),
             dead_letters: Arc::new(dead_letters::DeadLetters {
                 pool,
@@ -115,6 +130,12 @@ pub async fn run(
             js.clone(),
             spec(Feed::Cases),
             handlers.cases,
+            shutdown.clone()
+        ),
+        consumer::run(
+            js.clone(),
+            spec(Feed::Procesregie),
+            handlers.procesregie,
             shutdown.clone()
         ),
         consumer::run(js, spec(Feed::DeadLetters), handlers.dead_letters, shutdown),

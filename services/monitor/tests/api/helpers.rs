@@ -56,6 +56,7 @@ impl TestMonitor {
             subjects.notices_stream(),
             subjects.routing_stream(),
             subjects.cases_stream(),
+            subjects.procesregie_stream(),
             subjects.dead_letter_stream(),
         ] {
             rcn_runtime::nats::ensure_stream(&js, &stream)

@@ -1,5 +1,5 @@
 //! The monitor as a service, against the real NATS and PostgreSQL servers: hand-built event
-//! sequences in on NOTICES, ROUTING, CASES and DLQ; figures with known answers out.
+//! sequences in on NOTICES, ROUTING, CASES, PROCESREGIE and DLQ; figures with known answers out.
 
 mod dead_letter_desk;
 mod helpers;

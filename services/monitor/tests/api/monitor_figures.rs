@@ -3,8 +3,10 @@
 
 use rcn_contracts::monitor_api::{
     AgeCount, Backlog, CasesOpened, ConditionAtRelease, DurationFigure, Figures, ForwardBacklog,
-    MunicipalCount, NoticeCount, OverdueTasks, ReleaseSummary, UnclaimedCases, csv,
+    IcoClosures, IcoFlow, MunicipalCount, NoticeCount, OverdueTasks, ReleaseSummary, TriageBacklog,
+    TriageOutcomes, UnclaimedCases, csv,
 };
+use rcn_contracts::procesregie_api::IcoCloseReason;
 use rcn_contracts::{Condition, Gemeentecode, NoticeKind};
 use rcn_monitor::figures::Scope;
 
@@ -283,6 +285,77 @@ pub fn assert_december(f: &Figures) {
             .sum::<u64>()
     };
     assert_eq!((per("router"), per("casework")), (2, 1));
+    assert_procesregie(f);
+}
+
+/// Procesregie's figures of the December story (month, whole region).
+pub fn assert_procesregie(f: &Figures) {
+    let (nov, dec) = (day("2026-11-01"), day("2026-12-01"));
+    // Waiting on Monday 28 Dec 09:00: A4 (Beverwijk) for 7 days and an hour, A5 (no municipality)
+    // for 4 days, which counts for the region only.
+    let oldest = 7 * 86400 + 3600;
+    assert_eq!(
+        f.triage_backlog,
+        vec![
+            TriageBacklog {
+                gemeentecode: None,
+                waiting: 2,
+                oldest_seconds: oldest
+            },
+            TriageBacklog {
+                gemeentecode: gm(BEVERWIJK),
+                waiting: 1,
+                oldest_seconds: oldest
+            },
+        ]
+    );
+    let outcomes =
+        |period, gemeentecode, [ico, advice, local_table, not_accepted]: [u64; 4]| TriageOutcomes {
+            period,
+            gemeentecode,
+            ico,
+            advice,
+            local_table,
+            not_accepted,
+        };
+    assert_eq!(
+        f.triage_outcomes,
+        vec![
+            outcomes(nov, None, [0, 0, 0, 1]),
+            outcomes(nov, gm(HAARLEM), [0, 0, 0, 1]),
+            outcomes(dec, None, [2, 1, 1, 0]),
+            outcomes(dec, gm(HAARLEM), [2, 0, 0, 0]),
+            outcomes(dec, gm(VELSEN), [0, 1, 1, 0]),
+        ]
+    );
+    // I1 opened 1 Dec and closed 22 Dec; I2 opened 15 Dec, still open.
+    let flow = |gemeentecode, opened, closed| IcoFlow {
+        period: dec,
+        gemeentecode,
+        opened,
+        closed,
+    };
+    assert_eq!(f.icos, vec![flow(None, 2, 1), flow(gm(HAARLEM), 2, 1)]);
+    let closed = |gemeentecode| IcoClosures {
+        period: dec,
+        gemeentecode,
+        reason: IcoCloseReason::GoalReached,
+        count: 1,
+    };
+    assert_eq!(f.ico_closures, vec![closed(None), closed(gm(HAARLEM))]);
+    assert_eq!(
+        f.icos_open,
+        vec![
+            MunicipalCount {
+                gemeentecode: None,
+                count: 1
+            },
+            MunicipalCount {
+                gemeentecode: gm(HAARLEM),
+                count: 1
+            },
+        ]
+    );
 }
 
 #[tokio::test]
@@ -327,6 +400,19 @@ async fn a_municipality_sees_only_its_own_rows_and_none_of_the_rcns_sections() {
     assert_eq!(f.manual_routing, None);
     assert_eq!(f.forwards_unacknowledged, None);
     assert_eq!(f.dead_letters, None);
+    // Procesregie: Velsen's two triage outcomes, no waiting application and no ICO.
+    assert_eq!(
+        f.triage_outcomes,
+        vec![TriageOutcomes {
+            period: day("2026-12-01"),
+            gemeentecode: gm(VELSEN),
+            ico: 0,
+            advice: 1,
+            local_table: 1,
+            not_accepted: 0,
+        }]
+    );
+    assert!(f.triage_backlog.is_empty() && f.icos.is_empty() && f.icos_open.is_empty());
     monitor.stop().await;
 }
 

@@ -45,6 +45,8 @@ async fn duplicates_in_any_order_change_nothing() {
     assert_eq!(count(db, "SELECT count(*) FROM notices").await, 9);
     assert_eq!(count(db, "SELECT count(*) FROM cases").await, 6);
     assert_eq!(count(db, "SELECT count(*) FROM dead_letters").await, 3);
+    assert_eq!(count(db, "SELECT count(*) FROM applications").await, 7);
+    assert_eq!(count(db, "SELECT count(*) FROM icos").await, 2);
     monitor.stop().await;
 }
 
@@ -217,6 +219,14 @@ async fn the_endpoint_answers_each_role_with_what_it_may_see() {
     .expect("figures for the coordinator");
     assert_eq!(all.granularity, Granularity::Week);
     assert!(all.manual_routing.is_some());
+    // Procesregie's figures come through the endpoint too: I2 is open, in Haarlem.
+    let open_icos: Vec<_> = all
+        .icos_open
+        .iter()
+        .map(|m| (m.gemeentecode.clone(), m.count))
+        .collect();
+    assert_eq!(open_icos, vec![(None, 1), (Some(haarlem.clone()), 1)]);
+    assert_eq!(all.triage_backlog[0].waiting, 2);
     assert!(
         all.notices_received
             .iter()
@@ -240,6 +250,8 @@ async fn the_endpoint_answers_each_role_with_what_it_may_see() {
             .all(|n| n.gemeentecode.as_ref() == Some(&haarlem))
     );
     assert!(own.manual_routing.is_none() && own.dead_letters.is_none());
+    assert_eq!(own.icos_open.len(), 1, "Haarlem's open ICO, no region row");
+    assert!(own.triage_backlog.is_empty(), "Haarlem has nothing waiting");
 
     let other = decode(&ask(&monitor, Some(&staff), br#"{"gemeentecode":"GM0453"}"#).await)
         .into_result()

@@ -11,6 +11,11 @@ use rcn_contracts::events::{
     CaseOpened, ConditionState, NoticeAccepted, NoticeRouted, RoutingOutcome, RoutingRule,
 };
 use rcn_contracts::forwarding::ForwardAcknowledged;
+use rcn_contracts::procesregie_api::{ActionStatus, IcoCloseReason, TriageOutcome};
+use rcn_contracts::procesregie_events::{
+    ApplicationSubmitted, ApplicationTriaged, IcoActionChanged, IcoClosed, IcoOpened,
+    ProcesregieEvent,
+};
 use rcn_contracts::{
     Bsn, Condition, ConditionStatus, Gemeentecode, NoticeKind, SCHEMA_VERSION, Subjects,
 };
@@ -295,6 +300,109 @@ impl Story {
         ));
     }
 
+    /// Procesregie puts an application for an ICO (of a case in `code`, or of none) on the
+    /// agenda of the triage of `triage_on`.
+    pub fn application_submitted(
+        &mut self,
+        code: Option<&str>,
+        submitted: &str,
+        triage_on: &str,
+    ) -> Uuid {
+        let application_id = Uuid::now_v7();
+        let event = ApplicationSubmitted {
+            schema_version: SCHEMA_VERSION,
+            event_id: Uuid::now_v7(),
+            application_id,
+            case_id: None,
+            from_rule: None,
+            gemeentecode: code.map(gm),
+            triage_on: day(triage_on),
+            submitted_at: t(submitted),
+        };
+        self.identifiers.push(application_id.to_string());
+        self.procesregie(
+            ProcesregieEvent::ApplicationSubmitted,
+            event.event_id,
+            &event,
+        );
+        application_id
+    }
+
+    /// The triage of `triage_on` decides `outcome` about an application; for an ICO, it opens one
+    /// (returned) a few minutes later.
+    pub fn triaged(
+        &mut self,
+        code: Option<&str>,
+        application_id: Uuid,
+        submitted: &str,
+        triage_on: &str,
+        outcome: TriageOutcome,
+        decided: &str,
+    ) -> Option<Uuid> {
+        let ico_id = (outcome == TriageOutcome::Ico).then(Uuid::now_v7);
+        let event = ApplicationTriaged {
+            schema_version: SCHEMA_VERSION,
+            event_id: Uuid::now_v7(),
+            application_id,
+            gemeentecode: code.map(gm),
+            triage_on: day(triage_on),
+            outcome,
+            ico_id,
+            submitted_at: t(submitted),
+            decided_at: t(decided),
+        };
+        self.procesregie(ProcesregieEvent::ApplicationTriaged, event.event_id, &event);
+        let ico_id = ico_id?;
+        let opened = IcoOpened {
+            schema_version: SCHEMA_VERSION,
+            event_id: Uuid::now_v7(),
+            ico_id,
+            application_id,
+            case_id: None,
+            gemeentecode: code.map(gm),
+            procesregisseur: format!("procesregisseur {FAMILY_NAME}"),
+            opened_at: t(decided) + chrono::Duration::minutes(5),
+        };
+        self.identifiers.push(ico_id.to_string());
+        self.procesregie(ProcesregieEvent::IcoOpened, opened.event_id, &opened);
+        // An action of its plan van aanpak: no figure counts it.
+        let action = IcoActionChanged {
+            schema_version: SCHEMA_VERSION,
+            event_id: Uuid::now_v7(),
+            ico_id,
+            action_id: Uuid::now_v7(),
+            created: true,
+            owner_organisation: "GGZ".into(),
+            status: ActionStatus::Open,
+            due_on: day(triage_on) + chrono::Days::new(14),
+            by: "procesregisseur-1".into(),
+            at: t(decided) + chrono::Duration::minutes(10),
+        };
+        self.procesregie(ProcesregieEvent::IcoActionChanged, action.event_id, &action);
+        Some(ico_id)
+    }
+
+    pub fn ico_closed(&mut self, ico_id: Uuid, reason: IcoCloseReason, opened: &str, at: &str) {
+        let event = IcoClosed {
+            schema_version: SCHEMA_VERSION,
+            event_id: Uuid::now_v7(),
+            ico_id,
+            reason,
+            open_actions: 1,
+            opened_at: t(opened),
+            closed_at: t(at),
+        };
+        self.procesregie(ProcesregieEvent::IcoClosed, event.event_id, &event);
+    }
+
+    fn procesregie<T: serde::Serialize>(&mut self, which: ProcesregieEvent, id: Uuid, event: &T) {
+        self.messages.push(Published::json(
+            self.s.procesregie_event(which),
+            id.to_string(),
+            event,
+        ));
+    }
+
     /// A dead letter as the consumer loop stores it: the original payload, which need not be
     /// JSON, under `dlq:<service>:<stream>:<sequence>`.
     pub fn dead_letter(&mut self, service: &str, seq: u64, payload: &[u8]) {
@@ -536,6 +644,68 @@ pub fn december(s: &Subjects) -> Story {
         [Unknown; 5],
     );
     st.closed(HAARLEM, c6, CloseReason::Cancelled, "2026-12-02T12:00:00Z");
+
+    // Procesregie. November: A6 (Haarlem) not accepted at the triage of Tuesday 24 Nov.
+    let a6 = st.application_submitted(Some(HAARLEM), "2026-11-23T09:00:00Z", "2026-11-24");
+    st.triaged(
+        Some(HAARLEM),
+        a6,
+        "2026-11-23T09:00:00Z",
+        "2026-11-24",
+        TriageOutcome::NotAccepted,
+        "2026-11-24T10:00:00Z",
+    );
+    // A1 (Haarlem): ICO at the triage of 1 Dec, opened 11:05, closed 22 Dec with its goal reached.
+    let a1 = st.application_submitted(Some(HAARLEM), "2026-11-30T10:00:00Z", "2026-12-01");
+    let i1 = st
+        .triaged(
+            Some(HAARLEM),
+            a1,
+            "2026-11-30T10:00:00Z",
+            "2026-12-01",
+            TriageOutcome::Ico,
+            "2026-12-01T11:00:00Z",
+        )
+        .expect("an ICO");
+    st.ico_closed(
+        i1,
+        IcoCloseReason::GoalReached,
+        "2026-12-01T11:05:00Z",
+        "2026-12-22T10:00:00Z",
+    );
+    // A2 (Velsen): advice on 8 Dec. A7 (Velsen): to a local table on 15 Dec.
+    let a2 = st.application_submitted(Some(VELSEN), "2026-12-07T09:00:00Z", "2026-12-08");
+    st.triaged(
+        Some(VELSEN),
+        a2,
+        "2026-12-07T09:00:00Z",
+        "2026-12-08",
+        TriageOutcome::Advice,
+        "2026-12-08T10:00:00Z",
+    );
+    let a7 = st.application_submitted(Some(VELSEN), "2026-12-14T09:00:00Z", "2026-12-15");
+    st.triaged(
+        Some(VELSEN),
+        a7,
+        "2026-12-14T09:00:00Z",
+        "2026-12-15",
+        TriageOutcome::LocalTable,
+        "2026-12-15T10:00:00Z",
+    );
+    // A3 (Haarlem): ICO on 15 Dec, still open.
+    let a3 = st.application_submitted(Some(HAARLEM), "2026-12-14T09:00:00Z", "2026-12-15");
+    st.triaged(
+        Some(HAARLEM),
+        a3,
+        "2026-12-14T09:00:00Z",
+        "2026-12-15",
+        TriageOutcome::Ico,
+        "2026-12-15T10:30:00Z",
+    );
+    // Waiting for the triage: A4 (Beverwijk) since 21 Dec 08:00, A5 (no case, no municipality:
+    // the region's only) since 24 Dec 09:00.
+    st.application_submitted(Some(BEVERWIJK), "2026-12-21T08:00:00Z", "2026-12-22");
+    st.application_submitted(None, "2026-12-24T09:00:00Z", "2026-12-29");
 
     // Dead letters: two of the router (one not even JSON), one of casework.
     st.dead_letter("router", 1, b"\xff not json");
