@@ -114,3 +114,86 @@ async fn the_privacy_officer_sees_who_opened_a_persons_case_and_her_own_question
     fg.close().await;
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn the_privacy_officer_reads_what_every_service_removed_in_the_deletion_log() {
+    let (stack, case_id) = haarlem_with_a_case(TestStack::spawn().await).await;
+    add_officer(&stack).await;
+    let base = base(&stack);
+
+    let fg = Browser::open(&base, "verwijderlogboek").await;
+    fg.sign_in("fg", PASSWORD).await;
+    fg.click("nav a[href='/privacy/verwijderlogboek']").await;
+    assert_eq!(fg.path().await, "/privacy/verwijderlogboek");
+    assert!(
+        fg.main_text().await.contains("Er is nog niets verwijderd"),
+        "{}",
+        fg.main_text().await
+    );
+    fg.check_page("04-verwijderlogboek-leeg").await;
+
+    // Anna opens the case (one access-log row); four years on, that row has expired, the case
+    // (still open) has not.
+    let anna = Browser::open(&base, "verwijderlogboek-anna").await;
+    anna.sign_in("anna", PASSWORD).await;
+    anna.goto(&format!("/casussen/{case_id}")).await;
+    anna.close().await;
+    let reads = stack
+        .count("SELECT count(*) FROM casework.access_log")
+        .await;
+    assert!(reads > 0);
+    let now = chrono::DateTime::from_timestamp(chrono::Utc::now().timestamp(), 0).unwrap();
+    let later = now.checked_add_months(chrono::Months::new(48)).unwrap();
+    let clock = std::sync::Arc::new(rcn_runtime::retention::ManualClock::new(later));
+    rcn::retention::run(&stack.env.config, false, clock)
+        .await
+        .expect("the retention run");
+    assert_eq!(
+        stack
+            .count("SELECT count(*) FROM casework.access_log")
+            .await,
+        0
+    );
+
+    fg.goto("/privacy/verwijderlogboek").await;
+    let text = fg.main_text().await;
+    assert!(
+        text.contains(&format!("Casussen (gemeenten): {reads}")),
+        "the total per service: {text}"
+    );
+    let rows = fg.text("table tbody").await;
+    let line = rows
+        .lines()
+        .find(|l| l.contains("Regels van het inzagelogboek"))
+        .unwrap_or_else(|| panic!("the access-log rule is listed: {rows}"));
+    assert!(
+        line.contains("Casussen (gemeenten)")
+            && line.contains("Inzagelogboek")
+            && line.trim_end().ends_with(&reads.to_string()),
+        "{line}"
+    );
+    for service in ["Ontvangst (intake)", "Routering", "Procesregie"] {
+        assert!(rows.contains(service), "{service} answered: {rows}");
+    }
+    assert!(
+        !text.contains("123456782") && !text.contains("Jansen"),
+        "no personal data: {text}"
+    );
+    fg.check_page("05-verwijderlogboek").await;
+    fg.close().await;
+
+    // A municipal staff member is turned away, in Dutch.
+    let carla = Browser::open(&base, "verwijderlogboek-carla").await;
+    carla.sign_in("carla", PASSWORD).await;
+    carla.goto("/privacy/verwijderlogboek").await;
+    assert!(
+        carla
+            .main_text()
+            .await
+            .contains("Alleen de functionaris gegevensbescherming en de beheerder"),
+        "{}",
+        carla.main_text().await
+    );
+    carla.close().await;
+    stack.stop().await;
+}

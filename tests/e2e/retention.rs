@@ -1,13 +1,14 @@
 //! Retention across the stack (issue 16): with the clock moved past every retention period, a
 //! closed episode is gone from every table of intake, router and casework, and its messages from
-//! the streams; a notice linked to an open case stays in casework; the monitor's aggregates
-//! survive; the deletion logs count what went; a dry run removes nothing and reports what the
-//! real run then removes.
+//! the streams; a notice linked to an open case stays in every service (intake and the router
+//! ask casework), and goes once the case is closed; the monitor's aggregates survive; the
+//! deletion logs count what went, also as each service answers them to the privacy officer; a
+//! dry run removes nothing and reports what the real run then removes.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{Months, Utc};
+use chrono::{DateTime, Months, Utc};
 use rcn_runtime::retention::{Clock, ManualClock};
 use rcn_runtime::testing::eventually;
 use rcn_tests::{PATIENCE, TestStack, release_notice_json};
@@ -193,13 +194,19 @@ async fn a_closed_episode_expires_from_every_service_and_stream_while_an_open_ca
         a_before,
         "a dry run removes nothing"
     );
+    // B's notice is past its months too, but linked to an open case: intake and the router
+    // keep it (they asked casework).
     let expected: Vec<(&str, String, u64)> = [
-        ("intake", "notice", 3),
+        ("intake", "notice", 2),
         ("intake", "notice", 0),
-        ("router", "notice", 3),
+        ("router", "notice", 2),
         ("casework", "case", 1),
         ("casework", "notice", 0),
         ("casework", "access_log", 0),
+        ("procesregie", "ico", 0),
+        ("procesregie", "ico", 0),
+        ("procesregie", "access_log", 0),
+        ("procesregie", "access_log", 0),
     ]
     .into_iter()
     .map(|(s, c, n)| (s, c.to_owned(), n))
@@ -213,6 +220,10 @@ async fn a_closed_episode_expires_from_every_service_and_stream_while_an_open_ca
         counts(&real),
         counts(&dry),
         "the run removes what the dry run said"
+    );
+    assert!(
+        real.iter().flat_map(|r| &r.removed).all(|x| !x.skipped),
+        "casework answered, so no rule was skipped: {real:?}"
     );
     let a_after = rows_of(&stack, "PI-HAARLEM:a1").await;
     assert!(
@@ -230,9 +241,89 @@ async fn a_closed_episode_expires_from_every_service_and_stream_while_an_open_ca
         1
     );
     assert_eq!(stack.count("SELECT count(*) FROM casework.cases").await, 1);
+    let b_kept = rows_of(&stack, "PI-HAARLEM:b1").await;
     assert_eq!(
         monitor_rows(&stack).await,
         monitor_before,
+        "the monitor's aggregates stay"
+    );
+    assert!(
+        b_kept
+            .iter()
+            .filter(|(t, _)| t.starts_with("intake.") || t.starts_with("router."))
+            .all(|(_, n)| *n > 0),
+        "B's notice stays in intake and the router while its case is open: {b_kept:?}"
+    );
+
+    // B's case closes (cancelled); a day later its notices and its case go as well.
+    let mut b_cancelled = other.clone();
+    b_cancelled["notice_id"] = "b2".into();
+    b_cancelled["kind"] = "cancelled".into();
+    b_cancelled["sent_at"] = "2026-11-21T09:30:00Z".into();
+    assert_eq!(stack.post_notice(&b_cancelled).await.status(), 202);
+    stack.wait_for_decision("PI-HAARLEM:b2").await;
+    eventually(PATIENCE, "case B to close", || async {
+        sqlx::query_scalar::<_, String>("SELECT status FROM casework.cases WHERE case_id = $1")
+            .bind(case_b.case_id)
+            .fetch_one(&stack.db)
+            .await
+            .ok()
+            .filter(|s| s == "closed")
+    })
+    .await;
+    eventually(PATIENCE, "intake to record B's outcomes", || async {
+        (stack
+            .count("SELECT count(*) FROM intake.notice_outcomes")
+            .await
+            == 2)
+            .then_some(())
+    })
+    .await;
+    // The monitor counts B's cancellation too; its aggregates from here on must stay.
+    eventually(
+        PATIENCE,
+        "the monitor to count B's cancellation",
+        || async {
+            let seen = stack
+                .count(&format!(
+                "SELECT (SELECT count(*) FROM monitor.notices WHERE notice_key = 'PI-HAARLEM:b2')
+                      + (SELECT count(*) FROM monitor.routing WHERE notice_key = 'PI-HAARLEM:b2')
+                      + (SELECT count(*) FROM monitor.cases WHERE case_id = '{}' AND closed)",
+                case_b.case_id
+            ))
+                .await;
+            (seen == 3).then_some(())
+        },
+    )
+    .await;
+    let monitor_now = monitor_rows(&stack).await;
+    let day_later = Arc::new(ManualClock::new(
+        later.now().checked_add_days(chrono::Days::new(1)).unwrap(),
+    ));
+    let closed = rcn::retention::run(&stack.env.config, false, day_later.clone())
+        .await
+        .unwrap();
+    let went: Vec<_> = counts(&closed)
+        .into_iter()
+        .filter(|(_, _, n)| *n > 0)
+        .collect();
+    assert_eq!(
+        went,
+        [
+            ("intake", "notice".to_owned(), 2),
+            ("router", "notice".to_owned(), 2),
+            ("casework", "case".to_owned(), 1),
+        ],
+        "{closed:?}"
+    );
+    let b_after = rows_of(&stack, "PI-HAARLEM:b1").await;
+    assert!(
+        b_after.iter().all(|(_, n)| *n == 0),
+        "B is gone from every table once its case closed: {b_after:?}"
+    );
+    assert_eq!(
+        monitor_rows(&stack).await,
+        monitor_now,
         "the monitor's aggregates stay"
     );
 
@@ -244,14 +335,15 @@ async fn a_closed_episode_expires_from_every_service_and_stream_while_an_open_ca
             .map(|(_, e)| e.removed)
             .sum()
     };
-    assert_eq!(logged("intake", "notice"), 3);
-    assert_eq!(logged("router", "notice"), 3);
+    assert_eq!(logged("intake", "notice"), 2);
+    assert_eq!(logged("router", "notice"), 2);
     assert_eq!(logged("casework", "case"), 1);
     assert_eq!(
         log.iter().filter(|(s, _)| *s == "casework").count(),
-        6,
-        "both runs wrote a line per rule, the dry run none: {log:?}"
+        9,
+        "the three runs wrote a line per rule, the dry run none: {log:?}"
     );
+    retention_log_answers_the_privacy_officer(&stack, day_later.now()).await;
     let text = rcn::retention::describe_log(&log);
     assert!(
         !text.contains("a1") && !text.contains("111222333"),
@@ -275,4 +367,62 @@ async fn a_closed_episode_expires_from_every_service_and_stream_while_an_open_ca
         .await;
     }
     stack.stop().await;
+}
+
+/// Each service answers its deletion log over `retention_log` to the privacy officer, with the
+/// counts of the run at `at`; a municipal staff member is refused.
+async fn retention_log_answers_the_privacy_officer(stack: &TestStack, at: DateTime<Utc>) {
+    use rcn_contracts::envelope::ApiReply;
+    use rcn_contracts::identity::{Identity, Role};
+    use rcn_contracts::retention::{RetentionLogReply, retention_log_subjects};
+
+    let ask = |subject: String, who: Identity| async move {
+        let body = b"{}".to_vec();
+        let h = stack.env.signed(&who.to_header(), &subject, &body);
+        let reply = stack
+            .nats
+            .request_with_headers(subject, h, body.into())
+            .await
+            .expect("an answer");
+        serde_json::from_slice::<ApiReply<RetentionLogReply>>(&reply.payload)
+            .expect("an envelope")
+            .into_result()
+    };
+    let officer = Identity {
+        user_id: "fg".into(),
+        role: Role::PrivacyOfficer,
+        gemeentecode: None,
+    };
+    let anna = Identity {
+        user_id: "anna".into(),
+        role: Role::MunicipalStaff,
+        gemeentecode: Some(rcn_contracts::Gemeentecode::parse("GM0392").expect("a code")),
+    };
+    let mut removed = Vec::new();
+    for (service, subject) in retention_log_subjects(&stack.env.config.region.subjects()) {
+        let reply = ask(subject.clone(), officer.clone())
+            .await
+            .unwrap_or_else(|p| panic!("{service}: {p:?}"));
+        assert_eq!(reply.service, service);
+        let at_run: i64 = reply
+            .lines
+            .iter()
+            .filter(|l| l.run_at == at)
+            .map(|l| l.removed)
+            .sum();
+        removed.push((service, at_run));
+        let refused = ask(subject, anna.clone())
+            .await
+            .expect_err("staff may not read the deletion log");
+        assert_eq!(refused.status, 403, "{service}");
+    }
+    assert_eq!(
+        removed,
+        [
+            ("intake", 2),
+            ("router", 2),
+            ("casework", 1),
+            ("procesregie", 0)
+        ]
+    );
 }

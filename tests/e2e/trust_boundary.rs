@@ -269,7 +269,7 @@ const ROUTING: &str = "KENNEMERLAND_ROUTING";
 #[tokio::test]
 async fn every_service_runs_as_its_own_user_and_none_gets_past_its_own_rights() {
     let deployment = Deployment::start().await;
-    deployment.notice_becomes_a_case("TB-2026-000001").await;
+    let case_id = deployment.notice_becomes_a_case("TB-2026-000001").await;
     let url = deployment.server.url.clone();
     let notices_before = deployment.stream_messages(NOTICES).await;
     assert!(notices_before >= 1);
@@ -456,6 +456,42 @@ async fn every_service_runs_as_its_own_user_and_none_gets_past_its_own_rights() 
         .publish_refused(
             "acknowledge a forward as intake",
             "rcn.kennemerland.api.router.forwarded.ack",
+        )
+        .await;
+
+    // What the retention jobs of intake and the router may ask: which episodes casework has an
+    // open case for (episode pseudonyms in, out). Their users may ask, and casework answers.
+    let episode: String =
+        sqlx::query_scalar("SELECT episode_key FROM casework.cases WHERE case_id = $1")
+            .bind(case_id)
+            .fetch_one(&deployment.db)
+            .await
+            .expect("the case's episode");
+    let question = serde_json::to_vec(&serde_json::json!({"episode_keys": [episode.clone()]}))
+        .expect("serialises");
+    for asker in [&intake, &router] {
+        let reply = asker
+            .client
+            .request(
+                "rcn.kennemerland.api.casework.open_episodes",
+                question.clone().into(),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{}: casework answers open_episodes: {e}", asker.user));
+        let open: rcn_contracts::envelope::ApiReply<
+            rcn_contracts::casework_api::OpenEpisodesReply,
+        > = serde_json::from_slice(&reply.payload).expect("the envelope");
+        assert_eq!(
+            open.into_result().expect("answered").open,
+            [episode.clone()],
+            "{}",
+            asker.user
+        );
+    }
+    casework
+        .publish_refused(
+            "ask the router's deletion log as a person (only the gateway asks for people)",
+            "rcn.kennemerland.api.router.retention_log",
         )
         .await;
 

@@ -2,8 +2,11 @@
 //! `rcn-casework`, so `$SRV.INFO.rcn-casework` and `nats micro ls` list it): one endpoint per
 //! verb on `rcn.<region>.api.casework.<verb>`.
 //!
-//! Every verb is for a person: the kit refuses a request without a readable `Rcn-Identity`
-//! before anything is read, and carries out nothing without a reply subject. Replies are the
+//! Every verb but one is for a person: the kit refuses a request without a readable
+//! `Rcn-Identity` before anything is read, and carries out nothing without a reply subject. The
+//! exception is `open_episodes`, which intake's and the router's retention jobs ask (another
+//! service; NATS permissions let only them and the gateway publish there, and a request with a
+//! person's identity is refused): which episodes still have an open case. Replies are the
 //! kit's envelope, `{"ok": …}` or `{"problem": …}`, the problem of one of
 //! `casework_api::ErrorCode`'s kinds; a database error is logged here and answered with a kind
 //! and a plain sentence, never with its text. A request PostgreSQL aborted because of a
@@ -100,6 +103,35 @@ pub fn service(subjects: &Subjects, cw: Arc<Casework>) -> ServiceSpec {
         verb(WHO_SAW_VERB).on(|cw, who, r: WhoSawRequest| async move {
             privacy::who_saw(&cw, &who, &r.bsn).await
         }),
+    )
+    .endpoint(open_episodes(subjects, cw.clone()))
+    .endpoint(rcn_runtime::retention::log_endpoint(
+        "casework",
+        subjects.casework_api(rcn_contracts::retention::RETENTION_LOG_VERB),
+        cw.pool.clone(),
+    ))
+}
+
+/// `open_episodes`: which of the asked episodes have an open case, for the notice rules of the
+/// retention jobs of intake and the router. Episode pseudonyms in, episode pseudonyms out.
+fn open_episodes(subjects: &Subjects, cw: Arc<Casework>) -> Endpoint {
+    use rcn_contracts::casework_api::{OPEN_EPISODES_VERB, OpenEpisodesReply, OpenEpisodesRequest};
+    Endpoint::new(
+        OPEN_EPISODES_VERB,
+        subjects.casework_api(OPEN_EPISODES_VERB),
+        Caller::Service,
+        move |r: Request<OpenEpisodesRequest>| {
+            let cw = cw.clone();
+            async move {
+                let open = crate::retention::open_episodes(&cw.pool, &r.body.episode_keys)
+                    .await
+                    .map_err(|e| {
+                        tracing::error!(verb = OPEN_EPISODES_VERB, error = %e, "casework request failed");
+                        ApiProblem::unavailable("casework cannot say which cases are open now")
+                    })?;
+                Ok(OpenEpisodesReply { open })
+            }
+        },
     )
 }
 

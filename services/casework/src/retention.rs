@@ -11,25 +11,42 @@
 
 use rcn_contracts::retention::RecordClass;
 use rcn_runtime::retention::{Cutoffs, Rule};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
+
+/// The episodes among `episode_keys` whose case is open now (the `open_episodes` endpoint): the
+/// notices of those intake and the router keep past their months.
+pub async fn open_episodes(
+    pool: &PgPool,
+    episode_keys: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar!(
+        "SELECT episode_key FROM cases WHERE status = 'open' AND episode_key = ANY($1)",
+        episode_keys,
+    )
+    .fetch_all(pool)
+    .await
+}
 
 pub fn rules() -> Vec<Rule> {
     vec![
         Rule {
             class: RecordClass::Case,
             rule: "closed cases with tasks, history and notices, years after closure",
-            apply: |conn, c, limit| Box::pin(closed_cases(conn, c, limit)),
+            candidates: None,
+            apply: |conn, c, _, limit| Box::pin(closed_cases(conn, c, limit)),
         },
         Rule {
             class: RecordClass::Notice,
             rule: "notices of closed cases, months after release",
-            apply: |conn, c, limit| Box::pin(notices_of_closed_cases(conn, c, limit)),
+            candidates: None,
+            apply: |conn, c, _, limit| Box::pin(notices_of_closed_cases(conn, c, limit)),
         },
         Rule {
             class: RecordClass::AccessLog,
             rule: "access-log rows, years after they were written",
-            apply: |conn, c, limit| Box::pin(access_log(conn, c, limit)),
+            candidates: None,
+            apply: |conn, c, _, limit| Box::pin(access_log(conn, c, limit)),
         },
     ]
 }

@@ -72,6 +72,10 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
             ctx.config.retention.clone(),
             retention::rules(),
         )
+        .with_open_cases(Arc::new(rcn_runtime::retention::AskCasework::new(
+            ctx.nats.clone(),
+            &subjects,
+        )))
         .run_daily(shutdown.clone()),
     );
     let ledger = tokio::spawn(consumer::run(
@@ -113,9 +117,10 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Intake's service on the endpoint kit (`$SRV.INFO.rcn-intake` lists it), four endpoints:
+/// Intake's service on the endpoint kit (`$SRV.INFO.rcn-intake` lists it), five endpoints:
 /// submitting and asking the status of a notice, each through the gateway (or a trusted
-/// component) and for a partner on its own NATS account, whose subject says who it is.
+/// component) and for a partner on its own NATS account, whose subject says who it is; and the
+/// deletion log for the privacy officer (`retention_log`, in the kit's envelope).
 ///
 /// They answer in the published partner shapes `SubmitReply` and `StatusReply`, not in the
 /// kit's envelope: partners program against those (`schemas/intake-*.v1.json`), and a new shape
@@ -123,7 +128,7 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
 /// endpoint; the contract maps that outcome onto the published shape (`rcn_contracts::intake`),
 /// so decoding, who may call, time-outs, logging and the `$SRV` error counts are the kit's.
 pub fn service(subjects: &Subjects, intake: Arc<Intake>, pool: PgPool) -> ServiceSpec {
-    let (i1, i2, p1, p2) = (intake.clone(), intake, pool.clone(), pool);
+    let (i1, i2, p1, p2, p3) = (intake.clone(), intake, pool.clone(), pool.clone(), pool);
     ServiceSpec::new(
         "rcn-intake",
         env!("CARGO_PKG_VERSION"),
@@ -172,13 +177,18 @@ pub fn service(subjects: &Subjects, intake: Arc<Intake>, pool: PgPool) -> Servic
             async move { status::of_request(&pool, &r).await }
         },
     ))
+    .endpoint(rcn_runtime::retention::log_endpoint(
+        "intake",
+        subjects.intake_api(rcn_contracts::retention::RETENTION_LOG_VERB),
+        p3,
+    ))
 }
 
 /// Intake's retention job (`rcn retention`), on a pool of its own.
 pub fn retention_job(
     config: &Config,
 ) -> futures::future::BoxFuture<'_, anyhow::Result<rcn_runtime::retention::Job>> {
-    Box::pin(rcn_runtime::retention::open_job(
+    Box::pin(rcn_runtime::retention::open_job_asking_casework(
         config,
         "intake",
         &MIGRATIONS,

@@ -164,14 +164,19 @@ pub fn service(subjects: &Subjects, state: Arc<Procesregie>) -> ServiceSpec {
         SuggestionDismiss,
         |s, who, b, _t| s.dismiss_suggestion(who, b)
     );
-    verb!(
+    let spec = verb!(
         spec,
         subjects,
         state,
         "privacy_accesses",
         WhoSawRequest,
         |s, who, b, _t| s.who_saw(who, &b.bsn)
-    )
+    );
+    spec.endpoint(rcn_runtime::retention::log_endpoint(
+        "procesregie",
+        subjects.procesregie_api(rcn_contracts::retention::RETENTION_LOG_VERB),
+        state.pool.clone(),
+    ))
 }
 
 /// The region's settings as the triage board shows them, with the meeting an application

@@ -14,6 +14,7 @@ pub mod board;
 pub mod ico;
 pub mod privacy;
 pub mod publish;
+pub mod retention;
 pub mod scheduler;
 pub mod settings;
 pub mod suggestions;
@@ -69,11 +70,36 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
         .start(&ctx.nats, ctx.config.identity_verifier()?)
         .await?;
     let api = tokio::spawn(api.serve(shutdown.clone()));
+    let retention = tokio::spawn(
+        rcn_runtime::retention::Job::new(
+            "procesregie",
+            pool.clone(),
+            ctx.config.retention.clone(),
+            retention::rules(),
+        )
+        .run_daily(shutdown.clone()),
+    );
     let relay = tokio::spawn(outbox::relay(pool, js.clone(), shutdown.clone()));
     let reminders = tokio::spawn(scheduler::run(state.clone(), shutdown.clone()));
     consumer::run(js, watch::spec(&ctx.config), state, shutdown).await;
     reminders.await?;
     relay.await?;
+    retention.await.context("retention task")?;
     api.await.context("procesregie API task")??;
     Ok(())
+}
+
+/// Procesregie's retention job (`rcn retention`), on a pool of its own.
+#[allow(clippy::type_complexity)] // the launcher's `RetentionJob`, without a futures dependency
+pub fn retention_job(
+    config: &Config,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = anyhow::Result<rcn_runtime::retention::Job>> + Send + '_>,
+> {
+    Box::pin(rcn_runtime::retention::open_job(
+        config,
+        "procesregie",
+        &MIGRATIONS,
+        retention::rules(),
+    ))
 }

@@ -6,9 +6,9 @@
 //! them. Only a privacy officer may ask; the question is logged in the same transaction as the
 //! answer is read.
 //!
-//! The queries are assembled at run time (`sqlx::query_as`), as `access::log_reads` is: the
-//! compile-time check resolves `access_log` through a search path where casework's table of
-//! the same name comes first.
+//! The queries are checked at compile time against procesregie's own schema (`.ci/sqlx-prepare`
+//! gives each service crate its own search path, so `access_log` is procesregie's, not
+//! casework's table of the same name).
 
 use chrono::{DateTime, Utc};
 use rcn_contracts::envelope::ApiProblem;
@@ -42,31 +42,32 @@ pub async fn log_question(
     person_key: &str,
     question: &str,
 ) -> Result<(), ApiProblem> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO privacy_questions (user_id, role, gemeentecode, person_key, question)
          VALUES ($1, $2, $3, $4, $5)",
+        &who.user_id,
+        who.role.as_str(),
+        who.gemeentecode.as_ref().map(|g| g.as_str()),
+        person_key,
+        question,
     )
-    .bind(&who.user_id)
-    .bind(who.role.as_str())
-    .bind(who.gemeentecode.as_ref().map(|g| g.as_str()))
-    .bind(person_key)
-    .bind(question)
     .execute(&mut *conn)
     .await
     .map_err(db)?;
     Ok(())
 }
 
-type Row = (
-    DateTime<Utc>,
-    String,
-    String,
-    Option<String>,
-    String,
-    Option<Uuid>,
-    Option<Uuid>,
-    Option<Uuid>,
-);
+/// One line of the answer as the database gives it.
+struct Row {
+    at: DateTime<Utc>,
+    user_id: String,
+    role: String,
+    gemeentecode: Option<String>,
+    what: String,
+    case_id: Option<Uuid>,
+    application_id: Option<Uuid>,
+    ico_id: Option<Uuid>,
+}
 
 impl Procesregie {
     /// The person pseudonym of `bsn`; without the region's key procesregie cannot find a person.
@@ -105,8 +106,9 @@ pub async fn entries(
     conn: &mut PgConnection,
     person_key: &str,
 ) -> Result<Vec<AccessEntry>, ApiProblem> {
-    let rows: Vec<Row> = sqlx::query_as(
-        "WITH apps AS (SELECT application_id, case_id FROM applications WHERE person_key = $1),
+    let rows: Vec<Row> = sqlx::query_as!(
+        Row,
+        r#"WITH apps AS (SELECT application_id, case_id FROM applications WHERE person_key = $1),
               person_cases AS (
                   SELECT case_id FROM watched_cases WHERE person_key = $1
                   UNION SELECT case_id FROM apps WHERE case_id IS NOT NULL),
@@ -118,15 +120,16 @@ pub async fn entries(
                   SELECT a.* FROM access_log a WHERE a.ico_id IN (SELECT ico_id FROM person_icos)
                   UNION
                   SELECT a.* FROM access_log a WHERE a.case_id IN (SELECT case_id FROM person_cases))
-         SELECT at, user_id, role, gemeentecode, what, case_id, application_id, ico_id FROM reads
+         SELECT at AS "at!", user_id AS "user_id!", role AS "role!", gemeentecode,
+                what AS "what!", case_id, application_id, ico_id FROM reads
          UNION ALL
          SELECT at, user_id, role, gemeentecode, question, NULL, NULL, NULL
          FROM privacy_questions WHERE person_key = $1
          ORDER BY 1, 5
-         LIMIT $2",
+         LIMIT $2"#,
+        person_key,
+        (MAX_ENTRIES + 1) as i64,
     )
-    .bind(person_key)
-    .bind((MAX_ENTRIES + 1) as i64)
     .fetch_all(&mut *conn)
     .await
     .map_err(db)?;
@@ -134,7 +137,16 @@ pub async fn entries(
 }
 
 fn entry(row: Row) -> Result<AccessEntry, ApiProblem> {
-    let (at, user_id, role, gemeentecode, what, case_id, application_id, ico_id) = row;
+    let Row {
+        at,
+        user_id,
+        role,
+        gemeentecode,
+        what,
+        case_id,
+        application_id,
+        ico_id,
+    } = row;
     let unreadable = || {
         tracing::error!("procesregie's access log holds a word it does not know");
         ApiProblem::unavailable("procesregie cannot read its access log now")

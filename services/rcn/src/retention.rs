@@ -61,12 +61,17 @@ pub async fn log(config: &Config, limit: i64) -> anyhow::Result<Vec<(&'static st
 /// The reports as a table: service, class, count, rule.
 pub fn describe(reports: &[ServiceReport], dry_run: bool) -> String {
     let verb = if dry_run { "would remove" } else { "removed" };
-    let mut out = format!("{:<10}  {:<10}  {:>12}  rule\n", "service", "class", verb);
+    let mut out = format!("{:<12}  {:<10}  {:>12}  rule\n", "service", "class", verb);
     for r in reports {
         for x in &r.removed {
+            let count = if x.skipped {
+                "skipped".to_owned()
+            } else {
+                x.count.to_string()
+            };
             out.push_str(&format!(
-                "{:<10}  {:<10}  {:>12}  {}\n",
-                r.service, x.class, x.count, x.rule
+                "{:<12}  {:<10}  {:>12}  {}\n",
+                r.service, x.class, count, x.rule
             ));
         }
     }
@@ -76,12 +81,12 @@ pub fn describe(reports: &[ServiceReport], dry_run: bool) -> String {
 /// Deletion-log lines as a table.
 pub fn describe_log(lines: &[(&'static str, LogEntry)]) -> String {
     let mut out = format!(
-        "{:<10}  {:<25}  {:<10}  {:>8}  rule\n",
+        "{:<12}  {:<25}  {:<10}  {:>8}  rule\n",
         "service", "run at (UTC)", "class", "removed"
     );
     for (service, e) in lines {
         out.push_str(&format!(
-            "{:<10}  {:<25}  {:<10}  {:>8}  {}\n",
+            "{:<12}  {:<25}  {:<10}  {:>8}  {}\n",
             service,
             e.run_at.format("%Y-%m-%d %H:%M:%S"),
             e.class,

@@ -47,7 +47,8 @@ pub struct Service {
     pub migrations: fn() -> &'static Migrator,
     /// Its retention job over its own schema (`rcn retention`), when it keeps personal data;
     /// `None` for the gateway (no data about the people in aftercare) and the monitor (its
-    /// aggregates stay).
+    /// aggregates stay). The services with one also answer `retention_log`
+    /// (`rcn_contracts::retention::retention_log_subjects` lists them).
     pub retention: Option<RetentionJob>,
 }
 
@@ -97,7 +98,7 @@ pub static REGISTRY: &[Service] = &[
         },
         resources: rcn_procesregie::nats_resources,
         migrations: || &rcn_procesregie::MIGRATIONS,
-        retention: None,
+        retention: Some(rcn_procesregie::retention_job),
     },
     Service {
         name: "gateway",

@@ -24,8 +24,10 @@ use rcn_runtime::endpoint::{Caller, Endpoint, Request, ServiceSpec};
 use crate::forwarding;
 use crate::queue::Queue;
 
-/// The router's service with its four endpoints; start it with `.start(&nats, &identities)`.
+/// The router's service with its five endpoints (the fifth its deletion log, for the privacy
+/// officer and the administrator); start it with `.start(&nats, &identities)`.
 pub fn service(subjects: &Subjects, queue: Arc<Queue>) -> ServiceSpec {
+    let log_pool = queue.pool.clone();
     let (q1, q2, q3, q4) = (queue.clone(), queue.clone(), queue.clone(), queue);
     let own = subjects.clone();
     ServiceSpec::new(
@@ -81,6 +83,11 @@ pub fn service(subjects: &Subjects, queue: Arc<Queue>) -> ServiceSpec {
             let (queue, own) = (q4.clone(), own.clone());
             async move { forwarding::acknowledge(&queue.pool, &own, &r.body).await }
         },
+    ))
+    .endpoint(rcn_runtime::retention::log_endpoint(
+        "router",
+        subjects.router_api(rcn_contracts::retention::RETENTION_LOG_VERB),
+        log_pool,
     ))
 }
 

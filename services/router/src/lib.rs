@@ -83,6 +83,10 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
             ctx.config.retention.clone(),
             retention::rules(),
         )
+        .with_open_cases(Arc::new(rcn_runtime::retention::AskCasework::new(
+            ctx.nats.clone(),
+            &subjects,
+        )))
         .run_daily(shutdown.clone()),
     );
     let handler = Arc::new(decisions::Router {
@@ -102,7 +106,7 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
 pub fn retention_job(
     config: &Config,
 ) -> futures::future::BoxFuture<'_, anyhow::Result<rcn_runtime::retention::Job>> {
-    Box::pin(rcn_runtime::retention::open_job(
+    Box::pin(rcn_runtime::retention::open_job_asking_casework(
         config,
         "router",
         &MIGRATIONS,

@@ -20,7 +20,7 @@ use crate::notice::{NoticeKind, Problem, RiskFlag};
 use crate::value::Gemeentecode;
 
 /// The verbs of the casework API; each is the last segment of its subject.
-pub const VERBS: [&str; 12] = [
+pub const VERBS: [&str; 14] = [
     "inbox",
     "case",
     "claim",
@@ -33,7 +33,44 @@ pub const VERBS: [&str; 12] = [
     "close_case",
     "task_history",
     crate::privacy_api::WHO_SAW_VERB,
+    OPEN_EPISODES_VERB,
+    crate::retention::RETENTION_LOG_VERB,
 ];
+
+/// The verb intake's and the router's retention jobs ask casework on (another service, no
+/// person): which of these episodes have a case that is still open? A notice linked to an open
+/// case is kept past its months (DOMAIN.md, "Privacy").
+pub const OPEN_EPISODES_VERB: &str = "open_episodes";
+
+/// The most episode keys one `open_episodes` request may name.
+pub const MAX_OPEN_EPISODES_ASKED: usize = 1_000;
+
+/// Which of these episodes (episode pseudonyms, never a BSN) have an open case?
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenEpisodesRequest {
+    /// At most [`MAX_OPEN_EPISODES_ASKED`].
+    pub episode_keys: Vec<String>,
+}
+
+impl RequestBody for OpenEpisodesRequest {
+    fn from_json(bytes: &[u8]) -> Result<Self, Problem> {
+        let request: Self = decode_request(bytes)?;
+        if request.episode_keys.len() > MAX_OPEN_EPISODES_ASKED {
+            return Err(Problem::new(
+                "/episode_keys",
+                format!("ask about {MAX_OPEN_EPISODES_ASKED} episodes at most"),
+            ));
+        }
+        Ok(request)
+    }
+}
+
+/// The asked episodes whose case is open now; the others have no case here or a closed one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct OpenEpisodesReply {
+    pub open: Vec<String>,
+}
 
 /// The largest request body a casework verb reads, in bytes.
 pub const MAX_REQUEST_BYTES: usize = 256 * 1024;

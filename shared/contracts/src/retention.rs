@@ -54,3 +54,69 @@ impl std::fmt::Display for RecordClass {
         f.write_str(self.as_str())
     }
 }
+
+/// The verb every service with a retention job answers its deletion log on
+/// (`rcn.<region>.api.<service>.retention_log`): only for the privacy officer and the
+/// administrator.
+pub const RETENTION_LOG_VERB: &str = "retention_log";
+
+/// The most lines one service returns.
+pub const MAX_LOG_LINES: u32 = 1_000;
+
+/// Every service with a retention job, with the subject it answers its deletion log on: the one
+/// list the portal and the CLI ask.
+pub fn retention_log_subjects(subjects: &crate::Subjects) -> [(&'static str, String); 4] {
+    [
+        ("intake", subjects.intake_api(RETENTION_LOG_VERB)),
+        ("router", subjects.router_api(RETENTION_LOG_VERB)),
+        ("casework", subjects.casework_api(RETENTION_LOG_VERB)),
+        ("procesregie", subjects.procesregie_api(RETENTION_LOG_VERB)),
+    ]
+}
+
+/// Show me your deletion log: the newest `limit` lines (100 when absent, at most
+/// [`MAX_LOG_LINES`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionLogRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u32>,
+}
+
+impl RetentionLogRequest {
+    /// How many lines to return.
+    pub fn lines(&self) -> u32 {
+        self.limit.unwrap_or(100).clamp(1, MAX_LOG_LINES)
+    }
+}
+
+impl crate::envelope::RequestBody for RetentionLogRequest {
+    fn from_json(bytes: &[u8]) -> Result<Self, crate::notice::Problem> {
+        let bytes: &[u8] = if bytes.iter().all(u8::is_ascii_whitespace) {
+            b"{}"
+        } else {
+            bytes
+        };
+        crate::json::decode(bytes, "a retention log request")
+    }
+}
+
+/// One line of a service's deletion log: what one rule removed in one run. No personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RetentionLogLine {
+    pub run_id: uuid::Uuid,
+    /// When the run was (its clock's "now").
+    pub run_at: chrono::DateTime<chrono::Utc>,
+    pub class: RecordClass,
+    /// The rule in words, as the service states it (English).
+    pub rule: String,
+    /// Root records removed (0 when nothing had expired, or the rule was skipped).
+    pub removed: i64,
+}
+
+/// One service's deletion log, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RetentionLogReply {
+    pub service: String,
+    pub lines: Vec<RetentionLogLine>,
+}

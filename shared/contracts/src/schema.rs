@@ -154,6 +154,22 @@ pub fn all() -> Vec<(&'static str, String)> {
             pretty::<ApiReply<crate::privacy_api::WhoSawReply>>(),
         ),
         (
+            "retention-log-request.v1.json",
+            pretty::<crate::retention::RetentionLogRequest>(),
+        ),
+        (
+            "retention-log-reply.v1.json",
+            pretty::<ApiReply<crate::retention::RetentionLogReply>>(),
+        ),
+        (
+            "casework-open-episodes-request.v1.json",
+            pretty::<crate::casework_api::OpenEpisodesRequest>(),
+        ),
+        (
+            "casework-open-episodes-reply.v1.json",
+            pretty::<ApiReply<crate::casework_api::OpenEpisodesReply>>(),
+        ),
+        (
             "procesregie-settings-reply.v1.json",
             pretty::<ApiReply<SettingsView>>(),
         ),

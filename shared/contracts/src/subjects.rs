@@ -190,6 +190,11 @@ pub struct StreamDef {
 
 /// Subjects of the router's request-reply API and of forwarding between regions.
 impl Subjects {
+    /// Request-reply: one verb of the router's staff API (`retention_log`), for the gateway.
+    pub fn router_api(&self, verb: &str) -> String {
+        self.subject(&format!("api.router.{verb}"))
+    }
+
     /// Request-reply: the RCN lists the notices waiting in the manual routing queue.
     pub fn router_queue_list(&self) -> String {
         self.subject("api.router.queue.list")
@@ -285,6 +290,11 @@ impl Subjects {
     /// Every institution's submit subject (intake's endpoint filter).
     pub fn intake_submit_any(&self) -> String {
         self.subject("intake.submit.*")
+    }
+
+    /// Request-reply: one verb of intake's staff API (`retention_log`), for the gateway.
+    pub fn intake_api(&self, verb: &str) -> String {
+        self.subject(&format!("api.intake.{verb}"))
     }
 
     /// Request-reply: what became of a notice the caller sent (gateway → intake, with the

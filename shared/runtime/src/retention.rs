@@ -203,9 +203,20 @@ impl Clock for ManualClock {
 }
 
 /// Removes up to `limit` expired root records of one class (with what hangs on them) on the
-/// connection, inside the job's transaction, and says how many root records it removed.
-pub type RuleFn =
-    for<'c> fn(&'c mut PgConnection, Cutoffs, i64) -> BoxFuture<'c, Result<u64, sqlx::Error>>;
+/// connection, inside the job's transaction, and says how many root records it removed. `open`
+/// lists the episodes (episode pseudonyms) linked to an open case, which the rule must keep
+/// whatever their dates: filled for a rule with [`Rule::candidates`], empty for the others.
+pub type RuleFn = for<'c> fn(
+    &'c mut PgConnection,
+    Cutoffs,
+    &'c [String],
+    i64,
+) -> BoxFuture<'c, Result<u64, sqlx::Error>>;
+
+/// The episodes whose records have expired by date alone (before the open-case exception), for
+/// a rule to ask about: every one, not a batch, so the job asks once per run.
+pub type CandidatesFn =
+    for<'c> fn(&'c mut PgConnection, Cutoffs) -> BoxFuture<'c, Result<Vec<String>, sqlx::Error>>;
 
 /// One retention rule of a service.
 #[derive(Clone, Copy)]
@@ -214,6 +225,11 @@ pub struct Rule {
     /// What the rule removes and when, in words for the privacy officer (no personal data):
     /// `receipts 6 months after release, no open case`.
     pub rule: &'static str,
+    /// For a rule that keeps what is linked to an open case (notices in intake and the router,
+    /// which do not know casework's cases): its expired episodes, which the job asks the job's
+    /// [`OpenCases`] about before the rule runs. When nobody answers, the rule is skipped for
+    /// this run, never applied without the exception.
+    pub candidates: Option<CandidatesFn>,
     pub apply: RuleFn,
 }
 
@@ -232,6 +248,86 @@ pub struct Removed {
     pub class: RecordClass,
     pub rule: &'static str,
     pub count: u64,
+    /// The rule did not run: it keeps what is linked to an open case, and whether cases are open
+    /// could not be learnt (casework did not answer). It runs again at the next interval.
+    pub skipped: bool,
+}
+
+/// What the deletion log says of a rule that was skipped in a run.
+pub const SKIPPED: &str = " (skipped: casework did not say which cases are open)";
+
+/// Which episodes still have an open case: casework knows, intake and the router ask it at
+/// retention time ([`AskCasework`]).
+pub trait OpenCases: Send + Sync + 'static {
+    /// The episodes among `episode_keys` whose case is open; an error (in words, no personal
+    /// data) when that cannot be learnt now.
+    fn open_among<'a>(
+        &'a self,
+        episode_keys: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<String>, String>>;
+}
+
+/// Asks casework over request-reply (`open_episodes`, a service-to-service endpoint), a chunk of
+/// episodes at a time.
+///
+/// Why ask at retention time rather than follow casework's events into a table of our own: the
+/// answer is casework's own state at the moment of deleting, so opening, moving between
+/// municipalities, reopening and closing cannot be mirrored wrongly, and nothing new must be
+/// provisioned or migrated; the price is that a run must skip (never delete) the notice rules
+/// while casework does not answer, which a daily job can afford.
+#[derive(Debug, Clone)]
+pub struct AskCasework {
+    pub nats: async_nats::Client,
+    /// `rcn.<region>.api.casework.open_episodes`.
+    pub subject: String,
+    pub timeout: Duration,
+}
+
+impl AskCasework {
+    pub fn new(nats: async_nats::Client, subjects: &rcn_contracts::Subjects) -> Self {
+        Self {
+            nats,
+            subject: subjects.casework_api(rcn_contracts::casework_api::OPEN_EPISODES_VERB),
+            timeout: Duration::from_secs(10),
+        }
+    }
+
+    async fn ask(&self, chunk: &[String]) -> Result<Vec<String>, String> {
+        use rcn_contracts::casework_api::{OpenEpisodesReply, OpenEpisodesRequest};
+        let body = serde_json::to_vec(&OpenEpisodesRequest {
+            episode_keys: chunk.to_vec(),
+        })
+        .map_err(|e| format!("cannot write the question: {e}"))?;
+        let answer = tokio::time::timeout(
+            self.timeout,
+            self.nats.request(self.subject.clone(), body.into()),
+        )
+        .await
+        .map_err(|_| "casework did not answer in time".to_owned())?
+        .map_err(|e| format!("casework did not answer: {e}"))?;
+        serde_json::from_slice::<rcn_contracts::envelope::ApiReply<OpenEpisodesReply>>(
+            &answer.payload,
+        )
+        .map_err(|_| "casework's answer could not be read".to_owned())?
+        .into_result()
+        .map(|r| r.open)
+        .map_err(|p| format!("casework refused: {} ({})", p.title, p.status))
+    }
+}
+
+impl OpenCases for AskCasework {
+    fn open_among<'a>(
+        &'a self,
+        episode_keys: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<String>, String>> {
+        Box::pin(async move {
+            let mut open = Vec::new();
+            for chunk in episode_keys.chunks(rcn_contracts::casework_api::MAX_OPEN_EPISODES_ASKED) {
+                open.extend(self.ask(chunk).await?);
+            }
+            Ok(open)
+        })
+    }
 }
 
 /// One line of a service's deletion log.
@@ -261,6 +357,9 @@ pub struct Job {
     pub policy: RetentionPolicy,
     pub rules: Vec<Rule>,
     pub clock: Arc<dyn Clock>,
+    /// Who says which episodes have an open case, for the rules with [`Rule::candidates`];
+    /// without it those rules are skipped.
+    pub open_cases: Option<Arc<dyn OpenCases>>,
 }
 
 impl std::fmt::Debug for Job {
@@ -285,7 +384,64 @@ impl Job {
             policy,
             rules,
             clock: Arc::new(SystemClock),
+            open_cases: None,
         }
+    }
+
+    /// The same job asking `open_cases` which episodes have an open case.
+    pub fn with_open_cases(mut self, open_cases: Arc<dyn OpenCases>) -> Self {
+        self.open_cases = Some(open_cases);
+        self
+    }
+
+    /// The episodes `rule` must keep because their case is open: none for a rule without
+    /// candidates; `Ok(Err(why))` when the answer cannot be had (the rule is then skipped).
+    async fn open_episodes(
+        &self,
+        rule: &Rule,
+        cutoffs: Cutoffs,
+    ) -> Result<Result<Vec<String>, String>, sqlx::Error> {
+        let Some(candidates) = rule.candidates else {
+            return Ok(Ok(Vec::new()));
+        };
+        let Some(open_cases) = &self.open_cases else {
+            return Ok(Err("nobody to ask which cases are open".into()));
+        };
+        let mut conn = self.pool.acquire().await?;
+        let expired = candidates(&mut conn, cutoffs).await?;
+        drop(conn);
+        if expired.is_empty() {
+            return Ok(Ok(Vec::new()));
+        }
+        Ok(open_cases.open_among(&expired).await)
+    }
+
+    /// Notes in the log, in the same words as [`Removed::skipped`], that `rule` was skipped.
+    async fn log_skipped(
+        &self,
+        run_id: Uuid,
+        cutoffs: Cutoffs,
+        rule: &Rule,
+        why: &str,
+    ) -> Result<Removed, sqlx::Error> {
+        tracing::warn!(service = self.service, class = %rule.class, rule = rule.rule, reason = why,
+            "retention rule skipped: whether cases are open is not known now");
+        sqlx::query!(
+            "INSERT INTO retention_log (run_id, run_at, class, rule, removed)
+             VALUES ($1, $2, $3, $4, 0) ON CONFLICT (run_id, class, rule) DO NOTHING",
+            run_id,
+            cutoffs.now,
+            rule.class.as_str(),
+            format!("{}{SKIPPED}", rule.rule),
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(Removed {
+            class: rule.class,
+            rule: rule.rule,
+            count: 0,
+            skipped: true,
+        })
     }
 
     /// The same job on another clock (tests).
@@ -302,10 +458,17 @@ impl Job {
         let cutoffs = self.policy.cutoffs(self.clock.now());
         let mut report = Vec::new();
         for rule in &self.rules {
+            let open = match self.open_episodes(rule, cutoffs).await? {
+                Ok(open) => open,
+                Err(why) => {
+                    report.push(self.log_skipped(run_id, cutoffs, rule, &why).await?);
+                    continue;
+                }
+            };
             let mut total = 0;
             loop {
                 let mut tx = self.pool.begin().await?;
-                let n = (rule.apply)(&mut tx, cutoffs, self.policy.batch).await?;
+                let n = (rule.apply)(&mut tx, cutoffs, &open, self.policy.batch).await?;
                 let removed = i64::try_from(n).unwrap_or(i64::MAX);
                 sqlx::query!(
                     "INSERT INTO retention_log (run_id, run_at, class, rule, removed)
@@ -333,6 +496,7 @@ impl Job {
                 class: rule.class,
                 rule: rule.rule,
                 count: total,
+                skipped: false,
             });
         }
         Ok(report)
@@ -342,12 +506,25 @@ impl Job {
     /// transaction that is rolled back, so the counts are the real run's own.
     pub async fn dry_run(&self) -> Result<Vec<Removed>, sqlx::Error> {
         let cutoffs = self.policy.cutoffs(self.clock.now());
+        let mut opens = Vec::new();
+        for rule in &self.rules {
+            opens.push(self.open_episodes(rule, cutoffs).await?);
+        }
         let mut tx = self.pool.begin().await?;
         let mut report = Vec::new();
-        for rule in &self.rules {
+        for (rule, open) in self.rules.iter().zip(opens) {
+            let Ok(open) = open else {
+                report.push(Removed {
+                    class: rule.class,
+                    rule: rule.rule,
+                    count: 0,
+                    skipped: true,
+                });
+                continue;
+            };
             let mut total = 0;
             loop {
-                let n = (rule.apply)(&mut tx, cutoffs, self.policy.batch).await?;
+                let n = (rule.apply)(&mut tx, cutoffs, &open, self.policy.batch).await?;
                 total += n;
                 if i64::try_from(n).unwrap_or(i64::MAX) < self.policy.batch {
                     break;
@@ -357,6 +534,7 @@ impl Job {
                 class: rule.class,
                 rule: rule.rule,
                 count: total,
+                skipped: false,
             });
         }
         tx.rollback().await?;
@@ -392,6 +570,91 @@ pub async fn open_job(
     let url = config.database_url_for(service)?;
     let pool = crate::db::open(url, service, 2, migrator, Duration::from_secs(10)).await?;
     Ok(Job::new(service, pool, config.retention.clone(), rules))
+}
+
+/// [`open_job`] for a service whose notice rules ask casework which cases are open (intake, the
+/// router): it connects to NATS as the service (`rcn-<service>`, its own user). When NATS cannot
+/// be reached the job still runs, and those rules are skipped.
+pub async fn open_job_asking_casework(
+    config: &crate::Config,
+    service: &'static str,
+    migrator: &sqlx::migrate::Migrator,
+    rules: Vec<Rule>,
+) -> anyhow::Result<Job> {
+    let job = open_job(config, service, migrator, rules).await?;
+    let url = config.nats_url()?;
+    match crate::nats::connect_as(
+        url,
+        config.nats_auth_for(service),
+        &format!("rcn-{service}"),
+        Duration::from_secs(5),
+    )
+    .await
+    {
+        Ok(nats) => {
+            Ok(job.with_open_cases(Arc::new(AskCasework::new(nats, &config.region.subjects()))))
+        }
+        Err(e) => {
+            tracing::warn!(service, error = %e, "no NATS: the rules that keep notices of open cases are skipped");
+            Ok(job)
+        }
+    }
+}
+
+/// The `retention_log` endpoint of a service's API (`subject`): the newest lines of its own
+/// deletion log, for the privacy officer and the administrator only (others: 403). The log holds
+/// no personal data, so reading it is not an access-log event.
+pub fn log_endpoint(
+    service: &'static str,
+    subject: String,
+    pool: PgPool,
+) -> crate::endpoint::Endpoint {
+    use rcn_contracts::envelope::ApiProblem;
+    use rcn_contracts::identity::Role;
+    use rcn_contracts::retention::{RetentionLogLine, RetentionLogReply, RetentionLogRequest};
+    crate::endpoint::Endpoint::new(
+        rcn_contracts::retention::RETENTION_LOG_VERB,
+        subject,
+        crate::endpoint::Caller::Person,
+        move |r: crate::endpoint::Request<RetentionLogRequest>| {
+            let pool = pool.clone();
+            async move {
+                let who = r.person()?;
+                if !matches!(who.role, Role::PrivacyOfficer | Role::Administrator) {
+                    return Err(ApiProblem::forbidden(
+                        "only the privacy officer and the administrator may read the deletion log",
+                    ));
+                }
+                let entries = log(&pool, i64::from(r.body.lines())).await.map_err(|e| {
+                    tracing::error!(service, error = %e, "cannot read the deletion log");
+                    ApiProblem::unavailable("the deletion log cannot be read now; ask again")
+                })?;
+                let lines = entries
+                    .into_iter()
+                    .map(|e| {
+                        let class = RecordClass::parse(&e.class).ok_or_else(|| {
+                            tracing::error!(
+                                service,
+                                "the deletion log holds a class it does not know"
+                            );
+                            ApiProblem::unavailable("the deletion log cannot be read now")
+                        })?;
+                        Ok(RetentionLogLine {
+                            run_id: e.run_id,
+                            run_at: e.run_at,
+                            class,
+                            rule: e.rule,
+                            removed: e.removed,
+                        })
+                    })
+                    .collect::<Result<Vec<_>, ApiProblem>>()?;
+                Ok(RetentionLogReply {
+                    service: service.to_owned(),
+                    lines,
+                })
+            }
+        },
+    )
 }
 
 /// The newest `limit` lines of the deletion log on `pool` (the service's own schema).

@@ -11,6 +11,7 @@ pub mod assets;
 pub mod case;
 pub mod dashboard;
 pub mod dead_letters;
+pub mod deletion_log;
 pub mod fmt;
 pub mod form;
 pub mod inbox;
@@ -109,6 +110,7 @@ pub fn router() -> Router<Arc<AppState>> {
         )
         .route("/privacy", get(privacy::show))
         .route("/privacy/wie-heeft-ingezien", post(privacy::who_saw_form))
+        .route("/privacy/verwijderlogboek", get(deletion_log::show))
         .route("/overzicht", get(dashboard::show))
         .route("/overzicht/maandrapport", get(dashboard::report))
         .route("/overzicht/export/{file}", get(dashboard::export))

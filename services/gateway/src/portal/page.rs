@@ -103,8 +103,15 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/taken/gemeente", "Taken in de regio"),
             ("/overzicht", "Overzicht"),
         ],
-        Role::Administrator => vec![("/", "Start"), ("/partnertoegang", "Partnertoegang")],
-        Role::PrivacyOfficer => vec![("/privacy", "Wie heeft ingezien")],
+        Role::Administrator => vec![
+            ("/", "Start"),
+            ("/partnertoegang", "Partnertoegang"),
+            ("/privacy/verwijderlogboek", "Verwijderlogboek"),
+        ],
+        Role::PrivacyOfficer => vec![
+            ("/privacy", "Wie heeft ingezien"),
+            ("/privacy/verwijderlogboek", "Verwijderlogboek"),
+        ],
     }
 }
 

@@ -150,6 +150,11 @@ impl TestProcesregie {
         .await
     }
 
+    /// The configuration procesregie runs with (for its retention job on a pool of its own).
+    pub fn config(&self) -> &rcn_runtime::Config {
+        &self._env.config
+    }
+
     pub async fn count(&self, sql: &str) -> i64 {
         rcn_runtime::testing::count(&self.db, sql).await
     }

@@ -6,6 +6,7 @@ mod cases_in;
 mod helpers;
 mod ico;
 mod privacy;
+mod retention;
 mod service_api;
 mod suggestions;
 mod triage_board;

@@ -66,6 +66,8 @@ pub const CASEWORK_VERBS: &[(&str, &str, &str)] = &[
     ("close_case", "CloseCaseRequest", "CloseCaseReply"),
     ("task_history", "TaskRequest", "TaskHistoryReply"),
     ("privacy_accesses", "WhoSawRequest", "WhoSawReply"),
+    ("open_episodes", "OpenEpisodesRequest", "OpenEpisodesReply"),
+    ("retention_log", "RetentionLogRequest", "RetentionLogReply"),
 ];
 
 /// Procesregie's verbs with their request and reply message types (`crate::procesregie_api`).
@@ -94,6 +96,7 @@ pub const PROCESREGIE_VERBS: &[(&str, &str, &str)] = &[
     ("suggestion_accept", "SuggestionRef", "ApplicationReply"),
     ("suggestion_dismiss", "SuggestionDismiss", "SuggestionReply"),
     ("privacy_accesses", "WhoSawRequest", "WhoSawReply"),
+    ("retention_log", "RetentionLogRequest", "RetentionLogReply"),
 ];
 
 /// Procesregie's events with their message types.
@@ -287,6 +290,22 @@ pub const MESSAGES: &[Message] = &[
         "privacy-who-saw-request.v1.json",
     ),
     msg("WhoSawReply", ENVELOPE, "privacy-who-saw-reply.v1.json"),
+    api(
+        "RetentionLogRequest",
+        "The privacy officer or the administrator asks a service for its deletion log",
+        "retention-log-request.v1.json",
+    ),
+    msg("RetentionLogReply", ENVELOPE, "retention-log-reply.v1.json"),
+    msg(
+        "OpenEpisodesRequest",
+        "A retention job asks which episodes have an open case (episode pseudonyms only)",
+        "casework-open-episodes-request.v1.json",
+    ),
+    msg(
+        "OpenEpisodesReply",
+        ENVELOPE,
+        "casework-open-episodes-reply.v1.json",
+    ),
     Message {
         name: "ProcesregieSettingsRequest",
         title: "An empty body",
@@ -466,6 +485,13 @@ pub(super) fn channels(s: &Subjects, gm: &Gemeentecode) -> Vec<Channel> {
             request("StatusRequest", "StatusReply"),
         ),
         channel(
+            "intakeRetentionLog",
+            "intake_api",
+            s.intake_api(crate::retention::RETENTION_LOG_VERB),
+            "Request-reply for the privacy officer and the administrator (caller in header Rcn-Identity): intake's deletion log, newest first.",
+            request("RetentionLogRequest", "RetentionLogReply"),
+        ),
+        channel(
             "noticeAccepted",
             "notice_accepted",
             s.notice_accepted(),
@@ -499,6 +525,13 @@ pub(super) fn channels(s: &Subjects, gm: &Gemeentecode) -> Vec<Channel> {
             s.unroutable(),
             "No rule decided; the notice waits in the RCN's manual routing queue.",
             event_on("NoticeRouted"),
+        ),
+        channel(
+            "routerRetentionLog",
+            "router_api",
+            s.router_api(crate::retention::RETENTION_LOG_VERB),
+            "Request-reply for the privacy officer and the administrator (caller in header Rcn-Identity): the router's deletion log, newest first.",
+            request("RetentionLogRequest", "RetentionLogReply"),
         ),
         channel(
             "routerQueueList",

@@ -1,0 +1,172 @@
+//! Procesregie's retention rules (the job is the kit's, `rcn_runtime::retention`):
+//! - a closed ICO goes `RCN_RETENTION_ICO_YEARS` after its closure, with its plan van aanpak
+//!   (actions, their history and reminders), its reviews and the application it came from;
+//! - an application that led to no ICO (advice, a local table, not accepted) goes the same
+//!   number of years after the triage decided it: for the person it is finished then;
+//! - access-log rows and privacy questions go `RCN_RETENTION_ACCESS_LOG_YEARS` after they were
+//!   written, longer than the ICOs they cover (the settings refuse otherwise).
+//!
+//! Open ICOs, applications still in draft or waiting for triage, and the cases procesregie
+//! watches (pseudonyms and condition statuses, no names) are not touched here. Only procesregie's
+//! own tables.
+
+use rcn_contracts::retention::RecordClass;
+use rcn_runtime::retention::{Cutoffs, Rule};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+pub fn rules() -> Vec<Rule> {
+    vec![
+        Rule {
+            class: RecordClass::Ico,
+            rule: "closed ICOs with plan, reviews and application, years after closure",
+            candidates: None,
+            apply: |conn, c, _, limit| Box::pin(closed_icos(conn, c, limit)),
+        },
+        Rule {
+            class: RecordClass::Ico,
+            rule: "applications that led to no ICO, years after the triage decided",
+            candidates: None,
+            apply: |conn, c, _, limit| Box::pin(applications_without_ico(conn, c, limit)),
+        },
+        Rule {
+            class: RecordClass::AccessLog,
+            rule: "access-log rows, years after they were written",
+            candidates: None,
+            apply: |conn, c, _, limit| Box::pin(access_log(conn, c, limit)),
+        },
+        Rule {
+            class: RecordClass::AccessLog,
+            rule: "privacy questions, years after they were asked",
+            candidates: None,
+            apply: |conn, c, _, limit| Box::pin(privacy_questions(conn, c, limit)),
+        },
+    ]
+}
+
+async fn closed_icos(conn: &mut PgConnection, c: Cutoffs, limit: i64) -> Result<u64, sqlx::Error> {
+    let rows = sqlx::query!(
+        "SELECT ico_id, application_id FROM icos WHERE status = 'closed' AND closed_at < $1
+          ORDER BY closed_at LIMIT $2 FOR UPDATE",
+        c.ico_closed_before,
+        limit,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let icos: Vec<Uuid> = rows.iter().map(|r| r.ico_id).collect();
+    let applications: Vec<Uuid> = rows.iter().map(|r| r.application_id).collect();
+    sqlx::query!(
+        "DELETE FROM action_reminders WHERE action_id IN
+             (SELECT action_id FROM ico_actions WHERE ico_id = ANY($1))",
+        &icos
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!(
+        "DELETE FROM ico_action_history WHERE action_id IN
+             (SELECT action_id FROM ico_actions WHERE ico_id = ANY($1))",
+        &icos
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!("DELETE FROM ico_actions WHERE ico_id = ANY($1)", &icos)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!("DELETE FROM review_reminders WHERE ico_id = ANY($1)", &icos)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query!("DELETE FROM ico_reviews WHERE ico_id = ANY($1)", &icos)
+        .execute(&mut *conn)
+        .await?;
+    let removed = sqlx::query!("DELETE FROM icos WHERE ico_id = ANY($1)", &icos)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+    delete_applications(conn, &applications).await?;
+    Ok(removed)
+}
+
+async fn applications_without_ico(
+    conn: &mut PgConnection,
+    c: Cutoffs,
+    limit: i64,
+) -> Result<u64, sqlx::Error> {
+    let ids: Vec<Uuid> = sqlx::query_scalar!(
+        "SELECT application_id FROM applications a
+          WHERE status = 'triaged' AND outcome <> 'ico' AND decided_at < $1
+            AND NOT EXISTS (SELECT 1 FROM icos i WHERE i.application_id = a.application_id)
+          ORDER BY decided_at LIMIT $2 FOR UPDATE",
+        c.ico_closed_before,
+        limit,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    delete_applications(conn, &ids).await
+}
+
+/// Removes applications; a suggestion accepted into one keeps no pointer to it.
+async fn delete_applications(conn: &mut PgConnection, ids: &[Uuid]) -> Result<u64, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    sqlx::query!(
+        "UPDATE suggestions SET application_id = NULL WHERE application_id = ANY($1)",
+        ids
+    )
+    .execute(&mut *conn)
+    .await?;
+    Ok(sqlx::query!(
+        "DELETE FROM applications WHERE application_id = ANY($1)",
+        ids
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
+}
+
+async fn access_log(conn: &mut PgConnection, c: Cutoffs, limit: i64) -> Result<u64, sqlx::Error> {
+    // The append-only trigger lets this transaction, and only it, delete (migration 0005).
+    sqlx::query!("SET LOCAL rcn.retention = 'on'")
+        .execute(&mut *conn)
+        .await?;
+    let removed = sqlx::query!(
+        "DELETE FROM access_log WHERE id IN (
+             SELECT id FROM access_log WHERE at < $1 ORDER BY at LIMIT $2)",
+        c.access_logged_before,
+        limit,
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query!("SET LOCAL rcn.retention = 'off'")
+        .execute(&mut *conn)
+        .await?;
+    Ok(removed)
+}
+
+async fn privacy_questions(
+    conn: &mut PgConnection,
+    c: Cutoffs,
+    limit: i64,
+) -> Result<u64, sqlx::Error> {
+    // The append-only trigger lets this transaction, and only it, delete (migration 0005).
+    sqlx::query!("SET LOCAL rcn.retention = 'on'")
+        .execute(&mut *conn)
+        .await?;
+    let removed = sqlx::query!(
+        "DELETE FROM privacy_questions WHERE id IN (
+             SELECT id FROM privacy_questions WHERE at < $1 ORDER BY at LIMIT $2)",
+        c.access_logged_before,
+        limit,
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query!("SET LOCAL rcn.retention = 'off'")
+        .execute(&mut *conn)
+        .await?;
+    Ok(removed)
+}
