@@ -85,6 +85,7 @@ fn expected(s: &Subjects) -> BTreeMap<&'static str, BTreeMap<String, String>> {
                 ("queue-decide", s.router_queue_decide()),
                 ("forwarded-list", s.router_forwarded_list()),
                 ("forwarded-ack", s.router_forwarded_ack()),
+                ("decisions", s.router_decisions()),
             ]),
         ),
         (
