@@ -163,9 +163,15 @@ impl TestStack {
         let pool = rcn_gateway::tokens::open(self.env.config.database_url().expect("set"))
             .await
             .expect("the gateway's schema");
-        let issued = rcn_gateway::tokens::issue(&pool, institution_code, None)
-            .await
-            .expect("a token");
+        let issued = rcn_gateway::tokens::issue(
+            &pool,
+            institution_code,
+            None,
+            rcn_gateway::tokens::Actor::CommandLine,
+            None,
+        )
+        .await
+        .expect("a token");
         pool.close().await;
         issued
     }

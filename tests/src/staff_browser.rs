@@ -243,6 +243,20 @@ impl Browser {
         }
     }
 
+    /// The visible text of every element matching `css`, in page order (e.g. a table's rows).
+    pub async fn rows(&self, css: &str) -> Vec<String> {
+        let mut texts = Vec::new();
+        for e in self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        {
+            texts.push(e.text().await.expect("its text"));
+        }
+        texts
+    }
+
     /// Whether an element matches `css`.
     pub async fn has(&self, css: &str) -> bool {
         self.client.find(Locator::Css(css)).await.is_ok()
@@ -287,34 +301,7 @@ impl Browser {
 
     /// Runs axe-core on the page: the violations of impact serious or critical.
     pub async fn serious_violations(&self) -> Vec<Violation> {
-        let loaded = self
-            .client
-            .execute("return typeof window.axe !== 'undefined'", vec![])
-            .await
-            .expect("a script runs");
-        if loaded.as_bool() != Some(true) {
-            self.client
-                .execute(AXE, vec![])
-                .await
-                .expect("axe-core loads into the page");
-        }
-        let result = self
-            .client
-            .execute_async(
-                "const done = arguments[arguments.length - 1];
-                 axe.run(document, { resultTypes: ['violations'] })
-                    .then(r => done(JSON.stringify(r.violations)))
-                    .catch(e => done('ERROR ' + e));",
-                vec![],
-            )
-            .await
-            .expect("axe-core runs");
-        let text = result.as_str().unwrap_or_default();
-        assert!(!text.starts_with("ERROR"), "axe-core failed: {text}");
-        let all: Vec<Violation> = serde_json::from_str(text).expect("axe-core's violations");
-        all.into_iter()
-            .filter(|v| matches!(v.impact.as_deref(), Some("serious" | "critical")))
-            .collect()
+        serious_violations(&self.client).await
     }
 
     /// The bytes of `href` as this browser's session fetches it (a download, e.g. a CSV file).
@@ -356,32 +343,11 @@ impl Browser {
         self.settle().await;
         let shot = self.screenshot(step).await;
         let violations = self.serious_violations().await;
-        println!(
-            "axe {}-{step} ({}): {} serious or critical violation(s)",
-            self.name,
-            self.path().await,
-            violations.len()
-        );
-        assert!(
-            violations.is_empty(),
-            "accessibility violations on {} (screenshot {}): {:#?}",
-            self.path().await,
-            shot.display(),
-            violations
-                .iter()
-                .map(|v| format!(
-                    "{} [{}] {}: {} node(s) {}",
-                    v.id,
-                    v.impact.as_deref().unwrap_or("?"),
-                    v.help,
-                    v.nodes.len(),
-                    v.nodes
-                        .first()
-                        .and_then(|n| n.get("html"))
-                        .and_then(|h| h.as_str())
-                        .unwrap_or("")
-                ))
-                .collect::<Vec<_>>()
+        assert_accessible(
+            &format!("{}-{step}", self.name),
+            &self.path().await,
+            &shot,
+            &violations,
         );
     }
 
@@ -390,4 +356,64 @@ impl Browser {
         let _ = self.client.close().await;
         let _ = std::fs::remove_dir_all(&self.profile);
     }
+}
+
+/// Runs axe-core (vendored, injected when the page does not have it yet) on the page `client`
+/// shows: the violations of impact serious or critical. Both browser harnesses use it.
+pub async fn serious_violations(client: &Client) -> Vec<Violation> {
+    let loaded = client
+        .execute("return typeof window.axe !== 'undefined'", vec![])
+        .await
+        .expect("a script runs");
+    if loaded.as_bool() != Some(true) {
+        client
+            .execute(AXE, vec![])
+            .await
+            .expect("axe-core loads into the page");
+    }
+    let result = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] })
+                .then(r => done(JSON.stringify(r.violations)))
+                .catch(e => done('ERROR ' + e));",
+            vec![],
+        )
+        .await
+        .expect("axe-core runs");
+    let text = result.as_str().unwrap_or_default();
+    assert!(!text.starts_with("ERROR"), "axe-core failed: {text}");
+    let all: Vec<Violation> = serde_json::from_str(text).expect("axe-core's violations");
+    all.into_iter()
+        .filter(|v| matches!(v.impact.as_deref(), Some("serious" | "critical")))
+        .collect()
+}
+
+/// Prints the page's axe line (`axe <name> (<path>): N serious or critical violation(s)`) and
+/// fails the test when there is any, naming each with the screenshot `shot`.
+pub fn assert_accessible(name: &str, path: &str, shot: &std::path::Path, violations: &[Violation]) {
+    println!(
+        "axe {name} ({path}): {} serious or critical violation(s)",
+        violations.len()
+    );
+    assert!(
+        violations.is_empty(),
+        "accessibility violations on {path} (screenshot {}): {:#?}",
+        shot.display(),
+        violations
+            .iter()
+            .map(|v| format!(
+                "{} [{}] {}: {} node(s) {}",
+                v.id,
+                v.impact.as_deref().unwrap_or("?"),
+                v.help,
+                v.nodes.len(),
+                v.nodes
+                    .first()
+                    .and_then(|n| n.get("html"))
+                    .and_then(|h| h.as_str())
+                    .unwrap_or("")
+            ))
+            .collect::<Vec<_>>()
+    );
 }
