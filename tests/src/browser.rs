@@ -157,6 +157,20 @@ impl Browser {
         path
     }
 
+    /// Saves a screenshot named `name` and checks the page with axe-core: no serious or critical
+    /// violation. For the portal's own pages (not the provider's, which are not ours to fix).
+    pub async fn check_page(&self, name: &str) -> PathBuf {
+        let shot = self.screenshot(name).await;
+        let violations = crate::staff_browser::serious_violations(&self.client).await;
+        let url = self.client.current_url().await.expect("a current URL");
+        let path = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        };
+        crate::staff_browser::assert_accessible(name, &path, &shot, &violations);
+        shot
+    }
+
     /// Ends the session (Chromium quits), then the driver.
     pub async fn close(self) {
         let _ = self.client.clone().close().await;
