@@ -437,7 +437,7 @@ async fn every_token_change_is_in_the_token_log_newest_first_with_who_and_why() 
         .into_iter()
         .filter(|e| [first.token_id, second.token_id].contains(&e.token_id))
         .collect();
-    let seen: Vec<(&str, uuid::Uuid, &str, Option<&str>, Option<&str>)> = log
+    let seen: Vec<_> = log
         .iter()
         .map(|e| {
             (
