@@ -75,10 +75,7 @@ impl Site {
     /// From the portal's login page through the provider's login (and consent) pages, back to
     /// the portal: returns the element that ended the wait (our page's `h1`).
     async fn sign_in(&self, browser: &Browser, login: &str, shots: &str) {
-        browser
-            .goto(&format!("{}/inloggen", self.base))
-            .await
-            .expect("the login page");
+        browser.goto(&format!("{}/inloggen", self.base)).await;
         browser.check_page(&format!("{shots}-portal-login")).await;
         browser
             .element("#inloggen-oidc")
@@ -202,10 +199,7 @@ async fn staff_sign_in_to_the_portal_through_their_organisation_and_sign_out_the
     );
     browser.check_page("portal-oidc-signed-out").await;
     // The portal session is over: its pages send the browser to the login page.
-    browser
-        .goto(&format!("{}/taken", site.base))
-        .await
-        .expect("goto");
+    browser.goto(&format!("{}/taken", site.base)).await;
     assert_eq!(
         browser.current_url().await.expect("a url").path(),
         "/inloggen"
@@ -235,8 +229,7 @@ async fn a_role_rcn_does_not_know_gets_no_access_and_no_session() {
     // A callback replayed or made up by hand finds no sign-in of this browser.
     browser
         .goto(&format!("{}/oidc/callback?code=abc&state=def", site.base))
-        .await
-        .expect("goto");
+        .await;
     let page = browser.source().await.expect("the page");
     assert!(page.contains("hoort niet bij een inlogpoging"), "{page}");
     browser.check_page("portal-oidc-losse-callback").await;

@@ -226,8 +226,9 @@ impl TestStack {
         self.stack.stop(PATIENCE).await;
     }
 }
-pub mod browser;
 pub mod crash;
 pub mod oidc_provider;
-/// The staff-portal browser suite's harness (tests/browser), with axe-core; `browser` is the sign-in suite's.
+/// The one browser harness (headless Chromium, axe-core, screenshots) of both browser suites.
 pub mod staff_browser;
+/// The one browser harness under the sign-in suite's name (`tests/oidc`).
+pub use staff_browser as browser;

@@ -1,12 +1,17 @@
-//! A real browser for the portal's tests: Debian's `chromium` driven through `chromedriver`
-//! (WebDriver, via fantoccini), with axe-core run on every page a test looks at and a screenshot
-//! of it saved under `$CARGO_TARGET_DIR/screenshots/<test binary run>/`.
+//! The one real browser of the tests: Debian's `chromium` driven through `chromedriver`
+//! (WebDriver, via fantoccini), with axe-core run on every page a test looks at
+//! ([`Browser::check_page`]) and a screenshot of it saved under
+//! `$CARGO_TARGET_DIR/screenshots/<test binary run>/`. The portal suite opens it on the portal
+//! ([`Browser::open`], paths relative to it); the sign-in suite ([`Browser::start`], full URLs,
+//! and fantoccini's `Client` through `Deref`) drives it through the OpenID provider's pages
+//! too. `rcn_tests::browser` is the same module under the sign-in suite's name.
 //!
 //! One chromedriver serves the whole test binary (started on first use, ended when the binary
 //! exits: it is started by a shell that kills it when our end of its standard input closes);
 //! every browser gets its own fresh profile, so sessions never leak between tests.
 
 use std::io::Write as _;
+use std::ops::Deref;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
@@ -20,9 +25,21 @@ use serde_json::json;
 /// axe-core, vendored from npm (see `tests/browser/vendor/README.md`).
 const AXE: &str = include_str!("../browser/vendor/axe.min.js");
 
-/// Where Debian installs them (`.ci/bootstrap` installs `chromium` and `chromium-driver`).
+/// Where Debian installs them (`.ci/bootstrap` installs `chromium` and `chromium-driver`);
+/// `RCN_CHROMIUM` and `RCN_CHROMEDRIVER` override them.
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// How long a test waits for an element to appear.
+pub const BROWSER_PATIENCE: Duration = Duration::from_secs(20);
+
+fn chromium() -> String {
+    std::env::var("RCN_CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_owned())
+}
+
+fn chromedriver() -> String {
+    std::env::var("RCN_CHROMEDRIVER").unwrap_or_else(|_| CHROMEDRIVER.to_owned())
+}
 
 struct Driver {
     port: u16,
@@ -43,7 +60,8 @@ fn driver() -> &'static Driver {
         let shell = Command::new("sh")
             .arg("-c")
             .arg(format!(
-                "{CHROMEDRIVER} --port={port} --log-level=WARNING >/dev/null 2>&1 & d=$!; read _; kill $d"
+                "{} --port={port} --log-level=WARNING >/dev/null 2>&1 & d=$!; read _; kill $d",
+                chromedriver()
             ))
             .stdin(Stdio::piped())
             .spawn()
@@ -106,6 +124,14 @@ pub struct Violation {
     pub nodes: Vec<serde_json::Value>,
 }
 
+impl Deref for Browser {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
 impl Browser {
     /// Opens a headless Chromium for the portal at `base` (e.g. `http://127.0.0.1:1234`);
     /// `name` prefixes its screenshots.
@@ -116,12 +142,15 @@ impl Browser {
         caps.insert(
             "goog:chromeOptions".into(),
             json!({
-                "binary": CHROMIUM,
+                "binary": chromium(),
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                     "--no-first-run", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync",
                     "--disable-dev-shm-usage", "--window-size=1280,1000",
+                    // Only this machine: a page that names an outside host (a web font) fails
+                    // at once instead of waiting for a network that is not there.
+                    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost",
                     format!("--user-data-dir={}", profile.display()),
                 ],
             }),
@@ -139,7 +168,28 @@ impl Browser {
         }
     }
 
-    /// Goes to `path` on the portal.
+    /// Opens a browser with no portal address, for tests that go to full URLs (the sign-in
+    /// suite: the portal, a relying party and the OpenID provider).
+    pub async fn start() -> Self {
+        Self::open("", "aanmelden").await
+    }
+
+    /// The element `css` once it is on the page.
+    pub async fn element(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(BROWSER_PATIENCE)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
+    }
+
+    /// The text of the element `css` once it is on the page.
+    pub async fn text_of(&self, css: &str) -> String {
+        self.element(css).await.text().await.expect("its text")
+    }
+
+    /// Goes to `path` on the portal (a full URL when opened with [`Browser::start`]).
     pub async fn goto(&self, path: &str) {
         self.client
             .goto(&format!("{}{path}", self.base))
