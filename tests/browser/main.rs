@@ -107,6 +107,13 @@ async fn haarlem_staff_sign_in_claim_a_task_change_its_status_and_sign_out() {
         "Haarlem's own staff see the full BSN"
     );
     assert!(page.contains("Ontslag gepland"), "the notice is listed");
+    // Each notice with the router's decision and why, in Dutch.
+    let routing = anna.text("#meldingen").await;
+    assert!(routing.contains("Toegewezen"), "{routing}");
+    assert!(
+        routing.contains("BRP-inschrijving in Haarlem."),
+        "the rule that decided, explained: {routing}"
+    );
     anna.check_page("04-casus").await;
 
     anna.click("#taak-housing form[action$='/claimen'] button")
@@ -340,6 +347,20 @@ async fn an_rcn_coordinator_routes_a_waiting_notice_and_the_case_reaches_the_mun
         anna.main_text().await.contains("Piet Wachtrij"),
         "the routed case is in Haarlem's inbox"
     );
+    // The case says who routed it by hand, when and why.
+    anna.click("a[href^='/casussen/']").await;
+    let routing = anna.text("#meldingen").await;
+    assert!(
+        routing.contains("Besluit van de RCN-coördinator"),
+        "{routing}"
+    );
+    assert!(
+        routing.contains("handmatig besloten door Rita Visser")
+            && routing
+                .contains("met reden: “Volgens de casemanager woont hij bij zijn zus in Haarlem.”"),
+        "{routing}"
+    );
+    anna.check_page("04-casus-routering").await;
     anna.close().await;
     stack.stop().await;
 }

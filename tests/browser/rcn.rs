@@ -132,12 +132,47 @@ async fn an_rcn_coordinator_replays_a_dead_letter_issues_and_revokes_a_token_and
     assert!(!again.contains(&token), "the token is never shown again");
     assert!(again.contains("Intakebalie browsertest"), "{again}");
     let id = &token["rcn_".len().."rcn_".len() + 32];
+    rita.fill(&format!("#ri-{id}"), "Sleutel stond in een e-mail.")
+        .await;
     rita.click(&format!(
         "form[action='/partnertoegang/{id}/intrekken'] button"
     ))
     .await;
     assert!(rita.text("[role=status]").await.contains("ingetrokken"));
+    // The log, newest first: the revocation with its reason, then the issue, both in Rita's name.
+    let rows = rita.rows("#logboek tbody tr").await;
+    assert!(rows.len() >= 2, "{rows:?}");
+    assert!(
+        rows[0].contains("Rita Visser (RCN-coördinator)")
+            && rows[0].contains("Ingetrokken")
+            && rows[0].contains("Sleutel stond in een e-mail.")
+            && rows[0].contains(&id[..8]),
+        "{rows:?}"
+    );
+    assert!(
+        rows[1].contains("Uitgegeven") && rows[1].contains("Rita Visser"),
+        "{rows:?}"
+    );
     rita.check_page("07-sleutel-ingetrokken").await;
+    // A change on the command line (`rcn tokens`, through the same library) is logged as such.
+    rcn_gateway::tokens::issue(
+        &pool,
+        "PI-ZAANSTAD",
+        None,
+        rcn_gateway::tokens::Actor::CommandLine,
+        Some("Nieuwe inrichting aangesloten"),
+    )
+    .await
+    .expect("issued on the command line");
+    rita.goto("/partnertoegang").await;
+    let rows = rita.rows("#logboek tbody tr").await;
+    assert!(
+        rows[0].contains("via de opdrachtregel")
+            && rows[0].contains("PI-ZAANSTAD")
+            && rows[0].contains("Nieuwe inrichting aangesloten"),
+        "{rows:?}"
+    );
+    rita.check_page("07b-logboek-opdrachtregel").await;
     assert!(
         rcn_gateway::tokens::authenticate(&pool, &token)
             .await

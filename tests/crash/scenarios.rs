@@ -244,10 +244,16 @@ async fn with_nats_down_the_partner_api_answers_503_with_retry_after_and_recover
         || async { rcn_gateway::tokens::open(&cluster.database_url).await.ok() },
     )
     .await;
-    let token = rcn_gateway::tokens::issue(&tokens, "PI-HAARLEM", None)
-        .await
-        .expect("a token")
-        .token;
+    let token = rcn_gateway::tokens::issue(
+        &tokens,
+        "PI-HAARLEM",
+        None,
+        rcn_gateway::tokens::Actor::CommandLine,
+        None,
+    )
+    .await
+    .expect("a token")
+    .token;
     let post = || client.post(&url).bearer_auth(&token).json(&notice).send();
     let first = rcn_runtime::testing::eventually(
         Duration::from_secs(20),

@@ -67,9 +67,14 @@ async fn without_a_valid_token_the_partner_api_answers_401_with_a_bearer_challen
     let pool = rcn_gateway::tokens::open(stack.env.config.database_url().unwrap())
         .await
         .unwrap();
-    rcn_gateway::tokens::revoke(&pool, revoked.token_id)
-        .await
-        .unwrap();
+    rcn_gateway::tokens::revoke(
+        &pool,
+        revoked.token_id,
+        rcn_gateway::tokens::Actor::CommandLine,
+        None,
+    )
+    .await
+    .unwrap();
     // The real token with its last character changed (to something it is not).
     let (head, last) = stack.token.split_at(stack.token.len() - 1);
     let forged = format!("{head}{}", if last == "0" { "1" } else { "0" });
@@ -303,10 +308,15 @@ async fn a_rotated_token_works_and_the_old_one_stops_after_its_grace() {
         .await
         .unwrap();
     let old = stack.issue_token("PI-HAARLEM").await;
-    let new =
-        rcn_gateway::tokens::rotate(&pool, old.token_id, std::time::Duration::from_secs(3600))
-            .await
-            .unwrap();
+    let new = rcn_gateway::tokens::rotate(
+        &pool,
+        old.token_id,
+        std::time::Duration::from_secs(3600),
+        rcn_gateway::tokens::Actor::CommandLine,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         stack
             .post_notice_with(&old.token, &notice("PIH-G1"))
@@ -322,9 +332,15 @@ async fn a_rotated_token_works_and_the_old_one_stops_after_its_grace() {
             .status(),
         202
     );
-    let newer = rcn_gateway::tokens::rotate(&pool, new.token_id, std::time::Duration::ZERO)
-        .await
-        .unwrap();
+    let newer = rcn_gateway::tokens::rotate(
+        &pool,
+        new.token_id,
+        std::time::Duration::ZERO,
+        rcn_gateway::tokens::Actor::CommandLine,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         stack
             .post_notice_with(&new.token, &notice("PIH-G3"))
@@ -340,9 +356,15 @@ async fn a_rotated_token_works_and_the_old_one_stops_after_its_grace() {
         202
     );
     assert!(
-        rcn_gateway::tokens::rotate(&pool, new.token_id, std::time::Duration::ZERO)
-            .await
-            .is_err(),
+        rcn_gateway::tokens::rotate(
+            &pool,
+            new.token_id,
+            std::time::Duration::ZERO,
+            rcn_gateway::tokens::Actor::CommandLine,
+            None
+        )
+        .await
+        .is_err(),
         "a revoked token is not rotated"
     );
     let stored: Vec<Vec<u8>> = sqlx::query_scalar("SELECT secret_hash FROM gateway.api_tokens")

@@ -87,6 +87,7 @@ fn expected(s: &Subjects) -> BTreeMap<&'static str, BTreeMap<String, String>> {
                 ("forwarded-list", s.router_forwarded_list()),
                 ("forwarded-ack", s.router_forwarded_ack()),
                 ("retention_log", s.router_api("retention_log")),
+                ("decisions", s.router_decisions()),
             ]),
         ),
         (

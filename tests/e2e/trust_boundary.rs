@@ -113,10 +113,16 @@ impl Deployment {
         let pool = rcn_gateway::tokens::open(url)
             .await
             .expect("gateway schema");
-        let token = rcn_gateway::tokens::issue(&pool, "PI-HAARLEM", None)
-            .await
-            .expect("a token")
-            .token;
+        let token = rcn_gateway::tokens::issue(
+            &pool,
+            "PI-HAARLEM",
+            None,
+            rcn_gateway::tokens::Actor::CommandLine,
+            None,
+        )
+        .await
+        .expect("a token")
+        .token;
         let mut notice = rcn_contracts::examples::release_notice_json();
         notice["notice_id"] = notice_id.into();
         let client = reqwest::Client::new();

@@ -1,6 +1,10 @@
 //! The staff portal's own sign-in through `oidc-provider`, in the browser: the whole stack runs
 //! with `RCN_OIDC_*` set, the login page offers "Inloggen via uw organisatie", and the session
 //! the callback starts is the portal's (its pages, its sign-out through the provider).
+//! axe-core runs on every page of ours in the flow (the login chooser, the page after sign-in,
+//! "Geen toegang" for an unknown role and for a missing claim, a stray callback, the signed-out
+//! page): no serious or critical violation, and a screenshot of each. The provider's own pages
+//! are screenshotted only: they are not ours to fix.
 
 use std::time::Duration;
 
@@ -33,6 +37,7 @@ impl Site {
             accounts: json!({
                 "anna": {"name": "Anna de Vries", "rcn_rol": "nazorg", "gemeentecode": "GM0392"},
                 "xander": {"name": "Xander Bakker", "rcn_rol": "beheerder"},
+                "bert": {"name": "Bert Smit", "rcn_rol": "nazorg"},
             })
             .as_object()
             .expect("an object")
@@ -70,11 +75,8 @@ impl Site {
     /// From the portal's login page through the provider's login (and consent) pages, back to
     /// the portal: returns the element that ended the wait (our page's `h1`).
     async fn sign_in(&self, browser: &Browser, login: &str, shots: &str) {
-        browser
-            .goto(&format!("{}/inloggen", self.base))
-            .await
-            .expect("the login page");
-        browser.screenshot(&format!("{shots}-portal-login")).await;
+        browser.goto(&format!("{}/inloggen", self.base)).await;
+        browser.check_page(&format!("{shots}-portal-login")).await;
         browser
             .element("#inloggen-oidc")
             .await
@@ -133,7 +135,7 @@ async fn staff_sign_in_to_the_portal_through_their_organisation_and_sign_out_the
         page.contains("Anna de Vries"),
         "the name from the provider is shown"
     );
-    browser.screenshot("portal-oidc-anna-mijn-taken").await;
+    browser.check_page("portal-oidc-anna-mijn-taken").await;
     let stored: (String, Option<String>) = sqlx::query_as(
         "SELECT role, gemeentecode FROM gateway.portal_users WHERE user_id = 'anna'",
     )
@@ -187,12 +189,17 @@ async fn staff_sign_in_to_the_portal_through_their_organisation_and_sign_out_the
         back,
         "back on the portal's login page after the provider signed out"
     );
-    browser.screenshot("portal-oidc-signed-out").await;
+    assert!(
+        browser
+            .source()
+            .await
+            .expect("the page")
+            .contains("U bent uitgelogd"),
+        "the signed-out page says so"
+    );
+    browser.check_page("portal-oidc-signed-out").await;
     // The portal session is over: its pages send the browser to the login page.
-    browser
-        .goto(&format!("{}/taken", site.base))
-        .await
-        .expect("goto");
+    browser.goto(&format!("{}/taken", site.base)).await;
     assert_eq!(
         browser.current_url().await.expect("a url").path(),
         "/inloggen"
@@ -213,7 +220,7 @@ async fn a_role_rcn_does_not_know_gets_no_access_and_no_session() {
         page.contains("beheerder"),
         "the page names the role it does not know"
     );
-    browser.screenshot("portal-oidc-xander-geen-toegang").await;
+    browser.check_page("portal-oidc-xander-geen-toegang").await;
     let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM gateway.portal_sessions")
         .fetch_one(&site.stack.db)
         .await
@@ -222,10 +229,34 @@ async fn a_role_rcn_does_not_know_gets_no_access_and_no_session() {
     // A callback replayed or made up by hand finds no sign-in of this browser.
     browser
         .goto(&format!("{}/oidc/callback?code=abc&state=def", site.base))
-        .await
-        .expect("goto");
+        .await;
     let page = browser.source().await.expect("the page");
     assert!(page.contains("hoort niet bij een inlogpoging"), "{page}");
+    browser.check_page("portal-oidc-losse-callback").await;
+    browser.close().await;
+    site.stack.stop().await;
+    site.provider.stop().await;
+}
+
+#[tokio::test]
+async fn municipal_staff_without_a_municipality_claim_get_a_page_naming_it_and_no_session() {
+    let site = Site::start().await;
+    let browser = Browser::start().await;
+    site.sign_in(&browser, "bert", "portal-oidc-bert").await;
+    assert_eq!(browser.text_of("h1").await, "Geen toegang");
+    let main = browser.text_of("main").await;
+    assert!(
+        main.contains("niet voor welke gemeente u werkt") && main.contains("gemeentecode"),
+        "the page names the missing claim: {main}"
+    );
+    browser
+        .check_page("portal-oidc-bert-gemeentecode-ontbreekt")
+        .await;
+    let sessions: i64 = sqlx::query_scalar("SELECT count(*) FROM gateway.portal_sessions")
+        .fetch_one(&site.stack.db)
+        .await
+        .expect("count");
+    assert_eq!(sessions, 0);
     browser.close().await;
     site.stack.stop().await;
     site.provider.stop().await;

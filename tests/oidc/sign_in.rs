@@ -75,35 +75,22 @@ async fn a_callback_that_belongs_to_another_sign_in_is_refused() {
     let world = World::start().await;
     let browser = Browser::start().await;
     // A forged callback while a sign-in is pending (the browser waits at the provider's login).
-    browser
-        .goto(&world.rp.url("/inloggen/oidc"))
-        .await
-        .expect("go");
+    browser.goto(&world.rp.url("/inloggen/oidc")).await;
     browser.element("input[name=login]").await;
     browser
         .goto(&world.rp.url("/oidc/callback?code=forged&state=forged"))
-        .await
-        .expect("go");
+        .await;
     assert_eq!(browser.text_of("#kind").await, "state_mismatch");
 
     // A sign-in started in this browser, left at the provider's login page…
-    browser
-        .goto(&world.rp.url("/inloggen/oidc"))
-        .await
-        .expect("go");
+    browser.goto(&world.rp.url("/inloggen/oidc")).await;
     browser.element("input[name=login]").await;
     let first = browser.current_url().await.expect("url");
     // …then a second one, which replaces it in the session; finishing the first must fail.
-    browser
-        .goto(&world.rp.url("/inloggen/oidc"))
-        .await
-        .expect("go");
+    browser.goto(&world.rp.url("/inloggen/oidc")).await;
     browser.element("input[name=login]").await;
     assert_ne!(browser.current_url().await.expect("url"), first);
-    browser
-        .goto(first.as_str())
-        .await
-        .expect("back to the first");
+    browser.goto(first.as_str()).await;
     world
         .log_in_at_provider(&browser, "anna", "oidc-stale")
         .await;
@@ -133,14 +120,11 @@ async fn a_replayed_callback_is_refused_by_the_session_and_by_the_provider() {
     );
 
     // The same callback again: its pending sign-in was used up.
-    browser.goto(callback.as_str()).await.expect("again");
+    browser.goto(callback.as_str()).await;
     assert_eq!(browser.text_of("#kind").await, "no_pending_login");
 
     // Even if a session layer kept the pending sign-in, the used code buys nothing.
-    browser
-        .goto(&world.rp.url("/oidc/replay"))
-        .await
-        .expect("replay");
+    browser.goto(&world.rp.url("/oidc/replay")).await;
     browser.screenshot("oidc-replayed-code").await;
     assert_eq!(browser.text_of("#outcome").await, "Aanmelden mislukt");
     assert_eq!(browser.text_of("#kind").await, "code_refused");
@@ -232,10 +216,7 @@ async fn a_provider_that_cannot_be_reached_is_said_in_plain_dutch() {
 async fn cancelling_at_the_provider_signs_nobody_in_and_says_so() {
     let world = World::start().await;
     let browser = Browser::start().await;
-    browser
-        .goto(&world.rp.url("/inloggen/oidc"))
-        .await
-        .expect("go");
+    browser.goto(&world.rp.url("/inloggen/oidc")).await;
     browser
         .element(".login-help a")
         .await

@@ -163,9 +163,15 @@ impl TestStack {
         let pool = rcn_gateway::tokens::open(self.env.config.database_url().expect("set"))
             .await
             .expect("the gateway's schema");
-        let issued = rcn_gateway::tokens::issue(&pool, institution_code, None)
-            .await
-            .expect("a token");
+        let issued = rcn_gateway::tokens::issue(
+            &pool,
+            institution_code,
+            None,
+            rcn_gateway::tokens::Actor::CommandLine,
+            None,
+        )
+        .await
+        .expect("a token");
         pool.close().await;
         issued
     }
@@ -220,8 +226,9 @@ impl TestStack {
         self.stack.stop(PATIENCE).await;
     }
 }
-pub mod browser;
 pub mod crash;
 pub mod oidc_provider;
-/// The staff-portal browser suite's harness (tests/browser), with axe-core; `browser` is the sign-in suite's.
+/// The one browser harness (headless Chromium, axe-core, screenshots) of both browser suites.
 pub mod staff_browser;
+/// The one browser harness under the sign-in suite's name (`tests/oidc`).
+pub use staff_browser as browser;

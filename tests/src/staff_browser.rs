@@ -1,12 +1,17 @@
-//! A real browser for the portal's tests: Debian's `chromium` driven through `chromedriver`
-//! (WebDriver, via fantoccini), with axe-core run on every page a test looks at and a screenshot
-//! of it saved under `$CARGO_TARGET_DIR/screenshots/<test binary run>/`.
+//! The one real browser of the tests: Debian's `chromium` driven through `chromedriver`
+//! (WebDriver, via fantoccini), with axe-core run on every page a test looks at
+//! ([`Browser::check_page`]) and a screenshot of it saved under
+//! `$CARGO_TARGET_DIR/screenshots/<test binary run>/`. The portal suite opens it on the portal
+//! ([`Browser::open`], paths relative to it); the sign-in suite ([`Browser::start`], full URLs,
+//! and fantoccini's `Client` through `Deref`) drives it through the OpenID provider's pages
+//! too. `rcn_tests::browser` is the same module under the sign-in suite's name.
 //!
 //! One chromedriver serves the whole test binary (started on first use, ended when the binary
 //! exits: it is started by a shell that kills it when our end of its standard input closes);
 //! every browser gets its own fresh profile, so sessions never leak between tests.
 
 use std::io::Write as _;
+use std::ops::Deref;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
@@ -20,9 +25,21 @@ use serde_json::json;
 /// axe-core, vendored from npm (see `tests/browser/vendor/README.md`).
 const AXE: &str = include_str!("../browser/vendor/axe.min.js");
 
-/// Where Debian installs them (`.ci/bootstrap` installs `chromium` and `chromium-driver`).
+/// Where Debian installs them (`.ci/bootstrap` installs `chromium` and `chromium-driver`);
+/// `RCN_CHROMIUM` and `RCN_CHROMEDRIVER` override them.
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// How long a test waits for an element to appear.
+pub const BROWSER_PATIENCE: Duration = Duration::from_secs(20);
+
+fn chromium() -> String {
+    std::env::var("RCN_CHROMIUM").unwrap_or_else(|_| CHROMIUM.to_owned())
+}
+
+fn chromedriver() -> String {
+    std::env::var("RCN_CHROMEDRIVER").unwrap_or_else(|_| CHROMEDRIVER.to_owned())
+}
 
 struct Driver {
     port: u16,
@@ -43,7 +60,8 @@ fn driver() -> &'static Driver {
         let shell = Command::new("sh")
             .arg("-c")
             .arg(format!(
-                "{CHROMEDRIVER} --port={port} --log-level=WARNING >/dev/null 2>&1 & d=$!; read _; kill $d"
+                "{} --port={port} --log-level=WARNING >/dev/null 2>&1 & d=$!; read _; kill $d",
+                chromedriver()
             ))
             .stdin(Stdio::piped())
             .spawn()
@@ -106,6 +124,14 @@ pub struct Violation {
     pub nodes: Vec<serde_json::Value>,
 }
 
+impl Deref for Browser {
+    type Target = Client;
+
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
 impl Browser {
     /// Opens a headless Chromium for the portal at `base` (e.g. `http://127.0.0.1:1234`);
     /// `name` prefixes its screenshots.
@@ -116,12 +142,15 @@ impl Browser {
         caps.insert(
             "goog:chromeOptions".into(),
             json!({
-                "binary": CHROMIUM,
+                "binary": chromium(),
                 "args": [
                     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                     "--no-first-run", "--disable-background-networking",
                     "--disable-component-update", "--disable-sync",
                     "--disable-dev-shm-usage", "--window-size=1280,1000",
+                    // Only this machine: a page that names an outside host (a web font) fails
+                    // at once instead of waiting for a network that is not there.
+                    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1 , EXCLUDE localhost",
                     format!("--user-data-dir={}", profile.display()),
                 ],
             }),
@@ -139,7 +168,28 @@ impl Browser {
         }
     }
 
-    /// Goes to `path` on the portal.
+    /// Opens a browser with no portal address, for tests that go to full URLs (the sign-in
+    /// suite: the portal, a relying party and the OpenID provider).
+    pub async fn start() -> Self {
+        Self::open("", "aanmelden").await
+    }
+
+    /// The element `css` once it is on the page.
+    pub async fn element(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(BROWSER_PATIENCE)
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
+    }
+
+    /// The text of the element `css` once it is on the page.
+    pub async fn text_of(&self, css: &str) -> String {
+        self.element(css).await.text().await.expect("its text")
+    }
+
+    /// Goes to `path` on the portal (a full URL when opened with [`Browser::start`]).
     pub async fn goto(&self, path: &str) {
         self.client
             .goto(&format!("{}{path}", self.base))
@@ -243,6 +293,20 @@ impl Browser {
         }
     }
 
+    /// The visible text of every element matching `css`, in page order (e.g. a table's rows).
+    pub async fn rows(&self, css: &str) -> Vec<String> {
+        let mut texts = Vec::new();
+        for e in self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        {
+            texts.push(e.text().await.expect("its text"));
+        }
+        texts
+    }
+
     /// Whether an element matches `css`.
     pub async fn has(&self, css: &str) -> bool {
         self.client.find(Locator::Css(css)).await.is_ok()
@@ -287,34 +351,7 @@ impl Browser {
 
     /// Runs axe-core on the page: the violations of impact serious or critical.
     pub async fn serious_violations(&self) -> Vec<Violation> {
-        let loaded = self
-            .client
-            .execute("return typeof window.axe !== 'undefined'", vec![])
-            .await
-            .expect("a script runs");
-        if loaded.as_bool() != Some(true) {
-            self.client
-                .execute(AXE, vec![])
-                .await
-                .expect("axe-core loads into the page");
-        }
-        let result = self
-            .client
-            .execute_async(
-                "const done = arguments[arguments.length - 1];
-                 axe.run(document, { resultTypes: ['violations'] })
-                    .then(r => done(JSON.stringify(r.violations)))
-                    .catch(e => done('ERROR ' + e));",
-                vec![],
-            )
-            .await
-            .expect("axe-core runs");
-        let text = result.as_str().unwrap_or_default();
-        assert!(!text.starts_with("ERROR"), "axe-core failed: {text}");
-        let all: Vec<Violation> = serde_json::from_str(text).expect("axe-core's violations");
-        all.into_iter()
-            .filter(|v| matches!(v.impact.as_deref(), Some("serious" | "critical")))
-            .collect()
+        serious_violations(&self.client).await
     }
 
     /// The bytes of `href` as this browser's session fetches it (a download, e.g. a CSV file).
@@ -356,32 +393,11 @@ impl Browser {
         self.settle().await;
         let shot = self.screenshot(step).await;
         let violations = self.serious_violations().await;
-        println!(
-            "axe {}-{step} ({}): {} serious or critical violation(s)",
-            self.name,
-            self.path().await,
-            violations.len()
-        );
-        assert!(
-            violations.is_empty(),
-            "accessibility violations on {} (screenshot {}): {:#?}",
-            self.path().await,
-            shot.display(),
-            violations
-                .iter()
-                .map(|v| format!(
-                    "{} [{}] {}: {} node(s) {}",
-                    v.id,
-                    v.impact.as_deref().unwrap_or("?"),
-                    v.help,
-                    v.nodes.len(),
-                    v.nodes
-                        .first()
-                        .and_then(|n| n.get("html"))
-                        .and_then(|h| h.as_str())
-                        .unwrap_or("")
-                ))
-                .collect::<Vec<_>>()
+        assert_accessible(
+            &format!("{}-{step}", self.name),
+            &self.path().await,
+            &shot,
+            &violations,
         );
     }
 
@@ -390,4 +406,64 @@ impl Browser {
         let _ = self.client.close().await;
         let _ = std::fs::remove_dir_all(&self.profile);
     }
+}
+
+/// Runs axe-core (vendored, injected when the page does not have it yet) on the page `client`
+/// shows: the violations of impact serious or critical. Both browser harnesses use it.
+pub async fn serious_violations(client: &Client) -> Vec<Violation> {
+    let loaded = client
+        .execute("return typeof window.axe !== 'undefined'", vec![])
+        .await
+        .expect("a script runs");
+    if loaded.as_bool() != Some(true) {
+        client
+            .execute(AXE, vec![])
+            .await
+            .expect("axe-core loads into the page");
+    }
+    let result = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { resultTypes: ['violations'] })
+                .then(r => done(JSON.stringify(r.violations)))
+                .catch(e => done('ERROR ' + e));",
+            vec![],
+        )
+        .await
+        .expect("axe-core runs");
+    let text = result.as_str().unwrap_or_default();
+    assert!(!text.starts_with("ERROR"), "axe-core failed: {text}");
+    let all: Vec<Violation> = serde_json::from_str(text).expect("axe-core's violations");
+    all.into_iter()
+        .filter(|v| matches!(v.impact.as_deref(), Some("serious" | "critical")))
+        .collect()
+}
+
+/// Prints the page's axe line (`axe <name> (<path>): N serious or critical violation(s)`) and
+/// fails the test when there is any, naming each with the screenshot `shot`.
+pub fn assert_accessible(name: &str, path: &str, shot: &std::path::Path, violations: &[Violation]) {
+    println!(
+        "axe {name} ({path}): {} serious or critical violation(s)",
+        violations.len()
+    );
+    assert!(
+        violations.is_empty(),
+        "accessibility violations on {path} (screenshot {}): {:#?}",
+        shot.display(),
+        violations
+            .iter()
+            .map(|v| format!(
+                "{} [{}] {}: {} node(s) {}",
+                v.id,
+                v.impact.as_deref().unwrap_or("?"),
+                v.help,
+                v.nodes.len(),
+                v.nodes
+                    .first()
+                    .and_then(|n| n.get("html"))
+                    .and_then(|h| h.as_str())
+                    .unwrap_or("")
+            ))
+            .collect::<Vec<_>>()
+    );
 }

@@ -1,4 +1,5 @@
-//! `case`: one case in full — status, dates, the person, the tasks, which notices were applied —
+//! `case`: one case in full — status, dates, the person, the tasks, which notices were applied
+//! (with their notice keys, so the router can be asked how each was routed) —
 //! shown as the caller's role allows, and logged.
 //!
 //! - Municipal staff see their own municipality's cases only (another's answers `not_found`, as
@@ -109,7 +110,9 @@ pub async fn case_detail(
 
     let notices = sqlx::query_as!(
         CaseNoticeRef,
-        r#"SELECT kind AS "kind: NoticeKind", sent_at FROM case_notices WHERE case_id = $1
+        r#"SELECT notice_key AS "notice_key?", kind AS "kind: NoticeKind", sent_at,
+                  received_at AS "received_at?"
+           FROM case_notices WHERE case_id = $1
            ORDER BY sent_at, received_at, notice_key"#,
         req.case_id,
     )

@@ -5,11 +5,16 @@
 //! A token reads `rcn_<token id>_<secret>`: the id (32 hex digits) finds the row, the secret (256
 //! random bits, 64 hex digits) proves possession. Only SHA-256 of the secret is stored, and it is
 //! compared in constant time. This module must never log or store a token or its secret.
+//!
+//! Every issue, rotation and revocation is recorded in `api_token_log` in the same transaction:
+//! who ([`Actor`]: a person in the portal, or the command line), when, which token and, when
+//! given, why. [`log`] reads it newest first for the portal's *Partnertoegang*.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rand::RngCore;
+use rcn_contracts::identity::Role;
 use rcn_contracts::intake::{PartnerIdentity, check_institution_code};
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -21,12 +26,46 @@ pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 const PREFIX: &str = "rcn_";
 
+/// The longest reason kept with a token change, in characters.
+pub const MAX_WHY: usize = 2000;
+
+/// Who changes a token, as the token log records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor<'a> {
+    /// A person signed in to the portal, in their own name.
+    Portal { user_id: &'a str, role: Role },
+    /// `rcn tokens` (or the launcher's demo and benchmark), run by whoever holds the gateway's
+    /// database credentials: the log can say no more than "via the command line".
+    CommandLine,
+}
+
+/// One change to a token in the token log (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEntry {
+    pub at: DateTime<Utc>,
+    /// `issued`, `rotated` or `revoked`.
+    pub action: String,
+    pub token_id: Uuid,
+    pub institution_code: String,
+    /// A rotation's successor.
+    pub successor_id: Option<Uuid>,
+    /// A rotation: how long the old token stayed valid, in seconds.
+    pub grace_secs: Option<i64>,
+    /// `portal` or `command_line`.
+    pub via: String,
+    pub user_id: Option<String>,
+    pub role: Option<String>,
+    pub why: Option<String>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
     #[error("{0}")]
     InvalidInstitution(String),
     #[error("the token name may have at most 200 characters")]
     InvalidName,
+    #[error("the reason may have at most {MAX_WHY} characters")]
+    InvalidWhy,
     #[error("no token with id {0}")]
     NotFound(Uuid),
     #[error("token {0} is already revoked")]
@@ -114,20 +153,98 @@ pub async fn open(database_url: &str) -> anyhow::Result<PgPool> {
     .await?)
 }
 
-/// Issues a new token for `institution_code`.
+/// Issues a new token for `institution_code`, recorded as `by`'s, with `why` when given.
 pub async fn issue(
     pool: &PgPool,
     institution_code: &str,
     name: Option<&str>,
+    by: Actor<'_>,
+    why: Option<&str>,
 ) -> Result<IssuedToken, TokenError> {
     check_institution_code(institution_code).map_err(|e| TokenError::InvalidInstitution(e.0))?;
     if name.is_some_and(|n| n.chars().count() > 200) {
         return Err(TokenError::InvalidName);
     }
+    let why = checked_why(why)?;
     let mut tx = pool.begin().await?;
     let issued = insert(&mut tx, institution_code, name).await?;
+    record(
+        &mut tx,
+        Record {
+            action: "issued",
+            token_id: issued.token_id,
+            institution_code,
+            successor_id: None,
+            grace: None,
+        },
+        by,
+        why,
+    )
+    .await?;
     tx.commit().await?;
     Ok(issued)
+}
+
+/// The reason trimmed, `None` when blank; refused when too long.
+fn checked_why(why: Option<&str>) -> Result<Option<&str>, TokenError> {
+    let why = why.map(str::trim).filter(|w| !w.is_empty());
+    if why.is_some_and(|w| w.chars().count() > MAX_WHY) {
+        return Err(TokenError::InvalidWhy);
+    }
+    Ok(why)
+}
+
+/// What changed, for [`record`].
+struct Record<'a> {
+    action: &'static str,
+    token_id: Uuid,
+    institution_code: &'a str,
+    successor_id: Option<Uuid>,
+    grace: Option<Duration>,
+}
+
+/// Appends one change to the token log, in the caller's transaction.
+async fn record(
+    tx: &mut sqlx::PgConnection,
+    what: Record<'_>,
+    by: Actor<'_>,
+    why: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    let (via, user_id, role) = match by {
+        Actor::Portal { user_id, role } => ("portal", Some(user_id), Some(role.as_str())),
+        Actor::CommandLine => ("command_line", None, None),
+    };
+    let grace_secs = what
+        .grace
+        .map(|g| i64::try_from(g.as_secs()).unwrap_or(i64::MAX));
+    sqlx::query!(
+        "INSERT INTO api_token_log (action, token_id, institution_code, successor_id, grace_secs, via, user_id, role, why)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        what.action,
+        what.token_id,
+        what.institution_code,
+        what.successor_id,
+        grace_secs,
+        via,
+        user_id,
+        role,
+        why,
+    )
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// The token log, newest first: at most `limit` entries.
+pub async fn log(pool: &PgPool, limit: i64) -> Result<Vec<LogEntry>, TokenError> {
+    Ok(sqlx::query_as!(
+        LogEntry,
+        "SELECT at, action, token_id, institution_code, successor_id, grace_secs, via, user_id, role, why
+         FROM api_token_log ORDER BY at DESC, id DESC LIMIT $1",
+        limit,
+    )
+    .fetch_all(pool)
+    .await?)
 }
 
 async fn insert(
@@ -169,12 +286,16 @@ pub async fn list(pool: &PgPool) -> Result<Vec<TokenInfo>, TokenError> {
 }
 
 /// Issues a successor for `token_id` (same institution and name) and revokes the old token
-/// after `grace` (at once when zero), so the institution can switch without downtime.
+/// after `grace` (at once when zero), so the institution can switch without downtime. Recorded
+/// as `by`'s, with `why` when given.
 pub async fn rotate(
     pool: &PgPool,
     token_id: Uuid,
     grace: Duration,
+    by: Actor<'_>,
+    why: Option<&str>,
 ) -> Result<IssuedToken, TokenError> {
+    let why = checked_why(why)?;
     let mut tx = pool.begin().await?;
     let old = sqlx::query_as!(
         TokenInfo,
@@ -199,12 +320,33 @@ pub async fn rotate(
     )
     .execute(&mut *tx)
     .await?;
+    record(
+        &mut tx,
+        Record {
+            action: "rotated",
+            token_id,
+            institution_code: &old.institution_code,
+            successor_id: Some(issued.token_id),
+            grace: Some(grace),
+        },
+        by,
+        why,
+    )
+    .await?;
     tx.commit().await?;
     Ok(issued)
 }
 
-/// Revokes `token_id` now (also one still in a rotation's grace period).
-pub async fn revoke(pool: &PgPool, token_id: Uuid) -> Result<TokenInfo, TokenError> {
+/// Revokes `token_id` now (also one still in a rotation's grace period). Recorded as `by`'s,
+/// with `why` when given.
+pub async fn revoke(
+    pool: &PgPool,
+    token_id: Uuid,
+    by: Actor<'_>,
+    why: Option<&str>,
+) -> Result<TokenInfo, TokenError> {
+    let why = checked_why(why)?;
+    let mut tx = pool.begin().await?;
     let revoked = sqlx::query_as!(
         TokenInfo,
         "UPDATE api_tokens SET revoked_at = now()
@@ -212,11 +354,28 @@ pub async fn revoke(pool: &PgPool, token_id: Uuid) -> Result<TokenInfo, TokenErr
          RETURNING token_id, institution_code, name, created_at, revoked_at, last_used_at, replaced_by",
         token_id,
     )
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await?;
     match revoked {
-        Some(info) => Ok(info),
+        Some(info) => {
+            record(
+                &mut tx,
+                Record {
+                    action: "revoked",
+                    token_id,
+                    institution_code: &info.institution_code,
+                    successor_id: None,
+                    grace: None,
+                },
+                by,
+                why,
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(info)
+        }
         None => {
+            tx.rollback().await?;
             let exists = sqlx::query_scalar!(
                 r#"SELECT EXISTS (SELECT 1 FROM api_tokens WHERE token_id = $1) AS "exists!""#,
                 token_id,

@@ -362,9 +362,15 @@ impl BenchStack {
                 .await
                 .is_ok();
             if ready {
-                this.token = rcn_gateway::tokens::issue(&tokens, "PI-HAARLEM", Some("benchmark"))
-                    .await?
-                    .token;
+                this.token = rcn_gateway::tokens::issue(
+                    &tokens,
+                    "PI-HAARLEM",
+                    Some("benchmark"),
+                    rcn_gateway::tokens::Actor::CommandLine,
+                    None,
+                )
+                .await?
+                .token;
                 return Ok(this);
             }
             tokio::time::sleep(Duration::from_millis(100)).await;

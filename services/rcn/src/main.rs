@@ -554,7 +554,14 @@ async fn demo_token(config: &Config) -> anyhow::Result<String> {
     let url = config.database_url_for("gateway")?;
     for _ in 0..100 {
         if let Ok(pool) = rcn_gateway::tokens::open(url).await {
-            let issued = rcn_gateway::tokens::issue(&pool, "PI-HAARLEM", Some("demo")).await?;
+            let issued = rcn_gateway::tokens::issue(
+                &pool,
+                "PI-HAARLEM",
+                Some("demo"),
+                rcn_gateway::tokens::Actor::CommandLine,
+                None,
+            )
+            .await?;
             return Ok(issued.token);
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

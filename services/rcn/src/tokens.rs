@@ -1,11 +1,13 @@
 //! `rcn tokens …`: the RCN manages the partner API's tokens, one (or more) per detention
 //! institution. Works on the gateway's schema through DATABASE_URL; the token itself is printed
-//! once, when issued or rotated, and is never stored or shown again.
+//! once, when issued or rotated, and is never stored or shown again. Each issue, rotation and
+//! revocation goes into the gateway's token log as done "via the command line" (the portal's
+//! *Partnertoegang* shows it), with `--why` when given.
 
 use std::time::Duration;
 
 use clap::Subcommand;
-use rcn_gateway::tokens::{self, IssuedToken};
+use rcn_gateway::tokens::{self, Actor, IssuedToken};
 use rcn_runtime::Config;
 
 #[derive(Subcommand)]
@@ -17,6 +19,9 @@ pub enum TokensAction {
         /// What the token is for, e.g. the institution's system that will use it.
         #[arg(long)]
         name: Option<String>,
+        /// Why, for the token log.
+        #[arg(long)]
+        why: Option<String>,
     },
     /// List every token (never the tokens themselves).
     List,
@@ -26,9 +31,17 @@ pub enum TokensAction {
         /// How long the old token keeps working, e.g. 0, 90s, 30m, 24h, 7d.
         #[arg(long, default_value = "0", value_parser = parse_grace)]
         grace: Duration,
+        /// Why, for the token log.
+        #[arg(long)]
+        why: Option<String>,
     },
     /// Revoke a token now.
-    Revoke { token_id: uuid::Uuid },
+    Revoke {
+        token_id: uuid::Uuid,
+        /// Why, for the token log.
+        #[arg(long)]
+        why: Option<String>,
+    },
 }
 
 pub async fn run(config: &Config, action: TokensAction) -> anyhow::Result<()> {
@@ -37,8 +50,16 @@ pub async fn run(config: &Config, action: TokensAction) -> anyhow::Result<()> {
         TokensAction::Issue {
             institution_code,
             name,
+            why,
         } => {
-            let issued = tokens::issue(&pool, &institution_code, name.as_deref()).await?;
+            let issued = tokens::issue(
+                &pool,
+                &institution_code,
+                name.as_deref(),
+                Actor::CommandLine,
+                why.as_deref(),
+            )
+            .await?;
             print_issued(&issued);
         }
         TokensAction::List => {
@@ -64,8 +85,13 @@ pub async fn run(config: &Config, action: TokensAction) -> anyhow::Result<()> {
             }
             println!("{} token(s)", all.len());
         }
-        TokensAction::Rotate { token_id, grace } => {
-            let issued = tokens::rotate(&pool, token_id, grace).await?;
+        TokensAction::Rotate {
+            token_id,
+            grace,
+            why,
+        } => {
+            let issued =
+                tokens::rotate(&pool, token_id, grace, Actor::CommandLine, why.as_deref()).await?;
             print_issued(&issued);
             if grace.is_zero() {
                 println!("the old token {token_id} is revoked");
@@ -73,8 +99,8 @@ pub async fn run(config: &Config, action: TokensAction) -> anyhow::Result<()> {
                 println!("the old token {token_id} keeps working for {grace:?}");
             }
         }
-        TokensAction::Revoke { token_id } => {
-            let t = tokens::revoke(&pool, token_id).await?;
+        TokensAction::Revoke { token_id, why } => {
+            let t = tokens::revoke(&pool, token_id, Actor::CommandLine, why.as_deref()).await?;
             println!("revoked token {} of {}", t.token_id, t.institution_code);
         }
     }

@@ -1,8 +1,9 @@
 //! The router's request-reply API, declared on the endpoint kit (`rcn_runtime::endpoint`, so
 //! `$SRV.INFO.rcn-router` lists it): the manual routing queue on
-//! `rcn.<region>.api.router.queue.{list,decide}`, and the forwards to other regions on
-//! `rcn.<region>.api.router.forwarded.{list,ack}`. Replies are `rcn_contracts::routing_api`'s, in
-//! the kit's envelope.
+//! `rcn.<region>.api.router.queue.{list,decide}`, the forwards to other regions on
+//! `rcn.<region>.api.router.forwarded.{list,ack}`, and the decisions about named notices on
+//! `rcn.<region>.api.router.decisions`. Replies are `rcn_contracts::routing_api`'s, in the kit's
+//! envelope.
 //!
 //! Who may call:
 //! - the queue and the list of forwards are the RCN's: the caller (the `Rcn-Identity` header the
@@ -11,29 +12,39 @@
 //! - the acknowledgement of a forward comes from the receiving region's intake
 //!   (`services/intake/src/forwarded.rs`), a service, not a person: NATS permissions let only
 //!   intake publish on that subject (`deploy/nats/accounts.conf`), a request carrying a person's
-//!   identity is refused, and the body's region must be the one the notice was forwarded to.
+//!   identity is refused, and the body's region must be the one the notice was forwarded to;
+//! - the decisions about notices are for the staff of the municipality their episode was routed
+//!   to, the RCN and procesregie ([`crate::notice_decisions`] decides per notice).
 
 use std::sync::Arc;
 
 use rcn_contracts::Subjects;
 use rcn_contracts::envelope::{ApiProblem, NoParameters};
 use rcn_contracts::identity::{Identity, Role};
-use rcn_contracts::routing_api::{ForwardedAckRequest, QueueDecideRequest, QueueListRequest};
+use rcn_contracts::routing_api::{
+    DecisionsRequest, ForwardedAckRequest, QueueDecideRequest, QueueListRequest,
+};
 use rcn_runtime::endpoint::{Caller, Endpoint, Request, ServiceSpec};
 
-use crate::forwarding;
 use crate::queue::Queue;
+use crate::{forwarding, notice_decisions};
 
-/// The router's service with its five endpoints (the fifth its deletion log, for the privacy
+/// The router's service with its six endpoints (the last its deletion log, for the privacy
 /// officer and the administrator); start it with `.start(&nats, &identities)`.
 pub fn service(subjects: &Subjects, queue: Arc<Queue>) -> ServiceSpec {
     let log_pool = queue.pool.clone();
-    let (q1, q2, q3, q4) = (queue.clone(), queue.clone(), queue.clone(), queue);
+    let (q1, q2, q3, q4, q5) = (
+        queue.clone(),
+        queue.clone(),
+        queue.clone(),
+        queue.clone(),
+        queue,
+    );
     let own = subjects.clone();
     ServiceSpec::new(
         "rcn-router",
         env!("CARGO_PKG_VERSION"),
-        "rcn router: the manual routing queue and the forwards to other regions",
+        "rcn router: the manual routing queue, the forwards to other regions, and why each notice went where it went",
     )
     .endpoint(Endpoint::new(
         "queue-list",
@@ -82,6 +93,15 @@ pub fn service(subjects: &Subjects, queue: Arc<Queue>) -> ServiceSpec {
         move |r: Request<ForwardedAckRequest>| {
             let (queue, own) = (q4.clone(), own.clone());
             async move { forwarding::acknowledge(&queue.pool, &own, &r.body).await }
+        },
+    ))
+    .endpoint(Endpoint::new(
+        "decisions",
+        subjects.router_decisions(),
+        Caller::Person,
+        move |r: Request<DecisionsRequest>| {
+            let queue = q5.clone();
+            async move { notice_decisions::decisions(&queue.pool, r.person()?, &r.body).await }
         },
     ))
     .endpoint(rcn_runtime::retention::log_endpoint(

@@ -5,7 +5,8 @@
 //! the [`address_register`] where needed, records each decision with its reason, and publishes it
 //! on ROUTING through the outbox. Notices no rule can route wait in the RCN's manual [`queue`],
 //! served over NATS request-reply by [`api`]; out-of-region notices are [`forwarding`] to the
-//! region that serves them.
+//! region that serves them; [`notice_decisions`] tells the people of a case why each of its
+//! notices went where it went.
 //! It must never route one notice twice: the decision table is keyed by the notice key, and a
 //! manual decision by the notice key too.
 
@@ -14,6 +15,7 @@ pub mod api;
 pub mod breaker;
 pub mod decisions;
 pub mod forwarding;
+pub mod notice_decisions;
 pub mod queue;
 pub mod retention;
 pub mod rules;

@@ -615,8 +615,15 @@ pub struct CaseTask {
 /// A notice applied to a case: which kind and when, not its content.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CaseNoticeRef {
+    /// `<institution_code>:<notice_id>`: what the router's decisions request names
+    /// (`routing_api::DecisionsRequest`). Absent in replies from before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice_key: Option<String>,
     pub kind: NoticeKind,
     pub sent_at: DateTime<Utc>,
+    /// When intake accepted it. Absent in replies from before it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub received_at: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

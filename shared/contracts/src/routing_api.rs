@@ -6,7 +6,11 @@
 //! - `rcn.<region>.api.router.forwarded.list`: body empty, reply a [`ForwardedListReply`] with
 //!   the notices forwarded to other regions and not yet acknowledged, oldest first;
 //! - `rcn.<region>.api.router.forwarded.ack`: the receiving region's [`ForwardedAckRequest`],
-//!   reply a [`ForwardedAckReply`].
+//!   reply a [`ForwardedAckReply`];
+//! - `rcn.<region>.api.router.decisions`: body a [`DecisionsRequest`] naming notices (a case's,
+//!   as casework lists them), reply a [`DecisionsReply`] with the routing decision of each the
+//!   caller may see: the outcome, the rule that decided, what it looked at and, by hand, who
+//!   decided and why.
 //!
 //! Every reply travels in the envelope of `crate::envelope`: `{"ok": <reply>}` with a stable
 //! `result` tag to branch on, or `{"problem": …}` when the request was not carried out (invalid,
@@ -18,12 +22,14 @@ use chrono::{DateTime, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::events::RoutingOutcome;
+use crate::events::{RoutingOutcome, RoutingRule};
 use crate::notice::{NoticeKind, Problem};
 use crate::value::Gemeentecode;
 
 /// The most waiting notices one list reply carries.
 pub const MAX_LIST_LIMIT: u32 = 500;
+/// The most notices one decisions request may name.
+pub const MAX_DECISIONS: usize = 100;
 /// The longest `why` a coordinator may give, in characters.
 pub const MAX_WHY: usize = 2000;
 
@@ -172,6 +178,93 @@ pub enum ForwardedAckReply {
     AlreadyAcknowledged { acknowledged_at: DateTime<Utc> },
     /// Nothing with this key was forwarded to this region.
     UnknownForward { message: String },
+}
+
+/// Which notices' routing decisions to show: the notice keys of a case's notices
+/// (`CaseNoticeRef::notice_key`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionsRequest {
+    /// 1 to [`MAX_DECISIONS`] notice keys (`<institution_code>:<notice_id>`).
+    #[schemars(length(min = 1, max = MAX_DECISIONS))]
+    pub notice_keys: Vec<String>,
+}
+
+/// The answer to a decisions request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum DecisionsReply {
+    /// The decisions the caller may see, in the order asked. A notice the router does not know,
+    /// or one the caller may not see, is simply absent: the two look alike.
+    Decisions { decisions: Vec<NoticeDecision> },
+}
+
+/// How the router decided about one notice, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct NoticeDecision {
+    pub notice_key: String,
+    /// When intake accepted the notice.
+    pub received_at: DateTime<Utc>,
+    /// When the rules decided (or found they could not, and queued it).
+    pub decided_at: DateTime<Utc>,
+    /// Where the notice went as it stands: a coordinator's decision replaces `unroutable`.
+    #[serde(flatten)]
+    pub outcome: RoutingOutcome,
+    /// The rule that decided: `manual` once a coordinator decided, `no_rule` while it waits.
+    pub rule: RoutingRule,
+    /// The rules' answer is a guess to be checked (a PC4 several municipalities claim).
+    pub ambiguous: bool,
+    /// What the rules recorded, in English words for the RCN (never personal data).
+    pub reason: String,
+    /// The municipality the deciding input named before following municipal mergers: the BRP
+    /// registration (rule `brp_registration`) or the address register's answer
+    /// (`address_lookup`). Differs from the outcome's when that municipality has merged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub named_municipality: Option<crate::value::Gemeentecode>,
+    /// The PC4 of the last address, when the notice had one (rule `pc4_table`'s input).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pc4: Option<u16>,
+    /// The coordinator's decision, when the notice was decided by hand.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manual: Option<ManualDecisionNote>,
+    /// The rcn region the notice was forwarded to, when out of region and that region is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded_to: Option<String>,
+}
+
+/// Who decided a notice by hand, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct ManualDecisionNote {
+    pub decided_by: String,
+    pub why: String,
+    pub decided_at: DateTime<Utc>,
+}
+
+impl DecisionsRequest {
+    /// Parses a decisions request: 1 to [`MAX_DECISIONS`] keys, none blank.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, Problem> {
+        let request: Self = crate::json::decode(bytes, "a decisions request")?;
+        let n = request.notice_keys.len();
+        if n == 0 || n > MAX_DECISIONS {
+            return Err(Problem::new(
+                "notice_keys",
+                format!("name 1 to {MAX_DECISIONS} notices"),
+            ));
+        }
+        if let Some(i) = request.notice_keys.iter().position(|k| k.trim().is_empty()) {
+            return Err(Problem::new(
+                format!("notice_keys[{i}]"),
+                "a notice key is not blank",
+            ));
+        }
+        Ok(request)
+    }
+}
+
+impl crate::envelope::RequestBody for DecisionsRequest {
+    fn from_json(bytes: &[u8]) -> Result<Self, Problem> {
+        Self::from_json(bytes)
+    }
 }
 
 impl ForwardedAckRequest {
@@ -337,6 +430,21 @@ mod tests {
         assert!(QueueDecideRequest::from_json(&[&decide[..], b"xyz"].concat()).is_err());
         assert!(QueueListRequest::from_json(br#"{"limit": 5} {"limit": 6}"#).is_err());
         assert!(ForwardedAckRequest::from_json(br#"{"notice_key": "k", "region": "r"}]"#).is_err());
+    }
+
+    #[test]
+    fn a_decisions_request_names_one_to_a_hundred_notices() {
+        let r = DecisionsRequest::from_json(br#"{"notice_keys": ["PI-HAARLEM:1"]}"#).unwrap();
+        assert_eq!(r.notice_keys, ["PI-HAARLEM:1"]);
+        let p = DecisionsRequest::from_json(br#"{"notice_keys": []}"#).unwrap_err();
+        assert_eq!(p.path, "notice_keys");
+        let many = serde_json::json!({"notice_keys": vec!["k"; MAX_DECISIONS + 1]});
+        let p = DecisionsRequest::from_json(&serde_json::to_vec(&many).unwrap()).unwrap_err();
+        assert_eq!(p.path, "notice_keys");
+        let p = DecisionsRequest::from_json(br#"{"notice_keys": ["k", " "]}"#).unwrap_err();
+        assert_eq!(p.path, "notice_keys[1]");
+        let p = DecisionsRequest::from_json(br#"{"notice_keys": ["k"], "bsn": "1"}"#).unwrap_err();
+        assert_eq!(p.path, "bsn");
     }
 
     #[test]

@@ -35,8 +35,8 @@ use crate::procesregie_events::{
     IcoOpened, IcoReviewHeld, IcoReviewOverdue,
 };
 use crate::routing_api::{
-    ForwardedAckReply, ForwardedAckRequest, ForwardedListReply, QueueDecideReply,
-    QueueDecideRequest, QueueListReply, QueueListRequest,
+    DecisionsReply, DecisionsRequest, ForwardedAckReply, ForwardedAckRequest, ForwardedListReply,
+    QueueDecideReply, QueueDecideRequest, QueueListReply, QueueListRequest,
 };
 
 fn pretty<T: JsonSchema>() -> String {
@@ -103,6 +103,14 @@ pub fn all() -> Vec<(&'static str, String)> {
         (
             "router-forwarded-ack-reply.v1.json",
             pretty::<ApiReply<ForwardedAckReply>>(),
+        ),
+        (
+            "router-decisions-request.v1.json",
+            pretty::<DecisionsRequest>(),
+        ),
+        (
+            "router-decisions-reply.v1.json",
+            pretty::<ApiReply<DecisionsReply>>(),
         ),
         ("casework-task-request.v1.json", pretty::<TaskRequest>()),
         (

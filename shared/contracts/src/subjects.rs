@@ -234,6 +234,11 @@ impl Subjects {
         self.subject("api.router.forwarded.list")
     }
 
+    /// Request-reply: the routing decisions about notices (a case's), for whoever may see them.
+    pub fn router_decisions(&self) -> String {
+        self.subject("api.router.decisions")
+    }
+
     /// The region a notice was forwarded to acknowledged it; stream ROUTING.
     pub fn forward_acknowledged(&self) -> String {
         self.subject("routing.forward_acknowledged")
@@ -437,6 +442,10 @@ mod tests {
         assert_eq!(
             s.router_forwarded_list(),
             "rcn.kennemerland.api.router.forwarded.list"
+        );
+        assert_eq!(
+            s.router_decisions(),
+            "rcn.kennemerland.api.router.decisions"
         );
     }
 

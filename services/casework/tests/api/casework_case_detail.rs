@@ -98,6 +98,16 @@ async fn staff_of_the_municipality_see_the_full_bsn_and_no_risk_flags_and_the_re
     assert_eq!(housing.due_on, Some(days_from_today(30)));
     assert_eq!(detail.notices.len(), 1);
     assert_eq!(detail.notices[0].kind, NoticeKind::ReleasePlanned);
+    // The notice key, so the router can be asked how the notice was routed.
+    let (key, received_at): (String, chrono::DateTime<chrono::Utc>) = sqlx::query_as(
+        "SELECT notice_key, received_at FROM casework.case_notices WHERE case_id = $1",
+    )
+    .bind(case)
+    .fetch_one(&app.db)
+    .await
+    .expect("the case's notice");
+    assert_eq!(detail.notices[0].notice_key.as_deref(), Some(key.as_str()));
+    assert_eq!(detail.notices[0].received_at, Some(received_at));
 
     let raw = raw_case(&app, &anna, case).await;
     assert!(!raw.contains("risk_flags") && !raw.contains("LVB"), "{raw}");

@@ -1,6 +1,6 @@
 //! The *Casus* page (`/casussen/{case_id}`): the person (the full BSN only where casework gives
-//! it), the detention, every notice received, the conditions with status, deadline, holder and
-//! history; and the forms that work it: *Claimen*, *Vrijgeven*, *Overdragen* (to a colleague of
+//! it), the detention, every notice received with the routing decision and why
+//! ([`case_routing`]), the conditions with status, deadline, holder and history; and the forms that work it: *Claimen*, *Vrijgeven*, *Overdragen* (to a colleague of
 //! the same municipality), status change with a note, and closing the case with a reason.
 //!
 //! Every form posts, the change is asked of casework as the signed-in person, and the browser is
@@ -25,6 +25,7 @@ use serde::de::IgnoredAny;
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::portal::case_routing::{self, CaseRouting};
 use crate::portal::form::{self, FormData};
 use crate::portal::page::{self, Layout, PortalError};
 use crate::portal::procesregie::{
@@ -82,7 +83,8 @@ struct CasePage {
     expected_release: String,
     released: Option<String>,
     risk_flags: Option<Vec<String>>,
-    notices: Vec<(String, String)>,
+    /// Every notice, newest first, with the router's decision about it.
+    routing: CaseRouting,
     tasks: Vec<TaskView>,
     may_close: bool,
     any_claimable: bool,
@@ -241,6 +243,7 @@ pub async fn page(
     let any_claimable = tasks.iter().any(|t| t.claimable);
     let procesregie =
         procesregie::suggestion::for_case(state, staff, id, &case.gemeentecode, refused).await?;
+    let routing = case_routing::for_case(state, staff, &case.notices).await?;
     let page = CasePage {
         procesregie,
         l: Layout::for_staff(staff, format!("Casus {person}"), ""),
@@ -263,17 +266,7 @@ pub async fn page(
             .risk_flags
             .as_ref()
             .map(|flags| flags.iter().map(|f| fmt::risk_flag(*f)).collect()),
-        notices: case
-            .notices
-            .iter()
-            .rev()
-            .map(|n| {
-                (
-                    fmt::date_time(n.sent_at),
-                    fmt::notice_kind(n.kind).to_owned(),
-                )
-            })
-            .collect(),
+        routing,
         tasks,
         may_close: open && (may_work || who.role == Role::RcnCoordinator),
         any_claimable,

@@ -9,6 +9,7 @@
 
 pub mod assets;
 pub mod case;
+pub mod case_routing;
 pub mod dashboard;
 pub mod dead_letters;
 pub mod deletion_log;

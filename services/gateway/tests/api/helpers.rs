@@ -77,9 +77,15 @@ impl TestGateway {
         let tokens = rcn_gateway::tokens::open(url)
             .await
             .expect("the token store opens");
-        let issued = rcn_gateway::tokens::issue(&tokens, INSTITUTION, Some("gateway tests"))
-            .await
-            .expect("a token");
+        let issued = rcn_gateway::tokens::issue(
+            &tokens,
+            INSTITUTION,
+            Some("gateway tests"),
+            rcn_gateway::tokens::Actor::CommandLine,
+            None,
+        )
+        .await
+        .expect("a token");
         Self {
             addr,
             token: issued.token,

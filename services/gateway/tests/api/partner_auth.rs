@@ -47,9 +47,15 @@ async fn token(gateway: &TestGateway, code: &str) -> rcn_gateway::tokens::Issued
     let pool = rcn_gateway::tokens::open(gateway.env.config.database_url().expect("test set-up"))
         .await
         .expect("test set-up");
-    rcn_gateway::tokens::issue(&pool, code, Some("test"))
-        .await
-        .expect("test set-up")
+    rcn_gateway::tokens::issue(
+        &pool,
+        code,
+        Some("test"),
+        rcn_gateway::tokens::Actor::CommandLine,
+        None,
+    )
+    .await
+    .expect("test set-up")
 }
 
 async fn post(gateway: &TestGateway, token: Option<&str>, body: Vec<u8>) -> reqwest::Response {
@@ -80,9 +86,14 @@ async fn a_missing_or_wrong_token_is_401_with_a_challenge_and_intake_is_not_aske
     let pool = rcn_gateway::tokens::open(gateway.env.config.database_url().unwrap())
         .await
         .unwrap();
-    rcn_gateway::tokens::revoke(&pool, issued.token_id)
-        .await
-        .unwrap();
+    rcn_gateway::tokens::revoke(
+        &pool,
+        issued.token_id,
+        rcn_gateway::tokens::Actor::CommandLine,
+        None,
+    )
+    .await
+    .unwrap();
     for bad in [issued.token.as_str(), "rcn_x_y", ""] {
         let response = post(&gateway, Some(bad), example_notice_bytes()).await;
         assert_eq!(
@@ -293,19 +304,36 @@ async fn tokens_are_issued_listed_rotated_and_revoked() {
         .await
         .unwrap();
     assert!(
-        rcn_gateway::tokens::issue(&pool, "PI HAARLEM", None)
-            .await
-            .is_err(),
+        rcn_gateway::tokens::issue(
+            &pool,
+            "PI HAARLEM",
+            None,
+            rcn_gateway::tokens::Actor::CommandLine,
+            None
+        )
+        .await
+        .is_err(),
         "not a valid institution code"
     );
-    let first = rcn_gateway::tokens::issue(&pool, "PI-HAARLEM", Some("casemanagement"))
-        .await
-        .unwrap();
+    let first = rcn_gateway::tokens::issue(
+        &pool,
+        "PI-HAARLEM",
+        Some("casemanagement"),
+        rcn_gateway::tokens::Actor::CommandLine,
+        None,
+    )
+    .await
+    .unwrap();
     assert!(first.token.starts_with("rcn_") && first.token.len() > 90);
-    let second =
-        rcn_gateway::tokens::rotate(&pool, first.token_id, std::time::Duration::from_secs(60))
-            .await
-            .unwrap();
+    let second = rcn_gateway::tokens::rotate(
+        &pool,
+        first.token_id,
+        std::time::Duration::from_secs(60),
+        rcn_gateway::tokens::Actor::CommandLine,
+        None,
+    )
+    .await
+    .unwrap();
     assert_ne!(first.token, second.token);
     let now = chrono::Utc::now();
     let listed = rcn_gateway::tokens::list(&pool).await.unwrap();
@@ -326,9 +354,14 @@ async fn tokens_are_issued_listed_rotated_and_revoked() {
         503,
         "authenticated; no intake"
     );
-    rcn_gateway::tokens::revoke(&pool, first.token_id)
-        .await
-        .unwrap();
+    rcn_gateway::tokens::revoke(
+        &pool,
+        first.token_id,
+        rcn_gateway::tokens::Actor::CommandLine,
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         post(&gateway, Some(&first.token), b"{}".to_vec())
             .await
@@ -337,12 +370,117 @@ async fn tokens_are_issued_listed_rotated_and_revoked() {
         "revoked before its grace ended"
     );
     assert!(matches!(
-        rcn_gateway::tokens::revoke(&pool, first.token_id).await,
+        rcn_gateway::tokens::revoke(
+            &pool,
+            first.token_id,
+            rcn_gateway::tokens::Actor::CommandLine,
+            None
+        )
+        .await,
         Err(rcn_gateway::tokens::TokenError::AlreadyRevoked(_))
     ));
     assert!(matches!(
-        rcn_gateway::tokens::revoke(&pool, uuid::Uuid::new_v4()).await,
+        rcn_gateway::tokens::revoke(
+            &pool,
+            uuid::Uuid::new_v4(),
+            rcn_gateway::tokens::Actor::CommandLine,
+            None
+        )
+        .await,
         Err(rcn_gateway::tokens::TokenError::NotFound(_))
     ));
+    gateway.stop().await;
+}
+
+#[tokio::test]
+async fn every_token_change_is_in_the_token_log_newest_first_with_who_and_why() {
+    use rcn_contracts::identity::Role;
+    use rcn_gateway::tokens::{self, Actor};
+    let gateway = TestGateway::spawn().await;
+    let pool = tokens::open(gateway.env.config.database_url().unwrap())
+        .await
+        .unwrap();
+    let rita = Actor::Portal {
+        user_id: "rita",
+        role: Role::RcnCoordinator,
+    };
+    let first = tokens::issue(&pool, "PI-HAARLEM", None, Actor::CommandLine, None)
+        .await
+        .unwrap();
+    let second = tokens::rotate(
+        &pool,
+        first.token_id,
+        std::time::Duration::from_secs(3600),
+        rita,
+        Some("  Jaarlijkse vernieuwing  "),
+    )
+    .await
+    .unwrap();
+    tokens::revoke(&pool, second.token_id, rita, Some("Sleutel gelekt"))
+        .await
+        .unwrap();
+    // Refused changes leave no entry: an overlong reason, a token revoked twice.
+    let long = "x".repeat(tokens::MAX_WHY + 1);
+    assert!(matches!(
+        tokens::revoke(&pool, first.token_id, rita, Some(&long)).await,
+        Err(tokens::TokenError::InvalidWhy)
+    ));
+    assert!(matches!(
+        tokens::revoke(&pool, second.token_id, rita, None).await,
+        Err(tokens::TokenError::AlreadyRevoked(_))
+    ));
+
+    // The test gateway's own token (issued on start) is in the log too: leave it out.
+    let log: Vec<_> = tokens::log(&pool, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| [first.token_id, second.token_id].contains(&e.token_id))
+        .collect();
+    let seen: Vec<_> = log
+        .iter()
+        .map(|e| {
+            (
+                e.action.as_str(),
+                e.token_id,
+                e.via.as_str(),
+                e.user_id.as_deref(),
+                e.why.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "revoked",
+                second.token_id,
+                "portal",
+                Some("rita"),
+                Some("Sleutel gelekt")
+            ),
+            (
+                "rotated",
+                first.token_id,
+                "portal",
+                Some("rita"),
+                Some("Jaarlijkse vernieuwing")
+            ),
+            ("issued", first.token_id, "command_line", None, None),
+        ]
+    );
+    assert_eq!(log[1].successor_id, Some(second.token_id));
+    assert_eq!(log[1].grace_secs, Some(3600));
+    assert_eq!(log[0].role.as_deref(), Some("rcn_coordinator"));
+    assert!(log.iter().all(|e| e.institution_code == "PI-HAARLEM"));
+    // Nobody rewrites it.
+    let rewrite = sqlx::query("UPDATE gateway.api_token_log SET why = 'anders'")
+        .execute(&pool)
+        .await;
+    assert!(rewrite.is_err(), "the token log is append-only");
+    let removed = sqlx::query("DELETE FROM gateway.api_token_log")
+        .execute(&pool)
+        .await;
+    assert!(removed.is_err(), "the token log is append-only");
     gateway.stop().await;
 }

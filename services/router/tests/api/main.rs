@@ -5,6 +5,7 @@ mod decisions;
 mod helpers;
 mod idempotence;
 mod routing_address_register;
+mod routing_decisions;
 mod routing_forwarding;
 mod routing_manual_queue;
 mod routing_service_api;

@@ -74,10 +74,11 @@ async fn the_service_api_lists_the_router_with_its_five_endpoints() {
         ("forwarded-list", s.router_forwarded_list()),
         ("forwarded-ack", s.router_forwarded_ack()),
         ("retention_log", s.router_api("retention_log")),
+        ("decisions", s.router_decisions()),
     ] {
         assert_eq!(endpoint(&info, name)["subject"], subject.as_str(), "{info}");
     }
-    assert_eq!(info["endpoints"].as_array().unwrap().len(), 5, "{info}");
+    assert_eq!(info["endpoints"].as_array().unwrap().len(), 6, "{info}");
     router.stop().await;
 }
 

@@ -245,6 +245,8 @@ pub const MESSAGES: &[Message] = &[
         ENVELOPE,
         "router-forwarded-ack-reply.v1.json",
     ),
+    api("DecisionsRequest", "", "router-decisions-request.v1.json"),
+    msg("DecisionsReply", ENVELOPE, "router-decisions-reply.v1.json"),
     api("InboxQuery", "", "casework-inbox-query.v1.json"),
     msg("InboxReply", ENVELOPE, "casework-inbox-reply.v1.json"),
     api("CaseRequest", "", "casework-case-request.v1.json"),
@@ -560,6 +562,13 @@ pub(super) fn channels(s: &Subjects, gm: &Gemeentecode) -> Vec<Channel> {
             s.router_forwarded_ack(),
             "Request-reply: the region a notice was forwarded to acknowledges that it arrived.",
             request("ForwardedAckRequest", "ForwardedAckReply"),
+        ),
+        channel(
+            "routerDecisions",
+            "router_decisions",
+            s.router_decisions(),
+            "Request-reply for staff, the RCN and procesregie: the routing decision about each named notice (a case's), with the rule that decided and why. Municipal staff see only notices of an episode routed to their own municipality; a notice the caller may not see is left out, as one the router does not know.",
+            request("DecisionsRequest", "DecisionsReply"),
         ),
         channel(
             "forwardAcknowledged",
