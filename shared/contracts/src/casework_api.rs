@@ -20,7 +20,7 @@ use crate::notice::{NoticeKind, Problem, RiskFlag};
 use crate::value::Gemeentecode;
 
 /// The verbs of the casework API; each is the last segment of its subject.
-pub const VERBS: [&str; 12] = [
+pub const VERBS: [&str; 13] = [
     "inbox",
     "case",
     "claim",
@@ -33,6 +33,7 @@ pub const VERBS: [&str; 12] = [
     "close_case",
     "task_history",
     crate::privacy_api::WHO_SAW_VERB,
+    crate::privacy_export::EXPORT_VERB,
 ];
 
 /// The largest request body a casework verb reads, in bytes.

@@ -27,7 +27,7 @@ macro_rules! request_bodies {
 }
 
 /// Every verb of procesregie's API: `rcn.<region>.api.procesregie.<verb>`.
-pub const VERBS: [&str; 16] = [
+pub const VERBS: [&str; 17] = [
     "settings",
     "application_save",
     "application_get",
@@ -44,6 +44,7 @@ pub const VERBS: [&str; 16] = [
     "suggestion_accept",
     "suggestion_dismiss",
     crate::privacy_api::WHO_SAW_VERB,
+    crate::privacy_export::EXPORT_VERB,
 ];
 
 /// The longest free text (reason, goal, explanation, notes) accepted, in characters.

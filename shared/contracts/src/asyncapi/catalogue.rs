@@ -66,6 +66,7 @@ pub const CASEWORK_VERBS: &[(&str, &str, &str)] = &[
     ("close_case", "CloseCaseRequest", "CloseCaseReply"),
     ("task_history", "TaskRequest", "TaskHistoryReply"),
     ("privacy_accesses", "WhoSawRequest", "WhoSawReply"),
+    ("privacy_export", "ExportRequest", "CaseworkExportReply"),
 ];
 
 /// Procesregie's verbs with their request and reply message types (`crate::procesregie_api`).
@@ -94,6 +95,7 @@ pub const PROCESREGIE_VERBS: &[(&str, &str, &str)] = &[
     ("suggestion_accept", "SuggestionRef", "ApplicationReply"),
     ("suggestion_dismiss", "SuggestionDismiss", "SuggestionReply"),
     ("privacy_accesses", "WhoSawRequest", "WhoSawReply"),
+    ("privacy_export", "ExportRequest", "ProcesregieExportReply"),
 ];
 
 /// Procesregie's events with their message types.
@@ -287,6 +289,31 @@ pub const MESSAGES: &[Message] = &[
         "privacy-who-saw-request.v1.json",
     ),
     msg("WhoSawReply", ENVELOPE, "privacy-who-saw-reply.v1.json"),
+    api(
+        "ExportRequest",
+        "The privacy officer's export (AVG art. 15): the person's BSN, only in this body, and why",
+        "privacy-export-request.v1.json",
+    ),
+    msg(
+        "IntakeExportReply",
+        ENVELOPE,
+        "privacy-export-intake-reply.v1.json",
+    ),
+    msg(
+        "RouterExportReply",
+        ENVELOPE,
+        "privacy-export-router-reply.v1.json",
+    ),
+    msg(
+        "CaseworkExportReply",
+        ENVELOPE,
+        "privacy-export-casework-reply.v1.json",
+    ),
+    msg(
+        "ProcesregieExportReply",
+        ENVELOPE,
+        "privacy-export-procesregie-reply.v1.json",
+    ),
     Message {
         name: "ProcesregieSettingsRequest",
         title: "An empty body",
@@ -466,6 +493,13 @@ pub(super) fn channels(s: &Subjects, gm: &Gemeentecode) -> Vec<Channel> {
             request("StatusRequest", "StatusReply"),
         ),
         channel(
+            "intakePrivacyExport",
+            "intake_privacy_export",
+            s.intake_privacy_export(),
+            "Request-reply for the privacy officer only (caller in header Rcn-Identity): the receipts intake keeps about the person whose BSN is in the body (AVG art. 15); the question is logged with its reason.",
+            request("ExportRequest", "IntakeExportReply"),
+        ),
+        channel(
             "noticeAccepted",
             "notice_accepted",
             s.notice_accepted(),
@@ -520,6 +554,13 @@ pub(super) fn channels(s: &Subjects, gm: &Gemeentecode) -> Vec<Channel> {
             s.router_forwarded_list(),
             "Request-reply for RCN coordinators: notices forwarded to other regions and not yet acknowledged.",
             request("ForwardedListRequest", "ForwardedListReply"),
+        ),
+        channel(
+            "routerPrivacyExport",
+            "router_privacy_export",
+            s.router_privacy_export(),
+            "Request-reply for the privacy officer only (caller in header Rcn-Identity): the routing decisions about the person whose BSN is in the body (AVG art. 15); the question is logged with its reason.",
+            request("ExportRequest", "RouterExportReply"),
         ),
         channel(
             "routerForwardedAck",
