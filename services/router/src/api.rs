@@ -21,11 +21,15 @@ use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::routing_api::{ForwardedAckRequest, QueueDecideRequest, QueueListRequest};
 use rcn_runtime::endpoint::{Caller, Endpoint, Request, ServiceSpec};
 
+use rcn_contracts::privacy_export::ExportRequest;
+
 use crate::forwarding;
+use crate::privacy::Privacy;
 use crate::queue::Queue;
 
-/// The router's service with its four endpoints; start it with `.start(&nats, &identities)`.
-pub fn service(subjects: &Subjects, queue: Arc<Queue>) -> ServiceSpec {
+/// The router's service with its five endpoints; start it with `.start(&nats, &identities)`.
+/// The fifth is the privacy officer's export of the decisions about one person (`privacy.rs`).
+pub fn service(subjects: &Subjects, queue: Arc<Queue>, privacy: Arc<Privacy>) -> ServiceSpec {
     let (q1, q2, q3, q4) = (queue.clone(), queue.clone(), queue.clone(), queue);
     let own = subjects.clone();
     ServiceSpec::new(
@@ -80,6 +84,15 @@ pub fn service(subjects: &Subjects, queue: Arc<Queue>) -> ServiceSpec {
         move |r: Request<ForwardedAckRequest>| {
             let (queue, own) = (q4.clone(), own.clone());
             async move { forwarding::acknowledge(&queue.pool, &own, &r.body).await }
+        },
+    ))
+    .endpoint(Endpoint::new(
+        "privacy-export",
+        subjects.router_privacy_export(),
+        Caller::Person,
+        move |r: Request<ExportRequest>| {
+            let privacy = privacy.clone();
+            async move { privacy.export(r.person()?, &r.body).await }
         },
     ))
 }
