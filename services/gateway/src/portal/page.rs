@@ -104,7 +104,10 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
             ("/overzicht", "Overzicht"),
         ],
         Role::Administrator => vec![("/", "Start"), ("/partnertoegang", "Partnertoegang")],
-        Role::PrivacyOfficer => vec![("/privacy", "Wie heeft ingezien")],
+        Role::PrivacyOfficer => vec![
+            ("/privacy", "Wie heeft ingezien"),
+            ("/privacy/inzage", "Inzageverzoek"),
+        ],
     }
 }
 
