@@ -76,6 +76,7 @@ fn expected(s: &Subjects) -> BTreeMap<&'static str, BTreeMap<String, String>> {
                 ("submit-partner", s.intake_submit_any()),
                 ("status", s.intake_status()),
                 ("status-partner", s.intake_status_any()),
+                ("privacy-export", s.intake_privacy_export()),
             ]),
         ),
         (
@@ -85,6 +86,7 @@ fn expected(s: &Subjects) -> BTreeMap<&'static str, BTreeMap<String, String>> {
                 ("queue-decide", s.router_queue_decide()),
                 ("forwarded-list", s.router_forwarded_list()),
                 ("forwarded-ack", s.router_forwarded_ack()),
+                ("privacy-export", s.router_privacy_export()),
             ]),
         ),
         (
