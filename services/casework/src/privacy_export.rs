@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use rcn_contracts::casework_api::{CaseStatus, CloseReason, ErrorCode, HistoryEntry};
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::privacy_export::{
-    CaseHistoryRecord, CaseNoticeRecord, CaseRecord, CaseworkExport, ConditionRecord,
-    EXPORT_VERB, ExportRequest, PersonRecord,
+    CaseHistoryRecord, CaseNoticeRecord, CaseRecord, CaseworkExport, ConditionRecord, EXPORT_VERB,
+    ExportRequest, PersonRecord,
 };
 use rcn_contracts::{Condition, ConditionStatus, Gemeentecode, NoticeKind, RiskFlag};
 use uuid::Uuid;
@@ -24,7 +24,11 @@ use crate::privacy::person_key;
 use crate::state::Casework;
 
 /// `privacy_export`: the person's cases, oldest first, the question logged.
-pub async fn export(cw: &Casework, who: &Identity, request: &ExportRequest) -> Result<CaseworkExport> {
+pub async fn export(
+    cw: &Casework,
+    who: &Identity,
+    request: &ExportRequest,
+) -> Result<CaseworkExport> {
     if who.role != Role::PrivacyOfficer {
         return Err(refuse(
             ErrorCode::Forbidden,
@@ -101,12 +105,15 @@ pub async fn export(cw: &Casework, who: &Identity, request: &ExportRequest) -> R
     .fetch_all(&mut *tx)
     .await?
     {
-        notices.entry(n.case_id).or_default().push(CaseNoticeRecord {
-            notice_key: n.notice_key,
-            kind: n.kind,
-            sent_at: n.sent_at,
-            received_at: n.received_at,
-        });
+        notices
+            .entry(n.case_id)
+            .or_default()
+            .push(CaseNoticeRecord {
+                notice_key: n.notice_key,
+                kind: n.kind,
+                sent_at: n.sent_at,
+                received_at: n.received_at,
+            });
     }
     let mut case_history: HashMap<Uuid, Vec<CaseHistoryRecord>> = HashMap::new();
     for h in sqlx::query!(
@@ -117,27 +124,35 @@ pub async fn export(cw: &Casework, who: &Identity, request: &ExportRequest) -> R
     .fetch_all(&mut *tx)
     .await?
     {
-        case_history.entry(h.case_id).or_default().push(CaseHistoryRecord {
-            at: h.at,
-            by: h.by_whom,
-            change: h.change,
-            detail: h.detail,
-        });
+        case_history
+            .entry(h.case_id)
+            .or_default()
+            .push(CaseHistoryRecord {
+                at: h.at,
+                by: h.by_whom,
+                change: h.change,
+                detail: h.detail,
+            });
     }
     tx.commit().await?;
 
     let mut conditions: HashMap<Uuid, Vec<ConditionRecord>> = HashMap::new();
     for t in tasks {
-        let history = task_history.remove(&(t.case_id, t.condition)).unwrap_or_default();
-        conditions.entry(t.case_id).or_default().push(ConditionRecord {
-            condition: t.condition,
-            status: t.status,
-            due_on: t.due_on,
-            claimed_by: t.claimed_by,
-            note: t.note,
-            reason: t.reason,
-            history,
-        });
+        let history = task_history
+            .remove(&(t.case_id, t.condition))
+            .unwrap_or_default();
+        conditions
+            .entry(t.case_id)
+            .or_default()
+            .push(ConditionRecord {
+                condition: t.condition,
+                status: t.status,
+                due_on: t.due_on,
+                claimed_by: t.claimed_by,
+                note: t.note,
+                reason: t.reason,
+                history,
+            });
     }
     let mut out = Vec::with_capacity(cases.len());
     for c in cases {

@@ -143,7 +143,8 @@ pub async fn export(
     why: &str,
 ) -> anyhow::Result<PersonExport> {
     check_user_id(user_id).map_err(|e| anyhow::anyhow!("--user: {}", e.0))?;
-    let why = ExportRequest::checked_why(why).map_err(|p| anyhow::anyhow!("--why: {}", p.message))?;
+    let why =
+        ExportRequest::checked_why(why).map_err(|p| anyhow::anyhow!("--why: {}", p.message))?;
     let who = Identity {
         user_id: user_id.to_owned(),
         role: Role::PrivacyOfficer,

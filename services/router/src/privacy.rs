@@ -7,6 +7,7 @@
 //! anything is read or logged. The question (who, when, why, the pseudonym) is logged in
 //! `privacy_questions` in the same transaction as the answer is read: no answer without its log.
 
+use rcn_contracts::Gemeentecode;
 use rcn_contracts::envelope::ApiProblem;
 use rcn_contracts::events::{RoutingOutcomeKind, RoutingRule};
 use rcn_contracts::identity::{Identity, Role};
@@ -15,7 +16,6 @@ use rcn_contracts::privacy_export::{
     RoutingDecisionRecord,
 };
 use rcn_contracts::pseudonym::PseudonymKey;
-use rcn_contracts::Gemeentecode;
 use sqlx::PgPool;
 
 /// What the export needs: the router's pool and the region's pseudonym key.

@@ -430,7 +430,10 @@ mod tests {
         assert!(!format!("{bad:?}").contains("123456783"), "{bad:?}");
         let blank = ExportRequest::from_json(br#"{"bsn":"123456782","why":"  "}"#).unwrap_err();
         assert_eq!(blank.path, "why");
-        let long = format!(r#"{{"bsn":"123456782","why":"{}"}}"#, "x".repeat(MAX_WHY + 1));
+        let long = format!(
+            r#"{{"bsn":"123456782","why":"{}"}}"#,
+            "x".repeat(MAX_WHY + 1)
+        );
         assert!(ExportRequest::from_json(long.as_bytes()).is_err());
         assert!(ExportRequest::from_json(br#"{"bsn":"123456782"}"#).is_err());
     }

@@ -232,7 +232,10 @@ impl Subjects {
     /// Request-reply: the privacy officer's export of the router's decisions about one person
     /// (`privacy_export::ExportRequest`, the BSN only in the body).
     pub fn router_privacy_export(&self) -> String {
-        self.subject(&format!("api.router.{}", crate::privacy_export::EXPORT_VERB))
+        self.subject(&format!(
+            "api.router.{}",
+            crate::privacy_export::EXPORT_VERB
+        ))
     }
 
     /// The region a notice was forwarded to acknowledged it; stream ROUTING.
@@ -313,7 +316,10 @@ impl Subjects {
     /// Request-reply: the privacy officer's export of what intake keeps about one person
     /// (`privacy_export::ExportRequest`, the BSN only in the body).
     pub fn intake_privacy_export(&self) -> String {
-        self.subject(&format!("api.intake.{}", crate::privacy_export::EXPORT_VERB))
+        self.subject(&format!(
+            "api.intake.{}",
+            crate::privacy_export::EXPORT_VERB
+        ))
     }
 }
 

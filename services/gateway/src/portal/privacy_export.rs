@@ -145,7 +145,11 @@ async fn part<T: DeserializeOwned>(
             Err(PortalError::Forbidden(ONLY_OFFICER.into()))
         }
         Ok(Err(problem)) => {
-            tracing::warn!(service = name, status = problem.status, "privacy export refused");
+            tracing::warn!(
+                service = name,
+                status = problem.status,
+                "privacy export refused"
+            );
             Ok(None)
         }
         Err(PortalError::Unavailable) => Ok(None),
@@ -256,7 +260,10 @@ fn outcome_words(outcome: RoutingOutcomeKind) -> &'static str {
 }
 
 fn gemeente(code: Option<&rcn_contracts::Gemeentecode>) -> String {
-    code.map_or_else(|| "—".to_owned(), |g| format!("Gemeente {}", fmt::municipality(g)))
+    code.map_or_else(
+        || "—".to_owned(),
+        |g| format!("Gemeente {}", fmt::municipality(g)),
+    )
 }
 
 fn or_dash(s: Option<&str>) -> String {
@@ -273,11 +280,15 @@ pub fn document(export: &PersonExport) -> Result<Document, PortalError> {
     if let Some(cw) = &export.casework {
         for c in &cw.cases {
             let p = &c.person;
-            let name = [p.given_names.as_deref(), p.name_prefix.as_deref(), Some(p.family_name.as_str())]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
+            let name = [
+                p.given_names.as_deref(),
+                p.name_prefix.as_deref(),
+                Some(p.family_name.as_str()),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
             let person = format!("{name}, geboren {}", fmt::date(p.date_of_birth));
             if !people.contains(&person) {
                 people.push(person);
@@ -293,7 +304,10 @@ pub fn document(export: &PersonExport) -> Result<Document, PortalError> {
                 ),
                 ("Inrichting".to_owned(), c.institution_code.clone()),
                 ("Detentie begonnen".to_owned(), fmt::date(c.started_on)),
-                ("Verwachte ontslagdatum".to_owned(), fmt::opt_date(c.expected_release_on)),
+                (
+                    "Verwachte ontslagdatum".to_owned(),
+                    fmt::opt_date(c.expected_release_on),
+                ),
                 ("Casus geopend".to_owned(), fmt::date_time(c.opened_at)),
             ];
             if let Some(d) = c.released_on {
@@ -317,7 +331,10 @@ pub fn document(export: &PersonExport) -> Result<Document, PortalError> {
                         .join(", ")
                 },
             ));
-            facts.push(("Spoed".to_owned(), if c.spoed { "Ja" } else { "Nee" }.to_owned()));
+            facts.push((
+                "Spoed".to_owned(),
+                if c.spoed { "Ja" } else { "Nee" }.to_owned(),
+            ));
             cases.push(CaseWords {
                 title: format!("Casus {}", c.case_id),
                 facts,
@@ -347,7 +364,10 @@ pub fn document(export: &PersonExport) -> Result<Document, PortalError> {
                             ("Termijn".to_owned(), fmt::opt_date(t.due_on)),
                             ("Behandelaar".to_owned(), or_dash(t.claimed_by.as_deref())),
                             ("Notitie".to_owned(), or_dash(t.note.as_deref())),
-                            ("Reden niet van toepassing".to_owned(), or_dash(t.reason.as_deref())),
+                            (
+                                "Reden niet van toepassing".to_owned(),
+                                or_dash(t.reason.as_deref()),
+                            ),
                         ],
                         history: t
                             .history
@@ -429,7 +449,10 @@ pub fn document(export: &PersonExport) -> Result<Document, PortalError> {
     if let Some(pr) = &export.procesregie {
         for a in &pr.applications {
             let mut facts = vec![
-                ("Status".to_owned(), words::application_status(a.status).to_owned()),
+                (
+                    "Status".to_owned(),
+                    words::application_status(a.status).to_owned(),
+                ),
                 ("Gemeente".to_owned(), gemeente(a.gemeentecode.as_ref())),
                 ("Aangemeld door".to_owned(), a.applicant.clone()),
                 ("Reden".to_owned(), or_dash(a.reason.as_deref())),
@@ -475,7 +498,10 @@ pub fn document(export: &PersonExport) -> Result<Document, PortalError> {
                 facts.push(("Gesloten".to_owned(), fmt::date_time(t)));
             }
             if let Some(r) = i.close_reason {
-                facts.push(("Reden van sluiten".to_owned(), words::close_reason(r).to_owned()));
+                facts.push((
+                    "Reden van sluiten".to_owned(),
+                    words::close_reason(r).to_owned(),
+                ));
             }
             icos.push(IcoWords {
                 title: format!("ICO {}", i.ico_id),
@@ -501,7 +527,13 @@ pub fn document(export: &PersonExport) -> Result<Document, PortalError> {
                 reviews: i
                     .reviews
                     .iter()
-                    .map(|r| vec![fmt::date(r.held_on), r.notes.clone(), fmt::opt_date(r.next_review_on)])
+                    .map(|r| {
+                        vec![
+                            fmt::date(r.held_on),
+                            r.notes.clone(),
+                            fmt::opt_date(r.next_review_on),
+                        ]
+                    })
                     .collect(),
             });
         }
