@@ -62,7 +62,7 @@ fn errors(stats: &Value, name: &str) -> u64 {
 }
 
 #[tokio::test]
-async fn the_service_api_lists_the_router_with_its_four_endpoints() {
+async fn the_service_api_lists_the_router_with_its_five_endpoints() {
     let router = RoutingRouter::spawn_with(|_| {}).await;
     let info = service_api(&router, "INFO").await;
     assert_eq!(info["name"], "rcn-router");
@@ -73,10 +73,11 @@ async fn the_service_api_lists_the_router_with_its_four_endpoints() {
         ("queue-decide", s.router_queue_decide()),
         ("forwarded-list", s.router_forwarded_list()),
         ("forwarded-ack", s.router_forwarded_ack()),
+        ("privacy-export", s.router_privacy_export()),
     ] {
         assert_eq!(endpoint(&info, name)["subject"], subject.as_str(), "{info}");
     }
-    assert_eq!(info["endpoints"].as_array().unwrap().len(), 4, "{info}");
+    assert_eq!(info["endpoints"].as_array().unwrap().len(), 5, "{info}");
     router.stop().await;
 }
 
