@@ -197,3 +197,104 @@ async fn the_privacy_officer_reads_what_every_service_removed_in_the_deletion_lo
     carla.close().await;
     stack.stop().await;
 }
+
+#[tokio::test]
+async fn the_privacy_officer_makes_an_export_reads_the_dutch_document_and_downloads_its_json() {
+    use base64::Engine as _;
+
+    let (stack, case_id) = haarlem_with_a_case(TestStack::spawn().await).await;
+    add_officer(&stack).await;
+    let base = base(&stack);
+
+    // Carla (Bloemendaal) may not make one.
+    let carla = Browser::open(&base, "inzage-carla").await;
+    carla.sign_in("carla", PASSWORD).await;
+    carla.goto("/privacy/inzage").await;
+    assert!(
+        carla
+            .main_text()
+            .await
+            .contains("Alleen de functionaris gegevensbescherming"),
+        "{}",
+        carla.main_text().await
+    );
+    carla.close().await;
+
+    let fg = Browser::open(&base, "inzage").await;
+    fg.sign_in("fg", PASSWORD).await;
+    fg.click("a[href='/privacy/inzage']").await;
+    assert_eq!(fg.path().await, "/privacy/inzage");
+    assert!(fg.main_text().await.contains("Inzageverzoek (AVG art. 15)"));
+    fg.check_page("04-inzageverzoek").await;
+
+    // A wrong BSN and no reason: both said, in Dutch, nothing asked.
+    fg.fill("#bsn", "123456783").await;
+    fg.fill("#reden", " ").await;
+    fg.click("form[action='/privacy/inzage'] button").await;
+    let errors = fg.main_text().await;
+    assert!(errors.contains("Dit is geen geldig BSN"), "{errors}");
+    assert!(errors.contains("Vul de reden in"), "{errors}");
+    fg.check_page("05-inzageverzoek-fouten").await;
+
+    fg.fill("#bsn", "123456782").await;
+    fg.fill("#reden", "Verzoek per brief van 1 december 2026")
+        .await;
+    fg.click("form[action='/privacy/inzage'] button").await;
+    assert_eq!(
+        fg.path().await,
+        "/privacy/inzage",
+        "the BSN is never in a URL"
+    );
+    let doc = fg.main_text().await;
+    assert!(
+        doc.contains("Overzicht van de gegevens over de persoon met BSN *****6782"),
+        "{doc}"
+    );
+    assert!(!doc.contains("123456782"), "shown masked: {doc}");
+    for words in [
+        "Piet Jansen, geboren 1 april 1990",
+        "Verzoek per brief van 1 december 2026",
+        &format!("Casus {case_id}"),
+        "Gemeente Haarlem",
+        "Inschrijving in de BRP",
+        "Voorwaarde: ID-bewijs",
+        "Voorwaarde: Zorg",
+        "Taak aangemaakt",
+        "Ontvangers van gegevens over deze persoon",
+    ] {
+        assert!(doc.contains(words), "{words:?} in {doc}");
+    }
+    fg.check_page("06-inzage-overzicht").await;
+
+    // The JSON download is the same export.
+    let href = fg.href("#json-downloaden").await;
+    let encoded = href
+        .strip_prefix("data:application/json;base64,")
+        .unwrap_or_else(|| panic!("a JSON data link: {href}"));
+    let json: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .expect("base64"),
+    )
+    .expect("JSON");
+    assert_eq!(json["casework"]["cases"][0]["case_id"], case_id.to_string());
+    assert_eq!(
+        json["casework"]["cases"][0]["conditions"]
+            .as_array()
+            .map(Vec::len),
+        Some(5)
+    );
+    assert_eq!(json["made_by"], "fg");
+    assert_eq!(json["missing"], serde_json::json!([]));
+    fg.close().await;
+
+    // The export was logged, with its reason, in casework.
+    let logged = stack
+        .count(
+            "SELECT count(*) FROM casework.privacy_questions WHERE user_id = 'fg'
+             AND question = 'privacy_export' AND why = 'Verzoek per brief van 1 december 2026'",
+        )
+        .await;
+    assert_eq!(logged, 1);
+    stack.stop().await;
+}

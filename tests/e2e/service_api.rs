@@ -77,6 +77,7 @@ fn expected(s: &Subjects) -> BTreeMap<&'static str, BTreeMap<String, String>> {
                 ("status", s.intake_status()),
                 ("status-partner", s.intake_status_any()),
                 ("retention_log", s.intake_api("retention_log")),
+                ("privacy-export", s.intake_privacy_export()),
             ]),
         ),
         (
@@ -88,6 +89,7 @@ fn expected(s: &Subjects) -> BTreeMap<&'static str, BTreeMap<String, String>> {
                 ("forwarded-ack", s.router_forwarded_ack()),
                 ("retention_log", s.router_api("retention_log")),
                 ("decisions", s.router_decisions()),
+                ("privacy-export", s.router_privacy_export()),
             ]),
         ),
         (

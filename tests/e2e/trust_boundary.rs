@@ -755,3 +755,61 @@ async fn a_user_of_one_region_gets_nothing_of_another_and_a_municipality_nothing
     println!("{refused} attacks refused");
     deployment.stop().await;
 }
+
+#[tokio::test]
+async fn on_the_shipped_permissions_the_gateway_asks_every_service_for_a_privacy_export_and_no_service_can()
+ {
+    let deployment = Deployment::start().await;
+    let case_id = deployment.notice_becomes_a_case("TB-2026-000301").await;
+    let url = deployment.server.url.clone();
+    let gateway = Attacker::login(&url, "gateway").await;
+    let mut casework = Attacker::login(&url, "casework").await;
+    // The shipped permissions are written for Kennemerland, the region the services run in here.
+    let subjects = Region::parse("kennemerland").expect("a region").subjects();
+    let s = rcn_contracts::privacy_export::export_subjects(&subjects);
+    let officer = Identity {
+        user_id: "fg".into(),
+        role: Role::PrivacyOfficer,
+        gemeentecode: None,
+    };
+    let body = serde_json::to_vec(&serde_json::json!({"bsn": "123456782", "why": "verzoek"}))
+        .expect("JSON");
+    for (name, subject) in [
+        ("intake", &s.intake),
+        ("router", &s.router),
+        ("casework", &s.casework),
+        ("procesregie", &s.procesregie),
+    ] {
+        for (who, status) in [
+            (&officer, None),
+            (&staff("anna@haarlem.nl", "GM0392"), Some(403)),
+        ] {
+            let headers = deployment.env.signed(&who.to_header(), subject, &body);
+            let reply = gateway
+                .client
+                .request_with_headers(subject.clone(), headers, body.clone().into())
+                .await
+                .unwrap_or_else(|e| panic!("{name} answers the gateway: {e}"));
+            let reply: serde_json::Value = serde_json::from_slice(&reply.payload).expect("JSON");
+            match status {
+                None => assert!(reply.get("ok").is_some(), "{name}: {reply}"),
+                Some(s) => assert_eq!(reply["problem"]["status"], s, "{name}: {reply}"),
+            }
+            if name == "casework" && status.is_none() {
+                assert_eq!(
+                    reply["ok"]["cases"][0]["case_id"],
+                    case_id.to_string(),
+                    "{reply}"
+                );
+            }
+        }
+    }
+    // A service user cannot ask another service for a person's data.
+    casework
+        .publish_refused("ask the router for a privacy export", &s.router)
+        .await;
+    casework
+        .publish_refused("ask intake for a privacy export", &s.intake)
+        .await;
+    deployment.stop().await;
+}

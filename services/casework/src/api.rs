@@ -23,13 +23,14 @@ use rcn_contracts::casework_api::{
 use rcn_contracts::envelope::{ApiProblem, RequestBody};
 use rcn_contracts::identity::Identity;
 use rcn_contracts::privacy_api::{WHO_SAW_VERB, WhoSawRequest};
+use rcn_contracts::privacy_export::{EXPORT_VERB, ExportRequest};
 use rcn_runtime::endpoint::{Caller, Endpoint, Request, ServiceSpec};
 use serde::Serialize;
 
 use crate::error::{CaseworkError, Result};
 use crate::retry::retrying;
 use crate::state::{Casework, today};
-use crate::{case_detail, claims, closing, inbox, privacy, tasks};
+use crate::{case_detail, claims, closing, inbox, privacy, privacy_export, tasks};
 
 /// Requests handled at once per instance.
 const CONCURRENT_REQUESTS: usize = 64;
@@ -102,6 +103,11 @@ pub fn service(subjects: &Subjects, cw: Arc<Casework>) -> ServiceSpec {
     .endpoint(
         verb(WHO_SAW_VERB).on(|cw, who, r: WhoSawRequest| async move {
             privacy::who_saw(&cw, &who, &r.bsn).await
+        }),
+    )
+    .endpoint(
+        verb(EXPORT_VERB).on(|cw, who, r: ExportRequest| async move {
+            privacy_export::export(&cw, &who, &r).await
         }),
     )
     .endpoint(open_episodes(subjects, cw.clone()))

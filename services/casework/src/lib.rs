@@ -21,6 +21,7 @@ pub mod inbox;
 pub mod moved_out;
 mod opening;
 pub mod privacy;
+pub mod privacy_export;
 pub mod reopening;
 pub mod retention;
 pub mod retry;

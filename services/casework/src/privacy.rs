@@ -33,7 +33,7 @@ pub fn require_privacy_officer(who: &Identity) -> Result<()> {
 }
 
 /// The person pseudonym of `bsn` with the region's key; without the key casework cannot answer.
-fn person_key(cw: &Casework, bsn: &Bsn) -> Result<String> {
+pub(crate) fn person_key(cw: &Casework, bsn: &Bsn) -> Result<String> {
     match &cw.pseudonyms {
         Some(key) => Ok(key.person_key(bsn)),
         None => Err(refuse(

@@ -51,8 +51,8 @@ impl Handler for Ledger {
             let n = &d.message;
             sqlx::query!(
                 "INSERT INTO receipts (notice_key, notice_id, institution_code, kind, episode_key, fingerprint, received_at,
-                                       release_on)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (notice_key) DO NOTHING",
+                                       release_on, person_key)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (notice_key) DO NOTHING",
                 n.notice_key,
                 n.notice.notice_id,
                 n.notice.sender.institution_code,
@@ -62,6 +62,8 @@ impl Handler for Ledger {
                 n.received_at,
                 // The retention clock of the receipt (`retention.rs`).
                 n.notice.detention.expected_release_on,
+                // How the privacy officer's export finds the person's receipts (`privacy.rs`).
+                n.person_key,
             )
             .execute(&mut *tx)
             .await?;

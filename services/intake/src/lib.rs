@@ -15,6 +15,7 @@
 mod forwarded;
 mod ledger;
 mod outcomes;
+mod privacy;
 pub mod retention;
 mod status;
 mod submit;
@@ -24,6 +25,8 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use rcn_contracts::intake::{StatusReply, StatusRequest, SubmitReply};
+use rcn_contracts::privacy_export::ExportRequest;
+use rcn_contracts::pseudonym::PseudonymKey;
 use rcn_contracts::{ReleaseNotice, Subjects};
 use rcn_runtime::endpoint::{Caller, Endpoint, Request, ServiceSpec};
 use rcn_runtime::provision::Resources;
@@ -105,7 +108,7 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
         shutdown.clone(),
     ));
 
-    service(&subjects, intake, pool)
+    service(&subjects, intake, pool, ctx.config.pseudonym_key()?.clone())
         .start(&ctx.nats, &identities)
         .await?
         .serve(shutdown.clone())
@@ -127,8 +130,25 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
 /// would be a v2 with a transition. The handlers still return a receipt or a problem like any
 /// endpoint; the contract maps that outcome onto the published shape (`rcn_contracts::intake`),
 /// so decoding, who may call, time-outs, logging and the `$SRV` error counts are the kit's.
-pub fn service(subjects: &Subjects, intake: Arc<Intake>, pool: PgPool) -> ServiceSpec {
-    let (i1, i2, p1, p2, p3) = (intake.clone(), intake, pool.clone(), pool.clone(), pool);
+///
+/// A fifth, `privacy-export`, is the privacy officer's (AVG art. 15; `privacy.rs`), and a sixth
+/// its deletion log (`retention_log`); both in the kit's
+/// envelope like every staff endpoint.
+pub fn service(
+    subjects: &Subjects,
+    intake: Arc<Intake>,
+    pool: PgPool,
+    key: PseudonymKey,
+) -> ServiceSpec {
+    let (i1, i2, p1, p2, p3, p4) = (
+        intake.clone(),
+        intake,
+        pool.clone(),
+        pool.clone(),
+        pool.clone(),
+        pool,
+    );
+    let key = Arc::new(key);
     ServiceSpec::new(
         "rcn-intake",
         env!("CARGO_PKG_VERSION"),
@@ -175,6 +195,15 @@ pub fn service(subjects: &Subjects, intake: Arc<Intake>, pool: PgPool) -> Servic
         move |r: Request<StatusRequest>| {
             let pool = p2.clone();
             async move { status::of_request(&pool, &r).await }
+        },
+    ))
+    .endpoint(Endpoint::new(
+        "privacy-export",
+        subjects.intake_privacy_export(),
+        Caller::Person,
+        move |r: Request<ExportRequest>| {
+            let (pool, key) = (p4.clone(), key.clone());
+            async move { privacy::export(&pool, &key, r.person()?, &r.body).await }
         },
     ))
     .endpoint(rcn_runtime::retention::log_endpoint(

@@ -11,6 +11,7 @@ use chrono::Utc;
 use rcn_contracts::Subjects;
 use rcn_contracts::envelope::NoParameters;
 use rcn_contracts::privacy_api::WhoSawRequest;
+use rcn_contracts::privacy_export::ExportRequest;
 use rcn_contracts::procesregie_api::{
     ActionRequest, AgendaQuery, ApplicationForm, ApplicationQuery, ApplicationRef, CloseIcoRequest,
     IcoQuery, IcoRef, IcoUpdate, ReviewRequest, RulesView, SettingsView, SuggestionDismiss,
@@ -171,6 +172,14 @@ pub fn service(subjects: &Subjects, state: Arc<Procesregie>) -> ServiceSpec {
         "privacy_accesses",
         WhoSawRequest,
         |s, who, b, _t| s.who_saw(who, &b.bsn)
+    );
+    let spec = verb!(
+        spec,
+        subjects,
+        state,
+        "privacy_export",
+        ExportRequest,
+        |s, who, b, _t| s.export(who, b)
     );
     spec.endpoint(rcn_runtime::retention::log_endpoint(
         "procesregie",

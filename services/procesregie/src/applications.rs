@@ -146,7 +146,7 @@ impl ApplicationRow {
         }
     }
 
-    fn view(&self, earlier: Vec<EarlierReferral>) -> ApplicationView {
+    pub(crate) fn view(&self, earlier: Vec<EarlierReferral>) -> ApplicationView {
         let outcome = match (self.outcome, &self.decided_by, self.decided_at) {
             (Some(outcome), Some(by), Some(at)) => Some(OutcomeView {
                 outcome,

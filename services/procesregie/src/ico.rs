@@ -175,6 +175,41 @@ impl Procesregie {
         what: &str,
     ) -> Result<IcoView, ApiProblem> {
         let row = self.load_ico(conn, who, ico_id, false).await?;
+        self.view_of(conn, who, row, what).await
+    }
+
+    /// The ICOs of these applications in full, oldest first, for the privacy officer's export
+    /// (`privacy_export.rs`, which checked the role): each read logged as `what`.
+    pub(crate) async fn icos_of_applications(
+        &self,
+        conn: &mut PgConnection,
+        who: &Identity,
+        application_ids: &[Uuid],
+        what: &str,
+    ) -> Result<Vec<IcoView>, ApiProblem> {
+        let rows: Vec<IcoRow> = select_icos!(
+            "WHERE i.application_id = ANY($1) ORDER BY i.opened_at, i.ico_id",
+            application_ids
+        )
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(db)?;
+        let mut views = Vec::with_capacity(rows.len());
+        for row in rows {
+            views.push(self.view_of(conn, who, row, what).await?);
+        }
+        Ok(views)
+    }
+
+    /// The ICO of `row` in full, its read logged as `what`; who may see it was decided before.
+    async fn view_of(
+        &self,
+        conn: &mut PgConnection,
+        who: &Identity,
+        row: IcoRow,
+        what: &str,
+    ) -> Result<IcoView, ApiProblem> {
+        let ico_id = row.ico_id;
         let actions = sqlx::query!(
             r#"SELECT action_id, owner_organisation, description, due_on,
                  status AS "status: ActionStatus"

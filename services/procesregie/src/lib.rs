@@ -13,6 +13,7 @@ pub mod applications;
 pub mod board;
 pub mod ico;
 pub mod privacy;
+pub mod privacy_export;
 pub mod publish;
 pub mod retention;
 pub mod scheduler;

@@ -178,6 +178,23 @@ enum PrivacyAction {
         #[arg(long)]
         user: String,
     },
+    /// Everything rcn holds about the person (AVG art. 15) as JSON, on standard output (or
+    /// `--out`). The BSN is read from `--bsn-file` or standard input, never an argument; every
+    /// service logs the question with its reason.
+    Export {
+        /// The privacy officer asking (their account id), logged with the question.
+        #[arg(long)]
+        user: String,
+        /// Why the export is made (the person's request: date, reference), logged with it.
+        #[arg(long)]
+        why: String,
+        /// A file whose first line is the BSN; without it, standard input.
+        #[arg(long)]
+        bsn_file: Option<std::path::PathBuf>,
+        /// Where to write the JSON; without it, standard output.
+        #[arg(long)]
+        out: Option<std::path::PathBuf>,
+    },
 }
 
 #[tokio::main]
@@ -298,6 +315,49 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?;
             rcn::privacy::print(&answer, &bsn);
+            Ok(())
+        }
+        Command::Privacy {
+            action:
+                PrivacyAction::Export {
+                    user,
+                    why,
+                    bsn_file,
+                    out,
+                },
+        } => {
+            let bsn = match &bsn_file {
+                Some(path) => rcn::privacy::read_bsn_file(path)?,
+                None => rcn::privacy::read_bsn(&mut std::io::stdin().lock())?,
+            };
+            let nats = rcn_runtime::nats::connect_as(
+                config.nats_url()?,
+                &config.nats_auth,
+                "rcn-privacy",
+                Duration::from_secs(5),
+            )
+            .await?;
+            let export = rcn::privacy::export(
+                &nats,
+                &config.region.subjects(),
+                config.identity_signer()?,
+                &user,
+                &bsn,
+                &why,
+            )
+            .await?;
+            let json = serde_json::to_string_pretty(&export)?;
+            match &out {
+                Some(path) => std::fs::write(path, json + "\n")
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => println!("{json}"),
+            }
+            for m in &export.missing {
+                eprintln!("! {m} did not answer: its part is missing, the export is incomplete");
+            }
+            if !export.complete() {
+                anyhow::bail!("the export is incomplete");
+            }
             Ok(())
         }
         Command::Dlq { action } => {

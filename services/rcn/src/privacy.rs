@@ -4,6 +4,10 @@
 //! that keeps an access log is asked over NATS with the officer's identity, signed with the
 //! region's identity key as the gateway signs it; each logs the question; the answers are merged
 //! by time.
+//!
+//! `rcn privacy export` is the person's right of access (AVG art. 15): the BSN from a file or
+//! standard input, every service's part as one JSON document, each service logging the question
+//! with its reason.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::time::Duration;
@@ -14,6 +18,7 @@ use rcn_contracts::identity::{Identity, Role, check_user_id};
 use rcn_contracts::privacy_api::{
     AccessEntry, WhoSawReply, WhoSawRequest, merge, who_saw_subjects,
 };
+use rcn_contracts::privacy_export::{ExportRequest, PersonExport, assemble, export_subjects};
 use rcn_contracts::{Bsn, Subjects};
 use rcn_runtime::signed_identity::IdentitySigner;
 
@@ -86,6 +91,98 @@ pub async fn who_saw(
         truncated,
         missing,
     })
+}
+
+/// Reads one BSN from the file at `path` (its first line), as [`read_bsn`] reads standard input.
+pub fn read_bsn_file(path: &std::path::Path) -> anyhow::Result<Bsn> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut line = String::new();
+    std::io::BufReader::new(file)
+        .read_line(&mut line)
+        .context("reading the BSN file")?;
+    let digits: String = line.chars().filter(|c| !c.is_whitespace()).collect();
+    Bsn::parse(&digits).map_err(|e| anyhow::anyhow!("{}", e.0))
+}
+
+/// Asks one service for its part of the export: `None` when it did not answer (or could not
+/// now), an error when it refused.
+async fn export_part<T: serde::de::DeserializeOwned>(
+    nats: &async_nats::Client,
+    signer: &IdentitySigner,
+    who: &Identity,
+    name: &str,
+    subject: String,
+    payload: &[u8],
+) -> anyhow::Result<Option<T>> {
+    let h = signer.sign(&who.to_header(), &subject, payload);
+    let request = async_nats::Request::new()
+        .payload(payload.to_vec().into())
+        .headers(h)
+        .timeout(Some(TIMEOUT));
+    let Ok(message) = nats.send_request(subject, request).await else {
+        return Ok(None);
+    };
+    let reply: ApiReply<T> = serde_json::from_slice(&message.payload)
+        .with_context(|| format!("{name} answered something unreadable"))?;
+    match reply.into_result() {
+        Ok(part) => Ok(Some(part)),
+        Err(p) if p.status >= 500 => Ok(None),
+        Err(p) => anyhow::bail!("{name} refused: {}", p.detail),
+    }
+}
+
+/// The person's data from every service (AVG art. 15), asked as privacy officer `user_id` for
+/// the reason `why`; each service logs the question. A service that did not answer is named in
+/// `missing`.
+pub async fn export(
+    nats: &async_nats::Client,
+    subjects: &Subjects,
+    signer: &IdentitySigner,
+    user_id: &str,
+    bsn: &Bsn,
+    why: &str,
+) -> anyhow::Result<PersonExport> {
+    check_user_id(user_id).map_err(|e| anyhow::anyhow!("--user: {}", e.0))?;
+    let why =
+        ExportRequest::checked_why(why).map_err(|p| anyhow::anyhow!("--why: {}", p.message))?;
+    let who = Identity {
+        user_id: user_id.to_owned(),
+        role: Role::PrivacyOfficer,
+        gemeentecode: None,
+    };
+    let payload = serde_json::to_vec(&ExportRequest {
+        bsn: bsn.clone(),
+        why: why.clone(),
+    })?;
+    let s = export_subjects(subjects);
+    let (intake, router, casework, procesregie) = tokio::join!(
+        export_part(nats, signer, &who, "intake", s.intake, &payload),
+        export_part(nats, signer, &who, "router", s.router, &payload),
+        export_part(nats, signer, &who, "casework", s.casework, &payload),
+        export_part(nats, signer, &who, "procesregie", s.procesregie, &payload),
+    );
+    let (intake, router, casework, procesregie) = (intake?, router?, casework?, procesregie?);
+    let missing = [
+        ("intake", intake.is_none()),
+        ("router", router.is_none()),
+        ("casework", casework.is_none()),
+        ("procesregie", procesregie.is_none()),
+    ]
+    .into_iter()
+    .filter(|(_, gone)| *gone)
+    .map(|(name, _)| name.to_owned())
+    .collect();
+    Ok(assemble(
+        chrono::Utc::now(),
+        user_id,
+        &why,
+        bsn,
+        intake,
+        router,
+        casework,
+        procesregie,
+        missing,
+    ))
 }
 
 /// The answer as a table for a terminal.

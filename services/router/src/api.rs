@@ -26,12 +26,18 @@ use rcn_contracts::routing_api::{
 };
 use rcn_runtime::endpoint::{Caller, Endpoint, Request, ServiceSpec};
 
+use rcn_contracts::privacy_export::ExportRequest;
+
+use crate::forwarding;
+use crate::privacy::Privacy;
 use crate::queue::Queue;
 use crate::{forwarding, notice_decisions};
 
-/// The router's service with its six endpoints (the last its deletion log, for the privacy
-/// officer and the administrator); start it with `.start(&nats, &identities)`.
-pub fn service(subjects: &Subjects, queue: Arc<Queue>) -> ServiceSpec {
+/// The router's service with its seven endpoints: the manual queue and forwards, the routing
+/// decisions of a case's notices, the privacy officer's export of the decisions about one person
+/// (`privacy.rs`), and its deletion log (privacy officer and administrator); start it with
+/// `.start(&nats, &identities)`.
+pub fn service(subjects: &Subjects, queue: Arc<Queue>, privacy: Arc<Privacy>) -> ServiceSpec {
     let log_pool = queue.pool.clone();
     let (q1, q2, q3, q4, q5) = (
         queue.clone(),
@@ -102,6 +108,15 @@ pub fn service(subjects: &Subjects, queue: Arc<Queue>) -> ServiceSpec {
         move |r: Request<DecisionsRequest>| {
             let queue = q5.clone();
             async move { notice_decisions::decisions(&queue.pool, r.person()?, &r.body).await }
+        },
+    ))
+    .endpoint(Endpoint::new(
+        "privacy-export",
+        subjects.router_privacy_export(),
+        Caller::Person,
+        move |r: Request<ExportRequest>| {
+            let privacy = privacy.clone();
+            async move { privacy.export(r.person()?, &r.body).await }
         },
     ))
     .endpoint(rcn_runtime::retention::log_endpoint(

@@ -118,8 +118,8 @@ impl Handler for Router {
             // produces no second event.
             let inserted = sqlx::query!(
                 "INSERT INTO decisions (notice_key, episode_key, outcome, gemeentecode, rule, reason, ambiguous,
-                                        inputs, decided_at, received_at, notice, release_on)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+                                        inputs, decided_at, received_at, notice, release_on, person_key)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
                  ON CONFLICT (notice_key) DO NOTHING",
                 accepted.notice_key,
                 accepted.episode_key,
@@ -134,6 +134,8 @@ impl Handler for Router {
                 kept as _,
                 // The retention clock of the decision (`retention.rs`).
                 accepted.notice.detention.expected_release_on,
+                // How the privacy officer's export finds the person's decisions (`privacy.rs`).
+                accepted.person_key,
             )
             .execute(&mut *tx)
             .await?

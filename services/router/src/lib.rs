@@ -16,6 +16,7 @@ pub mod breaker;
 pub mod decisions;
 pub mod forwarding;
 pub mod notice_decisions;
+pub mod privacy;
 pub mod queue;
 pub mod retention;
 pub mod rules;
@@ -73,7 +74,11 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
         region: region.clone(),
         subjects: subjects.clone(),
     });
-    let api = api::service(&subjects, queue)
+    let privacy = Arc::new(privacy::Privacy {
+        pool: pool.clone(),
+        pseudonyms: ctx.config.pseudonym_key.clone(),
+    });
+    let api = api::service(&subjects, queue, privacy)
         .start(&ctx.nats, ctx.config.identity_verifier()?)
         .await?;
     let api = tokio::spawn(api.serve(shutdown.clone()));

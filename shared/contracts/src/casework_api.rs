@@ -20,7 +20,7 @@ use crate::notice::{NoticeKind, Problem, RiskFlag};
 use crate::value::Gemeentecode;
 
 /// The verbs of the casework API; each is the last segment of its subject.
-pub const VERBS: [&str; 14] = [
+pub const VERBS: [&str; 15] = [
     "inbox",
     "case",
     "claim",
@@ -35,6 +35,7 @@ pub const VERBS: [&str; 14] = [
     crate::privacy_api::WHO_SAW_VERB,
     OPEN_EPISODES_VERB,
     crate::retention::RETENTION_LOG_VERB,
+    crate::privacy_export::EXPORT_VERB,
 ];
 
 /// The verb intake's and the router's retention jobs ask casework on (another service, no

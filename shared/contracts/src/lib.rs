@@ -23,6 +23,7 @@ pub mod monitor_api;
 pub mod municipality;
 pub mod notice;
 pub mod privacy_api;
+pub mod privacy_export;
 pub mod procesregie_api;
 pub mod procesregie_events;
 pub mod pseudonym;

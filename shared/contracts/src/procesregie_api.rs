@@ -45,6 +45,7 @@ pub const VERBS: [&str; 17] = [
     "suggestion_dismiss",
     crate::privacy_api::WHO_SAW_VERB,
     crate::retention::RETENTION_LOG_VERB,
+    crate::privacy_export::EXPORT_VERB,
 ];
 
 /// The longest free text (reason, goal, explanation, notes) accepted, in characters.

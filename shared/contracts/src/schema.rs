@@ -178,6 +178,30 @@ pub fn all() -> Vec<(&'static str, String)> {
             pretty::<ApiReply<crate::casework_api::OpenEpisodesReply>>(),
         ),
         (
+            "privacy-export-request.v1.json",
+            pretty::<crate::privacy_export::ExportRequest>(),
+        ),
+        (
+            "privacy-export-intake-reply.v1.json",
+            pretty::<ApiReply<crate::privacy_export::IntakeExport>>(),
+        ),
+        (
+            "privacy-export-router-reply.v1.json",
+            pretty::<ApiReply<crate::privacy_export::RouterExport>>(),
+        ),
+        (
+            "privacy-export-casework-reply.v1.json",
+            pretty::<ApiReply<crate::privacy_export::CaseworkExport>>(),
+        ),
+        (
+            "privacy-export-procesregie-reply.v1.json",
+            pretty::<ApiReply<crate::privacy_export::ProcesregieExport>>(),
+        ),
+        (
+            "privacy-export.v1.json",
+            pretty::<crate::privacy_export::PersonExport>(),
+        ),
+        (
             "procesregie-settings-reply.v1.json",
             pretty::<ApiReply<SettingsView>>(),
         ),

@@ -239,6 +239,15 @@ impl Subjects {
         self.subject("api.router.decisions")
     }
 
+    /// Request-reply: the privacy officer's export of the router's decisions about one person
+    /// (`privacy_export::ExportRequest`, the BSN only in the body).
+    pub fn router_privacy_export(&self) -> String {
+        self.subject(&format!(
+            "api.router.{}",
+            crate::privacy_export::EXPORT_VERB
+        ))
+    }
+
     /// The region a notice was forwarded to acknowledged it; stream ROUTING.
     pub fn forward_acknowledged(&self) -> String {
         self.subject("routing.forward_acknowledged")
@@ -317,6 +326,15 @@ impl Subjects {
     /// Every institution's status subject (intake's endpoint filter).
     pub fn intake_status_any(&self) -> String {
         self.subject("intake.status.*")
+    }
+
+    /// Request-reply: the privacy officer's export of what intake keeps about one person
+    /// (`privacy_export::ExportRequest`, the BSN only in the body).
+    pub fn intake_privacy_export(&self) -> String {
+        self.subject(&format!(
+            "api.intake.{}",
+            crate::privacy_export::EXPORT_VERB
+        ))
     }
 }
 

@@ -22,6 +22,7 @@ pub mod oidc_login;
 pub mod page;
 pub mod partner_tokens;
 pub mod privacy;
+pub mod privacy_export;
 pub mod procesregie;
 pub mod routing;
 pub mod services;
@@ -112,6 +113,10 @@ pub fn router() -> Router<Arc<AppState>> {
         .route("/privacy", get(privacy::show))
         .route("/privacy/wie-heeft-ingezien", post(privacy::who_saw_form))
         .route("/privacy/verwijderlogboek", get(deletion_log::show))
+        .route(
+            "/privacy/inzage",
+            get(privacy_export::show).post(privacy_export::export_form),
+        )
         .route("/overzicht", get(dashboard::show))
         .route("/overzicht/maandrapport", get(dashboard::report))
         .route("/overzicht/export/{file}", get(dashboard::export))

@@ -110,6 +110,7 @@ fn nav_for(role: Role) -> Vec<(&'static str, &'static str)> {
         ],
         Role::PrivacyOfficer => vec![
             ("/privacy", "Wie heeft ingezien"),
+            ("/privacy/inzage", "Inzageverzoek"),
             ("/privacy/verwijderlogboek", "Verwijderlogboek"),
         ],
     }

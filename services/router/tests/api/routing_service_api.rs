@@ -75,10 +75,11 @@ async fn the_service_api_lists_the_router_with_its_five_endpoints() {
         ("forwarded-ack", s.router_forwarded_ack()),
         ("retention_log", s.router_api("retention_log")),
         ("decisions", s.router_decisions()),
+        ("privacy-export", s.router_privacy_export()),
     ] {
         assert_eq!(endpoint(&info, name)["subject"], subject.as_str(), "{info}");
     }
-    assert_eq!(info["endpoints"].as_array().unwrap().len(), 6, "{info}");
+    assert_eq!(info["endpoints"].as_array().unwrap().len(), 7, "{info}");
     router.stop().await;
 }
 

@@ -68,6 +68,7 @@ pub const CASEWORK_VERBS: &[(&str, &str, &str)] = &[
     ("privacy_accesses", "WhoSawRequest", "WhoSawReply"),
     ("open_episodes", "OpenEpisodesRequest", "OpenEpisodesReply"),
     ("retention_log", "RetentionLogRequest", "RetentionLogReply"),
+    ("privacy_export", "ExportRequest", "CaseworkExportReply"),
 ];
 
 /// Procesregie's verbs with their request and reply message types (`crate::procesregie_api`).
@@ -97,6 +98,7 @@ pub const PROCESREGIE_VERBS: &[(&str, &str, &str)] = &[
     ("suggestion_dismiss", "SuggestionDismiss", "SuggestionReply"),
     ("privacy_accesses", "WhoSawRequest", "WhoSawReply"),
     ("retention_log", "RetentionLogRequest", "RetentionLogReply"),
+    ("privacy_export", "ExportRequest", "ProcesregieExportReply"),
 ];
 
 /// Procesregie's events with their message types.
@@ -308,6 +310,31 @@ pub const MESSAGES: &[Message] = &[
         ENVELOPE,
         "casework-open-episodes-reply.v1.json",
     ),
+    msg(
+        "ExportRequest",
+        "The privacy officer's export (AVG art. 15): the person's BSN, only in this body, and why",
+        "privacy-export-request.v1.json",
+    ),
+    msg(
+        "IntakeExportReply",
+        ENVELOPE,
+        "privacy-export-intake-reply.v1.json",
+    ),
+    msg(
+        "RouterExportReply",
+        ENVELOPE,
+        "privacy-export-router-reply.v1.json",
+    ),
+    msg(
+        "CaseworkExportReply",
+        ENVELOPE,
+        "privacy-export-casework-reply.v1.json",
+    ),
+    msg(
+        "ProcesregieExportReply",
+        ENVELOPE,
+        "privacy-export-procesregie-reply.v1.json",
+    ),
     Message {
         name: "ProcesregieSettingsRequest",
         title: "An empty body",
@@ -494,6 +521,13 @@ pub(super) fn channels(s: &Subjects, gm: &Gemeentecode) -> Vec<Channel> {
             request("RetentionLogRequest", "RetentionLogReply"),
         ),
         channel(
+            "intakePrivacyExport",
+            "intake_privacy_export",
+            s.intake_privacy_export(),
+            "Request-reply for the privacy officer only (caller in header Rcn-Identity): the receipts intake keeps about the person whose BSN is in the body (AVG art. 15); the question is logged with its reason.",
+            request("ExportRequest", "IntakeExportReply"),
+        ),
+        channel(
             "noticeAccepted",
             "notice_accepted",
             s.notice_accepted(),
@@ -555,6 +589,13 @@ pub(super) fn channels(s: &Subjects, gm: &Gemeentecode) -> Vec<Channel> {
             s.router_forwarded_list(),
             "Request-reply for RCN coordinators: notices forwarded to other regions and not yet acknowledged.",
             request("ForwardedListRequest", "ForwardedListReply"),
+        ),
+        channel(
+            "routerPrivacyExport",
+            "router_privacy_export",
+            s.router_privacy_export(),
+            "Request-reply for the privacy officer only (caller in header Rcn-Identity): the routing decisions about the person whose BSN is in the body (AVG art. 15); the question is logged with its reason.",
+            request("ExportRequest", "RouterExportReply"),
         ),
         channel(
             "routerForwardedAck",
