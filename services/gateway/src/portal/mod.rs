@@ -14,6 +14,7 @@ pub mod dead_letters;
 pub mod fmt;
 pub mod form;
 pub mod inbox;
+pub mod log_words;
 pub mod login;
 pub mod oidc;
 pub mod oidc_login;
