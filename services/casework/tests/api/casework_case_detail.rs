@@ -234,10 +234,14 @@ async fn the_rcn_sees_the_bsn_masked_and_the_risk_flags() {
         ),
         ("rcn-1", "rcn_coordinator", None)
     );
+    // The RCN coordinator supervises the care task and reads its notes; the procesregisseur not.
+    let care_note = |user: &str| if user == "pr-1" { "false" } else { "true" };
     assert!(
-        reads
-            .iter()
-            .all(|r| r.3 == "case_detail (bsn: false, risk_flags: true, care_note: true)"),
+        reads.iter().all(|r| r.3
+            == format!(
+                "case_detail (bsn: false, risk_flags: true, care_note: {})",
+                care_note(&r.0)
+            )),
         "{reads:?}"
     );
     app.stop_all().await;
