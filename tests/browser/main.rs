@@ -12,6 +12,7 @@ mod procesregie;
 use uuid::Uuid;
 
 mod dashboard;
+mod need_to_know;
 mod privacy;
 mod rcn;
 

@@ -1,7 +1,8 @@
 //! The privacy officer's *Wie heeft deze persoon ingezien* in a real browser: a Haarlem staff
 //! member opens a case (the full BSN shown, logged with the reason), the officer enters the BSN
 //! in the POST form and sees that read, then the question itself; a wrong BSN gets a Dutch error;
-//! the BSN never appears in a URL or in full on the page; other roles are turned away.
+//! the BSN never appears in a URL or in full on the page; other roles are turned away. What was
+//! read, why and by which part of rcn read in Dutch, not in the logs' machine words.
 
 use rcn_contracts::Gemeentecode;
 use rcn_contracts::identity::Role;
@@ -95,9 +96,28 @@ async fn the_privacy_officer_sees_who_opened_a_persons_case_and_her_own_question
         .unwrap_or_else(|| panic!("Anna's read is listed: {rows}"));
     assert!(
         anna_row.contains("Gemeente Haarlem")
-            && anna_row.contains("Casus geopend (met volledig BSN)"),
-        "{anna_row}"
+            && anna_row.contains("Casusregistratie")
+            && anna_row.contains("Casus geopend: met volledig BSN, zonder risicosignalen")
+            && anna_row
+                .contains("Casuspagina geopend om aan de casus te werken of hem te bekijken"),
+        "the part of rcn, what and why in Dutch: {anna_row}"
     );
+    assert!(
+        rows.contains("Verloop van de taak Onderdak bekeken"),
+        "the task histories the case page read, in Dutch: {rows}"
+    );
+    // None of the logs' machine words is left, and nothing is shown as logged.
+    for word in [
+        "casework",
+        "case_detail",
+        "task history",
+        "task_history",
+        "portal:",
+        "true",
+    ] {
+        assert!(!rows.contains(word), "{word} in {rows}");
+    }
+    assert!(!fg.has(".rcn-as-logged").await, "every word has its Dutch");
     let questions = rows
         .lines()
         .filter(|l| l.contains("fg") && l.contains("Vraag: wie heeft deze persoon ingezien"))

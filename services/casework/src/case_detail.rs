@@ -2,40 +2,29 @@
 //! (with their notice keys, so the router can be asked how each was routed) —
 //! shown as the caller's role allows, and logged.
 //!
-//! - Municipal staff see their own municipality's cases only (another's answers `not_found`, as
-//!   if it did not exist), with the **full BSN**: they need it to arrange ID, income and care.
-//!   They do not see risk flags.
-//! - The RCN and procesregie see every case of the region, the BSN masked, and the risk flags.
+//! What each field shows to whom is [`crate::visibility::FieldPolicy`]'s to decide, not this
+//! reader's: in short, municipal staff see their own municipality's cases only (another's
+//! answers `not_found`) with the **full BSN** and no risk flags; the RCN and procesregie every
+//! case of the region, the BSN masked, with the risk flags; the care task's notes only its holder
+//! and the RCN coordinator.
 //!
 //! Who may see what follows from the `Rcn-Identity` header only, never from the request body.
-//! Every read is written to the append-only access log in the same transaction, saying whether
-//! the full BSN and the risk flags were shown, with the reason the caller gave (`why`).
+//! Every read is written to the append-only access log in the same transaction, saying which
+//! guarded fields were shown (full BSN, risk flags, care note), with the reason the caller gave.
 
 use chrono::NaiveDate;
 use rcn_contracts::casework_api::{
     CaseDetail, CaseNoticeRef, CasePerson, CaseRequest, CaseStatus, CaseTask, CloseReason,
     ErrorCode, MAX_WHY,
 };
-use rcn_contracts::identity::{Identity, Role};
+use rcn_contracts::identity::Identity;
 use rcn_contracts::{Condition, ConditionStatus, Gemeentecode, NoticeKind, RiskFlag};
 
 use crate::access;
 use crate::error::{Result, not_found, refuse};
-use crate::inbox::mask;
 use crate::spoed::SPOED_WITHIN_DAYS;
 use crate::state::Casework;
-
-/// What a caller is shown of a case of municipality `gemeente`: (full BSN, risk flags).
-pub fn shown(who: &Identity, gemeente: &Gemeentecode) -> (bool, bool) {
-    let full_bsn = who.may_work(gemeente);
-    let risk_flags = matches!(who.role, Role::RcnCoordinator | Role::Procesregisseur);
-    (full_bsn, risk_flags)
-}
-
-/// The access log's `what` for a case detail read.
-pub fn what_was_read(full_bsn: bool, risk_flags: bool) -> String {
-    format!("case_detail (bsn: {full_bsn}, risk_flags: {risk_flags})")
-}
+use crate::visibility::{FieldPolicy, require_case_reader};
 
 /// The reason given, trimmed; none when blank. Refused when too long.
 fn why(req: &CaseRequest) -> Result<Option<&str>> {
@@ -59,6 +48,7 @@ pub async fn case_detail(
     today: NaiveDate,
 ) -> Result<CaseDetail> {
     let why = why(req)?;
+    require_case_reader(who)?;
     let mut tx = cw.pool.begin().await?;
     let Some(c) = sqlx::query!(
         r#"SELECT case_id, status AS "status: CaseStatus", gemeentecode AS "gemeentecode: Gemeentecode",
@@ -77,12 +67,9 @@ pub async fn case_detail(
         return Err(not_found());
     };
     let gemeentecode = c.gemeentecode;
-    if !who.may_see(&gemeentecode) {
-        return Err(not_found());
-    }
-    let (full_bsn, with_risk_flags) = shown(who, &gemeentecode);
+    let policy = FieldPolicy::for_case(who, &gemeentecode)?;
 
-    let risk_flags = if with_risk_flags {
+    let risk_flags = if policy.risk_flags() {
         Some(
             serde_json::from_value::<Vec<RiskFlag>>(c.risk_flags)
                 .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
@@ -91,8 +78,7 @@ pub async fn case_detail(
         None
     };
 
-    let mut tasks = sqlx::query_as!(
-        CaseTask,
+    let stored = sqlx::query!(
         r#"SELECT condition AS "condition: Condition", status AS "status: ConditionStatus", due_on,
                   claimed_by, note, reason
            FROM condition_tasks WHERE case_id = $1 ORDER BY condition"#,
@@ -100,6 +86,26 @@ pub async fn case_detail(
     )
     .fetch_all(&mut *tx)
     .await?;
+    let care_holder = stored
+        .iter()
+        .find(|t| t.condition == Condition::Care)
+        .and_then(|t| t.claimed_by.clone());
+    let mut tasks: Vec<CaseTask> = stored
+        .into_iter()
+        .map(|t| {
+            let shown = policy.notes(t.condition, t.claimed_by.as_deref());
+            let written = t.note.is_some() || t.reason.is_some();
+            CaseTask {
+                condition: t.condition,
+                status: t.status,
+                due_on: t.due_on,
+                claimed_by: t.claimed_by,
+                note: t.note.filter(|_| shown),
+                reason: t.reason.filter(|_| shown),
+                note_withheld: written && !shown,
+            }
+        })
+        .collect();
     // The region's order (ID, housing, income, …); a condition no longer configured goes last.
     tasks.sort_by_key(|t| {
         cw.conditions
@@ -119,12 +125,12 @@ pub async fn case_detail(
     .fetch_all(&mut *tx)
     .await?;
 
-    let bsn = c.bsn;
+    let (bsn, bsn_masked) = policy.bsn(&c.bsn);
     let detail = CaseDetail {
         case_id: c.case_id,
         status: c.status,
         spoed: c.is_spoed.unwrap_or(false),
-        gemeentecode,
+        gemeentecode: gemeentecode.clone(),
         institution_code: c.institution_code,
         started_on: c.started_on,
         expected_release_on: c.expected_release_on,
@@ -136,8 +142,8 @@ pub async fn case_detail(
             name_prefix: c.name_prefix,
             given_names: c.given_names,
             date_of_birth: c.date_of_birth,
-            bsn: if full_bsn { bsn } else { mask(&bsn) },
-            bsn_masked: !full_bsn,
+            bsn,
+            bsn_masked,
         },
         tasks,
         notices,
@@ -147,7 +153,7 @@ pub async fn case_detail(
         &mut tx,
         who,
         &[detail.case_id],
-        &what_was_read(full_bsn, with_risk_flags),
+        &policy.case_detail_read(care_holder.as_deref()).to_log(),
         why,
     )
     .await?;
@@ -157,42 +163,7 @@ pub async fn case_detail(
 
 #[cfg(test)]
 mod tests {
-    use rcn_contracts::identity::{Identity, Role};
-
     use super::*;
-
-    fn who(role: Role, gemeente: Option<&str>) -> Identity {
-        Identity {
-            user_id: "someone".into(),
-            role,
-            gemeentecode: gemeente.map(|g| Gemeentecode::parse(g).unwrap()),
-        }
-    }
-
-    #[test]
-    fn only_the_municipalitys_own_staff_see_the_bsn_and_only_the_region_sees_risk_flags() {
-        let haarlem = Gemeentecode::parse("GM0392").unwrap();
-        assert_eq!(
-            shown(&who(Role::MunicipalStaff, Some("GM0392")), &haarlem),
-            (true, false)
-        );
-        assert_eq!(
-            shown(&who(Role::MunicipalStaff, Some("GM0453")), &haarlem),
-            (false, false)
-        );
-        assert_eq!(
-            shown(&who(Role::RcnCoordinator, None), &haarlem),
-            (false, true)
-        );
-        assert_eq!(
-            shown(&who(Role::Procesregisseur, None), &haarlem),
-            (false, true)
-        );
-        assert_eq!(
-            what_was_read(true, false),
-            "case_detail (bsn: true, risk_flags: false)"
-        );
-    }
 
     #[test]
     fn a_blank_reason_is_none_and_an_overlong_one_is_refused() {

@@ -14,6 +14,7 @@
 //! count stops at [`COUNT_CAP`].
 
 use chrono::{Days, NaiveDate};
+use rcn_contracts::access_log::{Read, What};
 use rcn_contracts::casework_api::{
     DEFAULT_PAGE_SIZE, ErrorCode, InboxPage, InboxQuery, InboxRow, InboxScope, MAX_PAGE_SIZE,
     PersonSummary,
@@ -27,6 +28,7 @@ use crate::access;
 use crate::error::{Result, refuse};
 use crate::spoed::SPOED_WITHIN_DAYS;
 use crate::state::Casework;
+use crate::visibility::{FieldPolicy, require_case_reader};
 
 /// The statuses of open work: the partial inbox indexes hold tasks of open cases in these only.
 const OPEN_WORK: &str = "t.case_open AND t.status IN ('unknown', 'needs_action', 'in_progress')";
@@ -203,15 +205,10 @@ pub async fn inbox(
         if !seen.contains(&r.case_id) {
             seen.push(r.case_id);
         }
-        out.push(inbox_row(r, today));
+        out.push(inbox_row(who, r, today));
     }
-    access::log_reads(
-        &mut tx,
-        who,
-        &seen,
-        "inbox row: name, date of birth, masked BSN, release date",
-    )
-    .await?;
+    // The row's fields are fixed (name, date of birth, masked BSN, release date): the word says it.
+    access::log_reads(&mut tx, who, &seen, &What::new(Read::InboxRow).to_log()).await?;
     tx.commit().await?;
     Ok(InboxPage {
         rows: out,
@@ -249,12 +246,10 @@ fn page_of<'a>(
             Some(own)
         }
         Role::RcnCoordinator | Role::Procesregisseur => q.gemeentecode.as_ref(),
-        // No inbox of their own until their issues give them one.
+        // No inbox of their own: the one rule of who reads cases refuses them.
         Role::PrivacyOfficer | Role::Administrator => {
-            return Err(refuse(
-                ErrorCode::Forbidden,
-                "Your role has no inbox: it sees and works no cases.",
-            ));
+            require_case_reader(who)?;
+            q.gemeentecode.as_ref()
         }
     };
     let conditions: Vec<Condition> = if q.conditions.is_empty() {
@@ -296,8 +291,9 @@ fn page_of<'a>(
     })
 }
 
-/// One row of the inbox page, the BSN masked.
-fn inbox_row(r: PageRow, today: NaiveDate) -> InboxRow {
+/// One row of the inbox page, the BSN masked (a list masks it for everyone: [`FieldPolicy`]).
+fn inbox_row(who: &Identity, r: PageRow, today: NaiveDate) -> InboxRow {
+    let bsn_masked = FieldPolicy::rule(who, &r.gemeentecode).bsn_in_list(&r.bsn);
     InboxRow {
         case_id: r.case_id,
         condition: r.condition,
@@ -313,7 +309,7 @@ fn inbox_row(r: PageRow, today: NaiveDate) -> InboxRow {
             name_prefix: r.name_prefix,
             given_names: r.given_names,
             date_of_birth: r.date_of_birth,
-            bsn_masked: mask(&r.bsn),
+            bsn_masked,
         },
     }
 }

@@ -33,6 +33,7 @@ pub mod state;
 pub mod stats;
 pub mod tasks;
 pub mod updates;
+pub mod visibility;
 
 use std::sync::Arc;
 

@@ -217,7 +217,8 @@ pub async fn synthetic_reads(
             }
         };
         let mut tx = pool.begin().await?;
-        crate::access::log_reads(&mut tx, &who, &picked, "inbox").await?;
+        let what = rcn_contracts::access_log::What::new(rcn_contracts::access_log::Read::InboxRow);
+        crate::access::log_reads(&mut tx, &who, &picked, &what.to_log()).await?;
         tx.commit().await?;
         added += n as u64;
         progress(present + added);

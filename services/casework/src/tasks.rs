@@ -15,6 +15,7 @@ use crate::access::{self, visible, workable};
 use crate::error::{Result, claimed_by_other, refuse};
 use crate::history;
 use crate::state::Casework;
+use crate::visibility::{FieldPolicy, require_case_reader};
 
 /// The longest reason or note accepted, in characters.
 pub const MAX_NOTE: usize = 2000;
@@ -134,25 +135,43 @@ fn view_of(row: &access::TaskRow) -> TaskView {
 }
 
 /// `task_history`: every change of a task, oldest first. A read of personal data (the notes), so
-/// it is logged.
+/// it is logged; the notes are shown as [`FieldPolicy::notes`] allows (those of the care task only
+/// to its holder and the RCN coordinator; others see that a note was written, not what).
 pub async fn task_history(cw: &Casework, who: &Identity, task: TaskRef) -> Result<TaskHistory> {
+    require_case_reader(who)?;
     let mut tx = cw.pool.begin().await?;
     let row = visible(who, access::load_task(&mut tx, task, false).await?)?;
-    let entries = sqlx::query_as!(
-        HistoryEntry,
-        r#"SELECT at, by_whom AS by, change, from_status AS "from_status: ConditionStatus",
+    let policy = FieldPolicy::for_case(who, &row.gemeentecode)?;
+    let notes = policy.notes(row.condition, row.claimed_by.as_deref());
+    let entries = sqlx::query!(
+        r#"SELECT at, by_whom, change, from_status AS "from_status: ConditionStatus",
                   to_status AS "to_status: ConditionStatus", from_holder, to_holder, note
            FROM task_history WHERE case_id = $1 AND condition = $2 ORDER BY id"#,
         task.case_id,
         task.condition as Condition,
     )
     .fetch_all(&mut *tx)
-    .await?;
+    .await?
+    .into_iter()
+    .map(|e| HistoryEntry {
+        at: e.at,
+        by: e.by_whom,
+        change: e.change,
+        from_status: e.from_status,
+        to_status: e.to_status,
+        from_holder: e.from_holder,
+        to_holder: e.to_holder,
+        note_withheld: e.note.is_some() && !notes,
+        note: e.note.filter(|_| notes),
+    })
+    .collect();
     access::log_reads(
         &mut tx,
         who,
         &[row.case_id],
-        &format!("task history: {}", task.condition.as_str()),
+        &policy
+            .task_history_read(row.condition, row.claimed_by.as_deref())
+            .to_log(),
     )
     .await?;
     tx.commit().await?;

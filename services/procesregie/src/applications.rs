@@ -23,6 +23,8 @@ use uuid::Uuid;
 
 use crate::Procesregie;
 use crate::access::{self, Read, db, not_found};
+use crate::visibility::FieldPolicy;
+use rcn_contracts::access_log::{Read as AccessRead, What};
 
 /// A person not in casework, as kept: no BSN, only its masked form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,12 +95,17 @@ macro_rules! select_applications {
 pub(crate) use select_applications;
 
 impl ApplicationRow {
-    pub fn visible_to(&self, who: &Identity) -> bool {
-        access::may_see(
+    /// The need-to-know rule for `who` reading this application.
+    pub fn policy<'a>(&'a self, who: &'a Identity) -> FieldPolicy<'a> {
+        FieldPolicy::new(
             who,
             self.gemeentecode.as_deref(),
             Some(self.applicant_id.as_str()),
         )
+    }
+
+    pub fn visible_to(&self, who: &Identity) -> bool {
+        self.policy(who).record()
     }
 
     fn form(&self) -> ApplicationForm {
@@ -146,7 +153,8 @@ impl ApplicationRow {
         }
     }
 
-    pub(crate) fn view(&self, earlier: Vec<EarlierReferral>) -> ApplicationView {
+    pub(crate) fn view(&self, who: &Identity, earlier: Vec<EarlierReferral>) -> ApplicationView {
+        let policy = self.policy(who);
         let outcome = match (self.outcome, &self.decided_by, self.decided_at) {
             (Some(outcome), Some(by), Some(at)) => Some(OutcomeView {
                 outcome,
@@ -175,7 +183,8 @@ impl ApplicationRow {
             reason: form.reason,
             goal: form.goal,
             criteria: form.criteria,
-            partners: form.partners,
+            partners: policy.partners(&form.partners),
+            partner_contacts_withheld: !policy.partner_contacts(),
             informed: form.informed,
             not_informed_why: form.not_informed_why,
             missing: self.missing(),
@@ -395,6 +404,19 @@ impl Procesregie {
                 Some(row)
             }
         };
+        // A caller who may not see the draft's partner contacts (the RCN coordinator on someone
+        // else's draft) was shown them blank: the stored partners stay rather than be blanked.
+        let kept;
+        let form = match &existing {
+            Some(r) if !r.policy(who).partner_contacts() => {
+                kept = ApplicationForm {
+                    partners: r.partners.0.clone(),
+                    ..form.clone()
+                };
+                &kept
+            }
+            _ => form,
+        };
         // Whom it is about: the case (as CASES told us), or the person given.
         let (case_id, gemeentecode, person_key, person) = match (form.case_id, &form.person) {
             (Some(case_id), _) => {
@@ -540,20 +562,20 @@ impl Procesregie {
             tracing::info!(%application_id, triage_on = %slot.meeting_on, "application submitted");
         }
         let view = self
-            .read_application(&mut tx, who, application_id, "application_save")
+            .read_application(&mut tx, who, application_id, AccessRead::ApplicationSave)
             .await?;
         tx.commit().await.map_err(db)?;
         Ok(view)
     }
 
     /// The application as `who` may see it, with the person's earlier referrals; the read is
-    /// logged as `what`.
+    /// logged as `read`, with what the need-to-know rule let it show.
     pub async fn read_application(
         &self,
         conn: &mut PgConnection,
         who: &Identity,
         application_id: Uuid,
-        what: &str,
+        read: AccessRead,
     ) -> Result<ApplicationView, ApiProblem> {
         let row = load(conn, application_id, false)
             .await?
@@ -566,7 +588,7 @@ impl Procesregie {
         access::log_reads(
             conn,
             who,
-            what,
+            &row.policy(who).record_read(read).to_log(),
             &[Read {
                 application_id: Some(application_id),
                 case_id: row.case_id,
@@ -574,7 +596,7 @@ impl Procesregie {
             }],
         )
         .await?;
-        Ok(row.view(earlier))
+        Ok(row.view(who, earlier))
     }
 
     pub async fn get_application(
@@ -584,7 +606,7 @@ impl Procesregie {
     ) -> Result<ApplicationView, ApiProblem> {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let view = self
-            .read_application(&mut tx, who, application_id, "application")
+            .read_application(&mut tx, who, application_id, AccessRead::Application)
             .await?;
         tx.commit().await.map_err(db)?;
         Ok(view)
@@ -617,7 +639,8 @@ impl Procesregie {
                 ico_id: r.ico_id,
             })
             .collect();
-        access::log_reads(&mut tx, who, "application_list", &reads).await?;
+        let what = What::new(AccessRead::ApplicationList).to_log();
+        access::log_reads(&mut tx, who, &what, &reads).await?;
         tx.commit().await.map_err(db)?;
         Ok(ApplicationList {
             applications: rows.iter().map(ApplicationRow::summary).collect(),

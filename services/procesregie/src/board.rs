@@ -72,7 +72,9 @@ impl Procesregie {
                 ico_id: r.ico_id,
             })
             .collect();
-        access::log_reads(&mut tx, who, "triage_agenda", &reads).await?;
+        let what =
+            rcn_contracts::access_log::What::new(rcn_contracts::access_log::Read::TriageAgenda);
+        access::log_reads(&mut tx, who, &what.to_log(), &reads).await?;
         tx.commit().await.map_err(db)?;
         Ok(TriageAgenda {
             meeting_on: slot.meeting_on,
@@ -173,7 +175,12 @@ impl Procesregie {
         )
         .await?;
         let view = self
-            .read_application(&mut tx, who, d.application_id, "triage_decide")
+            .read_application(
+                &mut tx,
+                who,
+                d.application_id,
+                rcn_contracts::access_log::Read::TriageDecide,
+            )
             .await?;
         tx.commit().await.map_err(db)?;
         tracing::info!(application_id = %d.application_id, outcome = d.outcome.as_str(), "triage outcome recorded");

@@ -23,6 +23,8 @@ use uuid::Uuid;
 use crate::Procesregie;
 use crate::access::{self, Read, db, not_found};
 use crate::applications::{self, StoredPerson};
+use crate::visibility::FieldPolicy;
+use rcn_contracts::access_log::{Read as AccessRead, What};
 
 #[derive(Debug)]
 struct IcoRow {
@@ -72,8 +74,13 @@ impl IcoRow {
         self.status == IcoStatus::Open
     }
 
+    /// The need-to-know rule for `who` reading this ICO.
+    fn policy<'a>(&'a self, who: &'a Identity) -> FieldPolicy<'a> {
+        FieldPolicy::new(who, self.gemeentecode.as_deref(), Some(&self.applicant_id))
+    }
+
     fn visible_to(&self, who: &Identity) -> bool {
-        access::may_see(who, self.gemeentecode.as_deref(), Some(&self.applicant_id))
+        self.policy(who).record()
     }
 
     fn gemeentecode(&self) -> Option<Gemeentecode> {
@@ -172,20 +179,20 @@ impl Procesregie {
         conn: &mut PgConnection,
         who: &Identity,
         ico_id: Uuid,
-        what: &str,
+        read: AccessRead,
     ) -> Result<IcoView, ApiProblem> {
         let row = self.load_ico(conn, who, ico_id, false).await?;
-        self.view_of(conn, who, row, what).await
+        self.view_of(conn, who, row, read).await
     }
 
     /// The ICOs of these applications in full, oldest first, for the privacy officer's export
-    /// (`privacy_export.rs`, which checked the role): each read logged as `what`.
+    /// (`privacy_export.rs`, which checked the role): each read logged as `read`.
     pub(crate) async fn icos_of_applications(
         &self,
         conn: &mut PgConnection,
         who: &Identity,
         application_ids: &[Uuid],
-        what: &str,
+        read: AccessRead,
     ) -> Result<Vec<IcoView>, ApiProblem> {
         let rows: Vec<IcoRow> = select_icos!(
             "WHERE i.application_id = ANY($1) ORDER BY i.opened_at, i.ico_id",
@@ -196,20 +203,21 @@ impl Procesregie {
         .map_err(db)?;
         let mut views = Vec::with_capacity(rows.len());
         for row in rows {
-            views.push(self.view_of(conn, who, row, what).await?);
+            views.push(self.view_of(conn, who, row, read).await?);
         }
         Ok(views)
     }
 
-    /// The ICO of `row` in full, its read logged as `what`; who may see it was decided before.
+    /// The ICO of `row` in full, its read logged as `read`; who may see it was decided before.
     async fn view_of(
         &self,
         conn: &mut PgConnection,
         who: &Identity,
         row: IcoRow,
-        what: &str,
+        read: AccessRead,
     ) -> Result<IcoView, ApiProblem> {
         let ico_id = row.ico_id;
+        let policy = row.policy(who);
         let actions = sqlx::query!(
             r#"SELECT action_id, owner_organisation, description, due_on,
                  status AS "status: ActionStatus"
@@ -240,7 +248,7 @@ impl Procesregie {
         access::log_reads(
             conn,
             who,
-            what,
+            &policy.record_read(read).to_log(),
             &[Read {
                 application_id: Some(row.application_id),
                 ico_id: Some(ico_id),
@@ -261,8 +269,12 @@ impl Procesregie {
             }),
             status: row.status,
             procesregisseur: row.procesregisseur.clone(),
-            casusregisseur: row.casusregisseur.as_ref().map(|c| c.0.clone()),
-            partners: row.partners.0.clone(),
+            casusregisseur: row
+                .casusregisseur
+                .as_ref()
+                .map(|c| policy.casusregisseur(&c.0)),
+            partners: policy.partners(&row.partners.0),
+            partner_contacts_withheld: !policy.partner_contacts(),
             goal: row.goal.clone(),
             actions: actions
                 .iter()
@@ -306,7 +318,7 @@ impl Procesregie {
 
     pub async fn get_ico(&self, who: &Identity, ico_id: Uuid) -> Result<IcoView, ApiProblem> {
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let view = self.ico_view(&mut tx, who, ico_id, "ico").await?;
+        let view = self.ico_view(&mut tx, who, ico_id, AccessRead::Ico).await?;
         tx.commit().await.map_err(db)?;
         Ok(view)
     }
@@ -334,7 +346,13 @@ impl Procesregie {
                 case_id: r.case_id,
             })
             .collect();
-        access::log_reads(&mut tx, who, "ico_list", &reads).await?;
+        access::log_reads(
+            &mut tx,
+            who,
+            &What::new(AccessRead::IcoList).to_log(),
+            &reads,
+        )
+        .await?;
         tx.commit().await.map_err(db)?;
         Ok(IcoList {
             icos: rows.iter().map(IcoRow::summary).collect(),
@@ -387,7 +405,9 @@ impl Procesregie {
         .execute(&mut *tx)
         .await
         .map_err(db)?;
-        let view = self.ico_view(&mut tx, who, u.ico_id, "ico_update").await?;
+        let view = self
+            .ico_view(&mut tx, who, u.ico_id, AccessRead::IcoUpdate)
+            .await?;
         tx.commit().await.map_err(db)?;
         Ok(view)
     }
@@ -486,7 +506,9 @@ impl Procesregie {
             trace_id,
         )
         .await?;
-        let view = self.ico_view(&mut tx, who, a.ico_id, "ico_action").await?;
+        let view = self
+            .ico_view(&mut tx, who, a.ico_id, AccessRead::IcoAction)
+            .await?;
         tx.commit().await.map_err(db)?;
         Ok(view)
     }
@@ -541,7 +563,9 @@ impl Procesregie {
             trace_id,
         )
         .await?;
-        let view = self.ico_view(&mut tx, who, r.ico_id, "ico_review").await?;
+        let view = self
+            .ico_view(&mut tx, who, r.ico_id, AccessRead::IcoReview)
+            .await?;
         tx.commit().await.map_err(db)?;
         Ok(view)
     }
@@ -601,7 +625,9 @@ impl Procesregie {
             trace_id,
         )
         .await?;
-        let view = self.ico_view(&mut tx, who, c.ico_id, "ico_close").await?;
+        let view = self
+            .ico_view(&mut tx, who, c.ico_id, AccessRead::IcoClose)
+            .await?;
         tx.commit().await.map_err(db)?;
         tracing::info!(ico_id = %c.ico_id, reason = c.reason.as_str(), "ICO closed");
         Ok(view)

@@ -20,6 +20,7 @@ pub mod scheduler;
 pub mod settings;
 pub mod suggestions;
 pub mod triage;
+pub mod visibility;
 pub mod watch;
 
 use std::sync::Arc;

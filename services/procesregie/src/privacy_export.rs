@@ -16,6 +16,8 @@ use rcn_contracts::privacy_export::{EXPORT_VERB, ExportRequest, ProcesregieExpor
 use uuid::Uuid;
 
 use crate::Procesregie;
+use rcn_contracts::access_log::{Read as AccessRead, What};
+
 use crate::access::{self, Read, db};
 use crate::applications::{ApplicationRow, select_applications};
 use crate::privacy::require_privacy_officer;
@@ -30,16 +32,16 @@ impl Procesregie {
         require_privacy_officer(who)?;
         let person_key = self.person_key_of(&request.bsn)?;
         let mut tx = self.pool.begin().await.map_err(db)?;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO privacy_questions (user_id, role, gemeentecode, person_key, question, why)
              VALUES ($1, $2, $3, $4, $5, $6)",
+            who.user_id,
+            who.role.as_str(),
+            who.gemeentecode.as_ref().map(|g| g.as_str()),
+            person_key,
+            EXPORT_VERB,
+            request.why,
         )
-        .bind(&who.user_id)
-        .bind(who.role.as_str())
-        .bind(who.gemeentecode.as_ref().map(|g| g.as_str()))
-        .bind(&person_key)
-        .bind(EXPORT_VERB)
-        .bind(&request.why)
         .execute(&mut *tx)
         .await
         .map_err(db)?;
@@ -60,16 +62,16 @@ impl Procesregie {
                 ico_id: None,
             })
             .collect();
-        access::log_reads(&mut tx, who, EXPORT_VERB, &reads).await?;
+        access::log_reads(&mut tx, who, &What::new(AccessRead::PrivacyExport).to_log(), &reads).await?;
         let ids: Vec<Uuid> = rows.iter().map(|r| r.application_id).collect();
         let icos = self
-            .icos_of_applications(&mut tx, who, &ids, EXPORT_VERB)
+            .icos_of_applications(&mut tx, who, &ids, AccessRead::PrivacyExport)
             .await?;
         tx.commit().await.map_err(db)?;
         Ok(ProcesregieExport {
             // Every application of the person is in the export itself: no separate
             // "earlier referrals" per application.
-            applications: rows.iter().map(|r| r.view(Vec::new())).collect(),
+            applications: rows.iter().map(|r| r.view(who, Vec::new())).collect(),
             icos,
         })
     }

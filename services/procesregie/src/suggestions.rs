@@ -189,7 +189,9 @@ impl Procesregie {
                 ..Read::default()
             })
             .collect();
-        access::log_reads(&mut tx, who, "suggestion_list", &reads).await?;
+        let what =
+            rcn_contracts::access_log::What::new(rcn_contracts::access_log::Read::SuggestionList);
+        access::log_reads(&mut tx, who, &what.to_log(), &reads).await?;
         tx.commit().await.map_err(db)?;
         Ok(SuggestionList {
             suggestions: rows.iter().map(|r| r.view(who)).collect(),
@@ -242,7 +244,12 @@ impl Procesregie {
         .await
         .map_err(db)?;
         let view = self
-            .read_application(&mut tx, who, application_id, "suggestion_accept")
+            .read_application(
+                &mut tx,
+                who,
+                application_id,
+                rcn_contracts::access_log::Read::SuggestionAccept,
+            )
             .await?;
         tx.commit().await.map_err(db)?;
         Ok(view)
@@ -343,9 +350,10 @@ struct SuggestionRow {
 impl SuggestionRow {
     fn view(&self, who: &Identity) -> SuggestionView {
         let rule = self.rule;
-        // Risk-flag details are for procesregie and RCN roles only.
-        let inputs = (rule != SuggestionRule::RiskFlag || who.role != Role::MunicipalStaff)
-            .then(|| self.inputs.clone());
+        // Risk-flag details only as the need-to-know rule allows (procesregie and RCN roles).
+        let policy = crate::visibility::FieldPolicy::new(who, Some(&self.gemeentecode), None);
+        let inputs =
+            (rule != SuggestionRule::RiskFlag || policy.risk_flags()).then(|| self.inputs.clone());
         SuggestionView {
             suggestion_id: self.suggestion_id,
             case_id: self.case_id,

@@ -507,6 +507,10 @@ pub struct HistoryEntry {
     pub to_holder: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// A note was written here but the caller may not read it: notes on the care condition are
+    /// health data, for whoever holds the care task and the RCN coordinator only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub note_withheld: bool,
 }
 
 /// The longest `why` a [`CaseRequest`] may carry, in characters.
@@ -550,7 +554,9 @@ impl CaseStatus {
 /// The reply to `case`: one case as the caller may see it.
 ///
 /// Municipal staff of the case's municipality get the full BSN (they arrange ID, income and care
-/// with it) and no risk flags; the RCN and procesregie get the BSN masked and the risk flags.
+/// with it) and no risk flags; the RCN and procesregie get the BSN masked and the risk flags. The
+/// notes of the care task (health data) only for whoever holds it and the RCN coordinator (see
+/// `CaseTask::note_withheld`). Casework keeps no address.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CaseDetail {
     pub case_id: Uuid,
@@ -611,6 +617,11 @@ pub struct CaseTask {
     /// Why the condition does not apply (for `not_applicable`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The task has a note or reason the caller may not read (`note` and `reason` are then
+    /// absent): those of the care condition are health data, for whoever holds the care task and
+    /// the RCN coordinator only.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub note_withheld: bool,
 }
 
 /// A notice applied to a case: which kind and when, not its content.

@@ -5,6 +5,7 @@
 //! Everything here is plain data and pure functions. This crate must never do I/O, never depend on
 //! a service crate, and never let a BSN leak through `Debug` or `Display`.
 
+pub mod access_log;
 pub mod asyncapi;
 pub mod casework_api;
 pub mod casework_events;

@@ -408,6 +408,10 @@ pub struct ApplicationView {
     pub goal: Option<String>,
     pub criteria: Criteria,
     pub partners: Vec<Partner>,
+    /// The partners' contact person, phone and email are left blank for this caller: contact
+    /// details are for the procesregisseur, the applicant and the municipality's staff.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partner_contacts_withheld: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub informed: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -666,6 +670,11 @@ pub struct IcoView {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub casusregisseur: Option<Casusregisseur>,
     pub partners: Vec<Partner>,
+    /// The casusregisseur's name, phone and email and the partners' contact person, phone and
+    /// email are left blank for this caller: contact details are for the procesregisseur, the
+    /// applicant and the municipality's staff.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub partner_contacts_withheld: bool,
     pub goal: String,
     pub actions: Vec<ActionView>,
     /// Reviews, oldest first.

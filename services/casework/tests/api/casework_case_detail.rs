@@ -123,7 +123,10 @@ async fn staff_of_the_municipality_see_the_full_bsn_and_no_risk_flags_and_the_re
             (user.as_str(), role.as_str(), gemeente.as_deref()),
             ("anna", "municipal_staff", Some("GM0392"))
         );
-        assert_eq!(what, "case_detail (bsn: true, risk_flags: false)");
+        assert_eq!(
+            what,
+            "case_detail (bsn: true, risk_flags: false, care_note: false)"
+        );
     }
     assert_eq!(reads[0].4.as_deref(), Some("booking an ID appointment"));
     assert_eq!(reads[1].4, None, "why is optional");
@@ -241,10 +244,14 @@ async fn the_rcn_sees_the_bsn_masked_and_the_risk_flags() {
         ),
         ("rcn-1", "rcn_coordinator", None)
     );
+    // The RCN coordinator supervises the care task and reads its notes; the procesregisseur not.
+    let care_note = |user: &str| if user == "pr-1" { "false" } else { "true" };
     assert!(
-        reads
-            .iter()
-            .all(|r| r.3 == "case_detail (bsn: false, risk_flags: true)"),
+        reads.iter().all(|r| r.3
+            == format!(
+                "case_detail (bsn: false, risk_flags: true, care_note: {})",
+                care_note(&r.0)
+            )),
         "{reads:?}"
     );
     app.stop_all().await;

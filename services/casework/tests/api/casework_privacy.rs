@@ -113,7 +113,7 @@ async fn who_saw_returns_exactly_the_reads_of_the_persons_cases_and_the_question
     );
     assert_eq!(
         reply.entries[0].what,
-        "case_detail (bsn: true, risk_flags: false)"
+        "case_detail (bsn: true, risk_flags: false, care_note: false)"
     );
     assert_eq!(reply.entries[2].what, WHO_SAW_VERB, "the question itself");
     assert!(reply.entries.windows(2).all(|w| w[0].at <= w[1].at));

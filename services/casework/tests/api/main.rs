@@ -15,5 +15,6 @@ mod casework_updates;
 mod claim_races;
 mod episodes;
 mod helpers;
+mod need_to_know;
 mod open;
 mod retention;

@@ -36,7 +36,7 @@ use crate::portal::session::{self, Flash, Staff};
 use crate::portal::{fmt, services, users};
 
 /// What the access log says about why the portal opened a case.
-const WHY: &str = "portal: case page opened to work on or review the case";
+pub(crate) const WHY: &str = "portal: case page opened to work on or review the case";
 
 pub struct TaskView {
     pub anchor: String,
@@ -49,6 +49,8 @@ pub struct TaskView {
     pub holder: String,
     pub note: Option<String>,
     pub reason: Option<String>,
+    /// Casework withheld the task's note from this person: what to say in its place.
+    pub note_withheld: Option<&'static str>,
     pub mine: bool,
     pub claimable: bool,
     pub history: Vec<HistoryView>,
@@ -94,6 +96,15 @@ struct CasePage {
     /// Procesregie's part: suggestions, applications and the ICO; `None` when it does not
     /// answer now.
     procesregie: Option<CaseProcesregie>,
+}
+
+/// What the page says where casework withheld a task's note (need to know per field): the care
+/// task's notes are health data, for whoever holds that task (and the RCN coordinator).
+fn withheld_note(condition: Condition) -> &'static str {
+    match condition {
+        Condition::Care => "Notitie alleen zichtbaar voor wie de zorgtaak heeft",
+        _ => "Notitie niet zichtbaar voor u",
+    }
 }
 
 fn case_href(id: Uuid) -> String {
@@ -193,6 +204,7 @@ pub async fn page(
                     .map_or_else(|| "Niemand".to_owned(), name),
                 note: t.note.clone(),
                 reason: t.reason.clone(),
+                note_withheld: t.note_withheld.then(|| withheld_note(t.condition)),
                 mine: may_work && mine,
                 claimable: may_work && !done && t.claimed_by.is_none(),
                 history: history
@@ -210,6 +222,8 @@ pub async fn page(
                         }
                         if let Some(note) = &e.note {
                             detail.push(format!("“{note}”"));
+                        } else if e.note_withheld {
+                            detail.push(withheld_note(t.condition).to_lowercase());
                         }
                         HistoryView {
                             at: fmt::date_time(e.at),

@@ -16,6 +16,7 @@ pub mod deletion_log;
 pub mod fmt;
 pub mod form;
 pub mod inbox;
+pub mod log_words;
 pub mod login;
 pub mod oidc;
 pub mod oidc_login;

@@ -19,6 +19,7 @@ use rcn_contracts::privacy_api::{WhoSawReply, WhoSawRequest, merge, who_saw_subj
 
 use crate::AppState;
 use crate::portal::form;
+use crate::portal::log_words::{self, Words};
 use crate::portal::page::{self, Layout, PortalError};
 use crate::portal::session::Staff;
 use crate::portal::{fmt, services};
@@ -29,9 +30,11 @@ pub struct SeenRow {
     pub user: String,
     pub role: String,
     pub organisation: String,
-    pub service: String,
-    pub what: String,
-    pub why: String,
+    /// The part of rcn, what was read and why, in Dutch (or as logged, marked, when a word has
+    /// no translation yet).
+    pub service: Words,
+    pub what: Words,
+    pub why: Words,
 }
 
 /// The answer for one BSN.
@@ -160,9 +163,9 @@ pub async fn who_saw_form(
             },
             user: e.user_id,
             role: fmt::role(e.role).to_owned(),
-            service: e.service,
-            what: what_in_words(&e.what),
-            why: e.why.unwrap_or_else(|| "—".into()),
+            service: log_words::service(&e.service),
+            what: log_words::what(&e.what),
+            why: log_words::why(e.why.as_deref()),
         })
         .collect();
     Ok(page_for(
@@ -172,7 +175,7 @@ pub async fn who_saw_form(
             bsn_masked: bsn.masked(),
             rows,
             truncated,
-            missing,
+            missing: missing.iter().map(|m| log_words::service(m).text).collect(),
         }),
     ))
 }
@@ -184,49 +187,5 @@ fn organisation_of(role: Role) -> &'static str {
         Role::RcnCoordinator => "RCN (Zorg- en Veiligheidshuis)",
         Role::Procesregisseur => "Zorg- en Veiligheidshuis",
         Role::PrivacyOfficer | Role::Administrator => "Beheer rcn",
-    }
-}
-
-/// What a log entry's `what` means, in Dutch; an unknown word is shown as it is.
-fn what_in_words(what: &str) -> String {
-    let head = what.split(' ').next().unwrap_or(what);
-    let words = match head {
-        "case_detail" => "Casus geopend",
-        "inbox" => "In takenlijst getoond",
-        "task_history" => "Geschiedenis van een taak bekeken",
-        "privacy_accesses" => "Vraag: wie heeft deze persoon ingezien",
-        "privacy_export" => "Inzageverzoek (AVG art. 15)",
-        "application" | "application_get" | "application_save" => "Aanmelding bekeken of bewerkt",
-        "application_list" => "In lijst met aanmeldingen getoond",
-        "triage_agenda" | "triage_decide" => "Triage",
-        "ico" | "ico_get" | "ico_update" | "ico_action" | "ico_review" | "ico_close" => {
-            "ICO bekeken of bewerkt"
-        }
-        "ico_list" => "In lijst met ICO's getoond",
-        "suggestion_list" => "In lijst met suggesties getoond",
-        _ => return what.to_owned(),
-    };
-    if what.contains("bsn: true") {
-        format!("{words} (met volledig BSN)")
-    } else {
-        words.to_owned()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn log_words_read_as_dutch_and_say_when_the_full_bsn_was_shown() {
-        assert_eq!(
-            what_in_words("case_detail (bsn: true, risk_flags: false)"),
-            "Casus geopend (met volledig BSN)"
-        );
-        assert_eq!(
-            what_in_words("privacy_accesses"),
-            "Vraag: wie heeft deze persoon ingezien"
-        );
-        assert_eq!(what_in_words("something_new"), "something_new");
     }
 }

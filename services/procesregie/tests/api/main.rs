@@ -5,6 +5,7 @@ mod applications;
 mod cases_in;
 mod helpers;
 mod ico;
+mod need_to_know;
 mod privacy;
 mod retention;
 mod service_api;

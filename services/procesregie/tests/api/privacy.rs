@@ -88,8 +88,11 @@ async fn who_saw_returns_exactly_the_reads_of_the_persons_records_and_the_questi
     assert_eq!(reply.service, "procesregie");
     let expected = logged(&p, &[mine.application_id], &[ico_id]).await;
     assert!(
-        expected.contains(&("rcn-1".into(), "ico".into()))
-            && expected.contains(&("rcn-2".into(), "application".into())),
+        expected.contains(&("rcn-1".into(), "ico (partner_contacts: false)".into()))
+            && expected.contains(&(
+                "rcn-2".into(),
+                "application (partner_contacts: false)".into()
+            )),
         "{expected:?}"
     );
     let (question, reads) = reply.entries.split_last().unwrap();

@@ -32,7 +32,7 @@ use crate::portal::page::{self, Layout, PortalError};
 use crate::portal::session::{self, Flash, Staff};
 
 /// What casework's access log says about why an application's page opened the case.
-const WHY: &str = "portal: application for procesregie names the person it is about";
+pub(crate) const WHY: &str = "portal: application for procesregie names the person it is about";
 
 /// The admission criteria with what each means, as the form explains them.
 pub const CRITERIA: [(&str, &str, &str); 4] = [

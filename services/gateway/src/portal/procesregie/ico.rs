@@ -30,7 +30,7 @@ use crate::portal::page::{self, Layout, PortalError};
 use crate::portal::session::{self, Flash, Staff};
 
 /// What casework's access log says about why the ICO page opened the case.
-const WHY: &str = "portal: ICO page names the person the ICO is about";
+pub(crate) const WHY: &str = "portal: ICO page names the person the ICO is about";
 
 pub struct ActionRow {
     pub id: Uuid,
