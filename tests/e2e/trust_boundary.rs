@@ -489,7 +489,7 @@ async fn every_service_runs_as_its_own_user_and_none_gets_past_its_own_rights() 
         > = serde_json::from_slice(&reply.payload).expect("the envelope");
         assert_eq!(
             open.into_result().expect("answered").open,
-            [episode.clone()],
+            std::slice::from_ref(&episode),
             "{}",
             asker.user
         );

@@ -93,6 +93,8 @@ pub async fn export(
                 from_holder: h.from_holder,
                 to_holder: h.to_holder,
                 note: h.note,
+                // The person's own export holds every note, the care notes included.
+                note_withheld: false,
             });
     }
     let mut notices: HashMap<Uuid, Vec<CaseNoticeRecord>> = HashMap::new();

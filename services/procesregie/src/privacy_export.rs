@@ -62,7 +62,13 @@ impl Procesregie {
                 ico_id: None,
             })
             .collect();
-        access::log_reads(&mut tx, who, &What::new(AccessRead::PrivacyExport).to_log(), &reads).await?;
+        access::log_reads(
+            &mut tx,
+            who,
+            &What::new(AccessRead::PrivacyExport).to_log(),
+            &reads,
+        )
+        .await?;
         let ids: Vec<Uuid> = rows.iter().map(|r| r.application_id).collect();
         let icos = self
             .icos_of_applications(&mut tx, who, &ids, AccessRead::PrivacyExport)

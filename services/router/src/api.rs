@@ -28,7 +28,6 @@ use rcn_runtime::endpoint::{Caller, Endpoint, Request, ServiceSpec};
 
 use rcn_contracts::privacy_export::ExportRequest;
 
-use crate::forwarding;
 use crate::privacy::Privacy;
 use crate::queue::Queue;
 use crate::{forwarding, notice_decisions};

@@ -27,7 +27,7 @@ macro_rules! request_bodies {
 }
 
 /// Every verb of procesregie's API: `rcn.<region>.api.procesregie.<verb>`.
-pub const VERBS: [&str; 17] = [
+pub const VERBS: [&str; 18] = [
     "settings",
     "application_save",
     "application_get",
