@@ -146,6 +146,13 @@ async fn rcn_run_prints_the_address_the_gateway_really_listens_on() {
     let health = reqwest::get(format!("http://{addr}/healthz")).await;
     child.kill().ok();
     child.wait().ok();
-    let health = health.expect("the gateway answers on the printed address");
+    let health = health.unwrap_or_else(|e| {
+        // What the launcher said before it stopped answering tells why (it logs to stderr).
+        let mut err = String::new();
+        if let Some(mut stderr) = child.stderr.take() {
+            stderr.read_to_string(&mut err).ok();
+        }
+        panic!("the gateway answers on the printed address: {e}\n{err}")
+    });
     assert!(health.status().is_success(), "{}", health.status());
 }
