@@ -117,7 +117,7 @@ pub fn require_staff(who: &Identity) -> Result<&Gemeentecode> {
 }
 
 /// Records that `who` read `what` of each case, in the caller's transaction: a read that cannot
-/// be logged does not happen.
+/// be logged does not happen. Each row keeps the person pseudonym of its case.
 pub async fn log_reads(
     conn: &mut PgConnection,
     who: &Identity,
@@ -138,9 +138,13 @@ pub async fn log_reads_why(
     if case_ids.is_empty() {
         return Ok(());
     }
+    // Each row carries the person pseudonym of its case, so "who saw this person" still finds
+    // it after retention has deleted the case (the log outlives it). A left join: a read is
+    // logged even of an id no case has (then without a pseudonym), never silently dropped.
     sqlx::query!(
-        "INSERT INTO access_log (user_id, role, gemeentecode, case_id, what, why)
-         SELECT $1, $2, $3, id, $5, $6 FROM unnest($4::uuid[]) AS id",
+        "INSERT INTO access_log (user_id, role, gemeentecode, case_id, what, why, person_key)
+         SELECT $1, $2, $3, r.id, $5, $6, c.person_key
+         FROM unnest($4::uuid[]) AS r(id) LEFT JOIN cases c ON c.case_id = r.id",
         who.user_id,
         who.role as Role,
         &who.gemeentecode as &Option<Gemeentecode>,

@@ -1,10 +1,11 @@
 //! `privacy_accesses`: the privacy officer asks casework "who saw this person" (issue 16).
 //!
 //! Casework answers for its own access log only: every logged read of any case of the person
-//! (found through the person pseudonym, never the BSN), and every earlier privacy question about
-//! them. Only a privacy officer may ask; the question is written to `privacy_questions` in the
-//! same transaction as the answer is read, so a question that cannot be logged is not answered,
-//! and the answer already shows it.
+//! (found through the person pseudonym each access-log row carries, never the BSN, so also the
+//! reads of cases retention has since deleted), and every earlier privacy question about them.
+//! Only a privacy officer may ask; the question is written to `privacy_questions` in the same
+//! transaction as the answer is read, so a question that cannot be logged is not answered, and
+//! the answer already shows it.
 //!
 //! It must never find a person by BSN in SQL, and never answer anyone else.
 
@@ -89,15 +90,16 @@ pub async fn who_saw_person(
 /// The log entries about person `person_key`, oldest first, one more than [`MAX_ENTRIES`] at most
 /// (so the caller knows there were more).
 pub async fn entries(conn: &mut PgConnection, person_key: &str) -> Result<Vec<AccessEntry>> {
-    // Two index walks: the person's cases (cases_person) and each case's reads (access_log_case),
-    // then their questions (privacy_questions_person).
+    // Two index walks: the person's reads by the pseudonym each row carries (access_log_person),
+    // and their questions (privacy_questions_person). Not through `cases`: retention deletes a
+    // closed case years before the reads of it, and those must still be found.
     let rows = sqlx::query!(
         r#"SELECT at AS "at!", user_id AS "user_id!", role AS "role!: Role",
                   gemeentecode AS "gemeentecode: Gemeentecode", what AS "what!", why, case_id
            FROM (
                SELECT a.at, a.user_id, a.role, a.gemeentecode, a.what, a.why, a.case_id
-               FROM cases c JOIN access_log a ON a.case_id = c.case_id
-               WHERE c.person_key = $1
+               FROM access_log a
+               WHERE a.person_key = $1
                UNION ALL
                SELECT q.at, q.user_id, q.role, q.gemeentecode, q.question, NULL, NULL
                FROM privacy_questions q WHERE q.person_key = $1

@@ -172,7 +172,8 @@ const READS_PER_BATCH: usize = 20_000;
 
 /// Adds synthetic reads until casework's access log holds `total` rows, through casework's own
 /// [`crate::access::log_reads`]: each read is of a synthetic case picked by a fixed
-/// pseudo-random sequence, by one of 50 Haarlem users or the RCN; returns how many it added.
+/// pseudo-random sequence, by one of 50 Haarlem users or the RCN (each row with its case's person
+/// pseudonym, as every logged read has); returns how many it added.
 /// Needs synthetic cases ([`synthetic_cases`]).
 pub async fn synthetic_reads(
     pool: &PgPool,
