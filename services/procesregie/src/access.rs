@@ -57,7 +57,7 @@ pub struct Read {
 }
 
 /// Records that `who` read `what` of each record, in the caller's transaction: a read that
-/// cannot be logged does not happen.
+/// cannot be logged does not happen. Each row keeps the person pseudonym of what was read.
 pub async fn log_reads(
     conn: &mut PgConnection,
     who: &Identity,
@@ -70,10 +70,18 @@ pub async fn log_reads(
     let applications: Vec<Option<Uuid>> = reads.iter().map(|r| r.application_id).collect();
     let icos: Vec<Option<Uuid>> = reads.iter().map(|r| r.ico_id).collect();
     let cases: Vec<Option<Uuid>> = reads.iter().map(|r| r.case_id).collect();
+    // Each row carries the person pseudonym of what was read (the application's, else that of
+    // the case as procesregie watches it), so "who saw this person" still finds it after
+    // retention has deleted the ICO and its application (the log outlives them). Left joins: a
+    // read is logged even when nobody is known yet (then without a pseudonym), never dropped.
     sqlx::query!(
-        "INSERT INTO access_log (user_id, role, gemeentecode, application_id, ico_id, case_id, what)
-         SELECT $1, $2, $3, a, i, c, $7
-         FROM unnest($4::uuid[], $5::uuid[], $6::uuid[]) AS r(a, i, c)",
+        "INSERT INTO access_log (user_id, role, gemeentecode, application_id, ico_id, case_id, what,
+                                 person_key)
+         SELECT $1, $2, $3, r.a, r.i, r.c, $7, COALESCE(ap.person_key, w.person_key)
+         FROM unnest($4::uuid[], $5::uuid[], $6::uuid[]) AS r(a, i, c)
+         LEFT JOIN icos ico ON ico.ico_id = r.i
+         LEFT JOIN applications ap ON ap.application_id = COALESCE(r.a, ico.application_id)
+         LEFT JOIN watched_cases w ON w.case_id = COALESCE(r.c, ap.case_id)",
         &who.user_id,
         who.role as Role,
         who.gemeentecode.as_ref().map(|g| g.as_str()),

@@ -2,9 +2,10 @@
 //!
 //! Procesregie answers for its own access log only: every logged read of the person's
 //! applications, of the ICOs made from them and of their cases as procesregie watches them (all
-//! found through the person pseudonym, never the BSN), and every earlier privacy question about
-//! them. Only a privacy officer may ask; the question is logged in the same transaction as the
-//! answer is read.
+//! found through the person pseudonym each access-log row carries, never the BSN, so also the
+//! reads of applications and ICOs retention has since deleted), and every earlier privacy
+//! question about them. Only a privacy officer may ask; the question is logged in the same
+//! transaction as the answer is read.
 //!
 //! The queries are checked at compile time against procesregie's own schema (`.ci/sqlx-prepare`
 //! gives each service crate its own search path, so `access_log` is procesregie's, not
@@ -106,6 +107,12 @@ pub async fn entries(
     conn: &mut PgConnection,
     person_key: &str,
 ) -> Result<Vec<AccessEntry>, ApiProblem> {
+    // The person's reads by the pseudonym each row carries (access_log_person): these stay
+    // findable after retention has deleted the application and ICO they were about. Rows
+    // written before procesregie knew whom a record was about (an application without a BSN
+    // yet, a case whose pseudonym came with a later event, rows older than migration 0007 whose
+    // records were gone) carry none; while the record is there they are found through it, as
+    // they were before the rows carried the pseudonym. Then the person's questions.
     let rows: Vec<Row> = sqlx::query_as!(
         Row,
         r#"WITH apps AS (SELECT application_id, case_id FROM applications WHERE person_key = $1),
@@ -114,12 +121,16 @@ pub async fn entries(
                   UNION SELECT case_id FROM apps WHERE case_id IS NOT NULL),
               person_icos AS (SELECT i.ico_id FROM icos i JOIN apps USING (application_id)),
               reads AS (
-                  SELECT a.* FROM access_log a
-                  WHERE a.application_id IN (SELECT application_id FROM apps)
+                  SELECT a.* FROM access_log a WHERE a.person_key = $1
+                  UNION ALL (
+                  SELECT a.* FROM access_log a WHERE a.person_key IS NULL
+                     AND a.application_id IN (SELECT application_id FROM apps)
                   UNION
-                  SELECT a.* FROM access_log a WHERE a.ico_id IN (SELECT ico_id FROM person_icos)
+                  SELECT a.* FROM access_log a WHERE a.person_key IS NULL
+                     AND a.ico_id IN (SELECT ico_id FROM person_icos)
                   UNION
-                  SELECT a.* FROM access_log a WHERE a.case_id IN (SELECT case_id FROM person_cases))
+                  SELECT a.* FROM access_log a WHERE a.person_key IS NULL
+                     AND a.case_id IN (SELECT case_id FROM person_cases)))
          SELECT at AS "at!", user_id AS "user_id!", role AS "role!", gemeentecode,
                 what AS "what!", case_id, application_id, ico_id FROM reads
          UNION ALL
