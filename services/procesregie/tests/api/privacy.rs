@@ -1,14 +1,22 @@
 //! `privacy_accesses`: the privacy officer asks procesregie who saw a person. The answer holds
 //! exactly the logged reads of that person's applications and ICOs (found through the person
-//! pseudonym) and the question itself, nothing about another person; only the privacy officer
-//! may ask.
+//! pseudonym) and the question itself, nothing about another person, also once retention has
+//! deleted the applications and ICOs, and also the reads of a draft from before it named the
+//! person; only the privacy officer may ask.
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
+use std::sync::Arc;
+
+use chrono::{DateTime, Months, Utc};
 use rcn_contracts::Bsn;
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::privacy_api::{WHO_SAW_VERB, WhoSawReply};
-use rcn_contracts::procesregie_api::{ApplicationView, IcoView, TriageDecision, TriageOutcome};
+use rcn_contracts::procesregie_api::{
+    ApplicationView, CloseIcoRequest, IcoCloseReason, IcoView, TriageDecision, TriageOutcome,
+};
+use rcn_contracts::retention::RecordClass;
+use rcn_runtime::retention::ManualClock;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -146,6 +154,196 @@ async fn only_the_privacy_officer_may_ask_who_saw_a_person() {
         p.count("SELECT count(*) FROM procesregie.privacy_questions")
             .await,
         0
+    );
+    p.stop().await;
+}
+
+async fn decide(p: &TestProcesregie, a: &ApplicationView, outcome: TriageOutcome) -> Option<Uuid> {
+    let decided: ApplicationView = p
+        .ask(
+            "triage_decide",
+            &regisseur("pr-1"),
+            &TriageDecision {
+                application_id: a.application_id,
+                outcome,
+                reason: "besproken in de triage".into(),
+                advice: None,
+            },
+        )
+        .await
+        .unwrap();
+    decided.outcome.unwrap().ico_id
+}
+
+async fn who_saw(p: &TestProcesregie, bsn: &str) -> WhoSawReply {
+    p.ask(WHO_SAW_VERB, &officer(), &json!({"bsn": bsn}))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn who_saw_still_finds_the_reads_of_applications_and_icos_retention_has_deleted() {
+    let p = TestProcesregie::spawn().await;
+    // The person's application becomes an ICO that closes; the other person's is not accepted.
+    let mine = apply_for(&p, PERSON).await;
+    let theirs = apply_for(&p, OTHER).await;
+    let ico_id = decide(&p, &mine, TriageOutcome::Ico).await.unwrap();
+    assert_eq!(decide(&p, &theirs, TriageOutcome::NotAccepted).await, None);
+    let _: IcoView = p
+        .ask("ico_get", &rcn("rcn-1"), &json!({"ico_id": ico_id}))
+        .await
+        .unwrap();
+    for a in [&mine, &theirs] {
+        let _: ApplicationView = p
+            .ask(
+                "application_get",
+                &rcn("rcn-2"),
+                &json!({"application_id": a.application_id}),
+            )
+            .await
+            .unwrap();
+    }
+    let _: IcoView = p
+        .ask(
+            "ico_close",
+            &regisseur("pr-1"),
+            &CloseIcoRequest {
+                ico_id,
+                reason: IcoCloseReason::GoalReached,
+                note: None,
+            },
+        )
+        .await
+        .unwrap();
+    let before = who_saw(&p, PERSON).await;
+    let (_, reads) = before.entries.split_last().unwrap();
+    assert_eq!(
+        reads
+            .iter()
+            .map(|e| (e.user_id.clone(), e.what.clone()))
+            .collect::<Vec<_>>(),
+        logged(&p, &[mine.application_id], &[ico_id]).await,
+        "{before:#?}"
+    );
+    assert!(
+        reads
+            .iter()
+            .any(|e| e.user_id == "rcn-1" && e.ico_id == Some(ico_id))
+    );
+    let theirs_before = who_saw(&p, OTHER).await;
+    let (_, their_reads) = theirs_before.entries.split_last().unwrap();
+    assert!(!their_reads.is_empty());
+
+    // Past the ICO years (2 by default) but within the access log's (3): both applications and
+    // the ICO go, every read of them stays.
+    let now = DateTime::from_timestamp(Utc::now().timestamp() + 1, 0).unwrap();
+    let job = rcn_procesregie::retention_job(p.config())
+        .await
+        .unwrap()
+        .with_clock(Arc::new(ManualClock::new(
+            now.checked_add_months(Months::new(25)).unwrap(),
+        )));
+    let run = job.run_once().await.unwrap();
+    let removed = |class: RecordClass| -> u64 {
+        run.iter()
+            .filter(|r| r.class == class)
+            .map(|r| r.count)
+            .sum()
+    };
+    assert_eq!(
+        (removed(RecordClass::Ico), removed(RecordClass::AccessLog)),
+        (2, 0),
+        "{run:?}"
+    );
+    job.pool.close().await;
+    assert_eq!(
+        p.count("SELECT count(*) FROM procesregie.applications")
+            .await,
+        0
+    );
+    assert_eq!(p.count("SELECT count(*) FROM procesregie.icos").await, 0);
+
+    // The same reads and questions as before, then this question; the other person's likewise.
+    let after = who_saw(&p, PERSON).await;
+    assert_eq!(after.entries.len(), before.entries.len() + 1, "{after:#?}");
+    assert_eq!(after.entries[..before.entries.len()], before.entries[..]);
+    assert_eq!(after.entries.last().unwrap().what, WHO_SAW_VERB);
+    assert!(after.entries.iter().all(|e| {
+        e.application_id != Some(theirs.application_id)
+            && (e.what == WHO_SAW_VERB
+                || e.application_id == Some(mine.application_id)
+                || e.ico_id == Some(ico_id))
+    }));
+    let theirs_after = who_saw(&p, OTHER).await;
+    assert_eq!(
+        theirs_after.entries[..theirs_before.entries.len()],
+        theirs_before.entries[..]
+    );
+    assert!(
+        their_reads
+            .iter()
+            .all(|e| e.application_id == Some(theirs.application_id)),
+        "{theirs_after:#?}"
+    );
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn the_reads_of_a_draft_from_before_it_named_the_person_are_found_while_it_exists() {
+    let p = TestProcesregie::spawn().await;
+    let anna = staff("anna", "GM0392");
+    // A draft without a BSN yet: its reads are logged without a person pseudonym.
+    let mut form = complete_form("GM0392");
+    form.person.as_mut().unwrap().bsn = None;
+    form.submit = false;
+    let draft: ApplicationView = p.ask("application_save", &anna, &form).await.unwrap();
+    let _: ApplicationView = p
+        .ask(
+            "application_get",
+            &rcn("rcn-1"),
+            &json!({"application_id": draft.application_id}),
+        )
+        .await
+        .unwrap();
+    let unkeyed = p
+        .count(&format!(
+            "SELECT count(*) FROM procesregie.access_log
+             WHERE application_id = '{}' AND person_key IS NULL",
+            draft.application_id
+        ))
+        .await;
+    assert_eq!(
+        unkeyed, 2,
+        "the save and the read, before the BSN was known"
+    );
+    // Another person's application is read too, and must not show.
+    let other = apply_for(&p, OTHER).await;
+    // The next version names the person: from then on its reads carry the pseudonym.
+    form.application_id = Some(draft.application_id);
+    form.person.as_mut().unwrap().bsn = Some(Bsn::parse(PERSON).unwrap());
+    let _: ApplicationView = p.ask("application_save", &anna, &form).await.unwrap();
+
+    let reply = who_saw(&p, PERSON).await;
+    let (question, reads) = reply.entries.split_last().unwrap();
+    assert_eq!(question.what, WHO_SAW_VERB);
+    assert_eq!(
+        reads
+            .iter()
+            .map(|e| (e.user_id.clone(), e.what.clone()))
+            .collect::<Vec<_>>(),
+        logged(&p, &[draft.application_id], &[]).await,
+        "{reply:#?}"
+    );
+    assert_eq!(reads.len(), 3, "{reply:#?}");
+    assert!(
+        reads
+            .iter()
+            .all(|e| e.application_id == Some(draft.application_id)),
+        "{reply:#?}"
+    );
+    assert!(
+        !logged(&p, &[other.application_id], &[]).await.is_empty(),
+        "the other person's save was logged, just not here"
     );
     p.stop().await;
 }
