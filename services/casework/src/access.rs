@@ -87,9 +87,7 @@ pub async fn load_task(
 /// otherwise.
 pub fn visible(who: &Identity, row: Option<TaskRow>) -> Result<TaskRow> {
     match row {
-        Some(row)
-            if crate::visibility::may_see_case(who, &row.gemeentecode, row.closed_reason) =>
-        {
+        Some(row) if crate::visibility::may_see_case(who, &row.gemeentecode, row.closed_reason) => {
             Ok(row)
         }
         _ => Err(not_found()),

@@ -5,6 +5,8 @@
 //! municipality gains it. A closure starts the retention clock: the job removes the case after
 //! `RCN_RETENTION_CASE_YEARS` and not a day before; a moved case stays open, so it stays.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Months, Utc};
@@ -252,7 +254,11 @@ async fn a_case_moved_to_velsen_leaves_haarlem_reaches_velsen_and_keeps_no_reten
     let anna = staff("anna", "GM0392");
     let not_found = Some(ErrorCode::NotFound);
     assert_eq!(reads(&app, &anna, case).await, (not_found, not_found));
-    assert_eq!(inbox_total(&app, &anna, "mine").await, 0, "the claim lapsed");
+    assert_eq!(
+        inbox_total(&app, &anna, "mine").await,
+        0,
+        "the claim lapsed"
+    );
     assert_eq!(inbox_total(&app, &anna, "all").await, 0);
     // Velsen has it now: the page, the history (with Haarlem's lapsed claim) and every open task.
     assert_eq!(reads(&app, &vera, case).await, (None, None));

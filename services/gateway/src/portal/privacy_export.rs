@@ -262,9 +262,13 @@ fn user_ids(export: &PersonExport) -> Vec<String> {
             for t in &c.conditions {
                 ids.extend(t.claimed_by.clone());
                 ids.extend(t.history.iter().flat_map(|h| {
-                    [Some(h.by.clone()), h.from_holder.clone(), h.to_holder.clone()]
-                        .into_iter()
-                        .flatten()
+                    [
+                        Some(h.by.clone()),
+                        h.from_holder.clone(),
+                        h.to_holder.clone(),
+                    ]
+                    .into_iter()
+                    .flatten()
                 }));
             }
         }
@@ -445,7 +449,9 @@ pub fn document(
                             ("Termijn".to_owned(), fmt::opt_date(t.due_on)),
                             (
                                 "Behandelaar".to_owned(),
-                                t.claimed_by.as_deref().map_or_else(|| "—".to_owned(), named),
+                                t.claimed_by
+                                    .as_deref()
+                                    .map_or_else(|| "—".to_owned(), named),
                             ),
                             ("Notitie".to_owned(), or_dash(t.note.as_deref())),
                             (
@@ -683,7 +689,12 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn decision(key: &str, outcome: RoutingOutcomeKind, code: Option<&str>, rule: RoutingRule) -> RoutingDecisionRecord {
+    fn decision(
+        key: &str,
+        outcome: RoutingOutcomeKind,
+        code: Option<&str>,
+        rule: RoutingRule,
+    ) -> RoutingDecisionRecord {
         RoutingDecisionRecord {
             notice_key: key.into(),
             outcome,
@@ -759,7 +770,11 @@ mod tests {
             doc.decisions[1][4]
         );
         assert_eq!(doc.made_by, "Fatima Gegevens");
-        assert!(doc.meta.iter().any(|(k, v)| k == "Opgesteld door" && v == "Fatima Gegevens"));
+        assert!(
+            doc.meta
+                .iter()
+                .any(|(k, v)| k == "Opgesteld door" && v == "Fatima Gegevens")
+        );
     }
 
     #[test]

@@ -10,5 +10,5 @@ mod privacy;
 mod retention;
 mod service_api;
 mod suggestions;
-mod watched_cases;
 mod triage_board;
+mod watched_cases;

@@ -65,7 +65,12 @@ async fn open(p: &TestProcesregie, c: &CaseOpened) {
 }
 
 /// Casework closes `c` (in municipality `code`) for `reason`; returns when.
-async fn close(p: &TestProcesregie, c: &CaseOpened, code: &str, reason: CloseReason) -> DateTime<Utc> {
+async fn close(
+    p: &TestProcesregie,
+    c: &CaseOpened,
+    code: &str,
+    reason: CloseReason,
+) -> DateTime<Utc> {
     let event = CaseClosed {
         schema_version: SCHEMA_VERSION,
         event_id: Uuid::now_v7(),
@@ -142,7 +147,7 @@ fn job_at(job: Job, at: DateTime<Utc>) -> Job {
 
 #[tokio::test]
 async fn a_closed_watched_case_goes_with_its_suggestion_after_the_case_years_and_an_open_one_stays()
- {
+{
     let p = TestProcesregie::spawn().await;
     let closing = case_with_a_suggestion("GM0392");
     let staying = case_with_a_suggestion("GM0392");
@@ -150,8 +155,14 @@ async fn a_closed_watched_case_goes_with_its_suggestion_after_the_case_years_and
     open(&p, &staying).await;
     p.wait_until_caught_up().await;
     let rita = rcn("rita");
-    assert_eq!(suggestions(&p, &rita, closing.case_id, "open").await.len(), 1);
-    assert_eq!(suggestions(&p, &rita, staying.case_id, "open").await.len(), 1);
+    assert_eq!(
+        suggestions(&p, &rita, closing.case_id, "open").await.len(),
+        1
+    );
+    assert_eq!(
+        suggestions(&p, &rita, staying.case_id, "open").await.len(),
+        1
+    );
     let closed_at = close(&p, &closing, "GM0392", CloseReason::Completed).await;
     let (at, reason): (Option<DateTime<Utc>>, Option<String>) = sqlx::query_as(
         "SELECT closed_at, closed_reason FROM procesregie.watched_cases WHERE case_id = $1",
@@ -166,11 +177,20 @@ async fn a_closed_watched_case_goes_with_its_suggestion_after_the_case_years_and
         "the closure starts the clock"
     );
     let before = rows_of(&p, closing.case_id).await;
-    assert!(before.iter().filter(|(t, _)| *t != "overdue_conditions").all(|(_, n)| *n > 0), "{before:?}");
+    assert!(
+        before
+            .iter()
+            .filter(|(t, _)| *t != "overdue_conditions")
+            .all(|(_, n)| *n > 0),
+        "{before:?}"
+    );
 
     let job = rcn_procesregie::retention_job(p.config()).await.unwrap();
     // 23 months on: not yet (the default is 2 years).
-    let early = job_at(job.clone(), closed_at.checked_add_months(Months::new(23)).unwrap());
+    let early = job_at(
+        job.clone(),
+        closed_at.checked_add_months(Months::new(23)).unwrap(),
+    );
     assert_eq!(watched_removed(&early.run_once().await.unwrap()), 0);
     assert_eq!(rows_of(&p, closing.case_id).await, before);
 
@@ -178,13 +198,20 @@ async fn a_closed_watched_case_goes_with_its_suggestion_after_the_case_years_and
     let at = closed_at.checked_add_months(Months::new(25)).unwrap();
     let late = job_at(job.clone(), at);
     assert_eq!(watched_removed(&late.dry_run().await.unwrap()), 1);
-    assert_eq!(rows_of(&p, closing.case_id).await, before, "a dry run removes nothing");
+    assert_eq!(
+        rows_of(&p, closing.case_id).await,
+        before,
+        "a dry run removes nothing"
+    );
     assert_eq!(watched_removed(&late.run_once().await.unwrap()), 1);
     let after = rows_of(&p, closing.case_id).await;
     assert!(gone(&after), "{after:?}");
     let open_one = rows_of(&p, staying.case_id).await;
     assert!(
-        open_one.iter().filter(|(t, _)| *t != "overdue_conditions").all(|(_, n)| *n > 0),
+        open_one
+            .iter()
+            .filter(|(t, _)| *t != "overdue_conditions")
+            .all(|(_, n)| *n > 0),
         "the open case stays whole: {open_one:?}"
     );
 
@@ -253,10 +280,20 @@ async fn an_accepted_suggestion_stays_with_its_application_and_goes_with_it_with
     let job = rcn_procesregie::retention_job(&config).await.unwrap();
     let at = closed_at.checked_add_months(Months::new(25)).unwrap();
     let run = job_at(job.clone(), at).run_once().await.unwrap();
-    assert_eq!(watched_removed(&run), 0, "the application keeps its case: {run:?}");
+    assert_eq!(
+        watched_removed(&run),
+        0,
+        "the application keeps its case: {run:?}"
+    );
     let kept = rows_of(&p, case.case_id).await;
-    assert!(kept.iter().any(|(t, n)| *t == "suggestions" && *n == 1), "{kept:?}");
-    assert!(kept.iter().any(|(t, n)| *t == "watched_cases" && *n == 1), "{kept:?}");
+    assert!(
+        kept.iter().any(|(t, n)| *t == "suggestions" && *n == 1),
+        "{kept:?}"
+    );
+    assert!(
+        kept.iter().any(|(t, n)| *t == "watched_cases" && *n == 1),
+        "{kept:?}"
+    );
 
     // Once the application's own years have passed, it goes, and with it its suggestion and
     // the case it came from, in one run.
@@ -270,7 +307,8 @@ async fn an_accepted_suggestion_stays_with_its_application_and_goes_with_it_with
     assert_eq!((applications, watched_removed(&run)), (1, 1), "{run:?}");
     assert!(gone(&rows_of(&p, case.case_id).await));
     assert_eq!(
-        p.count("SELECT count(*) FROM procesregie.applications").await,
+        p.count("SELECT count(*) FROM procesregie.applications")
+            .await,
         0
     );
     job.pool.close().await;
@@ -279,7 +317,7 @@ async fn an_accepted_suggestion_stays_with_its_application_and_goes_with_it_with
 
 #[tokio::test]
 async fn a_moved_case_takes_its_suggestion_and_application_along_and_moving_out_ends_velsen_s_view()
- {
+{
     let p = TestProcesregie::spawn().await;
     let case = case_with_a_suggestion("GM0392");
     open(&p, &case).await;
@@ -313,8 +351,15 @@ async fn a_moved_case_takes_its_suggestion_and_application_along_and_moving_out_
     };
     assert_eq!(get(bert.clone()).await, Ok(draft.application_id));
     assert_eq!(get(vera.clone()).await, Err(404));
-    assert_eq!(suggestions(&p, &bert, case.case_id, "accepted").await.len(), 1);
-    assert!(suggestions(&p, &vera, case.case_id, "accepted").await.is_empty());
+    assert_eq!(
+        suggestions(&p, &bert, case.case_id, "accepted").await.len(),
+        1
+    );
+    assert!(
+        suggestions(&p, &vera, case.case_id, "accepted")
+            .await
+            .is_empty()
+    );
 
     // Casework moves the case to Velsen: it announces the case opened there.
     let moved = CaseOpened {
@@ -326,10 +371,15 @@ async fn a_moved_case_takes_its_suggestion_and_application_along_and_moving_out_
     open(&p, &moved).await;
     p.wait_until_caught_up().await;
     assert!(
-        suggestions(&p, &bert, case.case_id, "accepted").await.is_empty(),
+        suggestions(&p, &bert, case.case_id, "accepted")
+            .await
+            .is_empty(),
         "Haarlem no longer sees the case's suggestion"
     );
-    assert_eq!(suggestions(&p, &vera, case.case_id, "accepted").await.len(), 1);
+    assert_eq!(
+        suggestions(&p, &vera, case.case_id, "accepted").await.len(),
+        1
+    );
     assert_eq!(get(bert.clone()).await, Err(404), "nor its application");
     assert_eq!(get(vera.clone()).await, Ok(draft.application_id));
     assert_eq!(
@@ -341,9 +391,15 @@ async fn a_moved_case_takes_its_suggestion_and_application_along_and_moving_out_
     // The person then moves out of the region: Velsen's staff no longer see the suggestion, the
     // RCN still does until retention.
     close(&p, &case, "GM0453", CloseReason::MovedOutOfRegion).await;
-    assert!(suggestions(&p, &vera, case.case_id, "accepted").await.is_empty());
+    assert!(
+        suggestions(&p, &vera, case.case_id, "accepted")
+            .await
+            .is_empty()
+    );
     assert_eq!(
-        suggestions(&p, &rcn("rita"), case.case_id, "accepted").await.len(),
+        suggestions(&p, &rcn("rita"), case.case_id, "accepted")
+            .await
+            .len(),
         1
     );
     p.stop().await;
