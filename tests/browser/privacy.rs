@@ -276,7 +276,7 @@ async fn the_privacy_officer_makes_an_export_reads_the_dutch_document_and_downlo
         "Verzoek per brief van 1 december 2026",
         &format!("Casus {case_id}"),
         "Gemeente Haarlem",
-        "Inschrijving in de BRP",
+        "BRP-inschrijving in Haarlem",
         "Voorwaarde: ID-bewijs",
         "Voorwaarde: Zorg",
         "Taak aangemaakt",

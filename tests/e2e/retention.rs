@@ -1,5 +1,6 @@
 //! Retention across the stack (issue 16): with the clock moved past every retention period, a
-//! closed episode is gone from every table of intake, router and casework, and its messages from
+//! closed episode is gone from every table of intake, router, casework and procesregie (the case
+//! it watches), and its messages from
 //! the streams; a notice linked to an open case stays in every service (intake and the router
 //! ask casework), and goes once the case is closed; the monitor's aggregates survive; the
 //! deletion logs count what went, also as each service answers them to the privacy officer; a
@@ -16,7 +17,8 @@ use rcn_tests::{PATIENCE, TestStack, release_notice_json};
 /// How long the test's streams keep a message (`RCN_RETENTION_STREAM_MAX_AGE`).
 const STREAM_MAX_AGE: Duration = Duration::from_secs(3);
 
-/// Rows of the person's episode in every table of intake, router and casework that holds them.
+/// Rows of the person's episode in every table of intake, router, casework and procesregie that
+/// holds them.
 async fn rows_of(stack: &TestStack, notice_key: &str) -> Vec<(&'static str, i64)> {
     let case_id: Option<uuid::Uuid> =
         sqlx::query_scalar("SELECT case_id FROM casework.case_notices WHERE notice_key = $1")
@@ -80,6 +82,14 @@ async fn rows_of(stack: &TestStack, notice_key: &str) -> Vec<(&'static str, i64)
             "casework.case_notices",
             "SELECT count(*) FROM casework.case_notices WHERE case_id = $1",
         ),
+        (
+            "procesregie.watched_cases",
+            "SELECT count(*) FROM procesregie.watched_cases WHERE case_id = $1",
+        ),
+        (
+            "procesregie.watched_conditions",
+            "SELECT count(*) FROM procesregie.watched_conditions WHERE case_id = $1",
+        ),
     ] {
         let n: i64 = sqlx::query_scalar(sql)
             .bind(case_id)
@@ -99,6 +109,21 @@ async fn monitor_rows(stack: &TestStack) -> i64 {
                   + (SELECT count(*) FROM monitor.cases) + (SELECT count(*) FROM monitor.task_statuses)",
         )
         .await
+}
+
+/// Waits until procesregie has learnt from CASES that the case closed (its retention clock).
+async fn procesregie_saw_the_closure(stack: &TestStack, case_id: uuid::Uuid) {
+    eventually(PATIENCE, "procesregie to see the case close", || async {
+        (stack
+            .count(&format!(
+                "SELECT count(*) FROM procesregie.watched_cases
+                  WHERE case_id = '{case_id}' AND NOT open AND closed_at IS NOT NULL"
+            ))
+            .await
+            == 1)
+            .then_some(())
+    })
+    .await;
 }
 
 fn counts(reports: &[rcn::retention::ServiceReport]) -> Vec<(&'static str, String, u64)> {
@@ -144,6 +169,7 @@ async fn a_closed_episode_expires_from_every_service_and_stream_while_an_open_ca
             .filter(|s| s == "closed")
     })
     .await;
+    procesregie_saw_the_closure(&stack, case_a.case_id).await;
     // Person B: an open case.
     let mut other = release_notice_json();
     other["notice_id"] = "b1".into();
@@ -205,6 +231,7 @@ async fn a_closed_episode_expires_from_every_service_and_stream_while_an_open_ca
         ("casework", "access_log", 0),
         ("procesregie", "ico", 0),
         ("procesregie", "ico", 0),
+        ("procesregie", "case", 1),
         ("procesregie", "access_log", 0),
         ("procesregie", "access_log", 0),
     ]
@@ -230,7 +257,7 @@ async fn a_closed_episode_expires_from_every_service_and_stream_while_an_open_ca
         a_after.iter().all(|(_, n)| *n == 0),
         "A is gone from every table: {a_after:?}"
     );
-    // B's case is open: casework keeps it and its notice.
+    // B's case is open: casework keeps it and its notice, procesregie the case it watches.
     assert_eq!(
         stack
             .count(&format!(
@@ -241,6 +268,12 @@ async fn a_closed_episode_expires_from_every_service_and_stream_while_an_open_ca
         1
     );
     assert_eq!(stack.count("SELECT count(*) FROM casework.cases").await, 1);
+    assert_eq!(
+        stack
+            .count("SELECT count(*) FROM procesregie.watched_cases")
+            .await,
+        1
+    );
     let b_kept = rows_of(&stack, "PI-HAARLEM:b1").await;
     assert_eq!(
         monitor_rows(&stack).await,
@@ -271,6 +304,7 @@ async fn a_closed_episode_expires_from_every_service_and_stream_while_an_open_ca
             .filter(|s| s == "closed")
     })
     .await;
+    procesregie_saw_the_closure(&stack, case_b.case_id).await;
     eventually(PATIENCE, "intake to record B's outcomes", || async {
         (stack
             .count("SELECT count(*) FROM intake.notice_outcomes")
@@ -313,6 +347,7 @@ async fn a_closed_episode_expires_from_every_service_and_stream_while_an_open_ca
             ("intake", "notice".to_owned(), 2),
             ("router", "notice".to_owned(), 2),
             ("casework", "case".to_owned(), 1),
+            ("procesregie", "case".to_owned(), 1),
         ],
         "{closed:?}"
     );
@@ -338,6 +373,7 @@ async fn a_closed_episode_expires_from_every_service_and_stream_while_an_open_ca
     assert_eq!(logged("intake", "notice"), 2);
     assert_eq!(logged("router", "notice"), 2);
     assert_eq!(logged("casework", "case"), 1);
+    assert_eq!(logged("procesregie", "case"), 1);
     assert_eq!(
         log.iter().filter(|(s, _)| *s == "casework").count(),
         9,
@@ -422,7 +458,7 @@ async fn retention_log_answers_the_privacy_officer(stack: &TestStack, at: DateTi
             ("intake", 2),
             ("router", 2),
             ("casework", 1),
-            ("procesregie", 0)
+            ("procesregie", 1)
         ]
     );
 }

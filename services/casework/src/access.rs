@@ -5,7 +5,7 @@
 //! so a staff member of one municipality cannot even learn that a case of another exists.
 
 use chrono::NaiveDate;
-use rcn_contracts::casework_api::{ErrorCode, TaskRef};
+use rcn_contracts::casework_api::{CloseReason, ErrorCode, TaskRef};
 use rcn_contracts::events::ConditionState;
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::{Condition, ConditionStatus, Gemeentecode};
@@ -25,6 +25,8 @@ pub struct TaskRow {
     pub gemeentecode: Gemeentecode,
     pub episode_key: String,
     pub case_open: bool,
+    /// Why the case closed (none while open): some closures end the municipality's access.
+    pub closed_reason: Option<CloseReason>,
 }
 
 impl TaskRow {
@@ -56,7 +58,7 @@ pub async fn load_task(
             TaskRow,
             r#"SELECT t.case_id, t.condition AS "condition: Condition", t.status AS "status: ConditionStatus",
                       t.claimed_by, t.due_on, c.gemeentecode AS "gemeentecode: Gemeentecode", c.episode_key,
-                      c.status = 'open' AS "case_open!"
+                      c.status = 'open' AS "case_open!", c.closed_reason AS "closed_reason: CloseReason"
                FROM condition_tasks t JOIN cases c ON c.case_id = t.case_id
                WHERE t.case_id = $1 AND t.condition = $2 FOR UPDATE OF t"#,
             task.case_id,
@@ -69,7 +71,7 @@ pub async fn load_task(
             TaskRow,
             r#"SELECT t.case_id, t.condition AS "condition: Condition", t.status AS "status: ConditionStatus",
                       t.claimed_by, t.due_on, c.gemeentecode AS "gemeentecode: Gemeentecode", c.episode_key,
-                      c.status = 'open' AS "case_open!"
+                      c.status = 'open' AS "case_open!", c.closed_reason AS "closed_reason: CloseReason"
                FROM condition_tasks t JOIN cases c ON c.case_id = t.case_id
                WHERE t.case_id = $1 AND t.condition = $2"#,
             task.case_id,
@@ -81,10 +83,13 @@ pub async fn load_task(
     Ok(row)
 }
 
-/// The task if the caller may see it; `not_found` otherwise.
+/// The task if the caller may see its case ([`crate::visibility::may_see_case`]); `not_found`
+/// otherwise.
 pub fn visible(who: &Identity, row: Option<TaskRow>) -> Result<TaskRow> {
     match row {
-        Some(row) if who.may_see(&row.gemeentecode) => Ok(row),
+        Some(row) if crate::visibility::may_see_case(who, &row.gemeentecode, row.closed_reason) => {
+            Ok(row)
+        }
         _ => Err(not_found()),
     }
 }

@@ -67,7 +67,7 @@ pub async fn case_detail(
         return Err(not_found());
     };
     let gemeentecode = c.gemeentecode;
-    let policy = FieldPolicy::for_case(who, &gemeentecode)?;
+    let policy = FieldPolicy::for_case(who, &gemeentecode, c.closed_reason)?;
 
     let risk_flags = if policy.risk_flags() {
         Some(

@@ -37,7 +37,7 @@ pub(crate) async fn lock_tasks(
         TaskRow,
         r#"SELECT t.case_id, t.condition AS "condition: Condition", t.status AS "status: ConditionStatus",
                   t.claimed_by, t.due_on, c.gemeentecode AS "gemeentecode: Gemeentecode", c.episode_key,
-                  c.status = 'open' AS "case_open!"
+                  c.status = 'open' AS "case_open!", c.closed_reason AS "closed_reason: CloseReason"
            FROM condition_tasks t JOIN cases c ON c.case_id = t.case_id
            WHERE t.case_id = $1 ORDER BY t.condition COLLATE "C" FOR NO KEY UPDATE OF t"#,
         case_id,

@@ -45,7 +45,8 @@ pub async fn close_by_hand(
     }
     let mut tx = cw.pool.begin().await?;
     let case = sqlx::query!(
-        r#"SELECT gemeentecode AS "gemeentecode: Gemeentecode", status AS "status: CaseStatus"
+        r#"SELECT gemeentecode AS "gemeentecode: Gemeentecode", status AS "status: CaseStatus",
+                  closed_reason AS "closed_reason: CloseReason"
            FROM cases WHERE case_id = $1 FOR UPDATE"#,
         req.case_id,
     )
@@ -55,7 +56,7 @@ pub async fn close_by_hand(
         return Err(not_found());
     };
     let gemeente = case.gemeentecode;
-    if !who.may_see(&gemeente) {
+    if !crate::visibility::may_see_case(who, &gemeente, case.closed_reason) {
         return Err(not_found());
     }
     if !(who.may_work(&gemeente) || who.role == Role::RcnCoordinator) {

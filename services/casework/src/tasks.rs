@@ -141,7 +141,7 @@ pub async fn task_history(cw: &Casework, who: &Identity, task: TaskRef) -> Resul
     require_case_reader(who)?;
     let mut tx = cw.pool.begin().await?;
     let row = visible(who, access::load_task(&mut tx, task, false).await?)?;
-    let policy = FieldPolicy::for_case(who, &row.gemeentecode)?;
+    let policy = FieldPolicy::for_case(who, &row.gemeentecode, row.closed_reason)?;
     let notes = policy.notes(row.condition, row.claimed_by.as_deref());
     let entries = sqlx::query!(
         r#"SELECT at, by_whom, change, from_status AS "from_status: ConditionStatus",

@@ -4,7 +4,7 @@
 //!
 //! | field | shown to |
 //! |---|---|
-//! | the case at all | its municipality's staff, the RCN coordinator, the procesregisseur (another municipality's staff: `not_found`; the privacy officer and the administrator read no case here: `forbidden`) |
+//! | the case at all | its municipality's staff, the RCN coordinator, the procesregisseur (another municipality's staff: `not_found`; the privacy officer and the administrator read no case here: `forbidden`); a case closed because the municipality is no longer responsible (moved out of the region, cancelled by the institution) no longer its staff: `not_found`, the RCN and procesregie until retention removes it |
 //! | name, date of birth | whoever may see the case |
 //! | full BSN | the case's own municipality's staff, and the privacy officer (whose reads of a person go through the export); everyone else `*****6782`; a list (the inbox) masks it for everyone |
 //! | risk flags | the RCN coordinator and the procesregisseur only |
@@ -16,7 +16,7 @@
 //! decide: only the `Rcn-Identity` the kit verified.
 
 use rcn_contracts::access_log::{Field, Read, What};
-use rcn_contracts::casework_api::ErrorCode;
+use rcn_contracts::casework_api::{CloseReason, ErrorCode};
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::{Condition, Gemeentecode};
 
@@ -35,6 +35,29 @@ pub fn require_case_reader(who: &Identity) -> Result<()> {
     }
 }
 
+/// Whether a case closed for `reason` is no longer its municipality's to read: the person moved
+/// out of the region (another region's municipality is responsible now) or the institution
+/// cancelled its notices (there is no aftercare to give). Closed for any other reason (completed,
+/// deceased, a duplicate, by hand for another reason) the case stays the municipality's own record
+/// until retention removes it. Reopening clears the reason, and with it this rule.
+pub fn ends_municipal_access(reason: Option<CloseReason>) -> bool {
+    matches!(
+        reason,
+        Some(CloseReason::MovedOutOfRegion | CloseReason::Cancelled)
+    )
+}
+
+/// Whether `who` may see a case of `gemeente`, closed for `closed_reason` (none while open): the
+/// one answer every casework reader of a case asks.
+pub fn may_see_case(
+    who: &Identity,
+    gemeente: &Gemeentecode,
+    closed_reason: Option<CloseReason>,
+) -> bool {
+    who.may_see(gemeente)
+        && !(who.role == Role::MunicipalStaff && ends_municipal_access(closed_reason))
+}
+
 /// What one caller is shown of one case of municipality `gemeente`.
 #[derive(Debug, Clone, Copy)]
 pub struct FieldPolicy<'a> {
@@ -49,11 +72,16 @@ impl<'a> FieldPolicy<'a> {
         FieldPolicy { who, gemeente }
     }
 
-    /// The rule for `who` reading a case of `gemeente`: `forbidden` for a role that reads no
-    /// case, `not_found` for a case of another municipality.
-    pub fn for_case(who: &'a Identity, gemeente: &'a Gemeentecode) -> Result<Self> {
+    /// The rule for `who` reading a case of `gemeente`, closed for `closed_reason` (none while
+    /// open): `forbidden` for a role that reads no case, `not_found` for a case of another
+    /// municipality or one its municipality no longer has ([`ends_municipal_access`]).
+    pub fn for_case(
+        who: &'a Identity,
+        gemeente: &'a Gemeentecode,
+        closed_reason: Option<CloseReason>,
+    ) -> Result<Self> {
         require_case_reader(who)?;
-        if !who.may_see(gemeente) {
+        if !may_see_case(who, gemeente, closed_reason) {
             return Err(not_found());
         }
         Ok(Self::rule(who, gemeente))
@@ -172,7 +200,7 @@ mod tests {
     #[test]
     fn only_case_readers_get_a_rule_and_another_municipality_gets_not_found() {
         let haarlem = Gemeentecode::parse("GM0392").unwrap();
-        let code = |w: &Identity| match FieldPolicy::for_case(w, &haarlem) {
+        let code = |w: &Identity| match FieldPolicy::for_case(w, &haarlem, None) {
             Ok(_) => None,
             Err(crate::error::CaseworkError::Refused(e)) => ErrorCode::of(&e),
             Err(e) => panic!("{e}"),
@@ -190,6 +218,32 @@ mod tests {
             code(&who("a", Role::Administrator, None)),
             Some(ErrorCode::Forbidden)
         );
+    }
+
+    #[test]
+    fn a_case_closed_as_moved_out_or_cancelled_is_no_longer_its_municipality_s() {
+        let haarlem = Gemeentecode::parse("GM0392").unwrap();
+        let anna = who("anna", Role::MunicipalStaff, Some("GM0392"));
+        let rita = who("rita", Role::RcnCoordinator, None);
+        let paul = who("paul", Role::Procesregisseur, None);
+        for reason in [CloseReason::MovedOutOfRegion, CloseReason::Cancelled] {
+            assert!(!may_see_case(&anna, &haarlem, Some(reason)), "{reason:?}");
+            assert!(may_see_case(&rita, &haarlem, Some(reason)), "{reason:?}");
+            assert!(may_see_case(&paul, &haarlem, Some(reason)), "{reason:?}");
+            assert!(matches!(
+                FieldPolicy::for_case(&anna, &haarlem, Some(reason)),
+                Err(crate::error::CaseworkError::Refused(e)) if ErrorCode::of(&e) == Some(ErrorCode::NotFound)
+            ));
+        }
+        for reason in [
+            None,
+            Some(CloseReason::Completed),
+            Some(CloseReason::Deceased),
+            Some(CloseReason::Duplicate),
+            Some(CloseReason::Other),
+        ] {
+            assert!(may_see_case(&anna, &haarlem, reason), "{reason:?}");
+        }
     }
 
     #[test]

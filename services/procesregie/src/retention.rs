@@ -3,17 +3,26 @@
 //!   (actions, their history and reminders), its reviews and the application it came from;
 //! - an application that led to no ICO (advice, a local table, not accepted) goes the same
 //!   number of years after the triage decided it: for the person it is finished then;
+//! - a suggestion accepted into an application goes with that application;
+//! - a case procesregie watches (pseudonyms, condition statuses, overdue reminders, and the
+//!   suggestions raised about it) goes `RCN_RETENTION_CASE_YEARS` after casework closed it, as
+//!   casework's own case does (class `case`), once no application of it is kept any more (an
+//!   application, and its ICO, keep the case they came from until their own years have passed;
+//!   the rules run in this order, so one run removes both);
 //! - access-log rows and privacy questions go `RCN_RETENTION_ACCESS_LOG_YEARS` after they were
 //!   written, longer than the ICOs they cover (the settings refuse otherwise).
 //!
-//! Open ICOs, applications still in draft or waiting for triage, and the cases procesregie
-//! watches (pseudonyms and condition statuses, no names) are not touched here. Only procesregie's
-//! own tables.
+//! Open ICOs, applications still in draft or waiting for triage, and open cases are not touched
+//! here. Only procesregie's own tables.
 
 use rcn_contracts::retention::RecordClass;
 use rcn_runtime::retention::{Cutoffs, Rule};
 use sqlx::PgConnection;
 use uuid::Uuid;
+
+/// The watched-case rule's words in the deletion log.
+pub const WATCHED_CASES: &str =
+    "watched cases with conditions and suggestions, years after the case closed";
 
 pub fn rules() -> Vec<Rule> {
     vec![
@@ -28,6 +37,12 @@ pub fn rules() -> Vec<Rule> {
             rule: "applications that led to no ICO, years after the triage decided",
             candidates: None,
             apply: |conn, c, _, limit| Box::pin(applications_without_ico(conn, c, limit)),
+        },
+        Rule {
+            class: RecordClass::Case,
+            rule: WATCHED_CASES,
+            candidates: None,
+            apply: |conn, c, _, limit| Box::pin(closed_watched_cases(conn, c, limit)),
         },
         Rule {
             class: RecordClass::AccessLog,
@@ -107,24 +122,73 @@ async fn applications_without_ico(
     delete_applications(conn, &ids).await
 }
 
-/// Removes applications; a suggestion accepted into one keeps no pointer to it.
+/// Removes applications, and the suggestions accepted into them (what the rule looked at, risk
+/// flags among it, belongs to the application it became).
 async fn delete_applications(conn: &mut PgConnection, ids: &[Uuid]) -> Result<u64, sqlx::Error> {
     if ids.is_empty() {
         return Ok(0);
     }
+    let gone: Vec<Option<Uuid>> = sqlx::query_scalar!(
+        "DELETE FROM applications WHERE application_id = ANY($1) RETURNING suggestion_id",
+        ids
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let suggestions: Vec<Uuid> = gone.iter().flatten().copied().collect();
     sqlx::query!(
-        "UPDATE suggestions SET application_id = NULL WHERE application_id = ANY($1)",
+        "DELETE FROM suggestions WHERE suggestion_id = ANY($1) OR application_id = ANY($2)",
+        &suggestions,
         ids
     )
     .execute(&mut *conn)
     .await?;
-    Ok(sqlx::query!(
-        "DELETE FROM applications WHERE application_id = ANY($1)",
-        ids
+    Ok(gone.len() as u64)
+}
+
+/// Removes watched cases closed before the case cutoff, with their conditions, overdue
+/// reminders and suggestions, unless an application of the case is still kept (it goes first,
+/// by its own rule).
+async fn closed_watched_cases(
+    conn: &mut PgConnection,
+    c: Cutoffs,
+    limit: i64,
+) -> Result<u64, sqlx::Error> {
+    let ids: Vec<Uuid> = sqlx::query_scalar!(
+        "SELECT case_id FROM watched_cases w
+          WHERE NOT open AND closed_at < $1
+            AND NOT EXISTS (SELECT 1 FROM applications a WHERE a.case_id = w.case_id)
+            AND NOT EXISTS (SELECT 1 FROM applications a JOIN suggestions s USING (suggestion_id)
+                             WHERE s.case_id = w.case_id)
+          ORDER BY closed_at LIMIT $2 FOR UPDATE",
+        c.case_closed_before,
+        limit,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    sqlx::query!(
+        "DELETE FROM overdue_conditions WHERE case_id = ANY($1)",
+        &ids
     )
     .execute(&mut *conn)
-    .await?
-    .rows_affected())
+    .await?;
+    sqlx::query!(
+        "DELETE FROM watched_conditions WHERE case_id = ANY($1)",
+        &ids
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query!("DELETE FROM suggestions WHERE case_id = ANY($1)", &ids)
+        .execute(&mut *conn)
+        .await?;
+    Ok(
+        sqlx::query!("DELETE FROM watched_cases WHERE case_id = ANY($1)", &ids)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected(),
+    )
 }
 
 async fn access_log(conn: &mut PgConnection, c: Cutoffs, limit: i64) -> Result<u64, sqlx::Error> {

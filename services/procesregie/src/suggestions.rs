@@ -158,7 +158,10 @@ impl Procesregie {
         let mut tx = self.pool.begin().await.map_err(db)?;
         let status = q.status.unwrap_or(SuggestionStatus::Open);
         let rows: Vec<SuggestionRow> = select_suggestions!(
-            "WHERE status = $1 AND ($2::uuid IS NULL OR case_id = $2) AND ($3 OR gemeentecode = $4)
+            "WHERE status = $1 AND ($2::uuid IS NULL OR case_id = $2)
+               AND ($3 OR (gemeentecode = $4 AND NOT EXISTS (
+                   SELECT 1 FROM watched_cases w WHERE w.case_id = suggestions.case_id
+                      AND w.closed_reason IN ('moved_out_of_region', 'cancelled'))))
              ORDER BY raised_at DESC LIMIT 500",
             status as SuggestionStatus,
             q.case_id,
@@ -305,6 +308,9 @@ impl Procesregie {
             .map_err(db)?
             .filter(|r: &SuggestionRow| access::may_see(who, Some(&r.gemeentecode), None))
             .ok_or_else(|| not_found("suggestion"))?;
+        if !access::sees_region(who) && municipality_released(tx, row.case_id).await.map_err(db)? {
+            return Err(not_found("suggestion"));
+        }
         if row.status != SuggestionStatus::Open {
             return Err(ApiProblem::conflict(format!(
                 "this suggestion was already {} by {}",
@@ -314,6 +320,21 @@ impl Procesregie {
         }
         Ok(row)
     }
+}
+
+/// Whether casework closed the case because its municipality is no longer responsible (moved out
+/// of the region, cancelled by the institution): as in casework's need to know, the
+/// municipality's staff then no longer see the case, nor what procesregie raised about it; the
+/// RCN and procesregie still do until retention removes it.
+async fn municipality_released(tx: &mut PgConnection, case_id: Uuid) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query_scalar!(
+        "SELECT 1 FROM watched_cases
+          WHERE case_id = $1 AND closed_reason IN ('moved_out_of_region', 'cancelled')",
+        case_id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .is_some())
 }
 
 /// `sqlx::query_as!(SuggestionRow, …)` with every column of [`SuggestionRow`] from

@@ -165,9 +165,14 @@ impl Procesregie {
             "case_closed" => {
                 let e: CaseClosed = decode(d)?;
                 watch(tx, e.case_id, &e.episode_key, e.gemeentecode.as_str()).await?;
+                // The closure starts the retention clock (`crate::retention`); the first
+                // closure counts, a redelivered one changes nothing.
                 sqlx::query!(
-                    "UPDATE watched_cases SET open = false WHERE case_id = $1",
-                    e.case_id
+                    "UPDATE watched_cases SET open = false, closed_at = $2, closed_reason = $3
+                     WHERE case_id = $1 AND open",
+                    e.case_id,
+                    e.closed_at,
+                    e.reason.as_str(),
                 )
                 .execute(&mut *tx)
                 .await?;
@@ -180,19 +185,40 @@ impl Procesregie {
         Ok(())
     }
 
+    /// A case opened, reopened, or moved to another municipality (casework announces a move as
+    /// an opening on the new municipality's subject): the case is open and the new
+    /// municipality's, and so is what procesregie raised about it. The old municipality's staff
+    /// lose the case's suggestions with the case; applications made for the case follow it too
+    /// (their applicant keeps them as applicant).
     async fn case_opened(&self, tx: &mut PgConnection, e: &CaseOpened) -> Result<(), sqlx::Error> {
         sqlx::query!(
             "INSERT INTO watched_cases (case_id, episode_key, person_key, gemeentecode, expected_release_on, spoed)
              VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (case_id) DO UPDATE SET gemeentecode = EXCLUDED.gemeentecode,
                  person_key = coalesce(EXCLUDED.person_key, watched_cases.person_key),
-                 expected_release_on = EXCLUDED.expected_release_on, spoed = EXCLUDED.spoed, open = true",
+                 expected_release_on = EXCLUDED.expected_release_on, spoed = EXCLUDED.spoed, open = true,
+                 closed_at = NULL, closed_reason = NULL",
             e.case_id,
             &e.episode_key,
             e.person_key.as_deref(),
             e.gemeentecode.as_str(),
             e.expected_release_on,
             e.spoed,
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "UPDATE suggestions SET gemeentecode = $2 WHERE case_id = $1 AND gemeentecode <> $2",
+            e.case_id,
+            e.gemeentecode.as_str(),
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "UPDATE applications SET gemeentecode = $2
+             WHERE case_id = $1 AND gemeentecode IS DISTINCT FROM $2",
+            e.case_id,
+            e.gemeentecode.as_str(),
         )
         .execute(&mut *tx)
         .await?;

@@ -207,7 +207,8 @@ async fn a_cancelling_notice_closes_the_case_and_its_tasks_leave_the_inbox() {
         .call::<_, TaskView>(&anna, "claim", &one(case, Condition::Housing))
         .await
         .unwrap_err();
-    assert_eq!(e.code(), ErrorCode::CaseClosed);
+    // Cancelled, the case is no longer Haarlem's at all (`visibility::ends_municipal_access`).
+    assert_eq!(e.code(), ErrorCode::NotFound);
     // A notice after closure is kept but changes nothing.
     app.send_notice(&later(
         "n3",

@@ -1,6 +1,7 @@
 //! Casework as a service, against the real NATS and PostgreSQL servers: routed notices in on
 //! ROUTING, one case per detention episode with its condition tasks, and events out on CASES.
 
+mod access_ends;
 mod attach;
 mod casework_case_detail;
 mod casework_claims;

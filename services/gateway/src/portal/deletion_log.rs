@@ -197,6 +197,9 @@ fn rule_in_dutch(rule: &str) -> String {
         "applications that led to no ICO, years after the triage decided" => {
             "Aanmeldingen die niet tot een ICO leidden, jaren na het triagebesluit"
         }
+        "watched cases with conditions and suggestions, years after the case closed" => {
+            "Gevolgde casussen met voorwaarden en voorstellen tot aanmelding voor procesregie, jaren na afsluiting van de casus"
+        }
         "privacy questions, years after they were asked" => {
             "Privacyvragen (wie heeft ingezien, inzageverzoeken), jaren na de vraag"
         }
@@ -227,5 +230,11 @@ mod tests {
             "{skipped}"
         );
         assert_eq!(rule_in_dutch("a rule still new"), "a rule still new");
+        assert!(
+            rule_in_dutch(
+                "watched cases with conditions and suggestions, years after the case closed"
+            )
+            .starts_with("Gevolgde casussen")
+        );
     }
 }

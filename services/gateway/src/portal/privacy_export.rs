@@ -10,6 +10,7 @@
 //! The portal decides nothing about who may ask: the services refuse anyone but the privacy
 //! officer (the page says so first, for a plain answer).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use askama::Template;
@@ -19,11 +20,13 @@ use axum::response::Response;
 use base64::Engine as _;
 use rcn_contracts::Bsn;
 use rcn_contracts::envelope::ApiProblem;
-use rcn_contracts::events::{RoutingOutcomeKind, RoutingRule};
+use rcn_contracts::events::{RoutingOutcome, RoutingOutcomeKind, RoutingRule};
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::privacy_export::{
-    ExportRequest, MAX_WHY, PersonExport, RecipientKind, assemble, export_subjects,
+    ExportRequest, MAX_WHY, PersonExport, RecipientKind, RoutingDecisionRecord, assemble,
+    export_subjects,
 };
+use rcn_contracts::routing_api::{ManualDecisionNote, NoticeDecision};
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
@@ -31,7 +34,7 @@ use crate::portal::form;
 use crate::portal::page::{self, Layout, PortalError};
 use crate::portal::procesregie::words;
 use crate::portal::session::Staff;
-use crate::portal::{fmt, services};
+use crate::portal::{case_routing, fmt, services, users};
 
 const ONLY_OFFICER: &str =
     "Alleen de functionaris gegevensbescherming kan een inzageverzoek uitvoeren.";
@@ -237,17 +240,94 @@ pub async fn export_form(
         }
     };
     let export = export(&state, &staff.identity, &bsn, &why).await?;
-    let doc = document(&export)?;
+    let names = users::display_names(&state.pool, &user_ids(&export)).await?;
+    let doc = document(&export, &names)?;
     Ok(page_for(&staff, None, None, String::new(), Some(doc)))
 }
 
-fn rule_words(rule: RoutingRule) -> &'static str {
-    match rule {
-        RoutingRule::BrpRegistration => "Inschrijving in de BRP",
-        RoutingRule::AddressLookup => "Adres opgezocht in het adressenregister",
-        RoutingRule::Pc4Table => "Postcodegebied van het laatste adres",
-        RoutingRule::Manual => "Besluit van de RCN-coördinator",
-        RoutingRule::NoRule => "Geen regel: naar de routeringswachtrij",
+/// Every user id the export names (who made it, who decided by hand, who held or changed a task
+/// or a case, who applied, who runs an ICO), for their names.
+fn user_ids(export: &PersonExport) -> Vec<String> {
+    let mut ids = vec![export.made_by.clone()];
+    if let Some(r) = &export.router {
+        ids.extend(
+            r.decisions
+                .iter()
+                .filter_map(|d| d.manual.as_ref().map(|m| m.decided_by.clone())),
+        );
+    }
+    if let Some(cw) = &export.casework {
+        for c in &cw.cases {
+            ids.extend(c.history.iter().map(|h| h.by.clone()));
+            for t in &c.conditions {
+                ids.extend(t.claimed_by.clone());
+                ids.extend(t.history.iter().flat_map(|h| {
+                    [
+                        Some(h.by.clone()),
+                        h.from_holder.clone(),
+                        h.to_holder.clone(),
+                    ]
+                    .into_iter()
+                    .flatten()
+                }));
+            }
+        }
+    }
+    if let Some(pr) = &export.procesregie {
+        ids.extend(pr.applications.iter().map(|a| a.applicant.clone()));
+        ids.extend(pr.icos.iter().map(|i| i.procesregisseur.clone()));
+    }
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// A user id as a person reads it: the name colleagues know (as the case page shows it), rcn
+/// itself, or the institution's notice; an id without a portal account stays as it is.
+fn person_name(names: &HashMap<String, String>, id: &str) -> String {
+    names.get(id).cloned().unwrap_or_else(|| match id {
+        "system" => "rcn".to_owned(),
+        id if id.starts_with("notice:") => "melding van de inrichting".to_owned(),
+        id => id.to_owned(),
+    })
+}
+
+/// A routing decision as the case page's *Ontvangen meldingen en routering* reads it, so the
+/// export explains it in the same Dutch words (`case_routing::explanation`) rather than the
+/// router's English: a decision by hand stands where the rules gave up.
+fn as_notice_decision(d: &RoutingDecisionRecord) -> NoticeDecision {
+    let (kind, code, rule) = match &d.manual {
+        Some(m) => (m.outcome, Some(m.gemeentecode.clone()), RoutingRule::Manual),
+        None => (d.outcome, d.gemeentecode.clone(), d.rule),
+    };
+    let outcome = match (kind, code) {
+        (RoutingOutcomeKind::Routed, Some(gemeentecode)) => RoutingOutcome::Routed { gemeentecode },
+        (RoutingOutcomeKind::OutOfRegion, Some(gemeentecode)) => {
+            RoutingOutcome::OutOfRegion { gemeentecode }
+        }
+        _ => RoutingOutcome::Unroutable,
+    };
+    let named = match rule {
+        RoutingRule::BrpRegistration => d.inputs["brp_municipality"].as_str(),
+        RoutingRule::AddressLookup => d.inputs["address_register"]["gemeentecode"].as_str(),
+        _ => None,
+    };
+    NoticeDecision {
+        notice_key: d.notice_key.clone(),
+        received_at: d.received_at,
+        decided_at: d.decided_at,
+        outcome,
+        rule,
+        ambiguous: d.ambiguous,
+        reason: d.reason.clone(),
+        named_municipality: named.and_then(|n| rcn_contracts::Gemeentecode::parse(n).ok()),
+        pc4: d.inputs["pc4"].as_u64().and_then(|n| u16::try_from(n).ok()),
+        manual: d.manual.as_ref().map(|m| ManualDecisionNote {
+            decided_by: m.decided_by.clone(),
+            why: m.why.clone(),
+            decided_at: m.decided_at,
+        }),
+        forwarded_to: d.forward.as_ref().map(|f| f.target_region.clone()),
     }
 }
 
@@ -271,8 +351,13 @@ fn or_dash(s: Option<&str>) -> String {
         .map_or_else(|| "—".to_owned(), str::to_owned)
 }
 
-/// The export in Dutch words, with its JSON.
-pub fn document(export: &PersonExport) -> Result<Document, PortalError> {
+/// The export in Dutch words, with its JSON; `names` turns user ids into the names colleagues
+/// know ([`users::display_names`]).
+pub fn document(
+    export: &PersonExport,
+    names: &HashMap<String, String>,
+) -> Result<Document, PortalError> {
+    let named = |id: &str| person_name(names, id);
     let json = serde_json::to_vec_pretty(export)
         .map_err(|e| PortalError::Internal(anyhow::anyhow!("the export as JSON: {e}")))?;
     let mut people: Vec<String> = Vec::new();
@@ -362,7 +447,12 @@ pub fn document(export: &PersonExport) -> Result<Document, PortalError> {
                         facts: vec![
                             ("Status".to_owned(), fmt::status(t.status).to_owned()),
                             ("Termijn".to_owned(), fmt::opt_date(t.due_on)),
-                            ("Behandelaar".to_owned(), or_dash(t.claimed_by.as_deref())),
+                            (
+                                "Behandelaar".to_owned(),
+                                t.claimed_by
+                                    .as_deref()
+                                    .map_or_else(|| "—".to_owned(), named),
+                            ),
                             ("Notitie".to_owned(), or_dash(t.note.as_deref())),
                             (
                                 "Reden niet van toepassing".to_owned(),
@@ -375,7 +465,7 @@ pub fn document(export: &PersonExport) -> Result<Document, PortalError> {
                             .map(|h| {
                                 vec![
                                     fmt::date_time(h.at),
-                                    h.by.clone(),
+                                    named(&h.by),
                                     fmt::change(&h.change).to_owned(),
                                     match (h.from_status, h.to_status) {
                                         (Some(a), Some(b)) => {
@@ -393,7 +483,7 @@ pub fn document(export: &PersonExport) -> Result<Document, PortalError> {
                 history: c
                     .history
                     .iter()
-                    .map(|h| vec![fmt::date_time(h.at), h.by.clone(), h.change.clone()])
+                    .map(|h| vec![fmt::date_time(h.at), named(&h.by), h.change.clone()])
                     .collect(),
             });
         }
@@ -416,29 +506,20 @@ pub fn document(export: &PersonExport) -> Result<Document, PortalError> {
         r.decisions
             .iter()
             .map(|d| {
-                let mut by_hand = String::new();
-                if let Some(m) = &d.manual {
-                    by_hand = format!(
-                        " Besloten door {} op {}: {} ({}).",
-                        m.decided_by,
-                        fmt::date_time(m.decided_at),
-                        gemeente(Some(&m.gemeentecode)),
-                        m.why
-                    );
-                }
+                let decision = as_notice_decision(d);
+                let mut why = case_routing::explanation(&decision, &named);
                 if let Some(f) = &d.forward {
-                    by_hand.push_str(&format!(
-                        " Doorgestuurd naar regio {} op {}.",
-                        f.target_region,
+                    why.push_str(&format!(
+                        " Doorgestuurd op {}.",
                         fmt::date_time(f.forwarded_at)
                     ));
                 }
                 vec![
                     d.notice_key.clone(),
-                    outcome_words(d.outcome).to_owned(),
-                    gemeente(d.gemeentecode.as_ref()),
-                    rule_words(d.rule).to_owned(),
-                    format!("{}{by_hand}", d.reason),
+                    outcome_words(decision.outcome.kind()).to_owned(),
+                    gemeente(decision.outcome.gemeentecode()),
+                    case_routing::rule(decision.rule).to_owned(),
+                    why,
                     fmt::date_time(d.decided_at),
                 ]
             })
@@ -454,7 +535,7 @@ pub fn document(export: &PersonExport) -> Result<Document, PortalError> {
                     words::application_status(a.status).to_owned(),
                 ),
                 ("Gemeente".to_owned(), gemeente(a.gemeentecode.as_ref())),
-                ("Aangemeld door".to_owned(), a.applicant.clone()),
+                ("Aangemeld door".to_owned(), named(&a.applicant)),
                 ("Reden".to_owned(), or_dash(a.reason.as_deref())),
                 ("Doel".to_owned(), or_dash(a.goal.as_deref())),
                 (
@@ -490,7 +571,7 @@ pub fn document(export: &PersonExport) -> Result<Document, PortalError> {
             let mut facts = vec![
                 ("Status".to_owned(), words::ico_status(i.status).to_owned()),
                 ("Gemeente".to_owned(), gemeente(i.gemeentecode.as_ref())),
-                ("Procesregisseur".to_owned(), i.procesregisseur.clone()),
+                ("Procesregisseur".to_owned(), named(&i.procesregisseur)),
                 ("Doel".to_owned(), i.goal.clone()),
                 ("Gestart".to_owned(), fmt::date_time(i.opened_at)),
             ];
@@ -575,11 +656,11 @@ pub fn document(export: &PersonExport) -> Result<Document, PortalError> {
         bsn_masked: export.bsn_masked.clone(),
         meta: vec![
             ("Opgesteld op".to_owned(), fmt::date_time(export.made_at)),
-            ("Opgesteld door".to_owned(), export.made_by.clone()),
+            ("Opgesteld door".to_owned(), named(&export.made_by)),
             ("Reden".to_owned(), export.why.clone()),
         ],
         made_at: fmt::date_time(export.made_at),
-        made_by: export.made_by.clone(),
+        made_by: named(&export.made_by),
         why: export.why.clone(),
         missing: export.missing.clone(),
         people,
@@ -595,4 +676,135 @@ pub fn document(export: &PersonExport) -> Result<Document, PortalError> {
         ),
         json_name: format!("inzage-{}.json", export.made_at.format("%Y%m%d-%H%M%S")),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, Utc};
+    use rcn_contracts::privacy_export::{ManualDecisionRecord, RouterExport};
+
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn decision(
+        key: &str,
+        outcome: RoutingOutcomeKind,
+        code: Option<&str>,
+        rule: RoutingRule,
+    ) -> RoutingDecisionRecord {
+        RoutingDecisionRecord {
+            notice_key: key.into(),
+            outcome,
+            gemeentecode: code.map(|c| rcn_contracts::Gemeentecode::parse(c).unwrap()),
+            rule,
+            reason: "BRP registration Haarlem (GM0392) is in the region".into(),
+            ambiguous: false,
+            inputs: serde_json::json!({"brp_municipality": code, "pc4": 2011}),
+            decided_at: at("2026-11-20T09:31:00Z"),
+            received_at: at("2026-11-20T09:30:00Z"),
+            manual: None,
+            forward: None,
+        }
+    }
+
+    fn export_with(decisions: Vec<RoutingDecisionRecord>) -> PersonExport {
+        assemble(
+            at("2026-12-02T10:00:00Z"),
+            "fg",
+            "Verzoek per brief van 1 december 2026",
+            &Bsn::parse("123456782").unwrap(),
+            None,
+            Some(RouterExport { decisions }),
+            None,
+            None,
+            Vec::new(),
+        )
+    }
+
+    #[test]
+    fn routing_decisions_read_in_the_portal_s_dutch_with_names_not_user_ids() {
+        let brp = decision(
+            "PI-HAARLEM:n1",
+            RoutingOutcomeKind::Routed,
+            Some("GM0392"),
+            RoutingRule::BrpRegistration,
+        );
+        let mut by_hand = decision(
+            "PI-HAARLEM:n2",
+            RoutingOutcomeKind::Unroutable,
+            None,
+            RoutingRule::NoRule,
+        );
+        by_hand.reason = "no rule could decide".into();
+        by_hand.manual = Some(ManualDecisionRecord {
+            outcome: RoutingOutcomeKind::Routed,
+            gemeentecode: rcn_contracts::Gemeentecode::parse("GM0453").unwrap(),
+            decided_by: "rita-01".into(),
+            why: "Verblijft bij zijn zus in IJmuiden".into(),
+            decided_at: at("2026-11-21T08:00:00Z"),
+        });
+        let export = export_with(vec![brp, by_hand]);
+        let names = HashMap::from([
+            ("rita-01".to_owned(), "Rita de Coördinator".to_owned()),
+            ("fg".to_owned(), "Fatima Gegevens".to_owned()),
+        ]);
+        let doc = document(&export, &names).unwrap();
+        let text = format!("{:?}", doc.decisions);
+        for english in ["BRP registration", "no rule could decide", "rita-01"] {
+            assert!(!text.contains(english), "{english:?} in {text}");
+        }
+        assert_eq!(doc.decisions[0][1], "Doorgezet naar de gemeente");
+        assert_eq!(doc.decisions[0][2], "Gemeente Haarlem");
+        assert_eq!(doc.decisions[0][3], "BRP-inschrijving");
+        assert_eq!(doc.decisions[0][4], "BRP-inschrijving in Haarlem.");
+        // The decision by hand stands: Velsen, by Rita, with her reason.
+        assert_eq!(doc.decisions[1][2], "Gemeente Velsen");
+        assert_eq!(doc.decisions[1][3], "Besluit van de RCN-coördinator");
+        assert!(
+            doc.decisions[1][4].contains("handmatig besloten door Rita de Coördinator")
+                && doc.decisions[1][4].contains("Verblijft bij zijn zus in IJmuiden"),
+            "{}",
+            doc.decisions[1][4]
+        );
+        assert_eq!(doc.made_by, "Fatima Gegevens");
+        assert!(
+            doc.meta
+                .iter()
+                .any(|(k, v)| k == "Opgesteld door" && v == "Fatima Gegevens")
+        );
+    }
+
+    #[test]
+    fn an_id_without_an_account_stays_and_the_institution_and_rcn_read_as_words() {
+        let names = HashMap::new();
+        assert_eq!(person_name(&names, "anna"), "anna");
+        assert_eq!(person_name(&names, "system"), "rcn");
+        assert_eq!(
+            person_name(&names, "notice:PI-HAARLEM:n2"),
+            "melding van de inrichting"
+        );
+        let mut out = decision(
+            "PI-HAARLEM:n3",
+            RoutingOutcomeKind::OutOfRegion,
+            Some("GM0363"),
+            RoutingRule::BrpRegistration,
+        );
+        out.forward = Some(rcn_contracts::privacy_export::ForwardRecord {
+            target_region: "amsterdam".into(),
+            gemeentecode: rcn_contracts::Gemeentecode::parse("GM0363").unwrap(),
+            forwarded_at: at("2026-11-20T09:32:00Z"),
+            acknowledged_at: None,
+        });
+        let doc = document(&export_with(vec![out]), &names).unwrap();
+        assert_eq!(doc.decisions[0][1], "Buiten de regio");
+        assert!(
+            doc.decisions[0][4].contains("buiten de regio")
+                && doc.decisions[0][4].contains("doorgestuurd naar regio amsterdam"),
+            "{}",
+            doc.decisions[0][4]
+        );
+    }
 }

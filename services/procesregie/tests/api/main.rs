@@ -11,3 +11,4 @@ mod retention;
 mod service_api;
 mod suggestions;
 mod triage_board;
+mod watched_cases;
