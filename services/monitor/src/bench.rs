@@ -23,6 +23,7 @@ use rcn_contracts::monitor_api::Granularity;
 use rcn_contracts::region::RegionTable;
 use rcn_runtime::Config;
 
+use crate::counters::{Family, Figure, Touched};
 use crate::figures::{self, Period, Scope};
 use crate::{MIGRATIONS, Settings};
 
@@ -102,8 +103,8 @@ async fn count_everything(pool: &sqlx::PgPool) -> anyhow::Result<u64> {
         .await?;
     for chunk in keys.chunks(CHUNK as usize) {
         let mut tx = pool.begin().await?;
-        crate::counters::lock(&mut tx).await?;
-        crate::counters::refresh_notices(&mut tx, chunk).await?;
+        crate::counters::lock(&mut tx, Family::Notices).await?;
+        crate::counters::refresh_notices(&mut tx, Touched::all(chunk, &Figure::NOTICE)).await?;
         tx.commit().await?;
     }
     let cases = sqlx::query_scalar!("SELECT case_id FROM cases ORDER BY 1")
@@ -111,16 +112,16 @@ async fn count_everything(pool: &sqlx::PgPool) -> anyhow::Result<u64> {
         .await?;
     for chunk in cases.chunks(CHUNK as usize) {
         let mut tx = pool.begin().await?;
-        crate::counters::lock(&mut tx).await?;
-        crate::counters::refresh_cases(&mut tx, chunk).await?;
+        crate::counters::lock(&mut tx, Family::Cases).await?;
+        crate::counters::refresh_cases(&mut tx, Touched::all(chunk, &Figure::CASE)).await?;
         tx.commit().await?;
     }
     sqlx::query!("ANALYZE").execute(pool).await?;
     Ok((keys.len() + cases.len()) as u64)
 }
 
-/// Sends `n` new notices' events through the live handlers, in batches of the consumer's size;
-/// notices per second.
+/// Sends `n` new notices' events through the live handlers, in batches of the live consumers'
+/// size (a back-fill keeps them full); notices per second.
 async fn catch_up(pool: &sqlx::PgPool, config: &Config, n: usize) -> anyhow::Result<f64> {
     use rcn_contracts::casework_events::{AssignmentChange, TaskAssigned};
     use rcn_contracts::events::{
@@ -249,7 +250,11 @@ async fn catch_up(pool: &sqlx::PgPool, config: &Config, n: usize) -> anyhow::Res
             })
         })
         .collect::<Result<_, serde_json::Error>>()?;
-    let batch = config.consumer_batch.max(1);
+    // The live consumers' batch: as large as what is ready, up to this.
+    let batch = crate::read_models::Feed::Cases
+        .spec(&subjects, config)
+        .batch
+        .max(1);
     let started = Instant::now();
     // The three feeds run side by side, as the live consumers do.
     let (a, b, c) = tokio::join!(

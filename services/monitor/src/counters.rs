@@ -1,11 +1,14 @@
 //! The pre-aggregated figures (`migrations/0003_figure_counters.sql`): after a batch of events is
 //! applied, [`refresh_notices`] and [`refresh_cases`] recompute what each touched notice or case
-//! contributes to every figure and add the difference to the counters, in the batch's
-//! transaction. A figures request then reads only the counters ([`crate::figures`]).
+//! contributes to the figures the batch may have changed ([`Touched`]) and add the difference to
+//! the counters, in the batch's transaction. A figures request then reads only the counters
+//! ([`crate::figures`]).
 //!
-//! Correct only when one transaction at a time refreshes: [`lock`] serialises the projections
-//! (they share notices, and a case may be touched by two batches at once). It must never count
-//! anything personal: keys of the contributions are days, codes, statuses and buckets.
+//! Correct only when one transaction at a time refreshes a figure: [`lock`] serialises the
+//! projections per [`Family`] (the notice figures read only `notices` and `routing`, the case
+//! figures only `cases` and the task history, so the two families never meet and the CASES feed
+//! runs beside NOTICES and ROUTING). It must never count anything personal: keys of the
+//! contributions are days, codes, statuses and buckets.
 //!
 //! Every figure is one statement, written out whole so the compiler checks it against the schema
 //! (`sqlx::query!`, `.sqlx/`). They share one shape:
@@ -41,39 +44,144 @@ pub const NOT_A_RELEASE: [CloseReason; 3] = [
     CloseReason::MovedOutOfRegion,
 ];
 
-/// Takes the projections' lock for the rest of the transaction (one per schema, so a rebuild
-/// runs beside the live monitor).
-pub async fn lock(tx: &mut PgConnection) -> Result<(), sqlx::Error> {
+/// The figures kept as counters, each refreshed on its own: a batch refreshes only those its
+/// events can change, for only the notices or cases whose events can change them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Figure {
+    /// Notices received (reads `notices`, and `routing` for the municipality).
+    Notices,
+    /// Notice → routing decision (reads `routing`).
+    RoutingTime,
+    /// Notice → first claim (reads the case's opening notice time, municipality and claims).
+    ClaimTime,
+    /// Cases opened and spoed (the first opening, municipality, spoed).
+    Opened,
+    /// Per condition, its status at the end of the release day, and releases with open
+    /// conditions (both from the statuses at release).
+    Releases,
+    /// Open cases without a claim since their opening.
+    Unclaimed,
+    /// Open tasks of open cases by due date.
+    Overdue,
+    /// Open spoed cases.
+    OpenSpoed,
+}
+
+impl Figure {
+    /// The figures of notices.
+    pub const NOTICE: [Figure; 2] = [Figure::Notices, Figure::RoutingTime];
+    /// The figures of cases.
+    pub const CASE: [Figure; 6] = [
+        Figure::ClaimTime,
+        Figure::Opened,
+        Figure::Releases,
+        Figure::Unclaimed,
+        Figure::Overdue,
+        Figure::OpenSpoed,
+    ];
+}
+
+/// The notices (`K = String`) or cases (`K = Uuid`) a batch touched, per figure.
+#[derive(Debug, Clone)]
+pub struct Touched<K> {
+    keys: [Vec<K>; Figure::NOTICE.len() + Figure::CASE.len()],
+}
+
+impl<K> Default for Touched<K> {
+    fn default() -> Self {
+        Self {
+            keys: std::array::from_fn(|_| Vec::new()),
+        }
+    }
+}
+
+impl<K: Ord + Clone> Touched<K> {
+    /// Every figure of `figures` for every key of `keys` (a rebuild, a back-fill).
+    pub fn all(keys: &[K], figures: &[Figure]) -> Self {
+        let mut t = Self::default();
+        for f in figures {
+            t.keys[*f as usize].extend_from_slice(keys);
+        }
+        t
+    }
+
+    /// `key` may contribute differently to each of `figures` now.
+    pub fn add(&mut self, key: &K, figures: &[Figure]) {
+        for f in figures {
+            self.keys[*f as usize].push(key.clone());
+        }
+    }
+
+    /// The keys of `figure`, sorted and each once.
+    fn take(&mut self, figure: Figure) -> Vec<K> {
+        let mut keys = std::mem::take(&mut self.keys[figure as usize]);
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    }
+}
+
+/// Which counters a [`lock`] guards: the notice figures or the case figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Notices,
+    Cases,
+}
+
+/// Takes the lock of `family`'s counters for the rest of the transaction (one per schema, so a
+/// rebuild runs beside the live monitor). Take it before the batch's first write, so batches of
+/// one family also apply their events one after another (no two transactions wait on each
+/// other's rows).
+pub async fn lock(tx: &mut PgConnection, family: Family) -> Result<(), sqlx::Error> {
+    let name = match family {
+        Family::Notices => ":monitor-projection:notices",
+        Family::Cases => ":monitor-projection:cases",
+    };
     sqlx::query!(
-        "SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':monitor-projection'))"
+        "SELECT pg_advisory_xact_lock(hashtext(current_schema() || $1))",
+        name
     )
     .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
-/// Recomputes the notice figures of `keys` (deduplicated by the caller or not).
-pub async fn refresh_notices(tx: &mut PgConnection, keys: &[String]) -> Result<(), sqlx::Error> {
-    if keys.is_empty() {
-        return Ok(());
+/// Recomputes the notice figures of the touched notices. Needs [`Family::Notices`]' lock.
+pub async fn refresh_notices(
+    tx: &mut PgConnection,
+    mut touched: Touched<String>,
+) -> Result<(), sqlx::Error> {
+    let keys = touched.take(Figure::Notices);
+    if !keys.is_empty() {
+        notices(tx, &keys).await?;
     }
-    notices(tx, keys).await?;
-    routing_time(tx, keys).await?;
+    let keys = touched.take(Figure::RoutingTime);
+    if !keys.is_empty() {
+        routing_time(tx, &keys).await?;
+    }
     Ok(())
 }
 
-/// Recomputes the case figures of `cases`.
-pub async fn refresh_cases(tx: &mut PgConnection, cases: &[Uuid]) -> Result<(), sqlx::Error> {
-    if cases.is_empty() {
-        return Ok(());
+/// Recomputes the case figures of the touched cases. Needs [`Family::Cases`]' lock.
+pub async fn refresh_cases(
+    tx: &mut PgConnection,
+    mut touched: Touched<Uuid>,
+) -> Result<(), sqlx::Error> {
+    for figure in Figure::CASE {
+        let cases = touched.take(figure);
+        if cases.is_empty() {
+            continue;
+        }
+        match figure {
+            Figure::ClaimTime => claim_time(tx, &cases).await?,
+            Figure::Opened => opened(tx, &cases).await?,
+            Figure::Releases => releases(tx, &cases).await?,
+            Figure::Unclaimed => unclaimed(tx, &cases).await?,
+            Figure::Overdue => overdue(tx, &cases).await?,
+            Figure::OpenSpoed => open_spoed(tx, &cases).await?,
+            Figure::Notices | Figure::RoutingTime => {}
+        }
     }
-    claim_time(tx, cases).await?;
-    opened(tx, cases).await?;
-    at_release(tx, cases).await?;
-    releases(tx, cases).await?;
-    unclaimed(tx, cases).await?;
-    overdue(tx, cases).await?;
-    open_spoed(tx, cases).await?;
     Ok(())
 }
 
@@ -213,10 +321,11 @@ async fn opened(tx: &mut PgConnection, cases: &[Uuid]) -> Result<(), sqlx::Error
     Ok(())
 }
 
-/// Per released case and condition: where it stood at the end of the release day (a task with no
-/// status before then was unknown), by release day. Cases closed for one of [`NOT_A_RELEASE`]
-/// are not releases of this region. The `released` part is the same in [`releases`].
-async fn at_release(tx: &mut PgConnection, cases: &[Uuid]) -> Result<(), sqlx::Error> {
+/// Per released case: per condition where it stood at the end of the release day (a task with
+/// no status before then was unknown), and whether and how many conditions were open then, by
+/// release day. Cases closed for one of [`NOT_A_RELEASE`] are not releases of this region. One
+/// statement for both figures, so the statuses at release are looked up once.
+async fn releases(tx: &mut PgConnection, cases: &[Uuid]) -> Result<(), sqlx::Error> {
     sqlx::query!(
         "WITH released AS (
                   SELECT case_id, gemeentecode, release_on,
@@ -239,62 +348,38 @@ async fn at_release(tx: &mut PgConnection, cases: &[Uuid]) -> Result<(), sqlx::E
                         FROM (SELECT day, gemeentecode, condition, status, -n AS n FROM old
                               UNION ALL
                               SELECT day, gemeentecode, condition, status, n FROM new) d
-                        GROUP BY day, gemeentecode, condition, status HAVING sum(n) <> 0)
-         INSERT INTO n_at_release (level, start, gemeentecode, condition, status, n)
-         SELECT l.level,
-                CASE l.level WHEN 'day' THEN d.day ELSE date_trunc(l.level, d.day::timestamp)::date END,
-                d.gemeentecode, d.condition, d.status, sum(d.n)
-         FROM delta d CROSS JOIN (VALUES ('day'), ('week'), ('month')) AS l(level)
-         GROUP BY 1, 2, 3, 4, 5
-         HAVING sum(d.n) <> 0
-         ON CONFLICT (level, start, gemeentecode, condition, status)
-         DO UPDATE SET n = n_at_release.n + EXCLUDED.n",
-        cases,
-        &NOT_A_RELEASE as &[CloseReason],
-        ConditionStatus::Unknown as ConditionStatus,
-    )
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-/// Per released case: released, with open conditions (0 or 1), and how many conditions were
-/// open at the end of the release day, by release day. Released as in [`at_release`].
-async fn releases(tx: &mut PgConnection, cases: &[Uuid]) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "WITH released AS (
-                  SELECT case_id, gemeentecode, release_on,
-                         (release_on + 1)::timestamp AT TIME ZONE 'Europe/Amsterdam' AS release_end
-                  FROM cases
-                  WHERE case_id = ANY($1) AND first_opened_at IS NOT NULL AND release_on IS NOT NULL
-                    AND NOT (closed AND close_reason = ANY($2))),
-              at_release AS (
-                  SELECT DISTINCT ON (r.case_id, s.condition)
-                         r.case_id, r.release_on AS day, r.gemeentecode, s.condition,
-                         CASE WHEN s.at < r.release_end THEN s.status ELSE $3 END AS status
-                  FROM released r JOIN task_statuses s ON s.case_id = r.case_id
-                  ORDER BY r.case_id, s.condition, (s.at < r.release_end) DESC, s.at DESC, s.event_id DESC),
-              old AS (DELETE FROM c_releases WHERE entity = ANY($1)
+                        GROUP BY day, gemeentecode, condition, status HAVING sum(n) <> 0),
+              counted AS (
+                  INSERT INTO n_at_release (level, start, gemeentecode, condition, status, n)
+                  SELECT l.level,
+                         CASE l.level WHEN 'day' THEN d.day ELSE date_trunc(l.level, d.day::timestamp)::date END,
+                         d.gemeentecode, d.condition, d.status, sum(d.n)
+                  FROM delta d CROSS JOIN (VALUES ('day'), ('week'), ('month')) AS l(level)
+                  GROUP BY 1, 2, 3, 4, 5
+                  HAVING sum(d.n) <> 0
+                  ON CONFLICT (level, start, gemeentecode, condition, status)
+                  DO UPDATE SET n = n_at_release.n + EXCLUDED.n),
+              old_releases AS (DELETE FROM c_releases WHERE entity = ANY($1)
                       RETURNING day, gemeentecode, released, with_open, open_conditions),
-              new AS (INSERT INTO c_releases (entity, day, gemeentecode, released, with_open, open_conditions)
+              new_releases AS (INSERT INTO c_releases (entity, day, gemeentecode, released, with_open, open_conditions)
                       SELECT case_id, day, gemeentecode, 1::bigint,
                              (count(*) FILTER (WHERE status <> ALL($4)) > 0)::int::bigint,
                              count(*) FILTER (WHERE status <> ALL($4))
                       FROM at_release GROUP BY 1, 2, 3
                       RETURNING day, gemeentecode, released, with_open, open_conditions),
-              delta AS (SELECT day, gemeentecode, sum(released) AS released,
+              delta_releases AS (SELECT day, gemeentecode, sum(released) AS released,
                                sum(with_open) AS with_open, sum(open_conditions) AS open_conditions
                         FROM (SELECT day, gemeentecode, -released AS released, -with_open AS with_open,
-                                     -open_conditions AS open_conditions FROM old
+                                     -open_conditions AS open_conditions FROM old_releases
                               UNION ALL
-                              SELECT day, gemeentecode, released, with_open, open_conditions FROM new) d
+                              SELECT day, gemeentecode, released, with_open, open_conditions FROM new_releases) d
                         GROUP BY day, gemeentecode
                         HAVING sum(released) <> 0 OR sum(with_open) <> 0 OR sum(open_conditions) <> 0)
          INSERT INTO n_releases (level, start, gemeentecode, released, with_open, open_conditions)
          SELECT l.level,
                 CASE l.level WHEN 'day' THEN d.day ELSE date_trunc(l.level, d.day::timestamp)::date END,
                 d.gemeentecode, sum(d.released), sum(d.with_open), sum(d.open_conditions)
-         FROM delta d CROSS JOIN (VALUES ('day'), ('week'), ('month')) AS l(level)
+         FROM delta_releases d CROSS JOIN (VALUES ('day'), ('week'), ('month')) AS l(level)
          GROUP BY 1, 2, 3
          HAVING sum(d.released) <> 0 OR sum(d.with_open) <> 0 OR sum(d.open_conditions) <> 0
          ON CONFLICT (level, start, gemeentecode)

@@ -2,8 +2,15 @@
 //! event (and condition), so a redelivery adds nothing; a case's current municipality, open or
 //! closed state and expected release are each last-writer-wins by (event time, event id), so the
 //! events may arrive in any order. Events this monitor does not know are skipped.
+//!
+//! A batch is decoded first and then written in at most seven statements, one per column group or
+//! history table, whatever its size: each statement reduces the batch's events of one case the
+//! way applying them one after another would (latest wins, earliest first opening), so a batch
+//! gives the same rows as its events one by one. The counters are then refreshed only for the
+//! figures each event can change ([`figures_of`]), and for every figure of a case whose
+//! municipality the batch changed.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rcn_contracts::casework_api::CloseReason;
 use rcn_contracts::casework_events::{
     AssignmentChange, CaseClosed, CaseRescheduled, TaskAssigned, TaskDeadline, TaskStatusChanged,
@@ -14,6 +21,8 @@ use rcn_runtime::consumer::{Delivery, Handler, HandlerError};
 use serde::de::DeserializeOwned;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
+
+use crate::counters::{Family, Figure, Touched};
 
 #[derive(Debug)]
 pub struct Cases {
@@ -26,21 +35,48 @@ impl Handler for Cases {
     type Message = serde_json::Value;
 
     async fn handle(&self, batch: &[Delivery<serde_json::Value>]) -> Result<(), HandlerError> {
-        let mut tx = self.pool.begin().await?;
-        crate::counters::lock(&mut tx).await?;
-        let mut touched = Vec::with_capacity(batch.len());
+        let mut changes = Changes::default();
         for d in batch {
             let Some(rest) = d.subject.strip_prefix(&self.prefix) else {
                 continue;
             };
             let event = rest.split('.').next().unwrap_or_default();
-            touched.extend(apply(&mut tx, event, &d.message).await?);
+            changes.add(event, &d.message)?;
         }
-        touched.sort_unstable();
-        touched.dedup();
-        crate::counters::refresh_cases(&mut tx, &touched).await?;
+        let mut tx = self.pool.begin().await?;
+        crate::counters::lock(&mut tx, Family::Cases).await?;
+        let touched = changes.apply(&mut tx).await?;
+        crate::counters::refresh_cases(&mut tx, touched).await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+/// The case figures an event of `event`'s kind can change while the case keeps its municipality
+/// (a change of municipality moves every figure of the case, see [`Changes::apply`]).
+pub fn figures_of(event: &str) -> &'static [Figure] {
+    match event {
+        // Opening sets the first opening, the state, the release, spoed and the statuses.
+        "case_opened" => &Figure::CASE,
+        // The release day, spoed and due dates.
+        "case_rescheduled" => &[
+            Figure::Opened,
+            Figure::Releases,
+            Figure::Overdue,
+            Figure::OpenSpoed,
+        ],
+        // Open or closed, and the reason (a case closed as cancelled was never a release).
+        "case_closed" => &[
+            Figure::Releases,
+            Figure::Unclaimed,
+            Figure::Overdue,
+            Figure::OpenSpoed,
+        ],
+        "task_assigned" => &[Figure::ClaimTime, Figure::Unclaimed],
+        "task_status_changed" => &[Figure::Releases, Figure::Overdue],
+        "task_due_soon" | "task_overdue" => &[Figure::Overdue],
+        // case_updated changes only the municipality.
+        _ => &[],
     }
 }
 
@@ -48,224 +84,383 @@ fn decode<T: DeserializeOwned>(what: &str, v: &serde_json::Value) -> Result<T, H
     serde_json::from_value(v.clone()).map_err(|e| super::undecodable(what, e))
 }
 
-async fn apply(
-    tx: &mut PgConnection,
-    event: &str,
-    v: &serde_json::Value,
-) -> Result<Option<Uuid>, HandlerError> {
-    let case_id = v
-        .get("case_id")
-        .and_then(|c| c.as_str())
-        .and_then(|c| Uuid::parse_str(c).ok());
-    match event {
-        "case_opened" => {
-            let e: CaseOpened = decode("case_opened", v)?;
-            municipality(tx, e.case_id, &e.gemeentecode, e.opened_at, e.event_id).await?;
-            sqlx::query!(
-                "UPDATE cases SET first_opened_at = $2, notice_received_at = $3
-                 WHERE case_id = $1 AND (first_opened_at IS NULL OR $2 < first_opened_at)",
-                e.case_id,
-                e.opened_at,
-                e.notice_received_at,
-            )
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query!(
-                "UPDATE cases SET opened_at = $2, closed = false, close_reason = NULL,
-                                  state_at = $2, state_event = $3
-                 WHERE case_id = $1 AND (state_at IS NULL OR ($2, $3) > (state_at, state_event))",
-                e.case_id,
-                e.opened_at,
-                e.event_id,
-            )
-            .execute(&mut *tx)
-            .await?;
-            release(
-                tx,
-                e.case_id,
-                e.expected_release_on,
-                e.spoed,
-                e.opened_at,
-                e.event_id,
-            )
-            .await?;
-            for c in &e.conditions {
-                status(
-                    tx,
-                    e.event_id,
+/// What a batch writes, column by column (bound as arrays, one statement each).
+#[derive(Debug, Default)]
+struct Changes {
+    /// Every event: the case's municipality as of the event.
+    municipality: Municipality,
+    /// case_opened: when, and when intake received the notice.
+    first_opened: FirstOpened,
+    /// case_opened (open) and case_closed (closed, why): at, event.
+    state: State,
+    /// case_opened and case_rescheduled: the expected release and spoed.
+    release: Release,
+    statuses: History<ConditionStatus>,
+    dues: History<Option<NaiveDate>>,
+    claims: Claims,
+    /// Per case, the figures its events can change.
+    touched: Touched<Uuid>,
+}
+
+#[derive(Debug, Default)]
+struct Municipality {
+    case_id: Vec<Uuid>,
+    gemeentecode: Vec<Gemeentecode>,
+    at: Vec<DateTime<Utc>>,
+    event_id: Vec<Uuid>,
+}
+
+#[derive(Debug, Default)]
+struct FirstOpened {
+    case_id: Vec<Uuid>,
+    opened_at: Vec<DateTime<Utc>>,
+    received_at: Vec<DateTime<Utc>>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    case_id: Vec<Uuid>,
+    at: Vec<DateTime<Utc>>,
+    event_id: Vec<Uuid>,
+    closed: Vec<bool>,
+    reason: Vec<Option<CloseReason>>,
+}
+
+#[derive(Debug, Default)]
+struct Release {
+    case_id: Vec<Uuid>,
+    release_on: Vec<Option<NaiveDate>>,
+    spoed: Vec<bool>,
+    at: Vec<DateTime<Utc>>,
+    event_id: Vec<Uuid>,
+}
+
+/// Rows of `task_statuses` or `task_dues`: (event, condition) → value, at.
+#[derive(Debug)]
+struct History<T> {
+    event_id: Vec<Uuid>,
+    condition: Vec<Condition>,
+    case_id: Vec<Uuid>,
+    value: Vec<T>,
+    at: Vec<DateTime<Utc>>,
+}
+
+impl<T> Default for History<T> {
+    fn default() -> Self {
+        Self {
+            event_id: Vec::new(),
+            condition: Vec::new(),
+            case_id: Vec::new(),
+            value: Vec::new(),
+            at: Vec::new(),
+        }
+    }
+}
+
+impl<T> History<T> {
+    fn push(
+        &mut self,
+        event_id: Uuid,
+        condition: Condition,
+        case_id: Uuid,
+        value: T,
+        at: DateTime<Utc>,
+    ) {
+        self.event_id.push(event_id);
+        self.condition.push(condition);
+        self.case_id.push(case_id);
+        self.value.push(value);
+        self.at.push(at);
+    }
+}
+
+#[derive(Debug, Default)]
+struct Claims {
+    event_id: Vec<Uuid>,
+    case_id: Vec<Uuid>,
+    condition: Vec<Condition>,
+    change: Vec<AssignmentChange>,
+    held: Vec<bool>,
+    at: Vec<DateTime<Utc>>,
+}
+
+impl Changes {
+    fn municipality(
+        &mut self,
+        case_id: Uuid,
+        gemeentecode: &Gemeentecode,
+        at: DateTime<Utc>,
+        event_id: Uuid,
+    ) {
+        let m = &mut self.municipality;
+        m.case_id.push(case_id);
+        m.gemeentecode.push(gemeentecode.clone());
+        m.at.push(at);
+        m.event_id.push(event_id);
+    }
+
+    fn state(
+        &mut self,
+        case_id: Uuid,
+        at: DateTime<Utc>,
+        event_id: Uuid,
+        closed: Option<CloseReason>,
+    ) {
+        let s = &mut self.state;
+        s.case_id.push(case_id);
+        s.at.push(at);
+        s.event_id.push(event_id);
+        s.closed.push(closed.is_some());
+        s.reason.push(closed);
+    }
+
+    fn release(
+        &mut self,
+        case_id: Uuid,
+        release_on: Option<NaiveDate>,
+        spoed: bool,
+        at: DateTime<Utc>,
+        event_id: Uuid,
+    ) {
+        let r = &mut self.release;
+        r.case_id.push(case_id);
+        r.release_on.push(release_on);
+        r.spoed.push(spoed);
+        r.at.push(at);
+        r.event_id.push(event_id);
+    }
+
+    /// Decodes one event of kind `event` into the batch; events this monitor does not know are
+    /// skipped.
+    fn add(&mut self, event: &str, v: &serde_json::Value) -> Result<(), HandlerError> {
+        let case_id = match event {
+            "case_opened" => {
+                let e: CaseOpened = decode("case_opened", v)?;
+                self.municipality(e.case_id, &e.gemeentecode, e.opened_at, e.event_id);
+                let o = &mut self.first_opened;
+                o.case_id.push(e.case_id);
+                o.opened_at.push(e.opened_at);
+                o.received_at.push(e.notice_received_at);
+                self.state(e.case_id, e.opened_at, e.event_id, None);
+                self.release(
                     e.case_id,
-                    c.condition,
-                    c.status,
+                    e.expected_release_on,
+                    e.spoed,
                     e.opened_at,
-                )
-                .await?;
+                    e.event_id,
+                );
+                for c in &e.conditions {
+                    self.statuses
+                        .push(e.event_id, c.condition, e.case_id, c.status, e.opened_at);
+                }
+                e.case_id
             }
-        }
-        "case_updated" => {
-            let e: CaseUpdated = decode("case_updated", v)?;
-            municipality(tx, e.case_id, &e.gemeentecode, e.updated_at, e.event_id).await?;
-        }
-        "case_rescheduled" => {
-            let e: CaseRescheduled = decode("case_rescheduled", v)?;
-            municipality(tx, e.case_id, &e.gemeentecode, e.at, e.event_id).await?;
-            release(
-                tx,
-                e.case_id,
-                e.expected_release_on,
-                e.spoed,
-                e.at,
-                e.event_id,
-            )
-            .await?;
-            for due in &e.due {
-                due_on(tx, e.event_id, e.case_id, due.condition, due.due_on, e.at).await?;
+            "case_updated" => {
+                let e: CaseUpdated = decode("case_updated", v)?;
+                self.municipality(e.case_id, &e.gemeentecode, e.updated_at, e.event_id);
+                e.case_id
             }
+            "case_rescheduled" => {
+                let e: CaseRescheduled = decode("case_rescheduled", v)?;
+                self.municipality(e.case_id, &e.gemeentecode, e.at, e.event_id);
+                self.release(e.case_id, e.expected_release_on, e.spoed, e.at, e.event_id);
+                for due in &e.due {
+                    self.dues
+                        .push(e.event_id, due.condition, e.case_id, due.due_on, e.at);
+                }
+                e.case_id
+            }
+            "case_closed" => {
+                let e: CaseClosed = decode("case_closed", v)?;
+                self.municipality(e.case_id, &e.gemeentecode, e.closed_at, e.event_id);
+                self.state(e.case_id, e.closed_at, e.event_id, Some(e.reason));
+                e.case_id
+            }
+            "task_assigned" => {
+                let e: TaskAssigned = decode("task_assigned", v)?;
+                self.municipality(e.case_id, &e.gemeentecode, e.at, e.event_id);
+                let held = e.holder.is_some()
+                    && !matches!(
+                        e.change,
+                        AssignmentChange::Unclaimed | AssignmentChange::Lapsed
+                    );
+                let c = &mut self.claims;
+                c.event_id.push(e.event_id);
+                c.case_id.push(e.case_id);
+                c.condition.push(e.condition);
+                c.change.push(e.change);
+                c.held.push(held);
+                c.at.push(e.at);
+                e.case_id
+            }
+            "task_status_changed" => {
+                let e: TaskStatusChanged = decode("task_status_changed", v)?;
+                self.municipality(e.case_id, &e.gemeentecode, e.at, e.event_id);
+                self.statuses
+                    .push(e.event_id, e.condition, e.case_id, e.to, e.at);
+                e.case_id
+            }
+            "task_due_soon" | "task_overdue" => {
+                let e: TaskDeadline = decode(event, v)?;
+                self.municipality(e.case_id, &e.gemeentecode, e.raised_at, e.event_id);
+                self.dues.push(
+                    e.event_id,
+                    e.condition,
+                    e.case_id,
+                    Some(e.due_on),
+                    e.raised_at,
+                );
+                e.case_id
+            }
+            _ => return Ok(()),
+        };
+        self.touched.add(&case_id, figures_of(event));
+        Ok(())
+    }
+
+    /// Writes the batch; the cases and figures to refresh.
+    async fn apply(self, tx: &mut PgConnection) -> Result<Touched<Uuid>, sqlx::Error> {
+        let mut touched = self.touched;
+        if self.municipality.case_id.is_empty() {
+            return Ok(touched);
         }
-        "case_closed" => {
-            let e: CaseClosed = decode("case_closed", v)?;
-            municipality(tx, e.case_id, &e.gemeentecode, e.closed_at, e.event_id).await?;
+        // Every event names the case's municipality, so this also makes the row of a case whose
+        // first event to arrive is not its opening. A case that is new or moved to another
+        // municipality moves in every figure.
+        let m = &self.municipality;
+        let moved = sqlx::query_scalar!(
+            r#"WITH batch AS (
+                   SELECT DISTINCT ON (case_id) case_id, gemeentecode, at, event_id
+                   FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::uuid[])
+                        AS b(case_id, gemeentecode, at, event_id)
+                   ORDER BY case_id, at DESC, event_id DESC),
+                   before AS (SELECT c.case_id, c.gemeentecode FROM cases c JOIN batch USING (case_id)),
+                   changed AS (
+                   INSERT INTO cases (case_id, gemeentecode, gemeente_at, gemeente_event)
+                   SELECT case_id, gemeentecode, at, event_id FROM batch
+                   ON CONFLICT (case_id) DO UPDATE
+                   SET gemeentecode = EXCLUDED.gemeentecode, gemeente_at = EXCLUDED.gemeente_at,
+                       gemeente_event = EXCLUDED.gemeente_event
+                   WHERE (EXCLUDED.gemeente_at, EXCLUDED.gemeente_event) > (cases.gemeente_at, cases.gemeente_event)
+                   RETURNING case_id, gemeentecode)
+               SELECT changed.case_id AS "case_id!"
+               FROM changed LEFT JOIN before USING (case_id)
+               WHERE before.gemeentecode IS DISTINCT FROM changed.gemeentecode"#,
+            &m.case_id,
+            &m.gemeentecode as &[Gemeentecode],
+            &m.at,
+            &m.event_id,
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for case in &moved {
+            touched.add(case, &Figure::CASE);
+        }
+        let o = &self.first_opened;
+        if !o.case_id.is_empty() {
             sqlx::query!(
-                "UPDATE cases SET closed = true, close_reason = $4, state_at = $2, state_event = $3
-                 WHERE case_id = $1 AND (state_at IS NULL OR ($2, $3) > (state_at, state_event))",
-                e.case_id,
-                e.closed_at,
-                e.event_id,
-                e.reason as CloseReason,
+                "UPDATE cases SET first_opened_at = o.opened_at, notice_received_at = o.received_at
+                 FROM (SELECT DISTINCT ON (case_id) case_id, opened_at, received_at
+                       FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[])
+                            AS o(case_id, opened_at, received_at)
+                       ORDER BY case_id, opened_at) o
+                 WHERE cases.case_id = o.case_id
+                   AND (cases.first_opened_at IS NULL OR o.opened_at < cases.first_opened_at)",
+                &o.case_id,
+                &o.opened_at,
+                &o.received_at,
             )
             .execute(&mut *tx)
             .await?;
         }
-        "task_assigned" => {
-            let e: TaskAssigned = decode("task_assigned", v)?;
-            municipality(tx, e.case_id, &e.gemeentecode, e.at, e.event_id).await?;
-            let held = e.holder.is_some()
-                && !matches!(
-                    e.change,
-                    AssignmentChange::Unclaimed | AssignmentChange::Lapsed
-                );
+        let s = &self.state;
+        if !s.case_id.is_empty() {
+            // An opening (also a reopening) sets when the case was opened; a closure keeps it.
+            sqlx::query!(
+                "UPDATE cases SET opened_at = CASE WHEN s.closed THEN cases.opened_at ELSE s.at END,
+                                  closed = s.closed, close_reason = s.reason,
+                                  state_at = s.at, state_event = s.event_id
+                 FROM (SELECT DISTINCT ON (case_id) case_id, at, event_id, closed, reason
+                       FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::bool[], $5::text[])
+                            AS s(case_id, at, event_id, closed, reason)
+                       ORDER BY case_id, at DESC, event_id DESC) s
+                 WHERE cases.case_id = s.case_id
+                   AND (cases.state_at IS NULL OR (s.at, s.event_id) > (cases.state_at, cases.state_event))",
+                &s.case_id,
+                &s.at,
+                &s.event_id,
+                &s.closed,
+                &s.reason as &[Option<CloseReason>],
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        let r = &self.release;
+        if !r.case_id.is_empty() {
+            sqlx::query!(
+                "UPDATE cases SET release_on = r.release_on, spoed = r.spoed, release_at = r.at,
+                                  release_event = r.event_id
+                 FROM (SELECT DISTINCT ON (case_id) case_id, release_on, spoed, at, event_id
+                       FROM unnest($1::uuid[], $2::date[], $3::bool[], $4::timestamptz[], $5::uuid[])
+                            AS r(case_id, release_on, spoed, at, event_id)
+                       ORDER BY case_id, at DESC, event_id DESC) r
+                 WHERE cases.case_id = r.case_id
+                   AND (cases.release_at IS NULL OR (r.at, r.event_id) > (cases.release_at, cases.release_event))",
+                &r.case_id,
+                &r.release_on as &[Option<NaiveDate>],
+                &r.spoed,
+                &r.at,
+                &r.event_id,
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        let h = &self.statuses;
+        if !h.event_id.is_empty() {
+            sqlx::query!(
+                "INSERT INTO task_statuses (event_id, condition, case_id, status, at)
+                 SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::timestamptz[])
+                 ON CONFLICT (event_id, condition) DO NOTHING",
+                &h.event_id,
+                &h.condition as &[Condition],
+                &h.case_id,
+                &h.value as &[ConditionStatus],
+                &h.at,
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        let c = &self.claims;
+        if !c.event_id.is_empty() {
             sqlx::query!(
                 "INSERT INTO task_claims (event_id, case_id, condition, change, held, at)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (event_id) DO NOTHING",
-                e.event_id,
-                e.case_id,
-                e.condition as Condition,
-                e.change as AssignmentChange,
-                held,
-                e.at,
+                 SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::bool[], $6::timestamptz[])
+                 ON CONFLICT (event_id) DO NOTHING",
+                &c.event_id,
+                &c.case_id,
+                &c.condition as &[Condition],
+                &c.change as &[AssignmentChange],
+                &c.held,
+                &c.at,
             )
             .execute(&mut *tx)
             .await?;
         }
-        "task_status_changed" => {
-            let e: TaskStatusChanged = decode("task_status_changed", v)?;
-            municipality(tx, e.case_id, &e.gemeentecode, e.at, e.event_id).await?;
-            status(tx, e.event_id, e.case_id, e.condition, e.to, e.at).await?;
-        }
-        "task_due_soon" | "task_overdue" => {
-            let e: TaskDeadline = decode(event, v)?;
-            municipality(tx, e.case_id, &e.gemeentecode, e.raised_at, e.event_id).await?;
-            due_on(
-                tx,
-                e.event_id,
-                e.case_id,
-                e.condition,
-                Some(e.due_on),
-                e.raised_at,
+        let h = &self.dues;
+        if !h.event_id.is_empty() {
+            sqlx::query!(
+                "INSERT INTO task_dues (event_id, condition, case_id, due_on, at)
+                 SELECT * FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::date[], $5::timestamptz[])
+                 ON CONFLICT (event_id, condition) DO NOTHING",
+                &h.event_id,
+                &h.condition as &[Condition],
+                &h.case_id,
+                &h.value as &[Option<NaiveDate>],
+                &h.at,
             )
+            .execute(&mut *tx)
             .await?;
         }
-        _ => return Ok(None),
+        Ok(touched)
     }
-    Ok(case_id)
-}
-
-/// The case's municipality, as of its latest event; creates the row when this is the first
-/// event of the case to arrive.
-async fn municipality(
-    tx: &mut PgConnection,
-    case_id: Uuid,
-    gemeentecode: &Gemeentecode,
-    at: DateTime<Utc>,
-    event_id: Uuid,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "INSERT INTO cases (case_id, gemeentecode, gemeente_at, gemeente_event) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (case_id) DO UPDATE
-         SET gemeentecode = EXCLUDED.gemeentecode, gemeente_at = EXCLUDED.gemeente_at,
-             gemeente_event = EXCLUDED.gemeente_event
-         WHERE (EXCLUDED.gemeente_at, EXCLUDED.gemeente_event) > (cases.gemeente_at, cases.gemeente_event)",
-        case_id,
-        gemeentecode as &Gemeentecode,
-        at,
-        event_id,
-    )
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-async fn release(
-    tx: &mut PgConnection,
-    case_id: Uuid,
-    release_on: Option<chrono::NaiveDate>,
-    spoed: bool,
-    at: DateTime<Utc>,
-    event_id: Uuid,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "UPDATE cases SET release_on = $2, spoed = $3, release_at = $4, release_event = $5
-         WHERE case_id = $1 AND (release_at IS NULL OR ($4, $5) > (release_at, release_event))",
-        case_id,
-        release_on,
-        spoed,
-        at,
-        event_id,
-    )
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-async fn status(
-    tx: &mut PgConnection,
-    event_id: Uuid,
-    case_id: Uuid,
-    condition: Condition,
-    status: ConditionStatus,
-    at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "INSERT INTO task_statuses (event_id, condition, case_id, status, at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id, condition) DO NOTHING",
-        event_id,
-        condition as Condition,
-        case_id,
-        status as ConditionStatus,
-        at,
-    )
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-async fn due_on(
-    tx: &mut PgConnection,
-    event_id: Uuid,
-    case_id: Uuid,
-    condition: Condition,
-    due_on: Option<chrono::NaiveDate>,
-    at: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
-    sqlx::query!(
-        "INSERT INTO task_dues (event_id, condition, case_id, due_on, at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id, condition) DO NOTHING",
-        event_id,
-        condition as Condition,
-        case_id,
-        due_on,
-        at,
-    )
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
 }

@@ -22,6 +22,13 @@ use sqlx::PgPool;
 /// The service name in dead-letter subjects and metrics.
 pub const SERVICE: &str = "monitor";
 
+/// The smallest batch the monitor's consumers take (`RCN_CONSUMER_BATCH` when larger). A
+/// batch's cost is mostly its statements, not its size: up to seven writes and eight counter
+/// refreshes, each planned and run once for the whole batch. During a back-fill or catch-up,
+/// large batches keep the projections ahead; in live traffic a batch is what is ready, often one
+/// message.
+pub const MIN_BATCH: usize = 500;
+
 /// Which stream a read model reads, under which durable name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Feed {
@@ -64,7 +71,7 @@ impl Feed {
         };
         let filter = stream.subjects[0].clone();
         let mut spec = ConsumerSpec::new(subjects, stream, self.durable(), filter, SERVICE);
-        spec.batch = config.consumer_batch;
+        spec.batch = config.consumer_batch.max(MIN_BATCH);
         spec.workers = config.consumer_workers.min(2);
         spec
     }

@@ -7,6 +7,8 @@ use rcn_runtime::consumer::{Delivery, Handler, HandlerError};
 use serde::Deserialize;
 use sqlx::PgPool;
 
+use crate::counters::{Family, Figure, Touched};
+
 /// The part of a `NoticeAccepted` the monitor keeps.
 #[derive(Debug, Deserialize)]
 pub struct Accepted {
@@ -36,28 +38,42 @@ pub struct Notices {
 impl Handler for Notices {
     type Message = Accepted;
 
+    /// The whole batch in one statement: a notice already known (a redelivery, or the same key
+    /// twice in the batch) keeps its first row.
     async fn handle(&self, batch: &[Delivery<Accepted>]) -> Result<(), HandlerError> {
-        let mut tx = self.pool.begin().await?;
-        crate::counters::lock(&mut tx).await?;
-        let mut keys = Vec::with_capacity(batch.len());
+        let n = batch.len();
+        let (mut keys, mut kinds, mut institutions, mut received, mut forwarded) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
         for d in batch {
             let a = &d.message;
-            sqlx::query!(
-                "INSERT INTO notices (notice_key, kind, institution_code, received_at, forwarded_from)
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (notice_key) DO NOTHING",
-                &a.notice_key,
-                a.notice.kind as NoticeKind,
-                &a.notice.sender.institution_code,
-                a.received_at,
-                a.forwarded_from.as_deref(),
-            )
-            .execute(&mut *tx)
-            .await?;
             keys.push(a.notice_key.clone());
+            kinds.push(a.notice.kind);
+            institutions.push(a.notice.sender.institution_code.clone());
+            received.push(a.received_at);
+            forwarded.push(a.forwarded_from.clone());
         }
-        keys.sort_unstable();
-        keys.dedup();
-        crate::counters::refresh_notices(&mut tx, &keys).await?;
+        let mut tx = self.pool.begin().await?;
+        crate::counters::lock(&mut tx, Family::Notices).await?;
+        sqlx::query!(
+            "INSERT INTO notices (notice_key, kind, institution_code, received_at, forwarded_from)
+             SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[])
+             ON CONFLICT (notice_key) DO NOTHING",
+            &keys,
+            &kinds as &[NoticeKind],
+            &institutions,
+            &received,
+            &forwarded as &[Option<String>],
+        )
+        .execute(&mut *tx)
+        .await?;
+        // Only the notices figure reads this table; the time to routing reads `routing` alone.
+        let touched = Touched::all(&keys, &[Figure::Notices]);
+        crate::counters::refresh_notices(&mut tx, touched).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -152,6 +152,190 @@ async fn a_rebuild_from_the_streams_gives_the_same_figures_as_the_live_tables() 
     monitor.stop().await;
 }
 
+/// Hands `messages` to the monitor's handlers directly, each feed's in batches of `size` in the
+/// order given, as its consumer would after a back-fill (no NATS in between).
+async fn hand_to_handlers(monitor: &TestMonitor, messages: &[Published], size: usize) {
+    use rcn_monitor::read_models::{Feed, Handlers};
+    use rcn_runtime::consumer::{Delivery, Handler, Payload};
+
+    fn of<T: Payload>(messages: &[Published], filter: &str) -> Vec<Delivery<T>> {
+        let prefix = filter.trim_end_matches('>');
+        messages
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| {
+                m.subject == filter || (filter.ends_with('>') && m.subject.starts_with(prefix))
+            })
+            .map(|(i, m)| Delivery {
+                message: T::decode(&m.payload).expect("the story's messages decode"),
+                subject: m.subject.clone(),
+                msg_id: Some(m.msg_id.clone()),
+                trace_id: None,
+                delivered: 1,
+                stream_sequence: i as u64 + 1,
+                published_at: story::now(),
+            })
+            .collect()
+    }
+    async fn feed<H: Handler>(handler: &H, batch: &[Delivery<H::Message>], size: usize) {
+        for chunk in batch.chunks(size) {
+            handler
+                .handle(chunk)
+                .await
+                .expect("the handler takes the batch");
+        }
+    }
+    let handlers = Handlers::new(monitor.pool.clone(), &monitor.subjects);
+    let filter = |f: Feed| {
+        f.spec(&monitor.subjects, &monitor.env.config)
+            .filter_subject
+    };
+    feed(
+        &*handlers.notices,
+        &of(messages, &filter(Feed::Notices)),
+        size,
+    )
+    .await;
+    feed(
+        &*handlers.routing,
+        &of(messages, &filter(Feed::Routing)),
+        size,
+    )
+    .await;
+    feed(&*handlers.cases, &of(messages, &filter(Feed::Cases)), size).await;
+    feed(
+        &*handlers.procesregie,
+        &of(messages, &filter(Feed::Procesregie)),
+        size,
+    )
+    .await;
+    feed(
+        &*handlers.dead_letters,
+        &of(messages, &filter(Feed::DeadLetters)),
+        size,
+    )
+    .await;
+}
+
+/// More than December holds: a case that is claimed, then rescheduled (spoed now, an earlier
+/// release, a due date) and then moved to another municipality, which moves it in every figure.
+fn moved_case(st: &mut story::Story) {
+    use rcn_contracts::casework_events::{CaseRescheduled, TaskDue};
+    use rcn_contracts::events::CaseUpdated;
+    use rcn_contracts::{Condition, ConditionStatus, SCHEMA_VERSION};
+    use uuid::Uuid;
+
+    let gm = |code: &str| Gemeentecode::parse(code).expect("a valid code");
+    let case_id = st.case_opened(
+        HAARLEM,
+        "N7",
+        "2026-12-10T09:00:00Z",
+        "2026-12-10T10:00:00Z",
+        Some("2026-12-20"),
+        false,
+        [ConditionStatus::Unknown; 5],
+    );
+    st.claimed(HAARLEM, case_id, Condition::Housing, "2026-12-11T09:00:00Z");
+    let rescheduled = CaseRescheduled {
+        schema_version: SCHEMA_VERSION,
+        event_id: Uuid::now_v7(),
+        case_id,
+        episode_key: "e".into(),
+        gemeentecode: gm(HAARLEM),
+        notice_key: "N7".into(),
+        previous_release_on: Some(crate::helpers::day("2026-12-20")),
+        expected_release_on: Some(crate::helpers::day("2026-12-14")),
+        released_unexpectedly: false,
+        spoed: true,
+        due: vec![TaskDue {
+            condition: Condition::Income,
+            due_on: Some(crate::helpers::day("2026-12-12")),
+        }],
+        at: crate::helpers::t("2026-12-12T09:00:00Z"),
+    };
+    let subject = st.s.case_rescheduled(&gm(HAARLEM));
+    st.messages.push(Published::json(
+        subject,
+        rescheduled.event_id.to_string(),
+        &rescheduled,
+    ));
+    let updated = CaseUpdated {
+        schema_version: SCHEMA_VERSION,
+        event_id: Uuid::now_v7(),
+        case_id,
+        episode_key: "e".into(),
+        gemeentecode: gm(crate::story::VELSEN),
+        notice_key: "N7".into(),
+        notice_kind: NoticeKind::Update,
+        updated_at: crate::helpers::t("2026-12-13T09:00:00Z"),
+    };
+    let subject = st.s.case_updated(&gm(crate::story::VELSEN));
+    st.messages.push(Published::json(
+        subject,
+        updated.event_id.to_string(),
+        &updated,
+    ));
+}
+
+#[tokio::test]
+async fn a_stream_in_one_batch_gives_the_figures_of_one_message_at_a_time() {
+    // One at a time, in order.
+    let mut one_by_one = TestMonitor::spawn(settings()).await;
+    let story_1 = story::december(&one_by_one.subjects);
+    hand_to_handlers(&one_by_one, &story_1.messages, 1).await;
+    assert_december(&one_by_one.figures(story::now(), region()).await);
+    let mut more_1 = story::Story::new(&one_by_one.subjects);
+    moved_case(&mut more_1);
+    hand_to_handlers(&one_by_one, &more_1.messages, 1).await;
+    // Each feed's whole stream in one batch, every message twice: in order, then newest first,
+    // so one batch holds a case's closure before its opening and every event again.
+    let mut at_once = TestMonitor::spawn(settings()).await;
+    let mut story_2 = story::december(&at_once.subjects);
+    moved_case(&mut story_2);
+    let mut twice = story_2.messages.clone();
+    twice.extend(story_2.messages.iter().rev().cloned());
+    hand_to_handlers(&at_once, &twice, twice.len()).await;
+
+    let (a, b) = (
+        one_by_one.figures(story::now(), region()).await,
+        at_once.figures(story::now(), region()).await,
+    );
+    // The moved case counts in Velsen only, as spoed and with an overdue task.
+    let velsen = Gemeentecode::parse(crate::story::VELSEN).ok();
+    assert!(
+        a.open_spoed_cases
+            .iter()
+            .any(|m| m.gemeentecode == velsen && m.count >= 1),
+        "{:?}",
+        a.open_spoed_cases
+    );
+    assert_eq!(
+        Figures {
+            generated_at: a.generated_at,
+            ..b
+        },
+        a
+    );
+    let (a, b) = (
+        one_by_one
+            .figures_for(story::now(), region(), Granularity::Week)
+            .await,
+        at_once
+            .figures_for(story::now(), region(), Granularity::Week)
+            .await,
+    );
+    assert_eq!(
+        Figures {
+            generated_at: a.generated_at,
+            ..b
+        },
+        a,
+        "by week"
+    );
+    one_by_one.stop().await;
+    at_once.stop().await;
+}
+
 /// Asks the endpoint for the figures as an RCN coordinator; the raw reply.
 pub async fn ask_figures_as_coordinator(monitor: &TestMonitor) -> String {
     let who = Identity {
