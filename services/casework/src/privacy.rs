@@ -99,7 +99,7 @@ pub async fn entries(conn: &mut PgConnection, person_key: &str) -> Result<Vec<Ac
                FROM cases c JOIN access_log a ON a.case_id = c.case_id
                WHERE c.person_key = $1
                UNION ALL
-               SELECT q.at, q.user_id, q.role, q.gemeentecode, q.question, NULL, NULL
+               SELECT q.at, q.user_id, q.role, q.gemeentecode, q.question, q.why, NULL
                FROM privacy_questions q WHERE q.person_key = $1
            ) e
            ORDER BY at, what
