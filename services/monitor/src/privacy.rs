@@ -50,10 +50,10 @@ fn collect(
     match value {
         serde_json::Value::Object(map) => {
             for (name, v) in map {
-                if name == "bsn" {
-                    if let Some(bsn) = v.as_str().and_then(|s| Bsn::parse(s).ok()) {
-                        out.insert(key.person_key(&bsn));
-                    }
+                if name == "bsn"
+                    && let Some(bsn) = v.as_str().and_then(|s| Bsn::parse(s).ok())
+                {
+                    out.insert(key.person_key(&bsn));
                 }
                 collect(key, v, depth + 1, out);
             }
