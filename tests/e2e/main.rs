@@ -16,3 +16,4 @@ mod rerouting;
 mod retention;
 mod service_api;
 mod trust_boundary;
+mod who_saw;

@@ -369,7 +369,7 @@ async fn the_privacy_officer_exports_every_record_of_one_person_and_nothing_of_a
             "{schema}"
         );
     }
-    // ... and shows in "who saw this person" (casework's and procesregie's logs).
+    // ... and shows in "who saw this person", in every service the export asked, with its reason.
     let who_saw = rcn::privacy::who_saw(
         &stack.nats,
         &subjects,
@@ -379,13 +379,16 @@ async fn the_privacy_officer_exports_every_record_of_one_person_and_nothing_of_a
     )
     .await
     .unwrap();
-    assert!(
-        who_saw
-            .entries
-            .iter()
-            .any(|e| e.service == "casework" && e.what == "privacy_export" && e.user_id == "fg"),
-        "{:?}",
-        who_saw.entries
-    );
+    assert!(who_saw.missing.is_empty(), "{:?}", who_saw.missing);
+    for service in schemas {
+        assert!(
+            who_saw.entries.iter().any(|e| e.service == service
+                && e.what == "privacy_export"
+                && e.user_id == "fg"
+                && (service == "procesregie" || e.why.as_deref() == Some(WHY))),
+            "{service}: {:?}",
+            who_saw.entries
+        );
+    }
     stack.stop().await;
 }

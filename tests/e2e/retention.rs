@@ -226,6 +226,8 @@ async fn a_closed_episode_expires_from_every_service_and_stream_while_an_open_ca
         ("intake", "notice", 2),
         ("intake", "notice", 0),
         ("router", "notice", 2),
+        ("router", "access_log", 0),
+        ("router", "access_log", 0),
         ("casework", "case", 1),
         ("casework", "notice", 0),
         ("casework", "access_log", 0),

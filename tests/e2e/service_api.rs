@@ -78,6 +78,7 @@ fn expected(s: &Subjects) -> BTreeMap<&'static str, BTreeMap<String, String>> {
                 ("status-partner", s.intake_status_any()),
                 ("retention_log", s.intake_api("retention_log")),
                 ("privacy-export", s.intake_privacy_export()),
+                ("privacy-accesses", s.intake_api("privacy_accesses")),
             ]),
         ),
         (
@@ -90,6 +91,7 @@ fn expected(s: &Subjects) -> BTreeMap<&'static str, BTreeMap<String, String>> {
                 ("retention_log", s.router_api("retention_log")),
                 ("decisions", s.router_decisions()),
                 ("privacy-export", s.router_privacy_export()),
+                ("privacy-accesses", s.router_api("privacy_accesses")),
             ]),
         ),
         (

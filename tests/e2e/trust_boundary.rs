@@ -804,6 +804,27 @@ async fn on_the_shipped_permissions_the_gateway_asks_every_service_for_a_privacy
             }
         }
     }
+    // "Who saw this person": every service that answers it answers the gateway for the officer,
+    // and refuses anyone else.
+    let body = serde_json::to_vec(&serde_json::json!({"bsn": "123456782"})).expect("JSON");
+    for (name, subject) in rcn_contracts::privacy_api::who_saw_subjects(&subjects) {
+        for (who, status) in [
+            (&officer, None),
+            (&staff("anna@haarlem.nl", "GM0392"), Some(403)),
+        ] {
+            let headers = deployment.env.signed(&who.to_header(), &subject, &body);
+            let reply = gateway
+                .client
+                .request_with_headers(subject.clone(), headers, body.clone().into())
+                .await
+                .unwrap_or_else(|e| panic!("{name} answers the gateway's who-saw: {e}"));
+            let reply: serde_json::Value = serde_json::from_slice(&reply.payload).expect("JSON");
+            match status {
+                None => assert_eq!(reply["ok"]["service"], name, "{name}: {reply}"),
+                Some(s) => assert_eq!(reply["problem"]["status"], s, "{name}: {reply}"),
+            }
+        }
+    }
     // A service user cannot ask another service for a person's data.
     casework
         .publish_refused("ask the router for a privacy export", &s.router)

@@ -101,7 +101,7 @@ pub async fn entries(conn: &mut PgConnection, person_key: &str) -> Result<Vec<Ac
                FROM access_log a
                WHERE a.person_key = $1
                UNION ALL
-               SELECT q.at, q.user_id, q.role, q.gemeentecode, q.question, NULL, NULL
+               SELECT q.at, q.user_id, q.role, q.gemeentecode, q.question, q.why, NULL
                FROM privacy_questions q WHERE q.person_key = $1
            ) e
            ORDER BY at, what

@@ -131,24 +131,27 @@ pub async fn run(ctx: Ctx, shutdown: CancellationToken) -> anyhow::Result<()> {
 /// endpoint; the contract maps that outcome onto the published shape (`rcn_contracts::intake`),
 /// so decoding, who may call, time-outs, logging and the `$SRV` error counts are the kit's.
 ///
-/// A fifth, `privacy-export`, is the privacy officer's (AVG art. 15; `privacy.rs`), and a sixth
-/// its deletion log (`retention_log`); both in the kit's
-/// envelope like every staff endpoint.
+/// A fifth, `privacy-export`, is the privacy officer's (AVG art. 15; `privacy.rs`), a sixth
+/// its deletion log (`retention_log`), and a seventh the privacy officer's "who saw this person"
+/// (`privacy-accesses`: the privacy questions asked of intake about the person); all three in the
+/// kit's envelope like every staff endpoint.
 pub fn service(
     subjects: &Subjects,
     intake: Arc<Intake>,
     pool: PgPool,
     key: PseudonymKey,
 ) -> ServiceSpec {
-    let (i1, i2, p1, p2, p3, p4) = (
+    let (i1, i2, p1, p2, p3, p4, p5) = (
         intake.clone(),
         intake,
+        pool.clone(),
         pool.clone(),
         pool.clone(),
         pool.clone(),
         pool,
     );
     let key = Arc::new(key);
+    let key2 = key.clone();
     ServiceSpec::new(
         "rcn-intake",
         env!("CARGO_PKG_VERSION"),
@@ -204,6 +207,15 @@ pub fn service(
         move |r: Request<ExportRequest>| {
             let (pool, key) = (p4.clone(), key.clone());
             async move { privacy::export(&pool, &key, r.person()?, &r.body).await }
+        },
+    ))
+    .endpoint(Endpoint::new(
+        "privacy-accesses",
+        subjects.intake_api(rcn_contracts::privacy_api::WHO_SAW_VERB),
+        Caller::Person,
+        move |r: Request<rcn_contracts::privacy_api::WhoSawRequest>| {
+            let (pool, key) = (p5.clone(), key2.clone());
+            async move { privacy::who_saw(&pool, &key, r.person()?, &r.body.bsn).await }
         },
     ))
     .endpoint(rcn_runtime::retention::log_endpoint(

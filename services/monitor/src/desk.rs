@@ -7,7 +7,9 @@
 //! payload. So every `show` is written to `dead_letter_log` (who, role, organisation, which
 //! letter, why) *before* it is answered, and a replay or discard is written there after it is
 //! done, with the coordinator's reason; the list shows who settled what. The list itself carries
-//! no payload. Nothing here logs a payload.
+//! no payload. Nothing here logs a payload. Each log row keeps the person pseudonyms of the BSNs
+//! the payload holds (`crate::privacy::person_keys`), so the privacy officer's "who saw this
+//! person" finds it: `rcn.<region>.api.monitor.privacy_accesses`, served here too.
 
 use std::sync::Arc;
 
@@ -20,6 +22,8 @@ use rcn_contracts::dead_letters_api::{
 };
 use rcn_contracts::envelope::ApiProblem;
 use rcn_contracts::identity::{Identity, Role};
+use rcn_contracts::privacy_api::{WHO_SAW_VERB, WhoSawRequest};
+use rcn_contracts::pseudonym::PseudonymKey;
 use rcn_contracts::{Gemeentecode, Subjects};
 use rcn_runtime::dlq::{self, DeadLetter, DlqError};
 use rcn_runtime::endpoint::{Caller, Endpoint, Request, ServiceSpec};
@@ -30,15 +34,18 @@ pub struct Desk {
     pub pool: PgPool,
     pub js: jetstream::Context,
     pub subjects: Subjects,
+    /// The region's pseudonym key: turns the BSNs in a payload into the person pseudonyms kept
+    /// with the log row, and the privacy officer's BSN into the one to look for.
+    pub pseudonyms: PseudonymKey,
 }
 
 /// The desk's service; start it with `.start(&nats, verifier)`.
 pub fn service(subjects: &Subjects, desk: Arc<Desk>) -> ServiceSpec {
-    let (d1, d2, d3, d4) = (desk.clone(), desk.clone(), desk.clone(), desk);
+    let (d1, d2, d3, d4, d5) = (desk.clone(), desk.clone(), desk.clone(), desk.clone(), desk);
     ServiceSpec::new(
         "rcn-dead-letters",
         env!("CARGO_PKG_VERSION"),
-        "rcn dead-letter desk: list, inspect (logged), replay and discard, for RCN coordinators",
+        "rcn dead-letter desk: list, inspect (logged), replay and discard, for RCN coordinators; who saw a person, for the privacy officer",
     )
     .endpoint(Endpoint::new(
         "list",
@@ -74,6 +81,17 @@ pub fn service(subjects: &Subjects, desk: Arc<Desk>) -> ServiceSpec {
         move |r: Request<DeadLetterActRequest>| {
             let d = d4.clone();
             async move { d.settle(&r, DeadLetterAction::Discarded).await }
+        },
+    ))
+    .endpoint(Endpoint::new(
+        "privacy-accesses",
+        subjects.monitor_api(WHO_SAW_VERB),
+        Caller::Person,
+        move |r: Request<WhoSawRequest>| {
+            let d = d5.clone();
+            async move {
+                crate::privacy::who_saw(&d.pool, &d.pseudonyms, r.person()?, &r.body.bsn).await
+            }
         },
     ))
 }
@@ -222,9 +240,12 @@ impl Desk {
         action: DeadLetterAction,
         why: &str,
     ) -> Result<DateTime<Utc>, ApiProblem> {
+        // The persons the payload is about, by pseudonym; none (NULL) for a payload without a BSN.
+        let persons = crate::privacy::person_keys(&self.pseudonyms, &letter.payload);
+        let persons = (!persons.is_empty()).then_some(persons);
         sqlx::query_scalar!(
-            "INSERT INTO dead_letter_log (sequence, service, action, user_id, role, gemeentecode, why)
-             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING at",
+            "INSERT INTO dead_letter_log (sequence, service, action, user_id, role, gemeentecode, why, person_keys)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING at",
             i64::try_from(letter.sequence).unwrap_or(i64::MAX),
             &letter.service,
             action as DeadLetterAction,
@@ -232,6 +253,7 @@ impl Desk {
             who.role as Role,
             who.gemeentecode.as_ref() as Option<&Gemeentecode>,
             why.trim(),
+            persons.as_deref(),
         )
         .fetch_one(&self.pool)
         .await

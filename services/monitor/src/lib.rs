@@ -9,13 +9,15 @@
 //! It must never let a BSN, a name or case detail out: figures, exports, metric labels and log
 //! lines hold counts, durations, codes and periods only. The one exception is [`desk`], the RCN
 //! coordinator's dead-letter desk (a service of its own, `rcn-dead-letters`), which shows a dead
-//! letter's payload only with a reason and only after logging who asked.
+//! letter's payload only with a reason and only after logging who asked — with the person
+//! pseudonyms of the payload, so the privacy officer's "who saw" ([`privacy`]) finds it.
 
 pub mod api;
 pub mod bench;
 pub mod counters;
 pub mod desk;
 pub mod figures;
+pub mod privacy;
 pub mod read_models;
 pub mod rebuild;
 pub mod settings;
@@ -53,8 +55,11 @@ pub fn nats_resources(config: &Config) -> anyhow::Result<Resources> {
     ))
 }
 
-/// Runs the monitor with `settings` until `shutdown`.
+/// Runs the monitor with `settings` until `shutdown`. It needs the region's pseudonym key
+/// (`RCN_PSEUDONYM_KEY`): its dead-letter desk keeps the person pseudonyms of the letters it
+/// shows, for the privacy officer's "who saw this person".
 pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> anyhow::Result<()> {
+    ctx.config.pseudonym_key()?;
     let region = region_table(&ctx.config)?;
     let subjects = ctx.subjects();
     rcn_runtime::provision::require(&ctx.jetstream(), &nats_resources(&ctx.config)?).await?;
@@ -73,6 +78,7 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
         pool: pool.clone(),
         js: ctx.jetstream(),
         subjects: subjects.clone(),
+        pseudonyms: ctx.config.pseudonym_key()?.clone(),
     });
     let desk = desk::service(&subjects, desk)
         .start(&ctx.nats, ctx.config.identity_verifier()?)

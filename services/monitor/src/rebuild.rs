@@ -235,9 +235,26 @@ async fn swap(admin: &PgPool) -> anyhow::Result<()> {
         if has_log {
             sqlx::query(&format!(
                 "INSERT INTO {REBUILD_SCHEMA}.dead_letter_log
-                     (at, sequence, service, action, user_id, role, gemeentecode, why)
-                 SELECT at, sequence, service, action, user_id, role, gemeentecode, why
+                     (at, sequence, service, action, user_id, role, gemeentecode, why, person_keys)
+                 SELECT at, sequence, service, action, user_id, role, gemeentecode, why, person_keys
                  FROM {SCHEMA}.dead_letter_log ORDER BY id"
+            ))
+            .execute(&mut *tx)
+            .await?;
+        }
+        // So are the privacy officer's questions (migration 0005).
+        let has_questions = sqlx::query_scalar!(
+            r#"SELECT to_regclass($1) IS NOT NULL AS "has_questions!""#,
+            format!("{SCHEMA}.privacy_questions")
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if has_questions {
+            sqlx::query(&format!(
+                "INSERT INTO {REBUILD_SCHEMA}.privacy_questions
+                     (at, user_id, role, gemeentecode, person_key, question)
+                 SELECT at, user_id, role, gemeentecode, person_key, question
+                 FROM {SCHEMA}.privacy_questions ORDER BY id"
             ))
             .execute(&mut *tx)
             .await?;

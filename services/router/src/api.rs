@@ -14,7 +14,9 @@
 //!   intake publish on that subject (`deploy/nats/accounts.conf`), a request carrying a person's
 //!   identity is refused, and the body's region must be the one the notice was forwarded to;
 //! - the decisions about notices are for the staff of the municipality their episode was routed
-//!   to, the RCN and procesregie ([`crate::notice_decisions`] decides per notice).
+//!   to, the RCN and procesregie ([`crate::notice_decisions`] decides per notice);
+//! - the export and "who saw this person" (`rcn.<region>.api.router.privacy_accesses`) are the
+//!   privacy officer's ([`crate::privacy`]).
 
 use std::sync::Arc;
 
@@ -26,16 +28,17 @@ use rcn_contracts::routing_api::{
 };
 use rcn_runtime::endpoint::{Caller, Endpoint, Request, ServiceSpec};
 
+use rcn_contracts::privacy_api::{WHO_SAW_VERB, WhoSawRequest};
 use rcn_contracts::privacy_export::ExportRequest;
 
 use crate::privacy::Privacy;
 use crate::queue::Queue;
 use crate::{forwarding, notice_decisions};
 
-/// The router's service with its seven endpoints: the manual queue and forwards, the routing
+/// The router's service with its eight endpoints: the manual queue and forwards, the routing
 /// decisions of a case's notices, the privacy officer's export of the decisions about one person
-/// (`privacy.rs`), and its deletion log (privacy officer and administrator); start it with
-/// `.start(&nats, &identities)`.
+/// and "who saw this person" (`privacy.rs`, from the access log `access.rs` keeps), and its
+/// deletion log (privacy officer and administrator); start it with `.start(&nats, &identities)`.
 pub fn service(subjects: &Subjects, queue: Arc<Queue>, privacy: Arc<Privacy>) -> ServiceSpec {
     let log_pool = queue.pool.clone();
     let (q1, q2, q3, q4, q5) = (
@@ -46,6 +49,7 @@ pub fn service(subjects: &Subjects, queue: Arc<Queue>, privacy: Arc<Privacy>) ->
         queue,
     );
     let own = subjects.clone();
+    let (p1, p2) = (privacy.clone(), privacy);
     ServiceSpec::new(
         "rcn-router",
         env!("CARGO_PKG_VERSION"),
@@ -57,10 +61,7 @@ pub fn service(subjects: &Subjects, queue: Arc<Queue>, privacy: Arc<Privacy>) ->
         Caller::Person,
         move |r: Request<QueueListRequest>| {
             let queue = q1.clone();
-            async move {
-                coordinator(&r)?;
-                queue.list(&r.body).await
-            }
+            async move { queue.list(coordinator(&r)?, &r.body).await }
         },
     ))
     .endpoint(Endpoint::new(
@@ -70,12 +71,13 @@ pub fn service(subjects: &Subjects, queue: Arc<Queue>, privacy: Arc<Privacy>) ->
         move |r: Request<QueueDecideRequest>| {
             let queue = q2.clone();
             async move {
-                if r.body.decided_by != coordinator(&r)?.user_id {
+                let who = coordinator(&r)?;
+                if r.body.decided_by != who.user_id {
                     return Err(ApiProblem::forbidden(
                         "a decision is recorded in the name of the coordinator who sends it; decided_by must be your own user id",
                     ));
                 }
-                queue.decide(&r.body, r.trace_id.as_deref()).await
+                queue.decide(who, &r.body, r.trace_id.as_deref()).await
             }
         },
     ))
@@ -114,8 +116,17 @@ pub fn service(subjects: &Subjects, queue: Arc<Queue>, privacy: Arc<Privacy>) ->
         subjects.router_privacy_export(),
         Caller::Person,
         move |r: Request<ExportRequest>| {
-            let privacy = privacy.clone();
+            let privacy = p1.clone();
             async move { privacy.export(r.person()?, &r.body).await }
+        },
+    ))
+    .endpoint(Endpoint::new(
+        "privacy-accesses",
+        subjects.router_api(WHO_SAW_VERB),
+        Caller::Person,
+        move |r: Request<WhoSawRequest>| {
+            let privacy = p2.clone();
+            async move { privacy.who_saw(r.person()?, &r.body.bsn).await }
         },
     ))
     .endpoint(rcn_runtime::retention::log_endpoint(

@@ -10,6 +10,7 @@
 //! It must never route one notice twice: the decision table is keyed by the notice key, and a
 //! manual decision by the notice key too.
 
+pub mod access;
 pub mod address_register;
 pub mod api;
 pub mod breaker;

@@ -14,7 +14,11 @@
 //! from the reply, so the answer never tells whether a notice exists. The reply carries no BSN,
 //! name or address: municipalities, the PC4 and the coordinator's words. It must never answer
 //! with a database error's text.
+//!
+//! What is shown is still about a person, so it is written to the router's access log per person
+//! (`crate::access`) in the transaction that reads it: no answer without its record.
 
+use rcn_contracts::access_log::{Read, What};
 use rcn_contracts::envelope::ApiProblem;
 use rcn_contracts::events::{RoutingOutcome, RoutingOutcomeKind, RoutingRule};
 use rcn_contracts::identity::{Identity, Role};
@@ -22,7 +26,9 @@ use rcn_contracts::routing_api::{
     DecisionsReply, DecisionsRequest, ManualDecisionNote, NoticeDecision,
 };
 use rcn_contracts::value::Gemeentecode;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
+
+use crate::access::{self, Shown};
 
 /// The decisions about `request.notice_keys` that `who` may see, in the order asked.
 pub async fn decisions(
@@ -48,7 +54,12 @@ pub async fn decisions(
         }
     };
     let keys: Vec<&str> = request.notice_keys.iter().map(|k| k.trim()).collect();
-    match read(pool, &keys, own).await {
+    let why = request
+        .why
+        .as_deref()
+        .map(str::trim)
+        .filter(|w| !w.is_empty());
+    match read_and_log(pool, who, why, &keys, own).await {
         Ok(decisions) => {
             tracing::info!(user = %who.user_id, role = who.role.as_str(), asked = keys.len(),
                 shown = decisions.len(), "routing decisions read");
@@ -63,13 +74,35 @@ pub async fn decisions(
     }
 }
 
-async fn read(
+/// Reads the decisions `who` may see and logs what was shown, in one transaction.
+async fn read_and_log(
     pool: &PgPool,
+    who: &Identity,
+    why: Option<&str>,
     keys: &[&str],
     own: Option<&str>,
 ) -> Result<Vec<NoticeDecision>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let (decisions, shown) = read(&mut tx, keys, own).await?;
+    access::log(
+        &mut tx,
+        who,
+        &What::new(Read::RoutingDecisions),
+        why,
+        &shown,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(decisions)
+}
+
+async fn read(
+    conn: &mut PgConnection,
+    keys: &[&str],
+    own: Option<&str>,
+) -> Result<(Vec<NoticeDecision>, Shown), sqlx::Error> {
     let rows = sqlx::query!(
-        r#"SELECT d.notice_key, d.outcome AS "outcome: RoutingOutcomeKind", d.gemeentecode,
+        r#"SELECT d.notice_key, d.person_key, d.outcome AS "outcome: RoutingOutcomeKind", d.gemeentecode,
                   d.rule AS "rule: RoutingRule", d.reason, d.ambiguous, d.inputs, d.decided_at,
                   d.received_at,
                   m.outcome AS "manual_outcome?: RoutingOutcomeKind",
@@ -88,10 +121,12 @@ async fn read(
         keys as &[&str],
         own,
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let mut found = Vec::with_capacity(rows.len());
+    let mut shown = Shown::default();
     for row in rows {
+        shown.add(row.person_key, &row.notice_key);
         let manual = match (row.decided_by, row.why, row.manual_at) {
             (Some(decided_by), Some(why), Some(decided_at)) => Some(ManualDecisionNote {
                 decided_by,
@@ -136,7 +171,7 @@ async fn read(
     }
     // In the order asked (a case lists its notices oldest first).
     found.sort_by_key(|d| keys.iter().position(|k| *k == d.notice_key));
-    Ok(found)
+    Ok((found, shown))
 }
 
 /// The municipality the deciding input named, as recorded in the decision's inputs

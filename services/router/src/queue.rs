@@ -7,13 +7,19 @@
 //! `NoticeRouted` (rule `manual`) and, out of region, the forward to the other region are written
 //! in one transaction through the outbox. The kept notice is cleared in that transaction too.
 //!
+//! Both are about persons: the list (masked BSN, PC4, institution, release date) is written to the
+//! access log per person in the transaction that reads it, and a decision in the transaction that
+//! records it, with the coordinator's reason (`crate::access`).
+//!
 //! It must never answer with a database error's text, and never show a full BSN or a name.
 
 use chrono::{SubsecRound, Utc};
+use rcn_contracts::access_log::{Field, Read, What};
 use rcn_contracts::envelope::ApiProblem;
 use rcn_contracts::events::{
     NoticeAccepted, NoticeRouted, RoutingOutcome, RoutingOutcomeKind, RoutingRule,
 };
+use rcn_contracts::identity::Identity;
 use rcn_contracts::notice::Problem;
 use rcn_contracts::region::RegionTable;
 use rcn_contracts::routing_api::{
@@ -26,6 +32,7 @@ use rcn_runtime::outbox;
 use sqlx::PgPool;
 use uuid::Uuid;
 
+use crate::access::{self, Shown};
 use crate::forwarding;
 
 const TRY_AGAIN: &str = "the routing queue cannot be reached right now; try again in a moment";
@@ -39,9 +46,13 @@ pub struct Queue {
 }
 
 impl Queue {
-    /// The waiting notices, oldest first.
-    pub async fn list(&self, request: &QueueListRequest) -> Result<QueueListReply, ApiProblem> {
-        match self.waiting(request.limit()).await {
+    /// The waiting notices, oldest first, shown to `who` (logged).
+    pub async fn list(
+        &self,
+        who: &Identity,
+        request: &QueueListRequest,
+    ) -> Result<QueueListReply, ApiProblem> {
+        match self.waiting(who, request.limit()).await {
             Ok((notices, more)) => Ok(QueueListReply::Waiting { notices, more }),
             Err(e) => {
                 tracing::error!(error = %e, "cannot list the routing queue");
@@ -50,9 +61,14 @@ impl Queue {
         }
     }
 
-    async fn waiting(&self, limit: u32) -> Result<(Vec<WaitingNotice>, bool), sqlx::Error> {
+    async fn waiting(
+        &self,
+        who: &Identity,
+        limit: u32,
+    ) -> Result<(Vec<WaitingNotice>, bool), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
         let rows = sqlx::query!(
-            "SELECT d.notice_key, d.received_at, d.decided_at, d.reason, d.ambiguous, d.inputs, d.notice
+            "SELECT d.notice_key, d.person_key, d.received_at, d.decided_at, d.reason, d.ambiguous, d.inputs, d.notice
              FROM decisions d
              WHERE d.outcome = 'unroutable' -- a literal, so the partial index decisions_waiting serves
                AND NOT EXISTS (SELECT 1 FROM manual_decisions m WHERE m.notice_key = d.notice_key)
@@ -60,11 +76,13 @@ impl Queue {
              LIMIT $1",
             i64::from(limit) + 1,
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *tx)
         .await?;
         let more = rows.len() > limit as usize;
         let mut notices = Vec::with_capacity(rows.len());
+        let mut shown = Shown::default();
         for row in rows.into_iter().take(limit as usize) {
+            shown.add(row.person_key, &row.notice_key);
             // A notice that no longer parses (an older contract) is still listed, without details.
             let accepted = kept_notice(row.notice);
             let notice = accepted.as_ref().map(|a| &a.notice);
@@ -81,12 +99,16 @@ impl Queue {
                 expected_release_on: notice.and_then(|n| n.detention.expected_release_on),
             });
         }
+        let what = What::new(Read::RoutingQueue).with(Field::Bsn, false);
+        access::log(&mut tx, who, &what, None, &shown).await?;
+        tx.commit().await?;
         Ok((notices, more))
     }
 
     /// Records a coordinator's decision, once.
     pub async fn decide(
         &self,
+        who: &Identity,
         request: &QueueDecideRequest,
         trace_id: Option<&str>,
     ) -> Result<QueueDecideReply, ApiProblem> {
@@ -94,7 +116,7 @@ impl Queue {
         if !problems.is_empty() {
             return Err(ApiProblem::invalid(problems));
         }
-        match self.apply(request, trace_id).await {
+        match self.apply(who, request, trace_id).await {
             Ok(reply) => reply,
             Err(e) => {
                 tracing::error!(notice_key = %request.notice_key, error = %e, "cannot record a manual routing decision");
@@ -168,13 +190,14 @@ impl Queue {
 
     async fn apply(
         &self,
+        who: &Identity,
         request: &QueueDecideRequest,
         trace_id: Option<&str>,
     ) -> Result<Result<QueueDecideReply, ApiProblem>, sqlx::Error> {
         let key = request.notice_key.trim();
         let mut tx = self.pool.begin().await?;
         let Some(row) = sqlx::query!(
-            r#"SELECT outcome AS "outcome: RoutingOutcomeKind", gemeentecode, rule AS "rule: RoutingRule", notice
+            r#"SELECT outcome AS "outcome: RoutingOutcomeKind", gemeentecode, rule AS "rule: RoutingRule", notice, person_key
                FROM decisions WHERE notice_key = $1"#,
             key,
         )
@@ -293,6 +316,20 @@ impl Queue {
             };
             forwarding::enqueue(&mut tx, forward).await?;
         }
+        // The change to where the person's notice goes, in the coordinator's name and words.
+        let mut changed = Shown::default();
+        changed.add(
+            row.person_key.or_else(|| Some(accepted.person_key.clone())),
+            key,
+        );
+        access::log(
+            &mut tx,
+            who,
+            &What::new(Read::ManualRouting),
+            Some(why),
+            &changed,
+        )
+        .await?;
         // The event carries the notice on; the router no longer needs its copy.
         sqlx::query!(
             "UPDATE decisions SET notice = NULL WHERE notice_key = $1",

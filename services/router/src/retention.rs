@@ -2,19 +2,79 @@
 //! decision goes with its notice, 6 months after the release of its episode, together with a
 //! decision by hand and a forward made for it, unless the episode's case in casework is still
 //! open (the job asks casework, see `rcn_runtime::retention::AskCasework` for why it asks rather
-//! than follows events). Only the router's own tables.
+//! than follows events). Access-log rows and privacy questions go `RCN_RETENTION_ACCESS_LOG_YEARS`
+//! after they were written, longer than the decisions they cover, as in casework and procesregie.
+//! Only the router's own tables.
 
 use rcn_contracts::retention::RecordClass;
 use rcn_runtime::retention::{Cutoffs, Rule};
 use sqlx::PgConnection;
 
 pub fn rules() -> Vec<Rule> {
-    vec![Rule {
-        class: RecordClass::Notice,
-        rule: "routing decisions (with manual decisions and forwards), months after the episode's last release, unless its case is open",
-        candidates: Some(|conn, c| Box::pin(expired_episodes(conn, c))),
-        apply: |conn, c, open, limit| Box::pin(decisions(conn, c, open, limit)),
-    }]
+    vec![
+        Rule {
+            class: RecordClass::Notice,
+            rule: "routing decisions (with manual decisions and forwards), months after the episode's last release, unless its case is open",
+            candidates: Some(|conn, c| Box::pin(expired_episodes(conn, c))),
+            apply: |conn, c, open, limit| Box::pin(decisions(conn, c, open, limit)),
+        },
+        Rule {
+            class: RecordClass::AccessLog,
+            rule: "access-log rows, years after they were written",
+            candidates: None,
+            apply: |conn, c, _, limit| Box::pin(access_log(conn, c, limit)),
+        },
+        Rule {
+            class: RecordClass::AccessLog,
+            rule: "privacy questions, years after they were asked",
+            candidates: None,
+            apply: |conn, c, _, limit| Box::pin(privacy_questions(conn, c, limit)),
+        },
+    ]
+}
+
+async fn access_log(conn: &mut PgConnection, c: Cutoffs, limit: i64) -> Result<u64, sqlx::Error> {
+    // The append-only trigger lets this transaction, and only it, delete (migration 0006).
+    sqlx::query!("SET LOCAL rcn.retention = 'on'")
+        .execute(&mut *conn)
+        .await?;
+    let removed = sqlx::query!(
+        "DELETE FROM access_log WHERE id IN (
+             SELECT id FROM access_log WHERE at < $1 ORDER BY at LIMIT $2)",
+        c.access_logged_before,
+        limit,
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query!("SET LOCAL rcn.retention = 'off'")
+        .execute(&mut *conn)
+        .await?;
+    Ok(removed)
+}
+
+async fn privacy_questions(
+    conn: &mut PgConnection,
+    c: Cutoffs,
+    limit: i64,
+) -> Result<u64, sqlx::Error> {
+    // The append-only trigger lets this transaction, and only it, delete (migration 0006).
+    sqlx::query!("SET LOCAL rcn.retention = 'on'")
+        .execute(&mut *conn)
+        .await?;
+    let removed = sqlx::query!(
+        "DELETE FROM privacy_questions WHERE id IN (
+             SELECT id FROM privacy_questions WHERE at < $1 ORDER BY at LIMIT $2)",
+        c.access_logged_before,
+        limit,
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query!("SET LOCAL rcn.retention = 'off'")
+        .execute(&mut *conn)
+        .await?;
+    Ok(removed)
 }
 
 /// Every episode whose latest release (or, without one, receipt) lies before the cut-off: the

@@ -1,5 +1,6 @@
-//! The access log's vocabulary: what a logged read of personal data was of, as casework and
-//! procesregie write it (`what`) and the privacy officer's page reads it back.
+//! The access log's vocabulary: what a logged read of personal data was of, as casework,
+//! procesregie, the router and the monitor's dead-letter desk write it (`what`) and the privacy
+//! officer's page reads it back.
 //!
 //! One type for writer and reader, so every kind of read a service can log is one the portal can
 //! put into words ([`Read::ALL`] lists them for its test). The text in the log stays a plain,
@@ -19,7 +20,7 @@ pub enum Read {
     InboxRow,
     /// casework `task_history`: one task's changes with their notes.
     TaskHistory(Condition),
-    /// The privacy officer asked who saw the person (both services).
+    /// The privacy officer asked who saw the person (every service that answers it).
     WhoSaw,
     /// procesregie `application_get`.
     Application,
@@ -46,11 +47,24 @@ pub enum Read {
     IcoClose,
     /// The privacy officer's export of everything held about one person (AVG art. 15).
     PrivacyExport,
+    /// router `decisions`: how the person's notices were routed and why (the case page).
+    RoutingDecisions,
+    /// router `queue.list`: the person's notice in the manual routing queue (masked BSN, PC4,
+    /// institution, release date).
+    RoutingQueue,
+    /// router `queue.decide`: a coordinator decided by hand where the person's notice goes.
+    ManualRouting,
+    /// monitor dead-letter desk `show`: a dead letter's payload holding the person's BSN.
+    DeadLetterInspected,
+    /// monitor dead-letter desk `replay`: such a letter offered to its service again.
+    DeadLetterReplayed,
+    /// monitor dead-letter desk `discard`: such a letter removed unhandled.
+    DeadLetterDiscarded,
 }
 
 impl Read {
     /// Every kind of read except the per-condition ones, which [`Read::all`] adds.
-    const FIXED: [Read; 17] = [
+    const FIXED: [Read; 23] = [
         Read::CaseDetail,
         Read::InboxRow,
         Read::WhoSaw,
@@ -68,6 +82,12 @@ impl Read {
         Read::IcoReview,
         Read::IcoClose,
         Read::PrivacyExport,
+        Read::RoutingDecisions,
+        Read::RoutingQueue,
+        Read::ManualRouting,
+        Read::DeadLetterInspected,
+        Read::DeadLetterReplayed,
+        Read::DeadLetterDiscarded,
     ];
 
     /// Every kind of read a service may log (one task history per condition).
@@ -103,6 +123,12 @@ impl Read {
             Read::IcoReview => "ico_review",
             Read::IcoClose => "ico_close",
             Read::PrivacyExport => crate::privacy_export::EXPORT_VERB,
+            Read::RoutingDecisions => "routing_decisions",
+            Read::RoutingQueue => "routing_queue",
+            Read::ManualRouting => "manual_routing",
+            Read::DeadLetterInspected => "dead_letter_inspected",
+            Read::DeadLetterReplayed => "dead_letter_replayed",
+            Read::DeadLetterDiscarded => "dead_letter_discarded",
         }
     }
 }

@@ -38,11 +38,18 @@ impl crate::envelope::RequestBody for WhoSawRequest {
 }
 
 /// The services that keep an access log, with the subject each answers "who saw" on: the one
-/// list the portal and the CLI ask.
-pub fn who_saw_subjects(subjects: &crate::Subjects) -> [(&'static str, String); 2] {
+/// list the portal and the CLI ask. Casework and procesregie answer from their access logs; the
+/// router from its log of routing-decision and manual-queue reads; the monitor from its
+/// dead-letter desk's log (letters whose payload held the person's BSN); intake, which shows
+/// nobody a notice, with the privacy questions asked of it. Each answer includes the privacy
+/// questions about the person that service logged (this one too).
+pub fn who_saw_subjects(subjects: &crate::Subjects) -> [(&'static str, String); 5] {
     [
         ("casework", subjects.casework_api(WHO_SAW_VERB)),
         ("procesregie", subjects.procesregie_api(WHO_SAW_VERB)),
+        ("router", subjects.router_api(WHO_SAW_VERB)),
+        ("monitor", subjects.monitor_api(WHO_SAW_VERB)),
+        ("intake", subjects.intake_api(WHO_SAW_VERB)),
     ]
 }
 
@@ -51,7 +58,8 @@ pub fn who_saw_subjects(subjects: &crate::Subjects) -> [(&'static str, String); 
 pub struct AccessEntry {
     /// When it happened.
     pub at: DateTime<Utc>,
-    /// The service whose log holds it (`casework`, `procesregie`).
+    /// The service whose log holds it (`casework`, `procesregie`, `router`, `monitor`,
+    /// `intake`).
     pub service: String,
     /// Who: the account id.
     pub user_id: String,

@@ -188,6 +188,11 @@ pub struct DecisionsRequest {
     /// 1 to [`MAX_DECISIONS`] notice keys (`<institution_code>:<notice_id>`).
     #[schemars(length(min = 1, max = MAX_DECISIONS))]
     pub notice_keys: Vec<String>,
+    /// Why the caller reads them (the portal names its page), kept with the read in the router's
+    /// access log; at most [`MAX_WHY`] characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = MAX_WHY))]
+    pub why: Option<String>,
 }
 
 /// The answer to a decisions request.
@@ -256,6 +261,13 @@ impl DecisionsRequest {
                 format!("notice_keys[{i}]"),
                 "a notice key is not blank",
             ));
+        }
+        if request
+            .why
+            .as_ref()
+            .is_some_and(|w| w.chars().count() > MAX_WHY)
+        {
+            return Err(Problem::new("why", format!("at most {MAX_WHY} characters")));
         }
         Ok(request)
     }

@@ -379,6 +379,12 @@ impl Subjects {
         self.subject("api.monitor.figures")
     }
 
+    /// Request-reply on one of the monitor's verbs, `rcn.<region>.api.monitor.<verb>` (e.g. the
+    /// privacy officer's `privacy_accesses`).
+    pub fn monitor_api(&self, verb: &str) -> String {
+        self.subject(&format!("api.monitor.{verb}"))
+    }
+
     /// Request-reply for RCN coordinators: the dead letters waiting and the latest settled.
     pub fn dead_letters_list(&self) -> String {
         self.subject("api.monitor.dead-letters.list")

@@ -56,6 +56,8 @@ pub async fn for_case(
     for chunk in keys.chunks(MAX_DECISIONS) {
         let request = DecisionsRequest {
             notice_keys: chunk.to_vec(),
+            // The router logs the read with the case page's reason, as casework does.
+            why: Some(crate::portal::case::WHY.to_owned()),
         };
         let reply = services::endpoint::<DecisionsReply>(
             state,

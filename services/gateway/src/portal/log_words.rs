@@ -79,6 +79,12 @@ fn read_in_dutch(read: Read) -> String {
         Read::IcoReview => "Evaluatie van de ICO vastgelegd",
         Read::IcoClose => "ICO afgesloten",
         Read::PrivacyExport => "Opgenomen in een inzageverzoek (AVG art. 15)",
+        Read::RoutingDecisions => "Routering van de meldingen bekeken (welke gemeente en waarom)",
+        Read::RoutingQueue => "In de routeringswachtrij getoond",
+        Read::ManualRouting => "Melding handmatig aan een gemeente toegewezen",
+        Read::DeadLetterInspected => "Inhoud van een dood bericht bekeken",
+        Read::DeadLetterReplayed => "Dood bericht opnieuw aangeboden",
+        Read::DeadLetterDiscarded => "Dood bericht verwijderd",
     };
     words.to_owned()
 }
@@ -136,9 +142,11 @@ pub fn service(name: &str) -> Words {
     let dutch = match name {
         "casework" => "Casusregistratie",
         "procesregie" => "Procesregie",
-        "intake" => "Ontvangst meldingen",
-        "router" => "Toewijzing gemeente",
-        "monitor" => "Monitor",
+        // The names the portal's other pages give these parts (Dode berichten, Verwijderlogboek).
+        "intake" => "Ontvangst (intake)",
+        "router" => "Routering",
+        // The monitor's only log of personal data is its dead-letter desk's.
+        "monitor" => "Dode berichten",
         "gateway" => "Portaal",
         _ => return Words::as_logged(name),
     };
@@ -221,6 +229,21 @@ mod tests {
         assert_eq!(why(None).text, "—");
         assert_eq!(service("casework").text, "Casusregistratie");
         assert_eq!(service("procesregie").text, "Procesregie");
+        assert_eq!(service("router").text, "Routering");
+        assert_eq!(service("monitor").text, "Dode berichten");
+        assert_eq!(service("intake").text, "Ontvangst (intake)");
+        assert_eq!(
+            what("routing_decisions").text,
+            "Routering van de meldingen bekeken (welke gemeente en waarom)"
+        );
+        assert_eq!(
+            what("routing_queue (bsn: false)").text,
+            "In de routeringswachtrij getoond: BSN afgeschermd"
+        );
+        assert_eq!(
+            what("dead_letter_inspected").text,
+            "Inhoud van een dood bericht bekeken"
+        );
     }
 
     /// The services write their access log only in the shared vocabulary: no call that logs a

@@ -1,8 +1,9 @@
 //! The privacy officer's pages (`/privacy`): *Wie heeft deze persoon ingezien* — a BSN entered
 //! in a POST form (never in a URL) is asked of every service that keeps an access log
-//! (`privacy_accesses` on casework and procesregie, over NATS with the officer's signed
-//! identity); each answers for its own log and logs the question itself; the portal merges the
-//! answers by time and shows who, role, organisation, when, what and why.
+//! (`privacy_accesses` on casework, procesregie, the router, the monitor's dead-letter desk and
+//! intake — `who_saw_subjects` — over NATS with the officer's signed identity); each answers for
+//! its own log and logs the question itself; the portal merges the answers by time and shows who,
+//! role, organisation, when, what and why.
 //!
 //! The portal decides nothing about who may ask (the services refuse anyone but the privacy
 //! officer; the page says so first for a plain answer), and never shows the BSN in full.

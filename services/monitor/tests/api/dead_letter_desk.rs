@@ -11,6 +11,7 @@ use rcn_contracts::dead_letters_api::{
 };
 use rcn_contracts::envelope::ApiReply;
 use rcn_contracts::identity::{Identity, Role};
+use rcn_contracts::privacy_api::WhoSawReply;
 use rcn_runtime::headers;
 
 use crate::helpers::TestMonitor;
@@ -224,5 +225,125 @@ async fn anyone_but_an_rcn_coordinator_is_refused_and_sees_nothing() {
         .into_result()
         .unwrap();
     assert_eq!(list.waiting.len(), 1);
+    monitor.stop().await;
+}
+
+#[tokio::test]
+async fn inspecting_a_letter_with_a_bsn_is_found_by_the_privacy_officers_who_saw_and_nothing_else_is()
+ {
+    let mut monitor = TestMonitor::spawn(settings()).await;
+    let s = monitor.subjects.clone();
+    let key = monitor.env.config.pseudonym_key().unwrap().clone();
+    let person = |bsn: &str| key.person_key(&rcn_contracts::Bsn::parse(bsn).unwrap());
+    // P's notice (inside an accepted event, as the router dead-letters one), and a letter with no
+    // valid BSN.
+    dead_letter(
+        &monitor,
+        r#"{"notice_key":"PI-HAARLEM:1","notice":{"person":{"bsn":"123456782","family_name":"Jansen"}}}"#,
+    )
+    .await;
+    dead_letter(
+        &monitor,
+        r#"{"person":{"bsn":"123456783","family_name":"Bakker"}}"#,
+    )
+    .await;
+    let who = coordinator();
+    let list: DeadLetterListReply = ask(&monitor, s.dead_letters_list(), &who, "")
+        .await
+        .into_result()
+        .unwrap();
+    let seqs: Vec<u64> = list.waiting.iter().map(|l| l.sequence).collect();
+    assert_eq!(seqs.len(), 2);
+    for (seq, why) in [
+        (seqs[0], "uitzoeken voor P"),
+        (seqs[1], "uitzoeken, geen BSN"),
+    ] {
+        let _: DeadLetterShowReply = ask(
+            &monitor,
+            s.dead_letters_show(),
+            &who,
+            &format!(r#"{{"sequence":{seq},"why":"{why}"}}"#),
+        )
+        .await
+        .into_result()
+        .unwrap();
+    }
+    let _: DeadLetterActReply = ask(
+        &monitor,
+        s.dead_letters_discard(),
+        &who,
+        &format!(r#"{{"sequence":{},"why":"dubbel"}}"#, seqs[0]),
+    )
+    .await
+    .into_result()
+    .unwrap();
+    // The pseudonym, never the number, with each row of P's letter; nothing for the other.
+    let rows: Vec<(String, Option<Vec<String>>)> =
+        sqlx::query_as("SELECT action, person_keys FROM dead_letter_log ORDER BY id")
+            .fetch_all(&monitor.pool)
+            .await
+            .unwrap();
+    let p = person("123456782");
+    assert_eq!(
+        rows,
+        [
+            ("inspected".to_owned(), Some(vec![p.clone()])),
+            ("inspected".to_owned(), None),
+            ("discarded".to_owned(), Some(vec![p.clone()])),
+        ]
+    );
+
+    let subject = s.monitor_api(rcn_contracts::privacy_api::WHO_SAW_VERB);
+    let body = r#"{"bsn":"123456782"}"#;
+    // Only the privacy officer; the refusal is not logged.
+    let refused = ask::<WhoSawReply>(&monitor, subject.clone(), &who, body)
+        .await
+        .into_result()
+        .unwrap_err();
+    assert_eq!(refused.status, 403);
+    let officer = Identity {
+        user_id: "fg".into(),
+        role: Role::PrivacyOfficer,
+        gemeentecode: None,
+    };
+    let answer: WhoSawReply = ask(&monitor, subject.clone(), &officer, body)
+        .await
+        .into_result()
+        .unwrap();
+    let seen: Vec<(&str, &str, Option<&str>)> = answer
+        .entries
+        .iter()
+        .map(|e| (e.user_id.as_str(), e.what.as_str(), e.why.as_deref()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (
+                "rcn-coordinator@zvh.nl",
+                "dead_letter_inspected",
+                Some("uitzoeken voor P")
+            ),
+            (
+                "rcn-coordinator@zvh.nl",
+                "dead_letter_discarded",
+                Some("dubbel")
+            ),
+            ("fg", "privacy_accesses", None),
+        ]
+    );
+    assert!(answer.entries.iter().all(|e| e.service == "monitor"));
+    assert_eq!(answer.entries[0].role, Role::RcnCoordinator);
+    // The question shows on the next ask; another person's answer is only their question.
+    let again: WhoSawReply = ask(&monitor, subject.clone(), &officer, body)
+        .await
+        .into_result()
+        .unwrap();
+    assert_eq!(again.entries.len(), 4);
+    let other: WhoSawReply = ask(&monitor, subject, &officer, r#"{"bsn":"111222333"}"#)
+        .await
+        .into_result()
+        .unwrap();
+    let whats: Vec<&str> = other.entries.iter().map(|e| e.what.as_str()).collect();
+    assert_eq!(whats, ["privacy_accesses"]);
     monitor.stop().await;
 }

@@ -1,6 +1,7 @@
 //! The router as a service, against the real NATS and PostgreSQL servers: accepted notices in on
 //! NOTICES, one recorded decision and one event on ROUTING out.
 
+mod access_log;
 mod decisions;
 mod helpers;
 mod idempotence;

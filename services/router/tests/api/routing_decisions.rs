@@ -26,6 +26,7 @@ impl RoutingRouter {
     ) -> Result<Vec<NoticeDecision>, ApiProblem> {
         let body = serde_json::to_vec(&DecisionsRequest {
             notice_keys: keys.iter().map(|k| (*k).to_owned()).collect(),
+            why: None,
         })
         .unwrap();
         self.decisions_raw(identity, body).await

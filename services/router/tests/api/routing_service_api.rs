@@ -62,7 +62,7 @@ fn errors(stats: &Value, name: &str) -> u64 {
 }
 
 #[tokio::test]
-async fn the_service_api_lists_the_router_with_its_five_endpoints() {
+async fn the_service_api_lists_the_router_with_its_eight_endpoints() {
     let router = RoutingRouter::spawn_with(|_| {}).await;
     let info = service_api(&router, "INFO").await;
     assert_eq!(info["name"], "rcn-router");
@@ -76,10 +76,11 @@ async fn the_service_api_lists_the_router_with_its_five_endpoints() {
         ("retention_log", s.router_api("retention_log")),
         ("decisions", s.router_decisions()),
         ("privacy-export", s.router_privacy_export()),
+        ("privacy-accesses", s.router_api("privacy_accesses")),
     ] {
         assert_eq!(endpoint(&info, name)["subject"], subject.as_str(), "{info}");
     }
-    assert_eq!(info["endpoints"].as_array().unwrap().len(), 7, "{info}");
+    assert_eq!(info["endpoints"].as_array().unwrap().len(), 8, "{info}");
     router.stop().await;
 }
 

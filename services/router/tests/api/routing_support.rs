@@ -164,6 +164,15 @@ impl RoutingRouter {
             .into_result()
     }
 
+    /// The person pseudonym of `bsn` with this test's region key, as intake puts it on a notice.
+    pub fn person_key(&self, bsn: &str) -> String {
+        self.env
+            .config
+            .pseudonym_key()
+            .expect("the test config has a key")
+            .person_key(&rcn_contracts::Bsn::parse(bsn).unwrap())
+    }
+
     /// Headers carrying `identity` to `subject` with `body`, signed as the gateway signs.
     pub fn signed(&self, identity: &str, subject: &str, body: &[u8]) -> async_nats::HeaderMap {
         self.env.signed(identity, subject, body)

@@ -528,6 +528,13 @@ pub(super) fn channels(s: &Subjects, gm: &Gemeentecode) -> Vec<Channel> {
             request("ExportRequest", "IntakeExportReply"),
         ),
         channel(
+            "intakeWhoSaw",
+            "intake_api",
+            s.intake_api(crate::privacy_api::WHO_SAW_VERB),
+            "Request-reply for the privacy officer only (caller in header Rcn-Identity): who saw the person whose BSN is in the body, as far as intake logged it (the privacy questions asked of intake about them); the question is logged.",
+            request("WhoSawRequest", "WhoSawReply"),
+        ),
+        channel(
             "noticeAccepted",
             "notice_accepted",
             s.notice_accepted(),
@@ -568,6 +575,13 @@ pub(super) fn channels(s: &Subjects, gm: &Gemeentecode) -> Vec<Channel> {
             s.router_api(crate::retention::RETENTION_LOG_VERB),
             "Request-reply for the privacy officer and the administrator (caller in header Rcn-Identity): the router's deletion log, newest first.",
             request("RetentionLogRequest", "RetentionLogReply"),
+        ),
+        channel(
+            "routerWhoSaw",
+            "router_api",
+            s.router_api(crate::privacy_api::WHO_SAW_VERB),
+            "Request-reply for the privacy officer only (caller in header Rcn-Identity): who read the routing decisions or the manual-queue entries of the person whose BSN is in the body, who decided their notices by hand, and the privacy questions about them; the question is logged.",
+            request("WhoSawRequest", "WhoSawReply"),
         ),
         channel(
             "routerQueueList",
@@ -624,6 +638,13 @@ pub(super) fn channels(s: &Subjects, gm: &Gemeentecode) -> Vec<Channel> {
             s.monitor_figures(),
             "Request-reply for RCN coordinators and procesregisseurs (the region, or one municipality) and municipal staff (their own municipality): counts and durations only, never a person or a case.",
             request("FiguresRequest", "FiguresReply"),
+        ),
+        channel(
+            "monitorWhoSaw",
+            "monitor_api",
+            s.monitor_api(crate::privacy_api::WHO_SAW_VERB),
+            "Request-reply for the privacy officer only (caller in header Rcn-Identity, service rcn-dead-letters): who inspected, replayed or discarded a dead letter whose payload held the BSN in the body, and the privacy questions about the person; the question is logged.",
+            request("WhoSawRequest", "WhoSawReply"),
         ),
         channel(
             "deadLettersList",
