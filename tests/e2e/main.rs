@@ -15,4 +15,5 @@ mod provisioning;
 mod rerouting;
 mod retention;
 mod service_api;
+mod trace_export;
 mod trust_boundary;
