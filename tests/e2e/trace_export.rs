@@ -221,7 +221,9 @@ async fn a_partner_notice_is_one_trace_across_gateway_intake_router_and_casework
             let complete = services
                 .iter()
                 .all(|s| spans.iter().any(|span| span.service == *s))
-                && spans.iter().any(|s| s.service == "rcn-casework" && s.name.ends_with("process"));
+                && spans
+                    .iter()
+                    .any(|s| s.service == "rcn-casework" && s.name.ends_with("process"));
             async move { complete.then_some(spans) }
         },
     )
@@ -231,7 +233,12 @@ async fn a_partner_notice_is_one_trace_across_gateway_intake_router_and_casework
     let describe = || {
         spans
             .iter()
-            .map(|s| format!("{} {:?} {} ← {}", s.service, s.name, s.span_id, s.parent_span_id))
+            .map(|s| {
+                format!(
+                    "{} {:?} {} ← {}",
+                    s.service, s.name, s.span_id, s.parent_span_id
+                )
+            })
             .collect::<Vec<_>>()
             .join("\n")
     };
@@ -240,7 +247,13 @@ async fn a_partner_notice_is_one_trace_across_gateway_intake_router_and_casework
     for s in &spans {
         let parent_ok = by_id.contains_key(s.parent_span_id.as_str())
             || (s.service == "rcn-gateway" && s.parent_span_id == partner_span);
-        assert!(parent_ok, "{} {:?} has no parent in the trace:\n{}", s.service, s.name, describe());
+        assert!(
+            parent_ok,
+            "{} {:?} has no parent in the trace:\n{}",
+            s.service,
+            s.name,
+            describe()
+        );
     }
     // Each hop is the child of the hop before it: partner → gateway → intake → router → casework.
     let hop = |service: &str| -> Vec<&ReceivedSpan> {

@@ -71,23 +71,25 @@ pub fn app_with(state: AppState, settings: &Settings) -> Router {
             },
         ))
         .layer(axum::middleware::from_fn(trace_hop))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            // The path only: a query string could carry something personal one day.
-            // `institution` is filled in once the caller is authenticated. The exported name is
-            // the route's pattern, never a concrete path.
-            let route = req
-                .extensions()
-                .get::<axum::extract::MatchedPath>()
-                .map_or("(no route)", |p| p.as_str());
-            let span = tracing::info_span!("http",
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                // The path only: a query string could carry something personal one day.
+                // `institution` is filled in once the caller is authenticated. The exported name is
+                // the route's pattern, never a concrete path.
+                let route = req
+                    .extensions()
+                    .get::<axum::extract::MatchedPath>()
+                    .map_or("(no route)", |p| p.as_str());
+                let span = tracing::info_span!("http",
                 otel.name = %format_args!("{} {route}", req.method()), otel.kind = "server",
                 method = %req.method(), path = %req.uri().path(),
                 institution = tracing::field::Empty, trace_id = tracing::field::Empty);
-            if let Some(IncomingTrace(Some(parent))) = req.extensions().get::<IncomingTrace>() {
-                trace_context::set_remote_parent(&span, parent);
-            }
-            span
-        }))
+                if let Some(IncomingTrace(Some(parent))) = req.extensions().get::<IncomingTrace>() {
+                    trace_context::set_remote_parent(&span, parent);
+                }
+                span
+            }),
+        )
         .layer(axum::middleware::map_request(read_traceparent))
 }
 
@@ -105,7 +107,10 @@ async fn read_traceparent(mut req: axum::extract::Request) -> axum::extract::Req
 /// Makes the request a hop of its trace: what the handlers send over NATS carries it
 /// ([`trace_context::current`]), and the answer names it in `traceresponse` (W3C Trace Context
 /// level 2: the trace id and the gateway's span), so a partner can quote one id for a notice.
-async fn trace_hop(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+async fn trace_hop(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
     let incoming = req
         .extensions()
         .get::<IncomingTrace>()

@@ -23,9 +23,9 @@ use rcn_contracts::routing_api::{
 use rcn_contracts::subjects::Region;
 use rcn_contracts::value::Gemeentecode;
 use rcn_runtime::outbox;
+use rcn_runtime::trace_context::TraceContext;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
-use rcn_runtime::trace_context::TraceContext;
 
 /// The rcn regions this region may forward to: the known regions of its neighbours.
 pub fn target_regions(region: &RegionTable) -> Vec<Region> {

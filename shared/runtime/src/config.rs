@@ -497,7 +497,10 @@ mod tests {
         );
         let specific = with(&[
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
-            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "https://traces.example/ingest"),
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "https://traces.example/ingest",
+            ),
         ])
         .unwrap();
         assert_eq!(
@@ -513,7 +516,10 @@ mod tests {
         let e = with(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317")])
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("OTEL_EXPORTER_OTLP_ENDPOINT is invalid"), "{e}");
+        assert!(
+            e.starts_with("OTEL_EXPORTER_OTLP_ENDPOINT is invalid"),
+            "{e}"
+        );
     }
 
     #[test]

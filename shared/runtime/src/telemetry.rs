@@ -86,7 +86,9 @@ pub fn init(config: &Config, service: &str) -> Telemetry {
             .with_tracked_inactivity(false)
             .with_filter(
                 filter_fn(|meta| {
-                    meta.is_span() && meta.target().starts_with("rcn") && *meta.level() <= Level::INFO
+                    meta.is_span()
+                        && meta.target().starts_with("rcn")
+                        && *meta.level() <= Level::INFO
                 })
                 .with_max_level_hint(Level::INFO),
             )

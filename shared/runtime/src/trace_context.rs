@@ -17,9 +17,7 @@
 use std::fmt;
 
 use async_nats::HeaderMap;
-use opentelemetry::trace::{
-    SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState,
-};
+use opentelemetry::trace::{SpanContext, SpanId, TraceContextExt, TraceFlags, TraceId, TraceState};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::headers;
@@ -131,7 +129,10 @@ impl TraceContext {
         let parent = TraceParent::parse(traceparent?.trim()).ok()?;
         Some(Self {
             parent,
-            state: tracestate.map(str::trim).filter(|s| valid_tracestate(s)).map(str::to_owned),
+            state: tracestate
+                .map(str::trim)
+                .filter(|s| valid_tracestate(s))
+                .map(str::to_owned),
         })
     }
 
@@ -158,7 +159,10 @@ impl TraceContext {
             .map(|v| v.to_str().ok())
             .collect::<Option<Vec<_>>>()
             .map(|parts| parts.join(","));
-        Self::from_values(one(headers::TRACEPARENT), state.as_deref().filter(|s| !s.is_empty()))
+        Self::from_values(
+            one(headers::TRACEPARENT),
+            state.as_deref().filter(|s| !s.is_empty()),
+        )
     }
 
     /// A new trace: random ids, sampled.
@@ -313,7 +317,9 @@ fn valid_tracestate(s: &str) -> bool {
         && s.bytes().all(|c| (0x20..0x7f).contains(&c))
         && s.split(',').all(|member| {
             let m = member.trim();
-            m.is_empty() || m.split_once('=').is_some_and(|(k, v)| !k.is_empty() && !v.is_empty())
+            m.is_empty()
+                || m.split_once('=')
+                    .is_some_and(|(k, v)| !k.is_empty() && !v.is_empty())
         })
 }
 
@@ -336,7 +342,10 @@ mod tests {
 
     #[test]
     fn a_higher_version_is_read_by_the_version_00_fields_and_sent_on_as_00() {
-        let p = TraceParent::parse("01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what-comes").unwrap();
+        let p = TraceParent::parse(
+            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-what-comes",
+        )
+        .unwrap();
         assert_eq!(p.to_string(), VALID);
         let exact = TraceParent::parse(&VALID.replacen("00", "cc", 1)).unwrap();
         assert_eq!(exact.to_string(), VALID);
@@ -355,7 +364,10 @@ mod tests {
             format!("{}x", VALID.replacen("00", "01", 1)),
         ] {
             let e = TraceParent::parse(&value).unwrap_err();
-            assert!(matches!(e, TraceParentError::Version | TraceParentError::Length), "{value}: {e:?}");
+            assert!(
+                matches!(e, TraceParentError::Version | TraceParentError::Length),
+                "{value}: {e:?}"
+            );
         }
     }
 
@@ -376,12 +388,12 @@ mod tests {
         for value in [
             "",
             "00",
-            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",    // 31-digit trace id
-            "00-4bf92f3577b34da6a3ce929d0e0e47366-00f067aa0ba902b7-01",  // 33
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b-01",    // 15-digit parent id
+            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01", // 31-digit trace id
+            "00-4bf92f3577b34da6a3ce929d0e0e47366-00f067aa0ba902b7-01", // 33
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b-01", // 15-digit parent id
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-1",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-001",
-            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01",   // upper case
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01", // upper case
             "00_4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-0x",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba9 2b7-01",
@@ -394,10 +406,21 @@ mod tests {
 
     #[test]
     fn an_invalid_traceparent_yields_no_context_and_drops_the_tracestate() {
-        assert_eq!(TraceContext::from_values(Some("00-garbage"), Some("rojo=00f067aa0ba902b7")), None);
-        assert_eq!(TraceContext::from_values(None, Some("rojo=00f067aa0ba902b7")), None);
-        let ok = TraceContext::from_values(Some(VALID), Some("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE")).unwrap();
-        assert_eq!(ok.state.as_deref(), Some("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"));
+        assert_eq!(
+            TraceContext::from_values(Some("00-garbage"), Some("rojo=00f067aa0ba902b7")),
+            None
+        );
+        assert_eq!(
+            TraceContext::from_values(None, Some("rojo=00f067aa0ba902b7")),
+            None
+        );
+        let ok =
+            TraceContext::from_values(Some(VALID), Some("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE"))
+                .unwrap();
+        assert_eq!(
+            ok.state.as_deref(),
+            Some("rojo=00f067aa0ba902b7,congo=t61rcWkgMzE")
+        );
         let bad_state = TraceContext::from_values(Some(VALID), Some("no equals sign")).unwrap();
         assert_eq!(bad_state.state, None);
     }
