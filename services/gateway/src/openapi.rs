@@ -161,20 +161,12 @@ fn operations_mut(doc: &mut Value) -> impl Iterator<Item = &mut Map<String, Valu
 }
 
 /// Every response, error or not, carries `API-Version` (the gateway sets it on all of them), and
-/// the document says so for each (API Design Rules: `/core/version-header`); and
-/// `traceresponse`, the trace the request was handled in (W3C Trace Context).
+/// the document says so for each (API Design Rules: `/core/version-header`).
 fn declare_response_headers(doc: &mut Value) {
     let header = json!({
         "description": "The API's full version (semantic versioning), e.g. 1.0.0",
         "schema": {"type": "string"},
         "example": API_VERSION,
-    });
-    let trace = json!({
-        "description": "W3C Trace Context (level 2): 00-<trace id>-<the gateway's span id>-<flags>. \
-                        The trace id is the caller's when the request carried a valid traceparent, \
-                        otherwise a new one; quote it when asking about this request.",
-        "schema": {"type": "string", "pattern": "^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"},
-        "example": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
     });
     for operation in operations_mut(doc) {
         let responses = operation
@@ -190,7 +182,6 @@ fn declare_response_headers(doc: &mut Value) {
                 .as_object_mut()
             {
                 headers.insert("API-Version".into(), header.clone());
-                headers.insert("traceresponse".into(), trace.clone());
             }
         }
     }

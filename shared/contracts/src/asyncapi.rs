@@ -54,7 +54,7 @@ pub struct Message {
     pub schema: Option<&'static str>,
     /// Header that must come with it (`Rcn-Identity` for the APIs).
     pub identity: bool,
-    /// Carries `Nats-Msg-Id` and the trace context (`traceparent`, `Rcn-Trace-Id`; events).
+    /// Carries `Nats-Msg-Id` and `Rcn-Trace-Id` (events).
     pub traced: bool,
 }
 
@@ -282,9 +282,7 @@ fn components() -> Node {
             (
                 "properties",
                 map([
-                    ("traceparent", Node::Inline("{type: string, description: \"W3C Trace Context of the hop that caused the event (00-<trace id>-<span id>-<flags>).\"}".into())),
-                    ("tracestate", Node::Inline("{type: string, description: \"W3C Trace Context vendor state, passed on as it came.\"}".into())),
-                    ("Rcn-Trace-Id", Node::Inline("{type: string, description: \"The trace id of traceparent (32 hex digits): correlates one notice's log lines across services.\"}".into())),
+                    ("Rcn-Trace-Id", Node::Inline("{type: string, description: \"Correlates one notice's log lines across services.\"}".into())),
                     ("Nats-Msg-Id", Node::Inline("{type: string, description: \"The idempotency key of the event.\"}".into())),
                 ]),
             ),
