@@ -15,5 +15,6 @@ mod provisioning;
 mod rerouting;
 mod retention;
 mod service_api;
+mod trace_export;
 mod trust_boundary;
 mod who_saw;

@@ -175,7 +175,7 @@ impl Casework {
             conditions: states,
         };
         self.announce_opened(tx, opening, n.d, n.now).await?;
-        tracing::info!(%case_id, notice_key = %routed.notice_key, trace_id = n.d.trace_id.as_deref(), gemeentecode = %n.gemeente, spoed = n.spoed, "case opened");
+        tracing::info!(%case_id, notice_key = %routed.notice_key, trace_id = %n.d.trace.trace_id(), gemeentecode = %n.gemeente, spoed = n.spoed, "case opened");
         Ok(())
     }
 
@@ -199,11 +199,11 @@ impl Casework {
                 event_id: event.event_id,
                 subject,
                 payload: &event,
-                trace_id: n.d.trace_id.as_deref(),
+                trace: Some(&n.d.trace),
             },
         )
         .await?;
-        tracing::info!(%case_id, notice_key = %routed.notice_key, trace_id = n.d.trace_id.as_deref(), kind = routed.notice.kind.as_str(), "notice attached to case");
+        tracing::info!(%case_id, notice_key = %routed.notice_key, trace_id = %n.d.trace.trace_id(), kind = routed.notice.kind.as_str(), "notice attached to case");
         // After CaseUpdated, so consumers learn of the notice before of what it changed.
         crate::updates::apply_later_notice(self, tx, case_id, n.d, n.gemeente, n.today).await?;
         Ok(())
@@ -227,7 +227,7 @@ struct Applied<'a> {
 async fn cancelled_before_work(tx: &mut PgConnection, n: &Applied<'_>) -> Result<(), HandlerError> {
     let detail = serde_json::json!({"reason": "cancelled", "note": CANCELLED_UNOPENED, "open_conditions": []});
     crate::history::record_case(tx, n.case_id, &n.by, "closed", detail).await?;
-    tracing::info!(case_id = %n.case_id, notice_key = %n.d.message.notice_key, trace_id = n.d.trace_id.as_deref(), "episode cancelled before any work was opened");
+    tracing::info!(case_id = %n.case_id, notice_key = %n.d.message.notice_key, trace_id = %n.d.trace.trace_id(), "episode cancelled before any work was opened");
     Ok(())
 }
 

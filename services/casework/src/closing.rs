@@ -150,7 +150,7 @@ pub async fn close(
             event_id: event.event_id,
             subject,
             payload: &event,
-            trace_id: None,
+            trace: None,
         },
     )
     .await?;

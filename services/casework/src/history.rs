@@ -103,7 +103,7 @@ pub async fn holder_changed(
             event_id: event.event_id,
             subject,
             payload: &event,
-            trace_id: None,
+            trace: None,
         },
     )
     .await
@@ -145,7 +145,7 @@ pub async fn status_changed(
             event_id: event.event_id,
             subject,
             payload: &event,
-            trace_id: None,
+            trace: None,
         },
     )
     .await

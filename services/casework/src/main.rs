@@ -4,7 +4,7 @@
 async fn main() -> anyhow::Result<()> {
     let config = rcn_runtime::Config::from_env()?;
     let settings = rcn_casework::Settings::from_env()?;
-    rcn_runtime::telemetry::init(config.log_json);
+    let _telemetry = rcn_runtime::telemetry::init(&config, "rcn-casework");
     rcn_runtime::metrics::serve_configured(&config).await?;
     let ctx = rcn_runtime::Ctx::connect(config, "rcn-casework").await?;
     rcn_casework::run(ctx, settings, rcn_runtime::shutdown_signal()).await

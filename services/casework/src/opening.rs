@@ -110,7 +110,7 @@ impl Casework {
                 event_id: event.event_id,
                 subject,
                 payload: &event,
-                trace_id: d.trace_id.as_deref(),
+                trace: Some(&d.trace),
             },
         )
         .await?;
@@ -149,7 +149,7 @@ impl Casework {
                 event_id: flags.event_id,
                 subject: self.subjects.risk_flags_noted(gemeente),
                 payload: &flags,
-                trace_id: d.trace_id.as_deref(),
+                trace: Some(&d.trace),
             },
         )
         .await

@@ -235,7 +235,7 @@ async fn raise(
                 event_id: event.event_id,
                 subject,
                 payload: &event,
-                trace_id: None,
+                trace: None,
             },
         )
         .await?;

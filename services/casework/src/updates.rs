@@ -231,7 +231,7 @@ async fn reschedule(
             event_id: event.event_id,
             subject,
             payload: &event,
-            trace_id: d.trace_id.as_deref(),
+            trace: Some(&d.trace),
         },
     )
     .await?;

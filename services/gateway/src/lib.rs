@@ -22,6 +22,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use rcn_contracts::Subjects;
+use rcn_runtime::trace_context::{self, TraceContext};
 use rcn_runtime::{CancellationToken, Ctx};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -69,11 +70,62 @@ pub fn app_with(state: AppState, settings: &Settings) -> Router {
                 async move { portal::page::allow_form_action(response, form_action.as_deref()) }
             },
         ))
-        .layer(TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
-            // The path only: a query string could carry something personal one day.
-            // `institution` is filled in once the caller is authenticated.
-            tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), institution = tracing::field::Empty)
-        }))
+        .layer(axum::middleware::from_fn(trace_hop))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                // The path only: a query string could carry something personal one day.
+                // `institution` is filled in once the caller is authenticated. The exported name is
+                // the route's pattern, never a concrete path.
+                let route = req
+                    .extensions()
+                    .get::<axum::extract::MatchedPath>()
+                    .map_or("(no route)", |p| p.as_str());
+                let span = tracing::info_span!("http",
+                otel.name = %format_args!("{} {route}", req.method()), otel.kind = "server",
+                method = %req.method(), path = %req.uri().path(),
+                institution = tracing::field::Empty, trace_id = tracing::field::Empty);
+                if let Some(IncomingTrace(Some(parent))) = req.extensions().get::<IncomingTrace>() {
+                    trace_context::set_remote_parent(&span, parent);
+                }
+                span
+            }),
+        )
+        .layer(axum::middleware::map_request(read_traceparent))
+}
+
+/// The caller's W3C trace context (`traceparent`, `tracestate`), read once before the request's
+/// span is made; `None` when absent or malformed (the request then starts a new trace).
+#[derive(Clone)]
+struct IncomingTrace(Option<TraceContext>);
+
+async fn read_traceparent(mut req: axum::extract::Request) -> axum::extract::Request {
+    let incoming = TraceContext::from_http(req.headers());
+    req.extensions_mut().insert(IncomingTrace(incoming));
+    req
+}
+
+/// Makes the request a hop of its trace: what the handlers send over NATS carries it
+/// ([`trace_context::current`]), and the answer names it in `traceresponse` (W3C Trace Context
+/// level 2: the trace id and the gateway's span), so a partner can quote one id for a notice.
+async fn trace_hop(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let incoming = req
+        .extensions()
+        .get::<IncomingTrace>()
+        .and_then(|t| t.0.clone());
+    let span = tracing::Span::current();
+    let hop = trace_context::hop_of(&span, incoming.as_ref());
+    span.record("trace_id", hop.trace_id());
+    let value = axum::http::HeaderValue::from_str(&hop.traceparent());
+    let mut response = trace_context::scope(hop, next.run(req)).await;
+    if let Ok(value) = value {
+        response
+            .headers_mut()
+            .insert(rcn_runtime::headers::TRACERESPONSE, value);
+    }
+    response
 }
 
 /// The origin (`scheme://host[:port]`) of `url`.

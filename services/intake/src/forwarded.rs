@@ -84,9 +84,7 @@ impl Forwarded {
         };
         let mut h = HeaderMap::new();
         h.insert(headers::MSG_ID, accepted.notice_key.as_str());
-        if let Some(t) = &d.trace_id {
-            h.insert(headers::TRACE_ID, t.as_str());
-        }
+        d.trace.insert_into(&mut h);
         let payload =
             serde_json::to_vec(&accepted).map_err(|e| HandlerError::Permanent(e.into()))?;
         let unavailable = |e: String| {

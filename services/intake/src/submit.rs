@@ -110,9 +110,8 @@ impl Intake {
 
         // Microseconds: what PostgreSQL keeps, so the ledger returns exactly this receipt later.
         let received_at = Utc::now().trunc_subsecs(6);
-        let trace_id = request
-            .trace_id
-            .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        let trace = &request.trace;
+        let trace_id = trace.trace_id();
         let event = NoticeAccepted {
             schema_version: SCHEMA_VERSION,
             notice_key: notice_key.clone(),
@@ -126,7 +125,7 @@ impl Intake {
         };
         let mut h = HeaderMap::new();
         h.insert(headers::MSG_ID, notice_key.as_str());
-        h.insert(headers::TRACE_ID, trace_id.as_str());
+        trace.insert_into(&mut h);
         let payload = serde_json::to_vec(&event).expect("an event serialises");
         match self.publish(h, payload).await {
             Ok(false) => {

@@ -21,7 +21,7 @@ use rcn_runtime::endpoint::{Caller, Endpoint, Request, ServiceSpec};
 
 use crate::Procesregie;
 
-/// Declares the endpoint `verb`: `$handler(state, who, body, trace_id)` answers it.
+/// Declares the endpoint `verb`: `$handler(state, who, body, trace)` answers it.
 macro_rules! verb {
     ($spec:expr, $subjects:expr, $state:expr, $verb:literal, $req:ty, |$s:ident, $who:ident, $body:ident, $trace:ident| $call:expr) => {{
         let state = $state.clone();
@@ -34,7 +34,7 @@ macro_rules! verb {
                 async move {
                     let $who = r.person()?;
                     let $body = &r.body;
-                    let $trace = r.trace_id.as_deref();
+                    let $trace = Some(&r.trace);
                     $call.await
                 }
             },

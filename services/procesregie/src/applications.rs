@@ -25,6 +25,7 @@ use crate::Procesregie;
 use crate::access::{self, Read, db, not_found};
 use crate::visibility::FieldPolicy;
 use rcn_contracts::access_log::{Read as AccessRead, What};
+use rcn_runtime::trace_context::TraceContext;
 
 /// A person not in casework, as kept: no BSN, only its masked form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -381,7 +382,7 @@ impl Procesregie {
         &self,
         who: &Identity,
         form: &ApplicationForm,
-        trace_id: Option<&str>,
+        trace: Option<&TraceContext>,
     ) -> Result<ApplicationView, ApiProblem> {
         let problems = problems(form);
         if !problems.is_empty() {
@@ -556,7 +557,7 @@ impl Procesregie {
                 ProcesregieEvent::ApplicationSubmitted,
                 event.event_id,
                 &event,
-                trace_id,
+                trace,
             )
             .await?;
             tracing::info!(%application_id, triage_on = %slot.meeting_on, "application submitted");

@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::Procesregie;
 use crate::access::{self, Read, db, not_found};
 use crate::applications::{self, ApplicationRow, select_applications};
+use rcn_runtime::trace_context::TraceContext;
 
 impl Procesregie {
     /// The agenda of the meeting on `q.meeting_on`, or of the next meeting from today.
@@ -89,7 +90,7 @@ impl Procesregie {
         &self,
         who: &Identity,
         d: &TriageDecision,
-        trace_id: Option<&str>,
+        trace: Option<&TraceContext>,
     ) -> Result<ApplicationView, ApiProblem> {
         access::require_regisseur(who)?;
         let mut problems = Vec::new();
@@ -148,7 +149,7 @@ impl Procesregie {
             return Err(already(&row));
         }
         let ico_id = if d.outcome == TriageOutcome::Ico {
-            Some(self.open_ico(&mut tx, who, &row, now, trace_id).await?)
+            Some(self.open_ico(&mut tx, who, &row, now, trace).await?)
         } else {
             None
         };
@@ -171,7 +172,7 @@ impl Procesregie {
             ProcesregieEvent::ApplicationTriaged,
             event.event_id,
             &event,
-            trace_id,
+            trace,
         )
         .await?;
         let view = self
@@ -193,7 +194,7 @@ impl Procesregie {
         who: &Identity,
         row: &ApplicationRow,
         now: chrono::DateTime<Utc>,
-        trace_id: Option<&str>,
+        trace: Option<&TraceContext>,
     ) -> Result<Uuid, ApiProblem> {
         let ico_id = Uuid::now_v7();
         sqlx::query!(
@@ -227,7 +228,7 @@ impl Procesregie {
             ProcesregieEvent::IcoOpened,
             event.event_id,
             &event,
-            trace_id,
+            trace,
         )
         .await?;
         Ok(ico_id)

@@ -25,6 +25,7 @@ use crate::access::{self, Read, db, not_found};
 use crate::applications::{self, StoredPerson};
 use crate::visibility::FieldPolicy;
 use rcn_contracts::access_log::{Read as AccessRead, What};
+use rcn_runtime::trace_context::TraceContext;
 
 #[derive(Debug)]
 struct IcoRow {
@@ -418,7 +419,7 @@ impl Procesregie {
         &self,
         who: &Identity,
         a: &ActionRequest,
-        trace_id: Option<&str>,
+        trace: Option<&TraceContext>,
     ) -> Result<IcoView, ApiProblem> {
         let mut problems = Vec::new();
         text_problems(
@@ -503,7 +504,7 @@ impl Procesregie {
             ProcesregieEvent::IcoActionChanged,
             event.event_id,
             &event,
-            trace_id,
+            trace,
         )
         .await?;
         let view = self
@@ -517,7 +518,7 @@ impl Procesregie {
         &self,
         who: &Identity,
         r: &ReviewRequest,
-        trace_id: Option<&str>,
+        trace: Option<&TraceContext>,
     ) -> Result<IcoView, ApiProblem> {
         let mut problems = Vec::new();
         text_problems(&mut problems, "notes", &r.notes, MAX_TEXT);
@@ -560,7 +561,7 @@ impl Procesregie {
             ProcesregieEvent::IcoReviewHeld,
             event.event_id,
             &event,
-            trace_id,
+            trace,
         )
         .await?;
         let view = self
@@ -574,7 +575,7 @@ impl Procesregie {
         &self,
         who: &Identity,
         c: &CloseIcoRequest,
-        trace_id: Option<&str>,
+        trace: Option<&TraceContext>,
     ) -> Result<IcoView, ApiProblem> {
         if c.note
             .as_deref()
@@ -622,7 +623,7 @@ impl Procesregie {
             ProcesregieEvent::IcoClosed,
             event.event_id,
             &event,
-            trace_id,
+            trace,
         )
         .await?;
         let view = self

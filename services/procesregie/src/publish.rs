@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use crate::Procesregie;
 use crate::access::db;
+use rcn_runtime::trace_context::TraceContext;
 
 impl Procesregie {
     /// Records `payload` (whose id is `event_id`) for publication on `event`'s subject.
@@ -18,7 +19,7 @@ impl Procesregie {
         event: ProcesregieEvent,
         event_id: Uuid,
         payload: &T,
-        trace_id: Option<&str>,
+        trace: Option<&TraceContext>,
     ) -> Result<(), ApiProblem> {
         outbox::enqueue(
             tx,
@@ -26,7 +27,7 @@ impl Procesregie {
                 event_id,
                 subject: self.subjects.procesregie_event(event),
                 payload,
-                trace_id,
+                trace,
             },
         )
         .await

@@ -201,7 +201,13 @@ enum PrivacyAction {
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let mut config = Config::from_env()?;
-    rcn_runtime::telemetry::init(config.log_json);
+    // One service per process has that service's name on its spans; several in one process
+    // share the launcher's (their spans name the service in their fields).
+    let service_name = match &cli.command {
+        Command::Run { only, .. } if only.len() == 1 => format!("rcn-{}", only[0].name),
+        _ => "rcn".to_owned(),
+    };
+    let _telemetry = rcn_runtime::telemetry::init(&config, &service_name);
     match cli.command {
         Command::Run {
             only,

@@ -77,7 +77,7 @@ pub fn service(subjects: &Subjects, queue: Arc<Queue>, privacy: Arc<Privacy>) ->
                         "a decision is recorded in the name of the coordinator who sends it; decided_by must be your own user id",
                     ));
                 }
-                queue.decide(who, &r.body, r.trace_id.as_deref()).await
+                queue.decide(who, &r.body, Some(&r.trace)).await
             }
         },
     ))

@@ -164,7 +164,7 @@ impl Handler for Router {
                     event_id: event.event_id,
                     subject,
                     payload: &event,
-                    trace_id: d.trace_id.as_deref(),
+                    trace: Some(&d.trace),
                 },
             )
             .await?;
@@ -184,11 +184,11 @@ impl Handler for Router {
                     reason: &decision.reason,
                     accepted,
                     at: decided_at,
-                    trace_id: d.trace_id.as_deref(),
+                    trace: Some(&d.trace),
                 };
                 forwarding::enqueue(&mut tx, forward).await?;
             }
-            tracing::info!(notice_key = %accepted.notice_key, trace_id = d.trace_id.as_deref(), outcome = outcome.as_str(),
+            tracing::info!(notice_key = %accepted.notice_key, trace_id = %d.trace.trace_id(), outcome = outcome.as_str(),
                 gemeentecode = gemeentecode.map(|g| g.as_str()), rule = decision.rule.as_str(),
                 forwarded_to = forwarded_to.as_deref(), "notice routed");
         }

@@ -23,6 +23,7 @@ use rcn_contracts::routing_api::{
 use rcn_contracts::subjects::Region;
 use rcn_contracts::value::Gemeentecode;
 use rcn_runtime::outbox;
+use rcn_runtime::trace_context::TraceContext;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -58,7 +59,7 @@ pub struct Forward<'a> {
     pub reason: &'a str,
     pub accepted: &'a NoticeAccepted,
     pub at: DateTime<Utc>,
-    pub trace_id: Option<&'a str>,
+    pub trace: Option<&'a TraceContext>,
 }
 
 /// Records the forward and enqueues it, inside the caller's transaction. Idempotent per notice.
@@ -94,7 +95,7 @@ pub async fn enqueue(tx: &mut PgConnection, f: Forward<'_>) -> Result<(), sqlx::
                 event_id: event.event_id,
                 subject,
                 payload: &event,
-                trace_id: f.trace_id,
+                trace: f.trace,
             },
         )
         .await?;
@@ -241,7 +242,7 @@ async fn record_acknowledgement(
                         event_id: event.event_id,
                         subject: subjects.forward_acknowledged(),
                         payload: &event,
-                        trace_id: None,
+                        trace: None,
                     },
                 )
                 .await?;

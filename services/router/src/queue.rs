@@ -34,6 +34,7 @@ use uuid::Uuid;
 
 use crate::access::{self, Shown};
 use crate::forwarding;
+use rcn_runtime::trace_context::TraceContext;
 
 const TRY_AGAIN: &str = "the routing queue cannot be reached right now; try again in a moment";
 
@@ -110,13 +111,13 @@ impl Queue {
         &self,
         who: &Identity,
         request: &QueueDecideRequest,
-        trace_id: Option<&str>,
+        trace: Option<&TraceContext>,
     ) -> Result<QueueDecideReply, ApiProblem> {
         let problems = self.problems(request);
         if !problems.is_empty() {
             return Err(ApiProblem::invalid(problems));
         }
-        match self.apply(who, request, trace_id).await {
+        match self.apply(who, request, trace).await {
             Ok(reply) => reply,
             Err(e) => {
                 tracing::error!(notice_key = %request.notice_key, error = %e, "cannot record a manual routing decision");
@@ -192,7 +193,7 @@ impl Queue {
         &self,
         who: &Identity,
         request: &QueueDecideRequest,
-        trace_id: Option<&str>,
+        trace: Option<&TraceContext>,
     ) -> Result<Result<QueueDecideReply, ApiProblem>, sqlx::Error> {
         let key = request.notice_key.trim();
         let mut tx = self.pool.begin().await?;
@@ -292,7 +293,7 @@ impl Queue {
                 event_id,
                 subject,
                 payload: &event,
-                trace_id,
+                trace,
             },
         )
         .await?;
@@ -312,7 +313,7 @@ impl Queue {
                 reason: &reason,
                 accepted: &accepted,
                 at: decided_at,
-                trace_id,
+                trace,
             };
             forwarding::enqueue(&mut tx, forward).await?;
         }
@@ -338,7 +339,7 @@ impl Queue {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        tracing::info!(notice_key = %key, trace_id, outcome = kind.as_str(), gemeentecode = %code, decided_by,
+        tracing::info!(notice_key = %key, trace_id = trace.map(TraceContext::trace_id).as_deref(), outcome = kind.as_str(), gemeentecode = %code, decided_by,
             forwarded_to = forwarded_to.as_deref(), "notice routed by hand");
         Ok(Ok(QueueDecideReply::Decided {
             decision: ManualDecision {

@@ -70,6 +70,13 @@ pub struct Config {
     /// `RCN_RETENTION_*`: how long each record class is kept. Shared, because every service's
     /// job and every stream's maximum age (`rcn provision`) must follow the same rules.
     pub retention: crate::retention::RetentionPolicy,
+    /// Where spans go over OTLP/HTTP (the full `…/v1/traces` URL): `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`
+    /// as it is, else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces` (the OpenTelemetry rules);
+    /// `None` (unset, or `OTEL_SDK_DISABLED=true`) exports nothing.
+    pub otlp_traces_endpoint: Option<String>,
+    /// `OTEL_SERVICE_NAME`: the `service.name` of exported spans instead of the process's own
+    /// (`rcn-intake`, …).
+    pub otel_service_name: Option<String>,
 }
 
 /// A credential from the environment: usable, but never shown by `Debug`.
@@ -155,6 +162,8 @@ impl Config {
             consumer_batch: number(&get, "RCN_CONSUMER_BATCH", 64, 1..=1000)?,
             metrics_addr: socket_addr(&get, "RCN_METRICS_ADDR")?,
             retention: crate::retention::RetentionPolicy::from_lookup(&get)?,
+            otlp_traces_endpoint: otlp_traces_endpoint(&get)?,
+            otel_service_name: get("OTEL_SERVICE_NAME").map(|s| s.trim().to_owned()),
         })
     }
 
@@ -396,6 +405,37 @@ pub fn socket_addr(
     }
 }
 
+/// The OTLP/HTTP traces URL, by the OpenTelemetry environment rules (see
+/// [`Config::otlp_traces_endpoint`]); an endpoint that is not an `http(s)://` URL is refused.
+fn otlp_traces_endpoint(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<String>, ConfigError> {
+    if get("OTEL_SDK_DISABLED").is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) {
+        return Ok(None);
+    }
+    let (var, url) = match (
+        get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"),
+        get("OTEL_EXPORTER_OTLP_ENDPOINT"),
+    ) {
+        (Some(url), _) => ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", url.trim().to_owned()),
+        (None, Some(base)) => (
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+            format!("{}/v1/traces", base.trim().trim_end_matches('/')),
+        ),
+        (None, None) => return Ok(None),
+    };
+    let scheme_ok = url.starts_with("http://") || url.starts_with("https://");
+    if !scheme_ok || url.parse::<http::Uri>().is_err() {
+        return Err(ConfigError::Invalid {
+            var,
+            reason: format!(
+                "{url:?} is not an OTLP/HTTP URL like http://127.0.0.1:4318 (gRPC is not supported)"
+            ),
+        });
+    }
+    Ok(Some(url))
+}
+
 /// The holiday calendar working days are counted in: `RCN_GOOD_FRIDAY_OFF` (`true`/`false`,
 /// default false) and `RCN_LIBERATION_DAY_OFF` (`always`, `lustrum` or `never`, default lustrum),
 /// for every service that counts working days.
@@ -444,6 +484,41 @@ mod tests {
         assert_eq!(
             c.nats_url().unwrap_err().to_string(),
             "NATS_URL is not set: e.g. nats://127.0.0.1:4222"
+        );
+    }
+
+    #[test]
+    fn the_otlp_endpoint_follows_the_opentelemetry_rules() {
+        assert_eq!(with(&[]).unwrap().otlp_traces_endpoint, None);
+        let generic = with(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/")]).unwrap();
+        assert_eq!(
+            generic.otlp_traces_endpoint.as_deref(),
+            Some("http://collector:4318/v1/traces")
+        );
+        let specific = with(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "https://traces.example/ingest",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(
+            specific.otlp_traces_endpoint.as_deref(),
+            Some("https://traces.example/ingest")
+        );
+        let off = with(&[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318"),
+            ("OTEL_SDK_DISABLED", "true"),
+        ])
+        .unwrap();
+        assert_eq!(off.otlp_traces_endpoint, None);
+        let e = with(&[("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4317")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("OTEL_EXPORTER_OTLP_ENDPOINT is invalid"),
+            "{e}"
         );
     }
 

@@ -33,6 +33,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use crate::trace_context::{self, TraceContext};
 use crate::{backoff, headers};
 
 /// How a durable consumer is set up.
@@ -152,7 +153,10 @@ pub struct Delivery<T> {
     pub subject: String,
     /// The publisher's `Nats-Msg-Id`: the idempotency key of the message.
     pub msg_id: Option<String>,
-    pub trace_id: Option<String>,
+    /// The trace this message belongs to. [`decode`] reads its `traceparent` (a new trace when
+    /// it has none or a malformed one); the consumer loop then makes it this service's hop, so
+    /// what the handler sends on (`outbox::Event::trace`) continues the trace under its span.
+    pub trace: TraceContext,
     /// 1 on the first delivery.
     pub delivered: i64,
     pub stream_sequence: u64,
@@ -338,8 +342,29 @@ async fn process<H: Handler>(
     if let Some(pending) = raws.last().and_then(|m| m.info().ok()).map(|i| i.pending) {
         metrics::gauge!("rcn_consumer_pending", "consumer" => consumer.clone()).set(pending as f64);
     }
+    // One span per message, the child of its sender's span: each notice stays one trace
+    // however messages are batched. The batch's own span links to them.
+    let spans: Vec<tracing::Span> = raws
+        .iter()
+        .zip(deliveries.iter_mut())
+        .map(|(m, d)| {
+            let span = tracing::info_span!("message",
+                otel.name = %format_args!("{} process", spec.durable), otel.kind = "consumer",
+                consumer = %spec.durable, msg_id = d.msg_id.as_deref(), trace_id = tracing::field::Empty);
+            d.trace = trace_context::enter_hop(&span, TraceContext::from_nats(m.headers.as_ref()).as_ref());
+            span
+        })
+        .collect();
     let started = std::time::Instant::now();
-    let span = tracing::info_span!("batch", consumer = %spec.durable, size = deliveries.len());
+    let span = if spans.len() == 1 {
+        spans[0].clone()
+    } else {
+        let batch = tracing::info_span!("batch", consumer = %spec.durable, size = deliveries.len());
+        for s in &spans {
+            batch.follows_from(s);
+        }
+        batch
+    };
     let handled = handler.handle(&deliveries).instrument(span.clone()).await;
     metrics::histogram!("rcn_consumer_batch_seconds", "consumer" => consumer.clone())
         .record(started.elapsed().as_secs_f64());
@@ -356,10 +381,9 @@ async fn process<H: Handler>(
         }
         Err(e) => {
             tracing::info!(parent: &span, error = %e, "batch failed; handling its messages one by one");
-            for (m, d) in raws.iter().zip(&deliveries) {
+            for ((m, d), span) in raws.iter().zip(&deliveries).zip(&spans) {
                 let one = std::slice::from_ref(d);
-                let span = tracing::info_span!("message", consumer = %spec.durable, msg_id = d.msg_id.as_deref(), trace_id = d.trace_id.as_deref());
-                match handler.handle(one).instrument(span).await {
+                match handler.handle(one).instrument(span.clone()).await {
                     Ok(()) => {
                         failures.forget([d.stream_sequence]);
                         count(spec, "handled", 1);
@@ -393,7 +417,7 @@ async fn settle_failure<T>(
             let attempts = failures.record(d.stream_sequence);
             if attempts < spec.max_deliver {
                 let delay = spec.delay_after(attempts);
-                tracing::warn!(consumer = %spec.durable, msg_id = d.msg_id.as_deref(), trace_id = d.trace_id.as_deref(),
+                tracing::warn!(consumer = %spec.durable, msg_id = d.msg_id.as_deref(), trace_id = %d.trace.trace_id(),
                     attempts, ?delay, error = %format!("{e:#}"), "handling failed; will retry");
                 count(spec, "retried", 1);
                 ack(m, AckKind::Nak(Some(delay))).await;
@@ -404,7 +428,7 @@ async fn settle_failure<T>(
         HandlerError::Permanent(e) => (e, 1),
     };
     let why = format!("{e:#}");
-    tracing::error!(consumer = %spec.durable, msg_id = d.msg_id.as_deref(), trace_id = d.trace_id.as_deref(),
+    tracing::error!(consumer = %spec.durable, msg_id = d.msg_id.as_deref(), trace_id = %d.trace.trace_id(),
         attempts, error = %why, "giving up on message; dead-lettering it");
     dead_letter(js, spec, m, &why).await;
     failures.forget([d.stream_sequence]);
@@ -425,7 +449,7 @@ pub fn decode<T: Payload>(m: &jetstream::Message) -> Result<Delivery<T>, String>
         message,
         subject: m.subject.to_string(),
         msg_id: header(headers::MSG_ID),
-        trace_id: header(headers::TRACE_ID),
+        trace: TraceContext::from_nats(m.headers.as_ref()).unwrap_or_else(TraceContext::new_root),
         delivered: info.delivered,
         stream_sequence: info.stream_sequence,
         published_at: chrono::DateTime::from_timestamp(

@@ -50,8 +50,11 @@ pub async fn publish(
         if let Some(id) = orig.get(headers::MSG_ID) {
             h.insert(headers::DLQ_MSG_ID, id.as_str());
         }
-        if let Some(t) = orig.get(headers::TRACE_ID) {
-            h.insert(headers::TRACE_ID, t.as_str());
+        // The dead letter stays in its trace: a replay continues where the message failed.
+        for name in [headers::TRACE_ID, headers::TRACEPARENT, headers::TRACESTATE] {
+            if let Some(t) = orig.get(name) {
+                h.insert(name, t.as_str());
+            }
         }
     }
     // The DLQ stream is provisioned with the consumer (`rcn provision`); without it the publish

@@ -38,8 +38,9 @@ use rcn_contracts::intake::{PartnerIdentity, check_institution_code};
 use serde::Serialize;
 
 use crate::CancellationToken;
-use crate::headers;
 use crate::signed_identity::IdentityVerifier;
+use crate::trace_context::{self, TraceContext};
+use tracing::Instrument;
 
 /// Whether `subject` is a requester's inbox (`_INBOX.…`, or `_INBOX_<name>.…` under a custom
 /// inbox prefix as every rcn client and partner uses): the only kind of reply subject a service
@@ -89,8 +90,9 @@ pub struct Request<Req> {
     /// [`Caller::PartnerAccount`], and [`Caller::PartnerOrService`] with the header); `None`
     /// otherwise.
     pub partner: Option<PartnerIdentity>,
-    /// The `Rcn-Trace-Id` header, to pass on with what the request causes.
-    pub trace_id: Option<String>,
+    /// This request's hop of its trace (the caller's `traceparent` as parent, or a new trace),
+    /// to pass on with what the request causes (`outbox::Event::trace`, published headers).
+    pub trace: TraceContext,
 }
 
 impl<Req> Request<Req> {
@@ -109,7 +111,7 @@ const MISSING_IDENTITY: &str = "the request does not say who is asking (Rcn-Iden
 struct Asker {
     identity: Option<Identity>,
     partner: Option<PartnerIdentity>,
-    trace_id: Option<String>,
+    trace: Option<TraceContext>,
 }
 
 /// The person in a request to `subject` with body `payload`: `None` without an `Rcn-Identity`
@@ -243,7 +245,7 @@ impl Endpoint {
                     body,
                     identity: asker.identity,
                     partner: asker.partner,
-                    trace_id: asker.trace_id,
+                    trace: asker.trace.unwrap_or_else(TraceContext::new_root),
                 })
                 .await?;
                 Ok(encode(&Shape::from(Ok::<Rep, ApiProblem>(reply))))
@@ -274,12 +276,7 @@ impl Endpoint {
     ) -> Result<Asker, ApiProblem> {
         let h = message.headers.as_ref();
         let (subject, payload) = (message.subject.as_str(), &message.payload[..]);
-        let mut asker = Asker {
-            trace_id: h
-                .and_then(|h| h.get(headers::TRACE_ID))
-                .map(|v| v.as_str().to_owned()),
-            ..Asker::default()
-        };
+        let mut asker = Asker::default();
         match self.caller {
             Caller::Person => {
                 asker.identity = Some(
@@ -315,8 +312,10 @@ impl Endpoint {
         &self,
         verifier: &IdentityVerifier,
         message: &async_nats::Message,
+        trace: TraceContext,
     ) -> Result<Bytes, ApiProblem> {
-        let asker = self.asker(verifier, message)?;
+        let mut asker = self.asker(verifier, message)?;
+        asker.trace = Some(trace);
         let work = (self.handler)(message.payload.clone(), asker);
         tokio::time::timeout(self.timeout, work)
             .await
@@ -497,11 +496,25 @@ async fn handle(
         count_error(&mut request, discard, &problem).await;
         return;
     }
-    let outcome = endpoint.answer(identities, &request.message).await;
+    // The request's span: the child of the caller's (`traceparent`), the parent of what the
+    // handler causes. Its fields are names and outcomes, never the body.
+    let span = tracing::info_span!("request",
+        otel.name = %format_args!("{service} {}", endpoint.name), otel.kind = "server",
+        service, endpoint = %endpoint.name, trace_id = tracing::field::Empty,
+        outcome = tracing::field::Empty);
+    let trace = trace_context::enter_hop(
+        &span,
+        TraceContext::from_nats(request.message.headers.as_ref()).as_ref(),
+    );
+    let outcome = endpoint
+        .answer(identities, &request.message, trace)
+        .instrument(span.clone())
+        .await;
     let took_ms = started.elapsed().as_millis() as u64;
     let kind = outcome
         .as_ref()
         .map_or_else(|p| p.short_kind().to_owned(), |_| "ok".into());
+    span.record("outcome", kind.as_str());
     metrics::histogram!("rcn_request_seconds", "service" => service.to_owned(),
         "endpoint" => endpoint.name.clone(), "outcome" => kind)
     .record(started.elapsed().as_secs_f64());

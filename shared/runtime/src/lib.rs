@@ -23,6 +23,7 @@ pub mod retention;
 pub mod shutdown;
 pub mod signed_identity;
 pub mod telemetry;
+pub mod trace_context;
 
 pub use config::Config;
 pub use consumer::{ConsumerSpec, Delivery, HandlerError};

@@ -21,6 +21,7 @@ use sqlx::types::Json;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::trace_context::TraceContext;
 use crate::{backoff, headers};
 
 /// Events published per relay round (one transaction, pipelined publishes).
@@ -49,8 +50,10 @@ pub struct Event<'a, T: Serialize> {
     pub event_id: Uuid,
     pub subject: String,
     pub payload: &'a T,
-    /// Carried along so the event's consumers log under the same trace.
-    pub trace_id: Option<&'a str>,
+    /// The hop that caused the event ([`crate::trace_context`]): its `traceparent`,
+    /// `tracestate` and `Rcn-Trace-Id` are kept with the row and published with the event, so
+    /// the event's consumers continue the same trace.
+    pub trace: Option<&'a TraceContext>,
 }
 
 /// Records an event inside the caller's transaction; it is published after the commit.
@@ -60,10 +63,12 @@ pub async fn enqueue<T: Serialize>(
 ) -> Result<(), sqlx::Error> {
     let payload =
         serde_json::to_vec(event.payload).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-    let mut hdrs = HashMap::new();
-    if let Some(t) = event.trace_id {
-        hdrs.insert(headers::TRACE_ID, t);
-    }
+    let hdrs: HashMap<&str, String> = event
+        .trace
+        .map(TraceContext::header_pairs)
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     sqlx::query!(
         "INSERT INTO outbox (event_id, subject, payload, headers) VALUES ($1, $2, $3, $4)",
         event.event_id,

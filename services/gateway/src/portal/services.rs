@@ -27,7 +27,10 @@ async fn request(
     }
     let payload = serde_json::to_vec(body).expect("a request serialises");
     // Signed for exactly this subject and body: the service believes the identity only so.
-    let h = state.signer.sign(&who.to_header(), &subject, &payload);
+    let mut h = state.signer.sign(&who.to_header(), &subject, &payload);
+    if let Some(trace) = rcn_runtime::trace_context::current() {
+        trace.insert_into(&mut h);
+    }
     let request = async_nats::Request::new()
         .payload(payload.into())
         .headers(h)

@@ -188,7 +188,11 @@ async fn ask_intake<T: serde::de::DeserializeOwned>(
         return Err(unavailable());
     }
     // Signed for this subject and body only, for a short while: nobody on the way can reuse it.
-    let h = state.signer.sign(&caller.to_header(), &subject, &body);
+    let mut h = state.signer.sign(&caller.to_header(), &subject, &body);
+    // The partner's notice continues the partner's trace (or the one the gateway started).
+    if let Some(trace) = rcn_runtime::trace_context::current() {
+        trace.insert_into(&mut h);
+    }
     let request = async_nats::Request::new()
         .payload(body)
         .headers(h)

@@ -12,6 +12,10 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use crate::helpers::{PATIENCE, Ping, header, stream_messages};
+use rcn_runtime::trace_context::TraceContext;
+
+/// The trace context the test events are enqueued under.
+const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
 
 /// A service's outbox in its own schema, the stream its events go to, and a running relay.
 struct Outbox {
@@ -66,12 +70,14 @@ impl Outbox {
     /// Enqueues one event per ping in one transaction, and commits (or rolls back).
     async fn enqueue(&self, events: &[(Uuid, Ping)], commit: bool) {
         let mut tx = self.pool.begin().await.expect("a transaction");
+        let trace = TraceContext::from_values(Some(TRACEPARENT), Some("rcn=1"))
+            .expect("a valid traceparent");
         for (event_id, ping) in events {
             let event = outbox::Event {
                 event_id: *event_id,
                 subject: self.subject(),
                 payload: ping,
-                trace_id: Some("trace-1"),
+                trace: Some(&trace),
             };
             outbox::enqueue(&mut tx, event).await.expect("enqueued");
         }
@@ -155,9 +161,15 @@ async fn events_of_a_committed_transaction_are_published_with_their_event_id_and
         assert_eq!(m.subject.as_str(), outbox.subject());
         assert_eq!(m.payload, serde_json::to_vec(ping).expect("serialises"));
         assert_eq!(
+            header(m, headers::TRACEPARENT),
+            Some(TRACEPARENT),
+            "the trace context travels with the event"
+        );
+        assert_eq!(header(m, headers::TRACESTATE), Some("rcn=1"));
+        assert_eq!(
             header(m, headers::TRACE_ID),
-            Some("trace-1"),
-            "the trace travels with the event"
+            Some("4bf92f3577b34da6a3ce929d0e0e4736"),
+            "the log field is the trace id"
         );
     }
     let took = outbox.stop().await;
@@ -240,7 +252,7 @@ async fn an_event_that_cannot_be_stored_does_not_hold_back_the_others() {
             event_id: stuck_id,
             subject: format!("rcn.{}.nowhere", outbox.subjects.region()),
             payload: &stuck,
-            trace_id: None,
+            trace: None,
         },
     )
     .await
@@ -273,7 +285,7 @@ async fn a_full_batch_of_events_that_cannot_be_stored_does_not_hold_back_the_nex
                 event_id: id,
                 subject: format!("rcn.{}.nowhere", outbox.subjects.region()),
                 payload: &ping,
-                trace_id: None,
+                trace: None,
             },
         )
         .await
@@ -331,7 +343,7 @@ async fn the_relay_reports_the_backlog_and_the_age_of_the_oldest_event_waiting()
             // No stream takes it: it stays, and ages.
             subject: format!("rcn.{}.nowhere", env.config.region),
             payload: &ping,
-            trace_id: None,
+            trace: None,
         },
     )
     .await
