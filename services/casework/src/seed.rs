@@ -61,6 +61,16 @@ pub async fn synthetic_cases(
     Ok((end - present).max(0) as u64)
 }
 
+/// How many cases casework holds that are not synthetic: a benchmark that seeds a database
+/// refuses one holding real cases.
+pub async fn real_case_count(pool: &PgPool) -> sqlx::Result<i64> {
+    sqlx::query_scalar!(
+        r#"SELECT count(*) AS "count!" FROM cases WHERE institution_code <> 'PI-SEED'"#
+    )
+    .fetch_one(pool)
+    .await
+}
+
 /// Cases `first..=last`, their tasks and their past reminders, in one transaction.
 ///
 /// Runtime queries, not `query!`: they read `seed_chunk`, a temporary table this transaction

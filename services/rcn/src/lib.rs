@@ -13,6 +13,7 @@ pub mod feed;
 pub mod inbox_bench;
 pub mod infra;
 pub mod nats_provision;
+pub mod pages_bench;
 pub mod privacy;
 pub mod provision;
 pub mod retention;

@@ -78,6 +78,10 @@ enum Command {
         /// casework_whosaw, kept between runs and topped up).
         #[arg(long)]
         who_saw_scale: Option<u64>,
+        /// Instead: the portal's inbox and case pages over HTTP with this many synthetic cases
+        /// in the casework schema of DATABASE_URL (a database of its own, kept between runs).
+        #[arg(long)]
+        pages_scale: Option<u64>,
         #[arg(long, env = "RCN_DATA_DIR", default_value = ".rcn-data")]
         data_dir: PathBuf,
     },
@@ -252,6 +256,7 @@ async fn main() -> anyhow::Result<()> {
             inbox_scale,
             monitor_scale,
             who_saw_scale,
+            pages_scale,
             data_dir,
         } => {
             if notices == 0 || !(0.1..=100_000.0).contains(&rate) || latency_seconds == 0 {
@@ -286,6 +291,12 @@ async fn main() -> anyhow::Result<()> {
                 backfill,
             };
             let result = match (inbox_scale, monitor_scale) {
+                _ if pages_scale == Some(0) => {
+                    Err(anyhow::anyhow!("--pages-scale must be at least 1"))
+                }
+                _ if pages_scale.is_some() => {
+                    rcn::pages_bench::run(&config, pages_scale.unwrap_or_default()).await
+                }
                 _ if who_saw_scale == Some(0) => {
                     Err(anyhow::anyhow!("--who-saw-scale must be at least 1"))
                 }

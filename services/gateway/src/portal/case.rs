@@ -140,19 +140,21 @@ pub async fn page(
         }
         Err(e) => return Err(PortalError::Forbidden(services::refusal_in_dutch(&e, None))),
     };
-    let mut histories = Vec::with_capacity(case.tasks.len());
-    for t in &case.tasks {
+    // Each task's history, asked at once rather than one after the other (five round trips
+    // would otherwise add up on every case page).
+    let histories = futures::future::join_all(case.tasks.iter().map(|t| async move {
         let req = TaskRequest {
             task: TaskRef {
                 case_id: id,
                 condition: t.condition,
             },
         };
-        let h: Option<TaskHistory> = services::casework(state, "task_history", who, &req)
-            .await?
-            .ok();
-        histories.push(h.map(|h| h.entries).unwrap_or_default());
-    }
+        services::casework::<TaskHistory>(state, "task_history", who, &req).await
+    }))
+    .await
+    .into_iter()
+    .map(|h| Ok(h?.map(|h| h.entries).unwrap_or_default()))
+    .collect::<Result<Vec<_>, PortalError>>()?;
     let mut people: Vec<String> = case
         .tasks
         .iter()
@@ -255,9 +257,11 @@ pub async fn page(
     .collect::<Vec<_>>()
     .join(" ");
     let any_claimable = tasks.iter().any(|t| t.claimable);
-    let procesregie =
-        procesregie::suggestion::for_case(state, staff, id, &case.gemeentecode, refused).await?;
-    let routing = case_routing::for_case(state, staff, &case.notices).await?;
+    // Procesregie and the router are asked at once.
+    let (procesregie, routing) = futures::try_join!(
+        procesregie::suggestion::for_case(state, staff, id, &case.gemeentecode, refused),
+        case_routing::for_case(state, staff, &case.notices),
+    )?;
     let page = CasePage {
         procesregie,
         l: Layout::for_staff(staff, format!("Casus {person}"), ""),
