@@ -170,7 +170,7 @@ async fn hand_to_handlers(monitor: &TestMonitor, messages: &[Published], size: u
                 message: T::decode(&m.payload).expect("the story's messages decode"),
                 subject: m.subject.clone(),
                 msg_id: Some(m.msg_id.clone()),
-                trace_id: None,
+                trace: rcn_runtime::trace_context::TraceContext::new_root(),
                 delivered: 1,
                 stream_sequence: i as u64 + 1,
                 published_at: story::now(),
