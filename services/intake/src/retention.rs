@@ -2,7 +2,8 @@
 //! months after the release of its episode, with the routing outcome recorded for it, unless the
 //! episode's case in casework is still open (the job asks casework, see
 //! `rcn_runtime::retention::AskCasework` for why it asks rather than follows events); an outcome
-//! whose receipt never came goes 6 months after it was decided. Only intake's own tables.
+//! whose receipt never came goes 6 months after it was decided; the privacy officer's questions go
+//! when the access log they are part of does. Only intake's own tables.
 
 use rcn_contracts::retention::RecordClass;
 use rcn_runtime::retention::{Cutoffs, Rule};
@@ -21,6 +22,12 @@ pub fn rules() -> Vec<Rule> {
             rule: "routing outcomes without a receipt, months after the decision",
             candidates: None,
             apply: |conn, c, _, limit| Box::pin(orphan_outcomes(conn, c, limit)),
+        },
+        Rule {
+            class: RecordClass::AccessLog,
+            rule: "privacy questions, years after they were asked",
+            candidates: None,
+            apply: |conn, c, _, limit| Box::pin(privacy_questions(conn, c, limit)),
         },
     ]
 }
@@ -91,4 +98,28 @@ async fn orphan_outcomes(
     .execute(&mut *conn)
     .await?
     .rows_affected())
+}
+
+async fn privacy_questions(
+    conn: &mut PgConnection,
+    c: Cutoffs,
+    limit: i64,
+) -> Result<u64, sqlx::Error> {
+    // The append-only trigger lets this transaction, and only it, delete (migration 0007).
+    sqlx::query!("SET LOCAL rcn.retention = 'on'")
+        .execute(&mut *conn)
+        .await?;
+    let removed = sqlx::query!(
+        "DELETE FROM privacy_questions WHERE id IN (
+             SELECT id FROM privacy_questions WHERE at < $1 ORDER BY at LIMIT $2)",
+        c.access_logged_before,
+        limit,
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected();
+    sqlx::query!("SET LOCAL rcn.retention = 'off'")
+        .execute(&mut *conn)
+        .await?;
+    Ok(removed)
 }

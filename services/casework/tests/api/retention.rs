@@ -1,6 +1,6 @@
 //! Casework's retention rules on the kit's job, with a clock the test sets: a closed case's
 //! notices go months after release while an open case keeps its own, the case itself goes years
-//! after its closure with its tasks and history, old access-log rows go (only through the job),
+//! after its closure with its tasks and history, old access-log rows and privacy questions go (only through the job),
 //! a dry run removes nothing and counts what the run then removes, and the deletion log says so.
 
 use std::sync::Arc;
@@ -18,7 +18,9 @@ fn counts(report: &[Removed]) -> Vec<(String, u64)> {
         .collect()
 }
 
-fn expect(pairs: [(&str, u64); 3]) -> Vec<(String, u64)> {
+/// The counts per rule, in the order of casework's rules: cases, notices, access-log rows,
+/// privacy questions.
+fn expect(pairs: [(&str, u64); 4]) -> Vec<(String, u64)> {
     pairs.into_iter().map(|(c, n)| (c.to_owned(), n)).collect()
 }
 
@@ -72,11 +74,22 @@ async fn a_closed_case_goes_notices_first_then_whole_while_an_open_case_keeps_it
     .execute(&casework.db)
     .await
     .unwrap();
-    // Nobody else may delete from the access log.
-    let refused = sqlx::query("DELETE FROM casework.access_log")
-        .execute(&casework.db)
-        .await;
-    assert!(refused.is_err(), "the access log stays append-only");
+    // Two privacy questions about a person: one four years old, one now.
+    sqlx::query(
+        "INSERT INTO casework.privacy_questions (at, user_id, role, person_key, question)
+         VALUES (now() - interval '4 years', 'fg', 'privacy_officer', 'p-1', 'privacy_accesses'),
+                (now(), 'fg', 'privacy_officer', 'p-1', 'privacy_accesses')",
+    )
+    .execute(&casework.db)
+    .await
+    .unwrap();
+    // Nobody else may delete from the access log or the questions.
+    for table in ["access_log", "privacy_questions"] {
+        let refused = sqlx::query(&format!("DELETE FROM casework.{table}"))
+            .execute(&casework.db)
+            .await;
+        assert!(refused.is_err(), "{table} stays append-only");
+    }
 
     let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
     let clock = ManualClock::new(now.checked_add_months(Months::new(12)).unwrap());
@@ -89,7 +102,12 @@ async fn a_closed_case_goes_notices_first_then_whole_while_an_open_case_keeps_it
     let dry = job.dry_run().await.unwrap();
     assert_eq!(
         counts(&dry),
-        expect([("case", 0), ("notice", 2), ("access_log", 1)])
+        expect([
+            ("case", 0),
+            ("notice", 2),
+            ("access_log", 1),
+            ("access_log", 1)
+        ])
     );
     assert_eq!(
         casework
@@ -137,13 +155,32 @@ async fn a_closed_case_goes_notices_first_then_whole_while_an_open_case_keeps_it
         1,
         "the recent read stays"
     );
+    assert_eq!(
+        casework
+            .count("SELECT count(*) FROM casework.privacy_questions WHERE at > now() - interval '1 day'")
+            .await,
+        1,
+        "the recent question stays"
+    );
+    assert_eq!(
+        casework
+            .count("SELECT count(*) FROM casework.privacy_questions")
+            .await,
+        1,
+        "the old question is gone"
+    );
 
     // Past the case years: A goes with its tasks and history; B stays whole.
     clock.set(now.checked_add_months(Months::new(25)).unwrap());
     let run = job.run_once().await.unwrap();
     assert_eq!(
         counts(&run),
-        expect([("case", 1), ("notice", 0), ("access_log", 0)])
+        expect([
+            ("case", 1),
+            ("notice", 0),
+            ("access_log", 0),
+            ("access_log", 0)
+        ])
     );
     for table in [
         "cases",
@@ -176,7 +213,7 @@ async fn a_closed_case_goes_notices_first_then_whole_while_an_open_case_keeps_it
 
     // The deletion log: a line per rule and run, counts only.
     let log = rcn_runtime::retention::log(&job.pool, 100).await.unwrap();
-    assert_eq!(log.len(), 6, "{log:?}");
+    assert_eq!(log.len(), 8, "{log:?}");
     let removed = |class: &str| -> i64 {
         log.iter()
             .filter(|e| e.class == class)
@@ -185,7 +222,7 @@ async fn a_closed_case_goes_notices_first_then_whole_while_an_open_case_keeps_it
     };
     assert_eq!(
         (removed("case"), removed("notice"), removed("access_log")),
-        (1, 2, 1)
+        (1, 2, 2)
     );
     casework.stop().await;
 }
