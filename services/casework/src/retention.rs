@@ -10,7 +10,7 @@
 //! Only casework's own tables.
 
 use rcn_contracts::retention::RecordClass;
-use rcn_runtime::retention::{Cutoffs, Rule};
+use rcn_runtime::retention::{AppendOnlyLog, Cutoffs, Rule};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -42,18 +42,8 @@ pub fn rules() -> Vec<Rule> {
             candidates: None,
             apply: |conn, c, _, limit| Box::pin(notices_of_closed_cases(conn, c, limit)),
         },
-        Rule {
-            class: RecordClass::AccessLog,
-            rule: "access-log rows, years after they were written",
-            candidates: None,
-            apply: |conn, c, _, limit| Box::pin(access_log(conn, c, limit)),
-        },
-        Rule {
-            class: RecordClass::AccessLog,
-            rule: "privacy questions, years after they were asked",
-            candidates: None,
-            apply: |conn, c, _, limit| Box::pin(privacy_questions(conn, c, limit)),
-        },
+        AppendOnlyLog::AccessLog.rule(),
+        AppendOnlyLog::PrivacyQuestions.rule(),
     ]
 }
 
@@ -116,48 +106,4 @@ async fn notices_of_closed_cases(
     .execute(&mut *conn)
     .await?
     .rows_affected())
-}
-
-async fn access_log(conn: &mut PgConnection, c: Cutoffs, limit: i64) -> Result<u64, sqlx::Error> {
-    // The append-only trigger lets this transaction, and only it, delete (migration 0007).
-    sqlx::query!("SET LOCAL rcn.retention = 'on'")
-        .execute(&mut *conn)
-        .await?;
-    let removed = sqlx::query!(
-        "DELETE FROM access_log WHERE id IN (
-             SELECT id FROM access_log WHERE at < $1 ORDER BY at LIMIT $2)",
-        c.access_logged_before,
-        limit,
-    )
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    sqlx::query!("SET LOCAL rcn.retention = 'off'")
-        .execute(&mut *conn)
-        .await?;
-    Ok(removed)
-}
-
-async fn privacy_questions(
-    conn: &mut PgConnection,
-    c: Cutoffs,
-    limit: i64,
-) -> Result<u64, sqlx::Error> {
-    // The append-only trigger lets this transaction, and only it, delete (migration 0011).
-    sqlx::query!("SET LOCAL rcn.retention = 'on'")
-        .execute(&mut *conn)
-        .await?;
-    let removed = sqlx::query!(
-        "DELETE FROM privacy_questions WHERE id IN (
-             SELECT id FROM privacy_questions WHERE at < $1 ORDER BY at LIMIT $2)",
-        c.access_logged_before,
-        limit,
-    )
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    sqlx::query!("SET LOCAL rcn.retention = 'off'")
-        .execute(&mut *conn)
-        .await?;
-    Ok(removed)
 }

@@ -6,7 +6,7 @@
 //! when the access log they are part of does. Only intake's own tables.
 
 use rcn_contracts::retention::RecordClass;
-use rcn_runtime::retention::{Cutoffs, Rule};
+use rcn_runtime::retention::{AppendOnlyLog, Cutoffs, Rule};
 use sqlx::PgConnection;
 
 pub fn rules() -> Vec<Rule> {
@@ -23,12 +23,7 @@ pub fn rules() -> Vec<Rule> {
             candidates: None,
             apply: |conn, c, _, limit| Box::pin(orphan_outcomes(conn, c, limit)),
         },
-        Rule {
-            class: RecordClass::AccessLog,
-            rule: "privacy questions, years after they were asked",
-            candidates: None,
-            apply: |conn, c, _, limit| Box::pin(privacy_questions(conn, c, limit)),
-        },
+        AppendOnlyLog::PrivacyQuestions.rule(),
     ]
 }
 
@@ -98,28 +93,4 @@ async fn orphan_outcomes(
     .execute(&mut *conn)
     .await?
     .rows_affected())
-}
-
-async fn privacy_questions(
-    conn: &mut PgConnection,
-    c: Cutoffs,
-    limit: i64,
-) -> Result<u64, sqlx::Error> {
-    // The append-only trigger lets this transaction, and only it, delete (migration 0007).
-    sqlx::query!("SET LOCAL rcn.retention = 'on'")
-        .execute(&mut *conn)
-        .await?;
-    let removed = sqlx::query!(
-        "DELETE FROM privacy_questions WHERE id IN (
-             SELECT id FROM privacy_questions WHERE at < $1 ORDER BY at LIMIT $2)",
-        c.access_logged_before,
-        limit,
-    )
-    .execute(&mut *conn)
-    .await?
-    .rows_affected();
-    sqlx::query!("SET LOCAL rcn.retention = 'off'")
-        .execute(&mut *conn)
-        .await?;
-    Ok(removed)
 }

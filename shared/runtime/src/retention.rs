@@ -242,6 +242,80 @@ impl std::fmt::Debug for Rule {
     }
 }
 
+/// The append-only logs every service that shows personal data keeps in its own schema: its
+/// `access_log` (reads) and its `privacy_questions` (the privacy officer's questions). Both go
+/// `RCN_RETENTION_ACCESS_LOG_YEARS` after they were written, by the same statement, so the
+/// services share these rules rather than each writing them out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppendOnlyLog {
+    AccessLog,
+    PrivacyQuestions,
+}
+
+impl AppendOnlyLog {
+    fn table(self) -> &'static str {
+        match self {
+            Self::AccessLog => "access_log",
+            Self::PrivacyQuestions => "privacy_questions",
+        }
+    }
+
+    /// The rule that deletes this log's expired rows (class `access_log`).
+    pub fn rule(self) -> Rule {
+        match self {
+            Self::AccessLog => Rule {
+                class: RecordClass::AccessLog,
+                rule: "access-log rows, years after they were written",
+                candidates: None,
+                apply: |conn, c, _, limit| {
+                    Box::pin(Self::AccessLog.delete_expired(conn, c.access_logged_before, limit))
+                },
+            },
+            Self::PrivacyQuestions => Rule {
+                class: RecordClass::AccessLog,
+                rule: "privacy questions, years after they were asked",
+                candidates: None,
+                apply: |conn, c, _, limit| {
+                    Box::pin(Self::PrivacyQuestions.delete_expired(
+                        conn,
+                        c.access_logged_before,
+                        limit,
+                    ))
+                },
+            },
+        }
+    }
+
+    /// Deletes up to `limit` rows written before `before`, oldest first. The table's append-only
+    /// trigger lets this transaction, and only it, delete (`SET LOCAL rcn.retention = 'on'`; each
+    /// service's migrations install that trigger). Runtime SQL: the table is an identifier, named
+    /// only from this enum, never from input.
+    async fn delete_expired(
+        self,
+        conn: &mut PgConnection,
+        before: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<u64, sqlx::Error> {
+        let table = self.table();
+        sqlx::query("SET LOCAL rcn.retention = 'on'")
+            .execute(&mut *conn)
+            .await?;
+        let removed = sqlx::query(&format!(
+            "DELETE FROM {table} WHERE id IN (
+                 SELECT id FROM {table} WHERE at < $1 ORDER BY at LIMIT $2)"
+        ))
+        .bind(before)
+        .bind(limit)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        sqlx::query("SET LOCAL rcn.retention = 'off'")
+            .execute(&mut *conn)
+            .await?;
+        Ok(removed)
+    }
+}
+
 /// What one rule removed (or, in a dry run, would remove) in one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Removed {
