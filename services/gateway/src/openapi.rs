@@ -102,6 +102,7 @@ pub fn document() -> Value {
     doc["servers"] = json!([{"url": BASE_PATH, "description": "this gateway, major version 1"}]);
     relative_paths(&mut doc);
     declare_response_headers(&mut doc);
+    declare_trace_context(&mut doc);
     describe_notice_id_parameter(&mut doc);
     let schemas = doc["components"]["schemas"]
         .as_object_mut()
@@ -182,6 +183,69 @@ fn declare_response_headers(doc: &mut Value) {
                 .as_object_mut()
             {
                 headers.insert("API-Version".into(), header.clone());
+            }
+        }
+    }
+}
+
+/// A W3C `traceparent` (version 00): version, trace id, parent span id, flags, lowercase hex.
+pub const TRACEPARENT_PATTERN: &str = "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$";
+
+/// Every operation takes the caller's W3C trace context (`traceparent`, `tracestate`) and every
+/// answer names the trace in `traceresponse` (the gateway's `trace_hop` layer does so for every
+/// route), so a partner can join rcn's trace of a notice to its own and quote one id.
+fn declare_trace_context(doc: &mut Value) {
+    use rcn_runtime::headers::{TRACEPARENT, TRACERESPONSE, TRACESTATE};
+    use rcn_runtime::trace_context::MAX_TRACESTATE;
+    let parameters = [
+        json!({
+            "name": TRACEPARENT,
+            "in": "header",
+            "required": false,
+            "description": "W3C Trace Context: the caller's trace and span (version 00). The \
+                            request's trace continues it; a missing or malformed value is \
+                            never refused, the request then starts a new trace.",
+            "schema": {"type": "string", "pattern": TRACEPARENT_PATTERN},
+            "example": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        }),
+        json!({
+            "name": TRACESTATE,
+            "in": "header",
+            "required": false,
+            "description": format!(
+                "W3C Trace Context: vendors' state, passed on unchanged with a valid \
+                 traceparent (at most {MAX_TRACESTATE} characters; dropped otherwise)."
+            ),
+            "schema": {"type": "string", "maxLength": MAX_TRACESTATE},
+        }),
+    ];
+    let response_header = json!({
+        "description": "W3C Trace Context level 2: 00-<trace id>-<the gateway's span id>-<flags>; \
+                        the trace id is the caller's when its traceparent was valid, a new one \
+                        otherwise. Quote it when asking about a request.",
+        "schema": {"type": "string", "pattern": TRACEPARENT_PATTERN},
+    });
+    for operation in operations_mut(doc) {
+        if let Some(list) = operation
+            .entry("parameters")
+            .or_insert_with(|| json!([]))
+            .as_array_mut()
+        {
+            list.extend(parameters.iter().cloned());
+        }
+        let responses = operation
+            .get_mut("responses")
+            .and_then(Value::as_object_mut)
+            .into_iter()
+            .flat_map(|r| r.values_mut())
+            .filter_map(Value::as_object_mut);
+        for response in responses {
+            if let Some(headers) = response
+                .entry("headers")
+                .or_insert_with(|| json!({}))
+                .as_object_mut()
+            {
+                headers.insert(TRACERESPONSE.into(), response_header.clone());
             }
         }
     }

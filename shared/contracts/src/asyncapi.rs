@@ -54,8 +54,8 @@ pub struct Message {
     pub schema: Option<&'static str>,
     /// Header that must come with it (`Rcn-Identity` for the APIs).
     pub identity: bool,
-    /// Carries `Nats-Msg-Id` and `Rcn-Trace-Id` (events).
-    pub traced: bool,
+    /// Carries `Nats-Msg-Id`, JetStream's de-duplication key (events).
+    pub deduplicated: bool,
 }
 
 /// The subjects of the placeholder region, with the builders' arguments as parameters.
@@ -271,19 +271,66 @@ fn info() -> Node {
     ])
 }
 
+/// The messages a sender starts (events and requests): they carry the trace context. A reply
+/// answers on the requester's inbox within the request's span and carries none.
+fn sent_messages() -> std::collections::BTreeSet<&'static str> {
+    channels()
+        .into_iter()
+        .map(|c| match c.pattern {
+            Pattern::Event { message } => message,
+            Pattern::Request { request, .. } => request,
+        })
+        .collect()
+}
+
 fn components() -> Node {
     let parameters = map(catalogue::PARAMETERS
         .iter()
         .map(|(name, description)| (*name, map([("description", string(description))]))));
-    let traced = map([(
+    let deduplicated = map([(
+        "headers",
+        map([
+            ("type", string("object")),
+            (
+                "properties",
+                map([(
+                    "Nats-Msg-Id",
+                    Node::Inline(
+                        "{type: string, description: \"The idempotency key of the event: JetStream stores a resend within the stream's duplicate window once.\"}"
+                            .into(),
+                    ),
+                )]),
+            ),
+        ]),
+    )]);
+    let trace_context = map([(
         "headers",
         map([
             ("type", string("object")),
             (
                 "properties",
                 map([
-                    ("Rcn-Trace-Id", Node::Inline("{type: string, description: \"Correlates one notice's log lines across services.\"}".into())),
-                    ("Nats-Msg-Id", Node::Inline("{type: string, description: \"The idempotency key of the event.\"}".into())),
+                    (
+                        "traceparent",
+                        Node::Inline(
+                            "{type: string, pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$', description: \"W3C Trace Context: the trace and the sender's span (version 00), so one notice is one trace from the gateway through every service. A missing or malformed value never fails a message; the receiver starts a new trace.\"}"
+                                .into(),
+                        ),
+                    ),
+                    (
+                        "tracestate",
+                        Node::Inline(
+                            "{type: string, maxLength: 512, description: \"W3C Trace Context: vendors' state, passed on as it came with a valid traceparent.\"}"
+                                .into(),
+                        ),
+                    ),
+                    (
+                        "Rcn-Trace-Id",
+                        Node::Inline(
+                            "{type: string, pattern: '^[0-9a-f]{32}$', description: \"The trace id of traceparent, also the log field trace_id: one value finds a notice's log lines and its trace.\"}"
+                                .into(),
+                        ),
+                    ),
                 ]),
             ),
         ]),
@@ -317,14 +364,18 @@ fn components() -> Node {
             ),
         ]),
     )]);
+    let traced = sent_messages();
     let messages = map(catalogue::MESSAGES.iter().map(|m| {
         let mut entries = vec![("name".to_owned(), string(m.name))];
         if !m.title.is_empty() && m.schema.is_some() {
             entries.push(("title".into(), string(m.title)));
         }
         let mut traits = Vec::new();
-        if m.traced {
-            traits.push("{$ref: '#/components/messageTraits/traced'}");
+        if traced.contains(m.name) {
+            traits.push("{$ref: '#/components/messageTraits/traceContext'}");
+        }
+        if m.deduplicated {
+            traits.push("{$ref: '#/components/messageTraits/deduplicated'}");
         }
         if m.identity {
             traits.push("{$ref: '#/components/messageTraits/identified'}");
@@ -348,7 +399,11 @@ fn components() -> Node {
         ("parameters", parameters),
         (
             "messageTraits",
-            map([("traced", traced), ("identified", identity)]),
+            map([
+                ("traceContext", trace_context),
+                ("deduplicated", deduplicated),
+                ("identified", identity),
+            ]),
         ),
         ("messages", messages),
     ])

@@ -25,7 +25,7 @@ use crate::headers;
 /// The `sampled` flag of `trace-flags`.
 const SAMPLED: u8 = 0x01;
 /// The longest `tracestate` passed on (the specification's 32 members fit in 512 characters).
-const MAX_TRACESTATE: usize = 512;
+pub const MAX_TRACESTATE: usize = 512;
 
 /// A `traceparent` value: version 00, a 16-byte trace id, the 8-byte id of the caller's span,
 /// and the flags.

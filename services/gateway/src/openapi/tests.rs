@@ -47,6 +47,53 @@ fn the_document_names_every_partner_operation_with_its_problems() {
 }
 
 #[test]
+fn every_operation_documents_the_trace_context_it_takes_and_answers() {
+    let doc = document();
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            operations += 1;
+            let parameters = operation["parameters"].as_array().expect("parameters");
+            for name in ["traceparent", "tracestate"] {
+                let parameter = parameters
+                    .iter()
+                    .find(|p| p["name"] == name && p["in"] == "header")
+                    .unwrap_or_else(|| panic!("{method} {path} lacks the {name} header"));
+                assert_eq!(parameter["required"], false, "{method} {path} {name}");
+            }
+            let responses = operation["responses"].as_object().expect("responses");
+            assert!(!responses.is_empty());
+            for (status, response) in responses {
+                assert!(
+                    response["headers"]["traceresponse"]["schema"]["pattern"].is_string(),
+                    "{method} {path} {status} lacks traceresponse"
+                );
+            }
+        }
+    }
+    assert!(operations >= 2, "the walk saw the operations: {operations}");
+}
+
+#[test]
+fn the_documented_traceparent_pattern_is_the_one_the_gateway_parses() {
+    use rcn_runtime::trace_context::TraceParent;
+    let valid = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let refused = [
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00F067AA0BA902B7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+        "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+        "00_4bf92f3577b34da6a3ce929d0e0e4736_00f067aa0ba902b7_01",
+    ];
+    let pattern = regex::Regex::new(super::TRACEPARENT_PATTERN).expect("a valid regex");
+    assert!(pattern.is_match(valid));
+    assert!(TraceParent::parse(valid).is_ok());
+    for value in refused {
+        assert!(!pattern.is_match(value), "{value}");
+        assert!(TraceParent::parse(value).is_err(), "{value}");
+    }
+}
+
+#[test]
 fn the_example_notice_validates_against_the_documented_schema() {
     let doc = document();
     let example = &doc["paths"]["/release-notices"]["post"]["requestBody"]["content"]["application/json"]

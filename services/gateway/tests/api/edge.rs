@@ -109,6 +109,12 @@ async fn every_answer_carries_the_security_headers_and_no_store() {
         );
         assert_eq!(get("cache-control").as_deref(), Some("no-store"), "{what}");
         assert_eq!(get("api-version").as_deref(), Some("1.0.0"), "{what}");
+        // The OpenAPI document promises traceresponse on every answer.
+        let trace = get("traceresponse").unwrap_or_default();
+        assert!(
+            trace.len() == 55 && trace.starts_with("00-") && trace.split('-').count() == 4,
+            "{what}: traceresponse {trace:?}"
+        );
         assert_eq!(
             get("strict-transport-security"),
             None,

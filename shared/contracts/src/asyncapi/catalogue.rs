@@ -155,13 +155,13 @@ const fn msg(name: &'static str, title: &'static str, schema: &'static str) -> M
         title,
         schema: Some(schema),
         identity: false,
-        traced: false,
+        deduplicated: false,
     }
 }
 
 const fn event(name: &'static str, schema: &'static str) -> Message {
     Message {
-        traced: true,
+        deduplicated: true,
         ..msg(name, "", schema)
     }
 }
@@ -203,7 +203,7 @@ pub const MESSAGES: &[Message] = &[
         title: "The original message, unchanged; headers Rcn-Dlq-Subject, Rcn-Dlq-Stream, Rcn-Dlq-Sequence, Rcn-Dlq-Delivered, Rcn-Dlq-Service, Rcn-Dlq-Msg-Id and Rcn-Dlq-Error say where it came from and why it failed",
         schema: None,
         identity: false,
-        traced: false,
+        deduplicated: false,
     },
     api(
         "QueueListRequest",
@@ -230,7 +230,7 @@ pub const MESSAGES: &[Message] = &[
         title: "An empty body",
         schema: None,
         identity: true,
-        traced: false,
+        deduplicated: false,
     },
     msg(
         "ForwardedListReply",
@@ -340,7 +340,7 @@ pub const MESSAGES: &[Message] = &[
         title: "An empty body",
         schema: None,
         identity: true,
-        traced: false,
+        deduplicated: false,
     },
     msg(
         "ProcesregieSettingsReply",

@@ -153,3 +153,53 @@ fn channel_ids_are_unique() {
     let unique: BTreeSet<&String> = ids.iter().collect();
     assert_eq!(ids.len(), unique.len());
 }
+
+/// The `traits:` line of `message` under `components.messages` (empty when it has none).
+fn traits_of(doc: &str, message: &str) -> String {
+    let start = doc
+        .find(&format!("\n    {message}:\n"))
+        .unwrap_or_else(|| panic!("{message} is in the document"));
+    doc[start..]
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with("      "))
+        .find(|l| l.trim_start().starts_with("traits:"))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn events_and_requests_carry_the_trace_context_and_replies_do_not() {
+    let doc = document();
+    assert!(doc.contains("    traceContext:\n"), "the trait is defined");
+    assert!(doc.contains("traceparent: {type: string, pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-"));
+    let trace = "#/components/messageTraits/traceContext";
+    let dedup = "#/components/messageTraits/deduplicated";
+    let (mut events, mut requests, mut replies) = (0, 0, 0);
+    for c in channels() {
+        match c.pattern {
+            Pattern::Event { message } => {
+                events += 1;
+                let traits = traits_of(&doc, message);
+                assert!(traits.contains(trace), "event {message}: {traits}");
+            }
+            Pattern::Request { request, reply } => {
+                requests += 1;
+                let traits = traits_of(&doc, request);
+                assert!(traits.contains(trace), "request {request}: {traits}");
+                assert!(!traits.contains(dedup), "request {request}: {traits}");
+                replies += 1;
+                let traits = traits_of(&doc, reply);
+                assert!(!traits.contains(trace), "reply {reply}: {traits}");
+            }
+        }
+    }
+    assert!(events >= 10 && requests >= 20 && replies >= 20);
+    // A stored event is de-duplicated by its Nats-Msg-Id; identities ride beside the trace.
+    assert!(traits_of(&doc, "NoticeAccepted").contains(dedup));
+    let claim = traits_of(&doc, "ClaimCaseRequest");
+    assert!(
+        claim.contains(trace) && claim.contains("identified"),
+        "{claim}"
+    );
+}
