@@ -68,7 +68,9 @@ fn set_cookie(response: &reqwest::Response, name: &str) -> String {
 
 /// The session form's CSRF token on a page.
 fn csrf(html: &str) -> String {
-    let start = html.find(r#"name="csrf" value=""#).expect("a form with a CSRF token")
+    let start = html
+        .find(r#"name="csrf" value=""#)
+        .expect("a form with a CSRF token")
         + r#"name="csrf" value=""#.len();
     html[start..start + html[start..].find('"').unwrap()].to_owned()
 }
@@ -80,11 +82,7 @@ impl Portal {
             .build()
             .unwrap();
         let base = stack.url("");
-        let form = client
-            .get(format!("{base}/inloggen"))
-            .send()
-            .await
-            .unwrap();
+        let form = client.get(format!("{base}/inloggen")).send().await.unwrap();
         assert_eq!(form.status(), StatusCode::OK);
         let token = set_cookie(&form, "rcn_inlog");
         let signed_in = client
@@ -98,7 +96,11 @@ impl Portal {
             .send()
             .await
             .unwrap();
-        assert_eq!(signed_in.status(), StatusCode::SEE_OTHER, "{user_id} signs in");
+        assert_eq!(
+            signed_in.status(),
+            StatusCode::SEE_OTHER,
+            "{user_id} signs in"
+        );
         let cookie = format!("rcn_sessie={}", set_cookie(&signed_in, "rcn_sessie"));
         Portal {
             client,
@@ -146,12 +148,14 @@ impl Portal {
 /// there before the case page shows them.
 async fn watched(stack: &TestStack, case_id: Uuid) {
     eventually(PATIENCE, "procesregie to watch the case", || async {
-        sqlx::query_scalar::<_, Uuid>("SELECT case_id FROM procesregie.watched_cases WHERE case_id = $1")
-            .bind(case_id)
-            .fetch_optional(&stack.db)
-            .await
-            .ok()
-            .flatten()
+        sqlx::query_scalar::<_, Uuid>(
+            "SELECT case_id FROM procesregie.watched_cases WHERE case_id = $1",
+        )
+        .bind(case_id)
+        .fetch_optional(&stack.db)
+        .await
+        .ok()
+        .flatten()
     })
     .await;
 }
@@ -211,13 +215,12 @@ async fn a_page_view_in_the_portal_is_answered_by_who_saw_with_the_pages_reason(
     );
 
     // What those pages showed of P, to count the reads by.
-    let tasks: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM casework.condition_tasks WHERE case_id = $1",
-    )
-    .bind(case_p)
-    .fetch_one(&stack.db)
-    .await
-    .unwrap();
+    let tasks: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM casework.condition_tasks WHERE case_id = $1")
+            .bind(case_p)
+            .fetch_one(&stack.db)
+            .await
+            .unwrap();
     assert!(tasks > 0);
     let suggestions: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM procesregie.suggestions WHERE case_id = $1 AND status = 'open'",
@@ -246,23 +249,30 @@ async fn a_page_view_in_the_portal_is_answered_by_who_saw_with_the_pages_reason(
             "{}",
             shown()
         );
-        assert_eq!(
-            e.gemeentecode.as_ref().map(|g| g.as_str()),
-            Some("GM0392")
-        );
+        assert_eq!(e.gemeentecode.as_ref().map(|g| g.as_str()), Some("GM0392"));
         assert!(e.case_id.is_none() || e.case_id == Some(case_p), "{e:?}");
     }
     // Exactly those reads: the case page's in casework (the case, each task's history), the
     // router (the routing of its notice) and procesregie (its suggestions); the task list's
     // row in casework.
-    assert_eq!(count(&seen, "casework", "case_detail", case_page), 1, "{}", shown());
+    assert_eq!(
+        count(&seen, "casework", "case_detail", case_page),
+        1,
+        "{}",
+        shown()
+    );
     assert_eq!(
         count(&seen, "casework", "task_history", case_page),
         tasks as usize,
         "{}",
         shown()
     );
-    assert_eq!(count(&seen, "casework", "inbox_row", task_list), 1, "{}", shown());
+    assert_eq!(
+        count(&seen, "casework", "inbox_row", task_list),
+        1,
+        "{}",
+        shown()
+    );
     assert_eq!(
         count(&seen, "router", "routing_decisions", case_page),
         1,
@@ -303,12 +313,19 @@ async fn a_page_view_in_the_portal_is_answered_by_who_saw_with_the_pages_reason(
     // The privacy officer's own page says why, in the portal's words.
     let fg = Portal::sign_in(&stack, "fg").await;
     let page = fg
-        .post("/privacy", "/privacy/wie-heeft-ingezien", &format!("bsn={P_BSN}"))
+        .post(
+            "/privacy",
+            "/privacy/wie-heeft-ingezien",
+            &format!("bsn={P_BSN}"),
+        )
         .await;
     for reason in [case_page, task_list] {
         assert!(page.contains(reason), "the page shows “{reason}”");
     }
-    assert!(!page.contains("zoals vastgelegd"), "every word has its Dutch");
+    assert!(
+        !page.contains("zoals vastgelegd"),
+        "every word has its Dutch"
+    );
     assert!(!page.contains("vera"), "nothing of Q's reader");
     stack.stop().await;
 }

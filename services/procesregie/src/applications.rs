@@ -10,9 +10,9 @@ use rcn_contracts::envelope::ApiProblem;
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::notice::Problem;
 use rcn_contracts::procesregie_api::{
-    ApplicationForm, ApplicationList, ApplicationQuery, ApplicationRef, ApplicationStatus, ApplicationSummary,
-    ApplicationView, Criteria, EarlierReferral, IcoStatus, MAX_SHORT, MAX_TEXT, Missing,
-    OutcomeView, Partner, PersonView, TriageOutcome,
+    ApplicationForm, ApplicationList, ApplicationQuery, ApplicationRef, ApplicationStatus,
+    ApplicationSummary, ApplicationView, Criteria, EarlierReferral, IcoStatus, MAX_SHORT, MAX_TEXT,
+    Missing, OutcomeView, Partner, PersonView, TriageOutcome,
 };
 use rcn_contracts::procesregie_events::{ApplicationSubmitted, ProcesregieEvent};
 use rcn_contracts::{Gemeentecode, SCHEMA_VERSION};

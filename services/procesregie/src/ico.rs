@@ -9,8 +9,8 @@ use rcn_contracts::identity::Identity;
 use rcn_contracts::notice::Problem;
 use rcn_contracts::procesregie_api::{
     ActionChange, ActionRequest, ActionStatus, ActionView, Casusregisseur, CloseIcoRequest,
-    IcoCloseReason, IcoList, IcoQuery, IcoRef, IcoStatus, IcoSummary, IcoUpdate, IcoView, MAX_SHORT,
-    MAX_TEXT, Partner, PersonView, ReviewRequest, ReviewView,
+    IcoCloseReason, IcoList, IcoQuery, IcoRef, IcoStatus, IcoSummary, IcoUpdate, IcoView,
+    MAX_SHORT, MAX_TEXT, Partner, PersonView, ReviewRequest, ReviewView,
 };
 use rcn_contracts::procesregie_events::{
     IcoActionChanged, IcoClosed, IcoReviewHeld, ProcesregieEvent,

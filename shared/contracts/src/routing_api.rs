@@ -469,7 +469,8 @@ mod tests {
         let long = serde_json::json!({"notice_keys": ["k"], "why": "x".repeat(MAX_READ_WHY + 1)});
         let p = DecisionsRequest::from_json(&serde_json::to_vec(&long).unwrap()).unwrap_err();
         assert_eq!(p.path, "why");
-        let p = DecisionsRequest::from_json(br#"{"notice_keys": ["k"], "why": "a\nb"}"#).unwrap_err();
+        let p =
+            DecisionsRequest::from_json(br#"{"notice_keys": ["k"], "why": "a\nb"}"#).unwrap_err();
         assert_eq!(p.path, "why");
         let r = QueueListRequest::from_json(br#"{"why": "Routeringswachtrij"}"#).unwrap();
         assert_eq!(r.why.as_deref(), Some("Routeringswachtrij"));

@@ -172,7 +172,11 @@ async fn the_history_and_the_task_list_are_logged_with_the_reason_given() {
         )
         .await
         .unwrap();
-    for why in ["x".repeat(501), "Casus\tbekijken".to_owned(), "Casus\u{7}".to_owned()] {
+    for why in [
+        "x".repeat(501),
+        "Casus\tbekijken".to_owned(),
+        "Casus\u{7}".to_owned(),
+    ] {
         let e = app
             .call::<_, serde_json::Value>(
                 &anna,

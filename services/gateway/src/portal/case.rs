@@ -16,8 +16,8 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use rcn_contracts::casework_api::{
     BulkReply, CaseClosedReply, CaseDetail, CaseRequest, CaseStatus, ClaimCaseRequest,
-    CloseCaseRequest, CloseReason, ErrorCode, HandoverRequest, TaskHistory, TaskHistoryRequest, TaskRef, TaskRequest,
-    UpdateStatusRequest,
+    CloseCaseRequest, CloseReason, ErrorCode, HandoverRequest, TaskHistory, TaskHistoryRequest,
+    TaskRef, TaskRequest, UpdateStatusRequest,
 };
 use rcn_contracts::identity::Role;
 use rcn_contracts::{Condition, ConditionStatus};

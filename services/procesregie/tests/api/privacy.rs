@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Months, Utc};
 use rcn_contracts::Bsn;
+use rcn_contracts::access_log::{Read as AccessRead, What};
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::privacy_api::{WHO_SAW_VERB, WhoSawReply};
-use rcn_contracts::access_log::{Read as AccessRead, What};
 use rcn_contracts::procesregie_api::{
     ApplicationForm, ApplicationView, CloseIcoRequest, IcoCloseReason, IcoView, SuggestionList,
     TriageDecision, TriageOutcome,
@@ -442,7 +442,10 @@ async fn the_ico_summaries_a_case_page_shows_are_reads_of_its_person_with_the_pa
     assert_eq!(summaries.len(), 1, "{reply:#?}");
     assert_eq!(summaries[0].ico_id, Some(ico_id));
     assert_eq!(summaries[0].why.as_deref(), Some("Casus bekijken"));
-    assert_eq!(summaries[0].gemeentecode.as_ref().map(|g| g.as_str()), Some("GM0392"));
+    assert_eq!(
+        summaries[0].gemeentecode.as_ref().map(|g| g.as_str()),
+        Some("GM0392")
+    );
 
     let theirs: WhoSawReply = p
         .ask(WHO_SAW_VERB, &officer(), &json!({"bsn": OTHER}))

@@ -80,7 +80,9 @@ async fn reads_and_decisions_by_hand_are_logged_per_person_and_found_only_by_the
 
     // A reason that is not one line of at most 500 characters is refused before anything is
     // read, so nothing is logged.
-    let too_long = format!(r#"{{"why": "{}"}}"#, "x".repeat(501)).leak().as_bytes();
+    let too_long = format!(r#"{{"why": "{}"}}"#, "x".repeat(501))
+        .leak()
+        .as_bytes();
     for body in [too_long, br#"{"why": "wachtrij\nbekijken"}"#.as_slice()] {
         let refused = router.list_raw(body).await.1.unwrap_err();
         assert_eq!(refused.status, 400, "{refused:?}");

@@ -117,17 +117,16 @@ async fn render(
         meeting_on,
         why: Page::Triage.why(),
     };
-    let agenda: TriageAgenda =
-        match call(state, "triage_agenda", who, &query).await? {
-            Ok(a) => a,
-            Err(p) if p.status == 400 => {
-                return Err(PortalError::BadRequest(format!(
-                    "Op {} is er geen triage. Kies een andere week.",
-                    meeting_on.map_or("deze dag".into(), words::day)
-                )));
-            }
-            Err(p) => return Err(refusal(&p).err().unwrap_or(PortalError::NotFound)),
-        };
+    let agenda: TriageAgenda = match call(state, "triage_agenda", who, &query).await? {
+        Ok(a) => a,
+        Err(p) if p.status == 400 => {
+            return Err(PortalError::BadRequest(format!(
+                "Op {} is er geen triage. Kies een andere week.",
+                meeting_on.map_or("deze dag".into(), words::day)
+            )));
+        }
+        Err(p) => return Err(refusal(&p).err().unwrap_or(PortalError::NotFound)),
+    };
     let settings: Option<SettingsView> = call(state, "settings", who, &NoParameters {}).await?.ok();
     let names = names(
         state,
