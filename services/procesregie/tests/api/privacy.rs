@@ -358,7 +358,7 @@ async fn the_reads_of_a_draft_from_before_it_named_the_person_are_found_while_it
 #[tokio::test]
 async fn the_ico_summaries_a_case_page_shows_are_reads_of_its_person_with_the_pages_reason() {
     let p = TestProcesregie::spawn().await;
-    let key = p.config().pseudonym_key.clone().unwrap();
+    let key = p.config().pseudonym_key.as_ref().unwrap();
     let mut case = crate::cases_in::case_opened("GM0392", None, false, &[]);
     case.person_key = Some(key.person_key(&Bsn::parse(PERSON).unwrap()));
     p.publish_case_event(
