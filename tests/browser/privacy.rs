@@ -98,8 +98,9 @@ async fn the_privacy_officer_sees_who_opened_a_persons_case_and_her_own_question
         anna_row.contains("Gemeente Haarlem")
             && anna_row.contains("Casusregistratie")
             && anna_row.contains("Casus geopend: met volledig BSN, zonder risicosignalen")
-            && anna_row
-                .contains("Casuspagina geopend om aan de casus te werken of hem te bekijken"),
+            && anna_row.contains(rcn_gateway::portal::reasons::page_reason(
+                rcn_gateway::portal::reasons::Page::Case
+            )),
         "the part of rcn, what and why in Dutch: {anna_row}"
     );
     assert!(

@@ -10,6 +10,7 @@ mod notice_to_ico;
 mod partner_api;
 mod partner_fuzz;
 mod partner_nats_permissions;
+mod portal_page_views;
 mod privacy_export;
 mod provisioning;
 mod rerouting;

@@ -27,7 +27,8 @@ use serde_json::json;
 const P_KEY: &str = "PI-HAARLEM:PIH-2026-000123";
 const Q_KEY: &str = "PI-HAARLEM:PIH-2026-000777";
 /// The case page's reason, as the portal gives it to casework and the router.
-const CASE_PAGE: &str = "portal: case page opened to work on or review the case";
+const CASE_PAGE: &str =
+    rcn_gateway::portal::reasons::page_reason(rcn_gateway::portal::reasons::Page::Case);
 const P_LETTER_WHY: &str = "uitzoeken waarom de router de melding van P weigert";
 const Q_LETTER_WHY: &str = "uitzoeken waarom de router de melding van Q weigert";
 

@@ -121,6 +121,14 @@ pub fn require_staff(who: &Identity) -> Result<&Gemeentecode> {
     }
 }
 
+/// The reason a read request gave, by the one rule of every read
+/// ([`rcn_contracts::access_log::read_why`]): trimmed, none when blank; refused (`bad_request`,
+/// nothing read) when too long or not one line.
+pub fn read_why(raw: Option<&str>) -> Result<Option<&str>> {
+    rcn_contracts::access_log::read_why(raw)
+        .map_err(|p| refuse(ErrorCode::BadRequest, format!("{}: {}", p.path, p.message)))
+}
+
 /// Records that `who` read `what` of each case, in the caller's transaction: a read that cannot
 /// be logged does not happen. Each row keeps the person pseudonym of its case.
 pub async fn log_reads(

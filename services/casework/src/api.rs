@@ -18,7 +18,7 @@ use std::sync::Arc;
 use rcn_contracts::Subjects;
 use rcn_contracts::casework_api::{
     CaseRequest, ClaimCaseRequest, ClaimManyRequest, CloseCaseRequest, HandoverRequest, InboxQuery,
-    ReassignRequest, TaskRequest, UpdateStatusRequest,
+    ReassignRequest, TaskHistoryRequest, TaskRequest, UpdateStatusRequest,
 };
 use rcn_contracts::envelope::{ApiProblem, RequestBody};
 use rcn_contracts::identity::Identity;
@@ -96,8 +96,8 @@ pub fn service(subjects: &Subjects, cw: Arc<Casework>) -> ServiceSpec {
         }),
     )
     .endpoint(
-        verb("task_history").on(|cw, who, r: TaskRequest| async move {
-            tasks::task_history(&cw, &who, r.task).await
+        verb("task_history").on(|cw, who, r: TaskHistoryRequest| async move {
+            tasks::task_history(&cw, &who, r.task, r.why.as_deref()).await
         }),
     )
     .endpoint(

@@ -15,30 +15,15 @@
 use chrono::NaiveDate;
 use rcn_contracts::casework_api::{
     CaseDetail, CaseNoticeRef, CasePerson, CaseRequest, CaseStatus, CaseTask, CloseReason,
-    ErrorCode, MAX_WHY,
 };
 use rcn_contracts::identity::Identity;
 use rcn_contracts::{Condition, ConditionStatus, Gemeentecode, NoticeKind, RiskFlag};
 
 use crate::access;
-use crate::error::{Result, not_found, refuse};
+use crate::error::{Result, not_found};
 use crate::spoed::SPOED_WITHIN_DAYS;
 use crate::state::Casework;
 use crate::visibility::{FieldPolicy, require_case_reader};
-
-/// The reason given, trimmed; none when blank. Refused when too long.
-fn why(req: &CaseRequest) -> Result<Option<&str>> {
-    let Some(why) = req.why.as_deref().map(str::trim).filter(|w| !w.is_empty()) else {
-        return Ok(None);
-    };
-    if why.chars().count() > MAX_WHY {
-        return Err(refuse(
-            ErrorCode::BadRequest,
-            format!("The reason (why) may be at most {MAX_WHY} characters."),
-        ));
-    }
-    Ok(Some(why))
-}
 
 /// `case`.
 pub async fn case_detail(
@@ -47,7 +32,7 @@ pub async fn case_detail(
     req: &CaseRequest,
     today: NaiveDate,
 ) -> Result<CaseDetail> {
-    let why = why(req)?;
+    let why = access::read_why(req.why.as_deref())?;
     require_case_reader(who)?;
     let mut tx = cw.pool.begin().await?;
     let Some(c) = sqlx::query!(
@@ -163,19 +148,18 @@ pub async fn case_detail(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use rcn_contracts::casework_api::MAX_WHY;
+
+    use crate::access::read_why;
 
     #[test]
-    fn a_blank_reason_is_none_and_an_overlong_one_is_refused() {
-        let req = |why: Option<String>| CaseRequest {
-            case_id: uuid::Uuid::nil(),
-            why,
-        };
-        assert_eq!(why(&req(Some("  ".into()))).unwrap(), None);
+    fn a_blank_reason_is_none_and_an_overlong_or_multi_line_one_is_refused() {
+        assert_eq!(read_why(Some("  ")).unwrap(), None);
         assert_eq!(
-            why(&req(Some(" ID appointment ".into()))).unwrap(),
-            Some("ID appointment")
+            read_why(Some(" Casus bekijken ")).unwrap(),
+            Some("Casus bekijken")
         );
-        assert!(why(&req(Some("x".repeat(MAX_WHY + 1)))).is_err());
+        assert!(read_why(Some(&"x".repeat(MAX_WHY + 1))).is_err());
+        assert!(read_why(Some("Casus\nbekijken")).is_err());
     }
 }

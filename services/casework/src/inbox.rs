@@ -133,6 +133,7 @@ pub async fn inbox(
     q: &InboxQuery,
     today: NaiveDate,
 ) -> Result<InboxPage> {
+    let why = access::read_why(q.why.as_deref())?;
     let Page {
         filter,
         page,
@@ -208,7 +209,14 @@ pub async fn inbox(
         out.push(inbox_row(who, r, today));
     }
     // The row's fields are fixed (name, date of birth, masked BSN, release date): the word says it.
-    access::log_reads(&mut tx, who, &seen, &What::new(Read::InboxRow).to_log()).await?;
+    access::log_reads_why(
+        &mut tx,
+        who,
+        &seen,
+        &What::new(Read::InboxRow).to_log(),
+        why,
+    )
+    .await?;
     tx.commit().await?;
     Ok(InboxPage {
         rows: out,

@@ -137,7 +137,13 @@ fn view_of(row: &access::TaskRow) -> TaskView {
 /// `task_history`: every change of a task, oldest first. A read of personal data (the notes), so
 /// it is logged; the notes are shown as [`FieldPolicy::notes`] allows (those of the care task only
 /// to its holder and the RCN coordinator; others see that a note was written, not what).
-pub async fn task_history(cw: &Casework, who: &Identity, task: TaskRef) -> Result<TaskHistory> {
+pub async fn task_history(
+    cw: &Casework,
+    who: &Identity,
+    task: TaskRef,
+    why: Option<&str>,
+) -> Result<TaskHistory> {
+    let why = access::read_why(why)?;
     require_case_reader(who)?;
     let mut tx = cw.pool.begin().await?;
     let row = visible(who, access::load_task(&mut tx, task, false).await?)?;
@@ -165,13 +171,14 @@ pub async fn task_history(cw: &Casework, who: &Identity, task: TaskRef) -> Resul
         note: e.note.filter(|_| notes),
     })
     .collect();
-    access::log_reads(
+    access::log_reads_why(
         &mut tx,
         who,
         &[row.case_id],
         &policy
             .task_history_read(row.condition, row.claimed_by.as_deref())
             .to_log(),
+        why,
     )
     .await?;
     tx.commit().await?;

@@ -56,6 +56,13 @@ pub struct Read {
     pub case_id: Option<Uuid>,
 }
 
+/// The reason a read request gave, by the one rule of every read
+/// ([`rcn_contracts::access_log::read_why`]): trimmed, none when blank; refused (`400`, the
+/// problem at `why`, nothing read) when too long or not one line.
+pub fn read_why(raw: Option<&str>) -> Result<Option<&str>, ApiProblem> {
+    rcn_contracts::access_log::read_why(raw).map_err(|p| ApiProblem::invalid(vec![p]))
+}
+
 /// Records that `who` read `what` of each record, in the caller's transaction: a read that
 /// cannot be logged does not happen. Each row keeps the person pseudonym of what was read.
 pub async fn log_reads(
@@ -63,6 +70,18 @@ pub async fn log_reads(
     who: &Identity,
     what: &str,
     reads: &[Read],
+) -> Result<(), ApiProblem> {
+    log_reads_why(conn, who, what, reads, None).await
+}
+
+/// [`log_reads`], with the reason the reader gave (checked by [`read_why`]), in one statement
+/// for every record read.
+pub async fn log_reads_why(
+    conn: &mut PgConnection,
+    who: &Identity,
+    what: &str,
+    reads: &[Read],
+    why: Option<&str>,
 ) -> Result<(), ApiProblem> {
     if reads.is_empty() {
         return Ok(());
@@ -76,8 +95,8 @@ pub async fn log_reads(
     // read is logged even when nobody is known yet (then without a pseudonym), never dropped.
     sqlx::query!(
         "INSERT INTO access_log (user_id, role, gemeentecode, application_id, ico_id, case_id, what,
-                                 person_key)
-         SELECT $1, $2, $3, r.a, r.i, r.c, $7, COALESCE(ap.person_key, w.person_key)
+                                 person_key, why)
+         SELECT $1, $2, $3, r.a, r.i, r.c, $7, COALESCE(ap.person_key, w.person_key), $8
          FROM unnest($4::uuid[], $5::uuid[], $6::uuid[]) AS r(a, i, c)
          LEFT JOIN icos ico ON ico.ico_id = r.i
          LEFT JOIN applications ap ON ap.application_id = COALESCE(r.a, ico.application_id)
@@ -89,6 +108,7 @@ pub async fn log_reads(
         &icos as &[Option<Uuid>],
         &cases as &[Option<Uuid>],
         what,
+        why,
     )
     .execute(&mut *conn)
     .await

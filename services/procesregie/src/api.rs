@@ -73,7 +73,7 @@ pub fn service(subjects: &Subjects, state: Arc<Procesregie>) -> ServiceSpec {
         state,
         "application_get",
         ApplicationRef,
-        |s, who, b, _t| s.get_application(who, b.application_id)
+        |s, who, b, _t| s.get_application(who, b)
     );
     let spec = verb!(
         spec,
@@ -100,7 +100,7 @@ pub fn service(subjects: &Subjects, state: Arc<Procesregie>) -> ServiceSpec {
         |s, who, b, t| s.decide(who, b, t)
     );
     let spec = verb!(spec, subjects, state, "ico_get", IcoRef, |s, who, b, _t| s
-        .get_ico(who, b.ico_id));
+        .get_ico(who, b));
     let spec = verb!(
         spec,
         subjects,

@@ -10,9 +10,9 @@ use rcn_contracts::envelope::ApiProblem;
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::notice::Problem;
 use rcn_contracts::procesregie_api::{
-    ApplicationForm, ApplicationList, ApplicationQuery, ApplicationStatus, ApplicationSummary,
-    ApplicationView, Criteria, EarlierReferral, IcoStatus, MAX_SHORT, MAX_TEXT, Missing,
-    OutcomeView, Partner, PersonView, TriageOutcome,
+    ApplicationForm, ApplicationList, ApplicationQuery, ApplicationRef, ApplicationStatus,
+    ApplicationSummary, ApplicationView, Criteria, EarlierReferral, IcoStatus, MAX_SHORT, MAX_TEXT,
+    Missing, OutcomeView, Partner, PersonView, TriageOutcome,
 };
 use rcn_contracts::procesregie_events::{ApplicationSubmitted, ProcesregieEvent};
 use rcn_contracts::{Gemeentecode, SCHEMA_VERSION};
@@ -563,20 +563,27 @@ impl Procesregie {
             tracing::info!(%application_id, triage_on = %slot.meeting_on, "application submitted");
         }
         let view = self
-            .read_application(&mut tx, who, application_id, AccessRead::ApplicationSave)
+            .read_application(
+                &mut tx,
+                who,
+                application_id,
+                AccessRead::ApplicationSave,
+                None,
+            )
             .await?;
         tx.commit().await.map_err(db)?;
         Ok(view)
     }
 
     /// The application as `who` may see it, with the person's earlier referrals; the read is
-    /// logged as `read`, with what the need-to-know rule let it show.
+    /// logged as `read`, with what the need-to-know rule let it show and the reader's `why`.
     pub async fn read_application(
         &self,
         conn: &mut PgConnection,
         who: &Identity,
         application_id: Uuid,
         read: AccessRead,
+        why: Option<&str>,
     ) -> Result<ApplicationView, ApiProblem> {
         let row = load(conn, application_id, false)
             .await?
@@ -586,7 +593,7 @@ impl Procesregie {
             None => Vec::new(),
             Some(key) => earlier(conn, key, application_id).await?,
         };
-        access::log_reads(
+        access::log_reads_why(
             conn,
             who,
             &row.policy(who).record_read(read).to_log(),
@@ -595,6 +602,7 @@ impl Procesregie {
                 case_id: row.case_id,
                 ico_id: row.ico_id,
             }],
+            why,
         )
         .await?;
         Ok(row.view(who, earlier))
@@ -603,11 +611,12 @@ impl Procesregie {
     pub async fn get_application(
         &self,
         who: &Identity,
-        application_id: Uuid,
+        r: &ApplicationRef,
     ) -> Result<ApplicationView, ApiProblem> {
+        let why = access::read_why(r.why.as_deref())?;
         let mut tx = self.pool.begin().await.map_err(db)?;
         let view = self
-            .read_application(&mut tx, who, application_id, AccessRead::Application)
+            .read_application(&mut tx, who, r.application_id, AccessRead::Application, why)
             .await?;
         tx.commit().await.map_err(db)?;
         Ok(view)
@@ -618,6 +627,7 @@ impl Procesregie {
         who: &Identity,
         q: &ApplicationQuery,
     ) -> Result<ApplicationList, ApiProblem> {
+        let why = access::read_why(q.why.as_deref())?;
         let mut tx = self.pool.begin().await.map_err(db)?;
         let rows: Vec<ApplicationRow> = select_applications!(
             "WHERE ($1::text IS NULL OR a.status = $1) AND ($2::uuid IS NULL OR a.case_id = $2)
@@ -641,7 +651,7 @@ impl Procesregie {
             })
             .collect();
         let what = What::new(AccessRead::ApplicationList).to_log();
-        access::log_reads(&mut tx, who, &what, &reads).await?;
+        access::log_reads_why(&mut tx, who, &what, &reads, why).await?;
         tx.commit().await.map_err(db)?;
         Ok(ApplicationList {
             applications: rows.iter().map(ApplicationRow::summary).collect(),

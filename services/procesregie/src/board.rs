@@ -28,6 +28,7 @@ impl Procesregie {
         who: &Identity,
         q: &AgendaQuery,
     ) -> Result<TriageAgenda, ApiProblem> {
+        let why = access::read_why(q.why.as_deref())?;
         if !access::sees_region(who) {
             return Err(ApiProblem::forbidden(
                 "the triage board is for procesregisseurs and the RCN",
@@ -75,7 +76,7 @@ impl Procesregie {
             .collect();
         let what =
             rcn_contracts::access_log::What::new(rcn_contracts::access_log::Read::TriageAgenda);
-        access::log_reads(&mut tx, who, &what.to_log(), &reads).await?;
+        access::log_reads_why(&mut tx, who, &what.to_log(), &reads, why).await?;
         tx.commit().await.map_err(db)?;
         Ok(TriageAgenda {
             meeting_on: slot.meeting_on,
@@ -181,6 +182,7 @@ impl Procesregie {
                 who,
                 d.application_id,
                 rcn_contracts::access_log::Read::TriageDecide,
+                None,
             )
             .await?;
         tx.commit().await.map_err(db)?;

@@ -9,8 +9,8 @@ use rcn_contracts::identity::Identity;
 use rcn_contracts::notice::Problem;
 use rcn_contracts::procesregie_api::{
     ActionChange, ActionRequest, ActionStatus, ActionView, Casusregisseur, CloseIcoRequest,
-    IcoCloseReason, IcoList, IcoQuery, IcoStatus, IcoSummary, IcoUpdate, IcoView, MAX_SHORT,
-    MAX_TEXT, Partner, PersonView, ReviewRequest, ReviewView,
+    IcoCloseReason, IcoList, IcoQuery, IcoRef, IcoStatus, IcoSummary, IcoUpdate, IcoView,
+    MAX_SHORT, MAX_TEXT, Partner, PersonView, ReviewRequest, ReviewView,
 };
 use rcn_contracts::procesregie_events::{
     IcoActionChanged, IcoClosed, IcoReviewHeld, ProcesregieEvent,
@@ -183,7 +183,7 @@ impl Procesregie {
         read: AccessRead,
     ) -> Result<IcoView, ApiProblem> {
         let row = self.load_ico(conn, who, ico_id, false).await?;
-        self.view_of(conn, who, row, read).await
+        self.view_of(conn, who, row, read, None).await
     }
 
     /// The ICOs of these applications in full, oldest first, for the privacy officer's export
@@ -204,18 +204,20 @@ impl Procesregie {
         .map_err(db)?;
         let mut views = Vec::with_capacity(rows.len());
         for row in rows {
-            views.push(self.view_of(conn, who, row, read).await?);
+            views.push(self.view_of(conn, who, row, read, None).await?);
         }
         Ok(views)
     }
 
-    /// The ICO of `row` in full, its read logged as `read`; who may see it was decided before.
+    /// The ICO of `row` in full, its read logged as `read` with the reader's `why`; who may see
+    /// it was decided before.
     async fn view_of(
         &self,
         conn: &mut PgConnection,
         who: &Identity,
         row: IcoRow,
         read: AccessRead,
+        why: Option<&str>,
     ) -> Result<IcoView, ApiProblem> {
         let ico_id = row.ico_id;
         let policy = row.policy(who);
@@ -246,7 +248,7 @@ impl Procesregie {
         .fetch_all(&mut *conn)
         .await
         .map_err(db)?;
-        access::log_reads(
+        access::log_reads_why(
             conn,
             who,
             &policy.record_read(read).to_log(),
@@ -255,6 +257,7 @@ impl Procesregie {
                 ico_id: Some(ico_id),
                 case_id: row.case_id,
             }],
+            why,
         )
         .await?;
         Ok(IcoView {
@@ -317,14 +320,19 @@ impl Procesregie {
         })
     }
 
-    pub async fn get_ico(&self, who: &Identity, ico_id: Uuid) -> Result<IcoView, ApiProblem> {
+    pub async fn get_ico(&self, who: &Identity, r: &IcoRef) -> Result<IcoView, ApiProblem> {
+        let why = access::read_why(r.why.as_deref())?;
         let mut tx = self.pool.begin().await.map_err(db)?;
-        let view = self.ico_view(&mut tx, who, ico_id, AccessRead::Ico).await?;
+        let row = self.load_ico(&mut tx, who, r.ico_id, false).await?;
+        let view = self
+            .view_of(&mut tx, who, row, AccessRead::Ico, why)
+            .await?;
         tx.commit().await.map_err(db)?;
         Ok(view)
     }
 
     pub async fn list_icos(&self, who: &Identity, q: &IcoQuery) -> Result<IcoList, ApiProblem> {
+        let why = access::read_why(q.why.as_deref())?;
         let mut tx = self.pool.begin().await.map_err(db)?;
         let rows: Vec<IcoRow> = select_icos!(
             "WHERE ($1::text IS NULL OR i.status = $1) AND (NOT $2 OR i.procesregisseur = $3)
@@ -347,11 +355,12 @@ impl Procesregie {
                 case_id: r.case_id,
             })
             .collect();
-        access::log_reads(
+        access::log_reads_why(
             &mut tx,
             who,
             &What::new(AccessRead::IcoList).to_log(),
             &reads,
+            why,
         )
         .await?;
         tx.commit().await.map_err(db)?;

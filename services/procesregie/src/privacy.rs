@@ -65,6 +65,7 @@ struct Row {
     role: String,
     gemeentecode: Option<String>,
     what: String,
+    why: Option<String>,
     case_id: Option<Uuid>,
     application_id: Option<Uuid>,
     ico_id: Option<Uuid>,
@@ -132,9 +133,9 @@ pub async fn entries(
                   SELECT a.* FROM access_log a WHERE a.person_key IS NULL
                      AND a.case_id IN (SELECT case_id FROM person_cases)))
          SELECT at AS "at!", user_id AS "user_id!", role AS "role!", gemeentecode,
-                what AS "what!", case_id, application_id, ico_id FROM reads
+                what AS "what!", why, case_id, application_id, ico_id FROM reads
          UNION ALL
-         SELECT at, user_id, role, gemeentecode, question, NULL, NULL, NULL
+         SELECT at, user_id, role, gemeentecode, question, why, NULL, NULL, NULL
          FROM privacy_questions WHERE person_key = $1
          ORDER BY 1, 5
          LIMIT $2"#,
@@ -154,6 +155,7 @@ fn entry(row: Row) -> Result<AccessEntry, ApiProblem> {
         role,
         gemeentecode,
         what,
+        why,
         case_id,
         application_id,
         ico_id,
@@ -172,7 +174,7 @@ fn entry(row: Row) -> Result<AccessEntry, ApiProblem> {
             None => None,
         },
         what,
-        why: None,
+        why,
         case_id,
         application_id,
         ico_id,

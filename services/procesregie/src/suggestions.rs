@@ -9,7 +9,7 @@ use rcn_contracts::envelope::ApiProblem;
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::notice::Problem;
 use rcn_contracts::procesregie_api::{
-    ApplicationStatus, ApplicationView, MAX_TEXT, SuggestionDismiss, SuggestionList,
+    ApplicationStatus, ApplicationView, IcoSummary, MAX_TEXT, SuggestionDismiss, SuggestionList,
     SuggestionQuery, SuggestionRule, SuggestionStatus, SuggestionView,
 };
 use rcn_contracts::{Gemeentecode, RiskFlag};
@@ -155,6 +155,7 @@ impl Procesregie {
         who: &Identity,
         q: &SuggestionQuery,
     ) -> Result<SuggestionList, ApiProblem> {
+        let why = access::read_why(q.why.as_deref())?;
         let mut tx = self.pool.begin().await.map_err(db)?;
         let status = q.status.unwrap_or(SuggestionStatus::Open);
         let rows: Vec<SuggestionRow> = select_suggestions!(
@@ -178,7 +179,7 @@ impl Procesregie {
         case_ids.sort();
         case_ids.dedup();
         // The ICOs of cases the caller may see (a case id of another municipality finds none).
-        let icos = crate::ico::of_cases(&mut tx, &case_ids)
+        let icos: Vec<IcoSummary> = crate::ico::of_cases(&mut tx, &case_ids)
             .await?
             .into_iter()
             .filter(|i| {
@@ -194,7 +195,20 @@ impl Procesregie {
             .collect();
         let what =
             rcn_contracts::access_log::What::new(rcn_contracts::access_log::Read::SuggestionList);
-        access::log_reads(&mut tx, who, &what.to_log(), &reads).await?;
+        access::log_reads_why(&mut tx, who, &what.to_log(), &reads, why).await?;
+        // The ICO summaries shown beside them (the case page's: the person's family name, the
+        // procesregisseur, the next review) are reads of that person too, logged as a list of
+        // ICOs is, in one statement.
+        let shown: Vec<Read> = icos
+            .iter()
+            .map(|i| Read {
+                application_id: Some(i.application_id),
+                ico_id: Some(i.ico_id),
+                case_id: None,
+            })
+            .collect();
+        let what = rcn_contracts::access_log::What::new(rcn_contracts::access_log::Read::IcoList);
+        access::log_reads_why(&mut tx, who, &what.to_log(), &shown, why).await?;
         tx.commit().await.map_err(db)?;
         Ok(SuggestionList {
             suggestions: rows.iter().map(|r| r.view(who)).collect(),
@@ -252,6 +266,7 @@ impl Procesregie {
                 who,
                 application_id,
                 rcn_contracts::access_log::Read::SuggestionAccept,
+                None,
             )
             .await?;
         tx.commit().await.map_err(db)?;

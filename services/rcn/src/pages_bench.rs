@@ -441,7 +441,7 @@ async fn measure_pages(
                             case_id,
                             condition: t.condition,
                         };
-                        rcn_casework::tasks::task_history(cw, who, task).await?;
+                        rcn_casework::tasks::task_history(cw, who, task, None).await?;
                     }
                 }
             }

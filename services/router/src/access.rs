@@ -30,7 +30,9 @@ impl Shown {
     }
 }
 
-/// Logs that `who` was shown (or changed) `what` of every person in `shown`, for `why`.
+/// Logs that `who` was shown (or changed) `what` of every person in `shown`, for `why`: one row
+/// per person, all in one statement (the manual queue lists up to 500 notices; a round trip per
+/// person would hold the coordinator's page up for each).
 pub async fn log(
     conn: &mut PgConnection,
     who: &Identity,
@@ -38,21 +40,31 @@ pub async fn log(
     why: Option<&str>,
     shown: &Shown,
 ) -> Result<(), sqlx::Error> {
-    let what = what.to_log();
-    for (person_key, notice_keys) in &shown.0 {
-        sqlx::query!(
-            "INSERT INTO access_log (user_id, role, gemeentecode, person_key, what, why, notice_keys)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            who.user_id,
-            who.role as Role,
-            who.gemeentecode.as_ref().map(|g| g.as_str()),
-            person_key,
-            what,
-            why,
-            notice_keys,
-        )
-        .execute(&mut *conn)
-        .await?;
+    if shown.0.is_empty() {
+        return Ok(());
     }
+    // Flattened to (person, notice) pairs in the order shown, grouped back into one row per
+    // person: PostgreSQL has no array of arrays of different lengths to pass them as.
+    let (persons, notices): (Vec<&str>, Vec<&str>) = shown
+        .0
+        .iter()
+        .flat_map(|(person, notices)| notices.iter().map(move |n| (person.as_str(), n.as_str())))
+        .unzip();
+    sqlx::query!(
+        "INSERT INTO access_log (user_id, role, gemeentecode, person_key, what, why, notice_keys)
+         SELECT $1, $2, $3, s.person_key, $4, $5, array_agg(s.notice_key ORDER BY s.n)
+         FROM unnest($6::text[], $7::text[]) WITH ORDINALITY AS s(person_key, notice_key, n)
+         GROUP BY s.person_key
+         ORDER BY min(s.n)",
+        who.user_id,
+        who.role as Role,
+        who.gemeentecode.as_ref().map(|g| g.as_str()),
+        what.to_log(),
+        why,
+        &persons as &[&str],
+        &notices as &[&str],
+    )
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }

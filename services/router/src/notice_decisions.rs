@@ -54,11 +54,8 @@ pub async fn decisions(
         }
     };
     let keys: Vec<&str> = request.notice_keys.iter().map(|k| k.trim()).collect();
-    let why = request
-        .why
-        .as_deref()
-        .map(str::trim)
-        .filter(|w| !w.is_empty());
+    let why = rcn_contracts::access_log::read_why(request.why.as_deref())
+        .map_err(|p| ApiProblem::invalid(vec![p]))?;
     match read_and_log(pool, who, why, &keys, own).await {
         Ok(decisions) => {
             tracing::info!(user = %who.user_id, role = who.role.as_str(), asked = keys.len(),

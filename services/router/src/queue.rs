@@ -8,8 +8,9 @@
 //! in one transaction through the outbox. The kept notice is cleared in that transaction too.
 //!
 //! Both are about persons: the list (masked BSN, PC4, institution, release date) is written to the
-//! access log per person in the transaction that reads it, and a decision in the transaction that
-//! records it, with the coordinator's reason (`crate::access`).
+//! access log, one row per person in one statement, with the reason the caller gave for listing
+//! it, in the transaction that reads it; a decision in the transaction that records it, with the
+//! coordinator's reason (`crate::access`).
 //!
 //! It must never answer with a database error's text, and never show a full BSN or a name.
 
@@ -53,7 +54,9 @@ impl Queue {
         who: &Identity,
         request: &QueueListRequest,
     ) -> Result<QueueListReply, ApiProblem> {
-        match self.waiting(who, request.limit()).await {
+        let why = rcn_contracts::access_log::read_why(request.why.as_deref())
+            .map_err(|p| ApiProblem::invalid(vec![p]))?;
+        match self.waiting(who, request.limit(), why).await {
             Ok((notices, more)) => Ok(QueueListReply::Waiting { notices, more }),
             Err(e) => {
                 tracing::error!(error = %e, "cannot list the routing queue");
@@ -66,6 +69,7 @@ impl Queue {
         &self,
         who: &Identity,
         limit: u32,
+        why: Option<&str>,
     ) -> Result<(Vec<WaitingNotice>, bool), sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         let rows = sqlx::query!(
@@ -101,7 +105,7 @@ impl Queue {
             });
         }
         let what = What::new(Read::RoutingQueue).with(Field::Bsn, false);
-        access::log(&mut tx, who, &what, None, &shown).await?;
+        access::log(&mut tx, who, &what, why, &shown).await?;
         tx.commit().await?;
         Ok((notices, more))
     }

@@ -256,6 +256,34 @@ impl What {
     }
 }
 
+/// The longest reason a read of personal data may carry (`why`), in characters.
+pub const MAX_WHY: usize = 500;
+
+/// The reason a read request gave (`why`: the purpose of the read, kept in the access log beside
+/// who read what), trimmed; `None` when absent or blank. Refused, with a problem at `why` a
+/// caller can act on, when longer than [`MAX_WHY`] characters or holding a control character
+/// (a line break or tab included: the reason is one line in the log and on the privacy page).
+///
+/// Every service checks a read's `why` with this one rule before it reads anything.
+pub fn read_why(raw: Option<&str>) -> Result<Option<&str>, crate::notice::Problem> {
+    let Some(why) = raw.map(str::trim).filter(|w| !w.is_empty()) else {
+        return Ok(None);
+    };
+    if why.chars().count() > MAX_WHY {
+        return Err(crate::notice::Problem::new(
+            "why",
+            format!("the reason for the read may be at most {MAX_WHY} characters"),
+        ));
+    }
+    if why.chars().any(char::is_control) {
+        return Err(crate::notice::Problem::new(
+            "why",
+            "the reason for the read must be one line of text, without control characters",
+        ));
+    }
+    Ok(Some(why))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,6 +340,27 @@ mod tests {
             "ico (condition: care)",
         ] {
             assert_eq!(What::parse(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_reads_reason_is_trimmed_blank_is_none_and_too_long_or_control_characters_are_refused() {
+        assert_eq!(read_why(None), Ok(None));
+        assert_eq!(read_why(Some(" \t ")), Ok(None));
+        assert_eq!(
+            read_why(Some("  Casus bekijken ")),
+            Ok(Some("Casus bekijken"))
+        );
+        let longest = "é".repeat(MAX_WHY);
+        assert_eq!(read_why(Some(&longest)), Ok(Some(longest.as_str())));
+        for refused in [
+            "x".repeat(MAX_WHY + 1),
+            "Casus\nbekijken".to_owned(),
+            "Casus\u{7}bekijken".to_owned(),
+            "Casus\u{1b}[31mbekijken".to_owned(),
+        ] {
+            let p = read_why(Some(&refused)).expect_err("refused");
+            assert_eq!(p.path, "why", "{refused:?}");
         }
     }
 }

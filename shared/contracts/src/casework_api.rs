@@ -108,6 +108,7 @@ request_bodies!(
     InboxQuery,
     CaseRequest,
     TaskRequest,
+    TaskHistoryRequest,
     HandoverRequest,
     ClaimCaseRequest,
     ClaimManyRequest,
@@ -280,6 +281,12 @@ pub struct InboxQuery {
     /// At most [`MAX_PAGE_SIZE`]; [`DEFAULT_PAGE_SIZE`] when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_size: Option<u32>,
+    /// Why the caller lists these tasks (the portal names its page, e.g. "Werkvoorraad van de
+    /// gemeente"), kept with each row's read in the access log. At most [`MAX_WHY`] characters,
+    /// one line ([`crate::access_log::read_why`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = MAX_WHY))]
+    pub why: Option<String>,
 }
 
 pub const DEFAULT_PAGE_SIZE: u32 = 25;
@@ -349,6 +356,18 @@ pub struct TaskView {
 #[serde(deny_unknown_fields)]
 pub struct TaskRequest {
     pub task: TaskRef,
+}
+
+/// `task_history`: one task's changes, read (and logged) with the reason the caller gives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaskHistoryRequest {
+    pub task: TaskRef,
+    /// Why the caller reads the history (kept in the access log), e.g. "Casus bekijken". At most
+    /// [`MAX_WHY`] characters, one line ([`crate::access_log::read_why`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = MAX_WHY))]
+    pub why: Option<String>,
 }
 
 /// `handover`: the caller gives a task they hold to a named colleague.
@@ -513,8 +532,9 @@ pub struct HistoryEntry {
     pub note_withheld: bool,
 }
 
-/// The longest `why` a [`CaseRequest`] may carry, in characters.
-pub const MAX_WHY: usize = 500;
+/// The longest `why` a read request ([`CaseRequest`], [`InboxQuery`], [`TaskHistoryRequest`])
+/// may carry, in characters: the one limit of every read ([`crate::access_log::MAX_WHY`]).
+pub const MAX_WHY: usize = crate::access_log::MAX_WHY;
 
 /// `case`: one case in full, for a person who may see it. The read is written to the access log,
 /// with `why` when the caller gives a reason.
@@ -522,9 +542,10 @@ pub const MAX_WHY: usize = 500;
 #[serde(deny_unknown_fields)]
 pub struct CaseRequest {
     pub case_id: Uuid,
-    /// Why the caller opens the case (kept in the access log), e.g. "arranging an ID appointment".
-    /// At most [`MAX_WHY`] characters.
+    /// Why the caller opens the case (kept in the access log), e.g. "Casus bekijken". At most
+    /// [`MAX_WHY`] characters, one line ([`crate::access_log::read_why`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = MAX_WHY))]
     pub why: Option<String>,
 }
 

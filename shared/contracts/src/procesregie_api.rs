@@ -52,6 +52,9 @@ pub const VERBS: [&str; 18] = [
 pub const MAX_TEXT: usize = 4000;
 /// The longest short text (a name, an organisation, a phone number) accepted, in characters.
 pub const MAX_SHORT: usize = 200;
+/// The longest `why` a read request may carry, in characters: the one limit of every read of
+/// personal data ([`crate::access_log::MAX_WHY`]).
+pub const MAX_WHY: usize = crate::access_log::MAX_WHY;
 
 /// A day of the week, as region settings name it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
@@ -459,6 +462,12 @@ pub struct ApplicationSummary {
 #[serde(deny_unknown_fields)]
 pub struct ApplicationRef {
     pub application_id: Uuid,
+    /// Why the caller reads this (the portal names its page), kept with the read in
+    /// procesregie's access log; at most [`MAX_WHY`] characters, one line
+    /// ([`crate::access_log::read_why`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = MAX_WHY))]
+    pub why: Option<String>,
 }
 
 /// Which applications to list (the ones the caller may see); an empty body lists all.
@@ -469,6 +478,12 @@ pub struct ApplicationQuery {
     pub status: Option<ApplicationStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case_id: Option<Uuid>,
+    /// Why the caller reads this (the portal names its page), kept with the read in
+    /// procesregie's access log; at most [`MAX_WHY`] characters, one line
+    /// ([`crate::access_log::read_why`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = MAX_WHY))]
+    pub why: Option<String>,
 }
 
 /// Applications, newest change first.
@@ -487,6 +502,12 @@ pub struct ApplicationList {
 pub struct AgendaQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub meeting_on: Option<NaiveDate>,
+    /// Why the caller reads this (the portal names its page), kept with the read in
+    /// procesregie's access log; at most [`MAX_WHY`] characters, one line
+    /// ([`crate::access_log::read_why`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = MAX_WHY))]
+    pub why: Option<String>,
 }
 
 /// The triage board: one meeting's agenda, its cut-off, and the drafts waiting for completion.
@@ -713,6 +734,12 @@ pub struct IcoSummary {
 #[serde(deny_unknown_fields)]
 pub struct IcoRef {
     pub ico_id: Uuid,
+    /// Why the caller reads this (the portal names its page), kept with the read in
+    /// procesregie's access log; at most [`MAX_WHY`] characters, one line
+    /// ([`crate::access_log::read_why`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = MAX_WHY))]
+    pub why: Option<String>,
 }
 
 /// Which ICOs to list; `mine`: the ones the caller chairs.
@@ -723,6 +750,12 @@ pub struct IcoQuery {
     pub mine: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<IcoStatus>,
+    /// Why the caller reads this (the portal names its page), kept with the read in
+    /// procesregie's access log; at most [`MAX_WHY`] characters, one line
+    /// ([`crate::access_log::read_why`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = MAX_WHY))]
+    pub why: Option<String>,
 }
 
 /// ICOs, newest first.
@@ -884,6 +917,12 @@ pub struct SuggestionQuery {
     pub case_id: Option<Uuid>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<SuggestionStatus>,
+    /// Why the caller reads this (the portal names its page), kept with the read in
+    /// procesregie's access log; at most [`MAX_WHY`] characters, one line
+    /// ([`crate::access_log::read_why`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = MAX_WHY))]
+    pub why: Option<String>,
 }
 
 /// Suggestions, newest first.

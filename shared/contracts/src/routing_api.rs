@@ -30,8 +30,11 @@ use crate::value::Gemeentecode;
 pub const MAX_LIST_LIMIT: u32 = 500;
 /// The most notices one decisions request may name.
 pub const MAX_DECISIONS: usize = 100;
-/// The longest `why` a coordinator may give, in characters.
+/// The longest `why` a coordinator may give for a decision by hand, in characters.
 pub const MAX_WHY: usize = 2000;
+/// The longest `why` a read ([`QueueListRequest`], [`DecisionsRequest`]) may carry: the one limit
+/// of every read of personal data ([`crate::access_log::MAX_WHY`]).
+pub const MAX_READ_WHY: usize = crate::access_log::MAX_WHY;
 
 /// Which waiting notices to list. An empty request body means the defaults.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -41,6 +44,12 @@ pub struct QueueListRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(range(min = 1, max = MAX_LIST_LIMIT))]
     pub limit: Option<u32>,
+    /// Why the caller lists the queue (the portal names its page), kept with each person's
+    /// read in the router's access log; at most [`MAX_READ_WHY`] characters, one line
+    /// ([`crate::access_log::read_why`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = MAX_READ_WHY))]
+    pub why: Option<String>,
 }
 
 /// The answer to a list request.
@@ -189,9 +198,10 @@ pub struct DecisionsRequest {
     #[schemars(length(min = 1, max = MAX_DECISIONS))]
     pub notice_keys: Vec<String>,
     /// Why the caller reads them (the portal names its page), kept with the read in the router's
-    /// access log; at most [`MAX_WHY`] characters.
+    /// access log; at most [`MAX_READ_WHY`] characters, one line
+    /// ([`crate::access_log::read_why`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = MAX_WHY))]
+    #[schemars(length(max = MAX_READ_WHY))]
     pub why: Option<String>,
 }
 
@@ -262,13 +272,7 @@ impl DecisionsRequest {
                 "a notice key is not blank",
             ));
         }
-        if request
-            .why
-            .as_ref()
-            .is_some_and(|w| w.chars().count() > MAX_WHY)
-        {
-            return Err(Problem::new("why", format!("at most {MAX_WHY} characters")));
-        }
+        crate::access_log::read_why(request.why.as_deref())?;
         Ok(request)
     }
 }
@@ -292,6 +296,7 @@ impl QueueListRequest {
             return Ok(Self::default());
         }
         let request: Self = crate::json::decode(bytes, "a list request")?;
+        crate::access_log::read_why(request.why.as_deref())?;
         match request.limit {
             Some(n) if n == 0 || n > MAX_LIST_LIMIT => Err(Problem::new(
                 "limit",
@@ -457,6 +462,23 @@ mod tests {
         assert_eq!(p.path, "notice_keys[1]");
         let p = DecisionsRequest::from_json(br#"{"notice_keys": ["k"], "bsn": "1"}"#).unwrap_err();
         assert_eq!(p.path, "bsn");
+    }
+
+    #[test]
+    fn a_reads_reason_is_one_line_of_at_most_500_characters() {
+        let long = serde_json::json!({"notice_keys": ["k"], "why": "x".repeat(MAX_READ_WHY + 1)});
+        let p = DecisionsRequest::from_json(&serde_json::to_vec(&long).unwrap()).unwrap_err();
+        assert_eq!(p.path, "why");
+        let p =
+            DecisionsRequest::from_json(br#"{"notice_keys": ["k"], "why": "a\nb"}"#).unwrap_err();
+        assert_eq!(p.path, "why");
+        let r = QueueListRequest::from_json(br#"{"why": "Routeringswachtrij"}"#).unwrap();
+        assert_eq!(r.why.as_deref(), Some("Routeringswachtrij"));
+        let long = serde_json::json!({"why": "x".repeat(MAX_READ_WHY + 1)});
+        let p = QueueListRequest::from_json(&serde_json::to_vec(&long).unwrap()).unwrap_err();
+        assert_eq!(p.path, "why");
+        let p = QueueListRequest::from_json(br#"{"why": "tab\there"}"#).unwrap_err();
+        assert_eq!(p.path, "why");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use schemars::{JsonSchema, schema_for};
 use crate::casework_api::{
     BulkReply, CaseClosedReply, CaseDetail, CaseRequest, ClaimCaseRequest, ClaimManyRequest,
     CloseCaseRequest, HandoverRequest, InboxPage, InboxQuery, ReassignRequest, TaskHistory,
-    TaskRequest, TaskView, UpdateStatusRequest,
+    TaskHistoryRequest, TaskRequest, TaskView, UpdateStatusRequest,
 };
 use crate::casework_events::{
     CaseClosed, CaseRescheduled, RiskFlagsNoted, TaskAssigned, TaskDeadline, TaskStatusChanged,
@@ -113,6 +113,10 @@ pub fn all() -> Vec<(&'static str, String)> {
             pretty::<ApiReply<DecisionsReply>>(),
         ),
         ("casework-task-request.v1.json", pretty::<TaskRequest>()),
+        (
+            "casework-task-history-request.v1.json",
+            pretty::<TaskHistoryRequest>(),
+        ),
         (
             "casework-claim-case-request.v1.json",
             pretty::<ClaimCaseRequest>(),

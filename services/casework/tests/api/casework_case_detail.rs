@@ -148,6 +148,72 @@ async fn staff_of_the_municipality_see_the_full_bsn_and_no_risk_flags_and_the_re
     app.stop_all().await;
 }
 
+/// The other reads of a case's person (a task's history, the task list's rows) keep the reason
+/// given too, by the same rule: trimmed, at most 500 characters, one line; a refused reason
+/// reads and logs nothing.
+#[tokio::test]
+async fn the_history_and_the_task_list_are_logged_with_the_reason_given() {
+    let mut app = App::spawn().await;
+    let case = haarlem_case_with_risk_flags(&mut app).await;
+    let anna = staff("anna", "GM0392");
+    let _: serde_json::Value = app
+        .call(
+            &anna,
+            "task_history",
+            &json!({"task": {"case_id": case, "condition": "housing"}, "why": " Casus bekijken "}),
+        )
+        .await
+        .unwrap();
+    let _: serde_json::Value = app
+        .call(
+            &anna,
+            "inbox",
+            &json!({"scope": "all", "why": "Werkvoorraad van de gemeente"}),
+        )
+        .await
+        .unwrap();
+    for why in [
+        "x".repeat(501),
+        "Casus\tbekijken".to_owned(),
+        "Casus\u{7}".to_owned(),
+    ] {
+        let e = app
+            .call::<_, serde_json::Value>(
+                &anna,
+                "task_history",
+                &json!({"task": {"case_id": case, "condition": "housing"}, "why": why}),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::BadRequest, "{why:?}");
+        let e = app
+            .call::<_, serde_json::Value>(&anna, "inbox", &json!({"why": why}))
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::BadRequest, "{why:?}");
+    }
+    let reads: Vec<(String, Option<String>)> = reads_of(&app, case)
+        .await
+        .into_iter()
+        .map(|(_, _, _, what, why)| (what, why))
+        .collect();
+    assert_eq!(
+        reads,
+        [
+            (
+                "task_history (condition: housing, notes: true)".to_owned(),
+                Some("Casus bekijken".to_owned())
+            ),
+            (
+                "inbox_row".to_owned(),
+                Some("Werkvoorraad van de gemeente".to_owned())
+            ),
+        ],
+        "only the two reads that were answered"
+    );
+    app.stop_all().await;
+}
+
 #[tokio::test]
 async fn staff_of_another_municipality_get_not_found_and_nothing_is_logged() {
     let mut app = App::spawn().await;

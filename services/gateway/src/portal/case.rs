@@ -16,8 +16,8 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use rcn_contracts::casework_api::{
     BulkReply, CaseClosedReply, CaseDetail, CaseRequest, CaseStatus, ClaimCaseRequest,
-    CloseCaseRequest, CloseReason, ErrorCode, HandoverRequest, TaskHistory, TaskRef, TaskRequest,
-    UpdateStatusRequest,
+    CloseCaseRequest, CloseReason, ErrorCode, HandoverRequest, TaskHistory, TaskHistoryRequest,
+    TaskRef, TaskRequest, UpdateStatusRequest,
 };
 use rcn_contracts::identity::Role;
 use rcn_contracts::{Condition, ConditionStatus};
@@ -32,11 +32,9 @@ use crate::portal::procesregie::{
     self,
     suggestion::{CaseProcesregie, DismissRefused},
 };
+use crate::portal::reasons::Page;
 use crate::portal::session::{self, Flash, Staff};
 use crate::portal::{fmt, services, users};
-
-/// What the access log says about why the portal opened a case.
-pub(crate) const WHY: &str = "portal: case page opened to work on or review the case";
 
 pub struct TaskView {
     pub anchor: String,
@@ -131,7 +129,7 @@ pub async fn page(
     let who = &staff.identity;
     let request = CaseRequest {
         case_id: id,
-        why: Some(WHY.into()),
+        why: Page::Case.why(),
     };
     let case: CaseDetail = match services::casework(state, "case", who, &request).await? {
         Ok(c) => c,
@@ -143,11 +141,12 @@ pub async fn page(
     // Each task's history, asked at once rather than one after the other (five round trips
     // would otherwise add up on every case page).
     let histories = futures::future::join_all(case.tasks.iter().map(|t| async move {
-        let req = TaskRequest {
+        let req = TaskHistoryRequest {
             task: TaskRef {
                 case_id: id,
                 condition: t.condition,
             },
+            why: Page::Case.why(),
         };
         services::casework::<TaskHistory>(state, "task_history", who, &req).await
     }))

@@ -15,6 +15,7 @@ use rcn_contracts::routing_api::{DecisionsReply, DecisionsRequest, MAX_DECISIONS
 
 use crate::AppState;
 use crate::portal::page::PortalError;
+use crate::portal::reasons::Page;
 use crate::portal::session::Staff;
 use crate::portal::{fmt, services, users};
 
@@ -57,7 +58,7 @@ pub async fn for_case(
         let request = DecisionsRequest {
             notice_keys: chunk.to_vec(),
             // The router logs the read with the case page's reason, as casework does.
-            why: Some(crate::portal::case::WHY.to_owned()),
+            why: Page::Case.why(),
         };
         let reply = services::endpoint::<DecisionsReply>(
             state,

@@ -22,6 +22,7 @@ use rcn_contracts::{Condition, ConditionStatus, Gemeentecode};
 use crate::AppState;
 use crate::portal::form::{self, FormData};
 use crate::portal::page::{self, Layout, PortalError};
+use crate::portal::reasons::Page;
 use crate::portal::session::{self, Flash, Staff};
 use crate::portal::{fmt, services, users};
 
@@ -231,6 +232,12 @@ async fn show(
         },
         page: Some(filters.page),
         page_size: Some(25),
+        why: match (scope, &who.role) {
+            (InboxScope::Mine, _) => Page::MyTasks,
+            (_, Role::MunicipalStaff) => Page::MunicipalityTasks,
+            _ => Page::RegionTasks,
+        }
+        .why(),
     };
     let page: InboxPage = match services::casework(state, "inbox", who, &query).await? {
         Ok(page) => page,

@@ -104,30 +104,31 @@ fn field_in_dutch(field: Field, shown: bool) -> &'static str {
     }
 }
 
-/// The portal's own reasons for a read, as it gives them to the services (in their log's
-/// language), each with its Dutch.
-const PORTAL_REASONS: [(&str, &str); 3] = [
+/// The reasons the portal gave before it gave them in Dutch (`crate::portal::reasons` now), as
+/// the access logs still hold them, each with its Dutch.
+const EARLIER_PORTAL_REASONS: [(&str, &str); 3] = [
     (
-        crate::portal::case::WHY,
+        "portal: case page opened to work on or review the case",
         "Casuspagina geopend om aan de casus te werken of hem te bekijken",
     ),
     (
-        crate::portal::procesregie::application::WHY,
+        "portal: application for procesregie names the person it is about",
         "De aanmelding voor procesregie toont om wie het gaat",
     ),
     (
-        crate::portal::procesregie::ico::WHY,
+        "portal: ICO page names the person the ICO is about",
         "De ICO-pagina toont om wie het gaat",
     ),
 ];
 
-/// Why, in Dutch: the portal's own reasons translated, a reason a person typed as they wrote it,
-/// and an untranslated portal reason marked as such.
+/// Why, in Dutch: the portal's reasons as written (`crate::portal::reasons`, already Dutch), its
+/// earlier English ones translated, a reason a person typed as they wrote it, and an
+/// untranslated portal reason marked as such.
 pub fn why(logged: Option<&str>) -> Words {
     let Some(why) = logged.map(str::trim).filter(|w| !w.is_empty()) else {
         return Words::dutch("—");
     };
-    if let Some((_, dutch)) = PORTAL_REASONS.iter().find(|(word, _)| *word == why) {
+    if let Some((_, dutch)) = EARLIER_PORTAL_REASONS.iter().find(|(word, _)| *word == why) {
         return Words::dutch(*dutch);
     }
     if why.starts_with("portal:") {
@@ -219,8 +220,12 @@ mod tests {
 
     #[test]
     fn the_portals_reasons_are_dutch_and_a_persons_own_stay_theirs() {
-        for (word, _) in PORTAL_REASONS {
-            assert!(!why(Some(word)).as_logged, "{word}");
+        for (word, dutch) in EARLIER_PORTAL_REASONS {
+            assert_eq!(why(Some(word)), Words::dutch(dutch), "{word}");
+        }
+        for page in crate::portal::reasons::Page::ALL {
+            let reason = crate::portal::reasons::page_reason(page);
+            assert_eq!(why(Some(reason)), Words::dutch(reason), "{page:?}");
         }
         assert_eq!(
             why(Some("ID-afspraak maken")),

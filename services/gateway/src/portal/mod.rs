@@ -25,6 +25,7 @@ pub mod partner_tokens;
 pub mod privacy;
 pub mod privacy_export;
 pub mod procesregie;
+pub mod reasons;
 pub mod routing;
 pub mod services;
 pub mod session;

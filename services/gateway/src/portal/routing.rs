@@ -21,6 +21,7 @@ use rcn_contracts::routing_api::{
 use crate::AppState;
 use crate::portal::form;
 use crate::portal::page::{self, Layout, PortalError};
+use crate::portal::reasons::Page;
 use crate::portal::session::{self, Flash, Staff};
 use crate::portal::{fmt, services};
 
@@ -69,7 +70,10 @@ pub async fn queue(
         &state,
         state.subjects.router_queue_list(),
         &staff.identity,
-        &QueueListRequest { limit: Some(100) },
+        &QueueListRequest {
+            limit: Some(100),
+            why: Page::RoutingQueue.why(),
+        },
     )
     .await?
     .map_err(|p| PortalError::Forbidden(p.detail))?;

@@ -134,6 +134,7 @@ async fn staff_see_their_municipalitys_applications_the_region_sees_all_and_ever
             &colleague,
             &ApplicationRef {
                 application_id: haarlem.application_id,
+                why: None,
             },
         )
         .await
@@ -145,6 +146,7 @@ async fn staff_see_their_municipalitys_applications_the_region_sees_all_and_ever
             &colleague,
             &ApplicationRef {
                 application_id: velsen.application_id,
+                why: None,
             },
         )
         .await

@@ -10,10 +10,12 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Months, Utc};
 use rcn_contracts::Bsn;
+use rcn_contracts::access_log::{Read as AccessRead, What};
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::privacy_api::{WHO_SAW_VERB, WhoSawReply};
 use rcn_contracts::procesregie_api::{
-    ApplicationView, CloseIcoRequest, IcoCloseReason, IcoView, TriageDecision, TriageOutcome,
+    ApplicationForm, ApplicationView, CloseIcoRequest, IcoCloseReason, IcoView, SuggestionList,
+    TriageDecision, TriageOutcome,
 };
 use rcn_contracts::retention::RecordClass;
 use rcn_runtime::retention::ManualClock;
@@ -344,6 +346,114 @@ async fn the_reads_of_a_draft_from_before_it_named_the_person_are_found_while_it
     assert!(
         !logged(&p, &[other.application_id], &[]).await.is_empty(),
         "the other person's save was logged, just not here"
+    );
+    p.stop().await;
+}
+
+/// The case page shows procesregie's part of a case: its suggestions, applications and the ICO
+/// summaries (the person's family name, the procesregisseur, the next review). Those summaries
+/// are reads of the case's person too: logged with the page's reason, found by "who saw" for
+/// that person and not for another; a reason that is too long or not one line is refused before
+/// anything is read.
+#[tokio::test]
+async fn the_ico_summaries_a_case_page_shows_are_reads_of_its_person_with_the_pages_reason() {
+    let p = TestProcesregie::spawn().await;
+    let key = p.config().pseudonym_key.as_ref().unwrap();
+    let mut case = crate::cases_in::case_opened("GM0392", None, false, &[]);
+    case.person_key = Some(key.person_key(&Bsn::parse(PERSON).unwrap()));
+    p.publish_case_event(
+        p.subjects.case_opened(&case.gemeentecode),
+        &case.event_id.to_string(),
+        &case,
+    )
+    .await;
+    p.wait_until_caught_up().await;
+    let anna = staff("anna", "GM0392");
+    let application: ApplicationView = p
+        .ask(
+            "application_save",
+            &anna,
+            &ApplicationForm {
+                case_id: Some(case.case_id),
+                person: None,
+                gemeentecode: None,
+                ..complete_form("GM0392")
+            },
+        )
+        .await
+        .unwrap();
+    let triaged: ApplicationView = p
+        .ask(
+            "triage_decide",
+            &regisseur("pr-1"),
+            &TriageDecision {
+                application_id: application.application_id,
+                outcome: TriageOutcome::Ico,
+                reason: "voldoet aan A, B en D".into(),
+                advice: None,
+            },
+        )
+        .await
+        .unwrap();
+    let ico_id = triaged.outcome.unwrap().ico_id.unwrap();
+    let before = p.count("SELECT count(*) FROM procesregie.access_log").await;
+
+    for why in ["x".repeat(501), "Casus\nbekijken".to_owned()] {
+        let refused = p
+            .ask::<_, SuggestionList>(
+                "suggestion_list",
+                &anna,
+                &json!({"case_id": case.case_id, "why": why}),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(refused.status, 400, "{refused:?}");
+        assert_eq!(refused.invalid_params[0].name, "why", "{refused:?}");
+    }
+    assert_eq!(
+        p.count("SELECT count(*) FROM procesregie.access_log").await,
+        before,
+        "a refused read logs nothing"
+    );
+
+    // The case page asks as Anna, with its reason.
+    let shown: SuggestionList = p
+        .ask(
+            "suggestion_list",
+            &anna,
+            &json!({"case_id": case.case_id, "why": " Casus bekijken "}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        shown.icos.iter().map(|i| i.ico_id).collect::<Vec<_>>(),
+        [ico_id]
+    );
+
+    let reply: WhoSawReply = p
+        .ask(WHO_SAW_VERB, &officer(), &json!({"bsn": PERSON}))
+        .await
+        .unwrap();
+    let summaries: Vec<_> = reply
+        .entries
+        .iter()
+        .filter(|e| e.user_id == "anna" && e.what == What::new(AccessRead::IcoList).to_log())
+        .collect();
+    assert_eq!(summaries.len(), 1, "{reply:#?}");
+    assert_eq!(summaries[0].ico_id, Some(ico_id));
+    assert_eq!(summaries[0].why.as_deref(), Some("Casus bekijken"));
+    assert_eq!(
+        summaries[0].gemeentecode.as_ref().map(|g| g.as_str()),
+        Some("GM0392")
+    );
+
+    let theirs: WhoSawReply = p
+        .ask(WHO_SAW_VERB, &officer(), &json!({"bsn": OTHER}))
+        .await
+        .unwrap();
+    assert!(
+        theirs.entries.iter().all(|e| e.what == WHO_SAW_VERB),
+        "{theirs:#?}"
     );
     p.stop().await;
 }

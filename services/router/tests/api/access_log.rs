@@ -14,7 +14,8 @@ use crate::routing_support::{RoutingRouter, accepted, coordinator, decision, unr
 
 const P: &str = "123456782";
 const Q: &str = "111222333";
-const WHY: &str = "portal: case page opened to work on or review the case";
+const WHY: &str = "Casus bekijken";
+const QUEUE_WHY: &str = "Routeringswachtrij: meldingen zonder gemeente toewijzen";
 
 fn staff(user_id: &str, gemeentecode: &str) -> String {
     serde_json::json!({"user_id": user_id, "role": "municipal_staff", "gemeentecode": gemeentecode})
@@ -77,8 +78,26 @@ async fn reads_and_decisions_by_hand_are_logged_per_person_and_found_only_by_the
         "routing itself reads nobody's data"
     );
 
-    // The coordinator lists the queue: one row per person shown, BSN masked.
-    assert_eq!(router.waiting().await.len(), 2);
+    // A reason that is not one line of at most 500 characters is refused before anything is
+    // read, so nothing is logged.
+    let too_long = format!(r#"{{"why": "{}"}}"#, "x".repeat(501))
+        .leak()
+        .as_bytes();
+    for body in [too_long, br#"{"why": "wachtrij\nbekijken"}"#.as_slice()] {
+        let refused = router.list_raw(body).await.1.unwrap_err();
+        assert_eq!(refused.status, 400, "{refused:?}");
+        assert_eq!(refused.invalid_params[0].name, "why", "{refused:?}");
+    }
+    assert!(log_rows(&router).await.is_empty());
+
+    // The coordinator lists the queue with the page's reason: one row per person shown, BSN
+    // masked.
+    let listing = format!(r#"{{"why": "  {QUEUE_WHY} "}}"#).leak().as_bytes();
+    match router.list_raw(listing).await.1.unwrap() {
+        rcn_contracts::routing_api::QueueListReply::Waiting { notices, .. } => {
+            assert_eq!(notices.len(), 2);
+        }
+    }
     // Haarlem staff read the routed notice's decision with the case page's reason.
     let body = serde_json::to_vec(&DecisionsRequest {
         notice_keys: vec!["PI-HAARLEM:p1".into(), "PI-HAARLEM:q1".into()],
@@ -122,8 +141,18 @@ async fn reads_and_decisions_by_hand_are_logged_per_person_and_found_only_by_the
         )
     };
     let mut listed = vec![
-        coordinator_row(&p, "routing_queue (bsn: false)", None, &["PI-HAARLEM:p2"]),
-        coordinator_row(&q, "routing_queue (bsn: false)", None, &["PI-HAARLEM:q1"]),
+        coordinator_row(
+            &p,
+            "routing_queue (bsn: false)",
+            Some(QUEUE_WHY),
+            &["PI-HAARLEM:p2"],
+        ),
+        coordinator_row(
+            &q,
+            "routing_queue (bsn: false)",
+            Some(QUEUE_WHY),
+            &["PI-HAARLEM:q1"],
+        ),
     ];
     listed.sort_by(|a, b| a.3.cmp(&b.3));
     let mut expected = listed;
@@ -192,6 +221,7 @@ async fn reads_and_decisions_by_hand_are_logged_per_person_and_found_only_by_the
             ("fg", WHO_SAW_VERB),
         ]
     );
+    assert_eq!(answer.entries[0].why.as_deref(), Some(QUEUE_WHY));
     assert_eq!(answer.entries[1].why.as_deref(), Some(WHY));
     // The question shows on the next ask, and Q's answer holds only Q's listing and question.
     let again = router.who_saw_as(&officer(), P).await.unwrap();

@@ -64,7 +64,7 @@ pub const CASEWORK_VERBS: &[(&str, &str, &str)] = &[
     ("reassign", "ReassignRequest", "BulkReply"),
     ("update_status", "UpdateStatusRequest", "TaskReply"),
     ("close_case", "CloseCaseRequest", "CloseCaseReply"),
-    ("task_history", "TaskRequest", "TaskHistoryReply"),
+    ("task_history", "TaskHistoryRequest", "TaskHistoryReply"),
     ("privacy_accesses", "WhoSawRequest", "WhoSawReply"),
     ("open_episodes", "OpenEpisodesRequest", "OpenEpisodesReply"),
     ("retention_log", "RetentionLogRequest", "RetentionLogReply"),
@@ -254,6 +254,11 @@ pub const MESSAGES: &[Message] = &[
     api("CaseRequest", "", "casework-case-request.v1.json"),
     msg("CaseReply", ENVELOPE, "casework-case-reply.v1.json"),
     api("TaskRequest", "", "casework-task-request.v1.json"),
+    api(
+        "TaskHistoryRequest",
+        "",
+        "casework-task-history-request.v1.json",
+    ),
     msg("TaskReply", ENVELOPE, "casework-task-reply.v1.json"),
     api(
         "ClaimCaseRequest",

@@ -29,10 +29,8 @@ use crate::AppState;
 use crate::portal::fmt;
 use crate::portal::form::{self, FormData};
 use crate::portal::page::{self, Layout, PortalError};
+use crate::portal::reasons::Page;
 use crate::portal::session::{self, Flash, Staff};
-
-/// What casework's access log says about why an application's page opened the case.
-pub(crate) const WHY: &str = "portal: application for procesregie names the person it is about";
 
 /// The admission criteria with what each means, as the form explains them.
 pub const CRITERIA: [(&str, &str, &str); 4] = [
@@ -178,7 +176,10 @@ pub async fn list(
         &state,
         "application_list",
         who,
-        &ApplicationQuery::default(),
+        &ApplicationQuery {
+            why: Page::Applications.why(),
+            ..ApplicationQuery::default()
+        },
     )
     .await?
     .map_err(|p| refusal(&p).err().unwrap_or(PortalError::NotFound))?;
@@ -269,7 +270,10 @@ async fn get(state: &AppState, staff: &Staff, id: Uuid) -> Result<ApplicationVie
         state,
         "application_get",
         &staff.identity,
-        &ApplicationRef { application_id: id },
+        &ApplicationRef {
+            application_id: id,
+            why: Page::Application.why(),
+        },
     )
     .await?
     .map_err(|p| refusal(&p).err().unwrap_or(PortalError::NotFound))
@@ -592,7 +596,7 @@ async fn form_page(
     });
     let person = match (person, case_id) {
         (Some(p), _) => Some(p),
-        (None, Some(c)) => super::case_person(state, &staff.identity, c, WHY)
+        (None, Some(c)) => super::case_person(state, &staff.identity, c, Page::Application)
             .await?
             .map(|name| format!("{name}, uit de casus")),
         (None, None) => None,
@@ -662,7 +666,7 @@ async fn view_page(
             s
         }
         None => match a.case_id {
-            Some(c) => super::case_person(state, &staff.identity, c, WHY)
+            Some(c) => super::case_person(state, &staff.identity, c, Page::Application)
                 .await?
                 .unwrap_or_else(|| "De persoon van de casus".into()),
             None => "—".into(),

@@ -27,10 +27,8 @@ use crate::AppState;
 use crate::portal::fmt;
 use crate::portal::form::{self, FormData};
 use crate::portal::page::{self, Layout, PortalError};
+use crate::portal::reasons::Page;
 use crate::portal::session::{self, Flash, Staff};
-
-/// What casework's access log says about why the ICO page opened the case.
-pub(crate) const WHY: &str = "portal: ICO page names the person the ICO is about";
 
 pub struct ActionRow {
     pub id: Uuid,
@@ -133,7 +131,11 @@ pub async fn list(
         &state,
         "ico_list",
         &staff.identity,
-        &IcoQuery { mine, status: None },
+        &IcoQuery {
+            mine,
+            status: None,
+            why: Page::Icos.why(),
+        },
     )
     .await?
     .map_err(|p| refusal(&p).err().unwrap_or(PortalError::NotFound))?;
@@ -185,7 +187,11 @@ pub async fn show(
 }
 
 async fn get(state: &AppState, staff: &Staff, id: Uuid) -> Result<IcoView, PortalError> {
-    call::<IcoView>(state, "ico_get", &staff.identity, &IcoRef { ico_id: id })
+    let request = IcoRef {
+        ico_id: id,
+        why: Page::Ico.why(),
+    };
+    call::<IcoView>(state, "ico_get", &staff.identity, &request)
         .await?
         .map_err(|p| refusal(&p).err().unwrap_or(PortalError::NotFound))
 }
@@ -258,7 +264,7 @@ async fn render(
             .collect::<Vec<_>>()
             .join(" "),
         None => match ico.case_id {
-            Some(c) => super::case_person(state, &staff.identity, c, WHY)
+            Some(c) => super::case_person(state, &staff.identity, c, Page::Ico)
                 .await?
                 .unwrap_or_else(|| "van een casus".into()),
             None => "—".into(),

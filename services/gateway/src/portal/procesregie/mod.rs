@@ -165,17 +165,18 @@ pub async fn names(
     Ok(known)
 }
 
-/// The name of a case's person, asked of casework (which logs the read): procesregie keeps no
-/// names for applications made from a case. `None` when casework does not give it to this person.
+/// The name of a case's person, asked of casework (which logs the read with `page`'s reason):
+/// procesregie keeps no names for applications made from a case. `None` when casework does not
+/// give it to this person.
 pub async fn case_person(
     state: &AppState,
     who: &Identity,
     case_id: uuid::Uuid,
-    why: &str,
+    page: crate::portal::reasons::Page,
 ) -> Result<Option<String>, PortalError> {
     let request = rcn_contracts::casework_api::CaseRequest {
         case_id,
-        why: Some(why.into()),
+        why: page.why(),
     };
     let case = match services::casework::<rcn_contracts::casework_api::CaseDetail>(
         state, "case", who, &request,

@@ -21,6 +21,7 @@ use super::{call, names, refusal, words};
 use crate::AppState;
 use crate::portal::form;
 use crate::portal::page::PortalError;
+use crate::portal::reasons::Page;
 use crate::portal::session::{self, Flash, Staff};
 use crate::portal::{case, fmt};
 
@@ -76,9 +77,12 @@ pub async fn for_case(
     refused: Option<DismissRefused>,
 ) -> Result<Option<CaseProcesregie>, PortalError> {
     let who = &staff.identity;
+    // The case page's reason: the suggestions, applications and ICO summaries it shows are
+    // reads of the case's person.
     let query = SuggestionQuery {
         case_id: Some(case_id),
         status: None,
+        why: Page::Case.why(),
     };
     let suggestions = match call::<SuggestionList>(state, "suggestion_list", who, &query).await {
         Ok(Ok(s)) => s,
@@ -92,6 +96,7 @@ pub async fn for_case(
         &ApplicationQuery {
             status: None,
             case_id: Some(case_id),
+            why: Page::Case.why(),
         },
     )
     .await

@@ -27,6 +27,7 @@ use crate::AppState;
 use crate::portal::fmt;
 use crate::portal::form::{self, FormData};
 use crate::portal::page::{self, Layout, PortalError};
+use crate::portal::reasons::Page;
 use crate::portal::session::{self, Flash, Staff};
 
 pub struct Row {
@@ -112,17 +113,20 @@ async fn render(
     echo: Echo,
 ) -> Result<Response, PortalError> {
     let who = &staff.identity;
-    let agenda: TriageAgenda =
-        match call(state, "triage_agenda", who, &AgendaQuery { meeting_on }).await? {
-            Ok(a) => a,
-            Err(p) if p.status == 400 => {
-                return Err(PortalError::BadRequest(format!(
-                    "Op {} is er geen triage. Kies een andere week.",
-                    meeting_on.map_or("deze dag".into(), words::day)
-                )));
-            }
-            Err(p) => return Err(refusal(&p).err().unwrap_or(PortalError::NotFound)),
-        };
+    let query = AgendaQuery {
+        meeting_on,
+        why: Page::Triage.why(),
+    };
+    let agenda: TriageAgenda = match call(state, "triage_agenda", who, &query).await? {
+        Ok(a) => a,
+        Err(p) if p.status == 400 => {
+            return Err(PortalError::BadRequest(format!(
+                "Op {} is er geen triage. Kies een andere week.",
+                meeting_on.map_or("deze dag".into(), words::day)
+            )));
+        }
+        Err(p) => return Err(refusal(&p).err().unwrap_or(PortalError::NotFound)),
+    };
     let settings: Option<SettingsView> = call(state, "settings", who, &NoParameters {}).await?.ok();
     let names = names(
         state,
@@ -284,7 +288,10 @@ async fn already_decided(
         state,
         "application_get",
         &staff.identity,
-        &ApplicationRef { application_id: id },
+        &ApplicationRef {
+            application_id: id,
+            why: Page::Triage.why(),
+        },
     )
     .await?
     .ok();
