@@ -197,6 +197,9 @@ fn rule_in_dutch(rule: &str) -> String {
         "applications that led to no ICO, years after the triage decided" => {
             "Aanmeldingen die niet tot een ICO leidden, jaren na het triagebesluit"
         }
+        "applications never decided (draft or waiting for triage), years after their case closed" => {
+            "Aanmeldingen waarover nooit besloten is (concept of wachtend op triage), jaren na afsluiting van de casus"
+        }
         "watched cases with conditions and suggestions, years after the case closed" => {
             "Gevolgde casussen met voorwaarden en voorstellen tot aanmelding voor procesregie, jaren na afsluiting van de casus"
         }
@@ -235,6 +238,12 @@ mod tests {
                 "watched cases with conditions and suggestions, years after the case closed"
             )
             .starts_with("Gevolgde casussen")
+        );
+        assert!(
+            rule_in_dutch(
+                "applications never decided (draft or waiting for triage), years after their case closed"
+            )
+            .starts_with("Aanmeldingen waarover nooit besloten is")
         );
     }
 }
