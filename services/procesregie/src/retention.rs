@@ -13,6 +13,10 @@
 //!   casework's own case does (class `case`), once no application of it is kept any more (an
 //!   application, and its ICO, keep the case they came from until their own years have passed;
 //!   the rules run in this order, so one run removes both);
+//! - the ids of casework's events applied (`applied_events`, no personal data; kept only so a
+//!   redelivered event changes nothing) go once CASES can no longer deliver the event again: when
+//!   they were applied longer ago than the longest maximum age of the streams procesregie
+//!   consumes, as `rcn provision` sets it from the same retention policy (class `event_ids`);
 //! - access-log rows and privacy questions go `RCN_RETENTION_ACCESS_LOG_YEARS` after they were
 //!   written, longer than the ICOs they cover (the settings refuse otherwise).
 //!
@@ -28,6 +32,10 @@ use uuid::Uuid;
 /// The watched-case rule's words in the deletion log.
 pub const WATCHED_CASES: &str =
     "watched cases with conditions and suggestions, years after the case closed";
+
+/// The applied-event rule's words in the deletion log.
+pub const APPLIED_EVENTS: &str =
+    "ids of applied casework events, once their stream can no longer deliver them again";
 
 /// The undecided-application rule's words in the deletion log.
 pub const UNDECIDED_APPLICATIONS: &str =
@@ -61,6 +69,12 @@ pub fn rules() -> Vec<Rule> {
             rule: WATCHED_CASES,
             candidates: None,
             apply: |conn, c, _, limit| Box::pin(closed_watched_cases(conn, c, limit)),
+        },
+        Rule {
+            class: RecordClass::EventIds,
+            rule: APPLIED_EVENTS,
+            candidates: None,
+            apply: |conn, c, _, limit| Box::pin(undeliverable_event_ids(conn, c, limit)),
         },
         AppendOnlyLog::AccessLog.rule(),
         AppendOnlyLog::PrivacyQuestions.rule(),
@@ -177,6 +191,25 @@ async fn delete_applications(conn: &mut PgConnection, ids: &[Uuid]) -> Result<u6
     .execute(&mut *conn)
     .await?;
     Ok(gone.len() as u64)
+}
+
+/// Forgets the ids of events applied before [`Cutoffs::undeliverable_before`]: the stream has
+/// dropped those events, so none of them can come again to be recognised. Oldest first.
+async fn undeliverable_event_ids(
+    conn: &mut PgConnection,
+    c: Cutoffs,
+    limit: i64,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query!(
+        "DELETE FROM applied_events WHERE event_id IN
+             (SELECT event_id FROM applied_events WHERE applied_at < $1
+               ORDER BY applied_at LIMIT $2)",
+        c.undeliverable_before,
+        limit,
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
 }
 
 /// Removes watched cases closed before the case cutoff, with their conditions, overdue

@@ -162,6 +162,7 @@ fn class_in_dutch(class: RecordClass) -> &'static str {
         RecordClass::Case => "Casussen",
         RecordClass::Ico => "Aanmeldingen en ICO's",
         RecordClass::AccessLog => "Inzagelogboek",
+        RecordClass::EventIds => "Kenmerken van verwerkte berichten",
     }
 }
 
@@ -202,6 +203,9 @@ fn rule_in_dutch(rule: &str) -> String {
         }
         "watched cases with conditions and suggestions, years after the case closed" => {
             "Gevolgde casussen met voorwaarden en voorstellen tot aanmelding voor procesregie, jaren na afsluiting van de casus"
+        }
+        "ids of applied casework events, once their stream can no longer deliver them again" => {
+            "Kenmerken van verwerkte gebeurtenissen uit casuswerk, zodra de berichtenstroom ze niet meer opnieuw kan afleveren (geen persoonsgegevens)"
         }
         "privacy questions, years after they were asked" => {
             "Privacyvragen (wie heeft ingezien, inzageverzoeken), jaren na de vraag"
