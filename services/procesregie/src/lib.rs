@@ -79,6 +79,7 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
             ctx.config.retention.clone(),
             retention::rules(),
         )
+        .consuming(&nats_resources(&ctx.config)?)
         .run_daily(shutdown.clone()),
     );
     let relay = tokio::spawn(outbox::relay(pool, js.clone(), shutdown.clone()));
@@ -98,10 +99,17 @@ pub fn retention_job(
 ) -> std::pin::Pin<
     Box<dyn std::future::Future<Output = anyhow::Result<rcn_runtime::retention::Job>> + Send + '_>,
 > {
-    Box::pin(rcn_runtime::retention::open_job(
-        config,
-        "procesregie",
-        &MIGRATIONS,
-        retention::rules(),
-    ))
+    Box::pin(async move {
+        // The streams it consumes, as `rcn provision` makes them: their maximum age says when an
+        // applied event's id may be forgotten.
+        let resources = nats_resources(config)?;
+        let job = rcn_runtime::retention::open_job(
+            config,
+            "procesregie",
+            &MIGRATIONS,
+            retention::rules(),
+        )
+        .await?;
+        Ok(job.consuming(&resources))
+    })
 }

@@ -4,16 +4,25 @@
 //! - an application that led to no ICO (advice, a local table, not accepted) goes the same
 //!   number of years after the triage decided it: for the person it is finished then;
 //! - a suggestion accepted into an application goes with that application;
+//! - an application never decided (a draft, or submitted and waiting for the triage) of a case
+//!   goes `RCN_RETENTION_CASE_YEARS` after casework closed that case (class `case`: its clock
+//!   and its period are the case's, since no triage or ICO ever started one of its own), with the
+//!   suggestion accepted into it;
 //! - a case procesregie watches (pseudonyms, condition statuses, overdue reminders, and the
 //!   suggestions raised about it) goes `RCN_RETENTION_CASE_YEARS` after casework closed it, as
 //!   casework's own case does (class `case`), once no application of it is kept any more (an
 //!   application, and its ICO, keep the case they came from until their own years have passed;
 //!   the rules run in this order, so one run removes both);
+//! - the ids of casework's events applied (`applied_events`, no personal data; kept only so a
+//!   redelivered event changes nothing) go once CASES can no longer deliver the event again: when
+//!   they were applied longer ago than the longest maximum age of the streams procesregie
+//!   consumes, as `rcn provision` sets it from the same retention policy (class `event_ids`);
 //! - access-log rows and privacy questions go `RCN_RETENTION_ACCESS_LOG_YEARS` after they were
 //!   written, longer than the ICOs they cover (the settings refuse otherwise).
 //!
-//! Open ICOs, applications still in draft or waiting for triage, and open cases are not touched
-//! here. Only procesregie's own tables.
+//! Open ICOs, open cases and what hangs on them (undecided applications among it) are not
+//! touched here, nor an undecided application about a person not in casework (it has no case to
+//! count from). Only procesregie's own tables.
 
 use rcn_contracts::retention::RecordClass;
 use rcn_runtime::retention::{AppendOnlyLog, Cutoffs, Rule};
@@ -23,6 +32,14 @@ use uuid::Uuid;
 /// The watched-case rule's words in the deletion log.
 pub const WATCHED_CASES: &str =
     "watched cases with conditions and suggestions, years after the case closed";
+
+/// The applied-event rule's words in the deletion log.
+pub const APPLIED_EVENTS: &str =
+    "ids of applied casework events, once their stream can no longer deliver them again";
+
+/// The undecided-application rule's words in the deletion log.
+pub const UNDECIDED_APPLICATIONS: &str =
+    "applications never decided (draft or waiting for triage), years after their case closed";
 
 pub fn rules() -> Vec<Rule> {
     vec![
@@ -38,11 +55,26 @@ pub fn rules() -> Vec<Rule> {
             candidates: None,
             apply: |conn, c, _, limit| Box::pin(applications_without_ico(conn, c, limit)),
         },
+        // Before the watched-case rule: the case such an application kept goes in the same run.
+        Rule {
+            class: RecordClass::Case,
+            rule: UNDECIDED_APPLICATIONS,
+            candidates: None,
+            apply: |conn, c, _, limit| {
+                Box::pin(undecided_applications_of_closed_cases(conn, c, limit))
+            },
+        },
         Rule {
             class: RecordClass::Case,
             rule: WATCHED_CASES,
             candidates: None,
             apply: |conn, c, _, limit| Box::pin(closed_watched_cases(conn, c, limit)),
+        },
+        Rule {
+            class: RecordClass::EventIds,
+            rule: APPLIED_EVENTS,
+            candidates: None,
+            apply: |conn, c, _, limit| Box::pin(undeliverable_event_ids(conn, c, limit)),
         },
         AppendOnlyLog::AccessLog.rule(),
         AppendOnlyLog::PrivacyQuestions.rule(),
@@ -112,6 +144,32 @@ async fn applications_without_ico(
     delete_applications(conn, &ids).await
 }
 
+/// Removes applications never decided (a draft, or submitted and waiting for the triage) whose
+/// case casework closed before the case cutoff. An application is of the case it names and of
+/// the case of the suggestion accepted into it; it goes only when every such case is watched,
+/// closed, and past its years (a reopening clears the closure, so a reopened case keeps it).
+async fn undecided_applications_of_closed_cases(
+    conn: &mut PgConnection,
+    c: Cutoffs,
+    limit: i64,
+) -> Result<u64, sqlx::Error> {
+    let ids: Vec<Uuid> = sqlx::query_scalar!(
+        "SELECT a.application_id FROM applications a
+           LEFT JOIN suggestions s ON s.suggestion_id = a.suggestion_id
+          WHERE a.status IN ('draft', 'submitted')
+            AND EXISTS (SELECT 1 FROM watched_cases w WHERE w.case_id IN (a.case_id, s.case_id))
+            AND NOT EXISTS (SELECT 1 FROM watched_cases w
+                             WHERE w.case_id IN (a.case_id, s.case_id)
+                               AND (w.open OR w.closed_at >= $1))
+          ORDER BY a.created_at LIMIT $2 FOR UPDATE OF a",
+        c.case_closed_before,
+        limit,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    delete_applications(conn, &ids).await
+}
+
 /// Removes applications, and the suggestions accepted into them (what the rule looked at, risk
 /// flags among it, belongs to the application it became).
 async fn delete_applications(conn: &mut PgConnection, ids: &[Uuid]) -> Result<u64, sqlx::Error> {
@@ -133,6 +191,25 @@ async fn delete_applications(conn: &mut PgConnection, ids: &[Uuid]) -> Result<u6
     .execute(&mut *conn)
     .await?;
     Ok(gone.len() as u64)
+}
+
+/// Forgets the ids of events applied before [`Cutoffs::undeliverable_before`]: the stream has
+/// dropped those events, so none of them can come again to be recognised. Oldest first.
+async fn undeliverable_event_ids(
+    conn: &mut PgConnection,
+    c: Cutoffs,
+    limit: i64,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query!(
+        "DELETE FROM applied_events WHERE event_id IN
+             (SELECT event_id FROM applied_events WHERE applied_at < $1
+               ORDER BY applied_at LIMIT $2)",
+        c.undeliverable_before,
+        limit,
+    )
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
 }
 
 /// Removes watched cases closed before the case cutoff, with their conditions, overdue

@@ -24,14 +24,19 @@ pub enum RecordClass {
     Ico,
     /// The append-only log of who read what. Kept longer than the records it covers.
     AccessLog,
+    /// The ids of messages a service has applied, kept so that a redelivered message changes
+    /// nothing: no personal data. Kept until the stream it came from can no longer deliver it
+    /// again (its maximum age), not for a period of its own.
+    EventIds,
 }
 
 impl RecordClass {
-    pub const ALL: [RecordClass; 4] = [
+    pub const ALL: [RecordClass; 5] = [
         RecordClass::Notice,
         RecordClass::Case,
         RecordClass::Ico,
         RecordClass::AccessLog,
+        RecordClass::EventIds,
     ];
 
     /// The word used in the deletion log and on the command line.
@@ -41,6 +46,7 @@ impl RecordClass {
             RecordClass::Case => "case",
             RecordClass::Ico => "ico",
             RecordClass::AccessLog => "access_log",
+            RecordClass::EventIds => "event_ids",
         }
     }
 

@@ -61,6 +61,16 @@ impl Resources {
         self.streams.iter().map(|d| self.retention.cap(d.clone()))
     }
 
+    /// The longest any stream the service consumes keeps a message, as provisioned (capped by
+    /// the retention rules): a message older than this can no longer be delivered to it, not
+    /// even again. `None` for a service that consumes no stream.
+    pub fn longest_consumed_max_age(&self) -> Option<Duration> {
+        self.consumers
+            .iter()
+            .map(|c| self.retention.cap(c.stream.clone()).max_age)
+            .max()
+    }
+
     /// A stream of its own region the service publishes to.
     pub fn stream(mut self, def: StreamDef) -> Self {
         if !self.streams.iter().any(|s| s.name == def.name) {

@@ -107,15 +107,17 @@ impl RetentionPolicy {
     }
 
     /// The shortest time any record of `class` is kept, as a duration (months of 28 days and
-    /// years of 365, so it never overstates).
-    pub fn shortest(&self, class: RecordClass) -> Duration {
+    /// years of 365, so it never overstates); `None` for event ids, which have no period of their
+    /// own (they are kept as long as the streams keep the messages).
+    pub fn shortest(&self, class: RecordClass) -> Option<Duration> {
         let days = match class {
             RecordClass::Notice => 28 * u64::from(self.notice_months),
             RecordClass::Case => 365 * u64::from(self.case_years),
             RecordClass::Ico => 365 * u64::from(self.ico_years),
             RecordClass::AccessLog => 365 * u64::from(self.access_log_years),
+            RecordClass::EventIds => return None,
         };
-        DAY * u32::try_from(days).unwrap_or(u32::MAX)
+        Some(DAY * u32::try_from(days).unwrap_or(u32::MAX))
     }
 
     /// `def` keeping its messages no longer than the shortest retention of the classes it
@@ -125,7 +127,7 @@ impl RetentionPolicy {
         let limit = def
             .carries
             .iter()
-            .map(|c| self.shortest(*c))
+            .filter_map(|c| self.shortest(*c))
             .chain(self.stream_max_age)
             .min();
         if let Some(limit) = limit {
@@ -148,6 +150,7 @@ impl RetentionPolicy {
             case_closed_before: before(years(self.case_years)),
             ico_closed_before: before(years(self.ico_years)),
             access_logged_before: before(years(self.access_log_years)),
+            undeliverable_before: DateTime::<Utc>::MIN_UTC,
         }
     }
 }
@@ -165,6 +168,12 @@ pub struct Cutoffs {
     pub ico_closed_before: DateTime<Utc>,
     /// An access-log row written before this moment has expired.
     pub access_logged_before: DateTime<Utc>,
+    /// A message of a stream the service consumes that was stored before this moment has been
+    /// dropped by the stream (its maximum age has passed), so it can never be delivered again:
+    /// the id of a message applied before it is no longer needed to recognise a redelivery. The
+    /// job sets it from the streams it was told the service consumes ([`Job::consuming`]);
+    /// without them it is the earliest moment, so nothing counts as undeliverable.
+    pub undeliverable_before: DateTime<Utc>,
 }
 
 /// Where "now" comes from: the system clock in production, a settable one in tests.
@@ -434,6 +443,10 @@ pub struct Job {
     /// Who says which episodes have an open case, for the rules with [`Rule::candidates`];
     /// without it those rules are skipped.
     pub open_cases: Option<Arc<dyn OpenCases>>,
+    /// The longest a stream the service consumes keeps a message
+    /// ([`crate::provision::Resources::longest_consumed_max_age`]), for
+    /// [`Cutoffs::undeliverable_before`]; `None` when not told (then no id is old enough).
+    pub consumed_max_age: Option<Duration>,
 }
 
 impl std::fmt::Debug for Job {
@@ -459,7 +472,31 @@ impl Job {
             rules,
             clock: Arc::new(SystemClock),
             open_cases: None,
+            consumed_max_age: None,
         }
+    }
+
+    /// The same job knowing which streams the service consumes (`resources`, as `rcn provision`
+    /// makes them, capped by the same retention policy): a message older than the longest of
+    /// their maximum ages can no longer be delivered, so the rules may forget its id.
+    pub fn consuming(mut self, resources: &crate::provision::Resources) -> Self {
+        self.consumed_max_age = resources.longest_consumed_max_age();
+        self
+    }
+
+    /// Where each class's clock stands now, by the job's clock.
+    fn cutoffs(&self) -> Cutoffs {
+        let mut cutoffs = self.policy.cutoffs(self.clock.now());
+        if let Some(max_age) = self
+            .consumed_max_age
+            .and_then(|d| chrono::Duration::from_std(d).ok())
+        {
+            cutoffs.undeliverable_before = cutoffs
+                .now
+                .checked_sub_signed(max_age)
+                .unwrap_or(DateTime::<Utc>::MIN_UTC);
+        }
+        cutoffs
     }
 
     /// The same job asking `open_cases` which episodes have an open case.
@@ -529,7 +566,7 @@ impl Job {
     /// never claims more or less than was removed, even when the run is cut short.
     pub async fn run_once(&self) -> Result<Vec<Removed>, sqlx::Error> {
         let run_id = Uuid::now_v7();
-        let cutoffs = self.policy.cutoffs(self.clock.now());
+        let cutoffs = self.cutoffs();
         let mut report = Vec::new();
         for rule in &self.rules {
             let open = match self.open_episodes(rule, cutoffs).await? {
@@ -579,7 +616,7 @@ impl Job {
     /// What [`Self::run_once`] would remove now, without removing it: the same statements in one
     /// transaction that is rolled back, so the counts are the real run's own.
     pub async fn dry_run(&self) -> Result<Vec<Removed>, sqlx::Error> {
-        let cutoffs = self.policy.cutoffs(self.clock.now());
+        let cutoffs = self.cutoffs();
         let mut opens = Vec::new();
         for rule in &self.rules {
             opens.push(self.open_episodes(rule, cutoffs).await?);
@@ -806,6 +843,68 @@ mod tests {
         assert_eq!(
             c.access_logged_before,
             "2024-08-31T10:00:00Z".parse::<DateTime<Utc>>().unwrap()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_event_id_is_needed_as_long_as_the_longest_consumed_stream_keeps_its_message() {
+        use crate::consumer::ConsumerSpec;
+        use crate::provision::Resources;
+        let subjects = rcn_contracts::Region::parse("test").unwrap().subjects();
+        let consuming = |policy: &RetentionPolicy, streams: &[StreamDef]| {
+            streams
+                .iter()
+                .fold(Resources::new("test").retention(policy), |r, stream| {
+                    let filter = stream.subjects[0].clone();
+                    r.consumer(ConsumerSpec::new(
+                        &subjects,
+                        stream.clone(),
+                        format!("test-{}", stream.name),
+                        filter,
+                        "test",
+                    ))
+                })
+        };
+        let d = RetentionPolicy::default();
+        assert_eq!(consuming(&d, &[]).longest_consumed_max_age(), None);
+        // CASES keeps 90 days, NOTICES 30: the longer counts.
+        let both = [subjects.notices_stream(), subjects.cases_stream()];
+        assert_eq!(
+            consuming(&d, &both).longest_consumed_max_age(),
+            Some(DAY * 90)
+        );
+        // Capped as `rcn provision` caps them: by the notices' month and by the stream limit.
+        let month = RetentionPolicy {
+            notice_months: 1,
+            ..RetentionPolicy::default()
+        };
+        assert_eq!(
+            consuming(&month, &both).longest_consumed_max_age(),
+            Some(DAY * 28)
+        );
+        let hours = RetentionPolicy {
+            stream_max_age: Some(Duration::from_secs(3600)),
+            ..RetentionPolicy::default()
+        };
+        let resources = consuming(&hours, &both);
+        assert_eq!(
+            resources.longest_consumed_max_age(),
+            Some(Duration::from_secs(3600))
+        );
+        assert_eq!(d.shortest(RecordClass::EventIds), None);
+
+        // The job's cutoff: that long before its now; without streams, nothing is old enough.
+        let now = "2027-08-31T10:00:00Z".parse::<DateTime<Utc>>().unwrap();
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .connect_lazy("postgres://nobody@127.0.0.1:1/none")
+            .unwrap();
+        let job =
+            Job::new("test", pool, hours, Vec::new()).with_clock(Arc::new(ManualClock::new(now)));
+        assert_eq!(job.cutoffs().undeliverable_before, DateTime::<Utc>::MIN_UTC);
+        let job = job.consuming(&resources);
+        assert_eq!(
+            job.cutoffs().undeliverable_before,
+            "2027-08-31T09:00:00Z".parse::<DateTime<Utc>>().unwrap()
         );
     }
 

@@ -162,6 +162,7 @@ fn class_in_dutch(class: RecordClass) -> &'static str {
         RecordClass::Case => "Casussen",
         RecordClass::Ico => "Aanmeldingen en ICO's",
         RecordClass::AccessLog => "Inzagelogboek",
+        RecordClass::EventIds => "Kenmerken van verwerkte berichten",
     }
 }
 
@@ -197,8 +198,14 @@ fn rule_in_dutch(rule: &str) -> String {
         "applications that led to no ICO, years after the triage decided" => {
             "Aanmeldingen die niet tot een ICO leidden, jaren na het triagebesluit"
         }
+        "applications never decided (draft or waiting for triage), years after their case closed" => {
+            "Aanmeldingen waarover nooit besloten is (concept of wachtend op triage), jaren na afsluiting van de casus"
+        }
         "watched cases with conditions and suggestions, years after the case closed" => {
             "Gevolgde casussen met voorwaarden en voorstellen tot aanmelding voor procesregie, jaren na afsluiting van de casus"
+        }
+        "ids of applied casework events, once their stream can no longer deliver them again" => {
+            "Kenmerken van verwerkte gebeurtenissen uit casuswerk, zodra de berichtenstroom ze niet meer opnieuw kan afleveren (geen persoonsgegevens)"
         }
         "privacy questions, years after they were asked" => {
             "Privacyvragen (wie heeft ingezien, inzageverzoeken), jaren na de vraag"
@@ -235,6 +242,12 @@ mod tests {
                 "watched cases with conditions and suggestions, years after the case closed"
             )
             .starts_with("Gevolgde casussen")
+        );
+        assert!(
+            rule_in_dutch(
+                "applications never decided (draft or waiting for triage), years after their case closed"
+            )
+            .starts_with("Aanmeldingen waarover nooit besloten is")
         );
     }
 }

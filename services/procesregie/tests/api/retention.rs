@@ -3,22 +3,27 @@
 //! goes as many years after the triage; an open ICO and an application still waiting stay; the
 //! access log outlives them by its own, longer period. Every run writes its counts to the
 //! deletion log, which the privacy officer (and only she or the administrator) reads over the
-//! `retention_log` endpoint; a dry run removes nothing and counts what the run then removes.
+//! `retention_log` endpoint; a dry run removes nothing and counts what the run then removes. The
+//! ids of casework's events applied are forgotten once CASES can no longer deliver the event
+//! again (its maximum age, from the same configuration as `rcn provision`'s).
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use chrono::{DateTime, Months, Utc};
+use chrono::{DateTime, Days, Months, Utc};
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::procesregie_api::{
     ApplicationView, CloseIcoRequest, IcoCloseReason, IcoView, TriageDecision, TriageOutcome,
 };
 use rcn_contracts::retention::{RETENTION_LOG_VERB, RecordClass, RetentionLogReply};
+use rcn_procesregie::retention::APPLIED_EVENTS;
 use rcn_runtime::retention::{ManualClock, Removed};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::cases_in::case_opened;
 use crate::helpers::{TestProcesregie, complete_form, rcn, regisseur, staff};
 
 fn officer() -> Identity {
@@ -128,6 +133,8 @@ async fn closed_icos_and_finished_applications_expire_after_their_years_and_the_
             (RecordClass::Ico, 1),
             (RecordClass::Ico, 1),
             (RecordClass::Case, 0),
+            (RecordClass::Case, 0),
+            (RecordClass::EventIds, 0),
             (RecordClass::AccessLog, 0),
             (RecordClass::AccessLog, 0),
         ],
@@ -180,6 +187,8 @@ async fn closed_icos_and_finished_applications_expire_after_their_years_and_the_
             (RecordClass::Ico, 0),
             (RecordClass::Ico, 0),
             (RecordClass::Case, 0),
+            (RecordClass::Case, 0),
+            (RecordClass::EventIds, 0),
             (RecordClass::AccessLog, reads as u64),
             (RecordClass::AccessLog, 1),
         ],
@@ -204,7 +213,7 @@ async fn closed_icos_and_finished_applications_expire_after_their_years_and_the_
         .await
         .unwrap();
     assert_eq!(log.service, "procesregie");
-    assert_eq!(log.lines.len(), 15, "{log:#?}");
+    assert_eq!(log.lines.len(), 21, "{log:#?}");
     assert_eq!(
         log.lines[0].run_at,
         now.checked_add_months(Months::new(37)).unwrap()
@@ -241,6 +250,93 @@ async fn closed_icos_and_finished_applications_expire_after_their_years_and_the_
         .await
         .unwrap();
     assert_eq!(limited.lines, log.lines[..2]);
+    job.pool.close().await;
+    p.stop().await;
+}
+
+/// What the applied-event rule removed in a run (class `event_ids`).
+fn event_ids_removed(report: &[Removed]) -> u64 {
+    let rule = report
+        .iter()
+        .find(|r| r.rule == APPLIED_EVENTS)
+        .expect("procesregie has an applied-event rule");
+    assert_eq!(rule.class, RecordClass::EventIds);
+    rule.count
+}
+
+#[tokio::test]
+async fn applied_event_ids_are_forgotten_once_their_stream_can_no_longer_deliver_them() {
+    let p = TestProcesregie::spawn().await;
+    for _ in 0..3 {
+        let opened = case_opened("GM0392", None, false, &[]);
+        p.publish_case_event(
+            p.subjects.case_opened(&opened.gemeentecode),
+            &opened.event_id.to_string(),
+            &opened,
+        )
+        .await;
+    }
+    p.wait_until_caught_up().await;
+    assert_eq!(rows(&p, "applied_events").await, 3);
+    let now = DateTime::from_timestamp(Utc::now().timestamp() + 1, 0).unwrap();
+
+    // CASES keeps a message 90 days, shorter than the notices (6 months) and cases it carries:
+    // that is how long an id is needed, as `rcn provision` derives it from the same policy.
+    let window = rcn_procesregie::nats_resources(p.config())
+        .unwrap()
+        .longest_consumed_max_age();
+    assert_eq!(window, Some(Duration::from_secs(90 * 24 * 3600)));
+    let job = rcn_procesregie::retention_job(p.config()).await.unwrap();
+    let at = |days: u64| -> Arc<ManualClock> {
+        Arc::new(ManualClock::new(
+            now.checked_add_days(Days::new(days)).unwrap(),
+        ))
+    };
+    let early = job.clone().with_clock(at(89));
+    assert_eq!(event_ids_removed(&early.run_once().await.unwrap()), 0);
+    assert_eq!(rows(&p, "applied_events").await, 3);
+    let late = job.clone().with_clock(at(91));
+    assert_eq!(event_ids_removed(&late.dry_run().await.unwrap()), 3);
+    assert_eq!(
+        rows(&p, "applied_events").await,
+        3,
+        "a dry run removes nothing"
+    );
+    let run = late.run_once().await.unwrap();
+    assert_eq!(event_ids_removed(&run), 3);
+    assert!(
+        run.iter()
+            .filter(|r| r.class != RecordClass::EventIds)
+            .all(|r| r.count == 0),
+        "nothing else has expired: {run:?}"
+    );
+    assert_eq!(rows(&p, "applied_events").await, 0);
+    let log = rcn_runtime::retention::log(&job.pool, 100).await.unwrap();
+    let logged: Vec<(&str, i64)> = log
+        .iter()
+        .filter(|e| e.rule == APPLIED_EVENTS)
+        .map(|e| (e.class.as_str(), e.removed))
+        .collect();
+    assert_eq!(logged, [("event_ids", 3), ("event_ids", 0)], "{log:?}");
+    job.pool.close().await;
+
+    // A shorter stream limit in the configuration shortens how long an id is kept with it.
+    let mut config = p.config().clone();
+    config.retention.stream_max_age = Some(Duration::from_secs(7 * 24 * 3600));
+    let opened = case_opened("GM0392", None, false, &[]);
+    p.publish_case_event(
+        p.subjects.case_opened(&opened.gemeentecode),
+        &opened.event_id.to_string(),
+        &opened,
+    )
+    .await;
+    p.wait_until_caught_up().await;
+    let job = rcn_procesregie::retention_job(&config).await.unwrap();
+    let within = job.clone().with_clock(at(6)).run_once().await.unwrap();
+    assert_eq!(event_ids_removed(&within), 0);
+    let past = job.clone().with_clock(at(8)).run_once().await.unwrap();
+    assert_eq!(event_ids_removed(&past), 1);
+    assert_eq!(rows(&p, "applied_events").await, 0);
     job.pool.close().await;
     p.stop().await;
 }

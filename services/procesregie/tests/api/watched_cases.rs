@@ -1,8 +1,10 @@
 //! What procesregie knows of casework's cases, over their end (issue 16): a watched case goes with
 //! its conditions and suggestions `RCN_RETENTION_CASE_YEARS` after casework closed it, and not
 //! before; an open one stays; one whose application is still kept stays until that application
-//! goes, and then goes with the suggestion accepted into it, in the same run; the deletion log
-//! counts it. A case moved to another municipality takes its suggestions and applications along
+//! goes, and then goes with the suggestion accepted into it, in the same run; an application never
+//! decided (a draft, or waiting for the triage) goes with its case's years, before the case in
+//! the same run, and stays while its case is open or closed too recently; the deletion log counts
+//! it. A case moved to another municipality takes its suggestions and applications along
 //! (the old municipality's staff no longer see them, the new one's do), and a case closed because
 //! the person moved out of the region is no longer its municipality's here either.
 
@@ -21,7 +23,7 @@ use rcn_contracts::procesregie_api::{
 };
 use rcn_contracts::retention::RecordClass;
 use rcn_contracts::{Condition, ConditionStatus, SCHEMA_VERSION};
-use rcn_procesregie::retention::WATCHED_CASES;
+use rcn_procesregie::retention::{UNDECIDED_APPLICATIONS, WATCHED_CASES};
 use rcn_runtime::retention::{Job, ManualClock, Removed};
 use serde_json::json;
 use uuid::Uuid;
@@ -71,6 +73,18 @@ async fn close(
     code: &str,
     reason: CloseReason,
 ) -> DateTime<Utc> {
+    let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+    close_at(p, c, code, reason, now).await
+}
+
+/// Casework closes `c` (in municipality `code`) for `reason`, saying it closed at `closed_at`.
+async fn close_at(
+    p: &TestProcesregie,
+    c: &CaseOpened,
+    code: &str,
+    reason: CloseReason,
+    closed_at: DateTime<Utc>,
+) -> DateTime<Utc> {
     let event = CaseClosed {
         schema_version: SCHEMA_VERSION,
         event_id: Uuid::now_v7(),
@@ -80,7 +94,7 @@ async fn close(
         reason,
         by: "notice:PI-HAARLEM:x".into(),
         open_conditions: vec![Condition::Id],
-        closed_at: DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap(),
+        closed_at,
     };
     p.publish_case_event(
         p.subjects.case_closed(&gm(code)),
@@ -139,6 +153,29 @@ fn watched_removed(report: &[Removed]) -> u64 {
         .expect("procesregie has a watched-case rule");
     assert_eq!(rule.class, RecordClass::Case);
     rule.count
+}
+
+/// The undecided-application rule's count in a run (class `case`, before the watched-case rule).
+fn undecided_removed(report: &[Removed]) -> u64 {
+    let at = report
+        .iter()
+        .position(|r| r.rule == UNDECIDED_APPLICATIONS)
+        .expect("procesregie has an undecided-application rule");
+    let watched = report.iter().position(|r| r.rule == WATCHED_CASES).unwrap();
+    assert!(at < watched, "it runs before the watched-case rule");
+    assert_eq!(report[at].class, RecordClass::Case);
+    report[at].count
+}
+
+/// The ids of the applications procesregie holds.
+async fn applications(p: &TestProcesregie) -> Vec<Uuid> {
+    let mut ids: Vec<Uuid> =
+        sqlx::query_scalar("SELECT application_id FROM procesregie.applications")
+            .fetch_all(&p.db)
+            .await
+            .unwrap();
+    ids.sort();
+    ids
 }
 
 fn job_at(job: Job, at: DateTime<Utc>) -> Job {
@@ -311,6 +348,150 @@ async fn an_accepted_suggestion_stays_with_its_application_and_goes_with_it_with
             .await,
         0
     );
+    job.pool.close().await;
+    p.stop().await;
+}
+
+#[tokio::test]
+async fn an_undecided_application_goes_with_its_case_s_years_and_takes_the_case_along() {
+    let p = TestProcesregie::spawn().await;
+    let anna = staff("anna", "GM0392");
+    let long_closed = case_with_a_suggestion("GM0392");
+    let recently_closed = case_with_a_suggestion("GM0392");
+    let still_open = case_with_a_suggestion("GM0392");
+    for c in [&long_closed, &recently_closed, &still_open] {
+        open(&p, c).await;
+    }
+    p.wait_until_caught_up().await;
+    // A draft of each case, from the suggestion accepted into it; of the long-closed case also an
+    // application submitted and waiting for the triage.
+    let mut drafts = Vec::new();
+    for c in [&long_closed, &recently_closed, &still_open] {
+        let suggestion = suggestions(&p, &anna, c.case_id, "open").await.remove(0);
+        let draft: ApplicationView = p
+            .ask(
+                "suggestion_accept",
+                &anna,
+                &json!({"suggestion_id": suggestion.suggestion_id}),
+            )
+            .await
+            .unwrap();
+        assert_eq!(draft.status, ApplicationStatus::Draft);
+        drafts.push(draft.application_id);
+    }
+    let waiting: ApplicationView = p
+        .ask(
+            "application_save",
+            &anna,
+            &ApplicationForm {
+                case_id: Some(long_closed.case_id),
+                person: None,
+                gemeentecode: None,
+                ..complete_form("GM0392")
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(waiting.status, ApplicationStatus::Submitted);
+    let now = DateTime::from_timestamp(Utc::now().timestamp(), 0).unwrap();
+    // Closed 25 and 23 months before the job's now (the default case period is 2 years).
+    let months_ago = |n: u32| now.checked_sub_months(Months::new(n)).unwrap();
+    close_at(
+        &p,
+        &long_closed,
+        "GM0392",
+        CloseReason::Completed,
+        months_ago(25),
+    )
+    .await;
+    close_at(
+        &p,
+        &recently_closed,
+        "GM0392",
+        CloseReason::Completed,
+        months_ago(23),
+    )
+    .await;
+    let before = rows_of(&p, long_closed.case_id).await;
+    assert!(
+        before
+            .iter()
+            .filter(|(t, _)| *t != "overdue_conditions")
+            .all(|(_, n)| *n > 0),
+        "{before:?}"
+    );
+    let mut all = drafts.clone();
+    all.push(waiting.application_id);
+    all.sort();
+    assert_eq!(applications(&p).await, all);
+
+    let job = job_at(
+        rcn_procesregie::retention_job(p.config()).await.unwrap(),
+        now,
+    );
+    // The dry run counts both applications and the case they kept, and removes nothing.
+    let dry = job.dry_run().await.unwrap();
+    assert_eq!(
+        (undecided_removed(&dry), watched_removed(&dry)),
+        (2, 1),
+        "{dry:?}"
+    );
+    assert_eq!(applications(&p).await, all, "a dry run removes nothing");
+    assert_eq!(rows_of(&p, long_closed.case_id).await, before);
+
+    let run = job.run_once().await.unwrap();
+    assert_eq!(
+        (undecided_removed(&run), watched_removed(&run)),
+        (2, 1),
+        "{run:?}"
+    );
+    let after = rows_of(&p, long_closed.case_id).await;
+    assert!(
+        gone(&after),
+        "the case goes whole with its drafts: {after:?}"
+    );
+    let mut kept = vec![drafts[1], drafts[2]];
+    kept.sort();
+    assert_eq!(
+        applications(&p).await,
+        kept,
+        "the drafts of the open and the recently closed case stay"
+    );
+    for case in [&recently_closed, &still_open] {
+        let rows = rows_of(&p, case.case_id).await;
+        assert!(
+            rows.iter()
+                .filter(|(t, _)| *t != "overdue_conditions")
+                .all(|(_, n)| *n > 0),
+            "{rows:?}"
+        );
+    }
+
+    // The deletion log counts them under class `case` with the rule in words.
+    let log = rcn_runtime::retention::log(&job.pool, 100).await.unwrap();
+    let line = |rule: &str| -> Vec<(&str, i64)> {
+        log.iter()
+            .filter(|e| e.run_at == now && e.rule == rule)
+            .map(|e| (e.class.as_str(), e.removed))
+            .collect()
+    };
+    assert_eq!(line(UNDECIDED_APPLICATIONS), [("case", 2)], "{log:?}");
+    assert_eq!(line(WATCHED_CASES), [("case", 1)], "{log:?}");
+
+    // Once the recently closed case's years have passed too, its draft goes, and it with it; the
+    // open case's draft stays.
+    let later = job_at(
+        job.clone(),
+        months_ago(23).checked_add_months(Months::new(25)).unwrap(),
+    );
+    let run = later.run_once().await.unwrap();
+    assert_eq!(
+        (undecided_removed(&run), watched_removed(&run)),
+        (1, 1),
+        "{run:?}"
+    );
+    assert!(gone(&rows_of(&p, recently_closed.case_id).await));
+    assert_eq!(applications(&p).await, [drafts[2]]);
     job.pool.close().await;
     p.stop().await;
 }
