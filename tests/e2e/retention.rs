@@ -201,7 +201,8 @@ async fn a_closed_episode_expires_from_every_service_and_stream_while_an_open_ca
         "A is in every table: {a_before:?}"
     );
 
-    // Nothing has expired today (but the ids of events CASES no longer keeps: 3 seconds here).
+    // Nothing has expired today (but the ids of events neither CASES nor the DLQ keeps any more:
+    // 3 + 3 seconds here).
     let today = Arc::new(ManualClock::new(Utc::now()));
     let reports = rcn::retention::run(&stack.env.config, false, today)
         .await

@@ -61,13 +61,19 @@ impl Resources {
         self.streams.iter().map(|d| self.retention.cap(d.clone()))
     }
 
-    /// The longest any stream the service consumes keeps a message, as provisioned (capped by
-    /// the retention rules): a message older than this can no longer be delivered to it, not
-    /// even again. `None` for a service that consumes no stream.
+    /// How long after its publication a message can still be delivered to the service, as
+    /// provisioned (each stream capped by the retention rules): a stream the service consumes
+    /// delivers it while it keeps it, and a copy dead-lettered in that time can be replayed (with
+    /// its original id) while the dead-letter stream keeps it, so the longest of `stream +
+    /// dead-letter stream` over its consumers. An id older than this is never seen again. `None`
+    /// for a service that consumes no stream.
     pub fn longest_consumed_max_age(&self) -> Option<Duration> {
         self.consumers
             .iter()
-            .map(|c| self.retention.cap(c.stream.clone()).max_age)
+            .map(|c| {
+                self.retention.cap(c.stream.clone()).max_age
+                    + self.retention.cap(c.dead_letter_stream.clone()).max_age
+            })
             .max()
     }
 

@@ -867,11 +867,12 @@ mod tests {
         };
         let d = RetentionPolicy::default();
         assert_eq!(consuming(&d, &[]).longest_consumed_max_age(), None);
-        // CASES keeps 90 days, NOTICES 30: the longer counts.
+        // CASES keeps 90 days, NOTICES 30: the longer counts, and a copy dead-lettered on its
+        // last day can be replayed for the 90 days the DLQ keeps it.
         let both = [subjects.notices_stream(), subjects.cases_stream()];
         assert_eq!(
             consuming(&d, &both).longest_consumed_max_age(),
-            Some(DAY * 90)
+            Some(DAY * 180)
         );
         // Capped as `rcn provision` caps them: by the notices' month and by the stream limit.
         let month = RetentionPolicy {
@@ -880,7 +881,7 @@ mod tests {
         };
         assert_eq!(
             consuming(&month, &both).longest_consumed_max_age(),
-            Some(DAY * 28)
+            Some(DAY * 28 * 2)
         );
         let hours = RetentionPolicy {
             stream_max_age: Some(Duration::from_secs(3600)),
@@ -889,7 +890,7 @@ mod tests {
         let resources = consuming(&hours, &both);
         assert_eq!(
             resources.longest_consumed_max_age(),
-            Some(Duration::from_secs(3600))
+            Some(Duration::from_secs(2 * 3600))
         );
         assert_eq!(d.shortest(RecordClass::EventIds), None);
 
@@ -904,7 +905,7 @@ mod tests {
         let job = job.consuming(&resources);
         assert_eq!(
             job.cutoffs().undeliverable_before,
-            "2027-08-31T09:00:00Z".parse::<DateTime<Utc>>().unwrap()
+            "2027-08-31T08:00:00Z".parse::<DateTime<Utc>>().unwrap()
         );
     }
 

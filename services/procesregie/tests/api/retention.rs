@@ -280,22 +280,23 @@ async fn applied_event_ids_are_forgotten_once_their_stream_can_no_longer_deliver
     assert_eq!(rows(&p, "applied_events").await, 3);
     let now = DateTime::from_timestamp(Utc::now().timestamp() + 1, 0).unwrap();
 
-    // CASES keeps a message 90 days, shorter than the notices (6 months) and cases it carries:
-    // that is how long an id is needed, as `rcn provision` derives it from the same policy.
+    // CASES keeps a message 90 days, shorter than the notices (6 months) and cases it carries,
+    // and a copy dead-lettered on its last day can be replayed for the DLQ's 90 days: that is
+    // how long an id is needed, as `rcn provision` derives both limits from the same policy.
     let window = rcn_procesregie::nats_resources(p.config())
         .unwrap()
         .longest_consumed_max_age();
-    assert_eq!(window, Some(Duration::from_secs(90 * 24 * 3600)));
+    assert_eq!(window, Some(Duration::from_secs(180 * 24 * 3600)));
     let job = rcn_procesregie::retention_job(p.config()).await.unwrap();
     let at = |days: u64| -> Arc<ManualClock> {
         Arc::new(ManualClock::new(
             now.checked_add_days(Days::new(days)).unwrap(),
         ))
     };
-    let early = job.clone().with_clock(at(89));
+    let early = job.clone().with_clock(at(179));
     assert_eq!(event_ids_removed(&early.run_once().await.unwrap()), 0);
     assert_eq!(rows(&p, "applied_events").await, 3);
-    let late = job.clone().with_clock(at(91));
+    let late = job.clone().with_clock(at(181));
     assert_eq!(event_ids_removed(&late.dry_run().await.unwrap()), 3);
     assert_eq!(
         rows(&p, "applied_events").await,
@@ -320,7 +321,8 @@ async fn applied_event_ids_are_forgotten_once_their_stream_can_no_longer_deliver
     assert_eq!(logged, [("event_ids", 3), ("event_ids", 0)], "{log:?}");
     job.pool.close().await;
 
-    // A shorter stream limit in the configuration shortens how long an id is kept with it.
+    // A shorter stream limit in the configuration shortens how long an id is kept with it
+    // (twice the limit: the stream's and the dead-letter stream's).
     let mut config = p.config().clone();
     config.retention.stream_max_age = Some(Duration::from_secs(7 * 24 * 3600));
     let opened = case_opened("GM0392", None, false, &[]);
@@ -332,9 +334,9 @@ async fn applied_event_ids_are_forgotten_once_their_stream_can_no_longer_deliver
     .await;
     p.wait_until_caught_up().await;
     let job = rcn_procesregie::retention_job(&config).await.unwrap();
-    let within = job.clone().with_clock(at(6)).run_once().await.unwrap();
+    let within = job.clone().with_clock(at(13)).run_once().await.unwrap();
     assert_eq!(event_ids_removed(&within), 0);
-    let past = job.clone().with_clock(at(8)).run_once().await.unwrap();
+    let past = job.clone().with_clock(at(15)).run_once().await.unwrap();
     assert_eq!(event_ids_removed(&past), 1);
     assert_eq!(rows(&p, "applied_events").await, 0);
     job.pool.close().await;
