@@ -50,7 +50,9 @@ async fn dead_letter(stack: &TestStack, notice_key: &str, bsn: &str) -> u64 {
 }
 
 /// The desk's log: action, user, role, why and person pseudonyms, in order.
-async fn desk_log(stack: &TestStack) -> Vec<(i64, String, String, String, String, Option<Vec<String>>)> {
+async fn desk_log(
+    stack: &TestStack,
+) -> Vec<(i64, String, String, String, String, Option<Vec<String>>)> {
     sqlx::query_as(
         "SELECT sequence, action, user_id, role, why, person_keys
            FROM monitor.dead_letter_log ORDER BY id",
@@ -96,7 +98,10 @@ async fn the_command_lines_reads_and_settlements_are_logged_by_the_desk_and_foun
         e.contains(&format!("no dead letter {}", p_letter + 1000)) && e.contains("rcn dlq list"),
         "{e}"
     );
-    assert!(desk_log(&stack).await.is_empty(), "nothing shown, nothing logged");
+    assert!(
+        desk_log(&stack).await.is_empty(),
+        "nothing shown, nothing logged"
+    );
 
     // Shown, through the desk: logged with who, role, why and P's pseudonym.
     let p_key = stack
@@ -129,9 +134,13 @@ async fn the_command_lines_reads_and_settlements_are_logged_by_the_desk_and_foun
         ),
         (COORDINATOR, DeadLetterAction::Discarded, "router")
     );
-    desk.settle(other, "database weer bereikbaar", DeadLetterAction::Replayed)
-        .await
-        .unwrap();
+    desk.settle(
+        other,
+        "database weer bereikbaar",
+        DeadLetterAction::Replayed,
+    )
+    .await
+    .unwrap();
     let q_key = stack
         .env
         .config
@@ -152,7 +161,12 @@ async fn the_command_lines_reads_and_settlements_are_logged_by_the_desk_and_foun
     assert_eq!(
         desk_log(&stack).await,
         [
-            row(p_letter, "inspected", "uitzoeken waarom de router weigert", &p_key),
+            row(
+                p_letter,
+                "inspected",
+                "uitzoeken waarom de router weigert",
+                &p_key
+            ),
             row(p_letter, "discarded", "dubbel, al verwerkt", &p_key),
             row(other, "replayed", "database weer bereikbaar", &q_key),
         ]

@@ -21,8 +21,8 @@ use rcn_contracts::dead_letters_api::{
 };
 use rcn_contracts::envelope::{ApiProblem, ApiReply};
 use rcn_contracts::identity::{Identity, Role, check_user_id};
-use rcn_runtime::signed_identity::IdentitySigner;
 pub use rcn_runtime::dlq::{DeadLetter, DlqError, discard, get, list, replay};
+use rcn_runtime::signed_identity::IdentitySigner;
 
 /// How long the desk may take to answer.
 const TIMEOUT: Duration = Duration::from_secs(10);

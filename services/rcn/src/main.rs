@@ -704,15 +704,31 @@ mod tests {
                 .to_string();
             assert!(missing.contains("--user"), "{missing}");
             let bad = Cli::try_parse_from([
-                "rcn", "dlq", verb, "seven", "--user", "rcn", "--why", "uitzoeken",
+                "rcn",
+                "dlq",
+                verb,
+                "seven",
+                "--user",
+                "rcn",
+                "--why",
+                "uitzoeken",
             ])
             .err()
             .unwrap_or_else(|| panic!("{verb} with a sequence that is no number is refused"))
             .to_string();
             assert!(bad.contains("seven"), "{bad}");
             assert!(
-                Cli::try_parse_from(["rcn", "dlq", verb, "7", "--user", "rcn", "--why", "uitzoeken"])
-                    .is_ok()
+                Cli::try_parse_from([
+                    "rcn",
+                    "dlq",
+                    verb,
+                    "7",
+                    "--user",
+                    "rcn",
+                    "--why",
+                    "uitzoeken"
+                ])
+                .is_ok()
             );
         }
         assert!(Cli::try_parse_from(["rcn", "dlq", "list"]).is_ok());

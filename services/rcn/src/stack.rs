@@ -344,7 +344,10 @@ mod tests {
         with_job.sort_unstable();
         answering.sort_unstable();
         assert_eq!(answering, with_job);
-        assert!(with_job.contains(&"monitor"), "the monitor keeps a desk log");
+        assert!(
+            with_job.contains(&"monitor"),
+            "the monitor keeps a desk log"
+        );
     }
 
     #[test]

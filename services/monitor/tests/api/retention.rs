@@ -4,6 +4,8 @@
 //! removes, the deletion log says so (and answers the privacy officer only), and
 //! `rcn monitor rebuild` keeps the logs, deletion log included.
 
+#![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
+
 use std::sync::Arc;
 
 use chrono::{DateTime, Months, Utc};
@@ -106,7 +108,11 @@ async fn old_desk_log_rows_and_questions_go_new_ones_and_the_aggregates_stay_and
         "a dry run removes nothing"
     );
     let run = job.run_once().await.unwrap();
-    assert_eq!(counts(&run), expected, "the run removes what the dry run said");
+    assert_eq!(
+        counts(&run),
+        expected,
+        "the run removes what the dry run said"
+    );
     assert_eq!(desk_log(&monitor.pool).await, ["new look"]);
     assert_eq!(questions(&monitor.pool).await, ["p-new"]);
     assert_eq!(
@@ -122,13 +128,7 @@ async fn old_desk_log_rows_and_questions_go_new_ones_and_the_aggregates_stay_and
 
     // A year on, the row of now has not expired yet; three years and a day on, it has.
     clock.set(now.checked_add_months(Months::new(12)).unwrap());
-    assert!(
-        job.run_once()
-            .await
-            .unwrap()
-            .iter()
-            .all(|r| r.count == 0)
-    );
+    assert!(job.run_once().await.unwrap().iter().all(|r| r.count == 0));
     let later = now.checked_add_months(Months::new(37)).unwrap();
     clock.set(later);
     assert_eq!(
@@ -180,7 +180,10 @@ async fn old_desk_log_rows_and_questions_go_new_ones_and_the_aggregates_stay_and
     assert!(logged.iter().all(|(_, class, ..)| class == "access_log"));
     assert_eq!((removed_at(now), removed_at(later)), (3, 2));
     let text = format!("{logged:?}");
-    assert!(!text.contains("p-1") && !text.contains("old look"), "{text}");
+    assert!(
+        !text.contains("p-1") && !text.contains("old look"),
+        "{text}"
+    );
 
     // The privacy officer reads it over NATS; an RCN coordinator is refused.
     let subject = monitor.subjects.monitor_api(RETENTION_LOG_VERB);
