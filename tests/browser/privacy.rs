@@ -193,7 +193,12 @@ async fn the_privacy_officer_reads_what_every_service_removed_in_the_deletion_lo
             && line.trim_end().ends_with(&reads.to_string()),
         "{line}"
     );
-    for service in ["Ontvangst (intake)", "Routering", "Procesregie"] {
+    for service in [
+        "Ontvangst (intake)",
+        "Routering",
+        "Procesregie",
+        "Monitor (dode berichten)",
+    ] {
         assert!(rows.contains(service), "{service} answered: {rows}");
     }
     assert!(

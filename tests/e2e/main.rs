@@ -2,6 +2,7 @@
 //! on the real NATS and PostgreSQL.
 
 mod dead_letters;
+mod dlq_cli;
 mod forwarding;
 mod municipalities;
 mod nats_credentials;

@@ -5,8 +5,9 @@
 //! ask casework), and goes once the case is closed; the monitor's aggregates survive; the
 //! deletion logs count what went, also as each service answers them to the privacy officer; a
 //! dry run removes nothing and reports what the real run then removes. Procesregie forgets the
-//! ids of casework's events it applied once CASES has dropped them (here after the test's
-//! 3-second stream age).
+//! ids of casework's events it applied once neither CASES nor the DLQ can deliver them again
+//! (here after the test's 3 + 3-second stream ages). The monitor's dead-letter desk log goes
+//! with the access logs' years.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -194,6 +195,15 @@ async fn a_closed_episode_expires_from_every_service_and_stream_while_an_open_ca
         (stack.count("SELECT count(*) FROM monitor.cases").await == 2).then_some(())
     })
     .await;
+    // The RCN's dead-letter desk looked at a letter about A (a row of its log, with A's
+    // pseudonym, as the desk writes it).
+    sqlx::query(
+        "INSERT INTO monitor.dead_letter_log (sequence, service, action, user_id, role, why, person_keys)
+         VALUES (1, 'router', 'inspected', 'rita', 'rcn_coordinator', 'uitzoeken', ARRAY['a-person'])",
+    )
+    .execute(&stack.db)
+    .await
+    .unwrap();
     let monitor_before = monitor_rows(&stack).await;
     let a_before = rows_of(&stack, "PI-HAARLEM:a1").await;
     assert!(
@@ -249,6 +259,9 @@ async fn a_closed_episode_expires_from_every_service_and_stream_while_an_open_ca
         ("procesregie", "event_ids", applied),
         ("procesregie", "access_log", 0),
         ("procesregie", "access_log", 0),
+        // The monitor's dead-letter desk log (the look at A's letter) and privacy questions.
+        ("monitor", "access_log", 1),
+        ("monitor", "access_log", 0),
     ]
     .into_iter()
     .map(|(s, c, n)| (s, c.to_owned(), n))
@@ -294,6 +307,13 @@ async fn a_closed_episode_expires_from_every_service_and_stream_while_an_open_ca
         monitor_rows(&stack).await,
         monitor_before,
         "the monitor's aggregates stay"
+    );
+    assert_eq!(
+        stack
+            .count("SELECT count(*) FROM monitor.dead_letter_log")
+            .await,
+        0,
+        "the desk's log of A's letter went with the years"
     );
     assert!(
         b_kept
@@ -392,6 +412,7 @@ async fn a_closed_episode_expires_from_every_service_and_stream_while_an_open_ca
     assert_eq!(logged("router", "notice"), 2);
     assert_eq!(logged("casework", "case"), 1);
     assert_eq!(logged("procesregie", "case"), 1);
+    assert_eq!(logged("monitor", "access_log"), 1);
     assert_eq!(
         log.iter().filter(|(s, _)| *s == "casework").count(),
         12,
@@ -492,7 +513,8 @@ async fn retention_log_answers_the_privacy_officer(
             (
                 "procesregie",
                 1 + i64::try_from(event_ids).expect("a count")
-            )
+            ),
+            ("monitor", 0)
         ]
     );
 }

@@ -9,7 +9,10 @@
 //! done, with the coordinator's reason; the list shows who settled what. The list itself carries
 //! no payload. Nothing here logs a payload. Each log row keeps the person pseudonyms of the BSNs
 //! the payload holds (`crate::privacy::person_keys`), so the privacy officer's "who saw this
-//! person" finds it: `rcn.<region>.api.monitor.privacy_accesses`, served here too.
+//! person" finds it: `rcn.<region>.api.monitor.privacy_accesses`, served here too, as is the
+//! monitor's deletion log for the privacy officer and the administrator
+//! (`rcn.<region>.api.monitor.retention_log`, the kit's endpoint: what retention removed of this
+//! log and of the privacy questions; counts only).
 
 use std::sync::Arc;
 
@@ -41,11 +44,16 @@ pub struct Desk {
 
 /// The desk's service; start it with `.start(&nats, verifier)`.
 pub fn service(subjects: &Subjects, desk: Arc<Desk>) -> ServiceSpec {
+    let log = rcn_runtime::retention::log_endpoint(
+        crate::SCHEMA,
+        subjects.monitor_api(rcn_contracts::retention::RETENTION_LOG_VERB),
+        desk.pool.clone(),
+    );
     let (d1, d2, d3, d4, d5) = (desk.clone(), desk.clone(), desk.clone(), desk.clone(), desk);
     ServiceSpec::new(
         "rcn-dead-letters",
         env!("CARGO_PKG_VERSION"),
-        "rcn dead-letter desk: list, inspect (logged), replay and discard, for RCN coordinators; who saw a person, for the privacy officer",
+        "rcn dead-letter desk: list, inspect (logged), replay and discard, for RCN coordinators; who saw a person and the deletion log, for the privacy officer",
     )
     .endpoint(Endpoint::new(
         "list",
@@ -94,6 +102,7 @@ pub fn service(subjects: &Subjects, desk: Arc<Desk>) -> ServiceSpec {
             }
         },
     ))
+    .endpoint(log)
 }
 
 fn coordinator<T>(r: &Request<T>) -> Result<&Identity, ApiProblem> {

@@ -10,7 +10,10 @@
 //! lines hold counts, durations, codes and periods only. The one exception is [`desk`], the RCN
 //! coordinator's dead-letter desk (a service of its own, `rcn-dead-letters`), which shows a dead
 //! letter's payload only with a reason and only after logging who asked — with the person
-//! pseudonyms of the payload, so the privacy officer's "who saw" ([`privacy`]) finds it.
+//! pseudonyms of the payload, so the privacy officer's "who saw" ([`privacy`]) finds it. That log
+//! and the privacy questions go `RCN_RETENTION_ACCESS_LOG_YEARS` after they were written
+//! ([`retention`], the kit's daily job, with its deletion log `monitor.retention_log`); the
+//! aggregates stay.
 
 pub mod api;
 pub mod bench;
@@ -20,6 +23,7 @@ pub mod figures;
 pub mod privacy;
 pub mod read_models;
 pub mod rebuild;
+pub mod retention;
 pub mod settings;
 pub mod working_days;
 
@@ -74,6 +78,15 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
         .start(&ctx.nats, ctx.config.identity_verifier()?)
         .await?;
     let api = tokio::spawn(api.serve(shutdown.clone()));
+    let retention = tokio::spawn(
+        rcn_runtime::retention::Job::new(
+            SCHEMA,
+            pool.clone(),
+            ctx.config.retention.clone(),
+            retention::rules(),
+        )
+        .run_daily(shutdown.clone()),
+    );
     let desk = Arc::new(desk::Desk {
         pool: pool.clone(),
         js: ctx.jetstream(),
@@ -88,5 +101,18 @@ pub async fn run(ctx: Ctx, settings: Settings, shutdown: CancellationToken) -> a
     read_models::run(ctx.jetstream(), &subjects, &ctx.config, handlers, shutdown).await;
     api.await.context("monitor API task")??;
     desk.await.context("dead-letter desk task")??;
+    retention.await.context("retention task")?;
     Ok(())
+}
+
+/// The monitor's retention job (`rcn retention`), on a pool of its own.
+pub fn retention_job(
+    config: &Config,
+) -> futures::future::BoxFuture<'_, anyhow::Result<rcn_runtime::retention::Job>> {
+    Box::pin(rcn_runtime::retention::open_job(
+        config,
+        SCHEMA,
+        &MIGRATIONS,
+        retention::rules(),
+    ))
 }

@@ -11,9 +11,10 @@
 //!    monitor wrote into the old tables meanwhile is applied again to the new ones (the handlers
 //!    are idempotent, so messages applied twice change nothing).
 //!
-//! The dead-letter desk's log (who looked at or settled a dead letter) is not a read model: the
-//! swap copies it into the new schema. It never touches another service's schema or any
-//! stream's messages.
+//! The dead-letter desk's log (who looked at or settled a dead letter), the privacy officer's
+//! questions and the deletion log of the retention job are records, not read models: the swap
+//! copies them into the new schema as they are (retention, not a rebuild, decides when they go).
+//! It never touches another service's schema or any stream's messages.
 
 use std::time::Duration;
 
@@ -226,13 +227,7 @@ async fn swap(admin: &PgPool) -> anyhow::Result<()> {
         .await?;
     if live {
         // The dead-letter desk's log is a record, not a read model: it comes along as it is.
-        let has_log = sqlx::query_scalar!(
-            r#"SELECT to_regclass($1) IS NOT NULL AS "has_log!""#,
-            format!("{SCHEMA}.dead_letter_log")
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        if has_log {
+        if has_table(&mut tx, "dead_letter_log").await? {
             sqlx::query(&format!(
                 "INSERT INTO {REBUILD_SCHEMA}.dead_letter_log
                      (at, sequence, service, action, user_id, role, gemeentecode, why, person_keys)
@@ -243,18 +238,22 @@ async fn swap(admin: &PgPool) -> anyhow::Result<()> {
             .await?;
         }
         // So are the privacy officer's questions (migration 0005).
-        let has_questions = sqlx::query_scalar!(
-            r#"SELECT to_regclass($1) IS NOT NULL AS "has_questions!""#,
-            format!("{SCHEMA}.privacy_questions")
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        if has_questions {
+        if has_table(&mut tx, "privacy_questions").await? {
             sqlx::query(&format!(
                 "INSERT INTO {REBUILD_SCHEMA}.privacy_questions
                      (at, user_id, role, gemeentecode, person_key, question)
                  SELECT at, user_id, role, gemeentecode, person_key, question
                  FROM {SCHEMA}.privacy_questions ORDER BY id"
+            ))
+            .execute(&mut *tx)
+            .await?;
+        }
+        // And the retention job's deletion log: what it removed stays on record.
+        if has_table(&mut tx, "retention_log").await? {
+            sqlx::query(&format!(
+                "INSERT INTO {REBUILD_SCHEMA}.retention_log (run_id, run_at, class, rule, removed)
+                 SELECT run_id, run_at, class, rule, removed FROM {SCHEMA}.retention_log
+                 ON CONFLICT (run_id, class, rule) DO NOTHING"
             ))
             .execute(&mut *tx)
             .await?;
@@ -273,6 +272,16 @@ async fn swap(admin: &PgPool) -> anyhow::Result<()> {
         .execute(admin)
         .await?;
     Ok(())
+}
+
+/// Whether the live schema has `table` (an older one may lack a record table).
+async fn has_table(conn: &mut sqlx::PgConnection, table: &str) -> sqlx::Result<bool> {
+    sqlx::query_scalar!(
+        r#"SELECT to_regclass($1) IS NOT NULL AS "exists!""#,
+        format!("{SCHEMA}.{table}")
+    )
+    .fetch_one(conn)
+    .await
 }
 
 /// Recreates the durable consumer of `spec` to deliver from just after `end`. When the running

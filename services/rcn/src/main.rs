@@ -10,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use rcn::stack::{Prepared, Service, Stack};
+use rcn_contracts::dead_letters_api::DeadLetterAction;
 use rcn_runtime::Config;
 
 #[derive(Parser)]
@@ -90,7 +91,8 @@ enum Command {
         #[command(subcommand)]
         action: PrivacyAction,
     },
-    /// Inspect and replay the dead-letter queue (needs NATS_URL).
+    /// Inspect and replay the dead-letter queue (needs NATS_URL; show, replay and discard go
+    /// through the monitor's dead-letter desk as an RCN coordinator, and need the identity key).
     Dlq {
         #[command(subcommand)]
         action: DlqAction,
@@ -165,12 +167,38 @@ enum DlqAction {
         #[arg(long)]
         service: Option<String>,
     },
-    /// Show one dead letter with its payload (which may hold personal data).
-    Show { sequence: u64 },
-    /// Publish a dead letter to its original subject again and remove it from the queue.
-    Replay { sequence: u64 },
-    /// Remove a dead letter from the queue without handling it.
-    Discard { sequence: u64 },
+    /// Show one dead letter with its payload (which may hold personal data). The monitor's
+    /// dead-letter desk logs the read, with who and why, before it answers.
+    Show {
+        sequence: u64,
+        #[command(flatten)]
+        desk: DeskFlags,
+    },
+    /// Publish a dead letter to its original subject again and remove it from the queue
+    /// (through the desk, logged with who and why).
+    Replay {
+        sequence: u64,
+        #[command(flatten)]
+        desk: DeskFlags,
+    },
+    /// Remove a dead letter from the queue without handling it (through the desk, logged with
+    /// who and why).
+    Discard {
+        sequence: u64,
+        #[command(flatten)]
+        desk: DeskFlags,
+    },
+}
+
+/// Who acts at the dead-letter desk, and why: both kept in its log.
+#[derive(clap::Args)]
+struct DeskFlags {
+    /// The RCN coordinator acting (their account id), logged with the action.
+    #[arg(long)]
+    user: String,
+    /// Why the payload is needed, or why the letter is replayed or discarded; logged with it.
+    #[arg(long)]
+    why: String,
 }
 
 #[derive(Subcommand)]
@@ -378,6 +406,14 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Dlq { action } => {
+            // The desk's flags and the identity key are checked before anything is asked.
+            if let DlqAction::Show { sequence, desk }
+            | DlqAction::Replay { sequence, desk }
+            | DlqAction::Discard { sequence, desk } = &action
+            {
+                rcn::dlq::check(*sequence, &desk.user, &desk.why)?;
+                config.identity_signer()?;
+            }
             let nats = rcn_runtime::nats::connect_as(
                 config.nats_url()?,
                 &config.nats_auth,
@@ -385,7 +421,7 @@ async fn main() -> anyhow::Result<()> {
                 Duration::from_secs(5),
             )
             .await?;
-            let js = async_nats::jetstream::new(nats);
+            let js = async_nats::jetstream::new(nats.clone());
             let subjects = config.region.subjects();
             match action {
                 DlqAction::List { service } => {
@@ -402,29 +438,32 @@ async fn main() -> anyhow::Result<()> {
                     }
                     println!("{} dead letter(s)", letters.len());
                 }
-                DlqAction::Show { sequence } => {
-                    let l = rcn::dlq::get(&js, &subjects, sequence).await?;
+                DlqAction::Show { sequence, desk } => {
+                    let signer = config.identity_signer()?;
+                    let desk_client = rcn::dlq::Desk::new(&nats, &subjects, signer, &desk.user)?;
+                    let shown = desk_client.show(sequence, &desk.why).await?;
+                    print!("{}", rcn::dlq::describe(&shown));
+                }
+                DlqAction::Replay { sequence, desk } => {
+                    let signer = config.identity_signer()?;
+                    let desk_client = rcn::dlq::Desk::new(&nats, &subjects, signer, &desk.user)?;
+                    let done = desk_client
+                        .settle(sequence, &desk.why, DeadLetterAction::Replayed)
+                        .await?;
                     println!(
-                        "sequence:         {}\nservice:          {}\noriginal subject: {}\noriginal id:      {}\ndeliveries:       {}\ntime:             {}\nerror:            {}\n",
-                        l.sequence,
-                        l.service,
-                        l.original_subject,
-                        l.original_msg_id.as_deref().unwrap_or("-"),
-                        l.delivered,
-                        l.time,
-                        l.error
+                        "replayed dead letter {sequence} (of {}), recorded as {} at {}",
+                        done.settled.service, done.settled.by, done.settled.at
                     );
-                    println!("{}", String::from_utf8_lossy(&l.payload));
                 }
-                DlqAction::Replay { sequence } => {
-                    let l = rcn::dlq::replay(&js, &subjects, sequence).await?;
-                    println!("replayed dead letter {sequence} to {}", l.original_subject);
-                }
-                DlqAction::Discard { sequence } => {
-                    let l = rcn::dlq::discard(&js, &subjects, sequence).await?;
+                DlqAction::Discard { sequence, desk } => {
+                    let signer = config.identity_signer()?;
+                    let desk_client = rcn::dlq::Desk::new(&nats, &subjects, signer, &desk.user)?;
+                    let done = desk_client
+                        .settle(sequence, &desk.why, DeadLetterAction::Discarded)
+                        .await?;
                     println!(
-                        "discarded dead letter {sequence} (of {}, from {})",
-                        l.service, l.original_subject
+                        "discarded dead letter {sequence} (of {}), recorded as {} at {}",
+                        done.settled.service, done.settled.by, done.settled.at
                     );
                 }
             }
@@ -644,4 +683,54 @@ async fn demo_token(config: &Config) -> anyhow::Result<String> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     anyhow::bail!("the gateway's schema did not appear")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `rcn dlq show|replay|discard` cannot be run without saying who acts and why.
+    #[test]
+    fn the_desk_commands_require_user_and_why() {
+        for verb in ["show", "replay", "discard"] {
+            let missing = Cli::try_parse_from(["rcn", "dlq", verb, "7", "--user", "rcn"])
+                .err()
+                .unwrap_or_else(|| panic!("{verb} without --why is refused"))
+                .to_string();
+            assert!(missing.contains("--why"), "{missing}");
+            let missing = Cli::try_parse_from(["rcn", "dlq", verb, "7", "--why", "uitzoeken"])
+                .err()
+                .unwrap_or_else(|| panic!("{verb} without --user is refused"))
+                .to_string();
+            assert!(missing.contains("--user"), "{missing}");
+            let bad = Cli::try_parse_from([
+                "rcn",
+                "dlq",
+                verb,
+                "seven",
+                "--user",
+                "rcn",
+                "--why",
+                "uitzoeken",
+            ])
+            .err()
+            .unwrap_or_else(|| panic!("{verb} with a sequence that is no number is refused"))
+            .to_string();
+            assert!(bad.contains("seven"), "{bad}");
+            assert!(
+                Cli::try_parse_from([
+                    "rcn",
+                    "dlq",
+                    verb,
+                    "7",
+                    "--user",
+                    "rcn",
+                    "--why",
+                    "uitzoeken"
+                ])
+                .is_ok()
+            );
+        }
+        assert!(Cli::try_parse_from(["rcn", "dlq", "list"]).is_ok());
+    }
 }

@@ -46,8 +46,9 @@ pub struct Service {
     /// role before the services start ([`crate::provision`]).
     pub migrations: fn() -> &'static Migrator,
     /// Its retention job over its own schema (`rcn retention`), when it keeps personal data;
-    /// `None` for the gateway (no data about the people in aftercare) and the monitor (its
-    /// aggregates stay). The services with one also answer `retention_log`
+    /// `None` for the gateway (no data about the people in aftercare). The monitor's job removes
+    /// only its dead-letter desk's log and privacy questions (its aggregates stay). The services
+    /// with one also answer `retention_log`
     /// (`rcn_contracts::retention::retention_log_subjects` lists them).
     pub retention: Option<RetentionJob>,
 }
@@ -118,7 +119,7 @@ pub static REGISTRY: &[Service] = &[
         },
         resources: rcn_monitor::nats_resources,
         migrations: || &rcn_monitor::MIGRATIONS,
-        retention: None,
+        retention: Some(rcn_monitor::retention_job),
     },
 ];
 
@@ -321,6 +322,31 @@ mod tests {
         assert_eq!(
             Service::named("gatway").unwrap_err(),
             "unknown service \"gatway\"; choose from intake, router, casework, procesregie, gateway, monitor"
+        );
+    }
+
+    /// `rcn retention` runs the registry's jobs; the portal's *Verwijderlogboek* asks
+    /// `retention_log_subjects`: the same services, or a deletion log is missing from one.
+    #[test]
+    fn every_service_with_a_retention_job_answers_its_deletion_log() {
+        let mut with_job: Vec<_> = Service::all()
+            .iter()
+            .filter(|s| s.retention.is_some())
+            .map(|s| s.name)
+            .collect();
+        let subjects = rcn_contracts::Region::parse("kennemerland")
+            .unwrap()
+            .subjects();
+        let mut answering: Vec<_> = rcn_contracts::retention::retention_log_subjects(&subjects)
+            .iter()
+            .map(|(name, _)| *name)
+            .collect();
+        with_job.sort_unstable();
+        answering.sort_unstable();
+        assert_eq!(answering, with_job);
+        assert!(
+            with_job.contains(&"monitor"),
+            "the monitor keeps a desk log"
         );
     }
 

@@ -71,12 +71,14 @@ pub const MAX_LOG_LINES: u32 = 1_000;
 
 /// Every service with a retention job, with the subject it answers its deletion log on: the one
 /// list the portal and the CLI ask.
-pub fn retention_log_subjects(subjects: &crate::Subjects) -> [(&'static str, String); 4] {
+pub fn retention_log_subjects(subjects: &crate::Subjects) -> [(&'static str, String); 5] {
     [
         ("intake", subjects.intake_api(RETENTION_LOG_VERB)),
         ("router", subjects.router_api(RETENTION_LOG_VERB)),
         ("casework", subjects.casework_api(RETENTION_LOG_VERB)),
         ("procesregie", subjects.procesregie_api(RETENTION_LOG_VERB)),
+        // The dead-letter desk's log and the privacy questions (its service rcn-dead-letters).
+        ("monitor", subjects.monitor_api(RETENTION_LOG_VERB)),
     ]
 }
 

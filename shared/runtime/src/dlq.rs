@@ -2,8 +2,9 @@
 //! original subject and payload, so the RCN can see it and replay it once the cause is fixed.
 //!
 //! [`publish`] stores a letter (the consumer loop); [`list`], [`get`], [`replay`] and [`discard`]
-//! are the one way to read and settle them, used by the operator's `rcn dlq` and by the RCN's
-//! dead-letter desk (served by the monitor to the portal). A replay is published with a new
+//! are the one way to read and settle them, used by the RCN's dead-letter desk (served by the
+//! monitor to the portal and to `rcn dlq show|replay|discard`, which log who did what) and by
+//! the operator's `rcn dlq list` (no payloads). A replay is published with a new
 //! `Nats-Msg-Id` (`replay:<stream>:<seq>`): the original id may still be inside the duplicate
 //! window, and consumers are idempotent on natural keys anyway. A letter is deleted only after
 //! the replay's PubAck. Nothing here logs a payload: it may hold personal data.

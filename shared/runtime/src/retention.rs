@@ -252,13 +252,17 @@ impl std::fmt::Debug for Rule {
 }
 
 /// The append-only logs every service that shows personal data keeps in its own schema: its
-/// `access_log` (reads) and its `privacy_questions` (the privacy officer's questions). Both go
+/// `access_log` (reads), its `privacy_questions` (the privacy officer's questions), and the
+/// monitor's `dead_letter_log` (its dead-letter desk's access log: who inspected, replayed or
+/// discarded a letter, with the letter's person pseudonyms). All go
 /// `RCN_RETENTION_ACCESS_LOG_YEARS` after they were written, by the same statement, so the
-/// services share these rules rather than each writing them out.
+/// services share these rules rather than each writing them out. Each table has an `id` key and
+/// an `at` time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AppendOnlyLog {
     AccessLog,
     PrivacyQuestions,
+    DeadLetterLog,
 }
 
 impl AppendOnlyLog {
@@ -266,6 +270,7 @@ impl AppendOnlyLog {
         match self {
             Self::AccessLog => "access_log",
             Self::PrivacyQuestions => "privacy_questions",
+            Self::DeadLetterLog => "dead_letter_log",
         }
     }
 
@@ -286,6 +291,18 @@ impl AppendOnlyLog {
                 candidates: None,
                 apply: |conn, c, _, limit| {
                     Box::pin(Self::PrivacyQuestions.delete_expired(
+                        conn,
+                        c.access_logged_before,
+                        limit,
+                    ))
+                },
+            },
+            Self::DeadLetterLog => Rule {
+                class: RecordClass::AccessLog,
+                rule: "dead-letter desk log rows, years after they were written",
+                candidates: None,
+                apply: |conn, c, _, limit| {
+                    Box::pin(Self::DeadLetterLog.delete_expired(
                         conn,
                         c.access_logged_before,
                         limit,

@@ -151,6 +151,7 @@ fn service_in_dutch(service: &str) -> &'static str {
         "router" => "Routering",
         "casework" => "Casussen (gemeenten)",
         "procesregie" => "Procesregie",
+        "monitor" => "Monitor (dode berichten)",
         _ => "Onbekend onderdeel",
     }
 }
@@ -210,6 +211,9 @@ fn rule_in_dutch(rule: &str) -> String {
         "privacy questions, years after they were asked" => {
             "Privacyvragen (wie heeft ingezien, inzageverzoeken), jaren na de vraag"
         }
+        "dead-letter desk log rows, years after they were written" => {
+            "Regels van het logboek van de dode berichten (ingezien, opnieuw aangeboden, weggegooid), jaren na vastlegging"
+        }
         other => other,
     };
     if skipped {
@@ -237,6 +241,17 @@ mod tests {
             "{skipped}"
         );
         assert_eq!(rule_in_dutch("a rule still new"), "a rule still new");
+        // Every rule the services' jobs can write has its Dutch, the monitor's too.
+        for rule in [
+            rcn_runtime::retention::AppendOnlyLog::AccessLog,
+            rcn_runtime::retention::AppendOnlyLog::PrivacyQuestions,
+            rcn_runtime::retention::AppendOnlyLog::DeadLetterLog,
+        ]
+        .map(|log| log.rule().rule)
+        {
+            assert_ne!(rule_in_dutch(rule), rule, "{rule} has no Dutch");
+        }
+        assert_eq!(service_in_dutch("monitor"), "Monitor (dode berichten)");
         assert!(
             rule_in_dutch(
                 "watched cases with conditions and suggestions, years after the case closed"

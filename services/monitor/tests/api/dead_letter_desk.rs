@@ -28,7 +28,7 @@ fn coordinator() -> Identity {
     }
 }
 
-async fn ask<T: serde::de::DeserializeOwned>(
+pub(crate) async fn ask<T: serde::de::DeserializeOwned>(
     monitor: &TestMonitor,
     subject: String,
     who: &Identity,

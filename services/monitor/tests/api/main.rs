@@ -5,4 +5,5 @@ mod dead_letter_desk;
 mod helpers;
 mod monitor_figures;
 mod monitor_read_models;
+mod retention;
 mod story;

@@ -652,6 +652,13 @@ pub(super) fn channels(s: &Subjects, gm: &Gemeentecode) -> Vec<Channel> {
             request("WhoSawRequest", "WhoSawReply"),
         ),
         channel(
+            "monitorRetentionLog",
+            "monitor_api",
+            s.monitor_api(crate::retention::RETENTION_LOG_VERB),
+            "Request-reply for the privacy officer and the administrator (caller in header Rcn-Identity, service rcn-dead-letters): the monitor's deletion log (its dead-letter desk's log and privacy questions), newest first.",
+            request("RetentionLogRequest", "RetentionLogReply"),
+        ),
+        channel(
             "deadLettersList",
             "dead_letters_list",
             s.dead_letters_list(),
