@@ -312,43 +312,32 @@ async fn notices_received(
         .collect())
 }
 
-/// The nearest-rank percentile `p` of a histogram (bucket → count): the bucket holding it.
-fn histogram_percentile(h: &BTreeMap<i64, u64>, p: f64) -> Option<i64> {
-    let total: u64 = h.values().sum();
-    if total == 0 {
-        return None;
-    }
-    let rank = ((p * total as f64).ceil() as u64).clamp(1, total);
-    let mut seen = 0;
-    h.iter().find_map(|(bucket, n)| {
-        seen += n;
-        (seen >= rank).then_some(*bucket)
-    })
-}
+/// One row of a duration figure as the database computes it: period, municipality (`None`: the
+/// region), count, p50 and p90.
+type DurationRow = (NaiveDate, Option<Gemeentecode>, i64, i64, i64);
 
-/// One row of a duration histogram: period, municipality, bucket, count.
-type HistogramRow = (NaiveDate, Option<Gemeentecode>, i64, i64);
-
-/// Durations from the rows of a histogram counter table, per period and municipality.
-fn durations(rows: Vec<HistogramRow>, scope: &Scope) -> Vec<DurationFigure> {
-    let mut b: Buckets<NaiveDate, BTreeMap<i64, u64>> = Buckets::new(scope);
-    for (period, gm, bucket, n) in rows {
-        if n > 0 {
-            b.add(period, gm, |h| *h.entry(bucket).or_default() += n as u64);
-        }
-    }
-    b.rows
-        .into_iter()
-        .map(|((period, gemeentecode), h)| DurationFigure {
+fn durations(rows: Vec<DurationRow>) -> Vec<DurationFigure> {
+    rows.into_iter()
+        .map(|(period, gemeentecode, count, p50, p90)| DurationFigure {
             period,
             gemeentecode,
-            count: h.values().sum(),
-            p50_seconds: histogram_percentile(&h, 0.5).unwrap_or(0),
-            p90_seconds: histogram_percentile(&h, 0.9).unwrap_or(0),
+            count: u64::try_from(count).unwrap_or(0),
+            p50_seconds: p50,
+            p90_seconds: p90,
         })
         .collect()
 }
 
+/// Notice → routing decision, per period and municipality, with its p50 and p90.
+///
+/// The duration figures are histograms (`monitor_bucket`) and their percentiles are computed in
+/// the database, so a request receives one row per period and municipality instead of every
+/// bucket: the counts are summed per bucket over the range (whole periods from their own rows,
+/// the partial ends from day rows, see [`Levels`]), per municipality and for the region
+/// (`GROUPING SETS`; a notice without a municipality counts for the region only; a
+/// municipality's scope, `$8`, reads only its rows and gets no region row); a running sum in
+/// bucket order finds the nearest rank `ceil(p × count)`, and the answer is the lower bound of
+/// the first bucket whose running sum reaches it. A period without any duration has no row.
 async fn time_to_routing(
     c: &mut Conn,
     p: Period,
@@ -356,17 +345,35 @@ async fn time_to_routing(
 ) -> Result<Vec<DurationFigure>, sqlx::Error> {
     let l = Levels::new(p.granularity, p.from, p.to);
     let rows = sqlx::query!(
-        r#"SELECT start AS "period!", NULLIF(gemeentecode, '') AS "gemeentecode: Gemeentecode",
-                  bucket AS "bucket!", sum(n)::bigint AS "n!"
-           FROM n_routing_time
-           WHERE level = $1 AND start >= $2 AND start < $3
-           GROUP BY 1, 2, 3
-           UNION ALL
-           SELECT date_trunc($1, start::timestamp)::date, NULLIF(gemeentecode, ''), bucket,
-                  sum(n)::bigint
-           FROM n_routing_time
-           WHERE level = 'day' AND (start BETWEEN $4 AND $5 OR start BETWEEN $6 AND $7)
-           GROUP BY 1, 2, 3"#,
+        r#"WITH counted AS (
+                  SELECT start AS period, gemeentecode, bucket, n
+                  FROM n_routing_time
+                  WHERE level = $1 AND start >= $2 AND start < $3 AND n > 0
+                    AND ($8::text IS NULL OR gemeentecode = $8)
+                  UNION ALL
+                  SELECT date_trunc($1, start::timestamp)::date, gemeentecode, bucket, n
+                  FROM n_routing_time
+                  WHERE level = 'day' AND (start BETWEEN $4 AND $5 OR start BETWEEN $6 AND $7)
+                    AND n > 0 AND ($8::text IS NULL OR gemeentecode = $8)),
+              histogram AS (
+                  SELECT period, CASE WHEN GROUPING(gemeentecode) = 0 THEN gemeentecode END AS gm,
+                         bucket, sum(n) AS n
+                  FROM counted
+                  GROUP BY GROUPING SETS ((period, gemeentecode, bucket), (period, bucket))
+                  HAVING CASE WHEN GROUPING(gemeentecode) = 0 THEN gemeentecode <> ''
+                              ELSE $8::text IS NULL END),
+              running AS (
+                  SELECT period, gm, bucket,
+                         sum(n) OVER (PARTITION BY period, gm ORDER BY bucket) AS seen,
+                         sum(n) OVER (PARTITION BY period, gm) AS total
+                  FROM histogram)
+           SELECT period AS "period!", gm AS "gemeentecode: Gemeentecode",
+                  max(total)::bigint AS "count!",
+                  min(bucket) FILTER (WHERE seen >= greatest(ceil(0.5 * total), 1)) AS "p50!",
+                  min(bucket) FILTER (WHERE seen >= greatest(ceil(0.9 * total), 1)) AS "p90!"
+           FROM running
+           GROUP BY period, gm
+           ORDER BY period, gm COLLATE "C" NULLS FIRST"#,
         l.level,
         l.whole_from,
         l.whole_to,
@@ -374,17 +381,18 @@ async fn time_to_routing(
         l.head_to,
         l.tail_from,
         l.tail_to,
+        scope.gemeentecode.as_ref().map(Gemeentecode::as_str),
     )
     .fetch_all(&mut *c)
     .await?;
     Ok(durations(
         rows.into_iter()
-            .map(|r| (r.period, r.gemeentecode, r.bucket, r.n))
+            .map(|r| (r.period, r.gemeentecode, r.count, r.p50, r.p90))
             .collect(),
-        scope,
     ))
 }
 
+/// Notice → first claim: the statement of [`time_to_routing`], over `n_claim_time`.
 async fn time_to_first_claim(
     c: &mut Conn,
     p: Period,
@@ -392,17 +400,35 @@ async fn time_to_first_claim(
 ) -> Result<Vec<DurationFigure>, sqlx::Error> {
     let l = Levels::new(p.granularity, p.from, p.to);
     let rows = sqlx::query!(
-        r#"SELECT start AS "period!", NULLIF(gemeentecode, '') AS "gemeentecode: Gemeentecode",
-                  bucket AS "bucket!", sum(n)::bigint AS "n!"
-           FROM n_claim_time
-           WHERE level = $1 AND start >= $2 AND start < $3
-           GROUP BY 1, 2, 3
-           UNION ALL
-           SELECT date_trunc($1, start::timestamp)::date, NULLIF(gemeentecode, ''), bucket,
-                  sum(n)::bigint
-           FROM n_claim_time
-           WHERE level = 'day' AND (start BETWEEN $4 AND $5 OR start BETWEEN $6 AND $7)
-           GROUP BY 1, 2, 3"#,
+        r#"WITH counted AS (
+                  SELECT start AS period, gemeentecode, bucket, n
+                  FROM n_claim_time
+                  WHERE level = $1 AND start >= $2 AND start < $3 AND n > 0
+                    AND ($8::text IS NULL OR gemeentecode = $8)
+                  UNION ALL
+                  SELECT date_trunc($1, start::timestamp)::date, gemeentecode, bucket, n
+                  FROM n_claim_time
+                  WHERE level = 'day' AND (start BETWEEN $4 AND $5 OR start BETWEEN $6 AND $7)
+                    AND n > 0 AND ($8::text IS NULL OR gemeentecode = $8)),
+              histogram AS (
+                  SELECT period, CASE WHEN GROUPING(gemeentecode) = 0 THEN gemeentecode END AS gm,
+                         bucket, sum(n) AS n
+                  FROM counted
+                  GROUP BY GROUPING SETS ((period, gemeentecode, bucket), (period, bucket))
+                  HAVING CASE WHEN GROUPING(gemeentecode) = 0 THEN gemeentecode <> ''
+                              ELSE $8::text IS NULL END),
+              running AS (
+                  SELECT period, gm, bucket,
+                         sum(n) OVER (PARTITION BY period, gm ORDER BY bucket) AS seen,
+                         sum(n) OVER (PARTITION BY period, gm) AS total
+                  FROM histogram)
+           SELECT period AS "period!", gm AS "gemeentecode: Gemeentecode",
+                  max(total)::bigint AS "count!",
+                  min(bucket) FILTER (WHERE seen >= greatest(ceil(0.5 * total), 1)) AS "p50!",
+                  min(bucket) FILTER (WHERE seen >= greatest(ceil(0.9 * total), 1)) AS "p90!"
+           FROM running
+           GROUP BY period, gm
+           ORDER BY period, gm COLLATE "C" NULLS FIRST"#,
         l.level,
         l.whole_from,
         l.whole_to,
@@ -410,14 +436,14 @@ async fn time_to_first_claim(
         l.head_to,
         l.tail_from,
         l.tail_to,
+        scope.gemeentecode.as_ref().map(Gemeentecode::as_str),
     )
     .fetch_all(&mut *c)
     .await?;
     Ok(durations(
         rows.into_iter()
-            .map(|r| (r.period, r.gemeentecode, r.bucket, r.n))
+            .map(|r| (r.period, r.gemeentecode, r.count, r.p50, r.p90))
             .collect(),
-        scope,
     ))
 }
 
@@ -754,12 +780,16 @@ async fn forwards(
     ))
 }
 
+/// Dead letters per period of their local day and service. The range is bound as the instants
+/// of its first and last local midnight, so the walk is an index range scan of `dead_letters_at`
+/// rather than a cast of every row's time (which no index serves).
 async fn dead_letters(c: &mut Conn, p: Period) -> Result<Vec<DeadLetterCount>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"SELECT date_trunc($1, at AT TIME ZONE 'Europe/Amsterdam')::date AS "period!",
                   service, count(*) AS "count!"
            FROM dead_letters
-           WHERE (at AT TIME ZONE 'Europe/Amsterdam')::date BETWEEN $2 AND $3
+           WHERE at >= $2::date::timestamp AT TIME ZONE 'Europe/Amsterdam'
+             AND at < ($3::date + 1)::timestamp AT TIME ZONE 'Europe/Amsterdam'
            GROUP BY 1, 2 ORDER BY 1, 2"#,
         p.granularity.as_str(),
         p.from,

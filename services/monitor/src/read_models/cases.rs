@@ -3,10 +3,11 @@
 //! closed state and expected release are each last-writer-wins by (event time, event id), so the
 //! events may arrive in any order. Events this monitor does not know are skipped.
 //!
-//! A batch is decoded first and then written in at most seven statements, one per column group or
-//! history table, whatever its size: each statement reduces the batch's events of one case the
-//! way applying them one after another would (latest wins, earliest first opening), so a batch
-//! gives the same rows as its events one by one. The counters are then refreshed only for the
+//! A batch is decoded first and then written in at most four statements, whatever its size: one
+//! for the case rows (a case new to the monitor is inserted whole, a known one has each column
+//! group replaced where the batch's is newer) and one per history table. Each reduces the batch's
+//! events of one case the way applying them one after another would (latest wins, earliest first
+//! opening), so a batch gives the same rows as its events one by one. The counters are then refreshed only for the
 //! figures each event can change ([`figures_of`]), and for every figure of a case whose
 //! municipality the batch changed.
 
@@ -324,24 +325,86 @@ impl Changes {
         if self.municipality.case_id.is_empty() {
             return Ok(touched);
         }
-        // Every event names the case's municipality, so this also makes the row of a case whose
-        // first event to arrive is not its opening. A case that is new or moved to another
-        // municipality moves in every figure.
+        // One statement for the case rows, whatever the batch holds: each column group reduced
+        // over the batch's events of a case (latest municipality, state and release; earliest
+        // first opening), then a case new to the monitor is inserted whole, and a known case has
+        // each group replaced only where the batch's is newer (the first opening: earlier), so a
+        // redelivered or older event changes nothing. Every event names the case's municipality,
+        // so this also makes the row of a case whose first event to arrive is not its opening.
+        // A case that is new or moved to another municipality moves in every figure.
         let m = &self.municipality;
+        let o = &self.first_opened;
+        let s = &self.state;
+        let r = &self.release;
         let moved = sqlx::query_scalar!(
             r#"WITH batch AS (
                    SELECT DISTINCT ON (case_id) case_id, gemeentecode, at, event_id
                    FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::uuid[])
                         AS b(case_id, gemeentecode, at, event_id)
                    ORDER BY case_id, at DESC, event_id DESC),
+                   first_opened AS (
+                   SELECT DISTINCT ON (case_id) case_id, opened_at, received_at
+                   FROM unnest($5::uuid[], $6::timestamptz[], $7::timestamptz[])
+                        AS o(case_id, opened_at, received_at)
+                   ORDER BY case_id, opened_at),
+                   state AS (
+                   SELECT DISTINCT ON (case_id) case_id, at, event_id, closed, reason
+                   FROM unnest($8::uuid[], $9::timestamptz[], $10::uuid[], $11::bool[], $12::text[])
+                        AS s(case_id, at, event_id, closed, reason)
+                   ORDER BY case_id, at DESC, event_id DESC),
+                   release AS (
+                   SELECT DISTINCT ON (case_id) case_id, release_on, spoed, at, event_id
+                   FROM unnest($13::uuid[], $14::date[], $15::bool[], $16::timestamptz[], $17::uuid[])
+                        AS r(case_id, release_on, spoed, at, event_id)
+                   ORDER BY case_id, at DESC, event_id DESC),
                    before AS (SELECT c.case_id, c.gemeentecode FROM cases c JOIN batch USING (case_id)),
                    changed AS (
-                   INSERT INTO cases (case_id, gemeentecode, gemeente_at, gemeente_event)
-                   SELECT case_id, gemeentecode, at, event_id FROM batch
-                   ON CONFLICT (case_id) DO UPDATE
-                   SET gemeentecode = EXCLUDED.gemeentecode, gemeente_at = EXCLUDED.gemeente_at,
-                       gemeente_event = EXCLUDED.gemeente_event
-                   WHERE (EXCLUDED.gemeente_at, EXCLUDED.gemeente_event) > (cases.gemeente_at, cases.gemeente_event)
+                   INSERT INTO cases AS c (case_id, gemeentecode, gemeente_at, gemeente_event,
+                                           first_opened_at, notice_received_at,
+                                           opened_at, closed, close_reason, state_at, state_event,
+                                           release_on, spoed, release_at, release_event)
+                   SELECT b.case_id, b.gemeentecode, b.at, b.event_id,
+                          o.opened_at, o.received_at,
+                          CASE WHEN NOT s.closed THEN s.at END, COALESCE(s.closed, false), s.reason,
+                          s.at, s.event_id,
+                          r.release_on, COALESCE(r.spoed, false), r.at, r.event_id
+                   FROM batch b LEFT JOIN first_opened o USING (case_id)
+                        LEFT JOIN state s USING (case_id) LEFT JOIN release r USING (case_id)
+                   ON CONFLICT (case_id) DO UPDATE SET
+                       -- Each group: the newer of the batch's and the row's (the first opening:
+                       -- the earlier); an opening (also a reopening) sets when the case was
+                       -- opened, a closure keeps it.
+                       (gemeentecode, gemeente_at, gemeente_event) = (
+                           SELECT * FROM (VALUES
+                               (EXCLUDED.gemeentecode, EXCLUDED.gemeente_at, EXCLUDED.gemeente_event),
+                               (c.gemeentecode, c.gemeente_at, c.gemeente_event)) AS g(code, at, event)
+                           ORDER BY at DESC, event DESC LIMIT 1),
+                       (first_opened_at, notice_received_at) = (
+                           SELECT * FROM (VALUES
+                               (EXCLUDED.first_opened_at, EXCLUDED.notice_received_at),
+                               (c.first_opened_at, c.notice_received_at)) AS o(opened_at, received_at)
+                           ORDER BY opened_at NULLS LAST LIMIT 1),
+                       (opened_at, closed, close_reason, state_at, state_event) = (
+                           SELECT * FROM (VALUES
+                               (CASE WHEN EXCLUDED.closed THEN c.opened_at ELSE EXCLUDED.state_at END,
+                                EXCLUDED.closed, EXCLUDED.close_reason, EXCLUDED.state_at, EXCLUDED.state_event),
+                               (c.opened_at, c.closed, c.close_reason, c.state_at, c.state_event))
+                               AS s(opened_at, closed, reason, at, event)
+                           ORDER BY at DESC NULLS LAST, event DESC LIMIT 1),
+                       (release_on, spoed, release_at, release_event) = (
+                           SELECT * FROM (VALUES
+                               (EXCLUDED.release_on, EXCLUDED.spoed, EXCLUDED.release_at, EXCLUDED.release_event),
+                               (c.release_on, c.spoed, c.release_at, c.release_event))
+                               AS r(release_on, spoed, at, event)
+                           ORDER BY at DESC NULLS LAST, event DESC LIMIT 1)
+                   -- Only rows the batch changes: a redelivery writes nothing.
+                   WHERE (EXCLUDED.gemeente_at, EXCLUDED.gemeente_event) > (c.gemeente_at, c.gemeente_event)
+                      OR EXCLUDED.first_opened_at < c.first_opened_at
+                      OR (EXCLUDED.state_at, EXCLUDED.state_event) > (c.state_at, c.state_event)
+                      OR (EXCLUDED.release_at, EXCLUDED.release_event) > (c.release_at, c.release_event)
+                      OR c.first_opened_at IS NULL AND EXCLUDED.first_opened_at IS NOT NULL
+                      OR c.state_at IS NULL AND EXCLUDED.state_at IS NOT NULL
+                      OR c.release_at IS NULL AND EXCLUDED.release_at IS NOT NULL
                    RETURNING case_id, gemeentecode)
                SELECT changed.case_id AS "case_id!"
                FROM changed LEFT JOIN before USING (case_id)
@@ -350,70 +413,24 @@ impl Changes {
             &m.gemeentecode as &[Gemeentecode],
             &m.at,
             &m.event_id,
+            &o.case_id,
+            &o.opened_at,
+            &o.received_at,
+            &s.case_id,
+            &s.at,
+            &s.event_id,
+            &s.closed,
+            &s.reason as &[Option<CloseReason>],
+            &r.case_id,
+            &r.release_on as &[Option<NaiveDate>],
+            &r.spoed,
+            &r.at,
+            &r.event_id,
         )
         .fetch_all(&mut *tx)
         .await?;
         for case in &moved {
             touched.add(case, &Figure::CASE);
-        }
-        let o = &self.first_opened;
-        if !o.case_id.is_empty() {
-            sqlx::query!(
-                "UPDATE cases SET first_opened_at = o.opened_at, notice_received_at = o.received_at
-                 FROM (SELECT DISTINCT ON (case_id) case_id, opened_at, received_at
-                       FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[])
-                            AS o(case_id, opened_at, received_at)
-                       ORDER BY case_id, opened_at) o
-                 WHERE cases.case_id = o.case_id
-                   AND (cases.first_opened_at IS NULL OR o.opened_at < cases.first_opened_at)",
-                &o.case_id,
-                &o.opened_at,
-                &o.received_at,
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
-        let s = &self.state;
-        if !s.case_id.is_empty() {
-            // An opening (also a reopening) sets when the case was opened; a closure keeps it.
-            sqlx::query!(
-                "UPDATE cases SET opened_at = CASE WHEN s.closed THEN cases.opened_at ELSE s.at END,
-                                  closed = s.closed, close_reason = s.reason,
-                                  state_at = s.at, state_event = s.event_id
-                 FROM (SELECT DISTINCT ON (case_id) case_id, at, event_id, closed, reason
-                       FROM unnest($1::uuid[], $2::timestamptz[], $3::uuid[], $4::bool[], $5::text[])
-                            AS s(case_id, at, event_id, closed, reason)
-                       ORDER BY case_id, at DESC, event_id DESC) s
-                 WHERE cases.case_id = s.case_id
-                   AND (cases.state_at IS NULL OR (s.at, s.event_id) > (cases.state_at, cases.state_event))",
-                &s.case_id,
-                &s.at,
-                &s.event_id,
-                &s.closed,
-                &s.reason as &[Option<CloseReason>],
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
-        let r = &self.release;
-        if !r.case_id.is_empty() {
-            sqlx::query!(
-                "UPDATE cases SET release_on = r.release_on, spoed = r.spoed, release_at = r.at,
-                                  release_event = r.event_id
-                 FROM (SELECT DISTINCT ON (case_id) case_id, release_on, spoed, at, event_id
-                       FROM unnest($1::uuid[], $2::date[], $3::bool[], $4::timestamptz[], $5::uuid[])
-                            AS r(case_id, release_on, spoed, at, event_id)
-                       ORDER BY case_id, at DESC, event_id DESC) r
-                 WHERE cases.case_id = r.case_id
-                   AND (cases.release_at IS NULL OR (r.at, r.event_id) > (cases.release_at, cases.release_event))",
-                &r.case_id,
-                &r.release_on as &[Option<NaiveDate>],
-                &r.spoed,
-                &r.at,
-                &r.event_id,
-            )
-            .execute(&mut *tx)
-            .await?;
         }
         let h = &self.statuses;
         if !h.event_id.is_empty() {

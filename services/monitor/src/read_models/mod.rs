@@ -23,7 +23,7 @@ use sqlx::PgPool;
 pub const SERVICE: &str = "monitor";
 
 /// The smallest batch the monitor's consumers take (`RCN_CONSUMER_BATCH` when larger). A
-/// batch's cost is mostly its statements, not its size: up to seven writes and eight counter
+/// batch's cost is mostly its statements, not its size: up to four writes and eight counter
 /// refreshes, each planned and run once for the whole batch. During a back-fill or catch-up,
 /// large batches keep the projections ahead; in live traffic a batch is what is ready, often one
 /// message.

@@ -366,6 +366,118 @@ async fn every_figure_of_a_hand_built_december_has_its_known_answer() {
     monitor.stop().await;
 }
 
+/// The percentiles of a duration figure, computed by the database from the histogram's buckets:
+/// nearest rank `ceil(p × count)`, answered with the lower bound of the bucket holding it.
+#[tokio::test]
+async fn percentiles_are_the_bucket_holding_the_nearest_rank() {
+    use chrono::Duration;
+    use rcn_contracts::events::RoutingOutcome;
+    use rcn_contracts::monitor_api::Granularity;
+    use rcn_monitor::figures::Period;
+
+    let mut monitor = TestMonitor::spawn(settings()).await;
+    let mut st = story::Story::new(&monitor.subjects);
+    // (received, municipality or None for out of region, seconds to the decision, how many):
+    // buckets 5, 45, 30 (counted for the region only), 120, 7 200 and 259 200 (3 days).
+    let routings: [(&str, Option<&str>, i64, usize); 6] = [
+        ("2026-12-01T09:00:00Z", Some(HAARLEM), 5, 4),
+        ("2026-12-05T09:00:00Z", Some(VELSEN), 45, 1),
+        ("2026-12-07T09:00:00Z", None, 30, 1),
+        ("2026-12-10T09:00:00Z", Some(HAARLEM), 150, 3),
+        ("2026-12-15T09:00:00Z", Some(HAARLEM), 7_250, 2),
+        ("2026-12-20T09:00:00Z", Some(HAARLEM), 260_200, 1),
+    ];
+    let mut i = 0;
+    for (received, code, seconds, times) in routings {
+        for _ in 0..times {
+            i += 1;
+            let key = st.notice(
+                &format!("P{i}"),
+                "PI-HAARLEM",
+                NoticeKind::ReleasePlanned,
+                received,
+            );
+            let decided = (crate::helpers::t(received) + Duration::seconds(seconds)).to_rfc3339();
+            match code {
+                Some(code) => st.routed_to(&key, code, received, &decided),
+                None => st.routed(
+                    &key,
+                    RoutingOutcome::OutOfRegion {
+                        gemeentecode: Gemeentecode::parse(story::AMSTERDAM).expect("valid"),
+                    },
+                    received,
+                    &decided,
+                ),
+            }
+        }
+    }
+    monitor.publish(&st.messages).await;
+    monitor.wait_until_settled().await;
+    let region_table = rcn_monitor::region_table(&monitor.env.config).expect("the region table");
+    let routing = |from: &str, to: &str, scope: Scope| {
+        let period = Period {
+            granularity: Granularity::Month,
+            from: day(from),
+            to: day(to),
+        };
+        let (pool, settings, region_table) = (&monitor.pool, &monitor.settings, &region_table);
+        async move {
+            rcn_monitor::figures::compute(
+                pool,
+                region_table,
+                settings,
+                period,
+                &scope,
+                story::now(),
+            )
+            .await
+            .expect("the figures can be computed")
+            .time_to_routing
+        }
+    };
+    let dec = "2026-12-01";
+    // Haarlem [5 ×4, 120 ×3, 7200 ×2, 259200]: rank 5 is the first 120; rank 9 the last 7200.
+    // The region adds 30 and 45: 12 durations, rank 6 is 45, rank 11 is 7200.
+    assert_eq!(
+        routing("2026-11-01", "2026-12-31", region()).await,
+        vec![
+            duration(dec, None, 12, 45, 7_200),
+            duration(dec, gm(HAARLEM), 10, 120, 7_200),
+            duration(dec, gm(VELSEN), 1, 45, 45),
+        ]
+    );
+    let haarlem = Scope {
+        gemeentecode: gm(HAARLEM),
+        regional: false,
+    };
+    assert_eq!(
+        routing("2026-11-01", "2026-12-31", haarlem.clone()).await,
+        vec![duration(dec, gm(HAARLEM), 10, 120, 7_200)]
+    );
+    // From 2 December (day rows): without the four of 5 s. Haarlem [120 ×3, 7200 ×2, 259200]:
+    // rank 3 is 120, rank ceil(5.4) = 6 is 259200; the region's 8: rank 4 is 120, rank 8 259200.
+    assert_eq!(
+        routing("2026-12-02", "2026-12-31", region()).await,
+        vec![
+            duration(dec, None, 8, 120, 259_200),
+            duration(dec, gm(HAARLEM), 6, 120, 259_200),
+            duration(dec, gm(VELSEN), 1, 45, 45),
+        ]
+    );
+    // A range without any duration has no row, for the region or a municipality.
+    assert!(
+        routing("2026-11-01", "2026-11-30", region())
+            .await
+            .is_empty()
+    );
+    assert!(
+        routing("2026-12-21", "2026-12-31", haarlem)
+            .await
+            .is_empty()
+    );
+    monitor.stop().await;
+}
+
 #[tokio::test]
 async fn a_municipality_sees_only_its_own_rows_and_none_of_the_rcns_sections() {
     let (mut monitor, _story) = december().await;
