@@ -255,6 +255,7 @@ async fn a_closed_episode_expires_from_every_service_and_stream_while_an_open_ca
         ("procesregie", "ico", 0),
         ("procesregie", "ico", 0),
         ("procesregie", "case", 0),
+        ("procesregie", "ico", 0),
         ("procesregie", "case", 1),
         ("procesregie", "event_ids", applied),
         ("procesregie", "access_log", 0),

@@ -20,9 +20,13 @@
 //! - access-log rows and privacy questions go `RCN_RETENTION_ACCESS_LOG_YEARS` after they were
 //!   written, longer than the ICOs they cover (the settings refuse otherwise).
 //!
+//! - a draft application about a person not in casework (no case of it is watched, so there is
+//!   no closure to count from) goes `RCN_RETENTION_ICO_YEARS` after its last change: a draft
+//!   nobody touched for that long is abandoned (class `ico`). A submitted one stays: it is on the
+//!   triage agenda until the procesregisseur decides it, and then goes by the `ico` rules.
+//!
 //! Open ICOs, open cases and what hangs on them (undecided applications among it) are not
-//! touched here, nor an undecided application about a person not in casework (it has no case to
-//! count from). Only procesregie's own tables.
+//! touched here. Only procesregie's own tables.
 
 use rcn_contracts::retention::RecordClass;
 use rcn_runtime::retention::{AppendOnlyLog, Cutoffs, Rule};
@@ -40,6 +44,10 @@ pub const APPLIED_EVENTS: &str =
 /// The undecided-application rule's words in the deletion log.
 pub const UNDECIDED_APPLICATIONS: &str =
     "applications never decided (draft or waiting for triage), years after their case closed";
+
+/// The abandoned-application rule's words in the deletion log.
+pub const ABANDONED_APPLICATIONS: &str =
+    "drafts of applications of no case in casework, years after their last change";
 
 pub fn rules() -> Vec<Rule> {
     vec![
@@ -63,6 +71,12 @@ pub fn rules() -> Vec<Rule> {
             apply: |conn, c, _, limit| {
                 Box::pin(undecided_applications_of_closed_cases(conn, c, limit))
             },
+        },
+        Rule {
+            class: RecordClass::Ico,
+            rule: ABANDONED_APPLICATIONS,
+            candidates: None,
+            apply: |conn, c, _, limit| Box::pin(abandoned_applications(conn, c, limit)),
         },
         Rule {
             class: RecordClass::Case,
@@ -163,6 +177,28 @@ async fn undecided_applications_of_closed_cases(
                                AND (w.open OR w.closed_at >= $1))
           ORDER BY a.created_at LIMIT $2 FOR UPDATE OF a",
         c.case_closed_before,
+        limit,
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    delete_applications(conn, &ids).await
+}
+
+/// Removes draft applications of no case procesregie watches (a person not in casework) whose
+/// last change is older than the ICO cutoff. One of a watched case goes with the
+/// case instead ([`undecided_applications_of_closed_cases`]), however long ago it changed.
+async fn abandoned_applications(
+    conn: &mut PgConnection,
+    c: Cutoffs,
+    limit: i64,
+) -> Result<u64, sqlx::Error> {
+    let ids: Vec<Uuid> = sqlx::query_scalar!(
+        "SELECT a.application_id FROM applications a
+           LEFT JOIN suggestions s ON s.suggestion_id = a.suggestion_id
+          WHERE a.status = 'draft' AND a.updated_at < $1
+            AND NOT EXISTS (SELECT 1 FROM watched_cases w WHERE w.case_id IN (a.case_id, s.case_id))
+          ORDER BY a.updated_at LIMIT $2 FOR UPDATE OF a",
+        c.ico_closed_before,
         limit,
     )
     .fetch_all(&mut *conn)

@@ -202,6 +202,9 @@ fn rule_in_dutch(rule: &str) -> String {
         "applications never decided (draft or waiting for triage), years after their case closed" => {
             "Aanmeldingen waarover nooit besloten is (concept of wachtend op triage), jaren na afsluiting van de casus"
         }
+        "drafts of applications of no case in casework, years after their last change" => {
+            "Concepten van aanmeldingen voor iemand zonder casus bij een gemeente, jaren na de laatste wijziging"
+        }
         "watched cases with conditions and suggestions, years after the case closed" => {
             "Gevolgde casussen met voorwaarden en voorstellen tot aanmelding voor procesregie, jaren na afsluiting van de casus"
         }
@@ -263,6 +266,12 @@ mod tests {
                 "applications never decided (draft or waiting for triage), years after their case closed"
             )
             .starts_with("Aanmeldingen waarover nooit besloten is")
+        );
+        assert!(
+            rule_in_dutch(
+                "drafts of applications of no case in casework, years after their last change"
+            )
+            .contains("zonder casus")
         );
     }
 }

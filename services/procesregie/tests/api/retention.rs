@@ -133,6 +133,7 @@ async fn closed_icos_and_finished_applications_expire_after_their_years_and_the_
             (RecordClass::Ico, 1),
             (RecordClass::Ico, 1),
             (RecordClass::Case, 0),
+            (RecordClass::Ico, 0),
             (RecordClass::Case, 0),
             (RecordClass::EventIds, 0),
             (RecordClass::AccessLog, 0),
@@ -187,6 +188,7 @@ async fn closed_icos_and_finished_applications_expire_after_their_years_and_the_
             (RecordClass::Ico, 0),
             (RecordClass::Ico, 0),
             (RecordClass::Case, 0),
+            (RecordClass::Ico, 0),
             (RecordClass::Case, 0),
             (RecordClass::EventIds, 0),
             (RecordClass::AccessLog, reads as u64),
@@ -213,7 +215,7 @@ async fn closed_icos_and_finished_applications_expire_after_their_years_and_the_
         .await
         .unwrap();
     assert_eq!(log.service, "procesregie");
-    assert_eq!(log.lines.len(), 21, "{log:#?}");
+    assert_eq!(log.lines.len(), 24, "{log:#?}");
     assert_eq!(
         log.lines[0].run_at,
         now.checked_add_months(Months::new(37)).unwrap()

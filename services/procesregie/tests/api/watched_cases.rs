@@ -23,7 +23,7 @@ use rcn_contracts::procesregie_api::{
 };
 use rcn_contracts::retention::RecordClass;
 use rcn_contracts::{Condition, ConditionStatus, SCHEMA_VERSION};
-use rcn_procesregie::retention::{UNDECIDED_APPLICATIONS, WATCHED_CASES};
+use rcn_procesregie::retention::{ABANDONED_APPLICATIONS, UNDECIDED_APPLICATIONS, WATCHED_CASES};
 use rcn_runtime::retention::{Job, ManualClock, Removed};
 use serde_json::json;
 use uuid::Uuid;
@@ -492,6 +492,93 @@ async fn an_undecided_application_goes_with_its_case_s_years_and_takes_the_case_
     );
     assert!(gone(&rows_of(&p, recently_closed.case_id).await));
     assert_eq!(applications(&p).await, [drafts[2]]);
+    job.pool.close().await;
+    p.stop().await;
+}
+
+/// What the abandoned-application rule removed in a run (class `ico`).
+fn abandoned_removed(report: &[Removed]) -> u64 {
+    let rule = report
+        .iter()
+        .find(|r| r.rule == ABANDONED_APPLICATIONS)
+        .expect("procesregie has an abandoned-application rule");
+    assert_eq!(rule.class, RecordClass::Ico);
+    rule.count
+}
+
+#[tokio::test]
+async fn a_draft_about_a_person_not_in_casework_goes_years_after_its_last_change() {
+    let p = TestProcesregie::spawn().await;
+    let anna = staff("anna", "GM0392");
+    let draft: ApplicationView = p
+        .ask(
+            "application_save",
+            &anna,
+            &ApplicationForm {
+                submit: false,
+                ..complete_form("GM0392")
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(draft.status, ApplicationStatus::Draft);
+    let mut other = complete_form("GM0392");
+    if let Some(person) = other.person.as_mut() {
+        person.bsn = Some(rcn_contracts::Bsn::parse("111222333").expect("a valid BSN"));
+    }
+    let waiting: ApplicationView = p.ask("application_save", &anna, &other).await.unwrap();
+    assert_eq!(waiting.status, ApplicationStatus::Submitted);
+    // A draft of a case casework still has open stays, however long nobody touches it.
+    let case = case_with_a_suggestion("GM0392");
+    open(&p, &case).await;
+    p.wait_until_caught_up().await;
+    let of_case: ApplicationView = p
+        .ask(
+            "application_save",
+            &anna,
+            &ApplicationForm {
+                case_id: Some(case.case_id),
+                person: None,
+                gemeentecode: None,
+                submit: false,
+                ..complete_form("GM0392")
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(applications(&p).await.len(), 3);
+
+    let now = DateTime::from_timestamp(Utc::now().timestamp() + 1, 0).unwrap();
+    let job = rcn_procesregie::retention_job(p.config()).await.unwrap();
+    // Within the ICO years (2 by default) nothing goes.
+    let within = job_at(
+        job.clone(),
+        now.checked_add_months(Months::new(23)).unwrap(),
+    );
+    assert_eq!(abandoned_removed(&within.run_once().await.unwrap()), 0);
+    assert_eq!(applications(&p).await.len(), 3);
+    // Past them, the dry run counts the draft about the person not in casework; the run removes
+    // exactly that one. The submitted one waits on the triage agenda; the case's draft goes with
+    // its case.
+    let past = job_at(
+        job.clone(),
+        now.checked_add_months(Months::new(25)).unwrap(),
+    );
+    assert_eq!(abandoned_removed(&past.dry_run().await.unwrap()), 1);
+    assert_eq!(applications(&p).await.len(), 3, "a dry run removes nothing");
+    let run = past.run_once().await.unwrap();
+    assert_eq!(abandoned_removed(&run), 1, "{run:?}");
+    assert_eq!(undecided_removed(&run), 0, "{run:?}");
+    let mut kept = vec![waiting.application_id, of_case.application_id];
+    kept.sort();
+    assert_eq!(applications(&p).await, kept);
+    let log = rcn_runtime::retention::log(&job.pool, 100).await.unwrap();
+    assert!(
+        log.iter().any(|e| e.rule == ABANDONED_APPLICATIONS
+            && e.class.as_str() == "ico"
+            && e.removed == 1),
+        "{log:?}"
+    );
     job.pool.close().await;
     p.stop().await;
 }
