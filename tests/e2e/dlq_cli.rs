@@ -7,47 +7,13 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use async_nats::HeaderMap;
 use rcn_contracts::Bsn;
 use rcn_contracts::dead_letters_api::DeadLetterAction;
-use rcn_contracts::events::NoticeAccepted;
-use rcn_runtime::headers;
 use rcn_runtime::testing::eventually;
 use rcn_tests::{PATIENCE, TestStack};
 
 const P_BSN: &str = "123456782";
 const COORDINATOR: &str = "rita@zvh.nl";
-
-/// A dead letter the router gave up on: an accepted notice about the person with `bsn`.
-async fn dead_letter(stack: &TestStack, notice_key: &str, bsn: &str) -> u64 {
-    let subjects = stack.env.config.region.subjects();
-    let js = async_nats::jetstream::new(stack.nats.clone());
-    let mut notice = rcn_contracts::examples::release_notice();
-    notice.person.bsn = Bsn::parse(bsn).unwrap();
-    let accepted = NoticeAccepted {
-        schema_version: 1,
-        notice_key: notice_key.into(),
-        received_at: chrono::Utc::now(),
-        person_key: "not-the-desk's-concern".into(),
-        episode_key: format!("e-{notice_key}"),
-        notice,
-        forwarded_from: None,
-    };
-    let mut h = HeaderMap::new();
-    h.insert(headers::DLQ_SERVICE, "router");
-    h.insert(headers::DLQ_SUBJECT, subjects.notice_accepted().as_str());
-    h.insert(headers::DLQ_ERROR, "database said no");
-    js.publish_with_headers(
-        subjects.dead_letter("router"),
-        h,
-        serde_json::to_vec(&accepted).unwrap().into(),
-    )
-    .await
-    .unwrap()
-    .await
-    .unwrap()
-    .sequence
-}
 
 /// The desk's log: action, user, role, why and person pseudonyms, in order.
 async fn desk_log(
@@ -67,8 +33,10 @@ async fn the_command_lines_reads_and_settlements_are_logged_by_the_desk_and_foun
     let stack = TestStack::spawn().await;
     let subjects = stack.env.config.region.subjects();
     let js = async_nats::jetstream::new(stack.nats.clone());
-    let p_letter = dead_letter(&stack, "PI-HAARLEM:dead-p", P_BSN).await;
-    let other = dead_letter(&stack, "PI-HAARLEM:dead-q", "111222333").await;
+    let p_letter = stack.router_dead_letter("PI-HAARLEM:dead-p", P_BSN).await;
+    let other = stack
+        .router_dead_letter("PI-HAARLEM:dead-q", "111222333")
+        .await;
     // `rcn dlq list` (the kit's, no payload) shows both.
     let listed: Vec<u64> = rcn::dlq::list(&js, &subjects, Some("router"))
         .await

@@ -9,16 +9,13 @@
 
 #![allow(clippy::unwrap_used)] // test code: a failed unwrap is a failed test
 
-use async_nats::HeaderMap;
 use rcn_contracts::casework_api::CaseRequest;
 use rcn_contracts::dead_letters_api::{DeadLetterActRequest, DeadLetterShowReply};
 use rcn_contracts::envelope::{ApiProblem, ApiReply};
-use rcn_contracts::events::NoticeAccepted;
 use rcn_contracts::identity::{Identity, Role};
 use rcn_contracts::privacy_api::{AccessEntry, WHO_SAW_VERB, who_saw_subjects};
 use rcn_contracts::routing_api::{DecisionsReply, DecisionsRequest};
 use rcn_contracts::{Bsn, Gemeentecode};
-use rcn_runtime::headers;
 use rcn_tests::{TestStack, release_notice_json};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -57,37 +54,6 @@ async fn ask<Req: Serialize, Rep: DeserializeOwned>(
     serde_json::from_slice::<ApiReply<Rep>>(&reply.payload)
         .unwrap()
         .into_result()
-}
-
-/// A dead letter the router gave up on: an accepted notice about the person with `bsn`.
-async fn dead_letter(stack: &TestStack, notice_key: &str, bsn: &str) -> u64 {
-    let subjects = stack.env.config.region.subjects();
-    let js = async_nats::jetstream::new(stack.nats.clone());
-    let mut notice = rcn_contracts::examples::release_notice();
-    notice.person.bsn = Bsn::parse(bsn).unwrap();
-    let accepted = NoticeAccepted {
-        schema_version: 1,
-        notice_key: notice_key.into(),
-        received_at: chrono::Utc::now(),
-        person_key: "not-the-desk's-concern".into(),
-        episode_key: format!("e-{notice_key}"),
-        notice,
-        forwarded_from: None,
-    };
-    let mut h = HeaderMap::new();
-    h.insert(headers::DLQ_SERVICE, "router");
-    h.insert(headers::DLQ_SUBJECT, subjects.notice_accepted().as_str());
-    h.insert(headers::DLQ_ERROR, "database said no");
-    js.publish_with_headers(
-        subjects.dead_letter("router"),
-        h,
-        serde_json::to_vec(&accepted).unwrap().into(),
-    )
-    .await
-    .unwrap()
-    .await
-    .unwrap()
-    .sequence
 }
 
 /// The entries of one service in an answer.
@@ -173,7 +139,7 @@ async fn who_saw_a_person_answers_with_every_services_reads_of_them_and_nothing_
         ("PI-HAARLEM:dead-p", "123456782", P_LETTER_WHY),
         ("PI-HAARLEM:dead-q", "111222333", Q_LETTER_WHY),
     ] {
-        let sequence = dead_letter(&stack, key, bsn).await;
+        let sequence = stack.router_dead_letter(key, bsn).await;
         let shown: DeadLetterShowReply = ask(
             &stack,
             subjects.dead_letters_show(),

@@ -53,6 +53,43 @@ pub fn test_role_password(role: &str) -> Option<String> {
 }
 
 impl TestStack {
+    /// Publishes a dead letter the router gave up on: an accepted notice about the person with
+    /// `bsn`; returns its sequence in the DLQ stream.
+    pub async fn router_dead_letter(&self, notice_key: &str, bsn: &str) -> u64 {
+        let subjects = self.env.config.region.subjects();
+        let js = async_nats::jetstream::new(self.nats.clone());
+        let mut notice = rcn_contracts::examples::release_notice();
+        notice.person.bsn = rcn_contracts::Bsn::parse(bsn).expect("a valid test BSN");
+        let accepted = rcn_contracts::events::NoticeAccepted {
+            schema_version: 1,
+            notice_key: notice_key.into(),
+            received_at: chrono::Utc::now(),
+            person_key: "not-the-desk's-concern".into(),
+            episode_key: format!("e-{notice_key}"),
+            notice,
+            forwarded_from: None,
+        };
+        let mut h = async_nats::HeaderMap::new();
+        h.insert(rcn_runtime::headers::DLQ_SERVICE, "router");
+        h.insert(
+            rcn_runtime::headers::DLQ_SUBJECT,
+            subjects.notice_accepted().as_str(),
+        );
+        h.insert(rcn_runtime::headers::DLQ_ERROR, "database said no");
+        js.publish_with_headers(
+            subjects.dead_letter("router"),
+            h,
+            serde_json::to_vec(&accepted)
+                .expect("an event serialises")
+                .into(),
+        )
+        .await
+        .expect("the dead letter is published")
+        .await
+        .expect("the DLQ stream stores it")
+        .sequence
+    }
+
     /// Starts every service and waits until the gateway answers.
     pub async fn spawn() -> Self {
         Self::spawn_with(|_| {}).await

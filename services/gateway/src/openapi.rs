@@ -169,6 +169,11 @@ fn declare_response_headers(doc: &mut Value) {
         "schema": {"type": "string"},
         "example": API_VERSION,
     });
+    add_response_header(doc, "API-Version", &header);
+}
+
+/// Declares header `name` on every response of every operation.
+fn add_response_header(doc: &mut Value, name: &str, header: &Value) {
     for operation in operations_mut(doc) {
         let responses = operation
             .get_mut("responses")
@@ -182,21 +187,18 @@ fn declare_response_headers(doc: &mut Value) {
                 .or_insert_with(|| json!({}))
                 .as_object_mut()
             {
-                headers.insert("API-Version".into(), header.clone());
+                headers.insert(name.into(), header.clone());
             }
         }
     }
 }
 
-/// A W3C `traceparent` (version 00): version, trace id, parent span id, flags, lowercase hex.
-pub const TRACEPARENT_PATTERN: &str = "^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$";
-
 /// Every operation takes the caller's W3C trace context (`traceparent`, `tracestate`) and every
 /// answer names the trace in `traceresponse` (the gateway's `trace_hop` layer does so for every
 /// route), so a partner can join rcn's trace of a notice to its own and quote one id.
 fn declare_trace_context(doc: &mut Value) {
+    use rcn_contracts::trace_context::{MAX_TRACESTATE, TRACEPARENT_PATTERN};
     use rcn_runtime::headers::{TRACEPARENT, TRACERESPONSE, TRACESTATE};
-    use rcn_runtime::trace_context::MAX_TRACESTATE;
     let parameters = [
         json!({
             "name": TRACEPARENT,
@@ -233,22 +235,8 @@ fn declare_trace_context(doc: &mut Value) {
         {
             list.extend(parameters.iter().cloned());
         }
-        let responses = operation
-            .get_mut("responses")
-            .and_then(Value::as_object_mut)
-            .into_iter()
-            .flat_map(|r| r.values_mut())
-            .filter_map(Value::as_object_mut);
-        for response in responses {
-            if let Some(headers) = response
-                .entry("headers")
-                .or_insert_with(|| json!({}))
-                .as_object_mut()
-            {
-                headers.insert(TRACERESPONSE.into(), response_header.clone());
-            }
-        }
     }
+    add_response_header(doc, TRACERESPONSE, &response_header);
 }
 
 /// The path's notice id has the body's rules: the schema says so as the handler checks it.

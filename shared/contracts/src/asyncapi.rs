@@ -284,6 +284,7 @@ fn sent_messages() -> std::collections::BTreeSet<&'static str> {
 }
 
 fn components() -> Node {
+    use crate::trace_context::{MAX_TRACESTATE, TRACE_ID_PATTERN, TRACEPARENT_PATTERN};
     let parameters = map(catalogue::PARAMETERS
         .iter()
         .map(|(name, description)| (*name, map([("description", string(description))]))));
@@ -312,24 +313,21 @@ fn components() -> Node {
                 map([
                     (
                         "traceparent",
-                        Node::Inline(
-                            "{type: string, pattern: '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$', description: \"W3C Trace Context: the trace and the sender's span (version 00), so one notice is one trace from the gateway through every service. A missing or malformed value never fails a message; the receiver starts a new trace.\"}"
-                                .into(),
-                        ),
+                        Node::Inline(format!(
+                            "{{type: string, pattern: '{TRACEPARENT_PATTERN}', description: \"W3C Trace Context: the trace and the sender's span (version 00), so one notice is one trace from the gateway through every service. A missing or malformed value never fails a message; the receiver starts a new trace.\"}}"
+                        )),
                     ),
                     (
                         "tracestate",
-                        Node::Inline(
-                            "{type: string, maxLength: 512, description: \"W3C Trace Context: vendors' state, passed on as it came with a valid traceparent.\"}"
-                                .into(),
-                        ),
+                        Node::Inline(format!(
+                            "{{type: string, maxLength: {MAX_TRACESTATE}, description: \"W3C Trace Context: vendors' state, passed on as it came with a valid traceparent.\"}}"
+                        )),
                     ),
                     (
                         "Rcn-Trace-Id",
-                        Node::Inline(
-                            "{type: string, pattern: '^[0-9a-f]{32}$', description: \"The trace id of traceparent, also the log field trace_id: one value finds a notice's log lines and its trace.\"}"
-                                .into(),
-                        ),
+                        Node::Inline(format!(
+                            "{{type: string, pattern: '{TRACE_ID_PATTERN}', description: \"The trace id of traceparent, also the log field trace_id: one value finds a notice's log lines and its trace.\"}}"
+                        )),
                     ),
                 ]),
             ),

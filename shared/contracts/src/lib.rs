@@ -35,6 +35,7 @@ pub mod schema;
 #[cfg(feature = "sqlx")]
 pub mod sql;
 pub mod subjects;
+pub mod trace_context;
 pub mod value;
 
 pub use condition::{Condition, ConditionStatus};

@@ -24,8 +24,7 @@ use crate::headers;
 
 /// The `sampled` flag of `trace-flags`.
 const SAMPLED: u8 = 0x01;
-/// The longest `tracestate` passed on (the specification's 32 members fit in 512 characters).
-pub const MAX_TRACESTATE: usize = 512;
+use rcn_contracts::trace_context::MAX_TRACESTATE;
 
 /// A `traceparent` value: version 00, a 16-byte trace id, the 8-byte id of the caller's span,
 /// and the flags.
