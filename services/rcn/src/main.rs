@@ -586,50 +586,59 @@ async fn run(
     rcn_runtime::metrics::serve_configured(config).await?;
     let stack = Stack::start(config, services, shutdown.clone()).await?;
 
-    println!("rcn is running (region {})", config.region);
+    // The banner is written once, and a stdout nobody reads any more (`rcn run | head`, a
+    // supervisor that closed the pipe) must not stop the services: see `say`.
+    let mut banner = vec![format!("rcn is running (region {})", config.region)];
     if let Some(addr) = stack.http_addr {
-        println!("  staff portal     http://{addr}/");
-        println!("  partner API      http://{addr}/v1/release-notices");
-        println!("  health           http://{addr}/healthz  http://{addr}/readyz");
+        banner.push(format!("  staff portal     http://{addr}/"));
+        banner.push(format!(
+            "  partner API      http://{addr}/v1/release-notices"
+        ));
+        banner.push(format!(
+            "  health           http://{addr}/healthz  http://{addr}/readyz"
+        ));
     }
     if let Some(addr) = config.metrics_addr {
-        println!("  metrics          http://{addr}/metrics");
+        banner.push(format!("  metrics          http://{addr}/metrics"));
     }
-    println!("  NATS             {}", config.nats_url()?);
+    banner.push(format!("  NATS             {}", config.nats_url()?));
     if let Some(monitor) = own.nats().and_then(|n| n.monitor_url()) {
-        println!("  NATS monitoring  {monitor}");
+        banner.push(format!("  NATS monitoring  {monitor}"));
     }
-    println!(
+    banner.push(format!(
         "  PostgreSQL       {}",
         rcn_runtime::db::without_password(config.database_url()?)
-    );
+    ));
     for (var, file) in own.secret_files() {
-        println!("  secret           {var}={}", file.display());
+        banner.push(format!("  secret           {var}={}", file.display()));
     }
-    println!(
+    banner.push(format!(
         "  submit over NATS {}",
         config.region.subjects().intake_submit()
-    );
+    ));
     if demo_rate.is_some() && stack.http_addr.is_some() {
         // A newcomer trying the partner API needs a token; demo mode hands out one for the
         // example sender. Without --demo, tokens come only from `rcn tokens issue`.
         match demo_token(config).await {
-            Ok(token) => println!("  demo API token   {token}  (institution PI-HAARLEM)"),
+            Ok(token) => banner.push(format!(
+                "  demo API token   {token}  (institution PI-HAARLEM)"
+            )),
             Err(e) => tracing::warn!(error = %format!("{e:#}"), "could not issue a demo API token"),
         }
         // Demo mode also makes one portal account per role and municipality, with fresh
         // passwords printed here; without --demo, accounts come from `rcn users add`.
         match demo_accounts(config).await {
             Ok(accounts) => {
-                println!("  demo portal accounts (sign-in name: password):");
+                banner.push("  demo portal accounts (sign-in name: password):".to_owned());
                 for (who, password) in accounts {
-                    println!("    {who}: {password}");
+                    banner.push(format!("    {who}: {password}"));
                 }
             }
             Err(e) => tracing::warn!(error = %format!("{e:#}"), "could not make the demo accounts"),
         }
     }
-    println!("Stop with Ctrl-C.");
+    banner.push("Stop with Ctrl-C.".to_owned());
+    say(&banner);
 
     let demo = demo_rate.map(|rate| {
         let config = config.clone();
@@ -654,6 +663,20 @@ async fn run(
         .await
         .context("stopping the launcher's own servers")?;
     result
+}
+
+/// Writes `rcn run`'s banner to stdout. A stdout that cannot be written (its reader went away) is
+/// logged, never a reason to stop: `println!` would panic there and take every service down.
+fn say(lines: &[String]) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    let written = lines
+        .iter()
+        .try_for_each(|line| writeln!(out, "{line}"))
+        .and_then(|()| out.flush());
+    if let Err(e) = written {
+        tracing::warn!(error = %e, "could not write the start-up banner to stdout; running on");
+    }
 }
 
 /// Makes the demo portal accounts, once the gateway's schema exists.
