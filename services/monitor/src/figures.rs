@@ -49,7 +49,12 @@ pub fn today(now: DateTime<Utc>) -> NaiveDate {
     now.with_timezone(&Amsterdam).date_naive()
 }
 
-/// Every figure, as of `now`.
+/// Every figure, as of `now`, from one snapshot of the read models.
+///
+/// The queries run in two halves of about equal cost ([`Ask`]; each has one of the two duration
+/// histograms, the dearest queries), side by side on two read-only transactions that share one
+/// snapshot when the pool has a connection to spare ([`rcn_runtime::db::read_only_pair`]), else
+/// one after the other on one: a busy pool is never waited for.
 pub async fn compute(
     pool: &PgPool,
     region: &RegionTable,
@@ -59,53 +64,133 @@ pub async fn compute(
     now: DateTime<Utc>,
 ) -> Result<Figures, sqlx::Error> {
     let today = today(now);
-    let mut tx = pool.begin().await?;
-    // One snapshot for every figure, read-only.
-    sqlx::query!("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-        .execute(&mut *tx)
-        .await?;
-    let c = &mut *tx;
-    let figures = Figures {
+    let (mut tx, mut helper) = rcn_runtime::db::read_only_pair(pool, SPARE_CONNECTION_WAIT).await?;
+    let ask = Ask {
+        region,
+        settings,
+        period,
+        scope,
+        now,
+        today,
+    };
+    let (first, second) = match helper.as_mut() {
+        Some(other) => tokio::try_join!(ask.first(&mut tx), ask.second(other))?,
+        None => (ask.first(&mut tx).await?, ask.second(&mut tx).await?),
+    };
+    if let Some(other) = helper {
+        other.commit().await?;
+    }
+    tx.commit().await?;
+    Ok(Figures {
         region: region.slug.clone(),
         generated_at: now,
         granularity: period.granularity,
         from: period.from,
         to: period.to,
         gemeentecode: scope.gemeentecode.clone(),
-        notices_received: notices_received(c, period, scope).await?,
-        time_to_routing: time_to_routing(c, period, scope).await?,
-        time_to_first_claim: time_to_first_claim(c, period, scope).await?,
-        conditions_at_release: Vec::new(),
-        releases: Vec::new(),
-        unclaimed_cases: unclaimed(c, settings, scope, today).await?,
-        overdue_tasks: overdue(c, settings, scope, today).await?,
-        cases_opened: cases_opened(c, period, scope).await?,
-        open_spoed_cases: open_spoed(c, scope).await?,
-        manual_routing: None,
-        forwards_unacknowledged: None,
-        forwards_by_hand: None,
-        dead_letters: None,
-        triage_backlog: triage_backlog(c, scope, now).await?,
-        triage_outcomes: triage_outcomes(c, period, scope).await?,
-        icos: icos(c, period, scope).await?,
-        ico_closures: ico_closures(c, period, scope).await?,
-        icos_open: icos_open(c, scope).await?,
-    };
-    let (conditions_at_release, releases) = at_release(c, period, scope, today).await?;
-    let mut figures = Figures {
-        conditions_at_release,
-        releases,
-        ..figures
-    };
-    if scope.regional && scope.gemeentecode.is_none() {
-        figures.manual_routing = Some(manual_routing(c, now).await?);
-        let (waiting, by_hand) = forwards(c, region, now).await?;
-        figures.forwards_unacknowledged = Some(waiting);
-        figures.forwards_by_hand = Some(by_hand);
-        figures.dead_letters = Some(dead_letters(c, period).await?);
+        notices_received: first.notices_received,
+        time_to_routing: first.time_to_routing,
+        time_to_first_claim: second.time_to_first_claim,
+        conditions_at_release: first.conditions_at_release,
+        releases: first.releases,
+        unclaimed_cases: first.unclaimed_cases,
+        overdue_tasks: first.overdue_tasks,
+        cases_opened: second.cases_opened,
+        open_spoed_cases: second.open_spoed_cases,
+        manual_routing: second.manual_routing,
+        forwards_unacknowledged: second.forwards_unacknowledged,
+        forwards_by_hand: second.forwards_by_hand,
+        dead_letters: second.dead_letters,
+        triage_backlog: second.triage_backlog,
+        triage_outcomes: second.triage_outcomes,
+        icos: second.icos,
+        ico_closures: second.ico_closures,
+        icos_open: second.icos_open,
+    })
+}
+
+/// How long a figures request waits for a new second connection before it runs on one.
+const SPARE_CONNECTION_WAIT: std::time::Duration = std::time::Duration::from_millis(50);
+
+/// One figures request's question, asked in two halves of about equal cost.
+struct Ask<'a> {
+    region: &'a RegionTable,
+    settings: &'a Settings,
+    period: Period,
+    scope: &'a Scope,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+}
+
+/// The figures of [`Ask::first`]: the notices and the time to routing, and the case figures of
+/// release day and age.
+struct FirstHalf {
+    notices_received: Vec<NoticeCount>,
+    time_to_routing: Vec<DurationFigure>,
+    conditions_at_release: Vec<ConditionAtRelease>,
+    releases: Vec<ReleaseSummary>,
+    unclaimed_cases: Vec<UnclaimedCases>,
+    overdue_tasks: Vec<OverdueTasks>,
+}
+
+/// The figures of [`Ask::second`]: the time to first claim, the cases opened, procesregie's and
+/// the RCN's own sections.
+struct SecondHalf {
+    time_to_first_claim: Vec<DurationFigure>,
+    cases_opened: Vec<CasesOpened>,
+    open_spoed_cases: Vec<MunicipalCount>,
+    triage_backlog: Vec<TriageBacklog>,
+    triage_outcomes: Vec<TriageOutcomes>,
+    icos: Vec<IcoFlow>,
+    ico_closures: Vec<IcoClosures>,
+    icos_open: Vec<MunicipalCount>,
+    manual_routing: Option<Backlog>,
+    forwards_unacknowledged: Option<Vec<ForwardBacklog>>,
+    forwards_by_hand: Option<u64>,
+    dead_letters: Option<Vec<DeadLetterCount>>,
+}
+
+impl Ask<'_> {
+    async fn first(&self, c: &mut Conn) -> Result<FirstHalf, sqlx::Error> {
+        let (p, scope, today) = (self.period, self.scope, self.today);
+        let notices_received = notices_received(c, p, scope).await?;
+        let time_to_routing = duration(c, Elapsed::ToRouting, p, scope).await?;
+        let (conditions_at_release, releases) = at_release(c, p, scope, today).await?;
+        Ok(FirstHalf {
+            notices_received,
+            time_to_routing,
+            conditions_at_release,
+            releases,
+            unclaimed_cases: unclaimed(c, self.settings, scope, today).await?,
+            overdue_tasks: overdue(c, self.settings, scope, today).await?,
+        })
     }
-    tx.commit().await?;
-    Ok(figures)
+
+    async fn second(&self, c: &mut Conn) -> Result<SecondHalf, sqlx::Error> {
+        let (p, scope, now) = (self.period, self.scope, self.now);
+        let mut half = SecondHalf {
+            time_to_first_claim: duration(c, Elapsed::ToFirstClaim, p, scope).await?,
+            cases_opened: cases_opened(c, p, scope).await?,
+            open_spoed_cases: open_spoed(c, scope).await?,
+            triage_backlog: triage_backlog(c, scope, now).await?,
+            triage_outcomes: triage_outcomes(c, p, scope).await?,
+            icos: icos(c, p, scope).await?,
+            ico_closures: ico_closures(c, p, scope).await?,
+            icos_open: icos_open(c, scope).await?,
+            manual_routing: None,
+            forwards_unacknowledged: None,
+            forwards_by_hand: None,
+            dead_letters: None,
+        };
+        if scope.regional && scope.gemeentecode.is_none() {
+            half.manual_routing = Some(manual_routing(c, now).await?);
+            let (waiting, by_hand) = forwards(c, self.region, now).await?;
+            half.forwards_unacknowledged = Some(waiting);
+            half.forwards_by_hand = Some(by_hand);
+            half.dead_letters = Some(dead_letters(c, p).await?);
+        }
+        Ok(half)
+    }
 }
 
 /// Each query of [`compute`] on its own, timed: what `rcn bench --monitor-scale` reports per
@@ -131,8 +216,14 @@ pub async fn time_each(
         }};
     }
     timed!("notices received", notices_received(c, period, scope));
-    timed!("time to routing", time_to_routing(c, period, scope));
-    timed!("time to first claim", time_to_first_claim(c, period, scope));
+    timed!(
+        "time to routing",
+        duration(c, Elapsed::ToRouting, period, scope)
+    );
+    timed!(
+        "time to first claim",
+        duration(c, Elapsed::ToFirstClaim, period, scope)
+    );
     timed!("conditions at release", at_release(c, period, scope, today));
     timed!("unclaimed cases", unclaimed(c, settings, scope, today));
     timed!("overdue tasks", overdue(c, settings, scope, today));
@@ -204,55 +295,68 @@ fn next_period(g: Granularity, start: NaiveDate) -> NaiveDate {
     }
 }
 
-/// How a request reads a counter table kept per day, week and month (`level`, `start`): the
-/// whole weeks or months inside the range from their own rows (`level` = `$1`, `whole_from` ≤
-/// start < `whole_to`), the partial ones at its ends from the day rows (`head_*` and `tail_*`,
-/// inclusive), so a request reads a few rows per period and never a year of days. Each counter
-/// query binds these seven as `$1`..`$7`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Levels {
-    level: &'static str,
-    whole_from: NaiveDate,
-    whole_to: NaiveDate,
-    head_from: NaiveDate,
-    head_to: NaiveDate,
-    tail_from: NaiveDate,
-    tail_to: NaiveDate,
+/// Which counter rows a request reads: a counter table is kept per day, ISO week and month
+/// (`level`, `start`), and a range `from..=to` grouped by weeks or months reads each whole period
+/// inside it from the period's own rows, and each partial period at its ends from the fewest
+/// rows that cover exactly its days: the whole ISO weeks inside a partial month from their week
+/// rows, the days left from day rows. So a year of months reads twelve row sets and at most a
+/// few weeks and days at each end, never a month of days.
+///
+/// Each entry is one row set (`level`, `start`) and the period it counts for (`period`); every
+/// counter query joins its table on `unnest($1, $2, $3)` of these three.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Parts {
+    level: Vec<&'static str>,
+    start: Vec<NaiveDate>,
+    period: Vec<NaiveDate>,
 }
 
-impl Levels {
+impl Parts {
     /// The days `from..=to`, grouped by `g`.
     fn new(g: Granularity, from: NaiveDate, to: NaiveDate) -> Self {
-        let first = period_start(g, from);
-        let whole_from = if first == from {
-            from
-        } else {
-            next_period(g, first)
-        };
-        let whole_to = to.succ_opt().map_or(to, |after| period_start(g, after));
-        let day = chrono::Days::new(1);
-        if whole_from < whole_to {
-            Self {
-                level: g.as_str(),
-                whole_from,
-                whole_to,
-                head_from: from,
-                head_to: whole_from - day,
-                tail_from: whole_to,
-                tail_to: to,
+        let mut parts = Self::default();
+        let mut period = period_start(g, from);
+        while period <= to {
+            let next = next_period(g, period);
+            if next <= period {
+                break; // The end of the calendar: nothing is counted there.
             }
-        } else {
-            // No whole period inside: every day from its own row (the tail range is empty).
-            Self {
-                level: g.as_str(),
-                whole_from: from,
-                whole_to: from,
-                head_from: from,
-                head_to: to,
-                tail_from: to,
-                tail_to: from - day,
+            let first = period.max(from);
+            let last = next.pred_opt().unwrap_or(next).min(to);
+            if first == period && last == next.pred_opt().unwrap_or(next) {
+                parts.push(g.as_str(), period, period);
+            } else {
+                parts.cover(first, last, period, g == Granularity::Month);
+            }
+            period = next;
+        }
+        parts
+    }
+
+    /// Covers the days `first..=last` of `period`: whole ISO weeks from week rows when `weeks`,
+    /// every other day from its day row.
+    fn cover(&mut self, first: NaiveDate, last: NaiveDate, period: NaiveDate, weeks: bool) {
+        use chrono::Datelike;
+        let mut day = first;
+        while day <= last {
+            let week_end = day + chrono::Days::new(6);
+            if weeks && day.weekday() == chrono::Weekday::Mon && week_end <= last {
+                self.push("week", day, period);
+                day = week_end;
+            } else {
+                self.push("day", day, period);
+            }
+            match day.succ_opt() {
+                Some(next) => day = next,
+                None => break,
             }
         }
+    }
+
+    fn push(&mut self, level: &'static str, start: NaiveDate, period: NaiveDate) {
+        self.level.push(level);
+        self.start.push(start);
+        self.period.push(period);
     }
 }
 
@@ -261,27 +365,17 @@ async fn notices_received(
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<NoticeCount>, sqlx::Error> {
-    let l = Levels::new(p.granularity, p.from, p.to);
+    let k = Parts::new(p.granularity, p.from, p.to);
     let rows = sqlx::query!(
-        r#"SELECT start AS "period!", NULLIF(gemeentecode, '') AS "gemeentecode: Gemeentecode",
-                  kind AS "kind!: NoticeKind", institution_code AS "institution_code!",
-                  sum(n)::bigint AS "n!"
-           FROM n_notices
-           WHERE level = $1 AND start >= $2 AND start < $3
-           GROUP BY 1, 2, 3, 4
-           UNION ALL
-           SELECT date_trunc($1, start::timestamp)::date, NULLIF(gemeentecode, ''), kind,
-                  institution_code, sum(n)::bigint
-           FROM n_notices
-           WHERE level = 'day' AND (start BETWEEN $4 AND $5 OR start BETWEEN $6 AND $7)
+        r#"SELECT k.period AS "period!", NULLIF(t.gemeentecode, '') AS "gemeentecode: Gemeentecode",
+                  t.kind AS "kind!: NoticeKind", t.institution_code AS "institution_code!",
+                  sum(t.n)::bigint AS "n!"
+           FROM unnest($1::text[], $2::date[], $3::date[]) AS k(level, start, period)
+           JOIN n_notices t ON t.level = k.level AND t.start = k.start
            GROUP BY 1, 2, 3, 4"#,
-        l.level,
-        l.whole_from,
-        l.whole_to,
-        l.head_from,
-        l.head_to,
-        l.tail_from,
-        l.tail_to,
+        &k.level as &[&str],
+        &k.start,
+        &k.period,
     )
     .fetch_all(&mut *c)
     .await?;
@@ -312,139 +406,102 @@ async fn notices_received(
         .collect())
 }
 
-/// One row of a duration figure as the database computes it: period, municipality (`None`: the
-/// region), count, p50 and p90.
-type DurationRow = (NaiveDate, Option<Gemeentecode>, i64, i64, i64);
-
-fn durations(rows: Vec<DurationRow>) -> Vec<DurationFigure> {
-    rows.into_iter()
-        .map(|(period, gemeentecode, count, p50, p90)| DurationFigure {
-            period,
-            gemeentecode,
-            count: u64::try_from(count).unwrap_or(0),
-            p50_seconds: p50,
-            p90_seconds: p90,
-        })
-        .collect()
+/// The two duration figures, each a histogram table of its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Elapsed {
+    /// Notice → routing decision (`n_routing_time`).
+    ToRouting,
+    /// Notice → first claim of one of the case's tasks (`n_claim_time`).
+    ToFirstClaim,
 }
 
-/// Notice → routing decision, per period and municipality, with its p50 and p90.
+impl Elapsed {
+    fn table(self) -> &'static str {
+        match self {
+            Self::ToRouting => "n_routing_time",
+            Self::ToFirstClaim => "n_claim_time",
+        }
+    }
+}
+
+/// A duration figure per period and municipality, with its count, p50 and p90.
 ///
-/// The duration figures are histograms (`monitor_bucket`) and their percentiles are computed in
-/// the database, so a request receives one row per period and municipality instead of every
-/// bucket: the counts are summed per bucket over the range (whole periods from their own rows,
-/// the partial ends from day rows, see [`Levels`]), per municipality and for the region
-/// (`GROUPING SETS`; a notice without a municipality counts for the region only; a
-/// municipality's scope, `$8`, reads only its rows and gets no region row); a running sum in
-/// bucket order finds the nearest rank `ceil(p × count)`, and the answer is the lower bound of
-/// the first bucket whose running sum reaches it. A period without any duration has no row.
-async fn time_to_routing(
+/// The duration figures are histograms (`monitor_bucket`). The database sums each bucket's
+/// count over the range, per period and municipality (whole periods from their own rows, the
+/// partial ends from week and day rows, see [`Parts`]), and returns one row per bucket that
+/// holds any; here they are added up for the region (a notice without a municipality counts for
+/// the region only; a municipality's scope reads only its own rows and gets no region row), and
+/// a percentile is the lower bound of the bucket holding the nearest rank `ceil(p × count)`
+/// ([`nearest_rank`]). A period without any duration has no row.
+///
+/// Each row set is read through the primary key, one index range per (`level`, `start`) of the
+/// parts (`LATERAL … OFFSET 0` keeps the planner from hashing the whole table instead, which
+/// grows with every year the monitor keeps), so a request reads what its range holds and no
+/// more. One statement serves both figures: `$5` names the table, and the other table's branch
+/// is a one-time filter that reads nothing.
+async fn duration(
     c: &mut Conn,
+    which: Elapsed,
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<DurationFigure>, sqlx::Error> {
-    let l = Levels::new(p.granularity, p.from, p.to);
+    let k = Parts::new(p.granularity, p.from, p.to);
     let rows = sqlx::query!(
-        r#"WITH counted AS (
-                  SELECT start AS period, gemeentecode, bucket, n
-                  FROM n_routing_time
-                  WHERE level = $1 AND start >= $2 AND start < $3 AND n > 0
-                    AND ($8::text IS NULL OR gemeentecode = $8)
-                  UNION ALL
-                  SELECT date_trunc($1, start::timestamp)::date, gemeentecode, bucket, n
-                  FROM n_routing_time
-                  WHERE level = 'day' AND (start BETWEEN $4 AND $5 OR start BETWEEN $6 AND $7)
-                    AND n > 0 AND ($8::text IS NULL OR gemeentecode = $8)),
-              histogram AS (
-                  SELECT period, CASE WHEN GROUPING(gemeentecode) = 0 THEN gemeentecode END AS gm,
-                         bucket, sum(n) AS n
-                  FROM counted
-                  GROUP BY GROUPING SETS ((period, gemeentecode, bucket), (period, bucket))
-                  HAVING CASE WHEN GROUPING(gemeentecode) = 0 THEN gemeentecode <> ''
-                              ELSE $8::text IS NULL END),
-              running AS (
-                  SELECT period, gm, bucket,
-                         sum(n) OVER (PARTITION BY period, gm ORDER BY bucket) AS seen,
-                         sum(n) OVER (PARTITION BY period, gm) AS total
-                  FROM histogram)
-           SELECT period AS "period!", gm AS "gemeentecode: Gemeentecode",
-                  max(total)::bigint AS "count!",
-                  min(bucket) FILTER (WHERE seen >= greatest(ceil(0.5 * total), 1)) AS "p50!",
-                  min(bucket) FILTER (WHERE seen >= greatest(ceil(0.9 * total), 1)) AS "p90!"
-           FROM running
-           GROUP BY period, gm
-           ORDER BY period, gm COLLATE "C" NULLS FIRST"#,
-        l.level,
-        l.whole_from,
-        l.whole_to,
-        l.head_from,
-        l.head_to,
-        l.tail_from,
-        l.tail_to,
+        r#"SELECT k.period AS "period!", NULLIF(t.gemeentecode, '') AS "gemeentecode: Gemeentecode",
+                  t.bucket AS "bucket!", sum(t.n)::bigint AS "n!"
+           FROM unnest($1::text[], $2::date[], $3::date[]) AS k(level, start, period)
+           CROSS JOIN LATERAL (
+               SELECT gemeentecode, bucket, n FROM n_routing_time
+               WHERE $5 = 'n_routing_time' AND level = k.level AND start = k.start AND n > 0
+                 AND ($4::text IS NULL OR gemeentecode = $4)
+               UNION ALL
+               SELECT gemeentecode, bucket, n FROM n_claim_time
+               WHERE $5 = 'n_claim_time' AND level = k.level AND start = k.start AND n > 0
+                 AND ($4::text IS NULL OR gemeentecode = $4)
+               OFFSET 0) t
+           GROUP BY 1, 2, 3"#,
+        &k.level as &[&str],
+        &k.start,
+        &k.period,
         scope.gemeentecode.as_ref().map(Gemeentecode::as_str),
+        which.table(),
     )
     .fetch_all(&mut *c)
     .await?;
-    Ok(durations(
-        rows.into_iter()
-            .map(|r| (r.period, r.gemeentecode, r.count, r.p50, r.p90))
-            .collect(),
-    ))
+    let mut histograms: Buckets<NaiveDate, BTreeMap<i64, u64>> = Buckets::new(scope);
+    for r in rows {
+        if let Ok(n @ 1..) = u64::try_from(r.n) {
+            histograms.add(r.period, r.gemeentecode, |h| {
+                *h.entry(r.bucket).or_default() += n
+            });
+        }
+    }
+    Ok(histograms
+        .rows
+        .into_iter()
+        .filter_map(|((period, gemeentecode), histogram)| {
+            let count = histogram.values().sum();
+            Some(DurationFigure {
+                period,
+                gemeentecode,
+                count,
+                p50_seconds: nearest_rank(&histogram, count, 1, 2)?,
+                p90_seconds: nearest_rank(&histogram, count, 9, 10)?,
+            })
+        })
+        .collect())
 }
 
-/// Notice → first claim: the statement of [`time_to_routing`], over `n_claim_time`.
-async fn time_to_first_claim(
-    c: &mut Conn,
-    p: Period,
-    scope: &Scope,
-) -> Result<Vec<DurationFigure>, sqlx::Error> {
-    let l = Levels::new(p.granularity, p.from, p.to);
-    let rows = sqlx::query!(
-        r#"WITH counted AS (
-                  SELECT start AS period, gemeentecode, bucket, n
-                  FROM n_claim_time
-                  WHERE level = $1 AND start >= $2 AND start < $3 AND n > 0
-                    AND ($8::text IS NULL OR gemeentecode = $8)
-                  UNION ALL
-                  SELECT date_trunc($1, start::timestamp)::date, gemeentecode, bucket, n
-                  FROM n_claim_time
-                  WHERE level = 'day' AND (start BETWEEN $4 AND $5 OR start BETWEEN $6 AND $7)
-                    AND n > 0 AND ($8::text IS NULL OR gemeentecode = $8)),
-              histogram AS (
-                  SELECT period, CASE WHEN GROUPING(gemeentecode) = 0 THEN gemeentecode END AS gm,
-                         bucket, sum(n) AS n
-                  FROM counted
-                  GROUP BY GROUPING SETS ((period, gemeentecode, bucket), (period, bucket))
-                  HAVING CASE WHEN GROUPING(gemeentecode) = 0 THEN gemeentecode <> ''
-                              ELSE $8::text IS NULL END),
-              running AS (
-                  SELECT period, gm, bucket,
-                         sum(n) OVER (PARTITION BY period, gm ORDER BY bucket) AS seen,
-                         sum(n) OVER (PARTITION BY period, gm) AS total
-                  FROM histogram)
-           SELECT period AS "period!", gm AS "gemeentecode: Gemeentecode",
-                  max(total)::bigint AS "count!",
-                  min(bucket) FILTER (WHERE seen >= greatest(ceil(0.5 * total), 1)) AS "p50!",
-                  min(bucket) FILTER (WHERE seen >= greatest(ceil(0.9 * total), 1)) AS "p90!"
-           FROM running
-           GROUP BY period, gm
-           ORDER BY period, gm COLLATE "C" NULLS FIRST"#,
-        l.level,
-        l.whole_from,
-        l.whole_to,
-        l.head_from,
-        l.head_to,
-        l.tail_from,
-        l.tail_to,
-        scope.gemeentecode.as_ref().map(Gemeentecode::as_str),
-    )
-    .fetch_all(&mut *c)
-    .await?;
-    Ok(durations(
-        rows.into_iter()
-            .map(|r| (r.period, r.gemeentecode, r.count, r.p50, r.p90))
-            .collect(),
-    ))
+/// The lower bound of the bucket holding rank `ceil(count × num / den)` (at least 1) of a
+/// histogram in bucket order: the `num/den` percentile by nearest rank, in integers so no
+/// rounding of a fraction can move a rank. `None` for an empty histogram.
+fn nearest_rank(histogram: &BTreeMap<i64, u64>, count: u64, num: u64, den: u64) -> Option<i64> {
+    let rank = (count.saturating_mul(num).div_ceil(den)).max(1);
+    let mut seen = 0;
+    histogram.iter().find_map(|(bucket, n)| {
+        seen += n;
+        (seen >= rank).then_some(*bucket)
+    })
 }
 
 /// Per condition: where it stood at the end of the release day, for the cases released within
@@ -462,27 +519,17 @@ async fn at_release(
     if last < p.from {
         return Ok((Vec::new(), Vec::new()));
     }
-    let l = Levels::new(p.granularity, p.from, last);
+    let k = Parts::new(p.granularity, p.from, last);
     let rows = sqlx::query!(
-        r#"SELECT start AS "period!", NULLIF(gemeentecode, '') AS "gemeentecode: Gemeentecode",
-                  condition AS "condition!: Condition", status AS "status!: ConditionStatus",
-                  sum(n)::bigint AS "n!"
-           FROM n_at_release
-           WHERE level = $1 AND start >= $2 AND start < $3
-           GROUP BY 1, 2, 3, 4
-           UNION ALL
-           SELECT date_trunc($1, start::timestamp)::date, NULLIF(gemeentecode, ''), condition,
-                  status, sum(n)::bigint
-           FROM n_at_release
-           WHERE level = 'day' AND (start BETWEEN $4 AND $5 OR start BETWEEN $6 AND $7)
+        r#"SELECT k.period AS "period!", NULLIF(t.gemeentecode, '') AS "gemeentecode: Gemeentecode",
+                  t.condition AS "condition!: Condition", t.status AS "status!: ConditionStatus",
+                  sum(t.n)::bigint AS "n!"
+           FROM unnest($1::text[], $2::date[], $3::date[]) AS k(level, start, period)
+           JOIN n_at_release t ON t.level = k.level AND t.start = k.start
            GROUP BY 1, 2, 3, 4"#,
-        l.level,
-        l.whole_from,
-        l.whole_to,
-        l.head_from,
-        l.head_to,
-        l.tail_from,
-        l.tail_to,
+        &k.level as &[&str],
+        &k.start,
+        &k.period,
     )
     .fetch_all(&mut *c)
     .await?;
@@ -527,25 +574,15 @@ async fn at_release(
         })
         .collect();
     let rows = sqlx::query!(
-        r#"SELECT start AS "period!", NULLIF(gemeentecode, '') AS "gemeentecode: Gemeentecode",
-                  sum(released)::bigint AS "released!", sum(with_open)::bigint AS "with_open!",
-                  sum(open_conditions)::bigint AS "open_conditions!"
-           FROM n_releases
-           WHERE level = $1 AND start >= $2 AND start < $3
-           GROUP BY 1, 2
-           UNION ALL
-           SELECT date_trunc($1, start::timestamp)::date, NULLIF(gemeentecode, ''),
-                  sum(released)::bigint, sum(with_open)::bigint, sum(open_conditions)::bigint
-           FROM n_releases
-           WHERE level = 'day' AND (start BETWEEN $4 AND $5 OR start BETWEEN $6 AND $7)
+        r#"SELECT k.period AS "period!", NULLIF(t.gemeentecode, '') AS "gemeentecode: Gemeentecode",
+                  sum(t.released)::bigint AS "released!", sum(t.with_open)::bigint AS "with_open!",
+                  sum(t.open_conditions)::bigint AS "open_conditions!"
+           FROM unnest($1::text[], $2::date[], $3::date[]) AS k(level, start, period)
+           JOIN n_releases t ON t.level = k.level AND t.start = k.start
            GROUP BY 1, 2"#,
-        l.level,
-        l.whole_from,
-        l.whole_to,
-        l.head_from,
-        l.head_to,
-        l.tail_from,
-        l.tail_to,
+        &k.level as &[&str],
+        &k.start,
+        &k.period,
     )
     .fetch_all(&mut *c)
     .await?;
@@ -653,26 +690,16 @@ async fn cases_opened(
     p: Period,
     scope: &Scope,
 ) -> Result<Vec<CasesOpened>, sqlx::Error> {
-    let l = Levels::new(p.granularity, p.from, p.to);
+    let k = Parts::new(p.granularity, p.from, p.to);
     let rows = sqlx::query!(
-        r#"SELECT start AS "period!", NULLIF(gemeentecode, '') AS "gemeentecode: Gemeentecode",
-                  sum(opened)::bigint AS "opened!", sum(spoed)::bigint AS "spoed!"
-           FROM n_opened
-           WHERE level = $1 AND start >= $2 AND start < $3
-           GROUP BY 1, 2
-           UNION ALL
-           SELECT date_trunc($1, start::timestamp)::date, NULLIF(gemeentecode, ''),
-                  sum(opened)::bigint, sum(spoed)::bigint
-           FROM n_opened
-           WHERE level = 'day' AND (start BETWEEN $4 AND $5 OR start BETWEEN $6 AND $7)
+        r#"SELECT k.period AS "period!", NULLIF(t.gemeentecode, '') AS "gemeentecode: Gemeentecode",
+                  sum(t.opened)::bigint AS "opened!", sum(t.spoed)::bigint AS "spoed!"
+           FROM unnest($1::text[], $2::date[], $3::date[]) AS k(level, start, period)
+           JOIN n_opened t ON t.level = k.level AND t.start = k.start
            GROUP BY 1, 2"#,
-        l.level,
-        l.whole_from,
-        l.whole_to,
-        l.head_from,
-        l.head_to,
-        l.tail_from,
-        l.tail_to,
+        &k.level as &[&str],
+        &k.start,
+        &k.period,
     )
     .fetch_all(&mut *c)
     .await?;
@@ -990,27 +1017,98 @@ mod tests {
     }
 
     #[test]
-    fn a_range_reads_whole_months_from_their_rows_and_the_ends_from_day_rows() {
-        let l = Levels::new(Granularity::Month, day("2026-10-15"), day("2026-12-10"));
+    fn a_range_reads_whole_months_then_whole_weeks_then_days() {
+        let k = Parts::new(Granularity::Month, day("2026-10-15"), day("2026-12-10"));
+        let read: Vec<(&str, String, String)> = (0..k.level.len())
+            .map(|i| (k.level[i], k.start[i].to_string(), k.period[i].to_string()))
+            .collect();
+        let mut expected = Vec::new();
+        // October from Thursday the 15th: four days, the week of the 19th, then the six days
+        // of the week that ends in November.
+        for d in ["15", "16", "17", "18"] {
+            expected.push(("day", format!("2026-10-{d}"), "2026-10-01".to_owned()));
+        }
+        expected.push(("week", "2026-10-19".to_owned(), "2026-10-01".to_owned()));
+        for d in 26..=31 {
+            expected.push(("day", format!("2026-10-{d}"), "2026-10-01".to_owned()));
+        }
+        // November whole; December to Thursday the 10th: no whole week inside.
+        expected.push(("month", "2026-11-01".to_owned(), "2026-11-01".to_owned()));
+        for d in 1..=10 {
+            expected.push(("day", format!("2026-12-{d:02}"), "2026-12-01".to_owned()));
+        }
+        let expected: Vec<(&str, String, String)> = expected;
+        assert_eq!(read, expected);
+        // Inside one week: days only.
+        let k = Parts::new(Granularity::Week, day("2026-12-01"), day("2026-12-03"));
+        assert_eq!(k.level, ["day", "day", "day"]);
+        assert_eq!(k.period, [day("2026-11-30"); 3]);
+    }
+
+    #[test]
+    fn the_nearest_rank_is_the_bucket_that_holds_it() {
+        // Ten durations: 1 × 0 s, 4 × 10 s, 4 × 60 s, 1 × 3600 s.
+        let h = BTreeMap::from([(0, 1), (10, 4), (60, 4), (3600, 1)]);
         assert_eq!(
-            (l.level, l.whole_from, l.whole_to),
-            ("month", day("2026-11-01"), day("2026-12-01"))
+            nearest_rank(&h, 10, 1, 2),
+            Some(10),
+            "rank 5 is the last 10 s"
         );
         assert_eq!(
-            (l.head_from, l.head_to),
-            (day("2026-10-15"), day("2026-10-31"))
+            nearest_rank(&h, 10, 9, 10),
+            Some(60),
+            "rank 9 is the last 60 s"
         );
-        assert_eq!(
-            (l.tail_from, l.tail_to),
-            (day("2026-12-01"), day("2026-12-10"))
-        );
-        // Inside one week: days only, and the tail is empty.
-        let l = Levels::new(Granularity::Week, day("2026-12-01"), day("2026-12-03"));
-        assert!(l.whole_from >= l.whole_to);
-        assert_eq!(
-            (l.head_from, l.head_to),
-            (day("2026-12-01"), day("2026-12-03"))
-        );
-        assert!(l.tail_from > l.tail_to);
+        assert_eq!(nearest_rank(&h, 10, 1, 1), Some(3600));
+        // Rank 1 at least, and an odd count rounds the rank up: ceil(3 × 1/2) = 2.
+        let h = BTreeMap::from([(5, 1), (7, 1), (9, 1)]);
+        assert_eq!(nearest_rank(&h, 3, 0, 2), Some(5));
+        assert_eq!(nearest_rank(&h, 3, 1, 2), Some(7));
+        assert_eq!(nearest_rank(&BTreeMap::new(), 0, 1, 2), None);
+    }
+
+    /// Whatever the range, its row sets cover each of its days exactly once, each counted for
+    /// the period the day is in.
+    #[test]
+    fn the_row_sets_cover_every_day_of_a_range_once() {
+        use chrono::Datelike;
+        let base = day("2025-12-20");
+        for g in [Granularity::Week, Granularity::Month] {
+            for offset in (0..120).step_by(7) {
+                for len in (0..420).step_by(11) {
+                    let from = base + chrono::Days::new(offset);
+                    let to = from + chrono::Days::new(len);
+                    let k = Parts::new(g, from, to);
+                    let mut days = Vec::new();
+                    for i in 0..k.level.len() {
+                        let n = match k.level[i] {
+                            "day" => 1,
+                            "week" => 7,
+                            _ => {
+                                let s = k.start[i];
+                                assert_eq!(s.day(), 1, "a month row starts on the first");
+                                let next = next_period(Granularity::Month, s);
+                                (next - s).num_days() as u64
+                            }
+                        };
+                        for d in 0..n {
+                            let d = k.start[i] + chrono::Days::new(d);
+                            assert_eq!(k.period[i], period_start(g, d), "{g:?} {from} {to}");
+                            days.push(d);
+                        }
+                    }
+                    let expected: Vec<NaiveDate> =
+                        from.iter_days().take_while(|d| *d <= to).collect();
+                    assert_eq!(days, expected, "{g:?} {from}..={to}");
+                    // Never more than a week's days at a week's ends, and at most 4 weeks plus
+                    // 12 days at each end of a month's.
+                    let day_rows = k.level.iter().filter(|l| **l == "day").count();
+                    assert!(
+                        day_rows <= 24,
+                        "{day_rows} day rows for {g:?} {from}..={to}"
+                    );
+                }
+            }
+        }
     }
 }

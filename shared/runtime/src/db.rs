@@ -180,6 +180,51 @@ async fn prepare(pool: &PgPool, schema: &str, migrator: &Migrator) -> Result<(),
     prepared
 }
 
+/// A read-only transaction in one snapshot of the database.
+pub type ReadOnly = sqlx::Transaction<'static, sqlx::Postgres>;
+
+const READ_ONLY_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
+/// Up to two read-only transactions that see exactly the same data, so one request can run its
+/// queries side by side and still answer from one moment: the first exports its snapshot
+/// (`pg_export_snapshot`), the second imports it (`SET TRANSACTION SNAPSHOT`) before either has
+/// read anything. The second comes only from a connection the pool has idle, or can open within
+/// `spare_wait`: a busy pool is never waited for, and then the request runs on the first alone.
+pub async fn read_only_pair(
+    pool: &PgPool,
+    spare_wait: Duration,
+) -> Result<(ReadOnly, Option<ReadOnly>), sqlx::Error> {
+    let mut first = pool.begin_with(READ_ONLY_SNAPSHOT).await?;
+    let Some(mut second) = spare_read_only(pool, spare_wait).await else {
+        return Ok((first, None));
+    };
+    let snapshot = sqlx::query_scalar!(r#"SELECT pg_export_snapshot() AS "id!""#)
+        .fetch_one(&mut *first)
+        .await?;
+    // `SET TRANSACTION SNAPSHOT` takes no bind parameter. The id is PostgreSQL's own
+    // (hexadecimal digits and dashes); anything else is not put into a statement.
+    if snapshot.is_empty() || !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Ok((first, None));
+    }
+    sqlx::query(&format!("SET TRANSACTION SNAPSHOT '{snapshot}'"))
+        .execute(&mut *second)
+        .await?;
+    Ok((first, Some(second)))
+}
+
+async fn spare_read_only(pool: &PgPool, wait: Duration) -> Option<ReadOnly> {
+    if let Ok(Some(tx)) = pool.try_begin_with(READ_ONLY_SNAPSHOT).await {
+        return Some(tx);
+    }
+    if pool.size() >= pool.options().get_max_connections() {
+        return None;
+    }
+    tokio::time::timeout(wait, pool.begin_with(READ_ONLY_SNAPSHOT))
+        .await
+        .ok()?
+        .ok()
+}
+
 /// Whether PostgreSQL answers.
 pub async fn ping(pool: &PgPool) -> bool {
     sqlx::query_scalar!("SELECT 1 AS one")

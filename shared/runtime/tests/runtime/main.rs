@@ -16,3 +16,4 @@ mod dead_letter;
 mod endpoint;
 mod helpers;
 mod outbox;
+mod snapshot;
