@@ -428,11 +428,12 @@ impl Elapsed {
 ///
 /// The duration figures are histograms (`monitor_bucket`). The database sums each bucket's
 /// count over the range, per period and municipality (whole periods from their own rows, the
-/// partial ends from week and day rows, see [`Parts`]), and returns one row per bucket that
-/// holds any; here they are added up for the region (a notice without a municipality counts for
-/// the region only; a municipality's scope reads only its own rows and gets no region row), and
-/// a percentile is the lower bound of the bucket holding the nearest rank `ceil(p × count)`
-/// ([`nearest_rank`]). A period without any duration has no row.
+/// partial ends from week and day rows, see [`Parts`]) and returns each histogram as two arrays
+/// in bucket order, one row per period and municipality rather than one per bucket. Here they
+/// are added up for the region (a notice without a municipality counts for the region only; a
+/// municipality's scope reads only its own rows and gets no region row), and a percentile is the
+/// lower bound of the bucket holding the nearest rank `ceil(p × count)` ([`nearest_rank`]). A
+/// period without any duration has no row.
 ///
 /// Each row set is read through the primary key, one index range per (`level`, `start`) of the
 /// parts (`LATERAL … OFFSET 0` keeps the planner from hashing the whole table instead, which
@@ -447,19 +448,22 @@ async fn duration(
 ) -> Result<Vec<DurationFigure>, sqlx::Error> {
     let k = Parts::new(p.granularity, p.from, p.to);
     let rows = sqlx::query!(
-        r#"SELECT k.period AS "period!", NULLIF(t.gemeentecode, '') AS "gemeentecode: Gemeentecode",
-                  t.bucket AS "bucket!", sum(t.n)::bigint AS "n!"
-           FROM unnest($1::text[], $2::date[], $3::date[]) AS k(level, start, period)
-           CROSS JOIN LATERAL (
-               SELECT gemeentecode, bucket, n FROM n_routing_time
-               WHERE $5 = 'n_routing_time' AND level = k.level AND start = k.start AND n > 0
-                 AND ($4::text IS NULL OR gemeentecode = $4)
-               UNION ALL
-               SELECT gemeentecode, bucket, n FROM n_claim_time
-               WHERE $5 = 'n_claim_time' AND level = k.level AND start = k.start AND n > 0
-                 AND ($4::text IS NULL OR gemeentecode = $4)
-               OFFSET 0) t
-           GROUP BY 1, 2, 3"#,
+        r#"SELECT period AS "period!", NULLIF(gemeentecode, '') AS "gemeentecode: Gemeentecode",
+                  array_agg(bucket ORDER BY bucket) AS "buckets!",
+                  array_agg(n ORDER BY bucket) AS "counts!"
+           FROM (SELECT k.period, t.gemeentecode, t.bucket, sum(t.n)::bigint AS n
+                 FROM unnest($1::text[], $2::date[], $3::date[]) AS k(level, start, period)
+                 CROSS JOIN LATERAL (
+                     SELECT gemeentecode, bucket, n FROM n_routing_time
+                     WHERE $5 = 'n_routing_time' AND level = k.level AND start = k.start AND n > 0
+                       AND ($4::text IS NULL OR gemeentecode = $4)
+                     UNION ALL
+                     SELECT gemeentecode, bucket, n FROM n_claim_time
+                     WHERE $5 = 'n_claim_time' AND level = k.level AND start = k.start AND n > 0
+                       AND ($4::text IS NULL OR gemeentecode = $4)
+                     OFFSET 0) t
+                 GROUP BY 1, 2, 3) histogram
+           GROUP BY 1, 2"#,
         &k.level as &[&str],
         &k.start,
         &k.period,
@@ -470,11 +474,13 @@ async fn duration(
     .await?;
     let mut histograms: Buckets<NaiveDate, BTreeMap<i64, u64>> = Buckets::new(scope);
     for r in rows {
-        if let Ok(n @ 1..) = u64::try_from(r.n) {
-            histograms.add(r.period, r.gemeentecode, |h| {
-                *h.entry(r.bucket).or_default() += n
-            });
-        }
+        histograms.add(r.period, r.gemeentecode, |h| {
+            for (bucket, n) in r.buckets.iter().zip(&r.counts) {
+                if let Ok(n @ 1..) = u64::try_from(*n) {
+                    *h.entry(*bucket).or_default() += n;
+                }
+            }
+        });
     }
     Ok(histograms
         .rows
