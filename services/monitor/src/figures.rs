@@ -321,9 +321,9 @@ impl Parts {
             if next <= period {
                 break; // The end of the calendar: nothing is counted there.
             }
-            let first = period.max(from);
-            let last = next.pred_opt().unwrap_or(next).min(to);
-            if first == period && last == next.pred_opt().unwrap_or(next) {
+            let end = next.pred_opt().unwrap_or(next);
+            let (first, last) = (period.max(from), end.min(to));
+            if first == period && last == end {
                 parts.push(g.as_str(), period, period);
             } else {
                 parts.cover(first, last, period, g == Granularity::Month);

@@ -531,14 +531,18 @@ async fn main() -> anyhow::Result<()> {
             config.nats_url = None;
             config.database_url = None;
             let mut own = rcn::provision::OwnServers::provide(&mut config, &data_dir).await?;
-            println!("NATS_URL={}", config.nats_url()?);
-            println!(
-                "DATABASE_URL={}",
-                rcn_runtime::db::without_password(config.database_url()?)
-            );
+            let mut banner = vec![
+                format!("NATS_URL={}", config.nats_url()?),
+                format!(
+                    "DATABASE_URL={}",
+                    rcn_runtime::db::without_password(config.database_url()?)
+                ),
+            ];
             for (var, file) in own.secret_files() {
-                println!("{var}={}", file.display());
+                banner.push(format!("{var}={}", file.display()));
             }
+            // Runs on, like `rcn run`, when nobody reads stdout any more.
+            say(&banner);
             shutdown.cancelled().await;
             own.stop().await
         }
@@ -665,8 +669,9 @@ async fn run(
     result
 }
 
-/// Writes `rcn run`'s banner to stdout. A stdout that cannot be written (its reader went away) is
-/// logged, never a reason to stop: `println!` would panic there and take every service down.
+/// Writes the banner of a command that runs on (`rcn run`, `rcn servers`) to stdout. A stdout
+/// that cannot be written (its reader went away) is logged, never a reason to stop: `println!`
+/// would panic there and take every service or server down.
 fn say(lines: &[String]) {
     use std::io::Write as _;
     let mut out = std::io::stdout().lock();
